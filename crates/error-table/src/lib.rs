@@ -1,0 +1,133 @@
+//! The one table of error codes that users can see.
+//!
+//! Every error a trader, officer or client program receives carries a code from [`ErrorCode`]: a stable string
+//! (`xml.not_well_formed`), an HTTP status and a default sentence a trader understands. Clients switch on the code,
+//! never on the message. This crate does no IO; the HTTP edge turns a [`Problem`] into a response body.
+//!
+//! Adding a code: add the variant, then its row in [`ErrorCode::ALL`], [`ErrorCode::code`],
+//! [`ErrorCode::http_status`] and [`ErrorCode::message`]. A test checks that the rows agree and codes are unique.
+
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($( $variant:ident => ($code:literal, $status:literal, $message:literal), )*) => {
+        /// A user-visible error: see the crate documentation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $( $variant, )* }
+
+        impl ErrorCode {
+            /// Every code, in table order (for documentation and tests).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The stable code string clients switch on.
+            pub const fn code(self) -> &'static str { match self { $( ErrorCode::$variant => $code, )* } }
+
+            /// The HTTP status this error is answered with.
+            pub const fn http_status(self) -> u16 { match self { $( ErrorCode::$variant => $status, )* } }
+
+            /// The default sentence, written for a trader.
+            pub const fn message(self) -> &'static str { match self { $( ErrorCode::$variant => $message, )* } }
+        }
+    };
+}
+
+error_codes! {
+    // Transport and envelope.
+    BodyTooLarge => ("request.too_large", 413, "The document is larger than this service accepts."),
+    UnsupportedMediaType => ("request.unsupported_media_type", 415, "Send the declaration as application/xml (WCO DEC) or application/json."),
+    NotUtf8 => ("request.not_utf8", 400, "The document is not valid UTF-8 text."),
+    XmlNotWellFormed => ("xml.not_well_formed", 400, "The document is not well-formed XML."),
+    XmlDtdForbidden => ("xml.dtd_forbidden", 400, "Document type declarations and entities are not accepted."),
+    XmlTooDeep => ("xml.too_deep", 400, "The XML is nested deeper than any declaration needs."),
+    XmlTooLarge => ("xml.too_large", 400, "The XML has more elements, attributes or text than any declaration needs."),
+    XmlWrongEnvelope => ("xml.wrong_envelope", 400, "The root element is not a WCO DEC-DMS 2 MetaData envelope."),
+    JsonInvalid => ("json.invalid", 400, "The JSON document could not be read."),
+    // Structure and context-free rules.
+    MissingElement => ("declaration.missing_element", 422, "A required element is missing."),
+    UnexpectedElement => ("declaration.unexpected_element", 422, "An element appears where the schema does not allow it."),
+    RepeatedElement => ("declaration.repeated_element", 422, "An element appears more often than allowed."),
+    InvalidValue => ("declaration.invalid_value", 422, "A value does not have the required format."),
+    InvalidCommodityCode => ("declaration.invalid_commodity_code", 422, "The commodity code must be 6, 8 or 10 digits."),
+    InvalidCountry => ("declaration.invalid_country", 422, "The country code is not an ISO 3166-1 alpha-2 code."),
+    InvalidCurrency => ("declaration.invalid_currency", 422, "The currency code is not an ISO 4217 code."),
+    InvalidLrn => ("declaration.invalid_lrn", 422, "The LRN (your reference, DE 2/5) must be 1 to 35 letters, digits or symbols, without leading or trailing spaces."),
+    InvalidMrn => ("declaration.invalid_mrn", 422, "The MRN is not in the documented format or its check character is wrong."),
+    InvalidAmount => ("declaration.invalid_amount", 422, "An amount must be a non-negative decimal number with a currency."),
+    InvalidParty => ("declaration.invalid_party", 422, "A party identifier (EORI or TIN) is not in a valid format."),
+    TooManyGoodsItems => ("declaration.too_many_goods_items", 422, "A declaration may hold at most 999 goods items."),
+    GoodsItemCountMismatch => ("declaration.goods_item_count_mismatch", 422, "The declared number of goods items does not match the goods items sent."),
+    GoodsItemSequence => ("declaration.goods_item_sequence", 422, "Goods items must be numbered 1, 2, 3 … without gaps or repeats."),
+    UnsupportedFunctionCode => ("declaration.unsupported_function_code", 422, "This function code cannot be lodged here."),
+    UnsupportedDeclarationType => ("declaration.unsupported_type", 422, "The declaration type is not one this administration accepts."),
+    // Business rules checked on acceptance (the declaration is stored and rejected).
+    CommodityCodeNotInTariff => ("assessment.commodity_code_not_in_tariff", 422, "The commodity code has no measures in the tariff in force."),
+    ExchangeRateUnknown => ("assessment.exchange_rate_unknown", 422, "No exchange rate is declared or published for this currency."),
+    // Lifecycle.
+    TransitionNotAllowed => ("lifecycle.transition_not_allowed", 409, "This action is not allowed in the declaration's current status."),
+    LrnReusedWithOtherContent => ("lodgement.lrn_reused", 409, "This LRN was already used by this declarant for a different declaration."),
+    ConcurrentUpdate => ("lifecycle.concurrent_update", 409, "The declaration changed while this request was processed; try again."),
+    // Access.
+    Unauthenticated => ("auth.unauthenticated", 401, "A valid bearer token is required."),
+    Forbidden => ("auth.forbidden", 403, "Your role or party does not allow this action."),
+    NotFound => ("request.not_found", 404, "No such resource."),
+    InvalidQuery => ("request.invalid_query", 400, "A query parameter has an invalid value."),
+    InvalidRequest => ("request.invalid", 422, "The request body is not valid for this action."),
+    // Operations.
+    Unavailable => ("service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
+    Internal => ("service.internal", 500, "An internal error occurred; it has been logged."),
+}
+
+/// One reported problem: a code, where it is (XPath or JSON pointer), and a sentence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(serialize_with = "serialize_code")]
+    pub code: ErrorCode,
+    /// XPath (XML) or JSON pointer (JSON) of the offending field; empty when the whole document is concerned.
+    pub pointer: String,
+    pub message: String,
+}
+
+fn serialize_code<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(code.code())
+}
+
+impl Problem {
+    /// A problem with the table's default message.
+    pub fn new(code: ErrorCode, pointer: impl Into<String>) -> Self {
+        Self { code, pointer: pointer.into(), message: code.message().to_owned() }
+    }
+
+    /// A problem with a specific sentence (which should still read well to a trader).
+    pub fn with_message(code: ErrorCode, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code, pointer: pointer.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.pointer.is_empty() {
+            write!(f, "{}: {}", self.code.code(), self.message)
+        } else {
+            write!(f, "{} at {}: {}", self.code.code(), self.pointer, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_dotted_and_statuses_are_errors() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.code()), "duplicate code {}", code.code());
+            assert!(code.code().contains('.'), "{} should be area.name", code.code());
+            assert!((400..600).contains(&code.http_status()), "{} status", code.code());
+            assert!(code.message().ends_with('.'), "{} message should be a sentence", code.code());
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! WCO DEC-DMS 2 declarations in XML (the message of the UK Customs Declaration Service and of EU systems).
+//!
+//! [`read_declaration`] turns bytes into a [`declaration::Declaration`] or a list of [`Problem`]s, each with an
+//! error code from the table, the XPath of the offending element and a sentence. It goes in two steps: [`dom`]
+//! reads the bytes into a small element tree under hard limits (size, depth, element count, attribute and text
+//! length; no DTD, no entities beyond the five predefined ones), then [`map`] walks that tree into the model,
+//! refusing elements it does not know.
+//!
+//! [`rules`] holds the context-free checks that follow parsing (goods item count and numbering, required parties),
+//! shared with the JSON twin.
+//!
+//! **Architecture invariant**: pure. This crate reads bytes handed to it; it opens no file and keeps no state.
+
+pub mod dom;
+pub mod map;
+pub mod rules;
+
+pub use dom::Limits;
+pub use error_table::{ErrorCode, Problem};
+
+/// Reads a WCO DEC-DMS 2 declaration (an `md:MetaData` envelope holding a `Declaration`).
+pub fn read_declaration(bytes: &[u8], limits: &Limits) -> Result<declaration::Declaration, Vec<Problem>> {
+    let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
+    let declaration = map::declaration(&root)?;
+    let problems = rules::check(&declaration, rules::PointerStyle::XPath);
+    if problems.is_empty() { Ok(declaration) } else { Err(problems) }
+}
