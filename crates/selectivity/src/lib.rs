@@ -1,1 +1,109 @@
-//! placeholder
+//! Selectivity: which lane a declaration takes.
+//!
+//! Risk criteria are data: a rules file written in the small language of docs/risk-rules.md, e.g.
+//!
+//! ```text
+//! rule R001 "Arms and ammunition" when commodity starts_with "93" then red
+//! rule R003 "Large electrical consignments" when commodity starts_with "85" and value > 100000 then yellow
+//! random 2% then yellow
+//! ```
+//!
+//! [`RuleSet::parse`] checks a file before use (errors carry line and column). [`RuleSet::decide`] evaluates
+//! every rule against the [`Facts`] of one declaration; the most severe lane hit wins (red > yellow > blue >
+//! green) and every hit is returned with its reason. A declaration no rule selects may still be drawn at random:
+//! the draw is passed in (`roll`, in basis points), so evaluation is deterministic and replayable.
+//!
+//! **Architecture invariant**: pure and deterministic. No IO, no clock, no randomness of its own.
+
+mod language;
+
+pub use language::{RuleError, RuleSet, MAX_RULES};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The lanes, in increasing order of severity for the decision (blue is post-clearance audit: released, then
+/// audited; yellow a documentary check; red a physical examination).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    Green,
+    Blue,
+    Yellow,
+    Red,
+}
+
+impl Lane {
+    pub fn parse(text: &str) -> Option<Lane> {
+        match text {
+            "green" => Some(Lane::Green),
+            "blue" => Some(Lane::Blue),
+            "yellow" => Some(Lane::Yellow),
+            "red" => Some(Lane::Red),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Green => "green",
+            Lane::Blue => "blue",
+            Lane::Yellow => "yellow",
+            Lane::Red => "red",
+        }
+    }
+    /// Yellow and red stop the goods for a control before release.
+    pub fn requires_control(self) -> bool {
+        matches!(self, Lane::Yellow | Lane::Red)
+    }
+}
+
+/// What the rules can see of a declaration. Item-level facts hold one entry per goods item; a condition on an
+/// item-level field holds when it holds for at least one goods item.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facts {
+    /// Declaration type and additional type, e.g. `IMA`.
+    pub declaration_type: String,
+    pub declarant: Option<String>,
+    pub importer: Option<String>,
+    pub exporter: Option<String>,
+    /// Country of dispatch/export (DE 5/14).
+    pub dispatch: Option<String>,
+    pub office: Option<String>,
+    /// Mode of transport at the border (DE 7/4).
+    pub mode: Option<String>,
+    /// Total customs value in the national currency.
+    pub value: Decimal,
+    pub items: Vec<ItemFacts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemFacts {
+    pub commodity: Option<String>,
+    pub origin: Option<String>,
+    /// Requested and previous procedure, four digits (e.g. 4000).
+    pub procedure: Option<String>,
+    /// Customs value of the item in the national currency.
+    pub value: Decimal,
+}
+
+/// One rule that fired, with its reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    pub rule: String,
+    pub description: String,
+    pub lane: Lane,
+}
+
+/// The selectivity decision for one declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub lane: Lane,
+    pub hits: Vec<Hit>,
+    /// True when no rule selected the declaration but the random draw did.
+    pub random: bool,
+    /// One sentence saying why this lane: the rules hit, the random draw, or neither.
+    pub reason: String,
+}
+
+/// The demo rules shipped with Aduana (docs/risk-rules.md explains them).
+pub const DEMO_RULES: &str = include_str!("../demo/rules.txt");

@@ -1,1 +1,483 @@
-//! placeholder
+//! The lifecycle of a declaration, as a pure state machine.
+//!
+//! ```text
+//! lodged ─┬─> rejected
+//!         └─> accepted (MRN) ─> lane assigned ─┬─> under_control ─(control passed)─┐
+//!                                              └───────────────────────────────────┴─> assessed
+//! assessed ─┬─> awaiting_payment ─(paid)─> settled ─(goods arrived)─> released
+//!           └─> settled (deferred, guaranteed, nothing due) ─────────────^
+//! any status before released ─> cancelled (on the trader's request)
+//! accepted … settled ─> amended (a new version, assessed again)
+//! ```
+//!
+//! [`decide`] takes the current [`State`] and a [`Command`] and returns the events to append, or a refusal with an
+//! error code; [`State::apply`] folds an event into the state. Storage appends exactly what `decide` returned, so
+//! the state of a declaration is always the fold of its events. The caller passes time and actor; nothing here
+//! reads a clock.
+//!
+//! [`study`] computes the Time Release Study intervals from event histories.
+//!
+//! **Architecture invariants**: nothing is released before its goods have arrived, before every control the lane
+//! requires has passed, and before every liability is settled or secured. No transition leaves a terminal status
+//! (released, rejected, cancelled).
+
+pub mod study;
+
+use declaration::Mrn;
+use error_table::ErrorCode;
+use rust_decimal::Decimal;
+use selectivity::{Hit, Lane};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The status of a declaration, as documented for the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Received, not yet checked (transient: lodgement is checked at once).
+    Lodged,
+    /// Refused on its business rules; terminal.
+    Rejected,
+    /// Accepted with an MRN; waiting for its lane or for assessment.
+    Accepted,
+    /// Stopped for a documentary check (yellow) or physical examination (red).
+    UnderControl,
+    /// Duties and taxes computed; settlement being decided.
+    Assessed,
+    /// Duties are due for immediate payment and not yet paid.
+    AwaitingPayment,
+    /// Every liability is paid, deferred or guaranteed; waiting for the goods to arrive before release.
+    Settled,
+    /// The goods may leave customs control; terminal.
+    Released,
+    /// Cancelled at the trader's request before release; terminal.
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Lodged,
+        Status::Rejected,
+        Status::Accepted,
+        Status::UnderControl,
+        Status::Assessed,
+        Status::AwaitingPayment,
+        Status::Settled,
+        Status::Released,
+        Status::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Lodged => "lodged",
+            Status::Rejected => "rejected",
+            Status::Accepted => "accepted",
+            Status::UnderControl => "under_control",
+            Status::Assessed => "assessed",
+            Status::AwaitingPayment => "awaiting_payment",
+            Status::Settled => "settled",
+            Status::Released => "released",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Rejected | Status::Released | Status::Cancelled)
+    }
+}
+
+/// The kind of control a lane calls for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlKind {
+    DocumentaryCheck,
+    PhysicalExamination,
+}
+
+/// The officer's finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum ControlResult {
+    NoIrregularity,
+    Irregularity {
+        /// e.g. "classification", "valuation", "origin", "quantity", "prohibited_goods".
+        irregularity_type: String,
+        #[serde(default, with = "rust_decimal::serde::str_option", skip_serializing_if = "Option::is_none")]
+        additional_duty: Option<Decimal>,
+    },
+}
+
+/// How the liabilities of a declaration were settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    NothingDue,
+    Paid,
+    Deferred,
+    Guaranteed,
+}
+
+/// Amounts owed, by how the declaration says they will be settled (DE 4/8).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Liabilities {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub immediate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub deferred: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub guaranteed: Decimal,
+    pub currency: String,
+}
+
+impl Liabilities {
+    pub fn total(&self) -> Decimal {
+        self.immediate + self.deferred + self.guaranteed
+    }
+}
+
+/// What happened. Serialized with its `type` in snake case; stored in the event log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Lodged { pre_lodged: bool, content_hash: String },
+    Accepted { mrn: Mrn },
+    Rejected { errors: Vec<RejectionError> },
+    LaneAssigned { lane: Lane, hits: Vec<Hit>, random: bool, control: Option<ControlKind> },
+    LaneOverridden { lane: Lane, control: Option<ControlKind> },
+    ControlRecorded { control: ControlKind, outcome: ControlResult },
+    Assessed { liabilities: Liabilities },
+    PaymentRequested { #[serde(with = "rust_decimal::serde::str")] amount: Decimal, currency: String },
+    PaymentReceived { #[serde(with = "rust_decimal::serde::str")] amount: Decimal, reference: String },
+    Settled { settlement: Settlement },
+    Arrived,
+    Released,
+    Cancelled,
+    Amended { version: u32, content_hash: String },
+}
+
+impl EventKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Lodged { .. } => "lodged",
+            EventKind::Accepted { .. } => "accepted",
+            EventKind::Rejected { .. } => "rejected",
+            EventKind::LaneAssigned { .. } => "lane_assigned",
+            EventKind::LaneOverridden { .. } => "lane_overridden",
+            EventKind::ControlRecorded { .. } => "control_recorded",
+            EventKind::Assessed { .. } => "assessed",
+            EventKind::PaymentRequested { .. } => "payment_requested",
+            EventKind::PaymentReceived { .. } => "payment_received",
+            EventKind::Settled { .. } => "settled",
+            EventKind::Arrived => "arrived",
+            EventKind::Released => "released",
+            EventKind::Cancelled => "cancelled",
+            EventKind::Amended { .. } => "amended",
+        }
+    }
+}
+
+/// A rejection reason as stored: code, pointer and message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectionError {
+    pub code: String,
+    pub pointer: String,
+    pub message: String,
+}
+
+/// Who did something: a user (with role) or the system itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub role: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { id: "system".into(), role: "system".into() }
+    }
+}
+
+/// An event with its time, actor and reason: one row of the event log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub kind: EventKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Actor,
+    pub reason: String,
+}
+
+/// A request to change a declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Lodge { pre_lodged: bool, content_hash: String },
+    Accept { mrn: Mrn },
+    Reject { errors: Vec<RejectionError> },
+    AssignLane { lane: Lane, hits: Vec<Hit>, random: bool },
+    OverrideLane { lane: Lane },
+    RecordControl { outcome: ControlResult },
+    Assess { liabilities: Liabilities },
+    RecordPayment { amount: Decimal, reference: String },
+    NotifyArrival,
+    Release,
+    Cancel,
+    Amend { content_hash: String },
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl Refusal {
+    fn not_allowed(message: impl Into<String>) -> Refusal {
+        Refusal { code: ErrorCode::TransitionNotAllowed, message: message.into() }
+    }
+}
+
+/// The state of one declaration: the fold of its events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    pub version: u32,
+    pub mrn: Option<Mrn>,
+    pub lane: Option<Lane>,
+    /// The control the lane calls for, if any.
+    pub control: Option<ControlKind>,
+    /// True once a control found no irregularity (or no control is required).
+    pub control_passed: bool,
+    pub pre_lodged: bool,
+    pub arrived: bool,
+    pub liabilities: Option<Liabilities>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+    pub settlement: Option<Settlement>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            status: Status::Lodged,
+            version: 0,
+            mrn: None,
+            lane: None,
+            control: None,
+            control_passed: false,
+            pre_lodged: false,
+            arrived: false,
+            liabilities: None,
+            paid: Decimal::ZERO,
+            settlement: None,
+        }
+    }
+}
+
+fn control_for(lane: Lane) -> Option<ControlKind> {
+    match lane {
+        Lane::Red => Some(ControlKind::PhysicalExamination),
+        Lane::Yellow => Some(ControlKind::DocumentaryCheck),
+        Lane::Green | Lane::Blue => None,
+    }
+}
+
+impl State {
+    /// The state before any event: version 0, nothing lodged.
+    pub fn new() -> State {
+        State::default()
+    }
+
+    /// Folds one event into the state. Events come from [`decide`], so they are legal by construction; applying
+    /// them never fails.
+    pub fn apply(&mut self, event: &EventKind) {
+        match event {
+            EventKind::Lodged { pre_lodged, .. } => {
+                self.status = Status::Lodged;
+                self.version = 1;
+                self.pre_lodged = *pre_lodged;
+                self.arrived = !pre_lodged;
+            }
+            EventKind::Accepted { mrn } => {
+                self.status = Status::Accepted;
+                self.mrn = Some(mrn.clone());
+            }
+            EventKind::Rejected { .. } => self.status = Status::Rejected,
+            EventKind::LaneAssigned { lane, control, .. } | EventKind::LaneOverridden { lane, control } => {
+                self.lane = Some(*lane);
+                self.control = *control;
+                self.control_passed = control.is_none();
+                if control.is_some() {
+                    self.status = Status::UnderControl;
+                } else if self.status == Status::UnderControl {
+                    self.status = Status::Accepted;
+                }
+            }
+            EventKind::ControlRecorded { outcome, .. } => {
+                if *outcome == ControlResult::NoIrregularity {
+                    self.control_passed = true;
+                    self.status = Status::Accepted;
+                }
+            }
+            EventKind::Assessed { liabilities } => {
+                self.status = Status::Assessed;
+                self.liabilities = Some(liabilities.clone());
+            }
+            EventKind::PaymentRequested { .. } => self.status = Status::AwaitingPayment,
+            EventKind::PaymentReceived { amount, .. } => self.paid += *amount,
+            EventKind::Settled { settlement } => {
+                self.status = Status::Settled;
+                self.settlement = Some(*settlement);
+            }
+            EventKind::Arrived => self.arrived = true,
+            EventKind::Released => self.status = Status::Released,
+            EventKind::Cancelled => self.status = Status::Cancelled,
+            EventKind::Amended { version, .. } => {
+                self.version = *version;
+                self.liabilities = None;
+                self.settlement = None;
+                self.status = if self.control.is_some() && !self.control_passed { Status::UnderControl } else { Status::Accepted };
+            }
+        }
+    }
+
+    /// True when every condition of release holds: goods arrived, control passed, liabilities settled.
+    pub fn releasable(&self) -> bool {
+        self.status == Status::Settled && self.arrived && self.control_passed && self.lane.is_some()
+    }
+
+    /// The amount still to pay now.
+    pub fn outstanding(&self) -> Decimal {
+        self.liabilities.as_ref().map_or(Decimal::ZERO, |l| (l.immediate - self.paid).max(Decimal::ZERO))
+    }
+}
+
+/// Decides what `command` does to a declaration in `state`: the events to append, or why not.
+pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusal> {
+    use Status::*;
+    let status = state.status;
+    let lodged = state.version > 0;
+    let refuse = |what: &str| Err(Refusal::not_allowed(format!("{what} is not allowed while the declaration is {}.", status.as_str())));
+    if lodged && status.is_terminal() {
+        return Err(Refusal::not_allowed(format!(
+            "The declaration is {}; nothing more can happen to it.",
+            status.as_str()
+        )));
+    }
+    match command {
+        Command::Lodge { pre_lodged, content_hash } => {
+            if lodged {
+                return refuse("Lodging again");
+            }
+            Ok(vec![EventKind::Lodged { pre_lodged: *pre_lodged, content_hash: content_hash.clone() }])
+        }
+        _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),
+        Command::Accept { mrn } => match status {
+            Lodged => Ok(vec![EventKind::Accepted { mrn: mrn.clone() }]),
+            _ => refuse("Acceptance"),
+        },
+        Command::Reject { errors } => match status {
+            Lodged => Ok(vec![EventKind::Rejected { errors: errors.clone() }]),
+            _ => refuse("Rejection"),
+        },
+        Command::AssignLane { lane, hits, random } => match status {
+            Accepted if state.lane.is_none() => Ok(vec![EventKind::LaneAssigned {
+                lane: *lane,
+                hits: hits.clone(),
+                random: *random,
+                control: control_for(*lane),
+            }]),
+            _ => refuse("Assigning a lane"),
+        },
+        Command::OverrideLane { lane } => match status {
+            Accepted | UnderControl | Assessed | AwaitingPayment | Settled if state.lane.is_some() => {
+                if state.lane == Some(*lane) {
+                    return Err(Refusal::not_allowed(format!("The lane is already {}.", lane.as_str())));
+                }
+                Ok(vec![EventKind::LaneOverridden { lane: *lane, control: control_for(*lane) }])
+            }
+            _ => refuse("Overriding the lane"),
+        },
+        Command::RecordControl { outcome } => match (status, state.control) {
+            (UnderControl, Some(control)) => Ok(vec![EventKind::ControlRecorded { control, outcome: outcome.clone() }]),
+            _ => refuse("Recording a control result"),
+        },
+        Command::Assess { liabilities } => match status {
+            Accepted if state.lane.is_some() && state.control_passed => {
+                let mut events = vec![EventKind::Assessed { liabilities: liabilities.clone() }];
+                // Settlement follows at once from the payment methods declared.
+                let outstanding = (liabilities.immediate - state.paid).max(Decimal::ZERO);
+                if outstanding > Decimal::ZERO {
+                    events.push(EventKind::PaymentRequested { amount: outstanding, currency: liabilities.currency.clone() });
+                } else {
+                    let settlement = if liabilities.total().is_zero() {
+                        Settlement::NothingDue
+                    } else if liabilities.immediate > Decimal::ZERO {
+                        Settlement::Paid
+                    } else if liabilities.guaranteed > Decimal::ZERO {
+                        Settlement::Guaranteed
+                    } else {
+                        Settlement::Deferred
+                    };
+                    events.push(EventKind::Settled { settlement });
+                }
+                Ok(events)
+            }
+            _ => refuse("Assessment"),
+        },
+        Command::RecordPayment { amount, reference } => match status {
+            AwaitingPayment => {
+                if *amount <= Decimal::ZERO {
+                    return Err(Refusal { code: ErrorCode::InvalidRequest, message: "A payment must be a positive amount.".into() });
+                }
+                let mut events = vec![EventKind::PaymentReceived { amount: *amount, reference: reference.clone() }];
+                if state.paid + *amount >= state.liabilities.as_ref().map_or(Decimal::ZERO, |l| l.immediate) {
+                    events.push(EventKind::Settled { settlement: Settlement::Paid });
+                }
+                Ok(events)
+            }
+            _ => refuse("Recording a payment"),
+        },
+        Command::NotifyArrival => {
+            if state.arrived {
+                return Err(Refusal::not_allowed("The goods are already recorded as arrived."));
+            }
+            match status {
+                Lodged | Accepted | UnderControl | Assessed | AwaitingPayment | Settled => Ok(vec![EventKind::Arrived]),
+                _ => refuse("An arrival notification"),
+            }
+        }
+        Command::Release => {
+            if state.releasable() {
+                Ok(vec![EventKind::Released])
+            } else {
+                let mut missing = Vec::new();
+                if !state.arrived {
+                    missing.push("the goods have not arrived");
+                }
+                if !state.control_passed {
+                    missing.push("the control has not passed");
+                }
+                if status != Settled {
+                    missing.push("the duties are not settled");
+                }
+                Err(Refusal::not_allowed(format!("Release is not possible yet: {}.", missing.join(", "))))
+            }
+        }
+        Command::Cancel => Ok(vec![EventKind::Cancelled]),
+        Command::Amend { content_hash } => match status {
+            Accepted | UnderControl | Assessed | AwaitingPayment | Settled => {
+                Ok(vec![EventKind::Amended { version: state.version + 1, content_hash: content_hash.clone() }])
+            }
+            _ => refuse("Amendment"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

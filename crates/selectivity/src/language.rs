@@ -1,0 +1,588 @@
+//! The rule language: tokenizer, parser and evaluator. Grammar (docs/risk-rules.md):
+//!
+//! ```text
+//! file      = { line } ;
+//! line      = [ rule | random ] [ "#" comment ] NEWLINE ;
+//! rule      = "rule" IDENT [ STRING ] "when" expr "then" LANE ;
+//! random    = "random" NUMBER "%" "then" LANE ;
+//! expr      = term { "or" term } ;
+//! term      = factor { "and" factor } ;
+//! factor    = "not" factor | "(" expr ")" | condition ;
+//! condition = FIELD OP value ;
+//! OP        = "=" | "!=" | "in" | "starts_with" | ">" | ">=" | "<" | "<=" ;
+//! value     = STRING | NUMBER | "[" STRING { "," STRING } "]" ;
+//! ```
+
+use crate::{Decision, Facts, Hit, Lane};
+use rust_decimal::Decimal;
+
+/// Most rules one rule set may hold.
+pub const MAX_RULES: usize = 10_000;
+
+/// A rule file that cannot be used: where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Commodity,
+    Origin,
+    Procedure,
+    ItemValue,
+    Value,
+    Dispatch,
+    Declarant,
+    Importer,
+    Exporter,
+    Type,
+    Mode,
+    Office,
+}
+
+impl Field {
+    fn parse(text: &str) -> Option<Field> {
+        Some(match text {
+            "commodity" => Field::Commodity,
+            "origin" => Field::Origin,
+            "procedure" => Field::Procedure,
+            "item_value" => Field::ItemValue,
+            "value" => Field::Value,
+            "dispatch" => Field::Dispatch,
+            "declarant" => Field::Declarant,
+            "importer" => Field::Importer,
+            "exporter" => Field::Exporter,
+            "type" => Field::Type,
+            "mode" => Field::Mode,
+            "office" => Field::Office,
+            _ => return None,
+        })
+    }
+    fn numeric(self) -> bool {
+        matches!(self, Field::Value | Field::ItemValue)
+    }
+}
+
+const FIELDS: &str = "commodity, origin, procedure, item_value, value, dispatch, declarant, importer, exporter, type, mode, office";
+
+#[derive(Clone, Debug, PartialEq)]
+enum Operand {
+    Text(String),
+    Number(Decimal),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    In,
+    StartsWith,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Expr {
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Not(Box<Expr>),
+    Condition(Field, Op, Operand),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Rule {
+    id: String,
+    description: String,
+    condition: Expr,
+    lane: Lane,
+}
+
+/// A checked rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Random selection: basis points (1/100 of a percent) of otherwise-green declarations, and their lane.
+    random: Option<(u32, Lane)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Token {
+    Word(String),
+    Text(String),
+    Number(Decimal),
+    Symbol(&'static str),
+}
+
+struct Spanned {
+    token: Token,
+    column: usize,
+}
+
+fn tokenize(line: &str, line_number: usize) -> Result<Vec<Spanned>, RuleError> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let fail = |column: usize, message: String| RuleError { line: line_number, column, message };
+    while i < chars.len() {
+        let c = chars[i];
+        let column = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '#' {
+            break;
+        } else if c == '"' {
+            let start = i + 1;
+            let mut end = start;
+            while end < chars.len() && chars[end] != '"' {
+                end += 1;
+            }
+            if end >= chars.len() {
+                return Err(fail(column, "This string is not closed with a double quote.".into()));
+            }
+            out.push(Spanned { token: Token::Text(chars[start..end].iter().collect()), column });
+            i = end + 1;
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let number = declaration::parse_decimal(&text).map_err(|_| fail(column, format!("{text:?} is not a number.")))?;
+            out.push(Spanned { token: Token::Number(number), column });
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '-') {
+                i += 1;
+            }
+            out.push(Spanned { token: Token::Word(chars[start..i].iter().collect()), column });
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            let symbol = match (two.as_str(), c) {
+                (">=", _) => ">=",
+                ("<=", _) => "<=",
+                ("!=", _) => "!=",
+                (_, '>') => ">",
+                (_, '<') => "<",
+                (_, '=') => "=",
+                (_, '(') => "(",
+                (_, ')') => ")",
+                (_, '[') => "[",
+                (_, ']') => "]",
+                (_, ',') => ",",
+                (_, '%') => "%",
+                _ => return Err(fail(column, format!("The character {c:?} is not part of the rule language."))),
+            };
+            i += symbol.len();
+            out.push(Spanned { token: Token::Symbol(symbol), column });
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    tokens: &'a [Spanned],
+    position: usize,
+    line: usize,
+    end_column: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, message: impl Into<String>) -> RuleError {
+        let column = self.tokens.get(self.position).map_or(self.end_column, |t| t.column);
+        RuleError { line: self.line, column, message: message.into() }
+    }
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position).map(|t| &t.token)
+    }
+    fn next(&mut self) -> Option<&Token> {
+        let token = self.tokens.get(self.position).map(|t| &t.token);
+        self.position += 1;
+        token
+    }
+    fn keyword(&mut self, word: &str) -> Result<(), RuleError> {
+        match self.peek() {
+            Some(Token::Word(w)) if w == word => {
+                self.position += 1;
+                Ok(())
+            }
+            _ => Err(self.error(format!("Expected {word:?} here."))),
+        }
+    }
+    fn is_word(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w == word)
+    }
+    fn lane(&mut self) -> Result<Lane, RuleError> {
+        let lane = match self.peek() {
+            Some(Token::Word(w)) => Lane::parse(w),
+            _ => None,
+        };
+        let lane = lane.ok_or_else(|| self.error("Expected a lane: green, blue, yellow or red."))?;
+        self.position += 1;
+        Ok(lane)
+    }
+    fn expr(&mut self, depth: usize) -> Result<Expr, RuleError> {
+        if depth > 32 {
+            return Err(self.error("The condition is nested too deeply (at most 32 levels)."));
+        }
+        let mut terms = vec![self.term(depth)?];
+        while self.is_word("or") {
+            self.position += 1;
+            terms.push(self.term(depth)?);
+        }
+        Ok(if terms.len() == 1 { terms.pop().expect("one term") } else { Expr::Or(terms) })
+    }
+    fn term(&mut self, depth: usize) -> Result<Expr, RuleError> {
+        let mut factors = vec![self.factor(depth)?];
+        while self.is_word("and") {
+            self.position += 1;
+            factors.push(self.factor(depth)?);
+        }
+        Ok(if factors.len() == 1 { factors.pop().expect("one factor") } else { Expr::And(factors) })
+    }
+    fn factor(&mut self, depth: usize) -> Result<Expr, RuleError> {
+        if self.is_word("not") {
+            self.position += 1;
+            return Ok(Expr::Not(Box::new(self.factor(depth + 1)?)));
+        }
+        if self.peek() == Some(&Token::Symbol("(")) {
+            self.position += 1;
+            let inner = self.expr(depth + 1)?;
+            if self.next() != Some(&Token::Symbol(")")) {
+                self.position -= 1;
+                return Err(self.error("Expected \")\" to close the parenthesis."));
+            }
+            return Ok(inner);
+        }
+        let field = match self.peek() {
+            Some(Token::Word(w)) => Field::parse(w),
+            _ => None,
+        }
+        .ok_or_else(|| self.error(format!("Expected a field: {FIELDS}.")))?;
+        self.position += 1;
+        let op = match self.peek() {
+            Some(Token::Symbol("=")) => Op::Eq,
+            Some(Token::Symbol("!=")) => Op::Ne,
+            Some(Token::Symbol(">")) => Op::Gt,
+            Some(Token::Symbol(">=")) => Op::Ge,
+            Some(Token::Symbol("<")) => Op::Lt,
+            Some(Token::Symbol("<=")) => Op::Le,
+            Some(Token::Word(w)) if w == "in" => Op::In,
+            Some(Token::Word(w)) if w == "starts_with" => Op::StartsWith,
+            _ => return Err(self.error("Expected an operator: =, !=, in, starts_with, >, >=, <, <=.")),
+        };
+        self.position += 1;
+        let operand = match self.peek().cloned() {
+            Some(Token::Text(t)) => {
+                self.position += 1;
+                Operand::Text(t)
+            }
+            Some(Token::Number(n)) => {
+                self.position += 1;
+                Operand::Number(n)
+            }
+            Some(Token::Symbol("[")) => {
+                self.position += 1;
+                let mut list = Vec::new();
+                loop {
+                    match self.next().cloned() {
+                        Some(Token::Text(t)) => list.push(t),
+                        _ => {
+                            self.position -= 1;
+                            return Err(self.error("Expected a quoted value in the list."));
+                        }
+                    }
+                    match self.next() {
+                        Some(Token::Symbol(",")) => continue,
+                        Some(Token::Symbol("]")) => break,
+                        _ => {
+                            self.position -= 1;
+                            return Err(self.error("Expected \",\" or \"]\" in the list."));
+                        }
+                    }
+                }
+                Operand::List(list)
+            }
+            _ => return Err(self.error("Expected a value: a quoted text, a number or a [list].")),
+        };
+        let fits = match (op, &operand) {
+            (Op::In, Operand::List(_)) => true,
+            (Op::In, _) | (_, Operand::List(_)) => false,
+            (Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Number(_)) => field.numeric(),
+            (Op::Gt | Op::Ge | Op::Lt | Op::Le, _) => false,
+            (Op::StartsWith, Operand::Text(_)) => !field.numeric(),
+            (Op::StartsWith, _) => false,
+            (Op::Eq | Op::Ne, Operand::Number(_)) => field.numeric(),
+            (Op::Eq | Op::Ne, Operand::Text(_)) => !field.numeric(),
+        };
+        if !fits {
+            self.position -= 1;
+            return Err(self.error(
+                "This value does not fit the field and operator: numbers for value and item_value, quoted texts \
+                 for the others, and a [list] after in.",
+            ));
+        }
+        Ok(Expr::Condition(field, op, operand))
+    }
+}
+
+impl RuleSet {
+    /// Parses and checks a rules file.
+    pub fn parse(text: &str) -> Result<RuleSet, RuleError> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut random = None;
+        for (index, line) in text.lines().enumerate() {
+            let line_number = index + 1;
+            let tokens = tokenize(line, line_number)?;
+            if tokens.is_empty() {
+                continue;
+            }
+            let mut p = Parser { tokens: &tokens, position: 0, line: line_number, end_column: line.chars().count() + 1 };
+            if p.is_word("rule") {
+                p.position += 1;
+                let id = match p.next().cloned() {
+                    Some(Token::Word(w)) => w,
+                    _ => {
+                        p.position -= 1;
+                        return Err(p.error("Expected the rule's identifier, e.g. R001."));
+                    }
+                };
+                if rules.iter().any(|r| r.id == id) {
+                    p.position -= 1;
+                    return Err(p.error(format!("The rule {id} is defined twice.")));
+                }
+                let description = match p.peek().cloned() {
+                    Some(Token::Text(t)) => {
+                        p.position += 1;
+                        t
+                    }
+                    _ => String::new(),
+                };
+                p.keyword("when")?;
+                let condition = p.expr(0)?;
+                p.keyword("then")?;
+                let lane = p.lane()?;
+                if p.peek().is_some() {
+                    return Err(p.error("Unexpected text after the lane."));
+                }
+                if rules.len() >= MAX_RULES {
+                    return Err(p.error(format!("A rule set may hold at most {MAX_RULES} rules.")));
+                }
+                rules.push(Rule { id, description, condition, lane });
+            } else if p.is_word("random") {
+                p.position += 1;
+                let percent = match p.next().cloned() {
+                    Some(Token::Number(n)) if n <= Decimal::ONE_HUNDRED => n,
+                    _ => {
+                        p.position -= 1;
+                        return Err(p.error("Expected a percentage from 0 to 100."));
+                    }
+                };
+                if p.next() != Some(&Token::Symbol("%")) {
+                    p.position -= 1;
+                    return Err(p.error("Expected \"%\" after the percentage."));
+                }
+                p.keyword("then")?;
+                let lane = p.lane()?;
+                if p.peek().is_some() {
+                    return Err(p.error("Unexpected text after the lane."));
+                }
+                if random.is_some() {
+                    return Err(RuleError { line: line_number, column: 1, message: "Only one random line is allowed.".into() });
+                }
+                let basis_points = (percent * Decimal::ONE_HUNDRED).trunc();
+                random = Some((u32::try_from(basis_points.mantissa()).unwrap_or(10_000).min(10_000), lane));
+            } else {
+                return Err(p.error("A line starts with \"rule\" or \"random\" (or \"#\" for a comment)."));
+            }
+        }
+        Ok(RuleSet { rules, random })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Evaluates every rule on `facts`. `roll` is a uniform draw in 0..10_000 (basis points) used only when no
+    /// rule selects the declaration.
+    pub fn decide(&self, facts: &Facts, roll: u32) -> Decision {
+        let hits: Vec<Hit> = self
+            .rules
+            .iter()
+            .filter(|rule| eval(&rule.condition, facts))
+            .map(|rule| Hit { rule: rule.id.clone(), description: rule.description.clone(), lane: rule.lane })
+            .collect();
+        if let Some(lane) = hits.iter().map(|h| h.lane).max() {
+            let names: Vec<String> = hits
+                .iter()
+                .filter(|h| h.lane == lane)
+                .map(|h| if h.description.is_empty() { h.rule.clone() } else { format!("{} ({})", h.rule, h.description) })
+                .collect();
+            let reason = format!("{} lane set by rule {}.", capitalise(lane.as_str()), names.join(", "));
+            return Decision { lane, hits, random: false, reason };
+        }
+        match self.random {
+            Some((basis_points, lane)) if roll % 10_000 < basis_points => Decision {
+                lane,
+                hits,
+                random: true,
+                reason: format!(
+                    "{} lane by random selection ({}.{:02} % of declarations no rule selects).",
+                    capitalise(lane.as_str()),
+                    basis_points / 100,
+                    basis_points % 100
+                ),
+            },
+            _ => Decision { lane: Lane::Green, hits, random: false, reason: "Green lane: no risk rule applies.".into() },
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+fn eval(expr: &Expr, facts: &Facts) -> bool {
+    match expr {
+        Expr::Or(parts) => parts.iter().any(|p| eval(p, facts)),
+        Expr::And(parts) => parts.iter().all(|p| eval(p, facts)),
+        Expr::Not(inner) => !eval(inner, facts),
+        Expr::Condition(field, op, operand) => match field {
+            Field::Value => compare_number(facts.value, *op, operand),
+            Field::ItemValue => facts.items.iter().any(|i| compare_number(i.value, *op, operand)),
+            Field::Commodity => facts.items.iter().any(|i| compare_text(i.commodity.as_deref(), *op, operand)),
+            Field::Origin => facts.items.iter().any(|i| compare_text(i.origin.as_deref(), *op, operand)),
+            Field::Procedure => facts.items.iter().any(|i| compare_text(i.procedure.as_deref(), *op, operand)),
+            Field::Dispatch => compare_text(facts.dispatch.as_deref(), *op, operand),
+            Field::Declarant => compare_text(facts.declarant.as_deref(), *op, operand),
+            Field::Importer => compare_text(facts.importer.as_deref(), *op, operand),
+            Field::Exporter => compare_text(facts.exporter.as_deref(), *op, operand),
+            Field::Type => compare_text(Some(&facts.declaration_type), *op, operand),
+            Field::Mode => compare_text(facts.mode.as_deref(), *op, operand),
+            Field::Office => compare_text(facts.office.as_deref(), *op, operand),
+        },
+    }
+}
+
+fn compare_number(value: Decimal, op: Op, operand: &Operand) -> bool {
+    let Operand::Number(n) = operand else { return false };
+    match op {
+        Op::Eq => value == *n,
+        Op::Ne => value != *n,
+        Op::Gt => value > *n,
+        Op::Ge => value >= *n,
+        Op::Lt => value < *n,
+        Op::Le => value <= *n,
+        Op::In | Op::StartsWith => false,
+    }
+}
+
+/// A missing value matches nothing, not even `!=`: a rule never fires on what was not declared.
+fn compare_text(value: Option<&str>, op: Op, operand: &Operand) -> bool {
+    let Some(value) = value else { return false };
+    match (op, operand) {
+        (Op::Eq, Operand::Text(t)) => value == t,
+        (Op::Ne, Operand::Text(t)) => value != t,
+        (Op::StartsWith, Operand::Text(t)) => value.starts_with(t.as_str()),
+        (Op::In, Operand::List(list)) => list.iter().any(|t| t == value),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ItemFacts;
+
+    fn facts(commodity: &str, origin: &str, value: i64) -> Facts {
+        Facts {
+            declaration_type: "IMA".into(),
+            declarant: Some("GB123".into()),
+            value: Decimal::from(value),
+            items: vec![ItemFacts {
+                commodity: Some(commodity.into()),
+                origin: Some(origin.into()),
+                procedure: Some("4000".into()),
+                value: Decimal::from(value),
+            }],
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn decisions_follow_the_rules_table() {
+        let rules = RuleSet::parse(
+            "rule R1 \"arms\" when commodity starts_with \"93\" then red\n\
+             rule R2 when origin in [\"KP\", \"IR\"] then red\n\
+             rule R3 \"big electrical\" when commodity starts_with \"85\" and value > 100000 then yellow\n\
+             rule R4 when not (declarant = \"GB123\") and (mode = \"4\" or procedure starts_with \"51\") then blue\n\
+             random 10% then yellow\n",
+        )
+        .unwrap();
+        // (commodity, origin, value, roll) → (lane, rules hit, random)
+        let cases: &[(&str, &str, i64, u32, Lane, &[&str], bool)] = &[
+            ("9301000000", "US", 10, 9_999, Lane::Red, &["R1"], false),
+            ("8510900000", "KP", 200_000, 9_999, Lane::Red, &["R2", "R3"], false),
+            ("8510900000", "US", 200_000, 9_999, Lane::Yellow, &["R3"], false),
+            ("8510900000", "US", 100_000, 9_999, Lane::Green, &[], false),
+            ("8510900000", "US", 100_000, 999, Lane::Yellow, &[], true),
+            ("8510900000", "US", 100_000, 1_000, Lane::Green, &[], false),
+        ];
+        for (commodity, origin, value, roll, lane, hit, random) in cases {
+            let decision = rules.decide(&facts(commodity, origin, *value), *roll);
+            let names: Vec<&str> = decision.hits.iter().map(|h| h.rule.as_str()).collect();
+            assert_eq!((decision.lane, names.as_slice(), decision.random), (*lane, *hit, *random), "{commodity} {origin} {value} {roll}");
+            assert!(!decision.reason.is_empty());
+        }
+        let mut other = facts("0101", "US", 1);
+        other.declarant = Some("GB999".into());
+        other.mode = Some("4".into());
+        assert_eq!(rules.decide(&other, 9_999).lane, Lane::Blue);
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let cases: &[(&str, usize, usize)] = &[
+            ("rule R1 when colour = \"red\" then red", 1, 14),
+            ("\nrule R1 when commodity = 93 then red", 2, 26),
+            ("rule R1 when value > \"1\" then red", 1, 22),
+            ("rule R1 when commodity starts_with \"93\" then purple", 1, 46),
+            ("rule R1 when commodity starts_with \"93\"", 1, 40),
+            ("rule R1 when commodity starts_with \"93 then red", 1, 36),
+            ("rule R1 when origin in [\"KP\" \"IR\"] then red", 1, 30),
+            ("rule R1 when (origin = \"KP\" then red", 1, 29),
+            ("random 150% then yellow", 1, 8),
+            ("rule R1 when origin = \"KP\" then red\nrule R1 when origin = \"IR\" then red", 2, 6),
+            ("select everything", 1, 1),
+            ("rule R1 when origin = \"KP\" then red ; drop", 1, 37),
+        ];
+        for (text, line, column) in cases {
+            let error = RuleSet::parse(text).unwrap_err();
+            assert_eq!((error.line, error.column), (*line, *column), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_demo_rules_parse() {
+        let rules = RuleSet::parse(include_str!("../demo/rules.txt")).unwrap();
+        assert!(rules.len() >= 5);
+    }
+}

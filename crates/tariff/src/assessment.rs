@@ -1,0 +1,239 @@
+//! Duties and taxes per goods item and tax type.
+
+use crate::measures::{Base, Measure, MeasureKind, Tariff};
+use crate::valuation::{self, ExchangeRates, Valuation};
+use declaration::{Currency, Declaration, DeclarationKind, GoodsItem};
+use error_table::{ErrorCode, Problem};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// One tax computed for one goods item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxLine {
+    #[serde(rename = "type")]
+    pub tax_type: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub base: Decimal,
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub rate_percent: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// DE 4/8 method of payment declared for this tax type (A immediate, E deferment, R guarantee, …).
+    pub payment_method: String,
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemAssessment {
+    pub sequence: u32,
+    pub commodity_code: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub customs_value: Decimal,
+    pub valuation: String,
+    pub taxes: Vec<TaxLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxTotal {
+    #[serde(rename = "type")]
+    pub tax_type: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// The assessment of a declaration: the shape printed by `aduana assess --json` and stored with the declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The LRN.
+    pub declaration: String,
+    pub currency: String,
+    pub items: Vec<ItemAssessment>,
+    pub totals: Vec<TaxTotal>,
+}
+
+impl Assessment {
+    /// The total of every tax.
+    pub fn total(&self) -> Decimal {
+        self.totals.iter().map(|t| t.amount).sum()
+    }
+
+    /// The total of tax lines whose payment method satisfies `predicate`.
+    pub fn total_where(&self, predicate: impl Fn(&str) -> bool) -> Decimal {
+        self.items.iter().flat_map(|i| &i.taxes).filter(|t| predicate(&t.payment_method)).map(|t| t.amount).sum()
+    }
+}
+
+fn round(value: Decimal, currency: &Currency) -> Decimal {
+    value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn item_path(index: usize, rest: &str) -> String {
+    format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}", index + 1)
+}
+
+/// The quantity a specific measure in `unit` applies to: net mass for KGM, else the supplementary units (DE 6/2)
+/// or the tax base quantity declared on the tax line (DE 4/4) when their unit matches. A unit written with a
+/// leading number ("1000 NAR") is per that many units.
+fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, String)> {
+    let (per, unit) = match unit.split_once(' ') {
+        Some((n, u)) => (declaration::parse_decimal(n).ok().filter(|d| !d.is_zero())?, u),
+        None => (Decimal::ONE, unit),
+    };
+    let same = |declared: &Option<String>| declared.as_deref().is_some_and(|d| d.split('#').next() == Some(unit));
+    let from_line = item
+        .duty_tax_fees
+        .iter()
+        .filter(|f| f.type_code.as_deref() == Some(tax_type))
+        .filter_map(|f| f.specific_tax_base_quantity.as_ref())
+        .find(|q| same(&q.unit_code))
+        .map(|q| q.value);
+    let found = from_line
+        .or_else(|| item.tariff_quantity.as_ref().filter(|q| same(&q.unit_code)).map(|q| q.value))
+        .or_else(|| if unit == "KGM" { item.net_mass_kg } else { None })?;
+    Some((found / per, format!("{found} {unit}")))
+}
+
+struct Computed {
+    amount: Decimal,
+    rate: Option<Decimal>,
+    how: String,
+}
+
+fn compute(measure: &Measure, base: Decimal, item: &GoodsItem, rates: &ExchangeRates, pointer: &str) -> Result<Computed, Problem> {
+    let ad_valorem = measure.rate_percent.map(|rate| base * rate / Decimal::ONE_HUNDRED);
+    let specific = match measure.kind {
+        MeasureKind::AdValorem => None,
+        MeasureKind::Specific | MeasureKind::Compound => {
+            let unit = measure.unit.as_deref().unwrap_or("KGM");
+            let (quantity, described) = quantity(item, &measure.tax_type, unit).ok_or_else(|| {
+                Problem::with_message(
+                    ErrorCode::MissingElement,
+                    pointer,
+                    format!(
+                        "The tariff charges {} per {unit}: declare the quantity in {unit} (DE 6/2 or DE 4/4).",
+                        measure.tax_type
+                    ),
+                )
+            })?;
+            let currency = measure.currency.as_ref().unwrap_or(&rates.national);
+            let rate = rates.rate(currency).ok_or_else(|| {
+                Problem::with_message(
+                    ErrorCode::ExchangeRateUnknown,
+                    pointer,
+                    format!("The tariff's amount is in {currency}, for which no rate is published."),
+                )
+            })?;
+            Some((quantity * measure.amount.unwrap_or_default() * rate, described))
+        }
+    };
+    let mut amount = match measure.kind {
+        MeasureKind::AdValorem => ad_valorem.unwrap_or_default(),
+        MeasureKind::Specific => specific.as_ref().map(|s| s.0).unwrap_or_default(),
+        MeasureKind::Compound => ad_valorem.unwrap_or_default() + specific.as_ref().map(|s| s.0).unwrap_or_default(),
+    };
+    let mut how = match &specific {
+        Some((_, described)) => format!("{} applied to {described}", measure.describe()),
+        None => measure.describe(),
+    };
+    if let Some(minimum) = measure.minimum.filter(|m| amount < *m) {
+        amount = minimum;
+        how.push_str(&format!(", raised to the minimum {minimum}"));
+    }
+    if let Some(maximum) = measure.maximum.filter(|m| amount > *m) {
+        amount = maximum;
+        how.push_str(&format!(", capped at the maximum {maximum}"));
+    }
+    Ok(Computed { amount, rate: measure.rate_percent, how })
+}
+
+/// Assesses `declaration` against `tariff` on `date`. Exports are valued but bear no duty in this tariff.
+pub fn assess(
+    declaration: &Declaration,
+    tariff: &Tariff,
+    rates: &ExchangeRates,
+    date: time::Date,
+) -> Result<Assessment, Vec<Problem>> {
+    let Valuation { currency, items: values } = valuation::value(declaration, rates)?;
+    let imports = declaration.type_code.kind != DeclarationKind::EX;
+    let mut problems = Vec::new();
+    let mut items = Vec::new();
+    for (index, (item, value)) in declaration.goods_shipment.goods_items.iter().zip(&values).enumerate() {
+        let code = item.commodity_code();
+        let mut taxes = Vec::new();
+        if imports {
+            let Some(code) = &code else {
+                problems.push(Problem::with_message(
+                    ErrorCode::MissingElement,
+                    item_path(index, "Commodity/Classification"),
+                    "An import goods item needs its commodity code (DE 6/14) to be assessed.",
+                ));
+                continue;
+            };
+            let tax_types = tariff.tax_types_for(code.as_str(), date);
+            if tax_types.is_empty() {
+                problems.push(Problem::with_message(
+                    ErrorCode::CommodityCodeNotInTariff,
+                    item_path(index, "Commodity/Classification"),
+                    format!("The commodity code {code} has no measures in the tariff in force on {date}."),
+                ));
+                continue;
+            }
+            let origin = item.origin_country();
+            let preference = item.duty_tax_fees.iter().find_map(|f| f.duty_regime_code.as_deref());
+            let default_method = item.duty_tax_fees.iter().find_map(|f| f.payment_method_code.clone()).unwrap_or_else(|| "A".into());
+            let mut duties = Decimal::ZERO;
+            // Duties on the customs value first, then taxes whose base includes them.
+            let mut measures: Vec<&Measure> =
+                tax_types.iter().filter_map(|t| tariff.applicable(code.as_str(), t, date, origin, preference)).collect();
+            measures.sort_by_key(|m| m.base == Base::CustomsValuePlusDuties);
+            for measure in measures {
+                let base = match measure.base {
+                    Base::CustomsValue => value.customs_value,
+                    Base::CustomsValuePlusDuties => value.customs_value + duties,
+                };
+                let pointer = item_path(index, "Commodity/DutyTaxFee");
+                match compute(measure, base, item, rates, &pointer) {
+                    Ok(computed) => {
+                        let amount = round(computed.amount, &currency);
+                        if measure.base == Base::CustomsValue {
+                            duties += amount;
+                        }
+                        let payment_method = item
+                            .duty_tax_fees
+                            .iter()
+                            .find(|f| f.type_code.as_deref() == Some(measure.tax_type.as_str()))
+                            .and_then(|f| f.payment_method_code.clone())
+                            .unwrap_or_else(|| default_method.clone());
+                        taxes.push(TaxLine {
+                            tax_type: measure.tax_type.clone(),
+                            base,
+                            rate_percent: computed.rate,
+                            amount,
+                            payment_method,
+                            explanation: computed.how,
+                        });
+                    }
+                    Err(problem) => problems.push(problem),
+                }
+            }
+        }
+        items.push(ItemAssessment {
+            sequence: item.sequence_numeric,
+            commodity_code: code.map(|c| c.to_string()),
+            customs_value: value.customs_value,
+            valuation: value.explanation.clone(),
+            taxes,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut totals: Vec<TaxTotal> = Vec::new();
+    for tax in items.iter().flat_map(|i| &i.taxes) {
+        match totals.iter_mut().find(|t| t.tax_type == tax.tax_type) {
+            Some(total) => total.amount += tax.amount,
+            None => totals.push(TaxTotal { tax_type: tax.tax_type.clone(), amount: tax.amount }),
+        }
+    }
+    Ok(Assessment { declaration: declaration.lrn.to_string(), currency: currency.to_string(), items, totals })
+}

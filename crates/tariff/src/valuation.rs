@@ -1,0 +1,203 @@
+//! Customs value per goods item.
+//!
+//! The value starts from the item price (DE 4/14), or a customs value declared directly, or failing both the
+//! statistical value; it is converted to the national currency at the rate declared on the declaration (DE 4/15)
+//! or, failing that, the administration's published rate; item-level additions (DE 4/9, codes beginning with A) are
+//! added and deductions (DE 4/10, codes beginning with B) taken off; shipment-level freight is apportioned across
+//! items in proportion to their value, the last item taking the remainder so that the parts add up exactly.
+
+use declaration::{Amount, Currency, Declaration};
+use error_table::{ErrorCode, Problem};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Exchange rates published by the administration: national currency units per one unit of each foreign one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExchangeRates {
+    pub national: Currency,
+    rates: HashMap<Currency, Decimal>,
+}
+
+impl ExchangeRates {
+    pub fn new(national: Currency) -> Self {
+        Self { national, rates: HashMap::new() }
+    }
+
+    pub fn with_rate(mut self, currency: Currency, rate: Decimal) -> Self {
+        self.rates.insert(currency, rate);
+        self
+    }
+
+    /// Reads `currency,rate` lines (a header line first).
+    pub fn from_csv(national: &str, text: &str) -> Result<Self, String> {
+        let national = Currency::parse(national).map_err(|e| e.to_string())?;
+        let mut rates = Self::new(national);
+        for (index, line) in text.lines().enumerate().skip(1) {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (currency, rate) = line.split_once(',').ok_or_else(|| format!("line {}: expected currency,rate", index + 1))?;
+            let currency = Currency::parse(currency.trim()).map_err(|e| format!("line {}: {e}", index + 1))?;
+            let rate = declaration::parse_decimal(rate).map_err(|e| format!("line {}: {e}", index + 1))?;
+            if rate.is_zero() {
+                return Err(format!("line {}: a rate cannot be zero", index + 1));
+            }
+            rates.rates.insert(currency, rate);
+        }
+        Ok(rates)
+    }
+
+    pub fn rate(&self, currency: &Currency) -> Option<Decimal> {
+        if *currency == self.national { Some(Decimal::ONE) } else { self.rates.get(currency).copied() }
+    }
+}
+
+/// The customs value of one goods item, in the national currency, with how it was reached.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ItemValue {
+    pub sequence: u32,
+    pub customs_value: Decimal,
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Valuation {
+    pub currency: Currency,
+    pub items: Vec<ItemValue>,
+}
+
+impl Valuation {
+    pub fn total(&self) -> Decimal {
+        self.items.iter().map(|i| i.customs_value).sum()
+    }
+}
+
+pub type ValuationError = Vec<Problem>;
+
+fn item_path(index: usize, rest: &str) -> String {
+    format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}", index + 1)
+}
+
+/// Converts `amount` to the national currency: the rate declared for its currency wins, then the published one.
+fn convert(declaration: &Declaration, rates: &ExchangeRates, amount: &Amount, pointer: &str) -> Result<(Decimal, String), Problem> {
+    if amount.currency == rates.national {
+        return Ok((amount.value, String::new()));
+    }
+    let declared = declaration.currency_exchanges.iter().find(|x| x.currency == amount.currency).map(|x| x.rate);
+    let (rate, source) = match (declared, rates.rate(&amount.currency)) {
+        (Some(rate), _) => (rate, "declared rate"),
+        (None, Some(rate)) => (rate, "published rate"),
+        (None, None) => {
+            return Err(Problem::with_message(
+                ErrorCode::ExchangeRateUnknown,
+                pointer,
+                format!(
+                    "No exchange rate from {} to {} is declared (DE 4/15) or published; declare one.",
+                    amount.currency, rates.national
+                ),
+            ));
+        }
+    };
+    Ok((amount.value * rate, format!(" converted from {} {} at the {source} {rate}", amount.value, amount.currency)))
+}
+
+fn round(value: Decimal, currency: &Currency) -> Decimal {
+    value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Values every goods item of `declaration`.
+pub fn value(declaration: &Declaration, rates: &ExchangeRates) -> Result<Valuation, ValuationError> {
+    let national = &rates.national;
+    let mut problems = Vec::new();
+    let mut raw = Vec::new();
+    for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
+        let (price, field, label) = if let Some(a) = &item.item_charge_amount {
+            (Some(a), "Commodity/InvoiceLine/ItemChargeAmount", "item price")
+        } else if let Some(a) = &item.customs_value_amount {
+            (Some(a), "CustomsValueAmount", "declared customs value")
+        } else if let Some(a) = &item.statistical_value_amount {
+            (Some(a), "StatisticalValueAmount", "statistical value")
+        } else {
+            (None, "", "")
+        };
+        let mut value = Decimal::ZERO;
+        let mut explanation = match price {
+            Some(amount) => match convert(declaration, rates, amount, &item_path(index, field)) {
+                Ok((converted, how)) => {
+                    value = converted;
+                    format!("{label} {}{how}", amount.value)
+                }
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            },
+            None => "no price declared: value 0".to_owned(),
+        };
+        for (position, charge) in item.charge_deductions.iter().enumerate() {
+            let pointer = item_path(index, &format!("CustomsValuation/ChargeDeduction[{}]", position + 1));
+            match convert(declaration, rates, &charge.amount, &pointer) {
+                Ok((converted, _)) if charge.charges_type_code.starts_with('B') => {
+                    value -= converted;
+                    explanation.push_str(&format!(", minus {} {converted}", charge.charges_type_code));
+                }
+                Ok((converted, _)) => {
+                    value += converted;
+                    explanation.push_str(&format!(", plus {} {converted}", charge.charges_type_code));
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        raw.push((item.sequence_numeric, value, explanation));
+    }
+
+    // Shipment-level costs, apportioned by value.
+    let valuation = declaration.goods_shipment.customs_valuation.as_ref();
+    let mut shipment_costs = Vec::new();
+    if let Some(freight) = valuation.and_then(|v| v.freight_charge_amount.as_ref()) {
+        match convert(declaration, rates, freight, "/MetaData/Declaration/GoodsShipment/CustomsValuation/FreightChargeAmount") {
+            Ok((converted, _)) => shipment_costs.push(("freight", converted)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    for (position, charge) in valuation.map(|v| v.charge_deductions.as_slice()).unwrap_or_default().iter().enumerate() {
+        let pointer = format!("/MetaData/Declaration/GoodsShipment/CustomsValuation/ChargeDeduction[{}]", position + 1);
+        match convert(declaration, rates, &charge.amount, &pointer) {
+            Ok((converted, _)) if charge.charges_type_code.starts_with('B') => shipment_costs.push(("deduction", -converted)),
+            Ok((converted, _)) => shipment_costs.push(("addition", converted)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let total: Decimal = raw.iter().map(|(_, v, _)| *v).sum();
+    for (label, cost) in shipment_costs {
+        let cost = round(cost, national);
+        let mut left = cost;
+        let count = raw.len();
+        for (position, (_, value, explanation)) in raw.iter_mut().enumerate() {
+            let share = if position + 1 == count {
+                left
+            } else if total.is_zero() {
+                round(cost / Decimal::from(count as u64), national)
+            } else {
+                round(cost * *value / total, national)
+            };
+            left -= share;
+            *value += share;
+            explanation.push_str(&format!(", {label} share {share}"));
+        }
+    }
+    let items = raw
+        .into_iter()
+        .map(|(sequence, value, explanation)| ItemValue {
+            sequence,
+            customs_value: round(value.max(Decimal::ZERO), national),
+            explanation,
+        })
+        .collect();
+    Ok(Valuation { currency: national.clone(), items })
+}
