@@ -1,1 +1,207 @@
-//! placeholder
+//! The clearance pipeline, composed from the pure crates.
+//!
+//! [`Pipeline::lodge`] takes a parsed declaration and returns every event the system itself decides at
+//! lodgement — accepted with an MRN or rejected with pointers, lane assigned, assessed, settled, released when
+//! nothing stops it — and [`Pipeline::advance`] continues after an officer or trader acts (a control result, a
+//! payment, an arrival, an amendment). What a human must do is never done here.
+//!
+//! The random selection draw is derived from a secret seed and the MRN ([`roll_for`]), so a decision can be
+//! replayed by whoever holds the seed, and cannot be predicted by a trader who does not.
+//!
+//! **Architecture invariant**: pure. Time (`date`), the MRN serial and the seed are passed in; no IO.
+
+use declaration::{Country, Declaration, DeclarationKind, Mrn};
+use error_table::Problem;
+use rust_decimal::Decimal;
+use selectivity::{Decision, Facts, ItemFacts, RuleSet};
+use sha2::{Digest, Sha256};
+use tariff::{Assessment, ExchangeRates, Tariff};
+use workflow::{Command, EventKind, Liabilities, RejectionError, State, Status};
+
+/// What the administration has configured: its tariff, rates, rules and identity.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub tariff: Tariff,
+    pub rates: ExchangeRates,
+    pub rules: RuleSet,
+    /// The country whose MRNs we issue.
+    pub country: Country,
+    /// Secret seed of the random selection draw.
+    pub seed: Vec<u8>,
+    /// Release at once when every condition holds (the usual setting). When false, an officer releases.
+    pub auto_release: bool,
+}
+
+/// The result of running the pipeline: the events to append (in order) and what they lead to.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub events: Vec<(EventKind, String)>,
+    pub state: State,
+    pub assessment: Option<Assessment>,
+    pub decision: Option<Decision>,
+}
+
+/// The uniform draw (0..10_000 basis points) for random selection of `mrn`.
+pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
+    let digest = Sha256::new().chain_update(seed).chain_update(mrn.as_str().as_bytes()).finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) % 10_000) as u32
+}
+
+/// How a DE 4/8 method of payment settles a tax line: `E`, `F` and `G` defer, `M`, `R` and `S` are secured by a
+/// guarantee or deposit, everything else (A cash, B card, C cheque, D other, H transfer, P cash account …) is
+/// payable before release.
+pub fn liabilities(assessment: &Assessment) -> Liabilities {
+    let mut out = Liabilities { currency: assessment.currency.clone(), ..Liabilities::default() };
+    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
+        match tax.payment_method.as_str() {
+            "E" | "F" | "G" => out.deferred += tax.amount,
+            "M" | "R" | "S" => out.guaranteed += tax.amount,
+            _ => out.immediate += tax.amount,
+        }
+    }
+    out
+}
+
+/// The facts the risk rules see.
+pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Facts {
+    let value_of = |sequence: u32| {
+        assessment
+            .and_then(|a| a.items.iter().find(|i| i.sequence == sequence))
+            .map_or(Decimal::ZERO, |i| i.customs_value)
+    };
+    let items: Vec<ItemFacts> = declaration
+        .goods_shipment
+        .goods_items
+        .iter()
+        .map(|item| ItemFacts {
+            commodity: item.commodity_code().map(|c| c.to_string()),
+            origin: item.origin_country().map(|c| c.to_string()),
+            procedure: item.procedure_code(),
+            value: value_of(item.sequence_numeric),
+        })
+        .collect();
+    Facts {
+        declaration_type: declaration.type_code.to_string(),
+        declarant: declaration.declarant_id().map(|p| p.to_string()),
+        importer: declaration.goods_shipment.importer.as_ref().and_then(|p| p.id.as_ref()).map(|p| p.to_string()),
+        exporter: declaration.exporter.as_ref().and_then(|p| p.id.as_ref()).map(|p| p.to_string()),
+        dispatch: declaration.goods_shipment.export_country.as_ref().map(|c| c.to_string()),
+        office: declaration.office().map(str::to_owned),
+        mode: declaration.transport_mode().map(str::to_owned),
+        value: items.iter().map(|i| i.value).sum(),
+        items,
+    }
+}
+
+fn rejection(problems: &[Problem]) -> Vec<RejectionError> {
+    problems
+        .iter()
+        .map(|p| RejectionError { code: p.code.code().to_owned(), pointer: p.pointer.clone(), message: p.message.clone() })
+        .collect()
+}
+
+/// A hex SHA-256 of `bytes`: the content hash used for idempotency and the event log.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Pipeline {
+    /// The demo administration: demo tariff, rates and rules, MRNs for GB.
+    pub fn demo(seed: Vec<u8>) -> Pipeline {
+        Pipeline {
+            tariff: tariff::demo::tariff(),
+            rates: tariff::demo::exchange_rates(),
+            rules: RuleSet::parse(selectivity::DEMO_RULES).expect("demo rules are valid (tested)"),
+            country: Country::parse("GB").expect("GB"),
+            seed,
+            auto_release: true,
+        }
+    }
+
+    /// Assesses `declaration` as of `date` (exports are valued, not taxed).
+    pub fn assess(&self, declaration: &Declaration, date: time::Date) -> Result<Assessment, Vec<Problem>> {
+        tariff::assess(declaration, &self.tariff, &self.rates, date)
+    }
+
+    /// Runs lodgement: lodged, then accepted (with the MRN built from `serial`) or rejected, then the automatic
+    /// steps. `date` is the acceptance date (the tariff in force on it applies).
+    pub fn lodge(&self, declaration: &Declaration, hash: &str, serial: u64, date: time::Date) -> Outcome {
+        let mut outcome = Outcome { events: Vec::new(), state: State::new(), assessment: None, decision: None };
+        let lodge = Command::Lodge { pre_lodged: declaration.type_code.is_pre_lodged(), content_hash: hash.to_owned() };
+        self.run(&mut outcome, &lodge, "Declaration received.");
+        match self.assess(declaration, date) {
+            Err(problems) => {
+                let reason = format!("Rejected: {}", problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" "));
+                self.run(&mut outcome, &Command::Reject { errors: rejection(&problems) }, &reason);
+            }
+            Ok(assessment) => {
+                let procedure = match declaration.type_code.kind {
+                    DeclarationKind::IM => 'J',
+                    DeclarationKind::EX => 'A',
+                    DeclarationKind::CO => 'C',
+                };
+                let mrn = Mrn::issue(date.year(), &self.country, serial, procedure);
+                self.run(&mut outcome, &Command::Accept { mrn: mrn.clone() }, "Declaration accepted.");
+                outcome.assessment = Some(assessment);
+                self.continue_automatically(declaration, &mut outcome);
+            }
+        }
+        outcome
+    }
+
+    /// Continues the automatic steps from `state` (after a human acted). `assessment` is the declaration's current
+    /// assessment (computed again by the caller after an amendment).
+    pub fn advance(&self, declaration: &Declaration, state: State, assessment: Assessment) -> Outcome {
+        let mut outcome = Outcome { events: Vec::new(), state, assessment: Some(assessment), decision: None };
+        self.continue_automatically(declaration, &mut outcome);
+        outcome
+    }
+
+    fn run(&self, outcome: &mut Outcome, command: &Command, reason: &str) -> bool {
+        match workflow::decide(&outcome.state, command) {
+            Ok(events) => {
+                for event in events {
+                    outcome.state.apply(&event);
+                    outcome.events.push((event, reason.to_owned()));
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn continue_automatically(&self, declaration: &Declaration, outcome: &mut Outcome) {
+        // Each step is taken at most once per call; the loop ends when no automatic step applies.
+        for _ in 0..8 {
+            let state = &outcome.state;
+            let progressed = match state.status {
+                Status::Accepted if state.lane.is_none() => {
+                    let mrn = state.mrn.clone().expect("an accepted declaration has an MRN");
+                    let decision = self.rules.decide(&facts(declaration, outcome.assessment.as_ref()), roll_for(&self.seed, &mrn));
+                    let reason = decision.reason.clone();
+                    let command = Command::AssignLane { lane: decision.lane, hits: decision.hits.clone(), random: decision.random };
+                    outcome.decision = Some(decision);
+                    self.run(outcome, &command, &reason)
+                }
+                Status::Accepted if state.control_passed && state.liabilities.is_none() => {
+                    let Some(assessment) = outcome.assessment.as_ref() else { return };
+                    let liabilities = liabilities(assessment);
+                    let reason = format!("Assessed: {} {} in duties and taxes.", liabilities.total(), liabilities.currency);
+                    self.run(outcome, &Command::Assess { liabilities }, &reason)
+                }
+                Status::Settled if self.auto_release && state.releasable() => {
+                    self.run(outcome, &Command::Release, "Released: arrived, controls passed, duties settled.")
+                }
+                _ => false,
+            };
+            if !progressed {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,10 @@
 
 use crate::measures::{Base, Measure, MeasureKind, Tariff};
 use crate::valuation::{self, ExchangeRates, Valuation};
-use declaration::{Currency, Declaration, DeclarationKind, GoodsItem};
+use declaration::{Declaration, DeclarationKind, GoodsItem};
 use error_table::{ErrorCode, Problem};
-use rust_decimal::{Decimal, RoundingStrategy};
+use crate::valuation::round;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// One tax computed for one goods item.
@@ -63,9 +64,7 @@ impl Assessment {
     }
 }
 
-fn round(value: Decimal, currency: &Currency) -> Decimal {
-    value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
-}
+
 
 fn item_path(index: usize, rest: &str) -> String {
     format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}", index + 1)
@@ -189,7 +188,7 @@ pub fn assess(
             for measure in measures {
                 let base = match measure.base {
                     Base::CustomsValue => value.customs_value,
-                    Base::CustomsValuePlusDuties => value.customs_value + duties,
+                    Base::CustomsValuePlusDuties => round(value.customs_value + duties, &currency),
                 };
                 let pointer = item_path(index, "Commodity/DutyTaxFee");
                 match compute(measure, base, item, rates, &pointer) {

@@ -103,8 +103,11 @@ fn convert(declaration: &Declaration, rates: &ExchangeRates, amount: &Amount, po
     Ok((amount.value * rate, format!(" converted from {} {} at the {source} {rate}", amount.value, amount.currency)))
 }
 
-fn round(value: Decimal, currency: &Currency) -> Decimal {
-    value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+/// Rounds half away from zero to the currency's minor units and writes them all out ("20.00", not "20").
+pub(crate) fn round(value: Decimal, currency: &Currency) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(currency.minor_units());
+    rounded
 }
 
 /// Values every goods item of `declaration`.
