@@ -1,1 +1,666 @@
-//! placeholder
+//! Durable storage: an append-only event log plus current-state tables, on SQLite (default) or PostgreSQL.
+//!
+//! One code path serves both databases through sqlx's `Any` driver; SQL is written once with `$n` parameters
+//! (which both accept) except where the databases differ (row locks, the identity column), and each backend has
+//! its own migrations in `migrations/`. Every change to a declaration is one transaction that writes the new
+//! current state and appends its events; the event log cannot be updated or deleted (triggers in both databases).
+//!
+//! Concurrency: on SQLite, writes go through one async mutex (SQLite has one writer anyway, and this avoids
+//! `SQLITE_BUSY` on lock upgrades); on PostgreSQL, a declaration's row is locked (`FOR UPDATE`) while a command is
+//! decided, and the (declarant, LRN) unique key settles concurrent lodgements of the same document.
+//!
+//! Durability (argued in ARCHITECTURE.md): SQLite runs in WAL mode with `synchronous=FULL`, so a transaction is
+//! on disk before the API acknowledges it, and survives a process crash and a power loss.
+//!
+//! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
+
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Serializes writes on SQLite.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// Times are stored as RFC 3339 UTC text with microseconds, so that text order is time order.
+pub fn format_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    at.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    ))
+    .expect("a UTC time always formats")
+}
+
+pub fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(format!("time {text:?}: {e}")))
+}
+
+/// A user of the API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub party: Option<String>,
+    pub created_at: String,
+}
+
+/// The current state of a declaration, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclarationRow {
+    pub id: String,
+    pub serial: i64,
+    pub declarant: String,
+    pub representative: Option<String>,
+    pub lrn: String,
+    pub mrn: Option<String>,
+    pub status: String,
+    pub lane: Option<String>,
+    pub office: Option<String>,
+    pub transport_mode: Option<String>,
+    pub declaration_type: String,
+    pub version: i64,
+    pub revision: i64,
+    pub content_hash: String,
+    pub format: String,
+    pub document: String,
+    pub model: String,
+    pub state: String,
+    pub assessment: Option<String>,
+    pub lodge_response: String,
+    pub lodged_at: String,
+    pub updated_at: String,
+    pub released_at: Option<String>,
+}
+
+impl DeclarationRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            serial: row.try_get("serial")?,
+            declarant: row.try_get("declarant")?,
+            representative: row.try_get("representative")?,
+            lrn: row.try_get("lrn")?,
+            mrn: row.try_get("mrn")?,
+            status: row.try_get("status")?,
+            lane: row.try_get("lane")?,
+            office: row.try_get("office")?,
+            transport_mode: row.try_get("transport_mode")?,
+            declaration_type: row.try_get("declaration_type")?,
+            version: row.try_get("version")?,
+            revision: row.try_get("revision")?,
+            content_hash: row.try_get("content_hash")?,
+            format: row.try_get("format")?,
+            document: row.try_get("document")?,
+            model: row.try_get("model")?,
+            state: row.try_get("state")?,
+            assessment: row.try_get("assessment")?,
+            lodge_response: row.try_get("lodge_response")?,
+            lodged_at: row.try_get("lodged_at")?,
+            updated_at: row.try_get("updated_at")?,
+            released_at: row.try_get("released_at")?,
+        })
+    }
+
+    /// The lifecycle state stored with the row.
+    pub fn workflow_state(&self) -> Result<workflow::State, StoreError> {
+        serde_json::from_str(&self.state).map_err(|e| StoreError::Corrupt(format!("state of {}: {e}", self.id)))
+    }
+}
+
+/// One row of the event log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub declaration_id: String,
+    pub revision: i64,
+    pub event_type: String,
+    pub at: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub reason: String,
+    pub data: String,
+}
+
+/// A new declaration to store, with everything the pipeline decided about it.
+pub struct NewDeclaration {
+    pub declarant: String,
+    pub representative: Option<String>,
+    pub lrn: String,
+    pub content_hash: String,
+    pub format: String,
+    pub document: String,
+    pub model: String,
+    pub office: Option<String>,
+    pub transport_mode: Option<String>,
+    pub declaration_type: String,
+}
+
+/// What the pipeline decided for a new declaration, given its id and serial.
+pub struct Decided {
+    pub events: Vec<workflow::Event>,
+    pub state: workflow::State,
+    pub assessment: Option<String>,
+    /// The answer to the lodgement request, stored so that a repeat gets exactly the same answer.
+    pub response: String,
+}
+
+#[derive(Debug)]
+pub enum Lodged {
+    Created { row: DeclarationRow },
+    /// The same document was lodged before under this (declarant, LRN): here is the original answer.
+    Replayed { response: String },
+    /// A different document was lodged before under this (declarant, LRN).
+    Conflict { existing_id: String },
+}
+
+/// A change to an existing declaration, decided from its current row.
+pub struct Change {
+    pub events: Vec<workflow::Event>,
+    pub state: workflow::State,
+    /// `Some` to replace the stored assessment.
+    pub assessment: Option<Option<String>>,
+    /// `Some((format, document, model, content hash))` for an amendment.
+    pub document: Option<(String, String, String)>,
+}
+
+/// Filters for listing declarations.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    /// Only declarations where this party is declarant or representative (traders).
+    pub party: Option<String>,
+    pub status: Option<String>,
+    pub lane: Option<String>,
+    /// Lodged at or after (RFC 3339 text).
+    pub from: Option<String>,
+    /// Lodged before (RFC 3339 text).
+    pub to: Option<String>,
+    /// Only serials below this (the cursor).
+    pub before_serial: Option<i64>,
+    pub limit: i64,
+}
+
+/// One released declaration's events, for the Time Release Study.
+pub struct ReleasedTimeline {
+    pub lane: Option<String>,
+    pub office: Option<String>,
+    pub transport_mode: Option<String>,
+    pub events: Vec<(String, String)>,
+}
+
+const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so an
+                        // acknowledged transaction survives power loss; the busy timeout covers checkpoints.
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(&mut *connection)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(url).await?;
+        let store = Store {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        let migrations = match self.backend {
+            Backend::Sqlite => MIGRATIONS_SQLITE,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        for (version, sql) in migrations {
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Two servers starting at once must not both migrate.
+                sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let applied: Option<i64> = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            if applied.is_none() {
+                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(format_time(OffsetDateTime::now_utc()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    // ----- users -------------------------------------------------------------------------------------------
+
+    pub async fn add_user(&self, name: &str, role: &str, party: Option<&str>, token_hash: &str, now: OffsetDateTime) -> Result<User, StoreError> {
+        let _guard = self.lock().await;
+        let user = User {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: name.to_owned(),
+            role: role.to_owned(),
+            party: party.map(str::to_owned),
+            created_at: format_time(now),
+        };
+        sqlx::query("INSERT INTO users (id, name, role, party, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.role)
+            .bind(user.party.clone())
+            .bind(token_hash)
+            .bind(&user.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(user)
+    }
+
+    pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT id, name, role, party, created_at FROM users WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| -> Result<User, StoreError> {
+            Ok(User {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                role: row.try_get("role")?,
+                party: row.try_get("party")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    // ----- declarations --------------------------------------------------------------------------------------
+
+    async fn existing(&self, executor: &mut sqlx::AnyConnection, declarant: &str, lrn: &str, hash: &str) -> Result<Option<Lodged>, StoreError> {
+        let row = sqlx::query("SELECT id, content_hash, lodge_response FROM declarations WHERE declarant = $1 AND lrn = $2")
+            .bind(declarant)
+            .bind(lrn)
+            .fetch_optional(&mut *executor)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored_hash: String = row.try_get("content_hash")?;
+        Ok(Some(if stored_hash == hash {
+            Lodged::Replayed { response: row.try_get("lodge_response")? }
+        } else {
+            Lodged::Conflict { existing_id: row.try_get("id")? }
+        }))
+    }
+
+    /// Stores a new declaration with the events `decide` returns for its id and serial, in one transaction; or
+    /// replays the first answer for the same document, or reports a conflict for another document under the
+    /// same (declarant, LRN).
+    pub async fn lodge(
+        &self,
+        new: NewDeclaration,
+        now: OffsetDateTime,
+        decide: impl FnOnce(&str, u64) -> Decided,
+    ) -> Result<Lodged, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        if let Some(found) = self.existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
+            return Ok(found);
+        }
+        let serial: i64 = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'declaration_serial' RETURNING value")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let decided = decide(&id, u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?);
+        let state = &decided.state;
+        let now_text = format_time(now);
+        let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
+        let row = DeclarationRow {
+            id: id.clone(),
+            serial,
+            declarant: new.declarant,
+            representative: new.representative,
+            lrn: new.lrn,
+            mrn: state.mrn.as_ref().map(|m| m.to_string()),
+            status: state.status.as_str().to_owned(),
+            lane: state.lane.map(|l| l.as_str().to_owned()),
+            office: new.office,
+            transport_mode: new.transport_mode,
+            declaration_type: new.declaration_type,
+            version: i64::from(state.version),
+            revision: decided.events.len() as i64,
+            content_hash: new.content_hash,
+            format: new.format,
+            document: new.document,
+            model: new.model,
+            state: serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            assessment: decided.assessment,
+            lodge_response: decided.response,
+            lodged_at: now_text.clone(),
+            updated_at: now_text,
+            released_at,
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
+             transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
+             assessment, lodge_response, lodged_at, updated_at, released_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        )
+        .bind(&row.id)
+        .bind(row.serial)
+        .bind(&row.declarant)
+        .bind(row.representative.clone())
+        .bind(&row.lrn)
+        .bind(row.mrn.clone())
+        .bind(&row.status)
+        .bind(row.lane.clone())
+        .bind(row.office.clone())
+        .bind(row.transport_mode.clone())
+        .bind(&row.declaration_type)
+        .bind(row.version)
+        .bind(row.revision)
+        .bind(&row.content_hash)
+        .bind(&row.format)
+        .bind(&row.document)
+        .bind(&row.model)
+        .bind(&row.state)
+        .bind(row.assessment.clone())
+        .bind(&row.lodge_response)
+        .bind(&row.lodged_at)
+        .bind(&row.updated_at)
+        .bind(row.released_at.clone())
+        .execute(&mut *tx)
+        .await;
+        if let Err(error) = inserted {
+            // On PostgreSQL a concurrent lodgement of the same (declarant, LRN) may have won the race.
+            let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
+            drop(tx);
+            if unique {
+                let mut connection = self.pool.acquire().await?;
+                if let Some(found) = self.existing(&mut connection, &row.declarant, &row.lrn, &row.content_hash).await? {
+                    return Ok(found);
+                }
+            }
+            return Err(error.into());
+        }
+        append_events(&mut tx, &id, 0, &decided.events).await?;
+        tx.commit().await?;
+        Ok(Lodged::Created { row })
+    }
+
+    /// Applies a change decided from the current row, in one transaction that locks the row. `decide` returning
+    /// an error leaves everything unchanged.
+    pub async fn update<E>(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        decide: impl FnOnce(&DeclarationRow) -> Result<Change, E>,
+    ) -> Result<Result<DeclarationRow, E>, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+                declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
+                lodged_at, updated_at, released_at FROM declarations WHERE id = $1",
+            Backend::Postgres => "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+                declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
+                lodged_at, updated_at, released_at FROM declarations WHERE id = $1 FOR UPDATE",
+        };
+        let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await? else {
+            return Err(StoreError::Corrupt(format!("declaration {id} vanished")));
+        };
+        let mut row = DeclarationRow::from_row(&row)?;
+        let change = match decide(&row) {
+            Ok(change) => change,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let previous_revision = row.revision;
+        let now_text = format_time(now);
+        row.status = change.state.status.as_str().to_owned();
+        row.lane = change.state.lane.map(|l| l.as_str().to_owned());
+        row.mrn = change.state.mrn.as_ref().map(|m| m.to_string());
+        row.version = i64::from(change.state.version);
+        row.revision += change.events.len() as i64;
+        row.state = serde_json::to_string(&change.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(assessment) = change.assessment {
+            row.assessment = assessment;
+        }
+        if let Some((format, document, model)) = change.document {
+            row.format = format;
+            row.document = document;
+            row.model = model;
+        }
+        if change.state.status == workflow::Status::Released && row.released_at.is_none() {
+            row.released_at = Some(now_text.clone());
+        }
+        row.updated_at = now_text;
+        sqlx::query(
+            "UPDATE declarations SET status = $1, lane = $2, mrn = $3, version = $4, revision = $5, state = $6, \
+             assessment = $7, format = $8, document = $9, model = $10, released_at = $11, updated_at = $12 \
+             WHERE id = $13 AND revision = $14",
+        )
+        .bind(&row.status)
+        .bind(row.lane.clone())
+        .bind(row.mrn.clone())
+        .bind(row.version)
+        .bind(row.revision)
+        .bind(&row.state)
+        .bind(row.assessment.clone())
+        .bind(&row.format)
+        .bind(&row.document)
+        .bind(&row.model)
+        .bind(row.released_at.clone())
+        .bind(&row.updated_at)
+        .bind(&row.id)
+        .bind(previous_revision)
+        .execute(&mut *tx)
+        .await?;
+        append_events(&mut tx, id, previous_revision, &change.events).await?;
+        tx.commit().await?;
+        Ok(Ok(row))
+    }
+
+    pub async fn declaration(&self, id: &str) -> Result<Option<DeclarationRow>, StoreError> {
+        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
+            lodged_at, updated_at, released_at FROM declarations WHERE id = $1";
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
+    }
+
+    pub async fn declaration_by_mrn(&self, mrn: &str) -> Result<Option<DeclarationRow>, StoreError> {
+        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
+            lodged_at, updated_at, released_at FROM declarations WHERE mrn = $1";
+        let row = sqlx::query(sql).bind(mrn).fetch_optional(&self.pool).await?;
+        Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
+    }
+
+    /// Declarations matching `filter`, newest first, at most `filter.limit`.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<DeclarationRow>, StoreError> {
+        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
+            lodged_at, updated_at, released_at FROM declarations \
+            WHERE (CAST($1 AS TEXT) IS NULL OR declarant = $1 OR representative = $1) \
+              AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
+              AND (CAST($3 AS TEXT) IS NULL OR lane = $3) \
+              AND (CAST($4 AS TEXT) IS NULL OR lodged_at >= $4) \
+              AND (CAST($5 AS TEXT) IS NULL OR lodged_at < $5) \
+              AND (CAST($6 AS BIGINT) IS NULL OR serial < $6) \
+            ORDER BY serial DESC LIMIT $7";
+        let rows = sqlx::query(sql)
+            .bind(filter.party.clone())
+            .bind(filter.status.clone())
+            .bind(filter.lane.clone())
+            .bind(filter.from.clone())
+            .bind(filter.to.clone())
+            .bind(filter.before_serial)
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| DeclarationRow::from_row(r).map_err(StoreError::from)).collect()
+    }
+
+    /// The event log of one declaration, in order.
+    pub async fn events(&self, declaration_id: &str) -> Result<Vec<EventRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, declaration_id, revision, type, at, actor, actor_role, reason, data FROM events \
+             WHERE declaration_id = $1 ORDER BY revision",
+        )
+        .bind(declaration_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| -> Result<EventRow, StoreError> {
+                Ok(EventRow {
+                    seq: row.try_get("seq")?,
+                    declaration_id: row.try_get("declaration_id")?,
+                    revision: row.try_get("revision")?,
+                    event_type: row.try_get("type")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    actor_role: row.try_get("actor_role")?,
+                    reason: row.try_get("reason")?,
+                    data: row.try_get("data")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The event types and times of declarations released in [from, to), with their grouping keys.
+    pub async fn released_timelines(&self, from: &str, to: &str, limit: i64) -> Result<Vec<ReleasedTimeline>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.lane, d.office, d.transport_mode, e.type, e.at FROM declarations d \
+             JOIN events e ON e.declaration_id = d.id \
+             WHERE d.released_at >= $1 AND d.released_at < $2 AND d.serial IN \
+               (SELECT serial FROM declarations WHERE released_at >= $1 AND released_at < $2 ORDER BY serial LIMIT $3) \
+             ORDER BY d.serial, e.revision",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<ReleasedTimeline> = Vec::new();
+        let mut current: Option<String> = None;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if current.as_deref() != Some(id.as_str()) {
+                out.push(ReleasedTimeline {
+                    lane: row.try_get("lane")?,
+                    office: row.try_get("office")?,
+                    transport_mode: row.try_get("transport_mode")?,
+                    events: Vec::new(),
+                });
+                current = Some(id);
+            }
+            let last = out.last_mut().expect("pushed above");
+            last.events.push((row.try_get("type")?, row.try_get("at")?));
+        }
+        Ok(out)
+    }
+
+    /// Counts of declarations per status (for metrics).
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM declarations GROUP BY status ORDER BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    }
+}
+
+async fn append_events(
+    tx: &mut sqlx::AnyConnection,
+    declaration_id: &str,
+    previous_revision: i64,
+    events: &[workflow::Event],
+) -> Result<(), StoreError> {
+    for (offset, event) in events.iter().enumerate() {
+        let data = serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(declaration_id)
+        .bind(previous_revision + offset as i64 + 1)
+        .bind(event.kind.type_name())
+        .bind(format_time(event.at))
+        .bind(&event.actor.id)
+        .bind(&event.actor.role)
+        .bind(&event.reason)
+        .bind(data)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
