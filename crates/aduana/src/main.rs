@@ -1,1 +1,325 @@
-fn main() {}
+//! `aduana`: the command line. It only wires the crates together: serve the API, administer users, and the
+//! offline tools (validate, assess, lodge).
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use clearance::Pipeline;
+use error_table::Problem;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "aduana", version, about = "Aduana: an open customs clearance system and Single Window")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DatabaseArgs {
+    /// Database URL: sqlite://PATH or postgres://… (default: SQLite in the data folder).
+    #[arg(long, env = "ADUANA_DATABASE")]
+    database: Option<String>,
+    /// Folder for the SQLite database and the selection seed.
+    #[arg(long, env = "ADUANA_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+impl DatabaseArgs {
+    fn url(&self) -> Result<String, String> {
+        if let Some(url) = &self.database {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("aduana.db").display()))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ADUANA_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// A measures CSV to use instead of the demo tariff (docs/tariff-csv.md).
+        #[arg(long)]
+        tariff: Option<PathBuf>,
+        /// A risk rules file to use instead of the demo rules (docs/risk-rules.md).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// An officer releases every declaration by hand instead of the automatic release.
+        #[arg(long)]
+        manual_release: bool,
+    },
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Check declarations (WCO DEC XML or JSON twin): well-formedness, structure, context-free rules.
+    Validate {
+        /// One JSON line per file: {"file", "valid", "errors": [{code, pointer, message}]}.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Assess a declaration offline: customs value, duties and taxes per goods item.
+    Assess {
+        #[arg(long)]
+        json: bool,
+        /// A measures CSV (default: the demo tariff).
+        #[arg(long)]
+        tariff: Option<PathBuf>,
+        /// The date of assessment, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        date: Option<String>,
+        file: PathBuf,
+    },
+    /// Lodge a declaration with a running server.
+    Lodge {
+        file: PathBuf,
+        #[arg(long, env = "ADUANA_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "ADUANA_TOKEN")]
+        token: String,
+    },
+    /// Measure lodgement throughput over HTTP (see BENCHMARKS.md).
+    Bench(bench::Args),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user and print its API token alone on stdout (only its hash is stored).
+    Add {
+        #[arg(long, value_parser = ["trader", "officer", "agency", "admin"])]
+        role: String,
+        /// The EORI of the party a trader acts for.
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ADUANA_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(run(cli.command));
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("aduana: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Serve { addr, database, tariff, rules, manual_release } => {
+            let store = storage::Store::open(&database.url()?).await.map_err(|e| e.to_string())?;
+            let mut pipeline = Pipeline::demo(selection_seed(&database.data_dir)?);
+            if let Some(path) = tariff {
+                pipeline.tariff = tariff::Tariff::from_csv(&read_text(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            if let Some(path) = rules {
+                pipeline.rules = selectivity::RuleSet::parse(&read_text(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            pipeline.auto_release = !manual_release;
+            let state = api::AppState {
+                store,
+                pipeline: Arc::new(pipeline),
+                config: Arc::new(api::Config::default()),
+                metrics: Arc::new(api::Metrics::default()),
+            };
+            let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%local, "Aduana listening");
+            api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users { command: UsersCommand::Add { role, party, name, database } } => {
+            if role == "trader" && party.is_none() {
+                return Err("a trader needs --party EORI".into());
+            }
+            if let Some(party) = &party {
+                declaration::PartyId::parse(party).map_err(|e| e.to_string())?;
+            }
+            let store = storage::Store::open(&database.url()?).await.map_err(|e| e.to_string())?;
+            let token = new_token();
+            let name = name.unwrap_or_else(|| format!("{role} {}", party.as_deref().unwrap_or("")).trim().to_owned());
+            let user = store
+                .add_user(&name, &role, party.as_deref(), &api::token_hash(&token), time::OffsetDateTime::now_utc())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("created user {} ({role})", user.id);
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { json, files } => Ok(validate(json, &files)),
+        Command::Assess { json, tariff, date, file } => assess(json, tariff.as_deref(), date.as_deref(), &file),
+        Command::Lodge { file, server, token } => lodge(&file, &server, &token).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// 256 random bits, as an opaque token.
+fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("adu_{}", hex::encode(bytes))
+}
+
+/// The secret seed of random selection: `ADUANA_SELECTION_SEED`, or a file in the data folder created on first use.
+fn selection_seed(data_dir: &Path) -> Result<Vec<u8>, String> {
+    if let Ok(seed) = std::env::var("ADUANA_SELECTION_SEED") {
+        return Ok(seed.into_bytes());
+    }
+    let path = data_dir.join("selection-seed");
+    if let Ok(seed) = std::fs::read(&path) {
+        return Ok(seed);
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let seed = new_token().into_bytes();
+    std::fs::write(&path, &seed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(seed)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Reads a declaration file: XML when it starts with `<`, the JSON twin when it starts with `{`.
+fn read_declaration(bytes: &[u8]) -> Result<declaration::Declaration, Vec<Problem>> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first == Some(b'{') {
+        let text = std::str::from_utf8(bytes).map_err(|_| vec![Problem::new(error_table::ErrorCode::NotUtf8, "")])?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let declaration: declaration::Declaration = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let pointer = e.path().to_string();
+            vec![Problem::with_message(error_table::ErrorCode::JsonInvalid, format!("/{}", pointer.replace('.', "/")), e.into_inner().to_string())]
+        })?;
+        let problems = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
+        if problems.is_empty() { Ok(declaration) } else { Err(problems) }
+    } else {
+        wco::read_declaration(bytes, &wco::Limits::default())
+    }
+}
+
+fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
+    let mut all_valid = true;
+    for file in files {
+        let result = match std::fs::read(file) {
+            Ok(bytes) => read_declaration(&bytes).map(|_| ()),
+            Err(e) => Err(vec![Problem::with_message(error_table::ErrorCode::InvalidRequest, "", format!("cannot read the file: {e}"))]),
+        };
+        let errors = result.err().unwrap_or_default();
+        all_valid &= errors.is_empty();
+        if json {
+            let line = serde_json::json!({"file": file.display().to_string(), "valid": errors.is_empty(), "errors": errors});
+            println!("{line}");
+        } else if errors.is_empty() {
+            println!("{}: valid", file.display());
+        } else {
+            println!("{}: invalid", file.display());
+            for error in &errors {
+                println!("  {error}");
+            }
+        }
+    }
+    if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn assess(json: bool, tariff_file: Option<&Path>, date: Option<&str>, file: &Path) -> Result<ExitCode, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let declaration = match read_declaration(&bytes) {
+        Ok(d) => d,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{}: {p}", file.display());
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let tariff = match tariff_file {
+        Some(path) => tariff::Tariff::from_csv(&read_text(path)?).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => tariff::demo::tariff(),
+    };
+    let date = match date {
+        Some(text) => time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| format!("--date {text:?}: write YYYY-MM-DD"))?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    match tariff::assess(&declaration, &tariff, &tariff::demo::exchange_rates(), date) {
+        Ok(assessment) => {
+            if json {
+                println!("{}", serde_json::to_string(&assessment).map_err(|e| e.to_string())?);
+            } else {
+                println!("Declaration {} — amounts in {}", assessment.declaration, assessment.currency);
+                for item in &assessment.items {
+                    println!("item {} {} customs value {}", item.sequence, item.commodity_code.as_deref().unwrap_or("-"), item.customs_value);
+                    for tax in &item.taxes {
+                        println!("  {} base {} amount {}  ({})", tax.tax_type, tax.base, tax.amount, tax.explanation);
+                    }
+                }
+                for total in &assessment.totals {
+                    println!("total {} {}", total.tax_type, total.amount);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            for p in problems {
+                eprintln!("{}: {p}", file.display());
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn lodge(file: &Path, server: &str, token: &str) -> Result<ExitCode, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/declarations", server.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header("content-type", if json { "application/json" } else { "application/xml" })
+        .body(bytes)
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {server}: {e}"))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| e.to_string())?;
+    println!("{body}");
+    Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -206,7 +206,13 @@ pub fn assess(
                         taxes.push(TaxLine {
                             tax_type: measure.tax_type.clone(),
                             base,
-                            rate_percent: computed.rate,
+                            rate_percent: computed.rate.map(|mut rate| {
+                                // Written with at least two decimals, as tariffs print rates ("2.00").
+                                if rate.scale() < 2 {
+                                    rate.rescale(2);
+                                }
+                                rate
+                            }),
                             amount,
                             payment_method,
                             explanation: computed.how,

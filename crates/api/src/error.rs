@@ -1,0 +1,65 @@
+//! The one error response shape: `{"code", "message", "errors": [{"code", "pointer", "message"}]}`, with the HTTP
+//! status from the error table.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use error_table::{ErrorCode, Problem};
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub errors: Vec<Problem>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, message: code.message().to_owned(), errors: Vec::new() }
+    }
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), errors: Vec::new() }
+    }
+    /// The error for a list of problems: the first problem's code decides the status.
+    pub fn problems(errors: Vec<Problem>) -> Self {
+        let first = errors.first().map_or(ErrorCode::InvalidRequest, |p| p.code);
+        let message = match errors.len() {
+            1 => errors[0].message.clone(),
+            n => format!("The document has {n} problems; each is listed with where it is."),
+        };
+        Self { code: first, message, errors }
+    }
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        // The detail goes to the log, never to the client.
+        tracing::error!(%error, "internal error");
+        Self::new(ErrorCode::Internal)
+    }
+}
+
+impl From<storage::StoreError> for ApiError {
+    fn from(error: storage::StoreError) -> Self {
+        match &error {
+            storage::StoreError::Database(sqlx_error) if matches!(sqlx_error, sqlx::Error::PoolTimedOut) => {
+                tracing::warn!(%error, "database pool exhausted");
+                ApiError::new(ErrorCode::Unavailable)
+            }
+            _ => ApiError::internal(error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({
+            "code": self.code.code(),
+            "message": self.message,
+            "errors": self.errors,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if self.code == ErrorCode::Unauthenticated {
+            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
