@@ -71,8 +71,9 @@ fn item_path(index: usize, rest: &str) -> String {
 }
 
 /// The quantity a specific measure in `unit` applies to: net mass for KGM, else the supplementary units (DE 6/2)
-/// or the tax base quantity declared on the tax line (DE 4/4) when their unit matches. A unit written with a
-/// leading number ("1000 NAR") is per that many units.
+/// or the tax base quantity declared on the tax line (DE 4/4) when their unit matches. Supplementary units
+/// declared without a unit code are in the unit the tariff prescribes for the code, as DE 6/2 is in practice.
+/// A unit written with a leading number ("1000 NAR") is per that many units.
 fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, String)> {
     let (per, unit) = match unit.split_once(' ') {
         Some((n, u)) => (declaration::parse_decimal(n).ok().filter(|d| !d.is_zero())?, u),
@@ -87,7 +88,7 @@ fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, St
         .find(|q| same(&q.unit_code))
         .map(|q| q.value);
     let found = from_line
-        .or_else(|| item.tariff_quantity.as_ref().filter(|q| same(&q.unit_code)).map(|q| q.value))
+        .or_else(|| item.tariff_quantity.as_ref().filter(|q| q.unit_code.is_none() || same(&q.unit_code)).map(|q| q.value))
         .or_else(|| if unit == "KGM" { item.net_mass_kg } else { None })?;
     Some((found / per, format!("{found} {unit}")))
 }

@@ -1,0 +1,141 @@
+//! The black-box harness: each test spawns the real application on port 0 with a fresh database (a SQLite file
+//! in a temporary folder, or a new PostgreSQL database on the server named by `ADUANA_TEST_POSTGRES`) and talks
+//! HTTP to it.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, Response};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run against: SQLite always; PostgreSQL when `ADUANA_TEST_POSTGRES` names a server (required
+/// in CI).
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("ADUANA_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ => {
+            if test_support::in_ci() {
+                panic!("ADUANA_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run");
+            }
+            eprintln!("SKIPPED on PostgreSQL: ADUANA_TEST_POSTGRES is not set (.ci/run starts a server and sets it)");
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub store: storage::Store,
+    pub backend: Backend,
+    _temp: tempfile::TempDir,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn fresh_postgres() -> String {
+    let admin = std::env::var("ADUANA_TEST_POSTGRES").expect("checked by backends()");
+    sqlx::any::install_default_drivers();
+    let name = format!("aduana_test_{}", uuid::Uuid::new_v4().simple());
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to the test PostgreSQL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut connection).await.expect("create test database");
+    // Replace the database name in the admin URL (…/postgres?host=… → …/NAME?host=…).
+    let (head, query) = admin.split_once('?').map_or((admin.as_str(), None), |(h, q)| (h, Some(q)));
+    let base = head.rsplit_once('/').map_or(head, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut clearance::Pipeline)) -> TestApp {
+        let temp = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", temp.path().join("test.db").display()),
+            Backend::Postgres => fresh_postgres().await,
+        };
+        let store = storage::Store::open(&url).await.expect("open store");
+        let mut pipeline = clearance::Pipeline::demo(b"test seed".to_vec());
+        configure(&mut pipeline);
+        let state = api::AppState {
+            store: store.clone(),
+            pipeline: Arc::new(pipeline),
+            config: Arc::new(api::Config::default()),
+            metrics: Arc::new(api::Metrics::default()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
+        TestApp { base: format!("http://{address}"), client: Client::new(), store, backend, _temp: temp, server }
+    }
+
+    /// Creates a user and returns its token.
+    pub async fn user(&self, role: &str, party: Option<&str>) -> String {
+        let token = format!("tok-{}", uuid::Uuid::new_v4().simple());
+        self.store
+            .add_user(&format!("{role} {party:?}"), role, party, &api::token_hash(&token), time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        token
+    }
+
+    pub async fn lodge_xml(&self, token: &str, body: &[u8]) -> Response {
+        self.client
+            .post(format!("{}/api/v1/declarations", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/xml")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn lodge_json(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .post(format!("{}/api/v1/declarations", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+}
+
+/// Reads a response as (status, JSON).
+pub async fn json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text)))
+}
+
+/// Replaces the LRN of an XML declaration.
+pub fn with_lrn(xml: &[u8], lrn: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(xml);
+    let start = text.find("<FunctionalReferenceID>").unwrap() + "<FunctionalReferenceID>".len();
+    let end = start + text[start..].find('<').unwrap();
+    format!("{}{lrn}{}", &text[..start], &text[end..]).into_bytes()
+}
