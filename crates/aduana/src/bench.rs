@@ -25,19 +25,18 @@ fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "xml") {
-                if let Ok(bytes) = std::fs::read(&path) {
-                    if let Ok(d) = wco::read_declaration(&bytes, &wco::Limits::default()) {
-                        if d.declarant_id().is_some() && d.representative_id().is_none() {
-                            out.push(bytes);
-                        }
-                    }
-                }
+            } else if path.extension().is_some_and(|e| e == "xml")
+                && let Ok(bytes) = std::fs::read(&path)
+                && wco::read_declaration(&bytes, &wco::Limits::default()).is_ok_and(|d| d.declarant_id().is_some())
+            {
+                out.push(bytes);
             }
         }
     }
@@ -48,7 +47,9 @@ fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
 /// Gives the `index`-th copy of a sample a unique LRN, so that every request is a new declaration.
 fn unique(sample: &[u8], index: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(sample);
-    let start = text.find("<FunctionalReferenceID>").map(|i| i + "<FunctionalReferenceID>".len());
+    let start = text
+        .find("<FunctionalReferenceID>")
+        .map(|i| i + "<FunctionalReferenceID>".len());
     let end = start.and_then(|s| text[s..].find('<').map(|e| s + e));
     match (start, end) {
         (Some(s), Some(e)) => format!("{}BENCH{index:012}{}", &text[..s], &text[e..]).into_bytes(),
@@ -58,18 +59,32 @@ fn unique(sample: &[u8], index: usize) -> Vec<u8> {
 
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 pub async fn run(args: Args) -> Result<ExitCode, String> {
     let samples = samples(&args.samples);
     if samples.is_empty() {
-        return Err(format!("no usable declarations under {}", args.samples.display()));
+        return Err(format!(
+            "no usable declarations under {}",
+            args.samples.display()
+        ));
     }
     let temp = std::env::temp_dir().join(format!("aduana-bench-{}", std::process::id()));
     std::fs::create_dir_all(&temp).map_err(|e| e.to_string())?;
-    let url = args.database.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", temp.join("bench.db").display()));
-    let store = storage::Store::open(&url).await.map_err(|e| e.to_string())?;
+    let url = args
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", temp.join("bench.db").display()));
+    let store = storage::Store::open(&url)
+        .await
+        .map_err(|e| e.to_string())?;
     let state = api::AppState {
         store: store.clone(),
         pipeline: Arc::new(clearance::Pipeline::demo(b"bench".to_vec())),
@@ -81,16 +96,24 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     for sample in &samples {
         let d = wco::read_declaration(sample, &wco::Limits::default()).map_err(|_| "sample")?;
         let party = d.declarant_id().expect("filtered").to_string();
-        if !tokens.contains_key(&party) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = tokens.entry(party.clone()) {
             let token = format!("bench-{party}");
             store
-                .add_user(&party, "trader", Some(&party), &api::token_hash(&token), time::OffsetDateTime::now_utc())
+                .add_user(
+                    &party,
+                    "trader",
+                    Some(&party),
+                    &api::token_hash(&token),
+                    time::OffsetDateTime::now_utc(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
-            tokens.insert(party, token);
+            slot.insert(token);
         }
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
     let base = format!("http://{address}/api/v1/declarations");
@@ -99,7 +122,10 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             .map(|i| {
                 let sample = &samples[i % samples.len()];
                 let d = wco::read_declaration(sample, &wco::Limits::default()).expect("filtered");
-                (unique(sample, i), tokens[&d.declarant_id().expect("filtered").to_string()].clone())
+                (
+                    unique(sample, i),
+                    tokens[&d.declarant_id().expect("filtered").to_string()].clone(),
+                )
             })
             .collect(),
     );
@@ -114,9 +140,17 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             let mut failures = 0usize;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((body, token)) = work.get(i) else { break };
+                let Some((body, token)) = work.get(i) else {
+                    break;
+                };
                 let t = Instant::now();
-                let response = client.post(&base).bearer_auth(token).header("content-type", "application/xml").body(body.clone()).send().await;
+                let response = client
+                    .post(&base)
+                    .bearer_auth(token)
+                    .header("content-type", "application/xml")
+                    .body(body.clone())
+                    .send()
+                    .await;
                 match response {
                     Ok(r) if r.status().as_u16() == 201 => {
                         let _ = r.bytes().await;
@@ -138,9 +172,20 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let elapsed = started.elapsed();
     server.abort();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default();
-    let backend = if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" };
-    println!("| backend | clients | declarations | failures | declarations/s | p50 ms | p99 ms | peak RSS MiB |");
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    };
+    let backend = if url.starts_with("sqlite") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!(
+        "| backend | clients | declarations | failures | declarations/s | p50 ms | p99 ms | peak RSS MiB |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     println!(
         "| {backend} | {} | {} | {failures} | {:.0} | {:.2} | {:.2} | {} |",
@@ -152,5 +197,9 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         peak_rss_kib().map_or("?".into(), |k| format!("{:.0}", k as f64 / 1024.0)),
     );
     let _ = std::fs::remove_dir_all(&temp);
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

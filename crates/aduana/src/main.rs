@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "aduana", version, about = "Aduana: an open customs clearance system and Single Window")]
+#[command(
+    name = "aduana",
+    version,
+    about = "Aduana: an open customs clearance system and Single Window"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,8 +36,12 @@ impl DatabaseArgs {
         if let Some(url) = &self.database {
             return Ok(url.clone());
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
-        Ok(format!("sqlite://{}?mode=rwc", self.data_dir.join("aduana.db").display()))
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.data_dir.display()))?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.data_dir.join("aduana.db").display()
+        ))
     }
 }
 
@@ -111,11 +119,17 @@ enum UsersCommand {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ADUANA_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ADUANA_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let result = runtime.block_on(run(cli.command));
     match result {
         Ok(code) => code,
@@ -128,14 +142,24 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Serve { addr, database, tariff, rules, manual_release } => {
-            let store = storage::Store::open(&database.url()?).await.map_err(|e| e.to_string())?;
+        Command::Serve {
+            addr,
+            database,
+            tariff,
+            rules,
+            manual_release,
+        } => {
+            let store = storage::Store::open(&database.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut pipeline = Pipeline::demo(selection_seed(&database.data_dir)?);
             if let Some(path) = tariff {
-                pipeline.tariff = tariff::Tariff::from_csv(&read_text(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+                pipeline.tariff = tariff::Tariff::from_csv(&read_text(&path)?)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             if let Some(path) = rules {
-                pipeline.rules = selectivity::RuleSet::parse(&read_text(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+                pipeline.rules = selectivity::RuleSet::parse(&read_text(&path)?)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             pipeline.auto_release = !manual_release;
             let state = api::AppState {
@@ -144,24 +168,48 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 config: Arc::new(api::Config::default()),
                 metrics: Arc::new(api::Metrics::default()),
             };
-            let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             let local = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(%local, "Aduana listening");
-            api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            api::serve(listener, state, shutdown_signal())
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Users { command: UsersCommand::Add { role, party, name, database } } => {
+        Command::Users {
+            command:
+                UsersCommand::Add {
+                    role,
+                    party,
+                    name,
+                    database,
+                },
+        } => {
             if role == "trader" && party.is_none() {
                 return Err("a trader needs --party EORI".into());
             }
             if let Some(party) = &party {
                 declaration::PartyId::parse(party).map_err(|e| e.to_string())?;
             }
-            let store = storage::Store::open(&database.url()?).await.map_err(|e| e.to_string())?;
+            let store = storage::Store::open(&database.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
             let token = new_token();
-            let name = name.unwrap_or_else(|| format!("{role} {}", party.as_deref().unwrap_or("")).trim().to_owned());
+            let name = name.unwrap_or_else(|| {
+                format!("{role} {}", party.as_deref().unwrap_or(""))
+                    .trim()
+                    .to_owned()
+            });
             let user = store
-                .add_user(&name, &role, party.as_deref(), &api::token_hash(&token), time::OffsetDateTime::now_utc())
+                .add_user(
+                    &name,
+                    &role,
+                    party.as_deref(),
+                    &api::token_hash(&token),
+                    time::OffsetDateTime::now_utc(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             eprintln!("created user {} ({role})", user.id);
@@ -169,8 +217,17 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { json, files } => Ok(validate(json, &files)),
-        Command::Assess { json, tariff, date, file } => assess(json, tariff.as_deref(), date.as_deref(), &file),
-        Command::Lodge { file, server, token } => lodge(&file, &server, &token).await,
+        Command::Assess {
+            json,
+            tariff,
+            date,
+            file,
+        } => assess(json, tariff.as_deref(), date.as_deref(), &file),
+        Command::Lodge {
+            file,
+            server,
+            token,
+        } => lodge(&file, &server, &token).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }
@@ -194,7 +251,8 @@ fn selection_seed(data_dir: &Path) -> Result<Vec<u8>, String> {
     if let Ok(seed) = std::fs::read(&path) {
         return Ok(seed);
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
     let seed = new_token().into_bytes();
     std::fs::write(&path, &seed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(seed)
@@ -206,7 +264,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };
@@ -223,14 +283,24 @@ async fn shutdown_signal() {
 fn read_declaration(bytes: &[u8]) -> Result<declaration::Declaration, Vec<Problem>> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if first == Some(b'{') {
-        let text = std::str::from_utf8(bytes).map_err(|_| vec![Problem::new(error_table::ErrorCode::NotUtf8, "")])?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| vec![Problem::new(error_table::ErrorCode::NotUtf8, "")])?;
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let declaration: declaration::Declaration = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            let pointer = e.path().to_string();
-            vec![Problem::with_message(error_table::ErrorCode::JsonInvalid, format!("/{}", pointer.replace('.', "/")), e.into_inner().to_string())]
-        })?;
+        let declaration: declaration::Declaration =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let pointer = e.path().to_string();
+                vec![Problem::with_message(
+                    error_table::ErrorCode::JsonInvalid,
+                    format!("/{}", pointer.replace('.', "/")),
+                    e.into_inner().to_string(),
+                )]
+            })?;
         let problems = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
-        if problems.is_empty() { Ok(declaration) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(declaration)
+        } else {
+            Err(problems)
+        }
     } else {
         wco::read_declaration(bytes, &wco::Limits::default())
     }
@@ -241,7 +311,11 @@ fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
     for file in files {
         let result = match std::fs::read(file) {
             Ok(bytes) => read_declaration(&bytes).map(|_| ()),
-            Err(e) => Err(vec![Problem::with_message(error_table::ErrorCode::InvalidRequest, "", format!("cannot read the file: {e}"))]),
+            Err(e) => Err(vec![Problem::with_message(
+                error_table::ErrorCode::InvalidRequest,
+                "",
+                format!("cannot read the file: {e}"),
+            )]),
         };
         let errors = result.err().unwrap_or_default();
         all_valid &= errors.is_empty();
@@ -257,10 +331,19 @@ fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
-fn assess(json: bool, tariff_file: Option<&Path>, date: Option<&str>, file: &Path) -> Result<ExitCode, String> {
+fn assess(
+    json: bool,
+    tariff_file: Option<&Path>,
+    date: Option<&str>,
+    file: &Path,
+) -> Result<ExitCode, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let declaration = match read_declaration(&bytes) {
         Ok(d) => d,
@@ -272,24 +355,42 @@ fn assess(json: bool, tariff_file: Option<&Path>, date: Option<&str>, file: &Pat
         }
     };
     let tariff = match tariff_file {
-        Some(path) => tariff::Tariff::from_csv(&read_text(path)?).map_err(|e| format!("{}: {e}", path.display()))?,
+        Some(path) => tariff::Tariff::from_csv(&read_text(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
         None => tariff::demo::tariff(),
     };
     let date = match date {
-        Some(text) => time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| format!("--date {text:?}: write YYYY-MM-DD"))?,
+        Some(text) => time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| format!("--date {text:?}: write YYYY-MM-DD"))?,
         None => time::OffsetDateTime::now_utc().date(),
     };
     match tariff::assess(&declaration, &tariff, &tariff::demo::exchange_rates(), date) {
         Ok(assessment) => {
             if json {
-                println!("{}", serde_json::to_string(&assessment).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&assessment).map_err(|e| e.to_string())?
+                );
             } else {
-                println!("Declaration {} — amounts in {}", assessment.declaration, assessment.currency);
+                println!(
+                    "Declaration {} — amounts in {}",
+                    assessment.declaration, assessment.currency
+                );
                 for item in &assessment.items {
-                    println!("item {} {} customs value {}", item.sequence, item.commodity_code.as_deref().unwrap_or("-"), item.customs_value);
+                    println!(
+                        "item {} {} customs value {}",
+                        item.sequence,
+                        item.commodity_code.as_deref().unwrap_or("-"),
+                        item.customs_value
+                    );
                     for tax in &item.taxes {
-                        println!("  {} base {} amount {}  ({})", tax.tax_type, tax.base, tax.amount, tax.explanation);
+                        println!(
+                            "  {} base {} amount {}  ({})",
+                            tax.tax_type, tax.base, tax.amount, tax.explanation
+                        );
                     }
                 }
                 for total in &assessment.totals {
@@ -311,9 +412,19 @@ async fn lodge(file: &Path, server: &str, token: &str) -> Result<ExitCode, Strin
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/declarations", server.trim_end_matches('/')))
+        .post(format!(
+            "{}/api/v1/declarations",
+            server.trim_end_matches('/')
+        ))
         .bearer_auth(token)
-        .header("content-type", if json { "application/json" } else { "application/xml" })
+        .header(
+            "content-type",
+            if json {
+                "application/json"
+            } else {
+                "application/xml"
+            },
+        )
         .body(bytes)
         .send()
         .await
@@ -321,5 +432,9 @@ async fn lodge(file: &Path, server: &str, token: &str) -> Result<ExitCode, Strin
     let status = response.status();
     let body = response.text().await.map_err(|e| e.to_string())?;
     println!("{body}");
-    Ok(if status.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

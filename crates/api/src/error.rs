@@ -15,10 +15,18 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: code.message().to_owned(), errors: Vec::new() }
+        Self {
+            code,
+            message: code.message().to_owned(),
+            errors: Vec::new(),
+        }
     }
     pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), errors: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            errors: Vec::new(),
+        }
     }
     /// The error for a list of problems: the first problem's code decides the status.
     pub fn problems(errors: Vec<Problem>) -> Self {
@@ -27,7 +35,11 @@ impl ApiError {
             1 => errors[0].message.clone(),
             n => format!("The document has {n} problems; each is listed with where it is."),
         };
-        Self { code: first, message, errors }
+        Self {
+            code: first,
+            message,
+            errors,
+        }
     }
     pub fn internal(error: impl std::fmt::Display) -> Self {
         // The detail goes to the log, never to the client.
@@ -39,7 +51,8 @@ impl ApiError {
 impl From<storage::StoreError> for ApiError {
     fn from(error: storage::StoreError) -> Self {
         match &error {
-            storage::StoreError::Database(sqlx_error) if matches!(sqlx_error, sqlx::Error::PoolTimedOut) => {
+            storage::StoreError::Database(sqlx::Error::PoolTimedOut) =>
+            {
                 tracing::warn!(%error, "database pool exhausted");
                 ApiError::new(ErrorCode::Unavailable)
             }
@@ -50,7 +63,8 @@ impl From<storage::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = json!({
             "code": self.code.code(),
             "message": self.message,
@@ -58,7 +72,10 @@ impl IntoResponse for ApiError {
         });
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::Unauthenticated {
-            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                "www-authenticate",
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use selectivity::Lane;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use storage::{Change, DeclarationRow, Decided, ListFilter, Lodged, NewDeclaration};
+use storage::{Change, Decided, DeclarationRow, ListFilter, Lodged, NewDeclaration};
 use time::OffsetDateTime;
 use workflow::{Actor, Command, ControlResult, Event, EventKind, State as Lifecycle};
 
@@ -49,21 +49,32 @@ fn now() -> OffsetDateTime {
 }
 
 fn actor(caller: &Caller) -> Actor {
-    Actor { id: caller.user.id.clone(), role: caller.role.as_str().to_owned() }
+    Actor {
+        id: caller.user.id.clone(),
+        role: caller.role.as_str().to_owned(),
+    }
 }
 
 /// Traders see declarations where their party is declarant or representative; officers see all.
 fn visible_to(caller: &Caller, row: &DeclarationRow) -> bool {
     match caller.role {
         Role::Officer => true,
-        Role::Trader => caller.user.party.as_deref().is_some_and(|p| p == row.declarant || row.representative.as_deref() == Some(p)),
+        Role::Trader => caller
+            .user
+            .party
+            .as_deref()
+            .is_some_and(|p| p == row.declarant || row.representative.as_deref() == Some(p)),
         Role::Agency | Role::Admin => false,
     }
 }
 
 /// The declaration `id` if the caller may see it; another party's declaration is "not found", so that its
 /// existence does not leak.
-async fn load_visible(state: &AppState, caller: &Caller, id: &str) -> Result<DeclarationRow, ApiError> {
+async fn load_visible(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<DeclarationRow, ApiError> {
     if id.len() > 64 {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
@@ -84,13 +95,21 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let mut extra = String::from("# HELP aduana_declarations Declarations by status.\n# TYPE aduana_declarations gauge\n");
+    let mut extra = String::from(
+        "# HELP aduana_declarations Declarations by status.\n# TYPE aduana_declarations gauge\n",
+    );
     if let Ok(counts) = state.store.count_by_status().await {
         for (status, count) in counts {
-            extra.push_str(&format!("aduana_declarations{{status=\"{status}\"}} {count}\n"));
+            extra.push_str(&format!(
+                "aduana_declarations{{status=\"{status}\"}} {count}\n"
+            ));
         }
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&extra)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&extra),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Response {
@@ -127,18 +146,33 @@ async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
 }
 
 fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let (declaration, format) = match media.as_str() {
-        "application/xml" | "text/xml" => {
-            (wco::read_declaration(bytes, &state.config.xml_limits).map_err(ApiError::problems)?, "xml")
-        }
+        "application/xml" | "text/xml" => (
+            wco::read_declaration(bytes, &state.config.xml_limits).map_err(ApiError::problems)?,
+            "xml",
+        ),
         "application/json" => (read_json(bytes)?, "json"),
         _ => return Err(ApiError::new(ErrorCode::UnsupportedMediaType)),
     };
     let model = serde_json::to_string(&declaration).map_err(ApiError::internal)?;
-    let document = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
-    Ok(Parsed { declaration, format, document, model })
+    let document =
+        String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    Ok(Parsed {
+        declaration,
+        format,
+        document,
+        model,
+    })
 }
 
 /// Reads the JSON twin, reporting the JSON pointer of the first bad field, then applies the context-free rules.
@@ -146,14 +180,27 @@ fn read_json(bytes: &[u8]) -> Result<Declaration, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
     // serde_json keeps its default nesting limit (128), so a deeply nested document is refused, not a crash.
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let declaration: Declaration = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let pointer = json_pointer(error.path());
-        let inner = error.into_inner();
-        let code = if inner.is_syntax() || inner.is_eof() { ErrorCode::JsonInvalid } else { ErrorCode::InvalidValue };
-        ApiError::problems(vec![Problem::with_message(code, pointer, inner.to_string())])
-    })?;
+    let declaration: Declaration =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let pointer = json_pointer(error.path());
+            let inner = error.into_inner();
+            let code = if inner.is_syntax() || inner.is_eof() {
+                ErrorCode::JsonInvalid
+            } else {
+                ErrorCode::InvalidValue
+            };
+            ApiError::problems(vec![Problem::with_message(
+                code,
+                pointer,
+                inner.to_string(),
+            )])
+        })?;
     let problems = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
-    if problems.is_empty() { Ok(declaration) } else { Err(ApiError::problems(problems)) }
+    if problems.is_empty() {
+        Ok(declaration)
+    } else {
+        Err(ApiError::problems(problems))
+    }
 }
 
 fn json_pointer(path: &serde_path_to_error::Path) -> String {
@@ -161,7 +208,9 @@ fn json_pointer(path: &serde_path_to_error::Path) -> String {
     for segment in path.iter() {
         match segment {
             serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            serde_path_to_error::Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            serde_path_to_error::Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
             serde_path_to_error::Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
             serde_path_to_error::Segment::Unknown => out.push_str("/?"),
         }
@@ -179,7 +228,11 @@ fn lodge_response(row_id: &str, lrn: &str, state: &Lifecycle, events: &[Event]) 
         "mrn": state.mrn,
         "lane": state.lane,
     });
-    if let Some(EventKind::Rejected { errors }) = events.iter().map(|e| &e.kind).find(|k| matches!(k, EventKind::Rejected { .. })) {
+    if let Some(EventKind::Rejected { errors }) = events
+        .iter()
+        .map(|e| &e.kind)
+        .find(|k| matches!(k, EventKind::Rejected { .. }))
+    {
         body["errors"] = json!(errors);
     }
     body
@@ -190,13 +243,27 @@ fn stamp(events: Vec<(EventKind, String)>, at: OffsetDateTime, first_actor: &Act
         .into_iter()
         .map(|(kind, reason)| {
             // The trader's own act is the lodgement (or amendment, arrival …); what follows is the system's.
-            let actor = if matches!(kind, EventKind::Lodged { .. }) { first_actor.clone() } else { Actor::system() };
-            Event { kind, at, actor, reason }
+            let actor = if matches!(kind, EventKind::Lodged { .. }) {
+                first_actor.clone()
+            } else {
+                Actor::system()
+            };
+            Event {
+                kind,
+                at,
+                actor,
+                reason,
+            }
         })
         .collect()
 }
 
-async fn lodge(State(state): State<AppState>, Extension(caller): Extension<Caller>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn lodge(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let bytes = read_body(&state, body).await?;
     let parsed = parse_document(&state, &headers, &bytes)?;
     let declaration = &parsed.declaration;
@@ -207,13 +274,18 @@ async fn lodge(State(state): State<AppState>, Extension(caller): Extension<Calle
             "Only original declarations (function code 9) are lodged here; amend at /api/v1/declarations/{id}/amendments.",
         )]));
     }
-    let declarant = declaration.declarant_id().map(|p| p.to_string()).unwrap_or_default();
+    let declarant = declaration
+        .declarant_id()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let representative = declaration.representative_id().map(|p| p.to_string());
     let party = caller.user.party.clone().unwrap_or_default();
     if party != declarant && representative.as_deref() != Some(party.as_str()) {
         return Err(ApiError::with_message(
             ErrorCode::Forbidden,
-            format!("You act for {party}, which is neither the declarant ({declarant}) nor the representative of this declaration."),
+            format!(
+                "You act for {party}, which is neither the declarant ({declarant}) nor the representative of this declaration."
+            ),
         ));
     }
     let hash = clearance::content_hash(parsed.model.as_bytes());
@@ -240,7 +312,10 @@ async fn lodge(State(state): State<AppState>, Extension(caller): Extension<Calle
             let events = stamp(outcome.events, at, &lodger);
             let response = lodge_response(id, &lrn, &outcome.state, &events).to_string();
             Decided {
-                assessment: outcome.assessment.as_ref().and_then(|a| serde_json::to_string(a).ok()),
+                assessment: outcome
+                    .assessment
+                    .as_ref()
+                    .and_then(|a| serde_json::to_string(a).ok()),
                 events,
                 state: outcome.state,
                 response,
@@ -255,15 +330,25 @@ async fn lodge(State(state): State<AppState>, Extension(caller): Extension<Calle
         Lodged::Replayed { response } => Ok(created(response, true)),
         Lodged::Conflict { existing_id } => Err(ApiError::with_message(
             ErrorCode::LrnReusedWithOtherContent,
-            format!("The LRN {lrn} was already used by this declarant for declaration {existing_id}, with different content."),
+            format!(
+                "The LRN {lrn} was already used by this declarant for declaration {existing_id}, with different content."
+            ),
         )),
     }
 }
 
 fn created(body: String, replayed: bool) -> Response {
-    let mut response = (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
     if replayed {
-        response.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
     }
     response
 }
@@ -300,12 +385,20 @@ fn summary(row: &DeclarationRow) -> Value {
     })
 }
 
-async fn show(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
     let lifecycle = row.workflow_state()?;
     let mut body = summary(&row);
-    let assessment: Value = row.assessment.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
+    let assessment: Value = row
+        .assessment
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or(Value::Null);
     body["assessment"] = assessment;
     body["arrived"] = json!(lifecycle.arrived);
     body["pre_lodged"] = json!(lifecycle.pre_lodged);
@@ -336,7 +429,11 @@ struct ListQuery {
 }
 
 fn query_error(name: &str, message: &str) -> ApiError {
-    ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidQuery, format!("?{name}"), message)])
+    ApiError::problems(vec![Problem::with_message(
+        ErrorCode::InvalidQuery,
+        format!("?{name}"),
+        message,
+    )])
 }
 
 fn parse_instant(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
@@ -344,7 +441,12 @@ fn parse_instant(name: &str, value: Option<String>) -> Result<Option<String>, Ap
         .map(|v| {
             OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
                 .map(storage::format_time)
-                .map_err(|_| query_error(name, "Write times in RFC 3339 with a zone, e.g. 2026-11-29T08:00:00Z."))
+                .map_err(|_| {
+                    query_error(
+                        name,
+                        "Write times in RFC 3339 with a zone, e.g. 2026-11-29T08:00:00Z.",
+                    )
+                })
         })
         .transpose()
 }
@@ -354,20 +456,33 @@ async fn list(
     Extension(caller): Extension<Caller>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
+    let Query(query) =
+        query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
     if let Some(status) = &query.status {
-        workflow::Status::parse(status).ok_or_else(|| query_error("status", "Unknown status; see the documented status values."))?;
+        workflow::Status::parse(status).ok_or_else(|| {
+            query_error(
+                "status",
+                "Unknown status; see the documented status values.",
+            )
+        })?;
     }
     if let Some(lane) = &query.lane {
-        Lane::parse(lane).ok_or_else(|| query_error("lane", "The lane is green, blue, yellow or red."))?;
+        Lane::parse(lane)
+            .ok_or_else(|| query_error("lane", "The lane is green, blue, yellow or red."))?;
     }
     let limit = query.limit.unwrap_or(50);
     if !(1..=state.config.max_page).contains(&limit) {
-        return Err(query_error("limit", &format!("The limit is from 1 to {}.", state.config.max_page)));
+        return Err(query_error(
+            "limit",
+            &format!("The limit is from 1 to {}.", state.config.max_page),
+        ));
     }
     let before_serial = query
         .cursor
-        .map(|c| c.parse::<i64>().map_err(|_| query_error("cursor", "Use the next_cursor of the previous page.")))
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| query_error("cursor", "Use the next_cursor of the previous page."))
+        })
         .transpose()?;
     let party = match caller.role {
         Role::Officer => None,
@@ -402,7 +517,9 @@ async fn notifications_of(
 ) -> Result<Json<Value>, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
-    Ok(Json(json!({ "declaration": row.id, "notifications": notifications::derive(&row, &events) })))
+    Ok(Json(
+        json!({ "declaration": row.id, "notifications": notifications::derive(&row, &events) }),
+    ))
 }
 
 // ----- commands ---------------------------------------------------------------------------------------------
@@ -414,7 +531,11 @@ struct ReasonBody {
     reason: Option<String>,
 }
 
-async fn json_body<T: serde::de::DeserializeOwned + Default>(state: &AppState, body: Body, allow_empty: bool) -> Result<T, ApiError> {
+async fn json_body<T: serde::de::DeserializeOwned + Default>(
+    state: &AppState,
+    body: Body,
+    allow_empty: bool,
+) -> Result<T, ApiError> {
     let bytes = read_body(state, body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) && allow_empty {
         return Ok(T::default());
@@ -423,14 +544,25 @@ async fn json_body<T: serde::de::DeserializeOwned + Default>(state: &AppState, b
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let pointer = json_pointer(error.path());
-        ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, pointer, error.into_inner().to_string())])
+        ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            pointer,
+            error.into_inner().to_string(),
+        )])
     })
 }
 
 fn limited(reason: Option<String>, default: &str) -> Result<String, ApiError> {
-    let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).unwrap_or_else(|| default.to_owned());
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| default.to_owned());
     if reason.chars().count() > 1000 {
-        return Err(ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/reason", "A reason is at most 1,000 characters.")]));
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/reason",
+            "A reason is at most 1,000 characters.",
+        )]));
     }
     Ok(reason)
 }
@@ -452,28 +584,56 @@ async fn apply(
         .store
         .update(&row.id, at, |current| -> Result<Change, ApiError> {
             let mut lifecycle = current.workflow_state().map_err(ApiError::from)?;
-            let events = workflow::decide(&lifecycle, &command).map_err(|r| ApiError::with_message(r.code, r.message))?;
+            let events = workflow::decide(&lifecycle, &command)
+                .map_err(|r| ApiError::with_message(r.code, r.message))?;
             let mut stamped = Vec::new();
             for kind in events {
                 lifecycle.apply(&kind);
-                stamped.push(Event { kind, at, actor: who.clone(), reason: reason.clone() });
+                stamped.push(Event {
+                    kind,
+                    at,
+                    actor: who.clone(),
+                    reason: reason.clone(),
+                });
             }
             let (declaration, document) = match &amended {
-                Some(parsed) => (parsed.declaration.clone(), Some((parsed.format.to_owned(), parsed.document.clone(), parsed.model.clone()))),
-                None => (serde_json::from_str::<Declaration>(&current.model).map_err(ApiError::internal)?, None),
+                Some(parsed) => (
+                    parsed.declaration.clone(),
+                    Some((
+                        parsed.format.to_owned(),
+                        parsed.document.clone(),
+                        parsed.model.clone(),
+                    )),
+                ),
+                None => (
+                    serde_json::from_str::<Declaration>(&current.model)
+                        .map_err(ApiError::internal)?,
+                    None,
+                ),
             };
-            let lodged_on = storage::parse_time(&current.lodged_at).map_err(ApiError::from)?.date();
+            let lodged_on = storage::parse_time(&current.lodged_at)
+                .map_err(ApiError::from)?
+                .date();
             let assessment = match (&amended, &current.assessment) {
-                (Some(_), _) => pipeline.assess(&declaration, lodged_on).map_err(ApiError::problems)?,
+                (Some(_), _) => pipeline
+                    .assess(&declaration, lodged_on)
+                    .map_err(ApiError::problems)?,
                 (None, Some(stored)) => serde_json::from_str(stored).map_err(ApiError::internal)?,
-                (None, None) => pipeline.assess(&declaration, lodged_on).map_err(ApiError::problems)?,
+                (None, None) => pipeline
+                    .assess(&declaration, lodged_on)
+                    .map_err(ApiError::problems)?,
             };
             let outcome = pipeline.advance(&declaration, lifecycle, assessment);
             stamped.extend(stamp(outcome.events, at, &who));
             Ok(Change {
                 events: stamped,
                 state: outcome.state,
-                assessment: amended.is_some().then(|| outcome.assessment.as_ref().and_then(|a| serde_json::to_string(a).ok())),
+                assessment: amended.is_some().then(|| {
+                    outcome
+                        .assessment
+                        .as_ref()
+                        .and_then(|a| serde_json::to_string(a).ok())
+                }),
                 document,
             })
         })
@@ -481,7 +641,12 @@ async fn apply(
     Ok(Json(summary(&result)))
 }
 
-async fn arrival(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn arrival(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: ReasonBody = json_body(&state, body, true).await?;
     let reason = limited(body.reason, "Arrival of the goods notified.")?;
     apply(&state, &caller, &id, Command::NotifyArrival, reason, None).await
@@ -499,14 +664,27 @@ struct ControlBody {
     remarks: Option<String>,
 }
 
-async fn control_results(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn control_results(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: ControlBody = json_body(&state, body, false).await?;
     let outcome = match body.result.as_str() {
         "no_irregularity" => ControlResult::NoIrregularity,
         "irregularity" => ControlResult::Irregularity {
-            irregularity_type: body.irregularity_type.clone().filter(|t| !t.trim().is_empty()).ok_or_else(|| {
-                ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/irregularity_type", "Say what kind of irregularity was found.")])
-            })?,
+            irregularity_type: body
+                .irregularity_type
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    ApiError::problems(vec![Problem::with_message(
+                        ErrorCode::InvalidRequest,
+                        "/irregularity_type",
+                        "Say what kind of irregularity was found.",
+                    )])
+                })?,
             additional_duty: body.additional_duty,
         },
         _ => {
@@ -518,7 +696,15 @@ async fn control_results(State(state): State<AppState>, Extension(caller): Exten
         }
     };
     let reason = limited(body.remarks, "Control result recorded.")?;
-    apply(&state, &caller, &id, Command::RecordControl { outcome }, reason, None).await
+    apply(
+        &state,
+        &caller,
+        &id,
+        Command::RecordControl { outcome },
+        reason,
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -528,15 +714,37 @@ struct LaneBody {
     reason: String,
 }
 
-async fn override_lane(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn override_lane(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: LaneBody = json_body(&state, body, false).await?;
-    let lane = Lane::parse(&body.lane)
-        .ok_or_else(|| ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/lane", "The lane is green, blue, yellow or red.")]))?;
+    let lane = Lane::parse(&body.lane).ok_or_else(|| {
+        ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/lane",
+            "The lane is green, blue, yellow or red.",
+        )])
+    })?;
     if body.reason.trim().is_empty() {
-        return Err(ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/reason", "An override needs a reason.")]));
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/reason",
+            "An override needs a reason.",
+        )]));
     }
     let reason = limited(Some(body.reason), "")?;
-    apply(&state, &caller, &id, Command::OverrideLane { lane }, reason, None).await
+    apply(
+        &state,
+        &caller,
+        &id,
+        Command::OverrideLane { lane },
+        reason,
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -547,40 +755,85 @@ struct PaymentBody {
     reference: String,
 }
 
-async fn payment(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn payment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: PaymentBody = json_body(&state, body, false).await?;
     if body.reference.trim().is_empty() || body.reference.len() > 64 {
-        return Err(ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/reference", "Give the payment reference (1 to 64 characters).")]));
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/reference",
+            "Give the payment reference (1 to 64 characters).",
+        )]));
     }
     if body.amount <= Decimal::ZERO || body.amount.scale() > 2 {
-        return Err(ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/amount", "The amount is positive, with at most 2 decimals.")]));
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/amount",
+            "The amount is positive, with at most 2 decimals.",
+        )]));
     }
     let reason = format!("Payment {} received.", body.reference);
-    apply(&state, &caller, &id, Command::RecordPayment { amount: body.amount, reference: body.reference }, reason, None).await
+    apply(
+        &state,
+        &caller,
+        &id,
+        Command::RecordPayment {
+            amount: body.amount,
+            reference: body.reference,
+        },
+        reason,
+        None,
+    )
+    .await
 }
 
-async fn release(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn release(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: ReasonBody = json_body(&state, body, true).await?;
     let reason = limited(body.reason, "Released by an officer.")?;
     apply(&state, &caller, &id, Command::Release, reason, None).await
 }
 
-async fn cancellation(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, body: Body) -> Result<Json<Value>, ApiError> {
+async fn cancellation(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
     let body: ReasonBody = json_body(&state, body, false).await?;
     if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::problems(vec![Problem::with_message(ErrorCode::InvalidRequest, "/reason", "A cancellation needs a reason.")]));
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/reason",
+            "A cancellation needs a reason.",
+        )]));
     }
     let reason = limited(body.reason, "")?;
     apply(&state, &caller, &id, Command::Cancel, reason, None).await
 }
 
-async fn amendment(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>, request: Request) -> Result<Json<Value>, ApiError> {
+async fn amendment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_body(&state, body).await?;
     let parsed = parse_document(&state, &parts.headers, &bytes)?;
     let row = load_visible(&state, &caller, &id).await?;
     let declaration = &parsed.declaration;
-    if declaration.lrn.as_str() != row.lrn || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str()) {
+    if declaration.lrn.as_str() != row.lrn
+        || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str())
+    {
         return Err(ApiError::problems(vec![Problem::with_message(
             ErrorCode::InvalidRequest,
             "/MetaData/Declaration/FunctionalReferenceID",
@@ -589,7 +842,15 @@ async fn amendment(State(state): State<AppState>, Extension(caller): Extension<C
     }
     let hash = clearance::content_hash(parsed.model.as_bytes());
     let reason = "Amended by the trader.".to_owned();
-    apply(&state, &caller, &id, Command::Amend { content_hash: hash }, reason, Some(parsed)).await
+    apply(
+        &state,
+        &caller,
+        &id,
+        Command::Amend { content_hash: hash },
+        reason,
+        Some(parsed),
+    )
+    .await
 }
 
 // ----- reports ----------------------------------------------------------------------------------------------
@@ -608,14 +869,20 @@ async fn release_times(
     State(state): State<AppState>,
     query: Result<Query<ReleaseTimesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
-    let from = parse_instant("from", query.from)?.unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
-    let to = parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
+    let Query(query) =
+        query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
+    let from = parse_instant("from", query.from)?
+        .unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
+    let to =
+        parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
     let group_by = query.group_by.unwrap_or_else(|| "lane".to_owned());
     if !matches!(group_by.as_str(), "lane" | "office" | "mode") {
         return Err(query_error("group_by", "Group by lane, office or mode."));
     }
-    let released = state.store.released_timelines(&from, &to, MAX_REPORT_DECLARATIONS).await?;
+    let released = state
+        .store
+        .released_timelines(&from, &to, MAX_REPORT_DECLARATIONS)
+        .await?;
     let mut timelines = Vec::with_capacity(released.len());
     for declaration in released {
         let group = match group_by.as_str() {
@@ -631,6 +898,11 @@ async fn release_times(
         timelines.push(workflow::study::Timeline { group, events });
     }
     let report = workflow::study::release_times(&timelines);
-    let groups: Vec<Value> = report.into_iter().map(|(group, stages)| json!({"group": group, "stages": stages})).collect();
-    Ok(Json(json!({"from": from, "to": to, "group_by": group_by, "groups": groups})))
+    let groups: Vec<Value> = report
+        .into_iter()
+        .map(|(group, stages)| json!({"group": group, "stages": stages}))
+        .collect();
+    Ok(Json(
+        json!({"from": from, "to": to, "group_by": group_by, "groups": groups}),
+    ))
 }

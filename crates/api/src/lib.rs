@@ -45,7 +45,12 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         let xml_limits = wco::Limits::default();
-        Config { max_body_bytes: xml_limits.max_bytes, xml_limits, max_page: 500, request_timeout: Duration::from_secs(30) }
+        Config {
+            max_body_bytes: xml_limits.max_bytes,
+            xml_limits,
+            max_page: 500,
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -79,7 +84,10 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout,
@@ -89,7 +97,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Authentication and authorization, deny by default: a route without a row in the policy table is refused.
 async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(path) = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
+    let Some(path) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
         return next.run(request).await; // the fallback answers 404
     };
     let method = request.method().clone();
@@ -110,7 +122,9 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 256);
-    let Some(token) = token else { return ApiError::new(ErrorCode::Unauthenticated).into_response() };
+    let Some(token) = token else {
+        return ApiError::new(ErrorCode::Unauthenticated).into_response();
+    };
     let user = match state.store.user_by_token_hash(&token_hash(token)).await {
         Ok(Some(user)) => user,
         Ok(None) => return ApiError::new(ErrorCode::Unauthenticated).into_response(),
@@ -120,8 +134,11 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
         return ApiError::new(ErrorCode::Forbidden).into_response();
     };
     if !roles.contains(&role) {
-        return ApiError::with_message(ErrorCode::Forbidden, format!("The {} role may not call {method} {path}.", role.as_str()))
-            .into_response();
+        return ApiError::with_message(
+            ErrorCode::Forbidden,
+            format!("The {} role may not call {method} {path}.", role.as_str()),
+        )
+        .into_response();
     }
     request.extensions_mut().insert(Caller { user, role });
     next.run(request).await
@@ -133,5 +150,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

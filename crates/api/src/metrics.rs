@@ -32,8 +32,14 @@ struct Histogram {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *inner.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
-        let histogram = inner.latency.entry((method.to_owned(), route.to_owned())).or_default();
+        *inner
+            .requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let histogram = inner
+            .latency
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
         for (bucket, bound) in histogram.buckets.iter_mut().zip(BUCKETS_SECONDS) {
             if seconds <= bound {
                 *bucket += 1;
@@ -47,7 +53,9 @@ impl Metrics {
     pub fn render(&self, extra: &str) -> String {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        out.push_str("# HELP aduana_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP aduana_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE aduana_http_requests_total counter\n");
         for ((method, route, status), count) in &inner.requests {
             out.push_str(&format!(
@@ -61,9 +69,18 @@ impl Metrics {
             for (bound, count) in BUCKETS_SECONDS.iter().zip(h.buckets) {
                 out.push_str(&format!("aduana_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}\n"));
             }
-            out.push_str(&format!("aduana_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n", h.count));
-            out.push_str(&format!("aduana_http_request_duration_seconds_sum{{{labels}}} {}\n", h.sum));
-            out.push_str(&format!("aduana_http_request_duration_seconds_count{{{labels}}} {}\n", h.count));
+            out.push_str(&format!(
+                "aduana_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n",
+                h.count
+            ));
+            out.push_str(&format!(
+                "aduana_http_request_duration_seconds_sum{{{labels}}} {}\n",
+                h.sum
+            ));
+            out.push_str(&format!(
+                "aduana_http_request_duration_seconds_count{{{labels}}} {}\n",
+                h.count
+            ));
         }
         out.push_str(extra);
         out
@@ -74,8 +91,16 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let started = Instant::now();
     let method = request.method().to_string();
     // The matched route template, never the raw path: ids must not explode the label set.
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }

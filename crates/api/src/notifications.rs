@@ -10,23 +10,81 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
     for event in events {
         let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
         let (kind, message, detail) = match event.event_type.as_str() {
-            "lodged" => ("receipt", "Your declaration has been received.".to_owned(), json!({"lrn": row.lrn})),
-            "accepted" => ("acceptance", format!("Your declaration is accepted with MRN {}.", data["mrn"].as_str().unwrap_or("")), json!({"mrn": data["mrn"]})),
-            "rejected" => ("rejection", "Your declaration is rejected; each error says where and why.".to_owned(), json!({"errors": data["errors"]})),
+            "lodged" => (
+                "receipt",
+                "Your declaration has been received.".to_owned(),
+                json!({"lrn": row.lrn}),
+            ),
+            "accepted" => (
+                "acceptance",
+                format!(
+                    "Your declaration is accepted with MRN {}.",
+                    data["mrn"].as_str().unwrap_or("")
+                ),
+                json!({"mrn": data["mrn"]}),
+            ),
+            "rejected" => (
+                "rejection",
+                "Your declaration is rejected; each error says where and why.".to_owned(),
+                json!({"errors": data["errors"]}),
+            ),
             "lane_assigned" | "lane_overridden" => match data["control"].as_str() {
-                Some("documentary_check") => ("control", "Documents are requested: a documentary check will be made before release.".to_owned(), json!({"control": "documentary_check"})),
-                Some("physical_examination") => ("control", "The goods are selected for physical examination before release.".to_owned(), json!({"control": "physical_examination"})),
+                Some("documentary_check") => (
+                    "control",
+                    "Documents are requested: a documentary check will be made before release."
+                        .to_owned(),
+                    json!({"control": "documentary_check"}),
+                ),
+                Some("physical_examination") => (
+                    "control",
+                    "The goods are selected for physical examination before release.".to_owned(),
+                    json!({"control": "physical_examination"}),
+                ),
                 _ => continue,
             },
-            "control_recorded" => ("control_result", format!("Control result: {}.", data["outcome"]["result"].as_str().unwrap_or("recorded").replace('_', " ")), json!({"outcome": data["outcome"]})),
+            "control_recorded" => (
+                "control_result",
+                format!(
+                    "Control result: {}.",
+                    data["outcome"]["result"]
+                        .as_str()
+                        .unwrap_or("recorded")
+                        .replace('_', " ")
+                ),
+                json!({"outcome": data["outcome"]}),
+            ),
             "assessed" => {
-                let assessment: Value = row.assessment.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or(Value::Null);
-                ("tax_assessment", "Duties and taxes are assessed.".to_owned(), json!({"liabilities": data["liabilities"], "assessment": assessment}))
+                let assessment: Value = row
+                    .assessment
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or(Value::Null);
+                (
+                    "tax_assessment",
+                    "Duties and taxes are assessed.".to_owned(),
+                    json!({"liabilities": data["liabilities"], "assessment": assessment}),
+                )
             }
-            "payment_requested" => ("payment_request", format!("Please pay {} {} before release.", data["amount"].as_str().unwrap_or(""), data["currency"].as_str().unwrap_or("")), json!({"amount": data["amount"], "currency": data["currency"]})),
+            "payment_requested" => (
+                "payment_request",
+                format!(
+                    "Please pay {} {} before release.",
+                    data["amount"].as_str().unwrap_or(""),
+                    data["currency"].as_str().unwrap_or("")
+                ),
+                json!({"amount": data["amount"], "currency": data["currency"]}),
+            ),
             "released" => ("release", "Your goods are released.".to_owned(), json!({})),
-            "cancelled" => ("cancellation", "Your declaration is cancelled.".to_owned(), json!({"reason": event.reason})),
-            "amended" => ("amendment", format!("Your amendment is accepted as version {}.", data["version"]), json!({"version": data["version"]})),
+            "cancelled" => (
+                "cancellation",
+                "Your declaration is cancelled.".to_owned(),
+                json!({"reason": event.reason}),
+            ),
+            "amended" => (
+                "amendment",
+                format!("Your amendment is accepted as version {}.", data["version"]),
+                json!({"version": data["version"]}),
+            ),
             _ => continue,
         };
         out.push(json!({"sequence": out.len() + 1, "type": kind, "at": event.at, "message": message, "detail": detail}));

@@ -83,5 +83,7 @@ routes! {
 
 /// The rule for a matched route, if any.
 pub fn rule_for(method: &Method, path: &str) -> Option<RouteRule> {
-    table().into_iter().find(|r| r.method == method && r.path == path)
+    table()
+        .into_iter()
+        .find(|r| r.method == method && r.path == path)
 }

@@ -20,7 +20,9 @@ async fn count(app: &TestApp, officer: &str) -> usize {
 
 #[tokio::test]
 async fn the_same_document_gets_the_same_answer_and_another_under_the_same_lrn_a_conflict() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
         let trader = app.user("trader", Some(DECLARANT)).await;
@@ -33,18 +35,34 @@ async fn the_same_document_gets_the_same_answer_and_another_under_the_same_lrn_a
         let (s2, a2) = json(again).await;
         assert_eq!((s1, &a1), (s2, &a2), "{backend:?}");
         // The same declaration as JSON means the same thing: also a replay.
-        let (_, view) = json(app.get(&trader, &format!("/api/v1/declarations/{}", a1["id"].as_str().unwrap())).await).await;
+        let (_, view) = json(
+            app.get(
+                &trader,
+                &format!("/api/v1/declarations/{}", a1["id"].as_str().unwrap()),
+            )
+            .await,
+        )
+        .await;
         let (s3, a3) = json(app.lodge_json(&trader, &view["declaration"]).await).await;
         assert_eq!((s3, &a3), (s1, &a1));
         // Different content under the same LRN.
-        let changed = String::from_utf8(xml.clone()).unwrap().replace(">1000<", ">1001<");
+        let changed = String::from_utf8(xml.clone())
+            .unwrap()
+            .replace(">1000<", ">1001<");
         let (status, error) = json(app.lodge_xml(&trader, changed.as_bytes()).await).await;
-        assert_eq!((status, error["code"].as_str()), (409, Some("lodgement.lrn_reused")), "{error}");
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("lodgement.lrn_reused")),
+            "{error}"
+        );
         assert_eq!(count(&app, &officer).await, 1);
 
         // Two identical documents at once: one declaration, two identical answers.
         let fresh = with_lrn(&xml, "CONCURRENT-1");
-        let (r1, r2) = tokio::join!(app.lodge_xml(&trader, &fresh), app.lodge_xml(&trader, &fresh));
+        let (r1, r2) = tokio::join!(
+            app.lodge_xml(&trader, &fresh),
+            app.lodge_xml(&trader, &fresh)
+        );
         let ((s1, b1), (s2, b2)) = (json(r1).await, json(r2).await);
         assert_eq!((s1, &b1), (s2, &b2), "{backend:?}");
         assert_eq!(count(&app, &officer).await, 2);
@@ -53,37 +71,137 @@ async fn the_same_document_gets_the_same_answer_and_another_under_the_same_lrn_a
 
 #[tokio::test]
 async fn bad_input_gets_a_coded_error_with_a_pointer_and_nothing_is_stored() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     let text = String::from_utf8(xml.clone()).unwrap();
     let item = {
         let start = text.find("<GovernmentAgencyGoodsItem>").unwrap();
-        let end = text.find("</GovernmentAgencyGoodsItem>").unwrap() + "</GovernmentAgencyGoodsItem>".len();
+        let end = text.find("</GovernmentAgencyGoodsItem>").unwrap()
+            + "</GovernmentAgencyGoodsItem>".len();
         text[start..end].to_owned()
     };
     let too_many = text.replacen(&item, &item.repeat(1000), 1);
     let huge = format!("{}<!--{}-->", text, "x".repeat(9 * 1024 * 1024));
     // (body, content type, status, code, pointer)
     let cases: Vec<(Vec<u8>, &str, u16, &str, &str)> = vec![
-        (b"<MetaData><Declaration>".to_vec(), "application/xml", 400, "xml.not_well_formed", ""),
-        (b"<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>".to_vec(), "application/xml", 400, "xml.dtd_forbidden", ""),
-        (format!("<{}x/>", "a".repeat(10)).into_bytes(), "application/xml", 400, "xml.wrong_envelope", "/aaaaaaaaaax"),
-        (b"\xff\xfe<x/>".to_vec(), "application/xml", 400, "request.not_utf8", ""),
-        (text.replace("<ID>85109000</ID>", "<ID>8510X000</ID>").into_bytes(), "application/xml", 422, "declaration.invalid_commodity_code",
-            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification"),
-        (text.replacen("<CountryCode>US</CountryCode>", "<CountryCode>QQ</CountryCode>", 1).into_bytes(), "application/xml", 422, "declaration.invalid_country",
-            "/MetaData/Declaration/Exporter/Address/CountryCode"),
-        (text.replace("currencyID=\"GBP\">1000", "currencyID=\"GBX\">1000").into_bytes(), "application/xml", 422, "declaration.invalid_currency",
-            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/InvoiceLine/ItemChargeAmount/@currencyID"),
-        (text.replace("<GoodsItemQuantity>1<", "<GoodsItemQuantity>2<").into_bytes(), "application/xml", 422, "declaration.goods_item_count_mismatch",
-            "/MetaData/Declaration/GoodsItemQuantity"),
-        (text.replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMA</TypeCode><Colour>red</Colour>").into_bytes(), "application/xml", 422, "declaration.unexpected_element",
-            "/MetaData/Declaration/Colour"),
-        (too_many.into_bytes(), "application/xml", 422, "declaration.too_many_goods_items", "/MetaData/Declaration/GoodsShipment"),
-        (huge.into_bytes(), "application/xml", 413, "request.too_large", ""),
-        (b"{\"function_code\": \"original\", \"lrn\": 5}".to_vec(), "application/json", 422, "declaration.invalid_value", "/lrn"),
-        (b"{\"function_code\": ".to_vec(), "application/json", 400, "json.invalid", ""),
-        (format!("{}1{}", "[".repeat(200), "]".repeat(200)).into_bytes(), "application/json", 400, "json.invalid", ""),
-        (b"lrn=1".to_vec(), "application/x-www-form-urlencoded", 415, "request.unsupported_media_type", ""),
+        (
+            b"<MetaData><Declaration>".to_vec(),
+            "application/xml",
+            400,
+            "xml.not_well_formed",
+            "",
+        ),
+        (
+            b"<!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>".to_vec(),
+            "application/xml",
+            400,
+            "xml.dtd_forbidden",
+            "",
+        ),
+        (
+            format!("<{}x/>", "a".repeat(10)).into_bytes(),
+            "application/xml",
+            400,
+            "xml.wrong_envelope",
+            "/aaaaaaaaaax",
+        ),
+        (
+            b"\xff\xfe<x/>".to_vec(),
+            "application/xml",
+            400,
+            "request.not_utf8",
+            "",
+        ),
+        (
+            text.replace("<ID>85109000</ID>", "<ID>8510X000</ID>")
+                .into_bytes(),
+            "application/xml",
+            422,
+            "declaration.invalid_commodity_code",
+            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification",
+        ),
+        (
+            text.replacen(
+                "<CountryCode>US</CountryCode>",
+                "<CountryCode>QQ</CountryCode>",
+                1,
+            )
+            .into_bytes(),
+            "application/xml",
+            422,
+            "declaration.invalid_country",
+            "/MetaData/Declaration/Exporter/Address/CountryCode",
+        ),
+        (
+            text.replace("currencyID=\"GBP\">1000", "currencyID=\"GBX\">1000")
+                .into_bytes(),
+            "application/xml",
+            422,
+            "declaration.invalid_currency",
+            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/InvoiceLine/ItemChargeAmount/@currencyID",
+        ),
+        (
+            text.replace("<GoodsItemQuantity>1<", "<GoodsItemQuantity>2<")
+                .into_bytes(),
+            "application/xml",
+            422,
+            "declaration.goods_item_count_mismatch",
+            "/MetaData/Declaration/GoodsItemQuantity",
+        ),
+        (
+            text.replace(
+                "<TypeCode>IMA</TypeCode>",
+                "<TypeCode>IMA</TypeCode><Colour>red</Colour>",
+            )
+            .into_bytes(),
+            "application/xml",
+            422,
+            "declaration.unexpected_element",
+            "/MetaData/Declaration/Colour",
+        ),
+        (
+            too_many.into_bytes(),
+            "application/xml",
+            422,
+            "declaration.too_many_goods_items",
+            "/MetaData/Declaration/GoodsShipment",
+        ),
+        (
+            huge.into_bytes(),
+            "application/xml",
+            413,
+            "request.too_large",
+            "",
+        ),
+        (
+            b"{\"function_code\": \"original\", \"lrn\": 5}".to_vec(),
+            "application/json",
+            422,
+            "declaration.invalid_value",
+            "/lrn",
+        ),
+        (
+            b"{\"function_code\": ".to_vec(),
+            "application/json",
+            400,
+            "json.invalid",
+            "",
+        ),
+        (
+            format!("{}1{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            "application/json",
+            400,
+            "json.invalid",
+            "",
+        ),
+        (
+            b"lrn=1".to_vec(),
+            "application/x-www-form-urlencoded",
+            415,
+            "request.unsupported_media_type",
+            "",
+        ),
     ];
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
@@ -100,15 +218,37 @@ async fn bad_input_gets_a_coded_error_with_a_pointer_and_nothing_is_stored() {
                 .await
                 .unwrap();
             let (got, error) = json(response).await;
-            assert_eq!((got, error["code"].as_str().unwrap_or("")), (*status, *code), "{content_type} {error}");
-            assert!(!error["message"].as_str().unwrap_or("").is_empty(), "{error}");
+            assert_eq!(
+                (got, error["code"].as_str().unwrap_or("")),
+                (*status, *code),
+                "{content_type} {error}"
+            );
+            assert!(
+                !error["message"].as_str().unwrap_or("").is_empty(),
+                "{error}"
+            );
             if !pointer.is_empty() {
-                let pointers: Vec<&str> = error["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
-                assert!(pointers.contains(pointer), "{code}: expected {pointer} in {pointers:?}");
+                let pointers: Vec<&str> = error["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["pointer"].as_str().unwrap())
+                    .collect();
+                assert!(
+                    pointers.contains(pointer),
+                    "{code}: expected {pointer} in {pointers:?}"
+                );
             }
         }
         assert_eq!(count(&app, &officer).await, 0, "nothing half-stored");
-        let (status, _) = json(app.client.get(format!("{}/healthz", app.base)).send().await.unwrap()).await;
+        let (status, _) = json(
+            app.client
+                .get(format!("{}/healthz", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, 200, "the server keeps serving");
         let (status, _) = json(app.lodge_xml(&trader, &xml).await).await;
         assert_eq!(status, 201);
@@ -117,7 +257,9 @@ async fn bad_input_gets_a_coded_error_with_a_pointer_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn access_is_denied_by_default_and_traders_see_only_their_own() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
         let trader = app.user("trader", Some(DECLARANT)).await;
@@ -129,14 +271,26 @@ async fn access_is_denied_by_default_and_traders_see_only_their_own() {
         let id = lodged["id"].as_str().unwrap();
         let path = format!("/api/v1/declarations/{id}");
 
-        let no_token = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
-        assert_eq!(no_token.headers().get("www-authenticate").unwrap(), "Bearer");
+        let no_token = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            no_token.headers().get("www-authenticate").unwrap(),
+            "Bearer"
+        );
         assert_eq!(json(no_token).await.1["code"], "auth.unauthenticated");
         assert_eq!(json(app.get("not-a-token", &path).await).await.0, 401);
         assert_eq!(json(app.get(&trader, &path).await).await.0, 200);
         assert_eq!(json(app.get(&officer, &path).await).await.0, 200);
         let (status, error) = json(app.get(&stranger, &path).await).await;
-        assert_eq!((status, error["code"].as_str()), (404, Some("request.not_found")), "another party's declaration does not exist for you");
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (404, Some("request.not_found")),
+            "another party's declaration does not exist for you"
+        );
         assert_eq!(json(app.get(&agency, &path).await).await.0, 403);
         assert_eq!(json(app.get(&admin, &path).await).await.0, 403);
         let (_, mine) = json(app.get(&stranger, "/api/v1/declarations").await).await;
@@ -144,60 +298,158 @@ async fn access_is_denied_by_default_and_traders_see_only_their_own() {
         let (_, theirs) = json(app.get(&trader, "/api/v1/declarations").await).await;
         assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
         // A trader cannot record its own control result, nor lodge for another declarant.
-        let (status, error) = json(app.post(&trader, &format!("{path}/control-results"), json!({"result": "no_irregularity"})).await).await;
-        assert_eq!((status, error["code"].as_str()), (403, Some("auth.forbidden")));
+        let (status, error) = json(
+            app.post(
+                &trader,
+                &format!("{path}/control-results"),
+                json!({"result": "no_irregularity"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (403, Some("auth.forbidden"))
+        );
         let (status, _) = json(app.lodge_xml(&stranger, &with_lrn(&xml, "OTHER-1")).await).await;
         assert_eq!(status, 403);
         // Officers do not lodge; the report is for officers and administrators.
-        assert_eq!(json(app.lodge_xml(&officer, &with_lrn(&xml, "OTHER-2")).await).await.0, 403);
-        assert_eq!(json(app.get(&trader, "/api/v1/reports/release-times").await).await.0, 403);
-        assert_eq!(json(app.get(&admin, "/api/v1/reports/release-times").await).await.0, 200);
+        assert_eq!(
+            json(app.lodge_xml(&officer, &with_lrn(&xml, "OTHER-2")).await)
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            json(app.get(&trader, "/api/v1/reports/release-times").await)
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            json(app.get(&admin, "/api/v1/reports/release-times").await)
+                .await
+                .0,
+            200
+        );
         // Unknown routes are 404 with the error shape.
         let (status, error) = json(app.get(&officer, "/api/v1/nothing-here").await).await;
-        assert_eq!((status, error["code"].as_str()), (404, Some("request.not_found")));
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (404, Some("request.not_found"))
+        );
     }
 }
 
 #[tokio::test]
 async fn illegal_transitions_are_refused_and_a_pre_lodged_declaration_waits_for_arrival() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     // The same goods, pre-lodged (additional type D) and routed red by a rule on their commodity code.
-    let prelodged = String::from_utf8(with_lrn(&xml, "PRELODGED-1")).unwrap().replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>");
+    let prelodged = String::from_utf8(with_lrn(&xml, "PRELODGED-1"))
+        .unwrap()
+        .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>");
     for backend in common::backends() {
         let app = TestApp::spawn_with(backend, |pipeline| {
-            pipeline.rules = selectivity::RuleSet::parse("rule T1 \"test\" when commodity starts_with \"8510\" then red").unwrap();
+            pipeline.rules = selectivity::RuleSet::parse(
+                "rule T1 \"test\" when commodity starts_with \"8510\" then red",
+            )
+            .unwrap();
         })
         .await;
         let trader = app.user("trader", Some(DECLARANT)).await;
         let officer = app.user("officer", None).await;
         let (_, lodged) = json(app.lodge_xml(&trader, prelodged.as_bytes()).await).await;
-        assert_eq!((lodged["status"].as_str(), lodged["lane"].as_str()), (Some("under_control"), Some("red")), "{lodged}");
+        assert_eq!(
+            (lodged["status"].as_str(), lodged["lane"].as_str()),
+            (Some("under_control"), Some("red")),
+            "{lodged}"
+        );
         let id = lodged["id"].as_str().unwrap();
         let path = |action: &str| format!("/api/v1/declarations/{id}/{action}");
 
         let (status, error) = json(app.post(&officer, &path("release"), json!({})).await).await;
-        assert_eq!((status, error["code"].as_str()), (409, Some("lifecycle.transition_not_allowed")), "{error}");
-        let (status, error) = json(app.post(&officer, &path("control-results"), json!({"result": "maybe"})).await).await;
-        assert_eq!((status, error["errors"][0]["pointer"].as_str()), (422, Some("/result")));
-        let (status, view) = json(app.post(&officer, &path("control-results"), json!({"result": "no_irregularity"})).await).await;
-        assert_eq!((status, view["status"].as_str()), (200, Some("settled")), "deferred duty, but the goods have not arrived");
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("lifecycle.transition_not_allowed")),
+            "{error}"
+        );
+        let (status, error) = json(
+            app.post(
+                &officer,
+                &path("control-results"),
+                json!({"result": "maybe"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["errors"][0]["pointer"].as_str()),
+            (422, Some("/result"))
+        );
+        let (status, view) = json(
+            app.post(
+                &officer,
+                &path("control-results"),
+                json!({"result": "no_irregularity"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, view["status"].as_str()),
+            (200, Some("settled")),
+            "deferred duty, but the goods have not arrived"
+        );
         let (status, error) = json(app.post(&officer, &path("release"), json!({})).await).await;
         assert_eq!(status, 409);
-        assert!(error["message"].as_str().unwrap().contains("not arrived"), "{error}");
-        let (status, view) = json(app.post(&trader, &path("arrival"), json!({"reason": "Vessel berthed."})).await).await;
+        assert!(
+            error["message"].as_str().unwrap().contains("not arrived"),
+            "{error}"
+        );
+        let (status, view) = json(
+            app.post(
+                &trader,
+                &path("arrival"),
+                json!({"reason": "Vessel berthed."}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!((status, view["status"].as_str()), (200, Some("released")));
-        let (status, error) = json(app.post(&trader, &path("cancellation"), json!({"reason": "Too late"})).await).await;
-        assert_eq!((status, error["code"].as_str()), (409, Some("lifecycle.transition_not_allowed")));
+        let (status, error) = json(
+            app.post(
+                &trader,
+                &path("cancellation"),
+                json!({"reason": "Too late"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("lifecycle.transition_not_allowed"))
+        );
         let (status, _) = json(app.post(&trader, &path("arrival"), json!({})).await).await;
         assert_eq!(status, 409);
 
         // The events tell the story, with actors and reasons.
-        let (_, view) = json(app.get(&officer, &format!("/api/v1/declarations/{id}")).await).await;
+        let (_, view) = json(
+            app.get(&officer, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
         let story: Vec<(String, String)> = view["events"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["type"].as_str().unwrap().to_owned(), e["actor_role"].as_str().unwrap().to_owned()))
+            .map(|e| {
+                (
+                    e["type"].as_str().unwrap().to_owned(),
+                    e["actor_role"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         let expected = [
             ("lodged", "trader"),
@@ -209,18 +461,29 @@ async fn illegal_transitions_are_refused_and_a_pre_lodged_declaration_waits_for_
             ("arrived", "trader"),
             ("released", "system"),
         ];
-        assert_eq!(story, expected.map(|(a, b)| (a.to_owned(), b.to_owned())), "{backend:?}");
+        assert_eq!(
+            story,
+            expected.map(|(a, b)| (a.to_owned(), b.to_owned())),
+            "{backend:?}"
+        );
         assert_eq!(view["selectivity"]["data"]["hits"][0]["rule"], "T1");
     }
 }
 
 #[tokio::test]
 async fn cancellation_amendment_lane_override_and_payment() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     // Immediate payment (method A) instead of deferment (E).
-    let immediate = String::from_utf8(with_lrn(&xml, "PAY-1")).unwrap().replace("<MethodCode>E</MethodCode>", "<MethodCode>A</MethodCode>");
+    let immediate = String::from_utf8(with_lrn(&xml, "PAY-1"))
+        .unwrap()
+        .replace("<MethodCode>E</MethodCode>", "<MethodCode>A</MethodCode>");
     for backend in common::backends() {
-        let app = TestApp::spawn_with(backend, |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap()).await;
+        let app = TestApp::spawn_with(backend, |p| {
+            p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap()
+        })
+        .await;
         let trader = app.user("trader", Some(DECLARANT)).await;
         let officer = app.user("officer", None).await;
 
@@ -230,48 +493,160 @@ async fn cancellation_amendment_lane_override_and_payment() {
         let path = |action: &str| format!("/api/v1/declarations/{id}/{action}");
         // The trader amends the price from 1000 to 500 before paying: reassessed at once.
         let amended = immediate.replace(">1000<", ">500<");
-        let response = app.client.post(format!("{}{}", app.base, path("amendments"))).bearer_auth(&trader)
-            .header("content-type", "application/xml").body(amended).send().await.unwrap();
+        let response = app
+            .client
+            .post(format!("{}{}", app.base, path("amendments")))
+            .bearer_auth(&trader)
+            .header("content-type", "application/xml")
+            .body(amended)
+            .send()
+            .await
+            .unwrap();
         let (status, view) = json(response).await;
-        assert_eq!((status, view["version"].as_i64(), view["status"].as_str()), (200, Some(2), Some("awaiting_payment")), "{view}");
-        let (_, view) = json(app.get(&trader, &format!("/api/v1/declarations/{id}")).await).await;
-        assert_eq!(view["outstanding"], "112.00", "A00 2 % of 500 = 10.00; B00 20 % of 510 = 102.00");
-        let (status, error) = json(app.post(&officer, &path("payments"), json!({"amount": "-1", "reference": "X"})).await).await;
-        assert_eq!((status, error["errors"][0]["pointer"].as_str()), (422, Some("/amount")));
-        let (_, view) = json(app.post(&officer, &path("payments"), json!({"amount": "100.00", "reference": "BANK-1"})).await).await;
+        assert_eq!(
+            (status, view["version"].as_i64(), view["status"].as_str()),
+            (200, Some(2), Some("awaiting_payment")),
+            "{view}"
+        );
+        let (_, view) = json(
+            app.get(&trader, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            view["outstanding"], "112.00",
+            "A00 2 % of 500 = 10.00; B00 20 % of 510 = 102.00"
+        );
+        let (status, error) = json(
+            app.post(
+                &officer,
+                &path("payments"),
+                json!({"amount": "-1", "reference": "X"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["errors"][0]["pointer"].as_str()),
+            (422, Some("/amount"))
+        );
+        let (_, view) = json(
+            app.post(
+                &officer,
+                &path("payments"),
+                json!({"amount": "100.00", "reference": "BANK-1"}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(view["status"], "awaiting_payment");
-        let (_, view) = json(app.post(&officer, &path("payments"), json!({"amount": "12.00", "reference": "BANK-2"})).await).await;
+        let (_, view) = json(
+            app.post(
+                &officer,
+                &path("payments"),
+                json!({"amount": "12.00", "reference": "BANK-2"}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(view["status"], "released");
 
         // An officer overrides a green lane to red, with a reason; the trader then cancels.
         let (_, second) = json(app.lodge_xml(&trader, &with_lrn(&xml, "LANE-1")).await).await;
-        assert_eq!(second["status"], "released", "deferred and green: released at once");
-        let pre = String::from_utf8(with_lrn(&xml, "LANE-2")).unwrap().replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>");
+        assert_eq!(
+            second["status"], "released",
+            "deferred and green: released at once"
+        );
+        let pre = String::from_utf8(with_lrn(&xml, "LANE-2"))
+            .unwrap()
+            .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>");
         let (_, third) = json(app.lodge_xml(&trader, pre.as_bytes()).await).await;
         assert_eq!(third["status"], "settled");
-        let third_path = |action: &str| format!("/api/v1/declarations/{}/{action}", third["id"].as_str().unwrap());
-        let (status, error) = json(app.post(&officer, &third_path("lane"), json!({"lane": "red", "reason": ""})).await).await;
-        assert_eq!((status, error["errors"][0]["pointer"].as_str()), (422, Some("/reason")));
-        let (status, view) = json(app.post(&officer, &third_path("lane"), json!({"lane": "red", "reason": "Intelligence report 42."})).await).await;
-        assert_eq!((status, view["status"].as_str(), view["lane"].as_str()), (200, Some("under_control"), Some("red")));
-        let (status, error) = json(app.post(&trader, &third_path("cancellation"), json!({})).await).await;
-        assert_eq!((status, error["errors"][0]["pointer"].as_str()), (422, Some("/reason")));
-        let (status, view) = json(app.post(&trader, &third_path("cancellation"), json!({"reason": "Order cancelled by the buyer."})).await).await;
+        let third_path = |action: &str| {
+            format!(
+                "/api/v1/declarations/{}/{action}",
+                third["id"].as_str().unwrap()
+            )
+        };
+        let (status, error) = json(
+            app.post(
+                &officer,
+                &third_path("lane"),
+                json!({"lane": "red", "reason": ""}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["errors"][0]["pointer"].as_str()),
+            (422, Some("/reason"))
+        );
+        let (status, view) = json(
+            app.post(
+                &officer,
+                &third_path("lane"),
+                json!({"lane": "red", "reason": "Intelligence report 42."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, view["status"].as_str(), view["lane"].as_str()),
+            (200, Some("under_control"), Some("red"))
+        );
+        let (status, error) = json(
+            app.post(&trader, &third_path("cancellation"), json!({}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, error["errors"][0]["pointer"].as_str()),
+            (422, Some("/reason"))
+        );
+        let (status, view) = json(
+            app.post(
+                &trader,
+                &third_path("cancellation"),
+                json!({"reason": "Order cancelled by the buyer."}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!((status, view["status"].as_str()), (200, Some("cancelled")));
         let (_, notes) = json(app.get(&trader, &third_path("notifications")).await).await;
-        let kinds: Vec<&str> = notes["notifications"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["receipt", "acceptance", "tax_assessment", "control", "cancellation"]);
+        let kinds: Vec<&str> = notes["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "receipt",
+                "acceptance",
+                "tax_assessment",
+                "control",
+                "cancellation"
+            ]
+        );
     }
 }
 
 #[tokio::test]
 async fn lists_are_filtered_and_cursor_paged() {
-    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else { return };
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
         let trader = app.user("trader", Some(DECLARANT)).await;
         for n in 0..7 {
-            let (status, _) = json(app.lodge_xml(&trader, &with_lrn(&xml, &format!("PAGE-{n}"))).await).await;
+            let (status, _) = json(
+                app.lodge_xml(&trader, &with_lrn(&xml, &format!("PAGE-{n}")))
+                    .await,
+            )
+            .await;
             assert_eq!(status, 201);
         }
         let mut seen = Vec::new();
@@ -282,21 +657,62 @@ async fn lists_are_filtered_and_cursor_paged() {
                 None => "/api/v1/declarations?limit=3".to_owned(),
             };
             let (_, page) = json(app.get(&trader, &query).await).await;
-            seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["lrn"].as_str().unwrap().to_owned()));
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["lrn"].as_str().unwrap().to_owned()),
+            );
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_owned()),
                 None => break,
             }
         }
-        assert_eq!(seen, (0..7).rev().map(|n| format!("PAGE-{n}")).collect::<Vec<_>>());
-        let (_, released) = json(app.get(&trader, "/api/v1/declarations?status=released&lane=green&from=2000-01-01T00:00:00Z").await).await;
+        assert_eq!(
+            seen,
+            (0..7)
+                .rev()
+                .map(|n| format!("PAGE-{n}"))
+                .collect::<Vec<_>>()
+        );
+        let (_, released) = json(
+            app.get(
+                &trader,
+                "/api/v1/declarations?status=released&lane=green&from=2000-01-01T00:00:00Z",
+            )
+            .await,
+        )
+        .await;
         let green = released["items"].as_array().unwrap().len();
-        let (_, all) = json(app.get(&trader, "/api/v1/declarations?to=2000-01-01T00:00:00Z").await).await;
+        let (_, all) = json(
+            app.get(&trader, "/api/v1/declarations?to=2000-01-01T00:00:00Z")
+                .await,
+        )
+        .await;
         assert_eq!(all["items"].as_array().unwrap().len(), 0);
-        assert!(green >= 5, "most of the seven go green at a 3 % random rate");
-        for bad in ["status=flying", "lane=purple", "from=yesterday", "limit=0", "limit=100000", "cursor=abc"] {
-            let (status, error) = json(app.get(&trader, &format!("/api/v1/declarations?{bad}")).await).await;
-            assert_eq!((status, error["code"].as_str()), (400, Some("request.invalid_query")), "{bad}");
+        assert!(
+            green >= 5,
+            "most of the seven go green at a 3 % random rate"
+        );
+        for bad in [
+            "status=flying",
+            "lane=purple",
+            "from=yesterday",
+            "limit=0",
+            "limit=100000",
+            "cursor=abc",
+        ] {
+            let (status, error) = json(
+                app.get(&trader, &format!("/api/v1/declarations?{bad}"))
+                    .await,
+            )
+            .await;
+            assert_eq!(
+                (status, error["code"].as_str()),
+                (400, Some("request.invalid_query")),
+                "{bad}"
+            );
         }
     }
 }
@@ -304,33 +720,86 @@ async fn lists_are_filtered_and_cursor_paged() {
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes_and_metrics_are_served() {
     let app = TestApp::spawn(common::Backend::Sqlite).await;
-    let (status, document) = json(app.client.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap()).await;
+    let (status, document) = json(
+        app.client
+            .get(format!("{}/api/v1/openapi.json", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(document["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    assert_eq!(
+        document["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
     let mut documented = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
-        for method in item.as_object().unwrap().keys().filter(|k| ["get", "post", "put", "delete", "patch"].contains(&k.as_str())) {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| ["get", "post", "put", "delete", "patch"].contains(&k.as_str()))
+        {
             documented.push(format!("{} {path}", method.to_uppercase()));
         }
     }
-    let mut routed: Vec<String> = api::policy::table().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let mut routed: Vec<String> = api::policy::table()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     documented.sort();
     routed.sort();
     assert_eq!(documented, routed, "openapi.json and the routes disagree");
     // Every status value and error code the API can answer is documented.
-    let statuses: Vec<&str> = document["components"]["schemas"]["Status"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let statuses: Vec<&str> = document["components"]["schemas"]["Status"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     for status in workflow::Status::ALL {
-        assert!(statuses.contains(&status.as_str()), "{status:?} not documented");
+        assert!(
+            statuses.contains(&status.as_str()),
+            "{status:?} not documented"
+        );
     }
-    let codes: Vec<&str> = document["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let codes: Vec<&str> = document["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     for code in error_table::ErrorCode::ALL {
-        assert!(codes.contains(&code.code()), "{} not documented", code.code());
+        assert!(
+            codes.contains(&code.code()),
+            "{} not documented",
+            code.code()
+        );
     }
 
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("aduana_http_requests_total{method=\"GET\",route=\"/api/v1/openapi.json\",status=\"200\"} 1"), "{metrics}");
     assert!(metrics.contains("# TYPE aduana_http_request_duration_seconds histogram"));
-    let (_, codes) = json(app.client.get(format!("{}/api/v1/error-codes", app.base)).send().await.unwrap()).await;
-    assert_eq!(codes["codes"].as_array().unwrap().len(), error_table::ErrorCode::ALL.len());
+    let (_, codes) = json(
+        app.client
+            .get(format!("{}/api/v1/error-codes", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        codes["codes"].as_array().unwrap().len(),
+        error_table::ErrorCode::ALL.len()
+    );
     let _: Value = codes;
 }

@@ -8,15 +8,28 @@ use serde_json::{Value, json};
 
 /// The standard (additional type A) and pre-lodged standard (D) imports and exports of the corpus.
 fn standard_samples() -> Vec<(String, Vec<u8>, declaration::Declaration)> {
-    let Some(samples) = test_support::hmrc_samples() else { return Vec::new() };
+    let Some(samples) = test_support::hmrc_samples() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for path in test_support::hmrc_declaration_files(&samples) {
         let bytes = std::fs::read(&path).unwrap();
-        let Ok(declaration) = wco::read_declaration(&bytes, &wco::Limits::default()) else { continue };
+        let Ok(declaration) = wco::read_declaration(&bytes, &wco::Limits::default()) else {
+            continue;
+        };
         let kind = declaration.type_code.kind;
         let standard = matches!(declaration.type_code.additional, 'A' | 'D');
-        if standard && matches!(kind, declaration::DeclarationKind::IM | declaration::DeclarationKind::EX) {
-            out.push((path.strip_prefix(&samples).unwrap().display().to_string(), bytes, declaration));
+        if standard
+            && matches!(
+                kind,
+                declaration::DeclarationKind::IM | declaration::DeclarationKind::EX
+            )
+        {
+            out.push((
+                path.strip_prefix(&samples).unwrap().display().to_string(),
+                bytes,
+                declaration,
+            ));
         }
     }
     out
@@ -25,17 +38,36 @@ fn standard_samples() -> Vec<(String, Vec<u8>, declaration::Declaration)> {
 /// Drives a declaration to a terminal state the way the trader and an officer would; returns its final view.
 async fn drive(app: &TestApp, trader: &str, officer: &str, id: &str) -> Value {
     for _ in 0..10 {
-        let (status, view) = json(app.get(trader, &format!("/api/v1/declarations/{id}")).await).await;
+        let (status, view) =
+            json(app.get(trader, &format!("/api/v1/declarations/{id}")).await).await;
         assert_eq!(status, 200, "{view}");
         let path = |action: &str| format!("/api/v1/declarations/{id}/{action}");
         let (code, answer) = match view["status"].as_str().unwrap() {
             "released" | "rejected" | "cancelled" => return view,
-            "under_control" => json(app.post(officer, &path("control-results"), json!({"result": "no_irregularity", "remarks": "Seals intact; goods match."})).await).await,
+            "under_control" => json(
+                app.post(
+                    officer,
+                    &path("control-results"),
+                    json!({"result": "no_irregularity", "remarks": "Seals intact; goods match."}),
+                )
+                .await,
+            )
+            .await,
             "awaiting_payment" => {
                 let amount = view["outstanding"].as_str().unwrap().to_owned();
-                json(app.post(officer, &path("payments"), json!({"amount": amount, "reference": format!("PAY-{id}")})).await).await
+                json(
+                    app.post(
+                        officer,
+                        &path("payments"),
+                        json!({"amount": amount, "reference": format!("PAY-{id}")}),
+                    )
+                    .await,
+                )
+                .await
             }
-            "settled" if view["arrived"] == json!(false) => json(app.post(trader, &path("arrival"), json!({})).await).await,
+            "settled" if view["arrived"] == json!(false) => {
+                json(app.post(trader, &path("arrival"), json!({})).await).await
+            }
             other => panic!("stuck in {other}: {view}"),
         };
         assert_eq!(code, 200, "{answer}");
@@ -49,7 +81,11 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
     if samples.is_empty() {
         return; // skipped (reason printed) outside CI
     }
-    assert!(samples.len() >= 80, "expected the standard samples, found {}", samples.len());
+    assert!(
+        samples.len() >= 80,
+        "expected the standard samples, found {}",
+        samples.len()
+    );
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
         let officer = app.user("officer", None).await;
@@ -65,7 +101,12 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
             assert_eq!(status, 201, "{name}: {answer}");
             let id = answer["id"].as_str().unwrap().to_owned();
             let view = drive(&app, trader, &officer, &id).await;
-            let types: Vec<&str> = view["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+            let types: Vec<&str> = view["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["type"].as_str().unwrap())
+                .collect();
             match view["status"].as_str().unwrap() {
                 "released" => {
                     released += 1;
@@ -73,17 +114,52 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
                     assert_eq!(view["arrived"], json!(true), "{name}");
                     assert_eq!(view["control"]["passed"], json!(true), "{name}");
                     assert!(view["settlement"].is_string(), "{name}: {view}");
-                    assert!(view["outstanding"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap().is_zero(), "{name}");
-                    assert!(view["mrn"].as_str().is_some_and(|m| declaration::Mrn::parse(m).is_ok()), "{name}");
-                    for required in ["lodged", "accepted", "lane_assigned", "assessed", "settled", "released"] {
+                    assert!(
+                        view["outstanding"]
+                            .as_str()
+                            .unwrap()
+                            .parse::<rust_decimal::Decimal>()
+                            .unwrap()
+                            .is_zero(),
+                        "{name}"
+                    );
+                    assert!(
+                        view["mrn"]
+                            .as_str()
+                            .is_some_and(|m| declaration::Mrn::parse(m).is_ok()),
+                        "{name}"
+                    );
+                    for required in [
+                        "lodged",
+                        "accepted",
+                        "lane_assigned",
+                        "assessed",
+                        "settled",
+                        "released",
+                    ] {
                         assert!(types.contains(&required), "{name}: {types:?}");
                     }
                     controlled += usize::from(types.contains(&"control_recorded"));
                     paid += usize::from(types.contains(&"payment_received"));
                     waited += usize::from(types.contains(&"arrived"));
-                    let at: Vec<&str> = view["events"].as_array().unwrap().iter().map(|e| e["at"].as_str().unwrap()).collect();
-                    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{name}: events out of order");
-                    assert!(at.iter().all(|t| t.ends_with('Z') && time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).is_ok()));
+                    let at: Vec<&str> = view["events"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| e["at"].as_str().unwrap())
+                        .collect();
+                    assert!(
+                        at.windows(2).all(|w| w[0] <= w[1]),
+                        "{name}: events out of order"
+                    );
+                    assert!(at.iter().all(|t| {
+                        t.ends_with('Z')
+                            && time::OffsetDateTime::parse(
+                                t,
+                                &time::format_description::well_known::Rfc3339,
+                            )
+                            .is_ok()
+                    }));
                 }
                 "rejected" => {
                     rejected += 1;
@@ -91,27 +167,60 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
                 }
                 other => panic!("{name}: {other}"),
             }
-            let (_, notes) = json(app.get(trader, &format!("/api/v1/declarations/{id}/notifications")).await).await;
-            let kinds: Vec<&str> = notes["notifications"].as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap()).collect();
+            let (_, notes) = json(
+                app.get(trader, &format!("/api/v1/declarations/{id}/notifications"))
+                    .await,
+            )
+            .await;
+            let kinds: Vec<&str> = notes["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["type"].as_str().unwrap())
+                .collect();
             assert_eq!(kinds.first(), Some(&"receipt"), "{name}");
-            assert!(kinds.last() == Some(&"release") || kinds.last() == Some(&"rejection"), "{name}: {kinds:?}");
+            assert!(
+                kinds.last() == Some(&"release") || kinds.last() == Some(&"rejection"),
+                "{name}: {kinds:?}"
+            );
         }
         println!(
             "{backend:?}: {} samples, {released} released ({controlled} after a control, {paid} after payment, {waited} after arrival), {rejected} rejected",
             samples.len()
         );
-        assert!(released * 10 >= samples.len() * 9, "too few released: {released} of {}", samples.len());
-        assert!(controlled > 0 && paid > 0 && waited > 0, "every path should be exercised");
+        assert!(
+            released * 10 >= samples.len() * 9,
+            "too few released: {released} of {}",
+            samples.len()
+        );
+        assert!(
+            controlled > 0 && paid > 0 && waited > 0,
+            "every path should be exercised"
+        );
 
         // The Time Release Study sees them, grouped by lane, office and mode.
         for group_by in ["lane", "office", "mode"] {
-            let (status, report) = json(app.get(&officer, &format!("/api/v1/reports/release-times?group_by={group_by}")).await).await;
+            let (status, report) = json(
+                app.get(
+                    &officer,
+                    &format!("/api/v1/reports/release-times?group_by={group_by}"),
+                )
+                .await,
+            )
+            .await;
             assert_eq!(status, 200, "{report}");
             let counted: u64 = report["groups"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|g| g["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "lodgement_to_release").map_or(0, |s| s["count"].as_u64().unwrap()))
+                .map(|g| {
+                    g["stages"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|s| s["stage"] == "lodgement_to_release")
+                        .map_or(0, |s| s["count"].as_u64().unwrap())
+                })
                 .sum();
             assert_eq!(counted, released as u64, "{group_by}");
         }

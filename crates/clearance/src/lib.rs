@@ -43,7 +43,10 @@ pub struct Outcome {
 
 /// The uniform draw (0..10_000 basis points) for random selection of `mrn`.
 pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
-    let digest = Sha256::new().chain_update(seed).chain_update(mrn.as_str().as_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(seed)
+        .chain_update(mrn.as_str().as_bytes())
+        .finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (u64::from_be_bytes(first) % 10_000) as u32
@@ -53,7 +56,10 @@ pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
 /// guarantee or deposit, everything else (A cash, B card, C cheque, D other, H transfer, P cash account …) is
 /// payable before release.
 pub fn liabilities(assessment: &Assessment) -> Liabilities {
-    let mut out = Liabilities { currency: assessment.currency.clone(), ..Liabilities::default() };
+    let mut out = Liabilities {
+        currency: assessment.currency.clone(),
+        ..Liabilities::default()
+    };
     for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
         match tax.payment_method.as_str() {
             "E" | "F" | "G" => out.deferred += tax.amount,
@@ -85,9 +91,22 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Fact
     Facts {
         declaration_type: declaration.type_code.to_string(),
         declarant: declaration.declarant_id().map(|p| p.to_string()),
-        importer: declaration.goods_shipment.importer.as_ref().and_then(|p| p.id.as_ref()).map(|p| p.to_string()),
-        exporter: declaration.exporter.as_ref().and_then(|p| p.id.as_ref()).map(|p| p.to_string()),
-        dispatch: declaration.goods_shipment.export_country.as_ref().map(|c| c.to_string()),
+        importer: declaration
+            .goods_shipment
+            .importer
+            .as_ref()
+            .and_then(|p| p.id.as_ref())
+            .map(|p| p.to_string()),
+        exporter: declaration
+            .exporter
+            .as_ref()
+            .and_then(|p| p.id.as_ref())
+            .map(|p| p.to_string()),
+        dispatch: declaration
+            .goods_shipment
+            .export_country
+            .as_ref()
+            .map(|c| c.to_string()),
         office: declaration.office().map(str::to_owned),
         mode: declaration.transport_mode().map(str::to_owned),
         value: items.iter().map(|i| i.value).sum(),
@@ -98,7 +117,11 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Fact
 fn rejection(problems: &[Problem]) -> Vec<RejectionError> {
     problems
         .iter()
-        .map(|p| RejectionError { code: p.code.code().to_owned(), pointer: p.pointer.clone(), message: p.message.clone() })
+        .map(|p| RejectionError {
+            code: p.code.code().to_owned(),
+            pointer: p.pointer.clone(),
+            message: p.message.clone(),
+        })
         .collect()
 }
 
@@ -121,20 +144,51 @@ impl Pipeline {
     }
 
     /// Assesses `declaration` as of `date` (exports are valued, not taxed).
-    pub fn assess(&self, declaration: &Declaration, date: time::Date) -> Result<Assessment, Vec<Problem>> {
+    pub fn assess(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+    ) -> Result<Assessment, Vec<Problem>> {
         tariff::assess(declaration, &self.tariff, &self.rates, date)
     }
 
     /// Runs lodgement: lodged, then accepted (with the MRN built from `serial`) or rejected, then the automatic
     /// steps. `date` is the acceptance date (the tariff in force on it applies).
-    pub fn lodge(&self, declaration: &Declaration, hash: &str, serial: u64, date: time::Date) -> Outcome {
-        let mut outcome = Outcome { events: Vec::new(), state: State::new(), assessment: None, decision: None };
-        let lodge = Command::Lodge { pre_lodged: declaration.type_code.is_pre_lodged(), content_hash: hash.to_owned() };
+    pub fn lodge(
+        &self,
+        declaration: &Declaration,
+        hash: &str,
+        serial: u64,
+        date: time::Date,
+    ) -> Outcome {
+        let mut outcome = Outcome {
+            events: Vec::new(),
+            state: State::new(),
+            assessment: None,
+            decision: None,
+        };
+        let lodge = Command::Lodge {
+            pre_lodged: declaration.type_code.is_pre_lodged(),
+            content_hash: hash.to_owned(),
+        };
         self.run(&mut outcome, &lodge, "Declaration received.");
         match self.assess(declaration, date) {
             Err(problems) => {
-                let reason = format!("Rejected: {}", problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join(" "));
-                self.run(&mut outcome, &Command::Reject { errors: rejection(&problems) }, &reason);
+                let reason = format!(
+                    "Rejected: {}",
+                    problems
+                        .iter()
+                        .map(|p| p.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                self.run(
+                    &mut outcome,
+                    &Command::Reject {
+                        errors: rejection(&problems),
+                    },
+                    &reason,
+                );
             }
             Ok(assessment) => {
                 let procedure = match declaration.type_code.kind {
@@ -143,7 +197,11 @@ impl Pipeline {
                     DeclarationKind::CO => 'C',
                 };
                 let mrn = Mrn::issue(date.year(), &self.country, serial, procedure);
-                self.run(&mut outcome, &Command::Accept { mrn: mrn.clone() }, "Declaration accepted.");
+                self.run(
+                    &mut outcome,
+                    &Command::Accept { mrn: mrn.clone() },
+                    "Declaration accepted.",
+                );
                 outcome.assessment = Some(assessment);
                 self.continue_automatically(declaration, &mut outcome);
             }
@@ -153,8 +211,18 @@ impl Pipeline {
 
     /// Continues the automatic steps from `state` (after a human acted). `assessment` is the declaration's current
     /// assessment (computed again by the caller after an amendment).
-    pub fn advance(&self, declaration: &Declaration, state: State, assessment: Assessment) -> Outcome {
-        let mut outcome = Outcome { events: Vec::new(), state, assessment: Some(assessment), decision: None };
+    pub fn advance(
+        &self,
+        declaration: &Declaration,
+        state: State,
+        assessment: Assessment,
+    ) -> Outcome {
+        let mut outcome = Outcome {
+            events: Vec::new(),
+            state,
+            assessment: Some(assessment),
+            decision: None,
+        };
         self.continue_automatically(declaration, &mut outcome);
         outcome
     }
@@ -178,22 +246,40 @@ impl Pipeline {
             let state = &outcome.state;
             let progressed = match state.status {
                 Status::Accepted if state.lane.is_none() => {
-                    let mrn = state.mrn.clone().expect("an accepted declaration has an MRN");
-                    let decision = self.rules.decide(&facts(declaration, outcome.assessment.as_ref()), roll_for(&self.seed, &mrn));
+                    let mrn = state
+                        .mrn
+                        .clone()
+                        .expect("an accepted declaration has an MRN");
+                    let decision = self.rules.decide(
+                        &facts(declaration, outcome.assessment.as_ref()),
+                        roll_for(&self.seed, &mrn),
+                    );
                     let reason = decision.reason.clone();
-                    let command = Command::AssignLane { lane: decision.lane, hits: decision.hits.clone(), random: decision.random };
+                    let command = Command::AssignLane {
+                        lane: decision.lane,
+                        hits: decision.hits.clone(),
+                        random: decision.random,
+                    };
                     outcome.decision = Some(decision);
                     self.run(outcome, &command, &reason)
                 }
                 Status::Accepted if state.control_passed && state.liabilities.is_none() => {
-                    let Some(assessment) = outcome.assessment.as_ref() else { return };
+                    let Some(assessment) = outcome.assessment.as_ref() else {
+                        return;
+                    };
                     let liabilities = liabilities(assessment);
-                    let reason = format!("Assessed: {} {} in duties and taxes.", liabilities.total(), liabilities.currency);
+                    let reason = format!(
+                        "Assessed: {} {} in duties and taxes.",
+                        liabilities.total(),
+                        liabilities.currency
+                    );
                     self.run(outcome, &Command::Assess { liabilities }, &reason)
                 }
-                Status::Settled if self.auto_release && state.releasable() => {
-                    self.run(outcome, &Command::Release, "Released: arrived, controls passed, duties settled.")
-                }
+                Status::Settled if self.auto_release && state.releasable() => self.run(
+                    outcome,
+                    &Command::Release,
+                    "Released: arrived, controls passed, duties settled.",
+                ),
                 _ => false,
             };
             if !progressed {

@@ -64,7 +64,11 @@ string_newtype!(
 impl CommodityCode {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
         let ok = matches!(text.len(), 6 | 8 | 10) && text.bytes().all(|b| b.is_ascii_digit());
-        if ok { Ok(Self(text.to_owned())) } else { Err(CodeError::new(ErrorCode::InvalidCommodityCode, text)) }
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(CodeError::new(ErrorCode::InvalidCommodityCode, text))
+        }
     }
     /// The HS chapter (2 digits).
     pub fn chapter(&self) -> &str {
@@ -87,7 +91,9 @@ string_newtype!(
 );
 
 /// Codes that are not ISO 3166-1 alpha-2 but are used in declarations of the administrations we serve.
-const EXTRA_COUNTRIES: &[&str] = &["XI", "XU", "XK", "XC", "XL", "XS", "EU", "QU", "QV", "QW", "QX", "QY", "QZ"];
+const EXTRA_COUNTRIES: &[&str] = &[
+    "XI", "XU", "XK", "XC", "XL", "XS", "EU", "QU", "QV", "QW", "QX", "QY", "QZ",
+];
 
 impl Country {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
@@ -96,7 +102,11 @@ impl Country {
             && (isocountry::CountryCode::for_alpha2(text).is_ok()
                 || EXTRA_COUNTRIES.contains(&text)
                 || text.starts_with('Z'));
-        if known { Ok(Self(text.to_owned())) } else { Err(CodeError::new(ErrorCode::InvalidCountry, text)) }
+        if known {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(CodeError::new(ErrorCode::InvalidCountry, text))
+        }
     }
 }
 
@@ -116,7 +126,10 @@ impl Currency {
     }
     /// The number of minor units (2 for GBP, 0 for JPY), used for rounding amounts in this currency.
     pub fn minor_units(&self) -> u32 {
-        iso_currency::Currency::from_code(&self.0).and_then(|c| c.exponent()).map(u32::from).unwrap_or(2)
+        iso_currency::Currency::from_code(&self.0)
+            .and_then(|c| c.exponent())
+            .map(u32::from)
+            .unwrap_or(2)
     }
 }
 
@@ -132,7 +145,11 @@ impl Lrn {
             && text.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
             && !text.starts_with(' ')
             && !text.ends_with(' ');
-        if ok { Ok(Self(text.to_owned())) } else { Err(CodeError::new(ErrorCode::InvalidLrn, text)) }
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(CodeError::new(ErrorCode::InvalidLrn, text))
+        }
     }
 }
 
@@ -145,8 +162,14 @@ string_newtype!(
 impl PartyId {
     pub fn parse(text: &str) -> Result<Self, CodeError> {
         let ok = (2..=17).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if ok { Ok(Self(text.to_owned())) } else { Err(CodeError::new(ErrorCode::InvalidParty, text)) }
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(CodeError::new(ErrorCode::InvalidParty, text))
+        }
     }
 }
 
@@ -169,7 +192,9 @@ impl Mrn {
         let shaped = bytes.len() == 18
             && bytes[..2].iter().all(u8::is_ascii_digit)
             && bytes[2..4].iter().all(u8::is_ascii_uppercase)
-            && bytes.iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
         if shaped && check_character(&text[..17]) == Some(bytes[17] as char) {
             Ok(Self(text.to_owned()))
         } else {
@@ -207,7 +232,8 @@ fn base36_fixed(mut value: u64, width: usize) -> String {
 
 /// ISO 6346 letter values: 10 upwards, skipping the multiples of 11.
 const LETTER_VALUES: [u64; 26] = [
-    10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 34, 35, 36, 37, 38,
+    10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 34, 35, 36,
+    37, 38,
 ];
 
 /// The ISO 6346 check character over alphanumeric `text`: letters take the values 10–38 skipping multiples of
@@ -269,7 +295,9 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, CodeError> {
     if !plain {
         return Err(CodeError::new(ErrorCode::InvalidValue, text));
     }
-    trimmed.parse::<Decimal>().map_err(|_| CodeError::new(ErrorCode::InvalidValue, text))
+    trimmed
+        .parse::<Decimal>()
+        .map_err(|_| CodeError::new(ErrorCode::InvalidValue, text))
 }
 
 #[cfg(test)]
@@ -283,10 +311,17 @@ mod tests {
             assert!(CommodityCode::parse(good).is_ok(), "{good}");
         }
         for bad in ["", "8510", "8510900", "85109000001", "85A090", " 851090"] {
-            assert_eq!(CommodityCode::parse(bad).unwrap_err().code, ErrorCode::InvalidCommodityCode, "{bad}");
+            assert_eq!(
+                CommodityCode::parse(bad).unwrap_err().code,
+                ErrorCode::InvalidCommodityCode,
+                "{bad}"
+            );
         }
         let code = CommodityCode::parse("8510900000").unwrap();
-        assert_eq!((code.chapter(), code.heading(), code.subheading()), ("85", "8510", "851090"));
+        assert_eq!(
+            (code.chapter(), code.heading(), code.subheading()),
+            ("85", "8510", "851090")
+        );
     }
 
     #[test]
@@ -319,8 +354,16 @@ mod tests {
     #[test]
     fn check_character_matches_real_uk_mrns() {
         // MRNs that HMRC issued in the published CDS samples: our check character must agree with theirs.
-        for real in ["19GB9QRSR372ZFGVR4", "20GB0NKQGSX2IX8PR5", "20GB1OJPU2P01FGVR4"] {
-            assert_eq!(check_character(&real[..17]), Some(real.as_bytes()[17] as char), "{real}");
+        for real in [
+            "19GB9QRSR372ZFGVR4",
+            "20GB0NKQGSX2IX8PR5",
+            "20GB1OJPU2P01FGVR4",
+        ] {
+            assert_eq!(
+                check_character(&real[..17]),
+                Some(real.as_bytes()[17] as char),
+                "{real}"
+            );
             assert!(Mrn::parse(real).is_ok(), "{real}");
         }
     }
@@ -343,7 +386,10 @@ mod tests {
             }
         }
         assert!(tried >= 50, "the fixture should have many digit positions");
-        assert!(caught * 10 >= tried * 9, "only {caught} of {tried} substitutions caught");
+        assert!(
+            caught * 10 >= tried * 9,
+            "only {caught} of {tried} substitutions caught"
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ impl DeclarationType {
             "CO" => DeclarationKind::CO,
             _ => return None,
         };
-        Some(Self { kind, additional: bytes[2] as char })
+        Some(Self {
+            kind,
+            additional: bytes[2] as char,
+        })
     }
 
     /// Pre-lodged declarations (additional types D, E and F) are lodged before the goods arrive and wait for an
@@ -86,7 +89,8 @@ impl std::fmt::Display for DeclarationType {
 impl TryFrom<String> for DeclarationType {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        Self::parse(&text).ok_or_else(|| format!("{text:?} is not a declaration type such as IMA or EXD"))
+        Self::parse(&text)
+            .ok_or_else(|| format!("{text:?} is not a declaration type such as IMA or EXD"))
     }
 }
 
@@ -263,7 +267,11 @@ pub struct AdditionalDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lpco_exemption_code: Option<String>,
     /// Quantity written off the licence or certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub write_off_quantity: Option<Decimal>,
 }
 
@@ -547,10 +555,18 @@ pub struct GoodsItem {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duty_tax_fees: Vec<DutyTaxFee>,
     /// DE 6/5, kilograms.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub gross_mass_kg: Option<Decimal>,
     /// DE 6/1, kilograms.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rust_decimal::serde::str_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
     pub net_mass_kg: Option<Decimal>,
     /// DE 6/2: supplementary units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -608,10 +624,19 @@ impl GoodsItem {
             .classifications
             .iter()
             .find(|c| c.identification_type_code == "TSP")
-            .or_else(|| self.classifications.iter().find(|c| c.identification_type_code == "GN"))?;
-        let taric = self.classifications.iter().find(|c| c.identification_type_code == "TRC");
+            .or_else(|| {
+                self.classifications
+                    .iter()
+                    .find(|c| c.identification_type_code == "GN")
+            })?;
+        let taric = self
+            .classifications
+            .iter()
+            .find(|c| c.identification_type_code == "TRC");
         let combined = match taric {
-            Some(t) if national.id.len() == 8 && t.id.len() == 2 => format!("{}{}", national.id, t.id),
+            Some(t) if national.id.len() == 8 && t.id.len() == 2 => {
+                format!("{}{}", national.id, t.id)
+            }
             _ => national.id.clone(),
         };
         CommodityCode::parse(&combined).ok()
@@ -622,18 +647,34 @@ impl GoodsItem {
         self.procedures
             .iter()
             .find(|p| p.current_code.len() == 2)
-            .map(|p| format!("{}{}", p.current_code, p.previous_code.as_deref().unwrap_or("00")))
+            .map(|p| {
+                format!(
+                    "{}{}",
+                    p.current_code,
+                    p.previous_code.as_deref().unwrap_or("00")
+                )
+            })
     }
 
     /// DE 5/15 or, failing it, DE 5/16.
     pub fn origin_country(&self) -> Option<&Country> {
-        let by_type = |t: &str| self.origins.iter().find(|o| o.type_code == t).map(|o| &o.country_code);
-        by_type("1").or_else(|| by_type("2")).or_else(|| self.origins.first().map(|o| &o.country_code))
+        let by_type = |t: &str| {
+            self.origins
+                .iter()
+                .find(|o| o.type_code == t)
+                .map(|o| &o.country_code)
+        };
+        by_type("1")
+            .or_else(|| by_type("2"))
+            .or_else(|| self.origins.first().map(|o| &o.country_code))
     }
 
     /// DE 5/16, the preferential origin, if declared.
     pub fn preferential_origin(&self) -> Option<&Country> {
-        self.origins.iter().find(|o| o.type_code == "2").map(|o| &o.country_code)
+        self.origins
+            .iter()
+            .find(|o| o.type_code == "2")
+            .map(|o| &o.country_code)
     }
 }
 
@@ -650,13 +691,16 @@ impl Declaration {
 
     /// The mode of transport at the border (DE 7/4), falling back to the mode on arrival.
     pub fn transport_mode(&self) -> Option<&str> {
-        self.border_transport_means.as_ref().and_then(|t| t.mode_code.as_deref()).or_else(|| {
-            self.goods_shipment
-                .consignment
-                .as_ref()
-                .and_then(|c| c.arrival_transport_means.as_ref())
-                .and_then(|t| t.mode_code.as_deref())
-        })
+        self.border_transport_means
+            .as_ref()
+            .and_then(|t| t.mode_code.as_deref())
+            .or_else(|| {
+                self.goods_shipment
+                    .consignment
+                    .as_ref()
+                    .and_then(|c| c.arrival_transport_means.as_ref())
+                    .and_then(|t| t.mode_code.as_deref())
+            })
     }
 
     /// The office that handles the declaration: the declared office, the supervising office, the exit office, or

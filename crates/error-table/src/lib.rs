@@ -87,19 +87,34 @@ pub struct Problem {
     pub message: String,
 }
 
-fn serialize_code<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_code<S: serde::Serializer>(
+    code: &ErrorCode,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(code.code())
 }
 
 impl Problem {
     /// A problem with the table's default message.
     pub fn new(code: ErrorCode, pointer: impl Into<String>) -> Self {
-        Self { code, pointer: pointer.into(), message: code.message().to_owned() }
+        Self {
+            code,
+            pointer: pointer.into(),
+            message: code.message().to_owned(),
+        }
     }
 
     /// A problem with a specific sentence (which should still read well to a trader).
-    pub fn with_message(code: ErrorCode, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code, pointer: pointer.into(), message: message.into() }
+    pub fn with_message(
+        code: ErrorCode,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -108,7 +123,13 @@ impl std::fmt::Display for Problem {
         if self.pointer.is_empty() {
             write!(f, "{}: {}", self.code.code(), self.message)
         } else {
-            write!(f, "{} at {}: {}", self.code.code(), self.pointer, self.message)
+            write!(
+                f,
+                "{} at {}: {}",
+                self.code.code(),
+                self.pointer,
+                self.message
+            )
         }
     }
 }
@@ -125,9 +146,21 @@ mod tests {
         let mut seen = HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.code()), "duplicate code {}", code.code());
-            assert!(code.code().contains('.'), "{} should be area.name", code.code());
-            assert!((400..600).contains(&code.http_status()), "{} status", code.code());
-            assert!(code.message().ends_with('.'), "{} message should be a sentence", code.code());
+            assert!(
+                code.code().contains('.'),
+                "{} should be area.name",
+                code.code()
+            );
+            assert!(
+                (400..600).contains(&code.http_status()),
+                "{} status",
+                code.code()
+            );
+            assert!(
+                code.message().ends_with('.'),
+                "{} message should be a sentence",
+                code.code()
+            );
         }
     }
 }

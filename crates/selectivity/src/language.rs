@@ -29,7 +29,11 @@ pub struct RuleError {
 
 impl std::fmt::Display for RuleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -136,7 +140,11 @@ fn tokenize(line: &str, line_number: usize) -> Result<Vec<Spanned>, RuleError> {
     let mut out = Vec::new();
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
-    let fail = |column: usize, message: String| RuleError { line: line_number, column, message };
+    let fail = |column: usize, message: String| RuleError {
+        line: line_number,
+        column,
+        message,
+    };
     while i < chars.len() {
         let c = chars[i];
         let column = i + 1;
@@ -151,9 +159,15 @@ fn tokenize(line: &str, line_number: usize) -> Result<Vec<Spanned>, RuleError> {
                 end += 1;
             }
             if end >= chars.len() {
-                return Err(fail(column, "This string is not closed with a double quote.".into()));
+                return Err(fail(
+                    column,
+                    "This string is not closed with a double quote.".into(),
+                ));
             }
-            out.push(Spanned { token: Token::Text(chars[start..end].iter().collect()), column });
+            out.push(Spanned {
+                token: Token::Text(chars[start..end].iter().collect()),
+                column,
+            });
             i = end + 1;
         } else if c.is_ascii_digit() {
             let start = i;
@@ -161,14 +175,23 @@ fn tokenize(line: &str, line_number: usize) -> Result<Vec<Spanned>, RuleError> {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            let number = declaration::parse_decimal(&text).map_err(|_| fail(column, format!("{text:?} is not a number.")))?;
-            out.push(Spanned { token: Token::Number(number), column });
+            let number = declaration::parse_decimal(&text)
+                .map_err(|_| fail(column, format!("{text:?} is not a number.")))?;
+            out.push(Spanned {
+                token: Token::Number(number),
+                column,
+            });
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '-') {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '-')
+            {
                 i += 1;
             }
-            out.push(Spanned { token: Token::Word(chars[start..i].iter().collect()), column });
+            out.push(Spanned {
+                token: Token::Word(chars[start..i].iter().collect()),
+                column,
+            });
         } else {
             let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
             let symbol = match (two.as_str(), c) {
@@ -184,10 +207,18 @@ fn tokenize(line: &str, line_number: usize) -> Result<Vec<Spanned>, RuleError> {
                 (_, ']') => "]",
                 (_, ',') => ",",
                 (_, '%') => "%",
-                _ => return Err(fail(column, format!("The character {c:?} is not part of the rule language."))),
+                _ => {
+                    return Err(fail(
+                        column,
+                        format!("The character {c:?} is not part of the rule language."),
+                    ));
+                }
             };
             i += symbol.len();
-            out.push(Spanned { token: Token::Symbol(symbol), column });
+            out.push(Spanned {
+                token: Token::Symbol(symbol),
+                column,
+            });
         }
     }
     Ok(out)
@@ -202,8 +233,15 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, message: impl Into<String>) -> RuleError {
-        let column = self.tokens.get(self.position).map_or(self.end_column, |t| t.column);
-        RuleError { line: self.line, column, message: message.into() }
+        let column = self
+            .tokens
+            .get(self.position)
+            .map_or(self.end_column, |t| t.column);
+        RuleError {
+            line: self.line,
+            column,
+            message: message.into(),
+        }
     }
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.position).map(|t| &t.token)
@@ -230,7 +268,8 @@ impl Parser<'_> {
             Some(Token::Word(w)) => Lane::parse(w),
             _ => None,
         };
-        let lane = lane.ok_or_else(|| self.error("Expected a lane: green, blue, yellow or red."))?;
+        let lane =
+            lane.ok_or_else(|| self.error("Expected a lane: green, blue, yellow or red."))?;
         self.position += 1;
         Ok(lane)
     }
@@ -243,7 +282,11 @@ impl Parser<'_> {
             self.position += 1;
             terms.push(self.term(depth)?);
         }
-        Ok(if terms.len() == 1 { terms.pop().expect("one term") } else { Expr::Or(terms) })
+        Ok(if terms.len() == 1 {
+            terms.pop().expect("one term")
+        } else {
+            Expr::Or(terms)
+        })
     }
     fn term(&mut self, depth: usize) -> Result<Expr, RuleError> {
         let mut factors = vec![self.factor(depth)?];
@@ -251,7 +294,11 @@ impl Parser<'_> {
             self.position += 1;
             factors.push(self.factor(depth)?);
         }
-        Ok(if factors.len() == 1 { factors.pop().expect("one factor") } else { Expr::And(factors) })
+        Ok(if factors.len() == 1 {
+            factors.pop().expect("one factor")
+        } else {
+            Expr::And(factors)
+        })
     }
     fn factor(&mut self, depth: usize) -> Result<Expr, RuleError> {
         if self.is_word("not") {
@@ -282,7 +329,11 @@ impl Parser<'_> {
             Some(Token::Symbol("<=")) => Op::Le,
             Some(Token::Word(w)) if w == "in" => Op::In,
             Some(Token::Word(w)) if w == "starts_with" => Op::StartsWith,
-            _ => return Err(self.error("Expected an operator: =, !=, in, starts_with, >, >=, <, <=.")),
+            _ => {
+                return Err(
+                    self.error("Expected an operator: =, !=, in, starts_with, >, >=, <, <=.")
+                );
+            }
         };
         self.position += 1;
         let operand = match self.peek().cloned() {
@@ -350,7 +401,12 @@ impl RuleSet {
             if tokens.is_empty() {
                 continue;
             }
-            let mut p = Parser { tokens: &tokens, position: 0, line: line_number, end_column: line.chars().count() + 1 };
+            let mut p = Parser {
+                tokens: &tokens,
+                position: 0,
+                line: line_number,
+                end_column: line.chars().count() + 1,
+            };
             if p.is_word("rule") {
                 p.position += 1;
                 let id = match p.next().cloned() {
@@ -381,7 +437,12 @@ impl RuleSet {
                 if rules.len() >= MAX_RULES {
                     return Err(p.error(format!("A rule set may hold at most {MAX_RULES} rules.")));
                 }
-                rules.push(Rule { id, description, condition, lane });
+                rules.push(Rule {
+                    id,
+                    description,
+                    condition,
+                    lane,
+                });
             } else if p.is_word("random") {
                 p.position += 1;
                 let percent = match p.next().cloned() {
@@ -401,12 +462,23 @@ impl RuleSet {
                     return Err(p.error("Unexpected text after the lane."));
                 }
                 if random.is_some() {
-                    return Err(RuleError { line: line_number, column: 1, message: "Only one random line is allowed.".into() });
+                    return Err(RuleError {
+                        line: line_number,
+                        column: 1,
+                        message: "Only one random line is allowed.".into(),
+                    });
                 }
                 let basis_points = (percent * Decimal::ONE_HUNDRED).trunc();
-                random = Some((u32::try_from(basis_points.mantissa()).unwrap_or(10_000).min(10_000), lane));
+                random = Some((
+                    u32::try_from(basis_points.mantissa())
+                        .unwrap_or(10_000)
+                        .min(10_000),
+                    lane,
+                ));
             } else {
-                return Err(p.error("A line starts with \"rule\" or \"random\" (or \"#\" for a comment)."));
+                return Err(
+                    p.error("A line starts with \"rule\" or \"random\" (or \"#\" for a comment).")
+                );
             }
         }
         Ok(RuleSet { rules, random })
@@ -427,16 +499,35 @@ impl RuleSet {
             .rules
             .iter()
             .filter(|rule| eval(&rule.condition, facts))
-            .map(|rule| Hit { rule: rule.id.clone(), description: rule.description.clone(), lane: rule.lane })
+            .map(|rule| Hit {
+                rule: rule.id.clone(),
+                description: rule.description.clone(),
+                lane: rule.lane,
+            })
             .collect();
         if let Some(lane) = hits.iter().map(|h| h.lane).max() {
             let names: Vec<String> = hits
                 .iter()
                 .filter(|h| h.lane == lane)
-                .map(|h| if h.description.is_empty() { h.rule.clone() } else { format!("{} ({})", h.rule, h.description) })
+                .map(|h| {
+                    if h.description.is_empty() {
+                        h.rule.clone()
+                    } else {
+                        format!("{} ({})", h.rule, h.description)
+                    }
+                })
                 .collect();
-            let reason = format!("{} lane set by rule {}.", capitalise(lane.as_str()), names.join(", "));
-            return Decision { lane, hits, random: false, reason };
+            let reason = format!(
+                "{} lane set by rule {}.",
+                capitalise(lane.as_str()),
+                names.join(", ")
+            );
+            return Decision {
+                lane,
+                hits,
+                random: false,
+                reason,
+            };
         }
         match self.random {
             Some((basis_points, lane)) if roll % 10_000 < basis_points => Decision {
@@ -450,14 +541,22 @@ impl RuleSet {
                     basis_points % 100
                 ),
             },
-            _ => Decision { lane: Lane::Green, hits, random: false, reason: "Green lane: no risk rule applies.".into() },
+            _ => Decision {
+                lane: Lane::Green,
+                hits,
+                random: false,
+                reason: "Green lane: no risk rule applies.".into(),
+            },
         }
     }
 }
 
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn eval(expr: &Expr, facts: &Facts) -> bool {
@@ -467,10 +566,22 @@ fn eval(expr: &Expr, facts: &Facts) -> bool {
         Expr::Not(inner) => !eval(inner, facts),
         Expr::Condition(field, op, operand) => match field {
             Field::Value => compare_number(facts.value, *op, operand),
-            Field::ItemValue => facts.items.iter().any(|i| compare_number(i.value, *op, operand)),
-            Field::Commodity => facts.items.iter().any(|i| compare_text(i.commodity.as_deref(), *op, operand)),
-            Field::Origin => facts.items.iter().any(|i| compare_text(i.origin.as_deref(), *op, operand)),
-            Field::Procedure => facts.items.iter().any(|i| compare_text(i.procedure.as_deref(), *op, operand)),
+            Field::ItemValue => facts
+                .items
+                .iter()
+                .any(|i| compare_number(i.value, *op, operand)),
+            Field::Commodity => facts
+                .items
+                .iter()
+                .any(|i| compare_text(i.commodity.as_deref(), *op, operand)),
+            Field::Origin => facts
+                .items
+                .iter()
+                .any(|i| compare_text(i.origin.as_deref(), *op, operand)),
+            Field::Procedure => facts
+                .items
+                .iter()
+                .any(|i| compare_text(i.procedure.as_deref(), *op, operand)),
             Field::Dispatch => compare_text(facts.dispatch.as_deref(), *op, operand),
             Field::Declarant => compare_text(facts.declarant.as_deref(), *op, operand),
             Field::Importer => compare_text(facts.importer.as_deref(), *op, operand),
@@ -483,7 +594,9 @@ fn eval(expr: &Expr, facts: &Facts) -> bool {
 }
 
 fn compare_number(value: Decimal, op: Op, operand: &Operand) -> bool {
-    let Operand::Number(n) = operand else { return false };
+    let Operand::Number(n) = operand else {
+        return false;
+    };
     match op {
         Op::Eq => value == *n,
         Op::Ne => value != *n,
@@ -540,8 +653,24 @@ mod tests {
         // (commodity, origin, value, roll) → (lane, rules hit, random)
         let cases: &[(&str, &str, i64, u32, Lane, &[&str], bool)] = &[
             ("9301000000", "US", 10, 9_999, Lane::Red, &["R1"], false),
-            ("8510900000", "KP", 200_000, 9_999, Lane::Red, &["R2", "R3"], false),
-            ("8510900000", "US", 200_000, 9_999, Lane::Yellow, &["R3"], false),
+            (
+                "8510900000",
+                "KP",
+                200_000,
+                9_999,
+                Lane::Red,
+                &["R2", "R3"],
+                false,
+            ),
+            (
+                "8510900000",
+                "US",
+                200_000,
+                9_999,
+                Lane::Yellow,
+                &["R3"],
+                false,
+            ),
             ("8510900000", "US", 100_000, 9_999, Lane::Green, &[], false),
             ("8510900000", "US", 100_000, 999, Lane::Yellow, &[], true),
             ("8510900000", "US", 100_000, 1_000, Lane::Green, &[], false),
@@ -549,7 +678,11 @@ mod tests {
         for (commodity, origin, value, roll, lane, hit, random) in cases {
             let decision = rules.decide(&facts(commodity, origin, *value), *roll);
             let names: Vec<&str> = decision.hits.iter().map(|h| h.rule.as_str()).collect();
-            assert_eq!((decision.lane, names.as_slice(), decision.random), (*lane, *hit, *random), "{commodity} {origin} {value} {roll}");
+            assert_eq!(
+                (decision.lane, names.as_slice(), decision.random),
+                (*lane, *hit, *random),
+                "{commodity} {origin} {value} {roll}"
+            );
             assert!(!decision.reason.is_empty());
         }
         let mut other = facts("0101", "US", 1);
@@ -564,19 +697,31 @@ mod tests {
             ("rule R1 when colour = \"red\" then red", 1, 14),
             ("\nrule R1 when commodity = 93 then red", 2, 26),
             ("rule R1 when value > \"1\" then red", 1, 22),
-            ("rule R1 when commodity starts_with \"93\" then purple", 1, 46),
+            (
+                "rule R1 when commodity starts_with \"93\" then purple",
+                1,
+                46,
+            ),
             ("rule R1 when commodity starts_with \"93\"", 1, 40),
             ("rule R1 when commodity starts_with \"93 then red", 1, 36),
             ("rule R1 when origin in [\"KP\" \"IR\"] then red", 1, 30),
             ("rule R1 when (origin = \"KP\" then red", 1, 29),
             ("random 150% then yellow", 1, 8),
-            ("rule R1 when origin = \"KP\" then red\nrule R1 when origin = \"IR\" then red", 2, 6),
+            (
+                "rule R1 when origin = \"KP\" then red\nrule R1 when origin = \"IR\" then red",
+                2,
+                6,
+            ),
             ("select everything", 1, 1),
             ("rule R1 when origin = \"KP\" then red ; drop", 1, 37),
         ];
         for (text, line, column) in cases {
             let error = RuleSet::parse(text).unwrap_err();
-            assert_eq!((error.line, error.column), (*line, *column), "{text}: {error}");
+            assert_eq!(
+                (error.line, error.column),
+                (*line, *column),
+                "{text}: {error}"
+            );
         }
     }
 

@@ -17,7 +17,7 @@
 
 mod language;
 
-pub use language::{RuleError, RuleSet, MAX_RULES};
+pub use language::{MAX_RULES, RuleError, RuleSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -129,7 +129,8 @@ impl DeclarationRow {
 
     /// The lifecycle state stored with the row.
     pub fn workflow_state(&self) -> Result<workflow::State, StoreError> {
-        serde_json::from_str(&self.state).map_err(|e| StoreError::Corrupt(format!("state of {}: {e}", self.id)))
+        serde_json::from_str(&self.state)
+            .map_err(|e| StoreError::Corrupt(format!("state of {}: {e}", self.id)))
     }
 }
 
@@ -172,11 +173,17 @@ pub struct Decided {
 
 #[derive(Debug)]
 pub enum Lodged {
-    Created { row: DeclarationRow },
+    Created {
+        row: Box<DeclarationRow>,
+    },
     /// The same document was lodged before under this (declarant, LRN): here is the original answer.
-    Replayed { response: String },
+    Replayed {
+        response: String,
+    },
     /// A different document was lodged before under this (declarant, LRN).
-    Conflict { existing_id: String },
+    Conflict {
+        existing_id: String,
+    },
 }
 
 /// A change to an existing declaration, decided from its current row.
@@ -213,8 +220,10 @@ pub struct ReleasedTimeline {
     pub events: Vec<(String, String)>,
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS_SQLITE: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
@@ -271,14 +280,17 @@ impl Store {
             let mut tx = self.pool.begin().await?;
             if self.backend == Backend::Postgres {
                 // Two servers starting at once must not both migrate.
-                sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+                sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
             }
-            let applied: Option<i64> = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.try_get(0))
-                .transpose()?;
+            let applied: Option<i64> =
+                sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?;
             if applied.is_none() {
                 sqlx::raw_sql(*sql).execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
@@ -307,7 +319,14 @@ impl Store {
 
     // ----- users -------------------------------------------------------------------------------------------
 
-    pub async fn add_user(&self, name: &str, role: &str, party: Option<&str>, token_hash: &str, now: OffsetDateTime) -> Result<User, StoreError> {
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        party: Option<&str>,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<User, StoreError> {
         let _guard = self.lock().await;
         let user = User {
             id: uuid::Uuid::now_v7().to_string(),
@@ -329,10 +348,12 @@ impl Store {
     }
 
     pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, role, party, created_at FROM users WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, role, party, created_at FROM users WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| -> Result<User, StoreError> {
             Ok(User {
                 id: row.try_get("id")?,
@@ -347,7 +368,13 @@ impl Store {
 
     // ----- declarations --------------------------------------------------------------------------------------
 
-    async fn existing(&self, executor: &mut sqlx::AnyConnection, declarant: &str, lrn: &str, hash: &str) -> Result<Option<Lodged>, StoreError> {
+    async fn existing(
+        &self,
+        executor: &mut sqlx::AnyConnection,
+        declarant: &str,
+        lrn: &str,
+        hash: &str,
+    ) -> Result<Option<Lodged>, StoreError> {
         let row = sqlx::query("SELECT id, content_hash, lodge_response FROM declarations WHERE declarant = $1 AND lrn = $2")
             .bind(declarant)
             .bind(lrn)
@@ -356,9 +383,13 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let stored_hash: String = row.try_get("content_hash")?;
         Ok(Some(if stored_hash == hash {
-            Lodged::Replayed { response: row.try_get("lodge_response")? }
+            Lodged::Replayed {
+                response: row.try_get("lodge_response")?,
+            }
         } else {
-            Lodged::Conflict { existing_id: row.try_get("id")? }
+            Lodged::Conflict {
+                existing_id: row.try_get("id")?,
+            }
         }))
     }
 
@@ -373,7 +404,10 @@ impl Store {
     ) -> Result<Lodged, StoreError> {
         let _guard = self.lock().await;
         let mut tx = self.pool.begin().await?;
-        if let Some(found) = self.existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
+        if let Some(found) = self
+            .existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash)
+            .await?
+        {
             return Ok(found);
         }
         let serial: i64 = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'declaration_serial' RETURNING value")
@@ -381,7 +415,10 @@ impl Store {
             .await?
             .try_get(0)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let decided = decide(&id, u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?);
+        let decided = decide(
+            &id,
+            u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?,
+        );
         let state = &decided.state;
         let now_text = format_time(now);
         let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
@@ -443,11 +480,16 @@ impl Store {
         .await;
         if let Err(error) = inserted {
             // On PostgreSQL a concurrent lodgement of the same (declarant, LRN) may have won the race.
-            let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
+            let unique = error
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation());
             drop(tx);
             if unique {
                 let mut connection = self.pool.acquire().await?;
-                if let Some(found) = self.existing(&mut connection, &row.declarant, &row.lrn, &row.content_hash).await? {
+                if let Some(found) = self
+                    .existing(&mut connection, &row.declarant, &row.lrn, &row.content_hash)
+                    .await?
+                {
                     return Ok(found);
                 }
             }
@@ -455,7 +497,7 @@ impl Store {
         }
         append_events(&mut tx, &id, 0, &decided.events).await?;
         tx.commit().await?;
-        Ok(Lodged::Created { row })
+        Ok(Lodged::Created { row: Box::new(row) })
     }
 
     /// Applies a change decided from the current row, in one transaction that locks the row. `decide` returning
@@ -469,12 +511,16 @@ impl Store {
         let _guard = self.lock().await;
         let mut tx = self.pool.begin().await?;
         let sql = match self.backend {
-            Backend::Sqlite => "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+            Backend::Sqlite => {
+                "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
                 declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-                lodged_at, updated_at, released_at FROM declarations WHERE id = $1",
-            Backend::Postgres => "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
+                lodged_at, updated_at, released_at FROM declarations WHERE id = $1"
+            }
+            Backend::Postgres => {
+                "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
                 declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-                lodged_at, updated_at, released_at FROM declarations WHERE id = $1 FOR UPDATE",
+                lodged_at, updated_at, released_at FROM declarations WHERE id = $1 FOR UPDATE"
+            }
         };
         let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await? else {
             return Err(StoreError::Corrupt(format!("declaration {id} vanished")));
@@ -491,7 +537,8 @@ impl Store {
         row.mrn = change.state.mrn.as_ref().map(|m| m.to_string());
         row.version = i64::from(change.state.version);
         row.revision += change.events.len() as i64;
-        row.state = serde_json::to_string(&change.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        row.state =
+            serde_json::to_string(&change.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(assessment) = change.assessment {
             row.assessment = assessment;
         }
@@ -538,11 +585,17 @@ impl Store {
         Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
     }
 
-    pub async fn declaration_by_mrn(&self, mrn: &str) -> Result<Option<DeclarationRow>, StoreError> {
+    pub async fn declaration_by_mrn(
+        &self,
+        mrn: &str,
+    ) -> Result<Option<DeclarationRow>, StoreError> {
         let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
             declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
             lodged_at, updated_at, released_at FROM declarations WHERE mrn = $1";
-        let row = sqlx::query(sql).bind(mrn).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql)
+            .bind(mrn)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
     }
 
@@ -568,7 +621,9 @@ impl Store {
             .bind(filter.limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| DeclarationRow::from_row(r).map_err(StoreError::from)).collect()
+        rows.iter()
+            .map(|r| DeclarationRow::from_row(r).map_err(StoreError::from))
+            .collect()
     }
 
     /// The event log of one declaration, in order.
@@ -598,7 +653,12 @@ impl Store {
     }
 
     /// The event types and times of declarations released in [from, to), with their grouping keys.
-    pub async fn released_timelines(&self, from: &str, to: &str, limit: i64) -> Result<Vec<ReleasedTimeline>, StoreError> {
+    pub async fn released_timelines(
+        &self,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<ReleasedTimeline>, StoreError> {
         let rows = sqlx::query(
             "SELECT d.id, d.lane, d.office, d.transport_mode, e.type, e.at FROM declarations d \
              JOIN events e ON e.declaration_id = d.id \
@@ -632,10 +692,14 @@ impl Store {
 
     /// Counts of declarations per status (for metrics).
     pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM declarations GROUP BY status ORDER BY status")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM declarations GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
     }
 }
 
@@ -646,7 +710,8 @@ async fn append_events(
     events: &[workflow::Event],
 ) -> Result<(), StoreError> {
     for (offset, event) in events.iter().enumerate() {
-        let data = serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let data =
+            serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(
             "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

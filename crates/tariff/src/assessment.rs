@@ -1,10 +1,10 @@
 //! Duties and taxes per goods item and tax type.
 
 use crate::measures::{Base, Measure, MeasureKind, Tariff};
+use crate::valuation::round;
 use crate::valuation::{self, ExchangeRates, Valuation};
 use declaration::{Declaration, DeclarationKind, GoodsItem};
 use error_table::{ErrorCode, Problem};
-use crate::valuation::round;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -60,14 +60,20 @@ impl Assessment {
 
     /// The total of tax lines whose payment method satisfies `predicate`.
     pub fn total_where(&self, predicate: impl Fn(&str) -> bool) -> Decimal {
-        self.items.iter().flat_map(|i| &i.taxes).filter(|t| predicate(&t.payment_method)).map(|t| t.amount).sum()
+        self.items
+            .iter()
+            .flat_map(|i| &i.taxes)
+            .filter(|t| predicate(&t.payment_method))
+            .map(|t| t.amount)
+            .sum()
     }
 }
 
-
-
 fn item_path(index: usize, rest: &str) -> String {
-    format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}", index + 1)
+    format!(
+        "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}",
+        index + 1
+    )
 }
 
 /// The quantity a specific measure in `unit` applies to: net mass for KGM, else the supplementary units (DE 6/2)
@@ -76,10 +82,19 @@ fn item_path(index: usize, rest: &str) -> String {
 /// A unit written with a leading number ("1000 NAR") is per that many units.
 fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, String)> {
     let (per, unit) = match unit.split_once(' ') {
-        Some((n, u)) => (declaration::parse_decimal(n).ok().filter(|d| !d.is_zero())?, u),
+        Some((n, u)) => (
+            declaration::parse_decimal(n)
+                .ok()
+                .filter(|d| !d.is_zero())?,
+            u,
+        ),
         None => (Decimal::ONE, unit),
     };
-    let same = |declared: &Option<String>| declared.as_deref().is_some_and(|d| d.split('#').next() == Some(unit));
+    let same = |declared: &Option<String>| {
+        declared
+            .as_deref()
+            .is_some_and(|d| d.split('#').next() == Some(unit))
+    };
     let from_line = item
         .duty_tax_fees
         .iter()
@@ -88,8 +103,19 @@ fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, St
         .find(|q| same(&q.unit_code))
         .map(|q| q.value);
     let found = from_line
-        .or_else(|| item.tariff_quantity.as_ref().filter(|q| q.unit_code.is_none() || same(&q.unit_code)).map(|q| q.value))
-        .or_else(|| if unit == "KGM" { item.net_mass_kg } else { None })?;
+        .or_else(|| {
+            item.tariff_quantity
+                .as_ref()
+                .filter(|q| q.unit_code.is_none() || same(&q.unit_code))
+                .map(|q| q.value)
+        })
+        .or_else(|| {
+            if unit == "KGM" {
+                item.net_mass_kg
+            } else {
+                None
+            }
+        })?;
     Some((found / per, format!("{found} {unit}")))
 }
 
@@ -99,8 +125,16 @@ struct Computed {
     how: String,
 }
 
-fn compute(measure: &Measure, base: Decimal, item: &GoodsItem, rates: &ExchangeRates, pointer: &str) -> Result<Computed, Problem> {
-    let ad_valorem = measure.rate_percent.map(|rate| base * rate / Decimal::ONE_HUNDRED);
+fn compute(
+    measure: &Measure,
+    base: Decimal,
+    item: &GoodsItem,
+    rates: &ExchangeRates,
+    pointer: &str,
+) -> Result<Computed, Problem> {
+    let ad_valorem = measure
+        .rate_percent
+        .map(|rate| base * rate / Decimal::ONE_HUNDRED);
     let specific = match measure.kind {
         MeasureKind::AdValorem => None,
         MeasureKind::Specific | MeasureKind::Compound => {
@@ -120,16 +154,23 @@ fn compute(measure: &Measure, base: Decimal, item: &GoodsItem, rates: &ExchangeR
                 Problem::with_message(
                     ErrorCode::ExchangeRateUnknown,
                     pointer,
-                    format!("The tariff's amount is in {currency}, for which no rate is published."),
+                    format!(
+                        "The tariff's amount is in {currency}, for which no rate is published."
+                    ),
                 )
             })?;
-            Some((quantity * measure.amount.unwrap_or_default() * rate, described))
+            Some((
+                quantity * measure.amount.unwrap_or_default() * rate,
+                described,
+            ))
         }
     };
     let mut amount = match measure.kind {
         MeasureKind::AdValorem => ad_valorem.unwrap_or_default(),
         MeasureKind::Specific => specific.as_ref().map(|s| s.0).unwrap_or_default(),
-        MeasureKind::Compound => ad_valorem.unwrap_or_default() + specific.as_ref().map(|s| s.0).unwrap_or_default(),
+        MeasureKind::Compound => {
+            ad_valorem.unwrap_or_default() + specific.as_ref().map(|s| s.0).unwrap_or_default()
+        }
     };
     let mut how = match &specific {
         Some((_, described)) => format!("{} applied to {described}", measure.describe()),
@@ -143,7 +184,11 @@ fn compute(measure: &Measure, base: Decimal, item: &GoodsItem, rates: &ExchangeR
         amount = maximum;
         how.push_str(&format!(", capped at the maximum {maximum}"));
     }
-    Ok(Computed { amount, rate: measure.rate_percent, how })
+    Ok(Computed {
+        amount,
+        rate: measure.rate_percent,
+        how,
+    })
 }
 
 /// Assesses `declaration` against `tariff` on `date`. Exports are valued but bear no duty in this tariff.
@@ -153,11 +198,20 @@ pub fn assess(
     rates: &ExchangeRates,
     date: time::Date,
 ) -> Result<Assessment, Vec<Problem>> {
-    let Valuation { currency, items: values } = valuation::value(declaration, rates)?;
+    let Valuation {
+        currency,
+        items: values,
+    } = valuation::value(declaration, rates)?;
     let imports = declaration.type_code.kind != DeclarationKind::EX;
     let mut problems = Vec::new();
     let mut items = Vec::new();
-    for (index, (item, value)) in declaration.goods_shipment.goods_items.iter().zip(&values).enumerate() {
+    for (index, (item, value)) in declaration
+        .goods_shipment
+        .goods_items
+        .iter()
+        .zip(&values)
+        .enumerate()
+    {
         let code = item.commodity_code();
         let mut taxes = Vec::new();
         if imports {
@@ -179,12 +233,21 @@ pub fn assess(
                 continue;
             }
             let origin = item.origin_country();
-            let preference = item.duty_tax_fees.iter().find_map(|f| f.duty_regime_code.as_deref());
-            let default_method = item.duty_tax_fees.iter().find_map(|f| f.payment_method_code.clone()).unwrap_or_else(|| "A".into());
+            let preference = item
+                .duty_tax_fees
+                .iter()
+                .find_map(|f| f.duty_regime_code.as_deref());
+            let default_method = item
+                .duty_tax_fees
+                .iter()
+                .find_map(|f| f.payment_method_code.clone())
+                .unwrap_or_else(|| "A".into());
             let mut duties = Decimal::ZERO;
             // Duties on the customs value first, then taxes whose base includes them.
-            let mut measures: Vec<&Measure> =
-                tax_types.iter().filter_map(|t| tariff.applicable(code.as_str(), t, date, origin, preference)).collect();
+            let mut measures: Vec<&Measure> = tax_types
+                .iter()
+                .filter_map(|t| tariff.applicable(code.as_str(), t, date, origin, preference))
+                .collect();
             measures.sort_by_key(|m| m.base == Base::CustomsValuePlusDuties);
             for measure in measures {
                 let base = match measure.base {
@@ -238,8 +301,16 @@ pub fn assess(
     for tax in items.iter().flat_map(|i| &i.taxes) {
         match totals.iter_mut().find(|t| t.tax_type == tax.tax_type) {
             Some(total) => total.amount += tax.amount,
-            None => totals.push(TaxTotal { tax_type: tax.tax_type.clone(), amount: tax.amount }),
+            None => totals.push(TaxTotal {
+                tax_type: tax.tax_type.clone(),
+                amount: tax.amount,
+            }),
         }
     }
-    Ok(Assessment { declaration: declaration.lrn.to_string(), currency: currency.to_string(), items, totals })
+    Ok(Assessment {
+        declaration: declaration.lrn.to_string(),
+        currency: currency.to_string(),
+        items,
+        totals,
+    })
 }

@@ -33,6 +33,7 @@ pub mod demo {
     }
 
     pub fn exchange_rates() -> super::ExchangeRates {
-        super::ExchangeRates::from_csv(NATIONAL_CURRENCY, RATES_CSV).expect("the demo rates are valid (tested)")
+        super::ExchangeRates::from_csv(NATIONAL_CURRENCY, RATES_CSV)
+            .expect("the demo rates are valid (tested)")
     }
 }

@@ -58,7 +58,9 @@ impl Measure {
     /// A human-readable name for explanations: "A00 2.00 % ad valorem on 8510 (tariff line 14)".
     pub fn describe(&self) -> String {
         let rate = match self.kind {
-            MeasureKind::AdValorem => format!("{} % ad valorem", self.rate_percent.unwrap_or_default()),
+            MeasureKind::AdValorem => {
+                format!("{} % ad valorem", self.rate_percent.unwrap_or_default())
+            }
             MeasureKind::Specific => format!(
                 "{} {} per {}",
                 self.amount.unwrap_or_default(),
@@ -134,10 +136,17 @@ impl Tariff {
     /// Reads the measures CSV (docs/tariff-csv.md). All or nothing: the first bad cell is reported with its
     /// line and column, and no tariff is returned.
     pub fn from_csv(text: &str) -> Result<Tariff, TariffError> {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
         let headers = reader
             .headers()
-            .map_err(|e| TariffError { line: 1, column: None, message: format!("The header line cannot be read: {e}.") })?
+            .map_err(|e| TariffError {
+                line: 1,
+                column: None,
+                message: format!("The header line cannot be read: {e}."),
+            })?
             .clone();
         let mut index = std::collections::HashMap::new();
         for (position, name) in headers.iter().enumerate() {
@@ -145,11 +154,18 @@ impl Tariff {
                 return Err(TariffError {
                     line: 1,
                     column: Some(name.to_owned()),
-                    message: format!("Unknown column {name:?}; the columns are {}.", COLUMNS.join(", ")),
+                    message: format!(
+                        "Unknown column {name:?}; the columns are {}.",
+                        COLUMNS.join(", ")
+                    ),
                 });
             }
             if index.insert(name.to_owned(), position).is_some() {
-                return Err(TariffError { line: 1, column: Some(name.to_owned()), message: "This column appears twice.".into() });
+                return Err(TariffError {
+                    line: 1,
+                    column: Some(name.to_owned()),
+                    message: "This column appears twice.".into(),
+                });
             }
         }
         for required in ["commodity_code", "tax_type", "kind"] {
@@ -170,15 +186,32 @@ impl Tariff {
             })?;
             let line = record.position().map_or(0, |p| p.line() as usize);
             if measures.len() >= MAX_MEASURES {
-                return Err(TariffError { line, column: None, message: format!("A tariff may hold at most {MAX_MEASURES} measures.") });
+                return Err(TariffError {
+                    line,
+                    column: None,
+                    message: format!("A tariff may hold at most {MAX_MEASURES} measures."),
+                });
             }
-            let cell = |name: &str| index.get(name).and_then(|i| record.get(*i)).filter(|v| !v.is_empty());
-            let fail = |name: &str, message: String| TariffError { line, column: Some(name.to_owned()), message };
+            let cell = |name: &str| {
+                index
+                    .get(name)
+                    .and_then(|i| record.get(*i))
+                    .filter(|v| !v.is_empty())
+            };
+            let fail = |name: &str, message: String| TariffError {
+                line,
+                column: Some(name.to_owned()),
+                message,
+            };
             let decimal = |name: &str| -> Result<Option<Decimal>, TariffError> {
                 cell(name)
                     .map(|v| {
-                        declaration::parse_decimal(v)
-                            .map_err(|_| fail(name, format!("{v:?} is not a non-negative decimal number such as 12.5.")))
+                        declaration::parse_decimal(v).map_err(|_| {
+                            fail(
+                                name,
+                                format!("{v:?} is not a non-negative decimal number such as 12.5."),
+                            )
+                        })
                     })
                     .transpose()
             };
@@ -186,35 +219,67 @@ impl Tariff {
                 cell(name)
                     .map(|v| {
                         Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-                            .map_err(|_| fail(name, format!("{v:?} is not a date written YYYY-MM-DD.")))
+                            .map_err(|_| {
+                                fail(name, format!("{v:?} is not a date written YYYY-MM-DD."))
+                            })
                     })
                     .transpose()
             };
 
             let commodity_prefix = cell("commodity_code").unwrap_or_default().to_owned();
-            if !(2..=10).contains(&commodity_prefix.len()) || !commodity_prefix.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(fail("commodity_code", format!("{commodity_prefix:?} must be 2 to 10 digits.")));
+            if !(2..=10).contains(&commodity_prefix.len())
+                || !commodity_prefix.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(fail(
+                    "commodity_code",
+                    format!("{commodity_prefix:?} must be 2 to 10 digits."),
+                ));
             }
             let tax_type = cell("tax_type").unwrap_or_default().to_owned();
-            if !(1..=4).contains(&tax_type.len()) || !tax_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(fail("tax_type", format!("{tax_type:?} must be a tax type code such as A00 or B00.")));
+            if !(1..=4).contains(&tax_type.len())
+                || !tax_type.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(fail(
+                    "tax_type",
+                    format!("{tax_type:?} must be a tax type code such as A00 or B00."),
+                ));
             }
             let kind = match cell("kind").unwrap_or_default() {
                 "ad_valorem" => MeasureKind::AdValorem,
                 "specific" => MeasureKind::Specific,
                 "compound" => MeasureKind::Compound,
-                other => return Err(fail("kind", format!("{other:?} must be ad_valorem, specific or compound."))),
+                other => {
+                    return Err(fail(
+                        "kind",
+                        format!("{other:?} must be ad_valorem, specific or compound."),
+                    ));
+                }
             };
             let base = match cell("base").unwrap_or("customs_value") {
                 "customs_value" => Base::CustomsValue,
                 "customs_value_plus_duties" => Base::CustomsValuePlusDuties,
-                other => return Err(fail("base", format!("{other:?} must be customs_value or customs_value_plus_duties."))),
+                other => {
+                    return Err(fail(
+                        "base",
+                        format!("{other:?} must be customs_value or customs_value_plus_duties."),
+                    ));
+                }
             };
             let currency = cell("currency")
-                .map(|v| Currency::parse(v).map_err(|_| fail("currency", format!("{v:?} is not an ISO 4217 currency code."))))
+                .map(|v| {
+                    Currency::parse(v).map_err(|_| {
+                        fail(
+                            "currency",
+                            format!("{v:?} is not an ISO 4217 currency code."),
+                        )
+                    })
+                })
                 .transpose()?;
             let origin = cell("origin")
-                .map(|v| Country::parse(v).map_err(|_| fail("origin", format!("{v:?} is not a country code."))))
+                .map(|v| {
+                    Country::parse(v)
+                        .map_err(|_| fail("origin", format!("{v:?} is not a country code.")))
+                })
                 .transpose()?;
             let measure = Measure {
                 commodity_prefix,
@@ -236,20 +301,30 @@ impl Tariff {
             let needs_rate = matches!(kind, MeasureKind::AdValorem | MeasureKind::Compound);
             let needs_amount = matches!(kind, MeasureKind::Specific | MeasureKind::Compound);
             if needs_rate && measure.rate_percent.is_none() {
-                return Err(fail("rate_percent", "An ad valorem or compound measure needs a rate_percent.".into()));
+                return Err(fail(
+                    "rate_percent",
+                    "An ad valorem or compound measure needs a rate_percent.".into(),
+                ));
             }
-            if needs_amount && (measure.amount.is_none() || measure.unit.is_none() || measure.currency.is_none()) {
-                return Err(fail("amount", "A specific or compound measure needs amount, currency and unit.".into()));
+            if needs_amount
+                && (measure.amount.is_none()
+                    || measure.unit.is_none()
+                    || measure.currency.is_none())
+            {
+                return Err(fail(
+                    "amount",
+                    "A specific or compound measure needs amount, currency and unit.".into(),
+                ));
             }
-            if let (Some(from), Some(to)) = (measure.valid_from, measure.valid_to) {
-                if to < from {
-                    return Err(fail("valid_to", "valid_to is before valid_from.".into()));
-                }
+            if let (Some(from), Some(to)) = (measure.valid_from, measure.valid_to)
+                && to < from
+            {
+                return Err(fail("valid_to", "valid_to is before valid_from.".into()));
             }
-            if let (Some(min), Some(max)) = (measure.minimum, measure.maximum) {
-                if max < min {
-                    return Err(fail("maximum", "maximum is below minimum.".into()));
-                }
+            if let (Some(min), Some(max)) = (measure.minimum, measure.maximum)
+                && max < min
+            {
+                return Err(fail("maximum", "maximum is below minimum.".into()));
             }
             measures.push(measure);
         }
@@ -269,17 +344,31 @@ impl Tariff {
     ) -> Option<&'a Measure> {
         self.measures
             .iter()
-            .filter(|m| m.tax_type == tax_type && commodity_code.starts_with(&m.commodity_prefix) && m.in_force(date))
+            .filter(|m| {
+                m.tax_type == tax_type
+                    && commodity_code.starts_with(&m.commodity_prefix)
+                    && m.in_force(date)
+            })
             .filter(|m| m.origin.is_none() || m.origin.as_ref() == origin)
             .filter(|m| m.preference_code.is_none() || m.preference_code.as_deref() == preference)
-            .max_by_key(|m| (m.commodity_prefix.len(), m.origin.is_some(), m.preference_code.is_some(), std::cmp::Reverse(m.line)))
+            .max_by_key(|m| {
+                (
+                    m.commodity_prefix.len(),
+                    m.origin.is_some(),
+                    m.preference_code.is_some(),
+                    std::cmp::Reverse(m.line),
+                )
+            })
     }
 
     /// The tax types with at least one line matching `commodity_code` on `date`, in the order of first appearance.
     pub fn tax_types_for(&self, commodity_code: &str, date: time::Date) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for m in &self.measures {
-            if commodity_code.starts_with(&m.commodity_prefix) && m.in_force(date) && !out.contains(&m.tax_type.as_str()) {
+            if commodity_code.starts_with(&m.commodity_prefix)
+                && m.in_force(date)
+                && !out.contains(&m.tax_type.as_str())
+            {
                 out.push(&m.tax_type);
             }
         }
@@ -298,19 +387,55 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_line_and_column() {
         let cases: &[(&str, usize, Option<&str>)] = &[
-            ("commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,x\n", 2, Some("rate_percent")),
-            ("commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n8,A00,ad_valorem,2\n", 3, Some("commodity_code")),
-            ("commodity_code,tax_type,kind\n85,A00,free\n", 2, Some("kind")),
-            ("commodity_code,tax_type,kind\n85,A00,ad_valorem\n", 2, Some("rate_percent")),
-            ("commodity_code,tax_type,kind,amount\n85,A00,specific,3\n", 2, Some("amount")),
-            ("commodity_code,tax_type,kind,rate_percent,colour\n", 1, Some("colour")),
+            (
+                "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,x\n",
+                2,
+                Some("rate_percent"),
+            ),
+            (
+                "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n8,A00,ad_valorem,2\n",
+                3,
+                Some("commodity_code"),
+            ),
+            (
+                "commodity_code,tax_type,kind\n85,A00,free\n",
+                2,
+                Some("kind"),
+            ),
+            (
+                "commodity_code,tax_type,kind\n85,A00,ad_valorem\n",
+                2,
+                Some("rate_percent"),
+            ),
+            (
+                "commodity_code,tax_type,kind,amount\n85,A00,specific,3\n",
+                2,
+                Some("amount"),
+            ),
+            (
+                "commodity_code,tax_type,kind,rate_percent,colour\n",
+                1,
+                Some("colour"),
+            ),
             ("commodity_code,kind\n", 1, Some("tax_type")),
-            ("commodity_code,tax_type,kind,rate_percent,valid_from\n85,A00,ad_valorem,2,2024-13-01\n", 2, Some("valid_from")),
-            ("commodity_code,tax_type,kind,rate_percent,origin\n85,A00,ad_valorem,2,XX\n", 2, Some("origin")),
+            (
+                "commodity_code,tax_type,kind,rate_percent,valid_from\n85,A00,ad_valorem,2,2024-13-01\n",
+                2,
+                Some("valid_from"),
+            ),
+            (
+                "commodity_code,tax_type,kind,rate_percent,origin\n85,A00,ad_valorem,2,XX\n",
+                2,
+                Some("origin"),
+            ),
         ];
         for (csv, line, column) in cases {
             let e = error(csv);
-            assert_eq!((e.line, e.column.as_deref()), (*line, *column), "{csv}: {e}");
+            assert_eq!(
+                (e.line, e.column.as_deref()),
+                (*line, *column),
+                "{csv}: {e}"
+            );
         }
     }
 
@@ -327,12 +452,22 @@ mod tests {
         let day = time::macros::date!(2026 - 01 - 01);
         let jp = Country::parse("JP").unwrap();
         let us = Country::parse("US").unwrap();
-        let rate = |code, origin, pref| tariff.applicable(code, "A00", day, origin, pref).unwrap().rate_percent.unwrap();
+        let rate = |code, origin, pref| {
+            tariff
+                .applicable(code, "A00", day, origin, pref)
+                .unwrap()
+                .rate_percent
+                .unwrap()
+        };
         assert_eq!(rate("8501100000", Some(&us), None), Decimal::from(4));
         assert_eq!(rate("8510900000", Some(&us), None), Decimal::from(2));
         assert_eq!(rate("8510900000", Some(&jp), Some("100")), Decimal::from(1));
         assert_eq!(rate("8510900000", Some(&jp), Some("300")), Decimal::from(0));
-        assert!(tariff.applicable("0101210000", "A00", day, None, None).is_none());
+        assert!(
+            tariff
+                .applicable("0101210000", "A00", day, None, None)
+                .is_none()
+        );
     }
 
     #[test]
@@ -343,9 +478,19 @@ mod tests {
              85,A00,ad_valorem,3,2026-01-01,\n",
         )
         .unwrap();
-        let rate = |d| tariff.applicable("851090", "A00", d, None, None).map(|m| m.rate_percent.unwrap());
-        assert_eq!(rate(time::macros::date!(2025 - 12 - 31)), Some(Decimal::from(4)));
-        assert_eq!(rate(time::macros::date!(2026 - 01 - 01)), Some(Decimal::from(3)));
+        let rate = |d| {
+            tariff
+                .applicable("851090", "A00", d, None, None)
+                .map(|m| m.rate_percent.unwrap())
+        };
+        assert_eq!(
+            rate(time::macros::date!(2025 - 12 - 31)),
+            Some(Decimal::from(4))
+        );
+        assert_eq!(
+            rate(time::macros::date!(2026 - 01 - 01)),
+            Some(Decimal::from(3))
+        );
         assert_eq!(rate(time::macros::date!(2019 - 12 - 31)), None);
     }
 
@@ -355,8 +500,14 @@ mod tests {
         let day = time::macros::date!(2026 - 06 - 01);
         for chapter in (1..=97).filter(|c| *c != 77) {
             let code = format!("{chapter:02}0000");
-            assert!(tariff.applicable(&code, "A00", day, None, None).is_some(), "A00 for chapter {chapter}");
-            assert!(tariff.applicable(&code, "B00", day, None, None).is_some(), "B00 for chapter {chapter}");
+            assert!(
+                tariff.applicable(&code, "A00", day, None, None).is_some(),
+                "A00 for chapter {chapter}"
+            );
+            assert!(
+                tariff.applicable(&code, "B00", day, None, None).is_some(),
+                "B00 for chapter {chapter}"
+            );
         }
         crate::demo::exchange_rates();
     }

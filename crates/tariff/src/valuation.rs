@@ -21,7 +21,10 @@ pub struct ExchangeRates {
 
 impl ExchangeRates {
     pub fn new(national: Currency) -> Self {
-        Self { national, rates: HashMap::new() }
+        Self {
+            national,
+            rates: HashMap::new(),
+        }
     }
 
     pub fn with_rate(mut self, currency: Currency, rate: Decimal) -> Self {
@@ -38,9 +41,13 @@ impl ExchangeRates {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (currency, rate) = line.split_once(',').ok_or_else(|| format!("line {}: expected currency,rate", index + 1))?;
-            let currency = Currency::parse(currency.trim()).map_err(|e| format!("line {}: {e}", index + 1))?;
-            let rate = declaration::parse_decimal(rate).map_err(|e| format!("line {}: {e}", index + 1))?;
+            let (currency, rate) = line
+                .split_once(',')
+                .ok_or_else(|| format!("line {}: expected currency,rate", index + 1))?;
+            let currency =
+                Currency::parse(currency.trim()).map_err(|e| format!("line {}: {e}", index + 1))?;
+            let rate =
+                declaration::parse_decimal(rate).map_err(|e| format!("line {}: {e}", index + 1))?;
             if rate.is_zero() {
                 return Err(format!("line {}: a rate cannot be zero", index + 1));
             }
@@ -50,7 +57,11 @@ impl ExchangeRates {
     }
 
     pub fn rate(&self, currency: &Currency) -> Option<Decimal> {
-        if *currency == self.national { Some(Decimal::ONE) } else { self.rates.get(currency).copied() }
+        if *currency == self.national {
+            Some(Decimal::ONE)
+        } else {
+            self.rates.get(currency).copied()
+        }
     }
 }
 
@@ -77,15 +88,27 @@ impl Valuation {
 pub type ValuationError = Vec<Problem>;
 
 fn item_path(index: usize, rest: &str) -> String {
-    format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}", index + 1)
+    format!(
+        "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{rest}",
+        index + 1
+    )
 }
 
 /// Converts `amount` to the national currency: the rate declared for its currency wins, then the published one.
-fn convert(declaration: &Declaration, rates: &ExchangeRates, amount: &Amount, pointer: &str) -> Result<(Decimal, String), Problem> {
+fn convert(
+    declaration: &Declaration,
+    rates: &ExchangeRates,
+    amount: &Amount,
+    pointer: &str,
+) -> Result<(Decimal, String), Problem> {
     if amount.currency == rates.national {
         return Ok((amount.value, String::new()));
     }
-    let declared = declaration.currency_exchanges.iter().find(|x| x.currency == amount.currency).map(|x| x.rate);
+    let declared = declaration
+        .currency_exchanges
+        .iter()
+        .find(|x| x.currency == amount.currency)
+        .map(|x| x.rate);
     let (rate, source) = match (declared, rates.rate(&amount.currency)) {
         (Some(rate), _) => (rate, "declared rate"),
         (None, Some(rate)) => (rate, "published rate"),
@@ -100,24 +123,40 @@ fn convert(declaration: &Declaration, rates: &ExchangeRates, amount: &Amount, po
             ));
         }
     };
-    Ok((amount.value * rate, format!(" converted from {} {} at the {source} {rate}", amount.value, amount.currency)))
+    Ok((
+        amount.value * rate,
+        format!(
+            " converted from {} {} at the {source} {rate}",
+            amount.value, amount.currency
+        ),
+    ))
 }
 
 /// Rounds half away from zero to the currency's minor units and writes them all out ("20.00", not "20").
 pub(crate) fn round(value: Decimal, currency: &Currency) -> Decimal {
-    let mut rounded = value.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+    let mut rounded = value.round_dp_with_strategy(
+        currency.minor_units(),
+        RoundingStrategy::MidpointAwayFromZero,
+    );
     rounded.rescale(currency.minor_units());
     rounded
 }
 
 /// Values every goods item of `declaration`.
-pub fn value(declaration: &Declaration, rates: &ExchangeRates) -> Result<Valuation, ValuationError> {
+pub fn value(
+    declaration: &Declaration,
+    rates: &ExchangeRates,
+) -> Result<Valuation, ValuationError> {
     let national = &rates.national;
     let mut problems = Vec::new();
     let mut raw = Vec::new();
     for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
         let (price, field, label) = if let Some(a) = &item.item_charge_amount {
-            (Some(a), "Commodity/InvoiceLine/ItemChargeAmount", "item price")
+            (
+                Some(a),
+                "Commodity/InvoiceLine/ItemChargeAmount",
+                "item price",
+            )
         } else if let Some(a) = &item.customs_value_amount {
             (Some(a), "CustomsValueAmount", "declared customs value")
         } else if let Some(a) = &item.statistical_value_amount {
@@ -140,15 +179,20 @@ pub fn value(declaration: &Declaration, rates: &ExchangeRates) -> Result<Valuati
             None => "no price declared: value 0".to_owned(),
         };
         for (position, charge) in item.charge_deductions.iter().enumerate() {
-            let pointer = item_path(index, &format!("CustomsValuation/ChargeDeduction[{}]", position + 1));
+            let pointer = item_path(
+                index,
+                &format!("CustomsValuation/ChargeDeduction[{}]", position + 1),
+            );
             match convert(declaration, rates, &charge.amount, &pointer) {
                 Ok((converted, _)) if charge.charges_type_code.starts_with('B') => {
                     value -= converted;
-                    explanation.push_str(&format!(", minus {} {converted}", charge.charges_type_code));
+                    explanation
+                        .push_str(&format!(", minus {} {converted}", charge.charges_type_code));
                 }
                 Ok((converted, _)) => {
                     value += converted;
-                    explanation.push_str(&format!(", plus {} {converted}", charge.charges_type_code));
+                    explanation
+                        .push_str(&format!(", plus {} {converted}", charge.charges_type_code));
                 }
                 Err(problem) => problems.push(problem),
             }
@@ -160,15 +204,30 @@ pub fn value(declaration: &Declaration, rates: &ExchangeRates) -> Result<Valuati
     let valuation = declaration.goods_shipment.customs_valuation.as_ref();
     let mut shipment_costs = Vec::new();
     if let Some(freight) = valuation.and_then(|v| v.freight_charge_amount.as_ref()) {
-        match convert(declaration, rates, freight, "/MetaData/Declaration/GoodsShipment/CustomsValuation/FreightChargeAmount") {
+        match convert(
+            declaration,
+            rates,
+            freight,
+            "/MetaData/Declaration/GoodsShipment/CustomsValuation/FreightChargeAmount",
+        ) {
             Ok((converted, _)) => shipment_costs.push(("freight", converted)),
             Err(problem) => problems.push(problem),
         }
     }
-    for (position, charge) in valuation.map(|v| v.charge_deductions.as_slice()).unwrap_or_default().iter().enumerate() {
-        let pointer = format!("/MetaData/Declaration/GoodsShipment/CustomsValuation/ChargeDeduction[{}]", position + 1);
+    for (position, charge) in valuation
+        .map(|v| v.charge_deductions.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let pointer = format!(
+            "/MetaData/Declaration/GoodsShipment/CustomsValuation/ChargeDeduction[{}]",
+            position + 1
+        );
         match convert(declaration, rates, &charge.amount, &pointer) {
-            Ok((converted, _)) if charge.charges_type_code.starts_with('B') => shipment_costs.push(("deduction", -converted)),
+            Ok((converted, _)) if charge.charges_type_code.starts_with('B') => {
+                shipment_costs.push(("deduction", -converted))
+            }
             Ok((converted, _)) => shipment_costs.push(("addition", converted)),
             Err(problem) => problems.push(problem),
         }
@@ -202,5 +261,8 @@ pub fn value(declaration: &Declaration, rates: &ExchangeRates) -> Result<Valuati
             explanation,
         })
         .collect();
-    Ok(Valuation { currency: national.clone(), items })
+    Ok(Valuation {
+        currency: national.clone(),
+        items,
+    })
 }

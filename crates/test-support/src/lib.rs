@@ -13,7 +13,10 @@ pub fn shared_dir() -> Option<PathBuf> {
     if candidate.join("conformance").is_dir() {
         return Some(candidate);
     }
-    let reason = format!("shared material not found at {} (set ADUANA_SHARED)", candidate.display());
+    let reason = format!(
+        "shared material not found at {} (set ADUANA_SHARED)",
+        candidate.display()
+    );
     if in_ci() {
         panic!("{reason}: in CI this is a failure");
     }
@@ -36,7 +39,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -62,7 +67,9 @@ pub fn hmrc_declaration_files(samples: &Path) -> Vec<PathBuf> {
                 && !text.contains("Movement_Messages")
                 && !text.contains("DIS_Report")
                 && !text.contains("ILE_Query")
-                && !p.file_name().is_some_and(|n| n.to_string_lossy().contains("DMS"))
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("DMS"))
         })
         .collect()
 }

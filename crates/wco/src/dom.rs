@@ -6,9 +6,9 @@
 //! bounded by the input size times a small constant, and the input size is bounded by `Limits::max_bytes`.
 
 use error_table::{ErrorCode, Problem};
+use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 
 /// The namespace of the WCO metadata envelope (`md:MetaData`).
 pub const NS_METADATA: &str = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2";
@@ -57,7 +57,10 @@ pub struct Element {
 
 impl Element {
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+        self.attributes
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -70,8 +73,13 @@ fn problem(code: ErrorCode, line: Option<u32>, detail: &str) -> Problem {
 }
 
 fn line_of(text: &str, position: u64) -> u32 {
-    let end = usize::try_from(position).unwrap_or(usize::MAX).min(text.len());
-    let newlines = text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count();
+    let end = usize::try_from(position)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    let newlines = text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
     u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
@@ -81,11 +89,22 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
         return Err(problem(
             ErrorCode::BodyTooLarge,
             None,
-            &format!("It is {} bytes; the limit is {} bytes.", bytes.len(), limits.max_bytes),
+            &format!(
+                "It is {} bytes; the limit is {} bytes.",
+                bytes.len(),
+                limits.max_bytes
+            ),
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|error| {
-        problem(ErrorCode::NotUtf8, None, &format!("The first invalid byte is at offset {}.", error.valid_up_to()))
+        problem(
+            ErrorCode::NotUtf8,
+            None,
+            &format!(
+                "The first invalid byte is at offset {}.",
+                error.valid_up_to()
+            ),
+        )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
@@ -104,9 +123,14 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
     // Lines are counted incrementally: counting from the start for every element would be quadratic.
     let (mut counted_to, mut current_line) = (0usize, 1u32);
     loop {
-        let position = usize::try_from(reader.buffer_position()).unwrap_or(text.len()).min(text.len());
+        let position = usize::try_from(reader.buffer_position())
+            .unwrap_or(text.len())
+            .min(text.len());
         if position > counted_to {
-            let newlines = text.as_bytes()[counted_to..position].iter().filter(|b| **b == b'\n').count();
+            let newlines = text.as_bytes()[counted_to..position]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             current_line = current_line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
             counted_to = position;
         }
@@ -115,17 +139,29 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
         let (resolved, event) = match event {
             Ok(pair) => pair,
             Err(error) => {
-                return Err(problem(ErrorCode::XmlNotWellFormed, Some(line_of(text, reader.error_position())), &error.to_string()));
+                return Err(problem(
+                    ErrorCode::XmlNotWellFormed,
+                    Some(line_of(text, reader.error_position())),
+                    &error.to_string(),
+                ));
             }
         };
         match event {
             Event::Start(start) => {
                 if root.is_some() {
-                    return Err(problem(ErrorCode::XmlNotWellFormed, Some(line()), "Content after the root element."));
+                    return Err(problem(
+                        ErrorCode::XmlNotWellFormed,
+                        Some(line()),
+                        "Content after the root element.",
+                    ));
                 }
                 elements += 1;
                 if elements > limits.max_elements {
-                    return Err(problem(ErrorCode::XmlTooLarge, Some(line()), "Too many elements."));
+                    return Err(problem(
+                        ErrorCode::XmlTooLarge,
+                        Some(line()),
+                        "Too many elements.",
+                    ));
                 }
                 if stack.len() >= limits.max_depth {
                     return Err(problem(ErrorCode::XmlTooDeep, Some(line()), ""));
@@ -145,25 +181,47 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                 let name = start.local_name().as_ref().to_owned();
                 let mut attributes = Vec::new();
                 for attribute in start.attributes() {
-                    let attribute = attribute.map_err(|e| problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string()))?;
+                    let attribute = attribute.map_err(|e| {
+                        problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string())
+                    })?;
                     if attributes.len() >= limits.max_attributes_per_element {
-                        return Err(problem(ErrorCode::XmlTooLarge, Some(line()), "Too many attributes on one element."));
+                        return Err(problem(
+                            ErrorCode::XmlTooLarge,
+                            Some(line()),
+                            "Too many attributes on one element.",
+                        ));
                     }
                     if attribute.value.len() > limits.max_attribute_bytes {
-                        return Err(problem(ErrorCode::XmlTooLarge, Some(line()), "An attribute value is too long."));
+                        return Err(problem(
+                            ErrorCode::XmlTooLarge,
+                            Some(line()),
+                            "An attribute value is too long.",
+                        ));
                     }
                     let key = attribute.key.local_name().as_ref().to_owned();
                     let value = attribute
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|e| problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string()))?
+                        .map_err(|e| {
+                            problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string())
+                        })?
                         .into_owned();
                     attributes.push((key, value));
                 }
-                stack.push(Element { namespace, name, attributes, line: line(), ..Element::default() });
+                stack.push(Element {
+                    namespace,
+                    name,
+                    attributes,
+                    line: line(),
+                    ..Element::default()
+                });
             }
             Event::End(_) => {
                 let Some(element) = stack.pop() else {
-                    return Err(problem(ErrorCode::XmlNotWellFormed, Some(line()), "An end tag without a start tag."));
+                    return Err(problem(
+                        ErrorCode::XmlNotWellFormed,
+                        Some(line()),
+                        "An end tag without a start tag.",
+                    ));
                 };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
@@ -179,10 +237,9 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                 push_text(&mut stack, &decoded, limits, line())?;
             }
             Event::GeneralRef(reference) => {
-                let resolved = if let Some(ch) = reference
-                    .resolve_char_ref()
-                    .map_err(|e| problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string()))?
-                {
+                let resolved = if let Some(ch) = reference.resolve_char_ref().map_err(|e| {
+                    problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string())
+                })? {
                     ch.to_string()
                 } else {
                     let name = reference.xml10_content();
@@ -192,7 +249,9 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                             return Err(problem(
                                 ErrorCode::XmlDtdForbidden,
                                 Some(line()),
-                                &format!("The entity &{name}; is not one of the five predefined XML entities."),
+                                &format!(
+                                    "The entity &{name}; is not one of the five predefined XML entities."
+                                ),
                             ));
                         }
                     }
@@ -200,10 +259,18 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                 push_text(&mut stack, &resolved, limits, line())?;
             }
             Event::DocType(_) => {
-                return Err(problem(ErrorCode::XmlDtdForbidden, Some(line()), "Remove the <!DOCTYPE …> declaration."));
+                return Err(problem(
+                    ErrorCode::XmlDtdForbidden,
+                    Some(line()),
+                    "Remove the <!DOCTYPE …> declaration.",
+                ));
             }
             Event::PI(_) => {
-                return Err(problem(ErrorCode::XmlNotWellFormed, Some(line()), "Processing instructions are not accepted."));
+                return Err(problem(
+                    ErrorCode::XmlNotWellFormed,
+                    Some(line()),
+                    "Processing instructions are not accepted.",
+                ));
             }
             Event::Decl(_) | Event::Comment(_) => {}
             Event::Empty(_) => unreachable!("expand_empty_elements is set"),
@@ -211,9 +278,19 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
         }
     }
     if !stack.is_empty() {
-        return Err(problem(ErrorCode::XmlNotWellFormed, Some(line_of(text, text.len() as u64)), "The document ends before its elements are closed."));
+        return Err(problem(
+            ErrorCode::XmlNotWellFormed,
+            Some(line_of(text, text.len() as u64)),
+            "The document ends before its elements are closed.",
+        ));
     }
-    root.ok_or_else(|| problem(ErrorCode::XmlNotWellFormed, None, "The document has no root element."))
+    root.ok_or_else(|| {
+        problem(
+            ErrorCode::XmlNotWellFormed,
+            None,
+            "The document has no root element.",
+        )
+    })
 }
 
 fn push_text(stack: &mut [Element], text: &str, limits: &Limits, line: u32) -> Result<(), Problem> {
@@ -221,10 +298,18 @@ fn push_text(stack: &mut [Element], text: &str, limits: &Limits, line: u32) -> R
         if text.trim().is_empty() {
             return Ok(());
         }
-        return Err(problem(ErrorCode::XmlNotWellFormed, Some(line), "Text outside the root element."));
+        return Err(problem(
+            ErrorCode::XmlNotWellFormed,
+            Some(line),
+            "Text outside the root element.",
+        ));
     };
     if current.text.len() + text.len() > limits.max_text_bytes {
-        return Err(problem(ErrorCode::XmlTooLarge, Some(line), "A text value is too long."));
+        return Err(problem(
+            ErrorCode::XmlTooLarge,
+            Some(line),
+            "A text value is too long.",
+        ));
     }
     current.text.push_str(text);
     Ok(())
@@ -247,10 +332,19 @@ mod tests {
             ("<a/><b/>", ErrorCode::XmlNotWellFormed),
             ("<a><!-- x -- y --></a>", ErrorCode::XmlNotWellFormed),
             ("<x:a/>", ErrorCode::XmlNotWellFormed),
-            ("<!DOCTYPE a [<!ENTITY e \"boom\">]><a>&e;</a>", ErrorCode::XmlDtdForbidden),
-            ("<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>", ErrorCode::XmlDtdForbidden),
+            (
+                "<!DOCTYPE a [<!ENTITY e \"boom\">]><a>&e;</a>",
+                ErrorCode::XmlDtdForbidden,
+            ),
+            (
+                "<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>",
+                ErrorCode::XmlDtdForbidden,
+            ),
             ("<a>&e;</a>", ErrorCode::XmlDtdForbidden),
-            ("<?xml-stylesheet href=\"x\"?><a/>", ErrorCode::XmlNotWellFormed),
+            (
+                "<?xml-stylesheet href=\"x\"?><a/>",
+                ErrorCode::XmlNotWellFormed,
+            ),
         ];
         for (xml, expected) in cases {
             assert_eq!(code(xml), *expected, "{xml}");
@@ -265,9 +359,18 @@ mod tests {
         assert_eq!(code(&long_attribute), ErrorCode::XmlTooLarge);
         let long_text = format!("<a>{}</a>", "x".repeat(100_000));
         assert_eq!(code(&long_text), ErrorCode::XmlTooLarge);
-        let small = Limits { max_bytes: 10, ..Limits::default() };
-        assert_eq!(parse(b"<abcdefghijk/>", &small).unwrap_err().code, ErrorCode::BodyTooLarge);
-        assert_eq!(parse(b"<a>\xff</a>", &Limits::default()).unwrap_err().code, ErrorCode::NotUtf8);
+        let small = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse(b"<abcdefghijk/>", &small).unwrap_err().code,
+            ErrorCode::BodyTooLarge
+        );
+        assert_eq!(
+            parse(b"<a>\xff</a>", &Limits::default()).unwrap_err().code,
+            ErrorCode::NotUtf8
+        );
     }
 
     #[test]

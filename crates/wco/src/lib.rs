@@ -19,9 +19,16 @@ pub use dom::Limits;
 pub use error_table::{ErrorCode, Problem};
 
 /// Reads a WCO DEC-DMS 2 declaration (an `md:MetaData` envelope holding a `Declaration`).
-pub fn read_declaration(bytes: &[u8], limits: &Limits) -> Result<declaration::Declaration, Vec<Problem>> {
+pub fn read_declaration(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<declaration::Declaration, Vec<Problem>> {
     let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
     let declaration = map::declaration(&root)?;
     let problems = rules::check(&declaration, rules::PointerStyle::XPath);
-    if problems.is_empty() { Ok(declaration) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(declaration)
+    } else {
+        Err(problems)
+    }
 }

@@ -38,10 +38,14 @@ impl Reader {
             } else {
                 format!("{}/{}", node.path, child.name)
             };
-            let node = Node { element: child, path };
+            let node = Node {
+                element: child,
+                path,
+            };
             // DateTimeString is typed in the Declaration_DS namespace by the schema; everything else is DEC-DMS.
             let allowed = child.namespace.as_deref() == Some(NS_DECLARATION)
-                || (child.name == "DateTimeString" && child.namespace.as_deref() == Some(NS_DECLARATION_DS));
+                || (child.name == "DateTimeString"
+                    && child.namespace.as_deref() == Some(NS_DECLARATION_DS));
             if !allowed {
                 self.problems.push(Problem::with_message(
                     ErrorCode::UnexpectedElement,
@@ -101,7 +105,11 @@ impl Reader {
         match parse(&text) {
             Ok(value) => Some(value),
             Err(error) => {
-                self.problems.push(Problem::with_message(error.code, node.path.clone(), error.to_string()));
+                self.problems.push(Problem::with_message(
+                    error.code,
+                    node.path.clone(),
+                    error.to_string(),
+                ));
                 None
             }
         }
@@ -140,7 +148,11 @@ impl Reader {
         match Currency::parse(currency).and_then(|currency| Amount::new(value, currency)) {
             Ok(amount) => Some(amount),
             Err(error) => {
-                self.problems.push(Problem::with_message(error.code, format!("{}/@currencyID", node.path), error.to_string()));
+                self.problems.push(Problem::with_message(
+                    error.code,
+                    format!("{}/@currencyID", node.path),
+                    error.to_string(),
+                ));
                 None
             }
         }
@@ -148,11 +160,19 @@ impl Reader {
 
     fn measure(&mut self, node: &Node) -> Option<Measure> {
         let value = self.decimal(node)?;
-        Some(Measure { value, unit_code: node.element.attribute("unitCode").map(str::to_owned) })
+        Some(Measure {
+            value,
+            unit_code: node.element.attribute("unitCode").map(str::to_owned),
+        })
     }
 
     /// A wrapper with one child `child` holding a value (e.g. `Destination/CountryCode`).
-    fn wrapped<T>(&mut self, node: &Node, child: &str, read: impl Fn(&mut Reader, &Node) -> Option<T>) -> Option<T> {
+    fn wrapped<T>(
+        &mut self,
+        node: &Node,
+        child: &str,
+        read: impl Fn(&mut Reader, &Node) -> Option<T>,
+    ) -> Option<T> {
         let mut value = None;
         for c in self.children(node) {
             if c.name() == child {
@@ -162,7 +182,12 @@ impl Reader {
                 self.unexpected(&c);
             }
         }
-        if value.is_none() && !self.problems.iter().any(|p| p.pointer.starts_with(&node.path)) {
+        if value.is_none()
+            && !self
+                .problems
+                .iter()
+                .any(|p| p.pointer.starts_with(&node.path))
+        {
             self.missing(node, child);
         }
         value
@@ -187,13 +212,23 @@ pub fn declaration(root: &Element) -> Result<Declaration, Vec<Problem>> {
     for (position, child) in root.children.iter().enumerate() {
         let path = format!("/MetaData/{}", child.name);
         match (child.namespace.as_deref(), child.name.as_str()) {
-            (Some(NS_METADATA), "WCODataModelVersionCode" | "WCOTypeName" | "ResponsibleCountryCode"
-                | "ResponsibleAgencyName" | "AgencyAssignedCustomizationCode" | "AgencyAssignedCustomizationVersionCode") => {}
+            (
+                Some(NS_METADATA),
+                "WCODataModelVersionCode"
+                | "WCOTypeName"
+                | "ResponsibleCountryCode"
+                | "ResponsibleAgencyName"
+                | "AgencyAssignedCustomizationCode"
+                | "AgencyAssignedCustomizationVersionCode",
+            ) => {}
             (Some(NS_DECLARATION), "Declaration") if found.is_none() => found = Some(position),
             _ => reader.problems.push(Problem::with_message(
                 ErrorCode::UnexpectedElement,
                 path,
-                format!("The element {} is not expected in the MetaData envelope.", child.name),
+                format!(
+                    "The element {} is not expected in the MetaData envelope.",
+                    child.name
+                ),
             )),
         }
     }
@@ -204,19 +239,26 @@ pub fn declaration(root: &Element) -> Result<Declaration, Vec<Problem>> {
             format!("The MetaData envelope must hold a Declaration in {NS_DECLARATION}."),
         )]);
     };
-    let node = Node { element: &root.children[position], path: "/MetaData/Declaration".to_owned() };
+    let node = Node {
+        element: &root.children[position],
+        path: "/MetaData/Declaration".to_owned(),
+    };
     // Function code 13 messages (corrections COR and invalidations INV) are deltas against an accepted
     // declaration, not declarations; they have their own endpoints.
-    if let Some(function) = node.element.children.iter().find(|c| c.name == "FunctionCode") {
-        if function.text.trim() == "13" {
-            return Err(vec![Problem::with_message(
-                ErrorCode::UnsupportedFunctionCode,
-                "/MetaData/Declaration/FunctionCode",
-                "Function code 13 (amendment or invalidation) cannot be lodged as a new declaration: send the \
+    if let Some(function) = node
+        .element
+        .children
+        .iter()
+        .find(|c| c.name == "FunctionCode")
+        && function.text.trim() == "13"
+    {
+        return Err(vec![Problem::with_message(
+            ErrorCode::UnsupportedFunctionCode,
+            "/MetaData/Declaration/FunctionCode",
+            "Function code 13 (amendment or invalidation) cannot be lodged as a new declaration: send the \
                  amended declaration to /api/v1/declarations/{id}/amendments or ask for cancellation at \
                  /api/v1/declarations/{id}/cancellation.",
-            )]);
-        }
+        )]);
     }
     let declaration = read_declaration(&mut reader, &node);
     match declaration {
@@ -328,7 +370,10 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
                 r.put(&mut submitter, &c, v);
             }
             "Agent" => {
-                let mut value = Agent { id: None, function_code: None };
+                let mut value = Agent {
+                    id: None,
+                    function_code: None,
+                };
                 for g in r.children(&c) {
                     match g.name() {
                         "ID" => {
@@ -361,7 +406,9 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
                     }
                 }
                 match (holder_id, category) {
-                    (Some(id), Some(category_code)) => authorisation_holders.push(AuthorisationHolder { id, category_code }),
+                    (Some(id), Some(category_code)) => {
+                        authorisation_holders.push(AuthorisationHolder { id, category_code })
+                    }
                     (None, _) if !has(c.element, "ID") => r.missing(&c, "ID"),
                     (_, None) if !has(c.element, "CategoryCode") => r.missing(&c, "CategoryCode"),
                     _ => {}
@@ -408,7 +455,10 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
                     }
                 }
                 match change_reason_code {
-                    Some(change_reason_code) => amendments.push(Amendment { change_reason_code, pointers }),
+                    Some(change_reason_code) => amendments.push(Amendment {
+                        change_reason_code,
+                        pointers,
+                    }),
                     None => r.missing(&c, "ChangeReasonCode"),
                 }
             }
@@ -430,7 +480,9 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
                                     "SequenceNumeric" => {
                                         r.number::<u32>(&h);
                                     }
-                                    "RoutingCountryCode" => value.itinerary.extend(r.code(&h, Country::parse)),
+                                    "RoutingCountryCode" => {
+                                        value.itinerary.extend(r.code(&h, Country::parse))
+                                    }
                                     _ => r.unexpected(&h),
                                 }
                             }
@@ -457,10 +509,22 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
     }
 
     for (slot_empty, name) in [
-        (function_code.is_none() && !has(node.element, "FunctionCode"), "FunctionCode"),
-        (lrn.is_none() && !has(node.element, "FunctionalReferenceID"), "FunctionalReferenceID"),
-        (type_code.is_none() && !has(node.element, "TypeCode"), "TypeCode"),
-        (goods_shipment.is_none() && !has(node.element, "GoodsShipment"), "GoodsShipment"),
+        (
+            function_code.is_none() && !has(node.element, "FunctionCode"),
+            "FunctionCode",
+        ),
+        (
+            lrn.is_none() && !has(node.element, "FunctionalReferenceID"),
+            "FunctionalReferenceID",
+        ),
+        (
+            type_code.is_none() && !has(node.element, "TypeCode"),
+            "TypeCode",
+        ),
+        (
+            goods_shipment.is_none() && !has(node.element, "GoodsShipment"),
+            "GoodsShipment",
+        ),
     ] {
         if slot_empty {
             r.missing(node, name);
@@ -522,7 +586,10 @@ fn currency_exchange(r: &mut Reader, node: &Node) -> Option<CurrencyExchange> {
     if rate.is_none() && !has(node.element, "RateNumeric") {
         r.missing(node, "RateNumeric");
     }
-    Some(CurrencyExchange { currency: currency?, rate: rate? })
+    Some(CurrencyExchange {
+        currency: currency?,
+        rate: rate?,
+    })
 }
 
 fn party(r: &mut Reader, node: &Node) -> Party {
@@ -716,12 +783,21 @@ fn previous_document(r: &mut Reader, node: &Node) -> Option<PreviousDocument> {
             _ => r.unexpected(&c),
         }
     }
-    for (missing, name) in [(category_code.is_none(), "CategoryCode"), (type_code.is_none(), "TypeCode"), (id.is_none(), "ID")] {
+    for (missing, name) in [
+        (category_code.is_none(), "CategoryCode"),
+        (type_code.is_none(), "TypeCode"),
+        (id.is_none(), "ID"),
+    ] {
         if missing {
             r.missing(node, name);
         }
     }
-    Some(PreviousDocument { category_code: category_code?, type_code: type_code?, id: id?, line_numeric })
+    Some(PreviousDocument {
+        category_code: category_code?,
+        type_code: type_code?,
+        id: id?,
+        line_numeric,
+    })
 }
 
 fn role_party(r: &mut Reader, node: &Node) -> Option<RoleParty> {
@@ -743,7 +819,10 @@ fn role_party(r: &mut Reader, node: &Node) -> Option<RoleParty> {
     if role_code.is_none() {
         r.missing(node, "RoleCode");
     }
-    Some(RoleParty { id: id?, role_code: role_code? })
+    Some(RoleParty {
+        id: id?,
+        role_code: role_code?,
+    })
 }
 
 fn transport_equipment(r: &mut Reader, node: &Node) -> Option<TransportEquipment> {
@@ -776,7 +855,10 @@ fn transport_equipment(r: &mut Reader, node: &Node) -> Option<TransportEquipment
                     }
                 }
                 if let (Some(sequence_numeric), Some(id)) = (seal_sequence, seal_id) {
-                    equipment.seals.push(Seal { sequence_numeric, id });
+                    equipment.seals.push(Seal {
+                        sequence_numeric,
+                        id,
+                    });
                 } else {
                     r.missing(&c, "SequenceNumeric and ID");
                 }
@@ -813,7 +895,10 @@ fn charge_deduction(r: &mut Reader, node: &Node) -> Option<ChargeDeduction> {
     if amount.is_none() && !has(node.element, "OtherChargeDeductionAmount") {
         r.missing(node, "OtherChargeDeductionAmount");
     }
-    Some(ChargeDeduction { charges_type_code: type_code?, amount: amount? })
+    Some(ChargeDeduction {
+        charges_type_code: type_code?,
+        amount: amount?,
+    })
 }
 
 fn read_goods_shipment(r: &mut Reader, node: &Node) -> GoodsShipment {
@@ -900,7 +985,9 @@ fn read_goods_shipment(r: &mut Reader, node: &Node) -> GoodsShipment {
                             let v = r.amount(&g);
                             r.put(&mut valuation.freight_charge_amount, &g, v);
                         }
-                        "ChargeDeduction" => valuation.charge_deductions.extend(charge_deduction(r, &g)),
+                        "ChargeDeduction" => {
+                            valuation.charge_deductions.extend(charge_deduction(r, &g))
+                        }
                         _ => r.unexpected(&g),
                     }
                 }
@@ -966,7 +1053,9 @@ fn goods_consignment(r: &mut Reader, node: &Node) -> Consignment {
                 }
                 r.put(&mut consignment.goods_location, &c, Some(location));
             }
-            "TransportEquipment" => consignment.transport_equipment.extend(transport_equipment(r, &c)),
+            "TransportEquipment" => consignment
+                .transport_equipment
+                .extend(transport_equipment(r, &c)),
             _ => r.unexpected(&c),
         }
     }
@@ -1031,7 +1120,10 @@ fn goods_item(r: &mut Reader, node: &Node) -> GoodsItem {
                     }
                 }
                 match current {
-                    Some(current_code) => item.procedures.push(Procedure { current_code, previous_code: previous }),
+                    Some(current_code) => item.procedures.push(Procedure {
+                        current_code,
+                        previous_code: previous,
+                    }),
                     None => r.missing(&c, "CurrentCode"),
                 }
             }
@@ -1052,7 +1144,10 @@ fn goods_item(r: &mut Reader, node: &Node) -> GoodsItem {
                     }
                 }
                 if let Some(country_code) = country {
-                    item.origins.push(Origin { country_code, type_code: type_code.unwrap_or_else(|| "1".to_owned()) });
+                    item.origins.push(Origin {
+                        country_code,
+                        type_code: type_code.unwrap_or_else(|| "1".to_owned()),
+                    });
                 } else if !has(c.element, "CountryCode") {
                     r.missing(&c, "CountryCode");
                 }
@@ -1129,7 +1224,10 @@ fn commodity(r: &mut Reader, node: &Node, item: &mut GoodsItem) {
                 }
                 match (id, type_code) {
                     (Some(id), Some(identification_type_code)) => {
-                        item.classifications.push(Classification { id, identification_type_code })
+                        item.classifications.push(Classification {
+                            id,
+                            identification_type_code,
+                        })
                     }
                     _ => r.missing(&c, "ID and IdentificationTypeCode"),
                 }

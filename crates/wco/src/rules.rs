@@ -24,7 +24,10 @@ impl Pointers {
     fn item(&self, index: usize, xml: &str, json: &str) -> String {
         match self.0 {
             PointerStyle::XPath => {
-                format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{xml}", index + 1)
+                format!(
+                    "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/{xml}",
+                    index + 1
+                )
             }
             PointerStyle::JsonPointer => format!("/goods_shipment/goods_items/{index}/{json}"),
         }
@@ -54,7 +57,10 @@ pub fn check(declaration: &Declaration, style: PointerStyle) -> Vec<Problem> {
     if items.is_empty() {
         problems.push(Problem::with_message(
             ErrorCode::MissingElement,
-            at.header("GoodsShipment/GovernmentAgencyGoodsItem", "goods_shipment/goods_items"),
+            at.header(
+                "GoodsShipment/GovernmentAgencyGoodsItem",
+                "goods_shipment/goods_items",
+            ),
             "A declaration needs at least one goods item.",
         ));
     }
@@ -62,18 +68,24 @@ pub fn check(declaration: &Declaration, style: PointerStyle) -> Vec<Problem> {
         problems.push(Problem::with_message(
             ErrorCode::TooManyGoodsItems,
             at.header("GoodsShipment", "goods_shipment/goods_items"),
-            format!("The declaration has {} goods items; at most {MAX_GOODS_ITEMS} are allowed.", items.len()),
+            format!(
+                "The declaration has {} goods items; at most {MAX_GOODS_ITEMS} are allowed.",
+                items.len()
+            ),
         ));
         return problems;
     }
-    if let Some(declared) = declaration.goods_item_quantity {
-        if declared as usize != items.len() {
-            problems.push(Problem::with_message(
-                ErrorCode::GoodsItemCountMismatch,
-                at.header("GoodsItemQuantity", "goods_item_quantity"),
-                format!("DE 1/9 says {declared} goods items but {} were sent.", items.len()),
-            ));
-        }
+    if let Some(declared) = declaration.goods_item_quantity
+        && declared as usize != items.len()
+    {
+        problems.push(Problem::with_message(
+            ErrorCode::GoodsItemCountMismatch,
+            at.header("GoodsItemQuantity", "goods_item_quantity"),
+            format!(
+                "DE 1/9 says {declared} goods items but {} were sent.",
+                items.len()
+            ),
+        ));
     }
     for (index, item) in items.iter().enumerate() {
         let expected = index + 1;
@@ -81,10 +93,16 @@ pub fn check(declaration: &Declaration, style: PointerStyle) -> Vec<Problem> {
             problems.push(Problem::with_message(
                 ErrorCode::GoodsItemSequence,
                 at.item(index, "SequenceNumeric", "sequence_numeric"),
-                format!("Goods item {expected} is numbered {}; number goods items 1, 2, 3 … in order.", item.sequence_numeric),
+                format!(
+                    "Goods item {expected} is numbered {}; number goods items 1, 2, 3 … in order.",
+                    item.sequence_numeric
+                ),
             ));
         }
-        let has_code = item.classifications.iter().any(|c| matches!(c.identification_type_code.as_str(), "TSP" | "GN"));
+        let has_code = item
+            .classifications
+            .iter()
+            .any(|c| matches!(c.identification_type_code.as_str(), "TSP" | "GN"));
         if has_code && item.commodity_code().is_none() {
             problems.push(Problem::with_message(
                 ErrorCode::InvalidCommodityCode,

@@ -5,24 +5,50 @@ use error_table::ErrorCode;
 
 #[test]
 fn every_hmrc_declaration_is_read_or_refused_with_a_clear_code() {
-    let Some(samples) = test_support::hmrc_samples() else { return };
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
     let files = test_support::hmrc_declaration_files(&samples);
-    assert!(files.len() > 150, "expected the corpus, found {} files", files.len());
+    assert!(
+        files.len() > 150,
+        "expected the corpus, found {} files",
+        files.len()
+    );
     let (mut read, mut envelope, mut not_well_formed, mut deltas) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         match wco::read_declaration(&bytes, &wco::Limits::default()) {
             Ok(_) => read += 1,
-            Err(problems) if problems.len() == 1 && problems[0].code == ErrorCode::XmlWrongEnvelope => envelope += 1,
-            Err(problems) if problems.len() == 1 && problems[0].code == ErrorCode::XmlNotWellFormed => not_well_formed += 1,
+            Err(problems)
+                if problems.len() == 1 && problems[0].code == ErrorCode::XmlWrongEnvelope =>
+            {
+                envelope += 1
+            }
+            Err(problems)
+                if problems.len() == 1 && problems[0].code == ErrorCode::XmlNotWellFormed =>
+            {
+                not_well_formed += 1
+            }
             // Function code 13 (COR/INV deltas) is refused with its own code until the conformance work maps it.
-            Err(problems) if problems.len() == 1 && problems[0].code == ErrorCode::UnsupportedFunctionCode => deltas += 1,
+            Err(problems)
+                if problems.len() == 1
+                    && problems[0].code == ErrorCode::UnsupportedFunctionCode =>
+            {
+                deltas += 1
+            }
             Err(problems) => failures.push(format!("{}: {:#?}", file.display(), problems)),
         }
     }
-    println!("read {read}, wrong envelope {envelope}, not well-formed {not_well_formed}, function code 13 {deltas}");
-    assert!(failures.is_empty(), "{} files failed:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "read {read}, wrong envelope {envelope}, not well-formed {not_well_formed}, function code 13 {deltas}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} files failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(read + envelope + not_well_formed + deltas, files.len());
     // The corpus has 9 files in another envelope and 1 that is not well-formed (a comment containing --).
     assert_eq!((envelope, not_well_formed), (9, 1));

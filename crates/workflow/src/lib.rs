@@ -86,7 +86,10 @@ impl Status {
     }
 
     pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Rejected | Status::Released | Status::Cancelled)
+        matches!(
+            self,
+            Status::Rejected | Status::Released | Status::Cancelled
+        )
     }
 }
 
@@ -106,7 +109,11 @@ pub enum ControlResult {
     Irregularity {
         /// e.g. "classification", "valuation", "origin", "quantity", "prohibited_goods".
         irregularity_type: String,
-        #[serde(default, with = "rust_decimal::serde::str_option", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            with = "rust_decimal::serde::str_option",
+            skip_serializing_if = "Option::is_none"
+        )]
         additional_duty: Option<Decimal>,
     },
 }
@@ -143,20 +150,53 @@ impl Liabilities {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Lodged { pre_lodged: bool, content_hash: String },
-    Accepted { mrn: Mrn },
-    Rejected { errors: Vec<RejectionError> },
-    LaneAssigned { lane: Lane, hits: Vec<Hit>, random: bool, control: Option<ControlKind> },
-    LaneOverridden { lane: Lane, control: Option<ControlKind> },
-    ControlRecorded { control: ControlKind, outcome: ControlResult },
-    Assessed { liabilities: Liabilities },
-    PaymentRequested { #[serde(with = "rust_decimal::serde::str")] amount: Decimal, currency: String },
-    PaymentReceived { #[serde(with = "rust_decimal::serde::str")] amount: Decimal, reference: String },
-    Settled { settlement: Settlement },
+    Lodged {
+        pre_lodged: bool,
+        content_hash: String,
+    },
+    Accepted {
+        mrn: Mrn,
+    },
+    Rejected {
+        errors: Vec<RejectionError>,
+    },
+    LaneAssigned {
+        lane: Lane,
+        hits: Vec<Hit>,
+        random: bool,
+        control: Option<ControlKind>,
+    },
+    LaneOverridden {
+        lane: Lane,
+        control: Option<ControlKind>,
+    },
+    ControlRecorded {
+        control: ControlKind,
+        outcome: ControlResult,
+    },
+    Assessed {
+        liabilities: Liabilities,
+    },
+    PaymentRequested {
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        currency: String,
+    },
+    PaymentReceived {
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+        reference: String,
+    },
+    Settled {
+        settlement: Settlement,
+    },
     Arrived,
     Released,
     Cancelled,
-    Amended { version: u32, content_hash: String },
+    Amended {
+        version: u32,
+        content_hash: String,
+    },
 }
 
 impl EventKind {
@@ -197,7 +237,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Actor {
-        Actor { id: "system".into(), role: "system".into() }
+        Actor {
+            id: "system".into(),
+            role: "system".into(),
+        }
     }
 }
 
@@ -215,18 +258,40 @@ pub struct Event {
 /// A request to change a declaration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    Lodge { pre_lodged: bool, content_hash: String },
-    Accept { mrn: Mrn },
-    Reject { errors: Vec<RejectionError> },
-    AssignLane { lane: Lane, hits: Vec<Hit>, random: bool },
-    OverrideLane { lane: Lane },
-    RecordControl { outcome: ControlResult },
-    Assess { liabilities: Liabilities },
-    RecordPayment { amount: Decimal, reference: String },
+    Lodge {
+        pre_lodged: bool,
+        content_hash: String,
+    },
+    Accept {
+        mrn: Mrn,
+    },
+    Reject {
+        errors: Vec<RejectionError>,
+    },
+    AssignLane {
+        lane: Lane,
+        hits: Vec<Hit>,
+        random: bool,
+    },
+    OverrideLane {
+        lane: Lane,
+    },
+    RecordControl {
+        outcome: ControlResult,
+    },
+    Assess {
+        liabilities: Liabilities,
+    },
+    RecordPayment {
+        amount: Decimal,
+        reference: String,
+    },
     NotifyArrival,
     Release,
     Cancel,
-    Amend { content_hash: String },
+    Amend {
+        content_hash: String,
+    },
 }
 
 /// Why a command was refused.
@@ -238,7 +303,10 @@ pub struct Refusal {
 
 impl Refusal {
     fn not_allowed(message: impl Into<String>) -> Refusal {
-        Refusal { code: ErrorCode::TransitionNotAllowed, message: message.into() }
+        Refusal {
+            code: ErrorCode::TransitionNotAllowed,
+            message: message.into(),
+        }
     }
 }
 
@@ -308,7 +376,8 @@ impl State {
                 self.mrn = Some(mrn.clone());
             }
             EventKind::Rejected { .. } => self.status = Status::Rejected,
-            EventKind::LaneAssigned { lane, control, .. } | EventKind::LaneOverridden { lane, control } => {
+            EventKind::LaneAssigned { lane, control, .. }
+            | EventKind::LaneOverridden { lane, control } => {
                 self.lane = Some(*lane);
                 self.control = *control;
                 self.control_passed = control.is_none();
@@ -341,7 +410,11 @@ impl State {
                 self.version = *version;
                 self.liabilities = None;
                 self.settlement = None;
-                self.status = if self.control.is_some() && !self.control_passed { Status::UnderControl } else { Status::Accepted };
+                self.status = if self.control.is_some() && !self.control_passed {
+                    Status::UnderControl
+                } else {
+                    Status::Accepted
+                };
             }
         }
     }
@@ -353,7 +426,9 @@ impl State {
 
     /// The amount still to pay now.
     pub fn outstanding(&self) -> Decimal {
-        self.liabilities.as_ref().map_or(Decimal::ZERO, |l| (l.immediate - self.paid).max(Decimal::ZERO))
+        self.liabilities.as_ref().map_or(Decimal::ZERO, |l| {
+            (l.immediate - self.paid).max(Decimal::ZERO)
+        })
     }
 }
 
@@ -362,7 +437,12 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
     use Status::*;
     let status = state.status;
     let lodged = state.version > 0;
-    let refuse = |what: &str| Err(Refusal::not_allowed(format!("{what} is not allowed while the declaration is {}.", status.as_str())));
+    let refuse = |what: &str| {
+        Err(Refusal::not_allowed(format!(
+            "{what} is not allowed while the declaration is {}.",
+            status.as_str()
+        )))
+    };
     if lodged && status.is_terminal() {
         return Err(Refusal::not_allowed(format!(
             "The declaration is {}; nothing more can happen to it.",
@@ -370,11 +450,17 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
         )));
     }
     match command {
-        Command::Lodge { pre_lodged, content_hash } => {
+        Command::Lodge {
+            pre_lodged,
+            content_hash,
+        } => {
             if lodged {
                 return refuse("Lodging again");
             }
-            Ok(vec![EventKind::Lodged { pre_lodged: *pre_lodged, content_hash: content_hash.clone() }])
+            Ok(vec![EventKind::Lodged {
+                pre_lodged: *pre_lodged,
+                content_hash: content_hash.clone(),
+            }])
         }
         _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),
         Command::Accept { mrn } => match status {
@@ -382,7 +468,9 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             _ => refuse("Acceptance"),
         },
         Command::Reject { errors } => match status {
-            Lodged => Ok(vec![EventKind::Rejected { errors: errors.clone() }]),
+            Lodged => Ok(vec![EventKind::Rejected {
+                errors: errors.clone(),
+            }]),
             _ => refuse("Rejection"),
         },
         Command::AssignLane { lane, hits, random } => match status {
@@ -395,25 +483,41 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             _ => refuse("Assigning a lane"),
         },
         Command::OverrideLane { lane } => match status {
-            Accepted | UnderControl | Assessed | AwaitingPayment | Settled if state.lane.is_some() => {
+            Accepted | UnderControl | Assessed | AwaitingPayment | Settled
+                if state.lane.is_some() =>
+            {
                 if state.lane == Some(*lane) {
-                    return Err(Refusal::not_allowed(format!("The lane is already {}.", lane.as_str())));
+                    return Err(Refusal::not_allowed(format!(
+                        "The lane is already {}.",
+                        lane.as_str()
+                    )));
                 }
-                Ok(vec![EventKind::LaneOverridden { lane: *lane, control: control_for(*lane) }])
+                Ok(vec![EventKind::LaneOverridden {
+                    lane: *lane,
+                    control: control_for(*lane),
+                }])
             }
             _ => refuse("Overriding the lane"),
         },
         Command::RecordControl { outcome } => match (status, state.control) {
-            (UnderControl, Some(control)) => Ok(vec![EventKind::ControlRecorded { control, outcome: outcome.clone() }]),
+            (UnderControl, Some(control)) => Ok(vec![EventKind::ControlRecorded {
+                control,
+                outcome: outcome.clone(),
+            }]),
             _ => refuse("Recording a control result"),
         },
         Command::Assess { liabilities } => match status {
             Accepted if state.lane.is_some() && state.control_passed => {
-                let mut events = vec![EventKind::Assessed { liabilities: liabilities.clone() }];
+                let mut events = vec![EventKind::Assessed {
+                    liabilities: liabilities.clone(),
+                }];
                 // Settlement follows at once from the payment methods declared.
                 let outstanding = (liabilities.immediate - state.paid).max(Decimal::ZERO);
                 if outstanding > Decimal::ZERO {
-                    events.push(EventKind::PaymentRequested { amount: outstanding, currency: liabilities.currency.clone() });
+                    events.push(EventKind::PaymentRequested {
+                        amount: outstanding,
+                        currency: liabilities.currency.clone(),
+                    });
                 } else {
                     let settlement = if liabilities.total().is_zero() {
                         Settlement::NothingDue
@@ -433,11 +537,24 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
         Command::RecordPayment { amount, reference } => match status {
             AwaitingPayment => {
                 if *amount <= Decimal::ZERO {
-                    return Err(Refusal { code: ErrorCode::InvalidRequest, message: "A payment must be a positive amount.".into() });
+                    return Err(Refusal {
+                        code: ErrorCode::InvalidRequest,
+                        message: "A payment must be a positive amount.".into(),
+                    });
                 }
-                let mut events = vec![EventKind::PaymentReceived { amount: *amount, reference: reference.clone() }];
-                if state.paid + *amount >= state.liabilities.as_ref().map_or(Decimal::ZERO, |l| l.immediate) {
-                    events.push(EventKind::Settled { settlement: Settlement::Paid });
+                let mut events = vec![EventKind::PaymentReceived {
+                    amount: *amount,
+                    reference: reference.clone(),
+                }];
+                if state.paid + *amount
+                    >= state
+                        .liabilities
+                        .as_ref()
+                        .map_or(Decimal::ZERO, |l| l.immediate)
+                {
+                    events.push(EventKind::Settled {
+                        settlement: Settlement::Paid,
+                    });
                 }
                 Ok(events)
             }
@@ -445,10 +562,14 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
         },
         Command::NotifyArrival => {
             if state.arrived {
-                return Err(Refusal::not_allowed("The goods are already recorded as arrived."));
+                return Err(Refusal::not_allowed(
+                    "The goods are already recorded as arrived.",
+                ));
             }
             match status {
-                Lodged | Accepted | UnderControl | Assessed | AwaitingPayment | Settled => Ok(vec![EventKind::Arrived]),
+                Lodged | Accepted | UnderControl | Assessed | AwaitingPayment | Settled => {
+                    Ok(vec![EventKind::Arrived])
+                }
                 _ => refuse("An arrival notification"),
             }
         }
@@ -466,13 +587,19 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
                 if status != Settled {
                     missing.push("the duties are not settled");
                 }
-                Err(Refusal::not_allowed(format!("Release is not possible yet: {}.", missing.join(", "))))
+                Err(Refusal::not_allowed(format!(
+                    "Release is not possible yet: {}.",
+                    missing.join(", ")
+                )))
             }
         }
         Command::Cancel => Ok(vec![EventKind::Cancelled]),
         Command::Amend { content_hash } => match status {
             Accepted | UnderControl | Assessed | AwaitingPayment | Settled => {
-                Ok(vec![EventKind::Amended { version: state.version + 1, content_hash: content_hash.clone() }])
+                Ok(vec![EventKind::Amended {
+                    version: state.version + 1,
+                    content_hash: content_hash.clone(),
+                }])
             }
             _ => refuse("Amendment"),
         },

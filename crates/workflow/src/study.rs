@@ -14,8 +14,16 @@ use time::OffsetDateTime;
 pub const STAGES: &[(&str, &str, &str)] = &[
     ("lodgement_to_acceptance", "lodged", "accepted"),
     ("acceptance_to_lane", "accepted", "lane_assigned"),
-    ("lane_to_control_result", "lane_assigned", "control_recorded"),
-    ("control_or_lane_to_assessment", "control_or_lane", "assessed"),
+    (
+        "lane_to_control_result",
+        "lane_assigned",
+        "control_recorded",
+    ),
+    (
+        "control_or_lane_to_assessment",
+        "control_or_lane",
+        "assessed",
+    ),
     ("assessment_to_settlement", "assessed", "settled"),
     ("settlement_to_release", "settled", "released"),
     ("arrival_to_release", "arrived_or_lodged", "released"),
@@ -43,12 +51,21 @@ impl Timeline {
         match kind {
             "control_or_lane" => {
                 let lane = self.first("lane_assigned")?;
-                let control = self.events.iter().rev().find(|(k, _)| k == "control_recorded").map(|(_, at)| *at);
+                let control = self
+                    .events
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == "control_recorded")
+                    .map(|(_, at)| *at);
                 Some(control.map_or(lane, |c| c.max(lane)))
             }
             // A declaration lodged with its goods already present arrives at lodgement.
             "arrived_or_lodged" => self.first("arrived").or_else(|| self.first("lodged")),
-            _ => self.events.iter().find(|(k, _)| k == kind).map(|(_, at)| *at),
+            _ => self
+                .events
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, at)| *at),
         }
     }
 }
@@ -119,29 +136,63 @@ mod tests {
         let start = datetime!(2026-11-01 08:00 UTC);
         Timeline {
             group: group.into(),
-            events: steps.iter().map(|(k, s)| ((*k).to_owned(), start + Duration::seconds(*s))).collect(),
+            events: steps
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), start + Duration::seconds(*s)))
+                .collect(),
         }
     }
 
     #[test]
     fn stages_are_measured_per_group_with_hand_computed_statistics() {
         let green = |total: i64| {
-            timeline("green", &[("lodged", 0), ("accepted", 1), ("lane_assigned", 1), ("assessed", 2), ("settled", 2), ("released", total)])
+            timeline(
+                "green",
+                &[
+                    ("lodged", 0),
+                    ("accepted", 1),
+                    ("lane_assigned", 1),
+                    ("assessed", 2),
+                    ("settled", 2),
+                    ("released", total),
+                ],
+            )
         };
         let red = timeline(
             "red",
-            &[("lodged", 0), ("accepted", 1), ("lane_assigned", 1), ("control_recorded", 3601), ("assessed", 3602), ("settled", 3602), ("released", 3602)],
+            &[
+                ("lodged", 0),
+                ("accepted", 1),
+                ("lane_assigned", 1),
+                ("control_recorded", 3601),
+                ("assessed", 3602),
+                ("settled", 3602),
+                ("released", 3602),
+            ],
         );
         let not_released = timeline("green", &[("lodged", 0), ("accepted", 1)]);
         let report = release_times(&[green(2), green(10), green(4), green(100), red, not_released]);
-        let total = |group: &str| report[group].iter().find(|s| s.stage == "lodgement_to_release").unwrap().clone();
+        let total = |group: &str| {
+            report[group]
+                .iter()
+                .find(|s| s.stage == "lodgement_to_release")
+                .unwrap()
+                .clone()
+        };
         let green_total = total("green");
         assert_eq!(green_total.count, 4);
         assert_eq!(green_total.mean_seconds, 29.0); // (2 + 10 + 4 + 100) / 4
         assert_eq!(green_total.median_seconds, 7.0); // (4 + 10) / 2
         assert_eq!(green_total.p90_seconds, 100.0); // nearest rank: ceil(0.9 × 4) = 4th
-        let control = report["red"].iter().find(|s| s.stage == "lane_to_control_result").unwrap();
+        let control = report["red"]
+            .iter()
+            .find(|s| s.stage == "lane_to_control_result")
+            .unwrap();
         assert_eq!(control.mean_seconds, 3600.0);
-        assert!(report["green"].iter().all(|s| s.stage != "lane_to_control_result"));
+        assert!(
+            report["green"]
+                .iter()
+                .all(|s| s.stage != "lane_to_control_result")
+        );
     }
 }

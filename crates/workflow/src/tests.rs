@@ -9,7 +9,12 @@ fn mrn() -> Mrn {
 }
 
 fn liabilities(immediate: i64, deferred: i64) -> Liabilities {
-    Liabilities { immediate: Decimal::from(immediate), deferred: Decimal::from(deferred), guaranteed: Decimal::ZERO, currency: "GBP".into() }
+    Liabilities {
+        immediate: Decimal::from(immediate),
+        deferred: Decimal::from(deferred),
+        guaranteed: Decimal::ZERO,
+        currency: "GBP".into(),
+    }
 }
 
 fn run(state: &mut State, command: Command) -> Result<Vec<EventKind>, Refusal> {
@@ -23,11 +28,37 @@ fn run(state: &mut State, command: Command) -> Result<Vec<EventKind>, Refusal> {
 #[test]
 fn a_green_deferred_declaration_goes_straight_to_release() {
     let mut s = State::new();
-    run(&mut s, Command::Lodge { pre_lodged: false, content_hash: "h".into() }).unwrap();
+    run(
+        &mut s,
+        Command::Lodge {
+            pre_lodged: false,
+            content_hash: "h".into(),
+        },
+    )
+    .unwrap();
     run(&mut s, Command::Accept { mrn: mrn() }).unwrap();
-    run(&mut s, Command::AssignLane { lane: Lane::Green, hits: vec![], random: false }).unwrap();
-    let events = run(&mut s, Command::Assess { liabilities: liabilities(0, 120) }).unwrap();
-    assert_eq!(events.last(), Some(&EventKind::Settled { settlement: Settlement::Deferred }));
+    run(
+        &mut s,
+        Command::AssignLane {
+            lane: Lane::Green,
+            hits: vec![],
+            random: false,
+        },
+    )
+    .unwrap();
+    let events = run(
+        &mut s,
+        Command::Assess {
+            liabilities: liabilities(0, 120),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        events.last(),
+        Some(&EventKind::Settled {
+            settlement: Settlement::Deferred
+        })
+    );
     run(&mut s, Command::Release).unwrap();
     assert_eq!(s.status, Status::Released);
 }
@@ -35,63 +66,185 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
 #[test]
 fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
     let mut s = State::new();
-    run(&mut s, Command::Lodge { pre_lodged: true, content_hash: "h".into() }).unwrap();
+    run(
+        &mut s,
+        Command::Lodge {
+            pre_lodged: true,
+            content_hash: "h".into(),
+        },
+    )
+    .unwrap();
     run(&mut s, Command::Accept { mrn: mrn() }).unwrap();
-    run(&mut s, Command::AssignLane { lane: Lane::Red, hits: vec![], random: false }).unwrap();
+    run(
+        &mut s,
+        Command::AssignLane {
+            lane: Lane::Red,
+            hits: vec![],
+            random: false,
+        },
+    )
+    .unwrap();
     assert_eq!(s.status, Status::UnderControl);
     let refused = |s: &State, c: Command| decide(s, &c).unwrap_err().code;
-    assert_eq!(refused(&s, Command::Assess { liabilities: liabilities(10, 0) }), ErrorCode::TransitionNotAllowed);
-    assert_eq!(refused(&s, Command::Release), ErrorCode::TransitionNotAllowed);
-    let irregular = ControlResult::Irregularity { irregularity_type: "quantity".into(), additional_duty: None };
+    assert_eq!(
+        refused(
+            &s,
+            Command::Assess {
+                liabilities: liabilities(10, 0)
+            }
+        ),
+        ErrorCode::TransitionNotAllowed
+    );
+    assert_eq!(
+        refused(&s, Command::Release),
+        ErrorCode::TransitionNotAllowed
+    );
+    let irregular = ControlResult::Irregularity {
+        irregularity_type: "quantity".into(),
+        additional_duty: None,
+    };
     run(&mut s, Command::RecordControl { outcome: irregular }).unwrap();
-    assert_eq!(s.status, Status::UnderControl, "an irregularity keeps the goods under control");
-    run(&mut s, Command::RecordControl { outcome: ControlResult::NoIrregularity }).unwrap();
-    run(&mut s, Command::Assess { liabilities: liabilities(10, 0) }).unwrap();
+    assert_eq!(
+        s.status,
+        Status::UnderControl,
+        "an irregularity keeps the goods under control"
+    );
+    run(
+        &mut s,
+        Command::RecordControl {
+            outcome: ControlResult::NoIrregularity,
+        },
+    )
+    .unwrap();
+    run(
+        &mut s,
+        Command::Assess {
+            liabilities: liabilities(10, 0),
+        },
+    )
+    .unwrap();
     assert_eq!(s.status, Status::AwaitingPayment);
-    run(&mut s, Command::RecordPayment { amount: Decimal::from(4), reference: "p1".into() }).unwrap();
+    run(
+        &mut s,
+        Command::RecordPayment {
+            amount: Decimal::from(4),
+            reference: "p1".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(s.status, Status::AwaitingPayment);
-    run(&mut s, Command::RecordPayment { amount: Decimal::from(6), reference: "p2".into() }).unwrap();
+    run(
+        &mut s,
+        Command::RecordPayment {
+            amount: Decimal::from(6),
+            reference: "p2".into(),
+        },
+    )
+    .unwrap();
     assert_eq!(s.status, Status::Settled);
     let message = decide(&s, &Command::Release).unwrap_err().message;
     assert!(message.contains("not arrived"), "{message}");
     run(&mut s, Command::NotifyArrival).unwrap();
     run(&mut s, Command::Release).unwrap();
     assert_eq!(s.status, Status::Released);
-    assert_eq!(refused(&s, Command::Cancel), ErrorCode::TransitionNotAllowed);
+    assert_eq!(
+        refused(&s, Command::Cancel),
+        ErrorCode::TransitionNotAllowed
+    );
 }
 
 #[test]
 fn amendment_makes_a_new_version_to_assess_again() {
     let mut s = State::new();
-    run(&mut s, Command::Lodge { pre_lodged: true, content_hash: "h".into() }).unwrap();
+    run(
+        &mut s,
+        Command::Lodge {
+            pre_lodged: true,
+            content_hash: "h".into(),
+        },
+    )
+    .unwrap();
     run(&mut s, Command::Accept { mrn: mrn() }).unwrap();
-    run(&mut s, Command::AssignLane { lane: Lane::Green, hits: vec![], random: false }).unwrap();
-    run(&mut s, Command::Assess { liabilities: liabilities(0, 5) }).unwrap();
-    run(&mut s, Command::Amend { content_hash: "h2".into() }).unwrap();
-    assert_eq!((s.status, s.version, s.liabilities.is_none()), (Status::Accepted, 2, true));
-    run(&mut s, Command::Assess { liabilities: liabilities(0, 7) }).unwrap();
+    run(
+        &mut s,
+        Command::AssignLane {
+            lane: Lane::Green,
+            hits: vec![],
+            random: false,
+        },
+    )
+    .unwrap();
+    run(
+        &mut s,
+        Command::Assess {
+            liabilities: liabilities(0, 5),
+        },
+    )
+    .unwrap();
+    run(
+        &mut s,
+        Command::Amend {
+            content_hash: "h2".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        (s.status, s.version, s.liabilities.is_none()),
+        (Status::Accepted, 2, true)
+    );
+    run(
+        &mut s,
+        Command::Assess {
+            liabilities: liabilities(0, 7),
+        },
+    )
+    .unwrap();
     assert_eq!(s.status, Status::Settled);
 }
 
 fn command() -> impl Strategy<Value = Command> {
-    let lane = prop_oneof![Just(Lane::Green), Just(Lane::Blue), Just(Lane::Yellow), Just(Lane::Red)];
+    let lane = prop_oneof![
+        Just(Lane::Green),
+        Just(Lane::Blue),
+        Just(Lane::Yellow),
+        Just(Lane::Red)
+    ];
     prop_oneof![
-        any::<bool>().prop_map(|pre_lodged| Command::Lodge { pre_lodged, content_hash: "h".into() }),
+        any::<bool>().prop_map(|pre_lodged| Command::Lodge {
+            pre_lodged,
+            content_hash: "h".into()
+        }),
         Just(Command::Accept { mrn: mrn() }),
         Just(Command::Reject { errors: vec![] }),
-        (lane.clone(), any::<bool>()).prop_map(|(lane, random)| Command::AssignLane { lane, hits: vec![], random }),
-        lane.prop_map(|lane| Command::OverrideLane { lane }),
-        Just(Command::RecordControl { outcome: ControlResult::NoIrregularity }),
-        Just(Command::RecordControl {
-            outcome: ControlResult::Irregularity { irregularity_type: "valuation".into(), additional_duty: None }
+        (lane.clone(), any::<bool>()).prop_map(|(lane, random)| Command::AssignLane {
+            lane,
+            hits: vec![],
+            random
         }),
-        (0i64..3, 0i64..3).prop_map(|(i, d)| Command::Assess { liabilities: liabilities(i * 50, d * 50) }),
-        (-5i64..60).prop_map(|a| Command::RecordPayment { amount: Decimal::from(a), reference: "p".into() }),
+        lane.prop_map(|lane| Command::OverrideLane { lane }),
+        Just(Command::RecordControl {
+            outcome: ControlResult::NoIrregularity
+        }),
+        Just(Command::RecordControl {
+            outcome: ControlResult::Irregularity {
+                irregularity_type: "valuation".into(),
+                additional_duty: None
+            }
+        }),
+        (0i64..3, 0i64..3).prop_map(|(i, d)| Command::Assess {
+            liabilities: liabilities(i * 50, d * 50)
+        }),
+        (-5i64..60).prop_map(|a| Command::RecordPayment {
+            amount: Decimal::from(a),
+            reference: "p".into()
+        }),
         Just(Command::NotifyArrival),
         Just(Command::Release),
         Just(Command::Release),
         Just(Command::Cancel),
-        Just(Command::Amend { content_hash: "h".into() }),
+        Just(Command::Amend {
+            content_hash: "h".into()
+        }),
     ]
 }
 
@@ -100,7 +253,11 @@ fn check_invariants(s: &State) -> Result<(), TestCaseError> {
         prop_assert!(s.arrived, "released before arrival");
         prop_assert!(s.control_passed, "released before control passed");
         prop_assert!(s.settlement.is_some(), "released before settlement");
-        prop_assert_eq!(s.outstanding(), Decimal::ZERO, "released with money outstanding");
+        prop_assert_eq!(
+            s.outstanding(),
+            Decimal::ZERO,
+            "released with money outstanding"
+        );
         prop_assert!(s.lane.is_some() && s.mrn.is_some());
     }
     if s.status == Status::UnderControl {
@@ -110,7 +267,10 @@ fn check_invariants(s: &State) -> Result<(), TestCaseError> {
         prop_assert!(s.settlement.is_some());
         prop_assert_eq!(s.outstanding(), Decimal::ZERO);
     }
-    if matches!(s.status, Status::Assessed | Status::AwaitingPayment | Status::Settled) {
+    if matches!(
+        s.status,
+        Status::Assessed | Status::AwaitingPayment | Status::Settled
+    ) {
         prop_assert!(s.liabilities.is_some() && s.control_passed);
     }
     if s.version > 0 && !matches!(s.status, Status::Lodged | Status::Rejected) {

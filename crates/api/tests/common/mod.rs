@@ -23,7 +23,9 @@ pub fn backends() -> Vec<Backend> {
             if test_support::in_ci() {
                 panic!("ADUANA_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run");
             }
-            eprintln!("SKIPPED on PostgreSQL: ADUANA_TEST_POSTGRES is not set (.ci/run starts a server and sets it)");
+            eprintln!(
+                "SKIPPED on PostgreSQL: ADUANA_TEST_POSTGRES is not set (.ci/run starts a server and sets it)"
+            );
             vec![Backend::Sqlite]
         }
     }
@@ -48,10 +50,17 @@ async fn fresh_postgres() -> String {
     let admin = std::env::var("ADUANA_TEST_POSTGRES").expect("checked by backends()");
     sqlx::any::install_default_drivers();
     let name = format!("aduana_test_{}", uuid::Uuid::new_v4().simple());
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("connect to the test PostgreSQL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut connection).await.expect("create test database");
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await
+        .expect("create test database");
     // Replace the database name in the admin URL (…/postgres?host=… → …/NAME?host=…).
-    let (head, query) = admin.split_once('?').map_or((admin.as_str(), None), |(h, q)| (h, Some(q)));
+    let (head, query) = admin
+        .split_once('?')
+        .map_or((admin.as_str(), None), |(h, q)| (h, Some(q)));
     let base = head.rsplit_once('/').map_or(head, |(b, _)| b);
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -64,10 +73,16 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut clearance::Pipeline)) -> TestApp {
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut clearance::Pipeline),
+    ) -> TestApp {
         let temp = tempfile::tempdir().unwrap();
         let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", temp.path().join("test.db").display()),
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                temp.path().join("test.db").display()
+            ),
             Backend::Postgres => fresh_postgres().await,
         };
         let store = storage::Store::open(&url).await.expect("open store");
@@ -82,14 +97,27 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
-        TestApp { base: format!("http://{address}"), client: Client::new(), store, backend, _temp: temp, server }
+        TestApp {
+            base: format!("http://{address}"),
+            client: Client::new(),
+            store,
+            backend,
+            _temp: temp,
+            server,
+        }
     }
 
     /// Creates a user and returns its token.
     pub async fn user(&self, role: &str, party: Option<&str>) -> String {
         let token = format!("tok-{}", uuid::Uuid::new_v4().simple());
         self.store
-            .add_user(&format!("{role} {party:?}"), role, party, &api::token_hash(&token), time::OffsetDateTime::now_utc())
+            .add_user(
+                &format!("{role} {party:?}"),
+                role,
+                party,
+                &api::token_hash(&token),
+                time::OffsetDateTime::now_utc(),
+            )
             .await
             .unwrap();
         token
@@ -117,11 +145,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
-        self.client.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.unwrap()
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
@@ -129,7 +168,10 @@ impl TestApp {
 pub async fn json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// Replaces the LRN of an XML declaration.
