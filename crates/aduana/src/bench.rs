@@ -34,7 +34,8 @@ fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "xml")
                 && let Ok(bytes) = std::fs::read(&path)
-                && wco::read_declaration(&bytes, &wco::Limits::default()).is_ok_and(|d| d.declarant_id().is_some())
+                && wco::read_declaration(&bytes, &wco::Limits::default())
+                    .is_ok_and(|d| d.declarant_id().is_some())
             {
                 out.push(bytes);
             }

@@ -51,8 +51,7 @@ impl ApiError {
 impl From<storage::StoreError> for ApiError {
     fn from(error: storage::StoreError) -> Self {
         match &error {
-            storage::StoreError::Database(sqlx::Error::PoolTimedOut) =>
-            {
+            storage::StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 tracing::warn!(%error, "database pool exhausted");
                 ApiError::new(ErrorCode::Unavailable)
             }

@@ -803,3 +803,54 @@ async fn the_openapi_document_matches_the_routes_and_metrics_are_served() {
     );
     let _: Value = codes;
 }
+
+#[tokio::test]
+async fn the_json_example_of_the_documentation_is_lodged_and_assessed() {
+    let doc = include_str!("../../../docs/json-twin.md");
+    let start = doc.find("```json").unwrap() + "```json".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let example: Value = serde_json::from_str(&doc[start..end]).unwrap();
+    let app = TestApp::spawn_with(common::Backend::Sqlite, |p| {
+        p.rules = selectivity::RuleSet::parse("").unwrap()
+    })
+    .await;
+    let trader = app.user("trader", Some(DECLARANT)).await;
+    let (status, answer) = json(app.lodge_json(&trader, &example).await).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (201, Some("released")),
+        "{answer}"
+    );
+    let (_, view) = json(
+        app.get(
+            &trader,
+            &format!("/api/v1/declarations/{}", answer["id"].as_str().unwrap()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        view["assessment"]["totals"],
+        json!([{"type": "A00", "amount": "20.00"}, {"type": "B00", "amount": "204.00"}])
+    );
+    // A wrong field is refused with its JSON pointer.
+    let mut bad = example.clone();
+    bad["goods_shipment"]["goods_items"][0]["origins"][0]["country_code"] = json!("ZZZ");
+    let (status, error) = json(app.lodge_json(&trader, &bad).await).await;
+    assert_eq!(
+        (status, error["errors"][0]["pointer"].as_str()),
+        (
+            422,
+            Some("/goods_shipment/goods_items/0/origins/0/country_code")
+        ),
+        "{error}"
+    );
+    let mut bad = example;
+    bad["colour"] = json!("red");
+    let (status, error) = json(app.lodge_json(&trader, &bad).await).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (422, Some("declaration.invalid_value")),
+        "{error}"
+    );
+}

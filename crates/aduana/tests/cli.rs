@@ -1,0 +1,176 @@
+//! The command line, run as a user would: validate, assess, users add.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn aduana() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aduana"))
+}
+
+#[test]
+fn validate_prints_one_json_line_per_file_and_fails_when_one_is_invalid() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let good = samples.join("TT_IM001b/TT_IM001b.xml");
+    let wrong_envelope = samples.join("TT_IM023a/TT_IM023a.xml");
+    let broken = samples.join("TT_EX002a/TT_EX002a.xml");
+    let output = aduana()
+        .args(["validate", "--json"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let output = aduana()
+        .args(["validate", "--json"])
+        .args([&good, &wrong_envelope, &broken])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[0]["errors"], serde_json::json!([]));
+    assert_eq!(
+        (
+            lines[1]["valid"].as_bool(),
+            lines[1]["errors"][0]["code"].as_str()
+        ),
+        (Some(false), Some("xml.wrong_envelope"))
+    );
+    assert_eq!(
+        (
+            lines[2]["valid"].as_bool(),
+            lines[2]["errors"][0]["code"].as_str()
+        ),
+        (Some(false), Some("xml.not_well_formed"))
+    );
+    assert!(
+        lines[2]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Line "),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[1]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("TT_IM023a.xml")
+    );
+}
+
+#[test]
+fn assess_prints_the_documented_json_shape() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let output = aduana()
+        .args(["assess", "--json", "--date", "2026-11-29"])
+        .arg(samples.join("TT_IM001b/TT_IM001b.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let assessment: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(assessment["declaration"], "TT_IM01b_v1.7_220322_1");
+    assert_eq!(assessment["currency"], "GBP");
+    let taxes = &assessment["items"][0]["taxes"];
+    assert_eq!(assessment["items"][0]["customs_value"], "1000.00");
+    assert_eq!(
+        (
+            taxes[0]["type"].as_str(),
+            taxes[0]["base"].as_str(),
+            taxes[0]["rate_percent"].as_str(),
+            taxes[0]["amount"].as_str()
+        ),
+        (Some("A00"), Some("1000.00"), Some("2.00"), Some("20.00"))
+    );
+    assert!(taxes[0]["explanation"].as_str().unwrap().contains("851090"));
+    assert_eq!(
+        assessment["totals"],
+        serde_json::json!([{"type": "A00", "amount": "20.00"}, {"type": "B00", "amount": "204.00"}])
+    );
+
+    // Another tariff file, given on the command line; a bad one is refused with line and column.
+    let dir = tempfile::tempdir().unwrap();
+    let tariff = dir.path().join("tariff.csv");
+    std::fs::write(&tariff, "commodity_code,tax_type,kind,rate_percent,base\n85,A00,ad_valorem,5,customs_value\n85,B00,ad_valorem,10,customs_value_plus_duties\n").unwrap();
+    let output = aduana()
+        .args(["assess", "--json", "--tariff"])
+        .arg(&tariff)
+        .arg(samples.join("TT_IM001b/TT_IM001b.xml"))
+        .output()
+        .unwrap();
+    let assessment: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        assessment["totals"],
+        serde_json::json!([{"type": "A00", "amount": "50.00"}, {"type": "B00", "amount": "105.00"}])
+    );
+    std::fs::write(
+        &tariff,
+        "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,five\n",
+    )
+    .unwrap();
+    let output = aduana()
+        .args(["assess", "--tariff"])
+        .arg(&tariff)
+        .arg(samples.join("TT_IM001b/TT_IM001b.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("line 2, column rate_percent"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn users_add_prints_the_token_alone_and_refuses_a_trader_without_party() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = aduana()
+        .args([
+            "users",
+            "add",
+            "--role",
+            "trader",
+            "--party",
+            "GB603202734852",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let token = stdout.trim_end();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(token.starts_with("adu_") && token.len() == 68, "{token}");
+    // Only the hash is stored.
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+    let output = aduana()
+        .args(["users", "add", "--role", "trader", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+}
