@@ -731,3 +731,24 @@ mod tests {
         assert!(rules.len() >= 5);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        /// Any text is either a rule set or an error with a position inside the text; never a panic.
+        #[test]
+        fn any_text_parses_or_fails_with_a_position(text in "(rule|when|then|and|or|not|random|[()\\[\\],%\"=<>!]|[a-z_]{1,8}|[0-9.]{1,4}| |\n){0,40}") {
+            match RuleSet::parse(&text) {
+                Ok(rules) => { let _ = rules.decide(&Facts::default(), 0); }
+                Err(error) => {
+                    prop_assert!(error.line >= 1 && error.line <= text.lines().count().max(1));
+                    prop_assert!(error.column >= 1);
+                }
+            }
+        }
+    }
+}

@@ -512,3 +512,21 @@ mod tests {
         crate::demo::exchange_rates();
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+        /// Any text is a tariff or an error naming a line; never a panic.
+        #[test]
+        fn any_csv_parses_or_fails_with_a_line(body in "([0-9]{0,11}|A00|B00|ad_valorem|specific|compound|customs_value|GBP|KGM|2026-01-01|-1|x|\"|,|\n){0,60}") {
+            let text = format!("commodity_code,tax_type,kind,rate_percent,amount,currency,unit,base,valid_from\n{body}");
+            if let Err(error) = Tariff::from_csv(&text) {
+                prop_assert!(!error.message.is_empty());
+            }
+        }
+    }
+}

@@ -32,3 +32,23 @@ pub fn read_declaration(
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_minimal_fixture_is_a_valid_declaration() {
+        let declaration = crate::read_declaration(
+            include_bytes!("../tests/minimal.xml"),
+            &crate::Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(declaration.lrn.as_str(), "MINIMAL-1");
+        assert_eq!(
+            declaration.goods_shipment.goods_items[0]
+                .commodity_code()
+                .unwrap()
+                .as_str(),
+            "85109000"
+        );
+    }
+}
