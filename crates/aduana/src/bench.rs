@@ -86,12 +86,11 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let store = storage::Store::open(&url)
         .await
         .map_err(|e| e.to_string())?;
-    let state = api::AppState {
-        store: store.clone(),
-        pipeline: Arc::new(clearance::Pipeline::demo(b"bench".to_vec())),
-        config: Arc::new(api::Config::default()),
-        metrics: Arc::new(api::Metrics::default()),
-    };
+    let state = api::AppState::new(
+        store.clone(),
+        clearance::Pipeline::demo(b"bench".to_vec()),
+        api::Config::default(),
+    );
     // One trader per declarant of the samples.
     let mut tokens = std::collections::HashMap::new();
     for sample in &samples {

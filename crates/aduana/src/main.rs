@@ -8,7 +8,6 @@ use clearance::Pipeline;
 use error_table::Problem;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -162,12 +161,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             pipeline.auto_release = !manual_release;
-            let state = api::AppState {
-                store,
-                pipeline: Arc::new(pipeline),
-                config: Arc::new(api::Config::default()),
-                metrics: Arc::new(api::Metrics::default()),
-            };
+            let state = api::AppState::new(store, pipeline, api::Config::default());
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

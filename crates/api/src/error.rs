@@ -55,6 +55,10 @@ impl From<storage::StoreError> for ApiError {
                 tracing::warn!(%error, "database pool exhausted");
                 ApiError::new(ErrorCode::Unavailable)
             }
+            storage::StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "storage unavailable");
+                ApiError::new(ErrorCode::Unavailable)
+            }
             _ => ApiError::internal(error),
         }
     }

@@ -305,12 +305,14 @@ async fn lodge(
     };
     let pipeline = state.pipeline.clone();
     let lodger = actor(&caller);
+    let owned = parsed.declaration;
+    let response_lrn = lrn.clone();
     let outcome = state
         .store
-        .lodge(new, at, |id, serial| {
-            let outcome = pipeline.lodge(declaration, &hash, serial, at.date());
+        .lodge(new, at, move |id, serial| {
+            let outcome = pipeline.lodge(&owned, &hash, serial, at.date());
             let events = stamp(outcome.events, at, &lodger);
-            let response = lodge_response(id, &lrn, &outcome.state, &events).to_string();
+            let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
             Decided {
                 assessment: outcome
                     .assessment

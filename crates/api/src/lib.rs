@@ -61,6 +61,47 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    users: Arc<UserCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, pipeline: Pipeline, config: Config) -> AppState {
+        AppState {
+            store,
+            pipeline: Arc::new(pipeline),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+            users: Arc::new(UserCache::default()),
+        }
+    }
+}
+
+/// Users by token hash, kept for a few seconds so that a busy client does not cost a database read per request.
+/// A token removed from the database stops working within `USER_CACHE_SECONDS`.
+#[derive(Default)]
+struct UserCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (User, std::time::Instant)>>,
+}
+
+const USER_CACHE_SECONDS: u64 = 10;
+const USER_CACHE_ENTRIES: usize = 10_000;
+
+impl UserCache {
+    fn get(&self, hash: &str) -> Option<User> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < Duration::from_secs(USER_CACHE_SECONDS))
+            .map(|(user, _)| user.clone())
+    }
+
+    fn put(&self, hash: String, user: User) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= USER_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, (user, std::time::Instant::now()));
+    }
 }
 
 /// The authenticated caller of a request.
@@ -125,10 +166,17 @@ async fn authorize(State(state): State<AppState>, mut request: Request, next: Ne
     let Some(token) = token else {
         return ApiError::new(ErrorCode::Unauthenticated).into_response();
     };
-    let user = match state.store.user_by_token_hash(&token_hash(token)).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return ApiError::new(ErrorCode::Unauthenticated).into_response(),
-        Err(error) => return ApiError::from(error).into_response(),
+    let hash = token_hash(token);
+    let user = match state.users.get(&hash) {
+        Some(user) => user,
+        None => match state.store.user_by_token_hash(&hash).await {
+            Ok(Some(user)) => {
+                state.users.put(hash, user.clone());
+                user
+            }
+            Ok(None) => return ApiError::new(ErrorCode::Unauthenticated).into_response(),
+            Err(error) => return ApiError::from(error).into_response(),
+        },
     };
     let Some(role) = policy::Role::parse(&user.role) else {
         return ApiError::new(ErrorCode::Forbidden).into_response();

@@ -29,6 +29,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct Store {
     backend: Backend,
     /// Serializes writes on SQLite.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// The group-commit writer of lodgements, on SQLite.
+    writer: Option<tokio::sync::mpsc::Sender<LodgeJob>>,
 }
 
 /// Times are stored as RFC 3339 UTC text with microseconds, so that text order is time order.
@@ -236,6 +240,16 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
+        // FULL unless the operator explicitly trades power-loss durability for speed (documented in ARCHITECTURE.md).
+        let synchronous = match std::env::var("ADUANA_SQLITE_SYNCHRONOUS").as_deref() {
+            Ok("NORMAL") => "NORMAL",
+            _ => "FULL",
+        };
+        let pragmas: &'static str = if synchronous == "NORMAL" {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+        } else {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+        };
         let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |connection, _| {
@@ -243,21 +257,23 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so an
                         // acknowledged transaction survives power loss; the busy timeout covers checkpoints.
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-                             PRAGMA foreign_keys = ON;",
-                        )
-                        .execute(&mut *connection)
-                        .await?;
+                        sqlx::raw_sql(pragmas).execute(&mut *connection).await?;
                     }
                     Ok(())
                 })
             });
         let pool = options.connect(url).await?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let writer = write_lock.as_ref().map(|lock| {
+            let (sender, receiver) = tokio::sync::mpsc::channel(MAX_QUEUED_LODGEMENTS);
+            tokio::spawn(sqlite_writer(pool.clone(), lock.clone(), receiver));
+            sender
+        });
         let store = Store {
             pool,
             backend,
-            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            write_lock,
+            writer,
         };
         store.migrate().await?;
         Ok(store)
@@ -368,136 +384,80 @@ impl Store {
 
     // ----- declarations --------------------------------------------------------------------------------------
 
-    async fn existing(
+    /// Stores a new declaration with the events `decide` returns for its id and serial; or replays the first
+    /// answer for the same document, or reports a conflict for another document under the same (declarant, LRN).
+    ///
+    /// The answer comes only after the transaction holding the declaration has committed. On SQLite, concurrent
+    /// lodgements are grouped into one transaction by the writer task (group commit: one sync for the batch); a
+    /// batch commits or fails as a whole, and a failed batch acknowledges nothing, so clients retry (safely: the
+    /// lodgement is idempotent).
+    pub async fn lodge(
         &self,
-        executor: &mut sqlx::AnyConnection,
-        declarant: &str,
-        lrn: &str,
-        hash: &str,
-    ) -> Result<Option<Lodged>, StoreError> {
-        let row = sqlx::query("SELECT id, content_hash, lodge_response FROM declarations WHERE declarant = $1 AND lrn = $2")
-            .bind(declarant)
-            .bind(lrn)
-            .fetch_optional(&mut *executor)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored_hash: String = row.try_get("content_hash")?;
-        Ok(Some(if stored_hash == hash {
-            Lodged::Replayed {
-                response: row.try_get("lodge_response")?,
+        new: NewDeclaration,
+        now: OffsetDateTime,
+        decide: impl FnOnce(&str, u64) -> Decided + Send + 'static,
+    ) -> Result<Lodged, StoreError> {
+        match &self.writer {
+            Some(writer) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = LodgeJob {
+                    new,
+                    now,
+                    decide: Box::new(decide),
+                    reply,
+                };
+                writer
+                    .send(job)
+                    .await
+                    .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+                answer
+                    .await
+                    .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
             }
-        } else {
-            Lodged::Conflict {
-                existing_id: row.try_get("id")?,
-            }
-        }))
+            None => self.lodge_alone(new, now, decide).await,
+        }
     }
 
-    /// Stores a new declaration with the events `decide` returns for its id and serial, in one transaction; or
-    /// replays the first answer for the same document, or reports a conflict for another document under the
-    /// same (declarant, LRN).
-    pub async fn lodge(
+    /// PostgreSQL: one transaction per lodgement; the database groups concurrent commits itself.
+    async fn lodge_alone(
         &self,
         new: NewDeclaration,
         now: OffsetDateTime,
         decide: impl FnOnce(&str, u64) -> Decided,
     ) -> Result<Lodged, StoreError> {
-        let _guard = self.lock().await;
         let mut tx = self.pool.begin().await?;
-        if let Some(found) = self
-            .existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash)
-            .await?
-        {
+        if let Some(found) = existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
             return Ok(found);
         }
-        let serial: i64 = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'declaration_serial' RETURNING value")
+        let serial: i64 = sqlx::query("SELECT nextval('declaration_serial')")
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let decided = decide(
-            &id,
-            u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?,
+        let (declarant, lrn, hash) = (
+            new.declarant.clone(),
+            new.lrn.clone(),
+            new.content_hash.clone(),
         );
-        let state = &decided.state;
-        let now_text = format_time(now);
-        let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
-        let row = DeclarationRow {
-            id: id.clone(),
-            serial,
-            declarant: new.declarant,
-            representative: new.representative,
-            lrn: new.lrn,
-            mrn: state.mrn.as_ref().map(|m| m.to_string()),
-            status: state.status.as_str().to_owned(),
-            lane: state.lane.map(|l| l.as_str().to_owned()),
-            office: new.office,
-            transport_mode: new.transport_mode,
-            declaration_type: new.declaration_type,
-            version: i64::from(state.version),
-            revision: decided.events.len() as i64,
-            content_hash: new.content_hash,
-            format: new.format,
-            document: new.document,
-            model: new.model,
-            state: serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            assessment: decided.assessment,
-            lodge_response: decided.response,
-            lodged_at: now_text.clone(),
-            updated_at: now_text,
-            released_at,
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
-             transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
-             assessment, lodge_response, lodged_at, updated_at, released_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
-        )
-        .bind(&row.id)
-        .bind(row.serial)
-        .bind(&row.declarant)
-        .bind(row.representative.clone())
-        .bind(&row.lrn)
-        .bind(row.mrn.clone())
-        .bind(&row.status)
-        .bind(row.lane.clone())
-        .bind(row.office.clone())
-        .bind(row.transport_mode.clone())
-        .bind(&row.declaration_type)
-        .bind(row.version)
-        .bind(row.revision)
-        .bind(&row.content_hash)
-        .bind(&row.format)
-        .bind(&row.document)
-        .bind(&row.model)
-        .bind(&row.state)
-        .bind(row.assessment.clone())
-        .bind(&row.lodge_response)
-        .bind(&row.lodged_at)
-        .bind(&row.updated_at)
-        .bind(row.released_at.clone())
-        .execute(&mut *tx)
-        .await;
-        if let Err(error) = inserted {
-            // On PostgreSQL a concurrent lodgement of the same (declarant, LRN) may have won the race.
-            let unique = error
-                .as_database_error()
-                .is_some_and(|e| e.is_unique_violation());
-            drop(tx);
-            if unique {
+        match insert_declaration(&mut tx, serial, new, now, decide).await {
+            Ok(row) => {
+                tx.commit().await?;
+                Ok(Lodged::Created { row: Box::new(row) })
+            }
+            Err(StoreError::Database(error))
+                if error
+                    .as_database_error()
+                    .is_some_and(|e| e.is_unique_violation()) =>
+            {
+                // A concurrent lodgement of the same (declarant, LRN) won the race: answer as it decided.
+                drop(tx);
                 let mut connection = self.pool.acquire().await?;
-                if let Some(found) = self
-                    .existing(&mut connection, &row.declarant, &row.lrn, &row.content_hash)
-                    .await?
-                {
-                    return Ok(found);
+                match existing(&mut connection, &declarant, &lrn, &hash).await? {
+                    Some(found) => Ok(found),
+                    None => Err(StoreError::Database(error)),
                 }
             }
-            return Err(error.into());
+            Err(error) => Err(error),
         }
-        append_events(&mut tx, &id, 0, &decided.events).await?;
-        tx.commit().await?;
-        Ok(Lodged::Created { row: Box::new(row) })
     }
 
     /// Applies a change decided from the current row, in one transaction that locks the row. `decide` returning
@@ -703,29 +663,233 @@ impl Store {
     }
 }
 
+async fn existing(
+    executor: &mut sqlx::AnyConnection,
+    declarant: &str,
+    lrn: &str,
+    hash: &str,
+) -> Result<Option<Lodged>, StoreError> {
+    let row = sqlx::query("SELECT id, content_hash, lodge_response FROM declarations WHERE declarant = $1 AND lrn = $2")
+        .bind(declarant)
+        .bind(lrn)
+        .fetch_optional(&mut *executor)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let stored_hash: String = row.try_get("content_hash")?;
+    Ok(Some(if stored_hash == hash {
+        Lodged::Replayed {
+            response: row.try_get("lodge_response")?,
+        }
+    } else {
+        Lodged::Conflict {
+            existing_id: row.try_get("id")?,
+        }
+    }))
+}
+
+/// The largest batch the SQLite writer commits at once, and the most lodgements waiting for it.
+pub const MAX_BATCH: usize = 128;
+pub const MAX_QUEUED_LODGEMENTS: usize = 4096;
+
+type DecideFn = Box<dyn FnOnce(&str, u64) -> Decided + Send>;
+
+struct LodgeJob {
+    new: NewDeclaration,
+    now: OffsetDateTime,
+    decide: DecideFn,
+    reply: tokio::sync::oneshot::Sender<Result<Lodged, StoreError>>,
+}
+
+/// The SQLite writer: takes the lodgements waiting (up to MAX_BATCH), stores them in one transaction, commits once,
+/// then answers each. Holds the write lock while it writes, so other writes wait.
+async fn sqlite_writer(
+    pool: AnyPool,
+    lock: Arc<Mutex<()>>,
+    mut jobs: tokio::sync::mpsc::Receiver<LodgeJob>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let guard = lock.lock().await;
+        let (replies, work): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|job| (job.reply, (job.new, job.now, job.decide)))
+            .unzip();
+        let size = replies.len();
+        let result = write_batch(&pool, work).await;
+        drop(guard);
+        match result {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, size, "lodgement batch failed; nothing in it was stored");
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Unavailable(format!(
+                        "the batch failed: {error}"
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(
+    pool: &AnyPool,
+    work: Vec<(NewDeclaration, OffsetDateTime, DecideFn)>,
+) -> Result<Vec<Lodged>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let last: i64 = sqlx::query(
+        "UPDATE counters SET value = value + $1 WHERE name = 'declaration_serial' RETURNING value",
+    )
+    .bind(work.len() as i64)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    let mut serial = last - work.len() as i64;
+    let mut answers = Vec::with_capacity(work.len());
+    for (new, now, decide) in work {
+        serial += 1;
+        if let Some(found) = existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
+            answers.push(found);
+            continue;
+        }
+        let row = insert_declaration(&mut tx, serial, new, now, decide).await?;
+        answers.push(Lodged::Created { row: Box::new(row) });
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// Inserts a declaration and its events (inside the caller's transaction).
+async fn insert_declaration(
+    tx: &mut sqlx::AnyConnection,
+    serial: i64,
+    new: NewDeclaration,
+    now: OffsetDateTime,
+    decide: impl FnOnce(&str, u64) -> Decided,
+) -> Result<DeclarationRow, StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let decided = decide(
+        &id,
+        u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?,
+    );
+    let state = &decided.state;
+    let now_text = format_time(now);
+    let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
+    let row = DeclarationRow {
+        id: id.clone(),
+        serial,
+        declarant: new.declarant,
+        representative: new.representative,
+        lrn: new.lrn,
+        mrn: state.mrn.as_ref().map(|m| m.to_string()),
+        status: state.status.as_str().to_owned(),
+        lane: state.lane.map(|l| l.as_str().to_owned()),
+        office: new.office,
+        transport_mode: new.transport_mode,
+        declaration_type: new.declaration_type,
+        version: i64::from(state.version),
+        revision: decided.events.len() as i64,
+        content_hash: new.content_hash,
+        format: new.format,
+        document: new.document,
+        model: new.model,
+        state: serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        assessment: decided.assessment,
+        lodge_response: decided.response,
+        lodged_at: now_text.clone(),
+        updated_at: now_text,
+        released_at,
+    };
+    sqlx::query(
+        "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
+         transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
+         assessment, lodge_response, lodged_at, updated_at, released_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+    )
+    .bind(&row.id)
+    .bind(row.serial)
+    .bind(&row.declarant)
+    .bind(row.representative.clone())
+    .bind(&row.lrn)
+    .bind(row.mrn.clone())
+    .bind(&row.status)
+    .bind(row.lane.clone())
+    .bind(row.office.clone())
+    .bind(row.transport_mode.clone())
+    .bind(&row.declaration_type)
+    .bind(row.version)
+    .bind(row.revision)
+    .bind(&row.content_hash)
+    .bind(&row.format)
+    .bind(&row.document)
+    .bind(&row.model)
+    .bind(&row.state)
+    .bind(row.assessment.clone())
+    .bind(&row.lodge_response)
+    .bind(&row.lodged_at)
+    .bind(&row.updated_at)
+    .bind(row.released_at.clone())
+    .execute(&mut *tx)
+    .await?;
+    append_events(tx, &id, 0, &decided.events).await?;
+    Ok(row)
+}
+
 async fn append_events(
     tx: &mut sqlx::AnyConnection,
     declaration_id: &str,
     previous_revision: i64,
     events: &[workflow::Event],
 ) -> Result<(), StoreError> {
-    for (offset, event) in events.iter().enumerate() {
-        let data =
-            serde_json::to_string(&event.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(declaration_id)
-        .bind(previous_revision + offset as i64 + 1)
-        .bind(event.kind.type_name())
-        .bind(format_time(event.at))
-        .bind(&event.actor.id)
-        .bind(&event.actor.role)
-        .bind(&event.reason)
-        .bind(data)
-        .execute(&mut *tx)
-        .await?;
+    // One statement for all the events of a change: fewer round trips to the database.
+    const PER_STATEMENT: usize = 16;
+    for (chunk_index, chunk) in events.chunks(PER_STATEMENT).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES ",
+        );
+        for index in 0..chunk.len() {
+            let base = index * 8;
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                base + 1,
+                base + 2,
+                base + 3,
+                base + 4,
+                base + 5,
+                base + 6,
+                base + 7,
+                base + 8
+            ));
+        }
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let offset_of_chunk = (chunk_index * PER_STATEMENT) as i64;
+        for (offset, event) in chunk.iter().enumerate() {
+            let data = serde_json::to_string(&event.kind)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            query = query
+                .bind(declaration_id.to_owned())
+                .bind(previous_revision + offset_of_chunk + offset as i64 + 1)
+                .bind(event.kind.type_name())
+                .bind(format_time(event.at))
+                .bind(event.actor.id.clone())
+                .bind(event.actor.role.clone())
+                .bind(event.reason.clone())
+                .bind(data);
+        }
+        query.execute(&mut *tx).await?;
     }
     Ok(())
 }

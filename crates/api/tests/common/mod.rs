@@ -6,7 +6,6 @@
 
 use reqwest::{Client, Response};
 use serde_json::Value;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -88,12 +87,7 @@ impl TestApp {
         let store = storage::Store::open(&url).await.expect("open store");
         let mut pipeline = clearance::Pipeline::demo(b"test seed".to_vec());
         configure(&mut pipeline);
-        let state = api::AppState {
-            store: store.clone(),
-            pipeline: Arc::new(pipeline),
-            config: Arc::new(api::Config::default()),
-            metrics: Arc::new(api::Metrics::default()),
-        };
+        let state = api::AppState::new(store.clone(), pipeline, api::Config::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let server = tokio::spawn(api::serve(listener, state, std::future::pending()));

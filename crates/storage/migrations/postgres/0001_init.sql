@@ -13,6 +13,8 @@ CREATE TABLE counters (
     value BIGINT NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('declaration_serial', 0);
+-- On PostgreSQL serials come from a sequence: no lock is held on a counter row until commit.
+CREATE SEQUENCE declaration_serial;
 
 CREATE TABLE declarations (
     id TEXT PRIMARY KEY,
