@@ -174,3 +174,77 @@ fn users_add_prints_the_token_alone_and_refuses_a_trader_without_party() {
     assert_ne!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty());
 }
+
+/// The README's walkthrough with the real binary: serve on a fresh data folder, add users, lodge with the CLI.
+#[test]
+fn serve_users_add_and_lodge_work_together() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let add = |role: &str, party: Option<&str>| {
+        let mut command = aduana();
+        command
+            .args(["users", "add", "--role", role, "--data-dir"])
+            .arg(dir.path());
+        if let Some(party) = party {
+            command.args(["--party", party]);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let trader = add("trader", Some("GB603202734852"));
+    let mut server = aduana()
+        .args(["serve", "--addr", &address, "--data-dir"])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(&address).is_ok()
+    });
+    let lodge = |token: &str| {
+        aduana()
+            .args([
+                "lodge",
+                "--server",
+                &format!("http://{address}"),
+                "--token",
+                token,
+            ])
+            .arg(samples.join("TT_IM001b/TT_IM001b.xml"))
+            .output()
+            .unwrap()
+    };
+    let accepted = lodge(&trader);
+    let refused = lodge("wrong-token");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(healthy, "the server did not start");
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stdout)
+    );
+    let answer: Value = serde_json::from_slice(&accepted.stdout).unwrap();
+    assert!(
+        answer["mrn"].as_str().is_some_and(|m| m.len() == 18),
+        "{answer}"
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(error["code"], "auth.unauthenticated");
+    assert!(dir.path().join("aduana.db").exists() && dir.path().join("selection-seed").exists());
+}
