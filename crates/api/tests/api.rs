@@ -66,6 +66,21 @@ async fn the_same_document_gets_the_same_answer_and_another_under_the_same_lrn_a
         let ((s1, b1), (s2, b2)) = (json(r1).await, json(r2).await);
         assert_eq!((s1, &b1), (s2, &b2), "{backend:?}");
         assert_eq!(count(&app, &officer).await, 2);
+
+        // Two different documents under one LRN at once: one is stored, the other is a conflict.
+        let first = with_lrn(&xml, "CONCURRENT-2");
+        let second = String::from_utf8(first.clone())
+            .unwrap()
+            .replace(">1000<", ">999<")
+            .into_bytes();
+        let (r1, r2) = tokio::join!(
+            app.lodge_xml(&trader, &first),
+            app.lodge_xml(&trader, &second)
+        );
+        let mut statuses = [json(r1).await.0, json(r2).await.0];
+        statuses.sort();
+        assert_eq!(statuses, [201, 409], "{backend:?}");
+        assert_eq!(count(&app, &officer).await, 3);
     }
 }
 

@@ -438,8 +438,13 @@ impl Store {
             new.lrn.clone(),
             new.content_hash.clone(),
         );
-        match insert_declaration(&mut tx, serial, new, now, decide).await {
-            Ok(row) => {
+        let (row, events) = build_row(serial, new, now, decide)?;
+        let inserted = match insert_rows(&mut tx, std::slice::from_ref(&row)).await {
+            Ok(()) => append_events(&mut tx, &[(row.id.as_str(), 0, events.as_slice())]).await,
+            Err(error) => Err(error),
+        };
+        match inserted {
+            Ok(()) => {
                 tx.commit().await?;
                 Ok(Lodged::Created { row: Box::new(row) })
             }
@@ -532,7 +537,11 @@ impl Store {
         .bind(previous_revision)
         .execute(&mut *tx)
         .await?;
-        append_events(&mut tx, id, previous_revision, &change.events).await?;
+        append_events(
+            &mut tx,
+            &[(id, previous_revision, change.events.as_slice())],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(row))
     }
@@ -721,7 +730,13 @@ async fn sqlite_writer(
             .map(|job| (job.reply, (job.new, job.now, job.decide)))
             .unzip();
         let size = replies.len();
+        let started = std::time::Instant::now();
         let result = write_batch(&pool, work).await;
+        tracing::debug!(
+            size,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "lodgement batch written"
+        );
         drop(guard);
         match result {
             Ok(answers) => {
@@ -753,29 +768,93 @@ async fn write_batch(
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
+    // What is already stored under the batch's (declarant, LRN) keys, in one query.
+    let mut known: std::collections::HashMap<(String, String), (String, String, String)> =
+        std::collections::HashMap::new();
+    // The keys are copied out so that nothing borrowed from the (non-Sync) jobs is held across an await.
+    let keys: Vec<(String, String)> = work
+        .iter()
+        .map(|(new, _, _)| (new.declarant.clone(), new.lrn.clone()))
+        .collect();
+    for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT declarant, lrn, id, content_hash, lodge_response FROM declarations WHERE (declarant, lrn) IN (VALUES {})",
+            tuples.join(", ")
+        );
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (declarant, lrn) in chunk {
+            query = query.bind(declarant.clone()).bind(lrn.clone());
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            known.insert(
+                (row.try_get("declarant")?, row.try_get("lrn")?),
+                (
+                    row.try_get("id")?,
+                    row.try_get("content_hash")?,
+                    row.try_get("lodge_response")?,
+                ),
+            );
+        }
+    }
     let mut serial = last - work.len() as i64;
     let mut answers = Vec::with_capacity(work.len());
+    let mut rows = Vec::new();
+    let mut events = Vec::new();
     for (new, now, decide) in work {
         serial += 1;
-        if let Some(found) = existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
-            answers.push(found);
+        let key = (new.declarant.clone(), new.lrn.clone());
+        // A key seen before — stored, or earlier in this batch — is a replay or a conflict.
+        if let Some((id, hash, response)) = known.get(&key) {
+            answers.push(if *hash == new.content_hash {
+                Lodged::Replayed {
+                    response: response.clone(),
+                }
+            } else {
+                Lodged::Conflict {
+                    existing_id: id.clone(),
+                }
+            });
             continue;
         }
-        let row = insert_declaration(&mut tx, serial, new, now, decide).await?;
-        answers.push(Lodged::Created { row: Box::new(row) });
+        let (row, decided) = build_row(serial, new, now, decide)?;
+        known.insert(
+            key,
+            (
+                row.id.clone(),
+                row.content_hash.clone(),
+                row.lodge_response.clone(),
+            ),
+        );
+        events.push((row.id.clone(), decided));
+        answers.push(Lodged::Created {
+            row: Box::new(row.clone()),
+        });
+        rows.push(row);
     }
+    insert_rows(&mut tx, &rows).await?;
+    let changes: Vec<(&str, i64, &[workflow::Event])> = events
+        .iter()
+        .map(|(id, e)| (id.as_str(), 0, e.as_slice()))
+        .collect();
+    append_events(&mut tx, &changes).await?;
     tx.commit().await?;
     Ok(answers)
 }
 
-/// Inserts a declaration and its events (inside the caller's transaction).
-async fn insert_declaration(
-    tx: &mut sqlx::AnyConnection,
+/// Most rows one multi-row statement carries (well within both databases' limits on bound parameters).
+const MAX_ROWS_PER_STATEMENT: usize = 64;
+
+/// Runs `decide` for a new declaration and builds its row.
+fn build_row(
     serial: i64,
     new: NewDeclaration,
     now: OffsetDateTime,
     decide: impl FnOnce(&str, u64) -> Decided,
-) -> Result<DeclarationRow, StoreError> {
+) -> Result<(DeclarationRow, Vec<workflow::Event>), StoreError> {
     let id = uuid::Uuid::now_v7().to_string();
     let decided = decide(
         &id,
@@ -785,7 +864,7 @@ async fn insert_declaration(
     let now_text = format_time(now);
     let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
     let row = DeclarationRow {
-        id: id.clone(),
+        id,
         serial,
         declarant: new.declarant,
         representative: new.representative,
@@ -809,79 +888,112 @@ async fn insert_declaration(
         updated_at: now_text,
         released_at,
     };
-    sqlx::query(
-        "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
-         transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
-         assessment, lodge_response, lodged_at, updated_at, released_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
-    )
-    .bind(&row.id)
-    .bind(row.serial)
-    .bind(&row.declarant)
-    .bind(row.representative.clone())
-    .bind(&row.lrn)
-    .bind(row.mrn.clone())
-    .bind(&row.status)
-    .bind(row.lane.clone())
-    .bind(row.office.clone())
-    .bind(row.transport_mode.clone())
-    .bind(&row.declaration_type)
-    .bind(row.version)
-    .bind(row.revision)
-    .bind(&row.content_hash)
-    .bind(&row.format)
-    .bind(&row.document)
-    .bind(&row.model)
-    .bind(&row.state)
-    .bind(row.assessment.clone())
-    .bind(&row.lodge_response)
-    .bind(&row.lodged_at)
-    .bind(&row.updated_at)
-    .bind(row.released_at.clone())
-    .execute(&mut *tx)
-    .await?;
-    append_events(tx, &id, 0, &decided.events).await?;
-    Ok(row)
+    Ok((row, decided.events))
 }
 
-async fn append_events(
+/// Inserts declaration rows, several per statement.
+async fn insert_rows(
     tx: &mut sqlx::AnyConnection,
-    declaration_id: &str,
-    previous_revision: i64,
-    events: &[workflow::Event],
+    rows: &[DeclarationRow],
 ) -> Result<(), StoreError> {
-    // One statement for all the events of a change: fewer round trips to the database.
-    const PER_STATEMENT: usize = 16;
-    for (chunk_index, chunk) in events.chunks(PER_STATEMENT).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES ",
+    const COLUMNS: usize = 23;
+    for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "({})",
+                    (1..=COLUMNS)
+                        .map(|c| format!("${}", i * COLUMNS + c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
+             transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
+             assessment, lodge_response, lodged_at, updated_at, released_at) VALUES {}",
+            tuples.join(", ")
         );
-        for index in 0..chunk.len() {
-            let base = index * 8;
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4,
-                base + 5,
-                base + 6,
-                base + 7,
-                base + 8
-            ));
-        }
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let offset_of_chunk = (chunk_index * PER_STATEMENT) as i64;
-        for (offset, event) in chunk.iter().enumerate() {
+        for row in chunk {
+            query = query
+                .bind(row.id.clone())
+                .bind(row.serial)
+                .bind(row.declarant.clone())
+                .bind(row.representative.clone())
+                .bind(row.lrn.clone())
+                .bind(row.mrn.clone())
+                .bind(row.status.clone())
+                .bind(row.lane.clone())
+                .bind(row.office.clone())
+                .bind(row.transport_mode.clone())
+                .bind(row.declaration_type.clone())
+                .bind(row.version)
+                .bind(row.revision)
+                .bind(row.content_hash.clone())
+                .bind(row.format.clone())
+                .bind(row.document.clone())
+                .bind(row.model.clone())
+                .bind(row.state.clone())
+                .bind(row.assessment.clone())
+                .bind(row.lodge_response.clone())
+                .bind(row.lodged_at.clone())
+                .bind(row.updated_at.clone())
+                .bind(row.released_at.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Appends events: for each change, the declaration id, its revision before the change, and the new events (their
+/// revisions follow on). Several events per statement.
+async fn append_events(
+    tx: &mut sqlx::AnyConnection,
+    changes: &[(&str, i64, &[workflow::Event])],
+) -> Result<(), StoreError> {
+    const PER_STATEMENT: usize = 128;
+    let mut rows = Vec::new();
+    for (declaration_id, previous_revision, events) in changes {
+        for (offset, event) in events.iter().enumerate() {
+            rows.push((
+                *declaration_id,
+                previous_revision + offset as i64 + 1,
+                event,
+            ));
+        }
+    }
+    for chunk in rows.chunks(PER_STATEMENT) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES {}",
+            tuples.join(", ")
+        );
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (declaration_id, revision, event) in chunk {
             let data = serde_json::to_string(&event.kind)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             query = query
-                .bind(declaration_id.to_owned())
-                .bind(previous_revision + offset_of_chunk + offset as i64 + 1)
+                .bind(declaration_id.to_string())
+                .bind(*revision)
                 .bind(event.kind.type_name())
                 .bind(format_time(event.at))
                 .bind(event.actor.id.clone())
