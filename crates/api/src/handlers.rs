@@ -554,17 +554,22 @@ async fn json_body<T: serde::de::DeserializeOwned + Default>(
     })
 }
 
+/// A request body that is not valid for the action: the pointer names the field.
+fn invalid(pointer: &str, message: &str) -> ApiError {
+    ApiError::problems(vec![Problem::with_message(
+        ErrorCode::InvalidRequest,
+        pointer,
+        message,
+    )])
+}
+
 fn limited(reason: Option<String>, default: &str) -> Result<String, ApiError> {
     let reason = reason
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| default.to_owned());
     if reason.chars().count() > 1000 {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
-            "/reason",
-            "A reason is at most 1,000 characters.",
-        )]));
+        return Err(invalid("/reason", "A reason is at most 1,000 characters."));
     }
     Ok(reason)
 }
@@ -681,20 +686,18 @@ async fn control_results(
                 .clone()
                 .filter(|t| !t.trim().is_empty())
                 .ok_or_else(|| {
-                    ApiError::problems(vec![Problem::with_message(
-                        ErrorCode::InvalidRequest,
+                    invalid(
                         "/irregularity_type",
                         "Say what kind of irregularity was found.",
-                    )])
+                    )
                 })?,
             additional_duty: body.additional_duty,
         },
         _ => {
-            return Err(ApiError::problems(vec![Problem::with_message(
-                ErrorCode::InvalidRequest,
+            return Err(invalid(
                 "/result",
                 "The result is no_irregularity or irregularity.",
-            )]));
+            ));
         }
     };
     let reason = limited(body.remarks, "Control result recorded.")?;
@@ -723,19 +726,10 @@ async fn override_lane(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let body: LaneBody = json_body(&state, body, false).await?;
-    let lane = Lane::parse(&body.lane).ok_or_else(|| {
-        ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
-            "/lane",
-            "The lane is green, blue, yellow or red.",
-        )])
-    })?;
+    let lane = Lane::parse(&body.lane)
+        .ok_or_else(|| invalid("/lane", "The lane is green, blue, yellow or red."))?;
     if body.reason.trim().is_empty() {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
-            "/reason",
-            "An override needs a reason.",
-        )]));
+        return Err(invalid("/reason", "An override needs a reason."));
     }
     let reason = limited(Some(body.reason), "")?;
     apply(
@@ -765,18 +759,16 @@ async fn payment(
 ) -> Result<Json<Value>, ApiError> {
     let body: PaymentBody = json_body(&state, body, false).await?;
     if body.reference.trim().is_empty() || body.reference.len() > 64 {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
+        return Err(invalid(
             "/reference",
             "Give the payment reference (1 to 64 characters).",
-        )]));
+        ));
     }
     if body.amount <= Decimal::ZERO || body.amount.scale() > 2 {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
+        return Err(invalid(
             "/amount",
             "The amount is positive, with at most 2 decimals.",
-        )]));
+        ));
     }
     let reason = format!("Payment {} received.", body.reference);
     apply(
@@ -812,11 +804,7 @@ async fn cancellation(
 ) -> Result<Json<Value>, ApiError> {
     let body: ReasonBody = json_body(&state, body, false).await?;
     if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
-            "/reason",
-            "A cancellation needs a reason.",
-        )]));
+        return Err(invalid("/reason", "A cancellation needs a reason."));
     }
     let reason = limited(body.reason, "")?;
     apply(&state, &caller, &id, Command::Cancel, reason, None).await
@@ -836,11 +824,10 @@ async fn amendment(
     if declaration.lrn.as_str() != row.lrn
         || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str())
     {
-        return Err(ApiError::problems(vec![Problem::with_message(
-            ErrorCode::InvalidRequest,
+        return Err(invalid(
             "/MetaData/Declaration/FunctionalReferenceID",
             "An amendment keeps the LRN and declarant of the declaration it amends.",
-        )]));
+        ));
     }
     let hash = clearance::content_hash(parsed.model.as_bytes());
     let reason = "Amended by the trader.".to_owned();
