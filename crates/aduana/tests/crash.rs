@@ -17,7 +17,7 @@ fn free_port() -> u16 {
 }
 
 fn start(dir: &std::path::Path, address: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_aduana"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aduana"))
         .args(["serve", "--addr", address, "--data-dir"])
         .arg(dir)
         .env("ADUANA_SELECTION_SEED", "crash test")
@@ -30,6 +30,8 @@ fn start(dir: &std::path::Path, address: &str) -> Child {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
