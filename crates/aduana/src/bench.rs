@@ -19,6 +19,10 @@ pub struct Args {
     /// Declarations to lodge in total.
     #[arg(long, default_value_t = 10_000)]
     pub requests: usize,
+    /// Load a server already running in another process (e.g. `http://127.0.0.1:8080`) instead of one started
+    /// in-process; `--database` must then name that server's database, where the bench adds its traders.
+    #[arg(long, requires = "database")]
+    pub server: Option<String>,
 }
 
 fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
@@ -53,7 +57,13 @@ fn unique(sample: &[u8], index: usize) -> Vec<u8> {
         .map(|i| i + "<FunctionalReferenceID>".len());
     let end = start.and_then(|s| text[s..].find('<').map(|e| s + e));
     match (start, end) {
-        (Some(s), Some(e)) => format!("{}BENCH{index:012}{}", &text[..s], &text[e..]).into_bytes(),
+        (Some(s), Some(e)) => format!(
+            "{}B{}-{index:010}{}",
+            &text[..s],
+            std::process::id(),
+            &text[e..]
+        )
+        .into_bytes(),
         _ => sample.to_vec(),
     }
 }
@@ -86,18 +96,13 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let store = storage::Store::open(&url)
         .await
         .map_err(|e| e.to_string())?;
-    let state = api::AppState::new(
-        store.clone(),
-        clearance::Pipeline::demo(b"bench".to_vec()),
-        api::Config::default(),
-    );
     // One trader per declarant of the samples.
     let mut tokens = std::collections::HashMap::new();
     for sample in &samples {
         let d = wco::read_declaration(sample, &wco::Limits::default()).map_err(|_| "sample")?;
         let party = d.declarant_id().expect("filtered").to_string();
         if let std::collections::hash_map::Entry::Vacant(slot) = tokens.entry(party.clone()) {
-            let token = format!("bench-{party}");
+            let token = format!("bench-{}-{party}", std::process::id());
             store
                 .add_user(
                     &party,
@@ -111,12 +116,28 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             slot.insert(token);
         }
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
-    let base = format!("http://{address}/api/v1/declarations");
+    let mut server = None;
+    let root = match &args.server {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let state = api::AppState::new(
+                store.clone(),
+                clearance::Pipeline::demo(b"bench".to_vec()),
+                api::Config::default(),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            server = Some(tokio::spawn(api::serve(
+                listener,
+                state,
+                std::future::pending(),
+            )));
+            format!("http://{address}")
+        }
+    };
+    let base = format!("{root}/api/v1/declarations");
     let work: Arc<Vec<(Vec<u8>, String)>> = Arc::new(
         (0..args.requests)
             .map(|i| {
@@ -170,7 +191,9 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         failures += f;
     }
     let elapsed = started.elapsed();
-    server.abort();
+    if let Some(server) = server {
+        server.abort();
+    }
     latencies.sort();
     let pct = |p: f64| {
         latencies
