@@ -869,3 +869,80 @@ async fn the_json_example_of_the_documentation_is_lodged_and_assessed() {
         "{error}"
     );
 }
+
+/// 64 concurrent clients lodge, retry (10 %) and send duplicates of other clients' documents (5 %): every
+/// declaration is stored exactly once, and every answer for one LRN is the same answer.
+#[tokio::test]
+async fn concurrent_lodgements_with_retries_and_duplicates_are_stored_exactly_once() {
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
+    const CLIENTS: usize = 64;
+    const EACH: usize = 8;
+    for backend in common::backends() {
+        let app = std::sync::Arc::new(TestApp::spawn(backend).await);
+        let trader = app.user("trader", Some(DECLARANT)).await;
+        let officer = app.user("officer", None).await;
+        let mut tasks = Vec::new();
+        for client in 0..CLIENTS {
+            let (app, trader, xml) = (app.clone(), trader.clone(), xml.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for n in 0..EACH {
+                    // Deterministic choice of what to send: own new document, a retry of it, or another's.
+                    let pick = (client * 31 + n * 17) % 100;
+                    let lrn = if pick < 5 {
+                        format!("MANY-{}-{n}", (client + 1) % CLIENTS)
+                    } else {
+                        format!("MANY-{client}-{n}")
+                    };
+                    let body = with_lrn(&xml, &lrn);
+                    let times = if pick >= 90 { 2 } else { 1 };
+                    for _ in 0..times {
+                        let (status, answer) = json(app.lodge_xml(&trader, &body).await).await;
+                        answers.push((lrn.clone(), status, answer));
+                    }
+                }
+                answers
+            }));
+        }
+        let mut by_lrn: std::collections::HashMap<String, Vec<(u16, Value)>> =
+            std::collections::HashMap::new();
+        let mut sent = 0;
+        for task in tasks {
+            for (lrn, status, answer) in task.await.unwrap() {
+                sent += 1;
+                by_lrn.entry(lrn).or_default().push((status, answer));
+            }
+        }
+        for (lrn, answers) in &by_lrn {
+            assert!(
+                answers.iter().all(|a| a == &answers[0]),
+                "{lrn}: different answers {answers:?}"
+            );
+            assert_eq!(answers[0].0, 201, "{lrn}: {:?}", answers[0]);
+        }
+        let mut stored = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let query = cursor
+                .as_ref()
+                .map_or("/api/v1/declarations?limit=500".to_owned(), |c| {
+                    format!("/api/v1/declarations?limit=500&cursor={c}")
+                });
+            let (_, page) = json(app.get(&officer, &query).await).await;
+            stored += page["items"].as_array().unwrap().len();
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(
+            stored,
+            by_lrn.len(),
+            "{backend:?}: {sent} requests, {} distinct declarations",
+            by_lrn.len()
+        );
+        assert!(sent > by_lrn.len(), "the mix must contain repeats");
+    }
+}
