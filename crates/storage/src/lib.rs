@@ -48,6 +48,8 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// The group-commit writer of lodgements, on SQLite.
     writer: Option<tokio::sync::mpsc::Sender<LodgeJob>>,
+    /// The next serial to hand out, on SQLite (one server process per database: see ARCHITECTURE.md).
+    serials: Option<Arc<std::sync::atomic::AtomicI64>>,
 }
 
 /// Times are stored as RFC 3339 UTC text with microseconds, so that text order is time order.
@@ -269,13 +271,22 @@ impl Store {
             tokio::spawn(sqlite_writer(pool.clone(), lock.clone(), receiver));
             sender
         });
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             write_lock,
             writer,
+            serials: None,
         };
         store.migrate().await?;
+        if backend == Backend::Sqlite {
+            let last: i64 =
+                sqlx::query("SELECT value FROM counters WHERE name = 'declaration_serial'")
+                    .fetch_one(&store.pool)
+                    .await?
+                    .try_get(0)?;
+            store.serials = Some(Arc::new(std::sync::atomic::AtomicI64::new(last)));
+        }
         Ok(store)
     }
 
@@ -397,13 +408,16 @@ impl Store {
         now: OffsetDateTime,
         decide: impl FnOnce(&str, u64) -> Decided + Send + 'static,
     ) -> Result<Lodged, StoreError> {
-        match &self.writer {
-            Some(writer) => {
+        match (&self.writer, &self.serials) {
+            (Some(writer), Some(serials)) => {
+                // Everything but the SQL happens here, on the caller's task, so that the single writer only writes.
+                let serial = serials.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let (row, events) = build_row(serial, new, now, decide)?;
+                let events = event_records(&row.id, 0, &events)?;
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let job = LodgeJob {
-                    new,
-                    now,
-                    decide: Box::new(decide),
+                    row: Box::new(row),
+                    events,
                     reply,
                 };
                 writer
@@ -414,7 +428,7 @@ impl Store {
                     .await
                     .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
             }
-            None => self.lodge_alone(new, now, decide).await,
+            _ => self.lodge_alone(new, now, decide).await,
         }
     }
 
@@ -440,7 +454,7 @@ impl Store {
         );
         let (row, events) = build_row(serial, new, now, decide)?;
         let inserted = match insert_rows(&mut tx, std::slice::from_ref(&row)).await {
-            Ok(()) => append_events(&mut tx, &[(row.id.as_str(), 0, events.as_slice())]).await,
+            Ok(()) => insert_events(&mut tx, &event_records(&row.id, 0, &events)?).await,
             Err(error) => Err(error),
         };
         match inserted {
@@ -537,9 +551,9 @@ impl Store {
         .bind(previous_revision)
         .execute(&mut *tx)
         .await?;
-        append_events(
+        insert_events(
             &mut tx,
-            &[(id, previous_revision, change.events.as_slice())],
+            &event_records(id, previous_revision, &change.events)?,
         )
         .await?;
         tx.commit().await?;
@@ -700,12 +714,10 @@ async fn existing(
 pub const MAX_BATCH: usize = 128;
 pub const MAX_QUEUED_LODGEMENTS: usize = 4096;
 
-type DecideFn = Box<dyn FnOnce(&str, u64) -> Decided + Send>;
-
+/// A lodgement ready to be written: its row and its events, decided and serialized on the caller's task.
 struct LodgeJob {
-    new: NewDeclaration,
-    now: OffsetDateTime,
-    decide: DecideFn,
+    row: Box<DeclarationRow>,
+    events: Vec<EventRecord>,
     reply: tokio::sync::oneshot::Sender<Result<Lodged, StoreError>>,
 }
 
@@ -727,7 +739,7 @@ async fn sqlite_writer(
         let guard = lock.lock().await;
         let (replies, work): (Vec<_>, Vec<_>) = batch
             .into_iter()
-            .map(|job| (job.reply, (job.new, job.now, job.decide)))
+            .map(|job| (job.reply, (job.row, job.events)))
             .unzip();
         let size = replies.len();
         let started = std::time::Instant::now();
@@ -758,23 +770,21 @@ async fn sqlite_writer(
 
 async fn write_batch(
     pool: &AnyPool,
-    work: Vec<(NewDeclaration, OffsetDateTime, DecideFn)>,
+    work: Vec<(Box<DeclarationRow>, Vec<EventRecord>)>,
 ) -> Result<Vec<Lodged>, StoreError> {
     let mut tx = pool.begin().await?;
-    let last: i64 = sqlx::query(
-        "UPDATE counters SET value = value + $1 WHERE name = 'declaration_serial' RETURNING value",
-    )
-    .bind(work.len() as i64)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    // What is already stored under the batch's (declarant, LRN) keys, in one query.
+    // The serials were handed out in memory; the counter keeps the highest, for the next start.
+    let highest = work.iter().map(|(row, _)| row.serial).max().unwrap_or(0);
+    sqlx::query("UPDATE counters SET value = MAX(value, $1) WHERE name = 'declaration_serial'")
+        .bind(highest)
+        .execute(&mut *tx)
+        .await?;
+    // What is already stored under the batch's (declarant, LRN) keys, in one query per chunk.
     let mut known: std::collections::HashMap<(String, String), (String, String, String)> =
         std::collections::HashMap::new();
-    // The keys are copied out so that nothing borrowed from the (non-Sync) jobs is held across an await.
     let keys: Vec<(String, String)> = work
         .iter()
-        .map(|(new, _, _)| (new.declarant.clone(), new.lrn.clone()))
+        .map(|(row, _)| (row.declarant.clone(), row.lrn.clone()))
         .collect();
     for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
         let tuples: Vec<String> = (0..chunk.len())
@@ -787,7 +797,7 @@ async fn write_batch(
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (declarant, lrn) in chunk {
-            query = query.bind(declarant.clone()).bind(lrn.clone());
+            query = query.bind(declarant.as_str()).bind(lrn.as_str());
         }
         for row in query.fetch_all(&mut *tx).await? {
             known.insert(
@@ -800,16 +810,15 @@ async fn write_batch(
             );
         }
     }
-    let mut serial = last - work.len() as i64;
     let mut answers = Vec::with_capacity(work.len());
     let mut rows = Vec::new();
     let mut events = Vec::new();
-    for (new, now, decide) in work {
-        serial += 1;
-        let key = (new.declarant.clone(), new.lrn.clone());
-        // A key seen before — stored, or earlier in this batch — is a replay or a conflict.
+    for (row, row_events) in work {
+        let key = (row.declarant.clone(), row.lrn.clone());
+        // A key seen before — stored, or earlier in this batch — is a replay or a conflict; the prepared row is
+        // dropped and its serial stays unused.
         if let Some((id, hash, response)) = known.get(&key) {
-            answers.push(if *hash == new.content_hash {
+            answers.push(if *hash == row.content_hash {
                 Lodged::Replayed {
                     response: response.clone(),
                 }
@@ -820,7 +829,6 @@ async fn write_batch(
             });
             continue;
         }
-        let (row, decided) = build_row(serial, new, now, decide)?;
         known.insert(
             key,
             (
@@ -829,18 +837,12 @@ async fn write_batch(
                 row.lodge_response.clone(),
             ),
         );
-        events.push((row.id.clone(), decided));
-        answers.push(Lodged::Created {
-            row: Box::new(row.clone()),
-        });
-        rows.push(row);
+        events.extend(row_events);
+        answers.push(Lodged::Created { row: row.clone() });
+        rows.push(*row);
     }
     insert_rows(&mut tx, &rows).await?;
-    let changes: Vec<(&str, i64, &[workflow::Event])> = events
-        .iter()
-        .map(|(id, e)| (id.as_str(), 0, e.as_slice()))
-        .collect();
-    append_events(&mut tx, &changes).await?;
+    insert_events(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -919,53 +921,79 @@ async fn insert_rows(
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
             query = query
-                .bind(row.id.clone())
+                .bind(row.id.as_str())
                 .bind(row.serial)
-                .bind(row.declarant.clone())
-                .bind(row.representative.clone())
-                .bind(row.lrn.clone())
-                .bind(row.mrn.clone())
-                .bind(row.status.clone())
-                .bind(row.lane.clone())
-                .bind(row.office.clone())
-                .bind(row.transport_mode.clone())
-                .bind(row.declaration_type.clone())
+                .bind(row.declarant.as_str())
+                .bind(row.representative.as_deref())
+                .bind(row.lrn.as_str())
+                .bind(row.mrn.as_deref())
+                .bind(row.status.as_str())
+                .bind(row.lane.as_deref())
+                .bind(row.office.as_deref())
+                .bind(row.transport_mode.as_deref())
+                .bind(row.declaration_type.as_str())
                 .bind(row.version)
                 .bind(row.revision)
-                .bind(row.content_hash.clone())
-                .bind(row.format.clone())
-                .bind(row.document.clone())
-                .bind(row.model.clone())
-                .bind(row.state.clone())
-                .bind(row.assessment.clone())
-                .bind(row.lodge_response.clone())
-                .bind(row.lodged_at.clone())
-                .bind(row.updated_at.clone())
-                .bind(row.released_at.clone());
+                .bind(row.content_hash.as_str())
+                .bind(row.format.as_str())
+                .bind(row.document.as_str())
+                .bind(row.model.as_str())
+                .bind(row.state.as_str())
+                .bind(row.assessment.as_deref())
+                .bind(row.lodge_response.as_str())
+                .bind(row.lodged_at.as_str())
+                .bind(row.updated_at.as_str())
+                .bind(row.released_at.as_deref());
         }
         query.execute(&mut *tx).await?;
     }
     Ok(())
 }
 
-/// Appends events: for each change, the declaration id, its revision before the change, and the new events (their
-/// revisions follow on). Several events per statement.
-async fn append_events(
+/// One row of the event log, serialized and ready to insert.
+struct EventRecord {
+    declaration_id: String,
+    revision: i64,
+    event_type: &'static str,
+    at: String,
+    actor: String,
+    actor_role: String,
+    reason: String,
+    data: String,
+}
+
+/// The rows for `events` appended to a declaration whose log ends at `previous_revision`.
+fn event_records(
+    declaration_id: &str,
+    previous_revision: i64,
+    events: &[workflow::Event],
+) -> Result<Vec<EventRecord>, StoreError> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(offset, event)| {
+            Ok(EventRecord {
+                declaration_id: declaration_id.to_owned(),
+                revision: previous_revision + offset as i64 + 1,
+                event_type: event.kind.type_name(),
+                at: format_time(event.at),
+                actor: event.actor.id.clone(),
+                actor_role: event.actor.role.clone(),
+                reason: event.reason.clone(),
+                data: serde_json::to_string(&event.kind)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}
+
+/// Appends event rows, many per statement.
+async fn insert_events(
     tx: &mut sqlx::AnyConnection,
-    changes: &[(&str, i64, &[workflow::Event])],
+    records: &[EventRecord],
 ) -> Result<(), StoreError> {
     const PER_STATEMENT: usize = 128;
-    let mut rows = Vec::new();
-    for (declaration_id, previous_revision, events) in changes {
-        for (offset, event) in events.iter().enumerate() {
-            rows.push((
-                *declaration_id,
-                previous_revision + offset as i64 + 1,
-                event,
-            ));
-        }
-    }
-    for chunk in rows.chunks(PER_STATEMENT) {
+    for chunk in records.chunks(PER_STATEMENT) {
         let tuples: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 8;
@@ -988,18 +1016,16 @@ async fn append_events(
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (declaration_id, revision, event) in chunk {
-            let data = serde_json::to_string(&event.kind)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for record in chunk {
             query = query
-                .bind(declaration_id.to_string())
-                .bind(*revision)
-                .bind(event.kind.type_name())
-                .bind(format_time(event.at))
-                .bind(event.actor.id.clone())
-                .bind(event.actor.role.clone())
-                .bind(event.reason.clone())
-                .bind(data);
+                .bind(record.declaration_id.as_str())
+                .bind(record.revision)
+                .bind(record.event_type)
+                .bind(record.at.as_str())
+                .bind(record.actor.as_str())
+                .bind(record.actor_role.as_str())
+                .bind(record.reason.as_str())
+                .bind(record.data.as_str());
         }
         query.execute(&mut *tx).await?;
     }
