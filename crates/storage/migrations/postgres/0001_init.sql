@@ -32,7 +32,7 @@ CREATE TABLE declarations (
     revision BIGINT NOT NULL,
     content_hash TEXT NOT NULL,
     format TEXT NOT NULL,
-    document TEXT NOT NULL,
+    document BYTEA NOT NULL, -- the original document as received, zstd-compressed
     model TEXT NOT NULL,
     state TEXT NOT NULL,
     assessment TEXT,

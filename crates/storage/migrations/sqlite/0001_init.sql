@@ -31,7 +31,7 @@ CREATE TABLE declarations (
     revision BIGINT NOT NULL,
     content_hash TEXT NOT NULL,
     format TEXT NOT NULL,
-    document TEXT NOT NULL,
+    document BLOB NOT NULL, -- the original document as received, zstd-compressed
     model TEXT NOT NULL,
     state TEXT NOT NULL,
     assessment TEXT,
