@@ -2,12 +2,14 @@
 //!
 //! One code path serves both databases through sqlx's `Any` driver; SQL is written once with `$n` parameters
 //! (which both accept) except where the databases differ (row locks, the identity column), and each backend has
-//! its own migrations in `migrations/`. Every change to a declaration is one transaction that writes the new
-//! current state and appends its events; the event log cannot be updated or deleted (triggers in both databases).
+//! its own migrations in `migrations/`. Every change to a declaration is written in one transaction with its
+//! events; the event log cannot be updated or deleted (triggers in both databases). The original document is kept
+//! zstd-compressed.
 //!
 //! Concurrency: on SQLite, writes go through one async mutex (SQLite has one writer anyway, and this avoids
-//! `SQLITE_BUSY` on lock upgrades); on PostgreSQL, a declaration's row is locked (`FOR UPDATE`) while a command is
-//! decided, and the (declarant, LRN) unique key settles concurrent lodgements of the same document.
+//! `SQLITE_BUSY` on lock upgrades), and lodgements through a group-commit writer task that stores each batch of
+//! waiting lodgements in one transaction; on PostgreSQL, a declaration's row is locked (`FOR UPDATE`) while a
+//! command is decided, and the (declarant, LRN) unique key settles concurrent lodgements of the same document.
 //!
 //! Durability (argued in ARCHITECTURE.md): SQLite runs in WAL mode with `synchronous=FULL`, so a transaction is
 //! on disk before the API acknowledges it, and survives a process crash and a power loss.
