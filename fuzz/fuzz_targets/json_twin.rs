@@ -3,8 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(declaration) = serde_json::from_slice::<declaration::Declaration>(data) {
-        let _ = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
+    if let Ok(declaration) = wco::json::read_declaration(data) {
         let _ = tariff::assess(&declaration, &tariff::demo::tariff(), &tariff::demo::exchange_rates(), time_date());
     }
 });

@@ -277,24 +277,7 @@ async fn shutdown_signal() {
 fn read_declaration(bytes: &[u8]) -> Result<declaration::Declaration, Vec<Problem>> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if first == Some(b'{') {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| vec![Problem::new(error_table::ErrorCode::NotUtf8, "")])?;
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let declaration: declaration::Declaration =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-                let pointer = e.path().to_string();
-                vec![Problem::with_message(
-                    error_table::ErrorCode::JsonInvalid,
-                    format!("/{}", pointer.replace('.', "/")),
-                    e.into_inner().to_string(),
-                )]
-            })?;
-        let problems = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
-        if problems.is_empty() {
-            Ok(declaration)
-        } else {
-            Err(problems)
-        }
+        wco::json::read_declaration(bytes)
     } else {
         wco::read_declaration(bytes, &wco::Limits::default())
     }

@@ -161,7 +161,10 @@ fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result
             wco::read_declaration(bytes, &state.config.xml_limits).map_err(ApiError::problems)?,
             "xml",
         ),
-        "application/json" => (read_json(bytes)?, "json"),
+        "application/json" => (
+            wco::json::read_declaration(bytes).map_err(ApiError::problems)?,
+            "json",
+        ),
         _ => return Err(ApiError::new(ErrorCode::UnsupportedMediaType)),
     };
     let model = serde_json::to_string(&declaration).map_err(ApiError::internal)?;
@@ -173,49 +176,6 @@ fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result
         document,
         model,
     })
-}
-
-/// Reads the JSON twin, reporting the JSON pointer of the first bad field, then applies the context-free rules.
-fn read_json(bytes: &[u8]) -> Result<Declaration, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
-    // serde_json keeps its default nesting limit (128), so a deeply nested document is refused, not a crash.
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let declaration: Declaration =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let pointer = json_pointer(error.path());
-            let inner = error.into_inner();
-            let code = if inner.is_syntax() || inner.is_eof() {
-                ErrorCode::JsonInvalid
-            } else {
-                ErrorCode::InvalidValue
-            };
-            ApiError::problems(vec![Problem::with_message(
-                code,
-                pointer,
-                inner.to_string(),
-            )])
-        })?;
-    let problems = wco::rules::check(&declaration, wco::rules::PointerStyle::JsonPointer);
-    if problems.is_empty() {
-        Ok(declaration)
-    } else {
-        Err(ApiError::problems(problems))
-    }
-}
-
-fn json_pointer(path: &serde_path_to_error::Path) -> String {
-    let mut out = String::new();
-    for segment in path.iter() {
-        match segment {
-            serde_path_to_error::Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            serde_path_to_error::Segment::Map { key } => {
-                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
-            }
-            serde_path_to_error::Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
-            serde_path_to_error::Segment::Unknown => out.push_str("/?"),
-        }
-    }
-    out
 }
 
 // ----- lodgement --------------------------------------------------------------------------------------------
@@ -545,7 +505,7 @@ async fn json_body<T: serde::de::DeserializeOwned + Default>(
     let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let pointer = json_pointer(error.path());
+        let pointer = wco::json::pointer(error.path());
         ApiError::problems(vec![Problem::with_message(
             ErrorCode::InvalidRequest,
             pointer,

@@ -7,11 +7,12 @@
 //! refusing elements it does not know.
 //!
 //! [`rules`] holds the context-free checks that follow parsing (goods item count and numbering, required parties),
-//! shared with the JSON twin.
+//! shared with the JSON twin, which [`json`] reads.
 //!
 //! **Architecture invariant**: pure. This crate reads bytes handed to it; it opens no file and keeps no state.
 
 pub mod dom;
+pub mod json;
 pub mod map;
 pub mod rules;
 
