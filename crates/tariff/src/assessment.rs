@@ -1,6 +1,6 @@
 //! Duties and taxes per goods item and tax type.
 
-use crate::measures::{Base, Measure, MeasureKind, Tariff};
+use crate::measures::{Base, Claims, Measure, MeasureKind, Tariff};
 use crate::valuation::round;
 use crate::valuation::{self, ExchangeRates, Valuation};
 use declaration::{Declaration, DeclarationKind, GoodsItem};
@@ -19,6 +19,13 @@ pub struct TaxLine {
     pub rate_percent: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
+    /// What a relief took off the computed tax (HMRC's DeductAmount); `amount` is what remains.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub relieved: Option<Decimal>,
     /// DE 4/8 method of payment declared for this tax type (A immediate, E deferment, R guarantee, …).
     pub payment_method: String,
     pub explanation: String,
@@ -95,13 +102,16 @@ fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, St
             .as_deref()
             .is_some_and(|d| d.split('#').next() == Some(unit))
     };
-    let from_line = item
-        .duty_tax_fees
-        .iter()
-        .filter(|f| f.type_code.as_deref() == Some(tax_type))
-        .filter_map(|f| f.specific_tax_base_quantity.as_ref())
-        .find(|q| same(&q.unit_code))
-        .map(|q| q.value);
+    // DE 4/4 on this tax type's line first, then on any line (a quantity in LPA is one whatever the tax).
+    let on_lines = |this_type: bool| {
+        item.duty_tax_fees
+            .iter()
+            .filter(|f| !this_type || f.type_code.as_deref() == Some(tax_type))
+            .filter_map(|f| f.specific_tax_base_quantity.as_ref())
+            .find(|q| same(&q.unit_code))
+            .map(|q| q.value)
+    };
+    let from_line = on_lines(true).or_else(|| on_lines(false));
     let found = from_line
         .or_else(|| {
             item.tariff_quantity
@@ -136,7 +146,7 @@ fn compute(
         .rate_percent
         .map(|rate| base * rate / Decimal::ONE_HUNDRED);
     let specific = match measure.kind {
-        MeasureKind::AdValorem => None,
+        MeasureKind::AdValorem | MeasureKind::Relief => None,
         MeasureKind::Specific | MeasureKind::Compound => {
             let unit = measure.unit.as_deref().unwrap_or("KGM");
             let (quantity, described) = quantity(item, &measure.tax_type, unit).ok_or_else(|| {
@@ -167,6 +177,8 @@ fn compute(
     };
     let mut amount = match measure.kind {
         MeasureKind::AdValorem => ad_valorem.unwrap_or_default(),
+        // Never reached: `applicable` does not return reliefs.
+        MeasureKind::Relief => Decimal::ZERO,
         MeasureKind::Specific => specific.as_ref().map(|s| s.0).unwrap_or_default(),
         MeasureKind::Compound => {
             ad_valorem.unwrap_or_default() + specific.as_ref().map(|s| s.0).unwrap_or_default()
@@ -189,6 +201,35 @@ fn compute(
         rate: measure.rate_percent,
         how,
     })
+}
+
+/// What `item` of `declaration` claims that measures may depend on: origin, preference, requested and additional
+/// procedures, and the statement codes of the item and of the header.
+pub fn claims(declaration: &Declaration, item: &GoodsItem) -> Claims {
+    Claims {
+        origin: item.origin_country().cloned(),
+        preference: item
+            .duty_tax_fees
+            .iter()
+            .find_map(|f| f.duty_regime_code.clone()),
+        procedure: item
+            .procedures
+            .iter()
+            .find(|p| p.current_code.len() == 2)
+            .map(|p| p.current_code.clone()),
+        additional_procedures: item
+            .procedures
+            .iter()
+            .filter(|p| p.current_code.len() == 3)
+            .map(|p| p.current_code.clone())
+            .collect(),
+        statements: item
+            .additional_information
+            .iter()
+            .chain(&declaration.additional_information)
+            .filter_map(|a| a.statement_code.clone())
+            .collect(),
+    }
 }
 
 /// Assesses `declaration` against `tariff` on `date`. Exports are valued but bear no duty in this tariff.
@@ -232,11 +273,7 @@ pub fn assess(
                 ));
                 continue;
             }
-            let origin = item.origin_country();
-            let preference = item
-                .duty_tax_fees
-                .iter()
-                .find_map(|f| f.duty_regime_code.as_deref());
+            let claims = claims(declaration, item);
             let default_method = item
                 .duty_tax_fees
                 .iter()
@@ -246,18 +283,32 @@ pub fn assess(
             // Duties on the customs value first, then taxes whose base includes them.
             let mut measures: Vec<&Measure> = tax_types
                 .iter()
-                .filter_map(|t| tariff.applicable(code.as_str(), t, date, origin, preference))
+                .filter_map(|t| tariff.applicable(code.as_str(), t, date, &claims))
                 .collect();
-            measures.sort_by_key(|m| m.base == Base::CustomsValuePlusDuties);
+            measures.sort_by_key(|m| m.base != Base::CustomsValue);
             for measure in measures {
                 let base = match measure.base {
-                    Base::CustomsValue => value.customs_value,
+                    Base::CustomsValue | Base::CustomsValueAlone => value.customs_value,
                     Base::CustomsValuePlusDuties => round(value.customs_value + duties, &currency),
+                    Base::Duties => round(duties, &currency),
                 };
                 let pointer = item_path(index, "Commodity/DutyTaxFee");
                 match compute(measure, base, item, rates, &pointer) {
-                    Ok(computed) => {
-                        let amount = round(computed.amount, &currency);
+                    Ok(mut computed) => {
+                        let mut amount = round(computed.amount, &currency);
+                        let mut relieved = None;
+                        if let Some(relief) =
+                            tariff.relief(code.as_str(), &measure.tax_type, date, &claims)
+                        {
+                            let share = relief.rate_percent.unwrap_or(Decimal::ONE_HUNDRED);
+                            let off = round(amount * share / Decimal::ONE_HUNDRED, &currency);
+                            amount -= off;
+                            relieved = Some(off);
+                            computed
+                                .how
+                                .push_str(&format!("; {off} relieved by {}", relief.describe()));
+                        }
+                        // A relieved duty does not join the base of the taxes computed on the duties.
                         if measure.base == Base::CustomsValue {
                             duties += amount;
                         }
@@ -278,6 +329,7 @@ pub fn assess(
                                 rate
                             }),
                             amount,
+                            relieved,
                             payment_method,
                             explanation: computed.how,
                         });

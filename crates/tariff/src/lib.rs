@@ -6,7 +6,9 @@
 //! - [`valuation`]: the customs value of each goods item: transaction value converted to the national currency,
 //!   plus additions and minus deductions, with shipment-level costs apportioned by value.
 //! - [`assessment`]: duties and taxes per goods item and tax type, each with its base, rate, amount and a sentence
-//!   that names the measure applied.
+//!   that names the measure applied, reliefs taken off.
+//! - [`nomenclature`]: the HS and national codes with descriptions, hierarchy and validity; code checks and search.
+//! - [`calculator`]: the e-duty calculator, a what-if that runs the same assessment on a one-item declaration.
 //!
 //! The demo tariff ([`demo`]) is ours, written for the walkthrough and tests; real administrations load theirs.
 //!
@@ -14,11 +16,15 @@
 //! assessment is passed in; no file is read here (the CLI reads files and hands over their text).
 
 pub mod assessment;
+pub mod calculator;
 pub mod measures;
+pub mod nomenclature;
 pub mod valuation;
 
 pub use assessment::{Assessment, ItemAssessment, TaxLine, TaxTotal, assess};
-pub use measures::{Base, Measure, MeasureKind, Tariff, TariffError};
+pub use calculator::{DutyCalculation, DutyCalculationRequest, calculate};
+pub use measures::{Base, Claims, Condition, Measure, MeasureKind, Tariff, TariffError};
+pub use nomenclature::{CodeError, Node, Nomenclature};
 pub use valuation::{ExchangeRates, Valuation, ValuationError};
 
 /// The demo tariff and exchange rates shipped with Aduana (national currency GBP, the HMRC samples' currency).

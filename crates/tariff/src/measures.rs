@@ -9,10 +9,16 @@ use time::Date;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Base {
-    /// The customs value of the goods item.
+    /// The customs value of the goods item; the amount is a duty and joins the base of the taxes below.
     CustomsValue,
+    /// The customs value of the goods item, for a tax that does not join the duties: the first line of an import
+    /// VAT split in two, as HMRC does (B00 on the customs value alone, B05 on the duties).
+    CustomsValueAlone,
     /// The customs value plus the duties (and excise) computed on it: the usual VAT base.
     CustomsValuePlusDuties,
+    /// Only the duties (and excise) computed on the customs value: the base of the second VAT line of an
+    /// administration that splits import VAT in two, as HMRC does (B00 on the customs value, B05 on the duties).
+    Duties,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -21,6 +27,68 @@ pub enum MeasureKind {
     AdValorem,
     Specific,
     Compound,
+    /// A relief (suspension, exemption): `rate_percent` of the tax computed by the other measures of the same tax
+    /// type is relieved (100 when empty), usually under a `condition` the declaration claims.
+    Relief,
+}
+
+/// What a declaration must claim for a measure to apply: a requested procedure (DE 1/10, first two digits), an
+/// additional procedure code (DE 1/11) or an additional information statement code (DE 2/2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "on", content = "code", rename_all = "snake_case")]
+pub enum Condition {
+    Procedure(String),
+    AdditionalProcedure(String),
+    Statement(String),
+}
+
+impl Condition {
+    fn parse(text: &str) -> Option<Condition> {
+        let (on, code) = text.trim().split_once('=')?;
+        let code = code.trim();
+        if code.is_empty() || code.len() > 8 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let code = code.to_owned();
+        match on.trim() {
+            "procedure" if code.len() == 2 => Some(Condition::Procedure(code)),
+            "additional_procedure" if code.len() == 3 => Some(Condition::AdditionalProcedure(code)),
+            "statement" => Some(Condition::Statement(code)),
+            _ => None,
+        }
+    }
+
+    pub fn holds(&self, claims: &Claims) -> bool {
+        match self {
+            Condition::Procedure(code) => claims.procedure.as_deref() == Some(code.as_str()),
+            Condition::AdditionalProcedure(code) => claims.additional_procedures.contains(code),
+            Condition::Statement(code) => claims.statements.contains(code),
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Condition::Procedure(code) => write!(f, "procedure {code}"),
+            Condition::AdditionalProcedure(code) => write!(f, "additional procedure {code}"),
+            Condition::Statement(code) => write!(f, "statement {code}"),
+        }
+    }
+}
+
+/// What a goods item declares that measures may depend on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    pub origin: Option<Country>,
+    /// DE 4/17, e.g. 100 (no preference), 300 (tariff preference).
+    pub preference: Option<String>,
+    /// DE 1/10, the requested procedure's two digits, e.g. 40.
+    pub procedure: Option<String>,
+    /// DE 1/11 codes, e.g. C07.
+    pub additional_procedures: Vec<String>,
+    /// DE 2/2 statement codes of the item and of the header, e.g. NIDOM.
+    pub statements: Vec<String>,
 }
 
 /// One line of the tariff.
@@ -44,6 +112,8 @@ pub struct Measure {
     pub origin: Option<Country>,
     /// Preference code (DE 4/17) the measure is limited to, e.g. 300 for a tariff preference.
     pub preference_code: Option<String>,
+    /// What the declaration must claim for the measure to apply (every one of them).
+    pub conditions: Vec<Condition>,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
     /// 1-based line in the CSV it came from, for explanations.
@@ -74,13 +144,26 @@ impl Measure {
                 self.currency.as_ref().map(Currency::as_str).unwrap_or(""),
                 self.unit.as_deref().unwrap_or("unit")
             ),
+            MeasureKind::Relief => format!(
+                "relief of {} %",
+                self.rate_percent.unwrap_or(Decimal::ONE_HUNDRED)
+            ),
         };
-        let mut text = format!("{} {rate} on {}", self.tax_type, self.commodity_prefix);
+        let on = if self.commodity_prefix.is_empty() {
+            "every commodity code"
+        } else {
+            self.commodity_prefix.as_str()
+        };
+        let mut text = format!("{} {rate} on {on}", self.tax_type);
         if let Some(origin) = &self.origin {
             text.push_str(&format!(" for origin {origin}"));
         }
         if let Some(preference) = &self.preference_code {
             text.push_str(&format!(" with preference {preference}"));
+        }
+        if !self.conditions.is_empty() {
+            let conditions: Vec<String> = self.conditions.iter().map(|c| c.to_string()).collect();
+            text.push_str(&format!(" under {}", conditions.join(" and ")));
         }
         text.push_str(&format!(" (tariff line {})", self.line));
         text
@@ -109,10 +192,13 @@ impl std::error::Error for TariffError {}
 /// Most measures one tariff file may hold: a full national tariff has some 15,000–30,000 lines.
 pub const MAX_MEASURES: usize = 500_000;
 
-/// The measures of a tariff.
+/// The measures of a tariff, indexed by commodity prefix so that a lookup reads only the measures of the code's
+/// ten prefixes, whatever the size of the tariff.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Tariff {
-    pub measures: Vec<Measure>,
+    measures: Vec<Measure>,
+    #[serde(skip)]
+    by_prefix: std::collections::HashMap<String, Vec<usize>>,
 }
 
 const COLUMNS: &[&str] = &[
@@ -128,6 +214,7 @@ const COLUMNS: &[&str] = &[
     "base",
     "origin",
     "preference_code",
+    "condition",
     "valid_from",
     "valid_to",
 ];
@@ -226,13 +313,18 @@ impl Tariff {
                     .transpose()
             };
 
+            let relief = cell("kind") == Some("relief");
             let commodity_prefix = cell("commodity_code").unwrap_or_default().to_owned();
-            if !(2..=10).contains(&commodity_prefix.len())
-                || !commodity_prefix.bytes().all(|b| b.is_ascii_digit())
+            let every_code = relief && commodity_prefix.is_empty();
+            if !every_code
+                && (!(2..=10).contains(&commodity_prefix.len())
+                    || !commodity_prefix.bytes().all(|b| b.is_ascii_digit()))
             {
                 return Err(fail(
                     "commodity_code",
-                    format!("{commodity_prefix:?} must be 2 to 10 digits."),
+                    format!(
+                        "{commodity_prefix:?} must be 2 to 10 digits (a relief may leave it empty for every code)."
+                    ),
                 ));
             }
             let tax_type = cell("tax_type").unwrap_or_default().to_owned();
@@ -248,20 +340,25 @@ impl Tariff {
                 "ad_valorem" => MeasureKind::AdValorem,
                 "specific" => MeasureKind::Specific,
                 "compound" => MeasureKind::Compound,
+                "relief" => MeasureKind::Relief,
                 other => {
                     return Err(fail(
                         "kind",
-                        format!("{other:?} must be ad_valorem, specific or compound."),
+                        format!("{other:?} must be ad_valorem, specific, compound or relief."),
                     ));
                 }
             };
             let base = match cell("base").unwrap_or("customs_value") {
                 "customs_value" => Base::CustomsValue,
                 "customs_value_plus_duties" => Base::CustomsValuePlusDuties,
+                "duties" => Base::Duties,
+                "customs_value_alone" => Base::CustomsValueAlone,
                 other => {
                     return Err(fail(
                         "base",
-                        format!("{other:?} must be customs_value or customs_value_plus_duties."),
+                        format!(
+                            "{other:?} must be customs_value, customs_value_alone, customs_value_plus_duties or duties."
+                        ),
                     ));
                 }
             };
@@ -294,6 +391,24 @@ impl Tariff {
                 base,
                 origin,
                 preference_code: cell("preference_code").map(str::to_owned),
+                conditions: cell("condition")
+                    .map(|v| {
+                        v.split('&')
+                            .map(|one| {
+                                Condition::parse(one).ok_or_else(|| {
+                                    fail(
+                                        "condition",
+                                        format!(
+                                            "{one:?} must be procedure=NN, additional_procedure=XNN or \
+                                             statement=CODE (several joined by &)."
+                                        ),
+                                    )
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()?
+                    .unwrap_or_default(),
                 valid_from: date("valid_from")?,
                 valid_to: date("valid_to")?,
                 line,
@@ -326,46 +441,112 @@ impl Tariff {
             {
                 return Err(fail("maximum", "maximum is below minimum.".into()));
             }
+            if relief
+                && measure
+                    .rate_percent
+                    .is_some_and(|r| r > Decimal::ONE_HUNDRED)
+            {
+                return Err(fail(
+                    "rate_percent",
+                    "A relief relieves at most 100 % of the tax.".into(),
+                ));
+            }
             measures.push(measure);
         }
-        Ok(Tariff { measures })
+        Ok(Tariff::new(measures))
+    }
+
+    /// A tariff of these measures.
+    pub fn new(measures: Vec<Measure>) -> Tariff {
+        let mut by_prefix: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (index, measure) in measures.iter().enumerate() {
+            by_prefix
+                .entry(measure.commodity_prefix.clone())
+                .or_default()
+                .push(index);
+        }
+        Tariff {
+            measures,
+            by_prefix,
+        }
+    }
+
+    pub fn measures(&self) -> &[Measure] {
+        &self.measures
+    }
+
+    /// The measures whose prefix matches `commodity_code` (reliefs for every code included), in file order.
+    pub fn matching<'a>(&'a self, commodity_code: &str) -> impl Iterator<Item = &'a Measure> + 'a {
+        let mut indices: Vec<usize> = (0..=commodity_code.len().min(10))
+            .filter_map(|len| commodity_code.get(..len))
+            .filter_map(|prefix| self.by_prefix.get(prefix))
+            .flatten()
+            .copied()
+            .collect();
+        indices.sort_unstable();
+        indices.into_iter().map(|i| &self.measures[i])
     }
 
     /// The measures of `tax_type` that apply to `commodity_code` on `date` for goods of `origin` declared with
     /// `preference`: among the matching lines, the most specific wins — longest commodity prefix first, then a line
     /// limited to the origin, then a line limited to the preference.
+    /// The measure of `tax_type` that applies to `commodity_code` on `date` for what the item claims: the longest
+    /// matching prefix wins, then a measure limited to the origin, the preference or a condition over one that is
+    /// not, then the earlier line. Reliefs are not measures of a tax; see [`Tariff::relief`].
     pub fn applicable<'a>(
         &'a self,
         commodity_code: &str,
         tax_type: &str,
         date: time::Date,
-        origin: Option<&Country>,
-        preference: Option<&str>,
+        claims: &Claims,
     ) -> Option<&'a Measure> {
-        self.measures
-            .iter()
+        self.best(commodity_code, tax_type, date, claims, false)
+    }
+
+    /// The relief of `tax_type` that applies to `commodity_code` on `date` for what the item claims.
+    pub fn relief<'a>(
+        &'a self,
+        commodity_code: &str,
+        tax_type: &str,
+        date: time::Date,
+        claims: &Claims,
+    ) -> Option<&'a Measure> {
+        self.best(commodity_code, tax_type, date, claims, true)
+    }
+
+    fn best<'a>(
+        &'a self,
+        commodity_code: &str,
+        tax_type: &str,
+        date: time::Date,
+        claims: &Claims,
+        relief: bool,
+    ) -> Option<&'a Measure> {
+        self.matching(commodity_code)
             .filter(|m| {
                 m.tax_type == tax_type
-                    && commodity_code.starts_with(&m.commodity_prefix)
+                    && (m.kind == MeasureKind::Relief) == relief
                     && m.in_force(date)
             })
-            .filter(|m| m.origin.is_none() || m.origin.as_ref() == origin)
-            .filter(|m| m.preference_code.is_none() || m.preference_code.as_deref() == preference)
+            .filter(|m| m.origin.is_none() || m.origin.as_ref() == claims.origin.as_ref())
+            .filter(|m| m.preference_code.is_none() || m.preference_code == claims.preference)
+            .filter(|m| m.conditions.iter().all(|c| c.holds(claims)))
             .max_by_key(|m| {
                 (
                     m.commodity_prefix.len(),
                     m.origin.is_some(),
                     m.preference_code.is_some(),
+                    m.conditions.len(),
                     std::cmp::Reverse(m.line),
                 )
             })
     }
 
-    /// The tax types with at least one line matching `commodity_code` on `date`, in the order of first appearance.
+    /// The tax types charged on `commodity_code` on `date`, in the order of the file (reliefs left out).
     pub fn tax_types_for(&self, commodity_code: &str, date: time::Date) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
-        for m in &self.measures {
-            if commodity_code.starts_with(&m.commodity_prefix)
+        for m in self.matching(commodity_code) {
+            if m.kind != MeasureKind::Relief
                 && m.in_force(date)
                 && !out.contains(&m.tax_type.as_str())
             {
@@ -452,9 +633,14 @@ mod tests {
         let day = time::macros::date!(2026 - 01 - 01);
         let jp = Country::parse("JP").unwrap();
         let us = Country::parse("US").unwrap();
-        let rate = |code, origin, pref| {
+        let rate = |code, origin: Option<&Country>, pref: Option<&str>| {
+            let claims = Claims {
+                origin: origin.cloned(),
+                preference: pref.map(str::to_owned),
+                ..Claims::default()
+            };
             tariff
-                .applicable(code, "A00", day, origin, pref)
+                .applicable(code, "A00", day, &claims)
                 .unwrap()
                 .rate_percent
                 .unwrap()
@@ -465,7 +651,7 @@ mod tests {
         assert_eq!(rate("8510900000", Some(&jp), Some("300")), Decimal::from(0));
         assert!(
             tariff
-                .applicable("0101210000", "A00", day, None, None)
+                .applicable("0101210000", "A00", day, &Claims::default())
                 .is_none()
         );
     }
@@ -480,7 +666,7 @@ mod tests {
         .unwrap();
         let rate = |d| {
             tariff
-                .applicable("851090", "A00", d, None, None)
+                .applicable("851090", "A00", d, &Claims::default())
                 .map(|m| m.rate_percent.unwrap())
         };
         assert_eq!(
@@ -501,11 +687,15 @@ mod tests {
         for chapter in (1..=97).filter(|c| *c != 77) {
             let code = format!("{chapter:02}0000");
             assert!(
-                tariff.applicable(&code, "A00", day, None, None).is_some(),
+                tariff
+                    .applicable(&code, "A00", day, &Claims::default())
+                    .is_some(),
                 "A00 for chapter {chapter}"
             );
             assert!(
-                tariff.applicable(&code, "B00", day, None, None).is_some(),
+                tariff
+                    .applicable(&code, "B00", day, &Claims::default())
+                    .is_some(),
                 "B00 for chapter {chapter}"
             );
         }
