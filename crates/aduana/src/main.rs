@@ -96,8 +96,43 @@ enum Command {
         #[arg(long, env = "ADUANA_TOKEN")]
         token: String,
     },
+    /// Import and inspect the reference data: tariff measures, nomenclature, exchange rates.
+    Tariff {
+        #[command(subcommand)]
+        command: TariffCommand,
+    },
     /// Measure lodgement throughput over HTTP (see BENCHMARKS.md).
     Bench(bench::Args),
+}
+
+#[derive(Subcommand)]
+enum TariffCommand {
+    /// Import a measures CSV (docs/tariff-csv.md). All or nothing: a bad file is refused with its line and column.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import a nomenclature CSV: the HS layer (the public HS layout), or with --national the administration's
+    /// subdivisions over it. Once imported, declared commodity codes are checked against it.
+    ImportNomenclature {
+        file: PathBuf,
+        #[arg(long)]
+        national: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Import the administration's exchange rates (`currency,rate` per line: national units per foreign unit).
+    ImportRates {
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the reference files in use.
+    Status {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +187,14 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let mut pipeline = Pipeline::demo(selection_seed(&database.data_dir)?);
+            let reference = api::reference::load(&store).await?;
+            for file in &reference.files {
+                tracing::info!(kind = %file.kind, name = %file.name, rows = file.row_count, imported_at = %file.imported_at, "reference file in use");
+            }
+            pipeline.tariff = reference.tariff;
+            pipeline.rates = reference.rates;
+            pipeline.nomenclature = reference.nomenclature;
+            pipeline.check_codes = reference.check_codes;
             if let Some(path) = tariff {
                 pipeline.tariff = tariff::Tariff::from_csv(&read_text(&path)?)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -222,7 +265,80 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             server,
             token,
         } => lodge(&file, &server, &token).await,
+        Command::Tariff { command } => tariff_command(command).await,
         Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
+    let (kind, file, database) = match command {
+        TariffCommand::Import { file, database } => (storage::reference::MEASURES, file, database),
+        TariffCommand::ImportNomenclature {
+            file,
+            national,
+            database,
+        } => (
+            if national {
+                storage::reference::NATIONAL_NOMENCLATURE
+            } else {
+                storage::reference::NOMENCLATURE
+            },
+            file,
+            database,
+        ),
+        TariffCommand::ImportRates { file, database } => {
+            (storage::reference::EXCHANGE_RATES, file, database)
+        }
+        TariffCommand::Status { database } => {
+            let store = storage::Store::open(&database.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            let files = store
+                .current_reference_files()
+                .await
+                .map_err(|e| e.to_string())?;
+            for kind in storage::reference::KINDS {
+                match files.iter().find(|f| f.kind == *kind) {
+                    Some(f) => println!(
+                        "{kind}: {} ({} rows, sha256 {}, imported {} by {})",
+                        f.name, f.row_count, f.sha256, f.imported_at, f.imported_by
+                    ),
+                    None => println!("{kind}: built-in demo"),
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let text = read_text(&file)?;
+    let store = storage::Store::open(&database.url()?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    match api::reference::import(
+        &store,
+        kind,
+        &name,
+        &text,
+        &by,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    {
+        Ok(file) => {
+            println!(
+                "imported {} as {kind}: {} rows (sha256 {}); restart the server to use it",
+                file.name, file.row_count, file.sha256
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("aduana: nothing imported: {message}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 

@@ -28,6 +28,10 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/metrics") => get(metrics),
         ("GET", "/api/v1/openapi.json") => get(openapi),
         ("GET", "/api/v1/error-codes") => get(error_codes),
+        ("GET", "/api/v1/tariff") => get(crate::public::tariff_search),
+        ("GET", "/api/v1/tariff/{code}") => get(crate::public::tariff_code),
+        ("POST", "/api/v1/duty-calculations") => post(crate::public::duty_calculation),
+        ("GET", "/duty-calculator") => get(crate::public::calculator_page),
         ("POST", "/api/v1/declarations") => post(lodge),
         ("GET", "/api/v1/declarations") => get(list),
         ("GET", "/api/v1/declarations/{id}") => get(show),
@@ -134,7 +138,7 @@ struct Parsed {
     model: String,
 }
 
-async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
     let limit = state.config.max_body_bytes;
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(bytes.to_vec()),

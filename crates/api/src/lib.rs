@@ -12,6 +12,8 @@ mod handlers;
 mod metrics;
 mod notifications;
 pub mod policy;
+pub mod public;
+pub mod reference;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};

@@ -11,7 +11,7 @@
 //! **Architecture invariant**: pure. Time (`date`), the MRN serial and the seed are passed in; no IO.
 
 use declaration::{Country, Declaration, DeclarationKind, Mrn};
-use error_table::Problem;
+use error_table::{ErrorCode, Problem};
 use rust_decimal::Decimal;
 use selectivity::{Decision, Facts, ItemFacts, RuleSet};
 use sha2::{Digest, Sha256};
@@ -22,6 +22,11 @@ use workflow::{Command, EventKind, Liabilities, RejectionError, State, Status};
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub tariff: Tariff,
+    /// The goods nomenclature, for descriptions and, when `check_codes` is set, for checking declared codes.
+    pub nomenclature: tariff::Nomenclature,
+    /// Refuse commodity codes that are unknown, subdivided or not in force (set when the administration has
+    /// imported its nomenclature; the demo nomenclature only describes).
+    pub check_codes: bool,
     pub rates: ExchangeRates,
     pub rules: RuleSet,
     /// The country whose MRNs we issue.
@@ -135,6 +140,8 @@ impl Pipeline {
     pub fn demo(seed: Vec<u8>) -> Pipeline {
         Pipeline {
             tariff: tariff::demo::tariff(),
+            nomenclature: tariff::demo::nomenclature(),
+            check_codes: false,
             rates: tariff::demo::exchange_rates(),
             rules: RuleSet::parse(selectivity::DEMO_RULES).expect("demo rules are valid (tested)"),
             country: Country::parse("GB").expect("GB"),
@@ -149,7 +156,39 @@ impl Pipeline {
         declaration: &Declaration,
         date: time::Date,
     ) -> Result<Assessment, Vec<Problem>> {
+        if self.check_codes {
+            let problems = self.check_codes(declaration, date);
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+        }
         tariff::assess(declaration, &self.tariff, &self.rates, date)
+    }
+
+    /// Checks every declared commodity code against the nomenclature in force on `date`.
+    pub fn check_codes(&self, declaration: &Declaration, date: time::Date) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
+            let Some(code) = item.commodity_code() else {
+                continue;
+            };
+            if let Err(error) = self.nomenclature.check(code.as_str(), date) {
+                let code_of_error = match error {
+                    tariff::CodeError::Unknown { .. } => ErrorCode::CommodityCodeUnknown,
+                    tariff::CodeError::NotLeaf { .. } => ErrorCode::CommodityCodeNotLeaf,
+                    tariff::CodeError::NotInForce { .. } => ErrorCode::CommodityCodeNotInForce,
+                };
+                problems.push(Problem::with_message(
+                    code_of_error,
+                    format!(
+                        "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/Commodity/Classification",
+                        index + 1
+                    ),
+                    error.sentence(code.as_str(), date),
+                ));
+            }
+        }
+        problems
     }
 
     /// Runs lodgement: lodged, then accepted (with the MRN built from `serial`) or rejected, then the automatic

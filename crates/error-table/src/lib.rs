@@ -60,6 +60,9 @@ error_codes! {
     UnsupportedFunctionCode => ("declaration.unsupported_function_code", 422, "This function code cannot be lodged here."),
     UnsupportedDeclarationType => ("declaration.unsupported_type", 422, "The declaration type is not one this administration accepts."),
     // Business rules checked on acceptance (the declaration is stored and rejected).
+    CommodityCodeUnknown => ("assessment.commodity_code_unknown", 422, "The commodity code is not in the nomenclature in force."),
+    CommodityCodeNotLeaf => ("assessment.commodity_code_not_leaf", 422, "The commodity code is subdivided; declare one of its subdivisions."),
+    CommodityCodeNotInForce => ("assessment.commodity_code_not_in_force", 422, "The commodity code is not valid on the date of the declaration."),
     CommodityCodeNotInTariff => ("assessment.commodity_code_not_in_tariff", 422, "The commodity code has no measures in the tariff in force."),
     ExchangeRateUnknown => ("assessment.exchange_rate_unknown", 422, "No exchange rate is declared or published for this currency."),
     // Lifecycle.
@@ -72,6 +75,7 @@ error_codes! {
     NotFound => ("request.not_found", 404, "No such resource."),
     InvalidQuery => ("request.invalid_query", 400, "A query parameter has an invalid value."),
     InvalidRequest => ("request.invalid", 422, "The request body is not valid for this action."),
+    ReferenceFileInvalid => ("reference.file_invalid", 422, "The reference file is not valid; nothing was imported."),
     // Operations.
     Unavailable => ("service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
     Internal => ("service.internal", 500, "An internal error occurred; it has been logged."),

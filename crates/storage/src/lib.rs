@@ -229,10 +229,46 @@ pub struct ReleasedTimeline {
     pub events: Vec<(String, String)>,
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const MIGRATIONS_POSTGRES: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_reference_files.sql"),
+    ),
+];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_reference_files.sql"),
+    ),
+];
+
+/// Kinds of reference file the administration imports.
+pub mod reference {
+    pub const MEASURES: &str = "measures";
+    pub const NOMENCLATURE: &str = "nomenclature";
+    pub const NATIONAL_NOMENCLATURE: &str = "national_nomenclature";
+    pub const EXCHANGE_RATES: &str = "exchange_rates";
+    pub const KINDS: &[&str] = &[
+        MEASURES,
+        NOMENCLATURE,
+        NATIONAL_NOMENCLATURE,
+        EXCHANGE_RATES,
+    ];
+}
+
+/// One imported reference file, described (its content is fetched with [`Store::reference_content`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReferenceFile {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub sha256: String,
+    pub row_count: i64,
+    pub imported_at: String,
+    pub imported_by: String,
+}
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
@@ -341,6 +377,11 @@ impl Store {
         }
     }
 
+    /// The connection pool, for tests that prove what the database itself refuses (append-only tables).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Checks that the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
@@ -394,6 +435,86 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    // ----- reference files ---------------------------------------------------------------------------------
+
+    /// Stores an imported reference file, already checked whole by the caller: one row, all or nothing.
+    pub async fn add_reference_file(
+        &self,
+        kind: &str,
+        name: &str,
+        content: &str,
+        row_count: usize,
+        imported_by: &str,
+        now: OffsetDateTime,
+    ) -> Result<ReferenceFile, StoreError> {
+        use sha2::Digest;
+        let sha256 = format!("{:x}", sha2::Sha256::digest(content.as_bytes()));
+        let compressed = compress(content)?;
+        let imported_at = format_time(now);
+        let row_count = i64::try_from(row_count).unwrap_or(i64::MAX);
+        let _guard = self.lock().await;
+        let row = sqlx::query(
+            "INSERT INTO reference_files (kind, name, sha256, row_count, content, imported_at, imported_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(kind)
+        .bind(name)
+        .bind(&sha256)
+        .bind(row_count)
+        .bind(compressed)
+        .bind(&imported_at)
+        .bind(imported_by)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ReferenceFile {
+            id: row.try_get("id")?,
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            sha256,
+            row_count,
+            imported_at,
+            imported_by: imported_by.to_owned(),
+        })
+    }
+
+    /// The newest file of each kind, i.e. the reference data in use.
+    pub async fn current_reference_files(&self) -> Result<Vec<ReferenceFile>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, name, sha256, row_count, imported_at, imported_by FROM reference_files r \
+             WHERE id = (SELECT MAX(id) FROM reference_files s WHERE s.kind = r.kind) ORDER BY kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReferenceFile {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    name: row.try_get("name")?,
+                    sha256: row.try_get("sha256")?,
+                    row_count: row.try_get("row_count")?,
+                    imported_at: row.try_get("imported_at")?,
+                    imported_by: row.try_get("imported_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The text of a stored reference file.
+    pub async fn reference_content(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT content FROM reference_files WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let bytes: Vec<u8> = row.try_get("content")?;
+                decompress(&bytes).map(Some).map_err(StoreError::Corrupt)
+            }
+        }
     }
 
     // ----- declarations --------------------------------------------------------------------------------------

@@ -31,11 +31,19 @@ pub use valuation::{ExchangeRates, Valuation, ValuationError};
 pub mod demo {
     pub const TARIFF_CSV: &str = include_str!("../demo/tariff.csv");
     pub const RATES_CSV: &str = include_str!("../demo/exchange-rates.csv");
+    pub const NOMENCLATURE_CSV: &str = include_str!("../demo/nomenclature.csv");
     pub const NATIONAL_CURRENCY: &str = "GBP";
 
     /// The demo tariff, parsed. The file is part of the build and tested, so parsing cannot fail at run time.
     pub fn tariff() -> super::Tariff {
         super::Tariff::from_csv(TARIFF_CSV).expect("the demo tariff is valid (tested)")
+    }
+
+    /// The demo nomenclature: chapters and the headings the demo tariff names. It describes; it is too partial to
+    /// check declared codes with.
+    pub fn nomenclature() -> super::Nomenclature {
+        super::Nomenclature::from_csv(NOMENCLATURE_CSV)
+            .expect("the demo nomenclature is valid (tested)")
     }
 
     pub fn exchange_rates() -> super::ExchangeRates {

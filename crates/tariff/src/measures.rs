@@ -700,6 +700,7 @@ mod tests {
             );
         }
         crate::demo::exchange_rates();
+        assert_eq!(crate::demo::nomenclature().len(), 96 + 12);
     }
 }
 

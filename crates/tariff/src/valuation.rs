@@ -56,6 +56,15 @@ impl ExchangeRates {
         Ok(rates)
     }
 
+    /// Number of foreign currencies with a published rate.
+    pub fn len(&self) -> usize {
+        self.rates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty()
+    }
+
     pub fn rate(&self, currency: &Currency) -> Option<Decimal> {
         if *currency == self.national {
             Some(Decimal::ONE)

@@ -1,0 +1,522 @@
+//! The public tariff, no login (TFA Art. 1: publish the tariff): look up a code, search descriptions, and the
+//! e-duty calculator, as JSON and as a page. The calculator runs the pipeline's own assessment.
+
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use error_table::{ErrorCode, Problem};
+use serde::Serialize;
+use std::collections::HashMap;
+use tariff::calculator::{DutyCalculationRequest, MoneyInput, QuantityInput};
+use tariff::{CodeError, DutyCalculation, Measure};
+use time::Date;
+
+/// Most search results one request may ask for.
+pub const MAX_SEARCH_RESULTS: usize = 100;
+/// Longest search text.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+
+fn params(query: Params) -> Result<HashMap<String, String>, ApiError> {
+    query.map(|Query(q)| q).map_err(|_| {
+        ApiError::with_message(ErrorCode::InvalidQuery, "The query string cannot be read.")
+    })
+}
+
+fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn query_problem(parameter: &str, message: String) -> ApiError {
+    ApiError::problems(vec![Problem::with_message(
+        ErrorCode::InvalidQuery,
+        format!("?{parameter}"),
+        message,
+    )])
+}
+
+fn date_param(params: &HashMap<String, String>) -> Result<Date, ApiError> {
+    match params
+        .get("date")
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
+        None => Ok(today()),
+        Some(text) => Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| {
+            query_problem(
+                "date",
+                format!("{text:?} is not a date written YYYY-MM-DD."),
+            )
+        }),
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CodeView {
+    pub code: String,
+    pub description: String,
+    pub level: u8,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasureView {
+    pub tax_type: String,
+    pub kind: tariff::MeasureKind,
+    pub commodity_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_percent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<String>,
+    pub base: tariff::Base,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preference_code: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<tariff::Condition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<String>,
+    /// The measure in words, as explanations name it.
+    pub description: String,
+}
+
+impl From<&Measure> for MeasureView {
+    fn from(m: &Measure) -> Self {
+        let text = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string());
+        MeasureView {
+            tax_type: m.tax_type.clone(),
+            kind: m.kind,
+            commodity_code: m.commodity_prefix.clone(),
+            rate_percent: text(m.rate_percent),
+            amount: text(m.amount),
+            currency: m.currency.as_ref().map(|c| c.to_string()),
+            unit: m.unit.clone(),
+            minimum: text(m.minimum),
+            maximum: text(m.maximum),
+            base: m.base,
+            origin: m.origin.as_ref().map(|c| c.to_string()),
+            preference_code: m.preference_code.clone(),
+            conditions: m.conditions.clone(),
+            valid_from: m.valid_from.map(|d| d.to_string()),
+            valid_to: m.valid_to.map(|d| d.to_string()),
+            description: m.describe(),
+        }
+    }
+}
+
+/// A code of the public tariff as of a date.
+#[derive(Clone, Debug, Serialize)]
+pub struct Lookup {
+    pub code: String,
+    pub date: String,
+    /// The description of the code, or of the nearest code above it the nomenclature knows.
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Chapter, heading, subheading … down to the code.
+    pub hierarchy: Vec<CodeView>,
+    /// Subdivisions in force; a code with subdivisions cannot be declared.
+    pub subdivisions: Vec<CodeView>,
+    /// Whether the code may be declared on the date (when the administration has imported its nomenclature;
+    /// `null` when only the demo nomenclature describes codes).
+    pub declarable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declarable_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Measures in force on the date, for the origin when one is given (the general ones and that origin's),
+    /// otherwise all of them, preferential lines included.
+    pub measures: Vec<MeasureView>,
+}
+
+fn view(node: &tariff::Node) -> CodeView {
+    CodeView {
+        code: node.code.clone(),
+        description: node.description.clone(),
+        level: node.level,
+    }
+}
+
+/// Looks a code up; `None` when neither the nomenclature nor the tariff knows anything of it.
+pub fn lookup(state: &AppState, code: &str, date: Date, origin: Option<&str>) -> Option<Lookup> {
+    let pipeline = &state.pipeline;
+    let nomenclature = &pipeline.nomenclature;
+    let nearest = (2..=code.len())
+        .rev()
+        .filter_map(|len| code.get(..len))
+        .find_map(|prefix| nomenclature.get(prefix, date));
+    let hierarchy: Vec<CodeView> = nearest
+        .map(|n| {
+            nomenclature
+                .hierarchy(&n.code, date)
+                .into_iter()
+                .map(view)
+                .collect()
+        })
+        .unwrap_or_default();
+    let subdivisions: Vec<CodeView> = match nearest {
+        Some(node) if node.code == code => nomenclature
+            .children(code, date)
+            .into_iter()
+            .map(view)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let measures: Vec<MeasureView> = pipeline
+        .tariff
+        .matching(code)
+        .filter(|m| m.in_force(date))
+        .filter(|m| match origin {
+            Some(origin) => m.origin.as_ref().is_none_or(|o| o.as_str() == origin),
+            None => true,
+        })
+        .map(MeasureView::from)
+        .collect();
+    if nearest.is_none() && measures.iter().all(|m| m.commodity_code.is_empty()) {
+        return None;
+    }
+    let (declarable, declarable_reason) = if pipeline.check_codes {
+        match nomenclature.check(code, date) {
+            Ok(_) => (Some(true), None),
+            Err(error) => (Some(false), Some(error.sentence(code, date))),
+        }
+    } else {
+        (None, None)
+    };
+    Some(Lookup {
+        code: code.to_owned(),
+        date: date.to_string(),
+        description: nearest.map(|n| n.description.clone()),
+        section: nearest.and_then(|n| n.section.clone()),
+        hierarchy,
+        subdivisions,
+        declarable,
+        declarable_reason,
+        origin: origin.map(str::to_owned),
+        measures,
+    })
+}
+
+fn code_param(code: &str) -> Result<String, ApiError> {
+    let code = code.trim();
+    if (2..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code.to_owned())
+    } else {
+        Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidCommodityCode,
+            "/code",
+            format!("{code:?} is not a commodity code: write 2 to 10 digits."),
+        )]))
+    }
+}
+
+fn origin_param(params: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    match params
+        .get("origin")
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+    {
+        None => Ok(None),
+        Some(text) => declaration::Country::parse(text)
+            .map(|c| Some(c.to_string()))
+            .map_err(|_| {
+                query_problem(
+                    "origin",
+                    format!("{text:?} is not a country code such as CN."),
+                )
+            }),
+    }
+}
+
+/// `GET /api/v1/tariff/{code}`.
+pub async fn tariff_code(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    query: Params,
+) -> Result<axum::Json<Lookup>, ApiError> {
+    let params = params(query)?;
+    let code = code_param(&code)?;
+    let date = date_param(&params)?;
+    let origin = origin_param(&params)?;
+    lookup(&state, &code, date, origin.as_deref())
+        .map(axum::Json)
+        .ok_or_else(|| {
+            ApiError::with_message(
+                ErrorCode::NotFound,
+                format!("The tariff has no code {code} on {date}."),
+            )
+        })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchAnswer {
+    pub query: String,
+    pub date: String,
+    pub results: Vec<CodeView>,
+}
+
+fn search(state: &AppState, q: &str, date: Date, limit: usize) -> Vec<CodeView> {
+    state
+        .pipeline
+        .nomenclature
+        .search(q, date, limit)
+        .into_iter()
+        .map(view)
+        .collect()
+}
+
+/// `GET /api/v1/tariff?q=…`.
+pub async fn tariff_search(
+    State(state): State<AppState>,
+    query: Params,
+) -> Result<axum::Json<SearchAnswer>, ApiError> {
+    let params = params(query)?;
+    let q = params.get("q").map(|q| q.trim()).unwrap_or_default();
+    if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
+        return Err(query_problem(
+            "q",
+            format!(
+                "Give the words or the start of the code to search for (at most {MAX_QUERY_CHARS} characters)."
+            ),
+        ));
+    }
+    let limit = match params.get("limit") {
+        None => 20,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_SEARCH_RESULTS).contains(&n) => n,
+            _ => {
+                return Err(query_problem(
+                    "limit",
+                    format!("limit must be a number from 1 to {MAX_SEARCH_RESULTS}."),
+                ));
+            }
+        },
+    };
+    let date = date_param(&params)?;
+    Ok(axum::Json(SearchAnswer {
+        query: q.to_owned(),
+        date: date.to_string(),
+        results: search(&state, q, date, limit),
+    }))
+}
+
+/// Runs a calculation with the pipeline's tariff, checking the code when the nomenclature is imported.
+pub fn calculate(
+    state: &AppState,
+    request: &DutyCalculationRequest,
+) -> Result<DutyCalculation, Vec<Problem>> {
+    let pipeline = &state.pipeline;
+    if pipeline.check_codes {
+        let (_, date) = tariff::calculator::declaration_for(request, today())?;
+        let code = request.commodity_code.trim();
+        if let Err(error) = pipeline.nomenclature.check(code, date) {
+            let code_of_error = match error {
+                CodeError::Unknown { .. } => ErrorCode::CommodityCodeUnknown,
+                CodeError::NotLeaf { .. } => ErrorCode::CommodityCodeNotLeaf,
+                CodeError::NotInForce { .. } => ErrorCode::CommodityCodeNotInForce,
+            };
+            return Err(vec![Problem::with_message(
+                code_of_error,
+                "/commodity_code",
+                error.sentence(code, date),
+            )]);
+        }
+    }
+    tariff::calculate(request, &pipeline.tariff, &pipeline.rates, today())
+}
+
+/// `POST /api/v1/duty-calculations`.
+pub async fn duty_calculation(
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<axum::Json<DutyCalculation>, ApiError> {
+    let bytes = crate::handlers::read_body(&state, body).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let request: DutyCalculationRequest = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| {
+            let pointer = wco::json::pointer(error.path());
+            ApiError::problems(vec![Problem::with_message(
+                ErrorCode::InvalidRequest,
+                pointer,
+                error.into_inner().to_string(),
+            )])
+        })?;
+    calculate(&state, &request)
+        .map(axum::Json)
+        .map_err(ApiError::problems)
+}
+
+// ----- the page ---------------------------------------------------------------------------------------------
+
+/// Units offered by the page, with their names.
+const UNITS: &[(&str, &str)] = &[
+    ("KGM", "kilograms (net)"),
+    ("LTR", "litres"),
+    ("LPA", "litres of pure alcohol"),
+    ("NAR", "items"),
+    ("MTK", "square metres"),
+    ("MTQ", "cubic metres"),
+];
+
+#[derive(Default)]
+struct Form {
+    commodity_code: String,
+    origin: String,
+    preference: String,
+    value: String,
+    currency: String,
+    quantity: String,
+    unit: String,
+    date: String,
+    additional_procedure: String,
+}
+
+#[derive(Template)]
+#[template(path = "duty_calculator.html")]
+struct CalculatorPage {
+    q: String,
+    searched: bool,
+    results: Vec<CodeView>,
+    lookup: Option<Lookup>,
+    lookup_missing: Option<String>,
+    form: Form,
+    units: &'static [(&'static str, &'static str)],
+    calculation: Option<DutyCalculation>,
+    errors: Vec<Problem>,
+    national_currency: String,
+}
+
+fn field(params: &HashMap<String, String>, name: &str, limit: usize) -> String {
+    params
+        .get(name)
+        .map(|v| v.trim().chars().take(limit).collect())
+        .unwrap_or_default()
+}
+
+/// `GET /duty-calculator`: search, look up and calculate, rendered on the server (no script needed).
+pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Response {
+    let params = params(query).unwrap_or_default();
+    let national_currency = state.pipeline.rates.national.to_string();
+    let q = field(&params, "q", MAX_QUERY_CHARS);
+    let date = date_param(&params).unwrap_or_else(|_| today());
+    let results = if q.is_empty() {
+        Vec::new()
+    } else {
+        search(&state, &q, date, 50)
+    };
+    let mut lookup_missing = None;
+    let lookup_code = field(&params, "code", 10);
+    let found = if lookup_code.is_empty() {
+        None
+    } else if code_param(&lookup_code).is_err() {
+        lookup_missing = Some(format!(
+            "{lookup_code:?} is not a commodity code: write 2 to 10 digits."
+        ));
+        None
+    } else {
+        let found = lookup(&state, &lookup_code, date, None);
+        if found.is_none() {
+            lookup_missing = Some(format!("The tariff has no code {lookup_code} on {date}."));
+        }
+        found
+    };
+    let mut form = Form {
+        commodity_code: field(&params, "commodity_code", 10),
+        origin: field(&params, "origin", 2).to_uppercase(),
+        preference: field(&params, "preference", 3),
+        value: field(&params, "value", 24),
+        currency: field(&params, "currency", 3).to_uppercase(),
+        quantity: field(&params, "quantity", 24),
+        unit: field(&params, "unit", 3),
+        date: field(&params, "date", 10),
+        additional_procedure: field(&params, "additional_procedure", 3).to_uppercase(),
+    };
+    if form.commodity_code.is_empty() && !lookup_code.is_empty() {
+        form.commodity_code = lookup_code.clone();
+    }
+    if form.currency.is_empty() {
+        form.currency = national_currency.clone();
+    }
+    let mut errors = Vec::new();
+    let mut calculation = None;
+    if params.contains_key("calculate") {
+        let request = DutyCalculationRequest {
+            commodity_code: form.commodity_code.clone(),
+            origin: Some(form.origin.clone()),
+            preference: Some(form.preference.clone()),
+            customs_value: MoneyInput {
+                amount: form.value.clone(),
+                currency: form.currency.clone(),
+            },
+            quantities: if form.quantity.is_empty() {
+                Vec::new()
+            } else {
+                vec![QuantityInput {
+                    unit: form.unit.clone(),
+                    value: form.quantity.clone(),
+                }]
+            },
+            date: Some(form.date.clone()),
+            procedure: None,
+            additional_procedures: if form.additional_procedure.is_empty() {
+                Vec::new()
+            } else {
+                vec![form.additional_procedure.clone()]
+            },
+            statements: Vec::new(),
+        };
+        match calculate(&state, &request) {
+            Ok(result) => calculation = Some(result),
+            Err(problems) => errors = problems,
+        }
+    }
+    let page = CalculatorPage {
+        searched: !q.is_empty(),
+        q,
+        results,
+        lookup: found,
+        lookup_missing,
+        form,
+        units: UNITS,
+        calculation,
+        errors,
+        national_currency,
+    };
+    match page.render() {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::REFERRER_POLICY, "no-referrer"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(error) => ApiError::internal(error).into_response(),
+    }
+}

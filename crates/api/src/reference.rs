@@ -1,0 +1,134 @@
+//! Reference data in use: the tariff measures, the nomenclature (HS layer and national layer) and the exchange
+//! rates. The administration imports each as a file (`aduana tariff import …`); a file is checked whole before it
+//! is stored, so a bad file changes nothing. What has not been imported comes from the built-in demo.
+
+use storage::{ReferenceFile, Store, reference};
+use tariff::{ExchangeRates, Nomenclature, Tariff, TariffError};
+
+/// The reference data the pipeline and the public tariff use.
+pub struct Reference {
+    pub tariff: Tariff,
+    pub rates: ExchangeRates,
+    pub nomenclature: Nomenclature,
+    /// True when a nomenclature was imported: declared codes are then checked against it.
+    pub check_codes: bool,
+    /// The imported files in use (empty when everything is the demo's).
+    pub files: Vec<ReferenceFile>,
+}
+
+/// What a file of `kind` holds, checked whole: the number of rows it contributes. `hs_layer` is the HS text in
+/// use, for checking a national layer over it.
+pub fn check(kind: &str, text: &str, hs_layer: Option<&str>) -> Result<usize, TariffError> {
+    match kind {
+        reference::MEASURES => Tariff::from_csv(text).map(|t| t.measures().len()),
+        reference::NOMENCLATURE => Nomenclature::from_csv(text).map(|n| n.len()),
+        reference::NATIONAL_NOMENCLATURE => {
+            let mut nomenclature = match hs_layer {
+                Some(hs) => Nomenclature::from_csv(hs)?,
+                None => Nomenclature::default(),
+            };
+            nomenclature.add_csv(text)
+        }
+        reference::EXCHANGE_RATES => ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, text)
+            .map(|r| r.len())
+            .map_err(|message| TariffError {
+                line: 0,
+                column: None,
+                message,
+            }),
+        other => Err(TariffError {
+            line: 0,
+            column: None,
+            message: format!(
+                "{other:?} is not a kind of reference file ({}).",
+                reference::KINDS.join(", ")
+            ),
+        }),
+    }
+}
+
+/// Checks and stores a reference file. Nothing is stored when the check fails.
+pub async fn import(
+    store: &Store,
+    kind: &str,
+    name: &str,
+    text: &str,
+    imported_by: &str,
+    now: time::OffsetDateTime,
+) -> Result<ReferenceFile, String> {
+    let hs = if kind == reference::NATIONAL_NOMENCLATURE {
+        current_text(store, reference::NOMENCLATURE).await?
+    } else {
+        None
+    };
+    let rows = check(kind, text, hs.as_deref()).map_err(|e| format!("{name}: {e}"))?;
+    store
+        .add_reference_file(kind, name, text, rows, imported_by, now)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn current_text(store: &Store, kind: &str) -> Result<Option<String>, String> {
+    let files = store
+        .current_reference_files()
+        .await
+        .map_err(|e| e.to_string())?;
+    match files.iter().find(|f| f.kind == kind) {
+        Some(file) => store
+            .reference_content(file.id)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
+}
+
+/// Loads the reference data in use: the newest imported file of each kind, the demo's for the others.
+pub async fn load(store: &Store) -> Result<Reference, String> {
+    let files = store
+        .current_reference_files()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut texts = std::collections::HashMap::new();
+    for file in &files {
+        let text = store
+            .reference_content(file.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("reference file {} vanished", file.id))?;
+        texts.insert(file.kind.clone(), text);
+    }
+    let broken = |kind: &str, e: &dyn std::fmt::Display| {
+        format!("the stored {kind} file no longer reads ({e}); import a good one")
+    };
+    let tariff = match texts.get(reference::MEASURES) {
+        Some(text) => Tariff::from_csv(text).map_err(|e| broken(reference::MEASURES, &e))?,
+        None => tariff::demo::tariff(),
+    };
+    let rates = match texts.get(reference::EXCHANGE_RATES) {
+        Some(text) => ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, text)
+            .map_err(|e| broken(reference::EXCHANGE_RATES, &e))?,
+        None => tariff::demo::exchange_rates(),
+    };
+    let hs = texts.get(reference::NOMENCLATURE);
+    let national = texts.get(reference::NATIONAL_NOMENCLATURE);
+    let check_codes = hs.is_some() || national.is_some();
+    let mut nomenclature = match hs {
+        Some(text) => {
+            Nomenclature::from_csv(text).map_err(|e| broken(reference::NOMENCLATURE, &e))?
+        }
+        None if national.is_some() => Nomenclature::default(),
+        None => tariff::demo::nomenclature(),
+    };
+    if let Some(text) = national {
+        nomenclature
+            .add_csv(text)
+            .map_err(|e| broken(reference::NATIONAL_NOMENCLATURE, &e))?;
+    }
+    Ok(Reference {
+        tariff,
+        rates,
+        nomenclature,
+        check_codes,
+        files,
+    })
+}
