@@ -248,3 +248,77 @@ fn serve_users_add_and_lodge_work_together() {
     assert_eq!(error["code"], "auth.unauthenticated");
     assert!(dir.path().join("aduana.db").exists() && dir.path().join("selection-seed").exists());
 }
+
+/// `aduana tariff import…`: a bad file changes nothing and says where it is wrong; good files are listed by
+/// `tariff status`; the HS 2022 nomenclature of the shared material imports whole.
+#[test]
+fn tariff_files_import_all_or_nothing_and_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = aduana()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n85,A00,fixed,2\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["tariff", "import", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("nothing imported") && stderr.contains("line 3, column kind"),
+        "{stderr}"
+    );
+    let (code, status, _) = run(&["tariff", "status"]);
+    assert_eq!(code, Some(0));
+    assert!(status.contains("measures: built-in demo"), "{status}");
+
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n85,B00,ad_valorem,20\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&["tariff", "import", good.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("2 rows"), "{stdout}");
+    let (_, status, _) = run(&["tariff", "status"]);
+    assert!(status.contains("measures: good.csv (2 rows"), "{status}");
+
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let hs = shared.join("data/hs2022/harmonized-system.csv");
+    let (code, stdout, stderr) = run(&["tariff", "import-nomenclature", hs.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("6939 rows"), "{stdout}");
+    let national = dir.path().join("national.csv");
+    std::fs::write(
+        &national,
+        "commodity_code,description,valid_from\n85101010,Shavers for the home market,2026-01-01\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&[
+        "tariff",
+        "import-nomenclature",
+        "--national",
+        national.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, status, _) = run(&["tariff", "status"]);
+    assert!(
+        status.contains("nomenclature: harmonized-system.csv (6939 rows")
+            && status.contains("national_nomenclature: national.csv (1 rows"),
+        "{status}"
+    );
+}
