@@ -85,8 +85,10 @@ pub struct MeasureView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maximum: Option<String>,
     pub base: tariff::Base,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
+    /// The origins the measure is limited to (a group when several); absent for every origin.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<String>,
+    pub rounding: tariff::measures::Rounding,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preference_code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -113,7 +115,8 @@ impl From<&Measure> for MeasureView {
             minimum: text(m.minimum),
             maximum: text(m.maximum),
             base: m.base,
-            origin: m.origin.as_ref().map(|c| c.to_string()),
+            origins: m.origins.iter().map(|c| c.to_string()).collect(),
+            rounding: m.rounding,
             preference_code: m.preference_code.clone(),
             conditions: m.conditions.clone(),
             valid_from: m.valid_from.map(|d| d.to_string()),
@@ -186,7 +189,7 @@ pub fn lookup(state: &AppState, code: &str, date: Date, origin: Option<&str>) ->
         .matching(code)
         .filter(|m| m.in_force(date))
         .filter(|m| match origin {
-            Some(origin) => m.origin.as_ref().is_none_or(|o| o.as_str() == origin),
+            Some(origin) => m.origins.is_empty() || m.origins.iter().any(|o| o.as_str() == origin),
             None => true,
         })
         .map(MeasureView::from)
@@ -484,6 +487,8 @@ pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Re
                 vec![form.additional_procedure.clone()]
             },
             statements: Vec::new(),
+            documents: Vec::new(),
+            quota_order_id: None,
         };
         match calculate(&state, &request) {
             Ok(result) => calculation = Some(result),

@@ -96,7 +96,7 @@ async fn a_code_is_published_with_its_hierarchy_and_measures_in_force() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["origin"] == "JP")
+            .any(|m| m["origins"] == json!(["JP"]))
     };
     let (_, all) = public_get(&app, "/api/v1/tariff/851090").await;
     let (_, us) = public_get(&app, "/api/v1/tariff/851090?origin=US").await;

@@ -26,20 +26,24 @@ fn generated_tariff(hs_csv: &str) -> String {
         for suffix in ["0000", "1000", "9000"] {
             line += 1;
             // 0, 0.5, … 12 %, written as text.
-            let rate = format!("{}.{}", (line % 25) / 2, if line % 2 == 1 { 5 } else { 0 });
+            let rate = format!(
+                "{}.{}",
+                (line % 25) / 2,
+                if !line.is_multiple_of(2) { 5 } else { 0 }
+            );
             let national = format!("{code}{suffix}");
-            let measure = if line % 7 == 0 {
+            let measure = if line.is_multiple_of(7) {
                 format!(
                     "{national},A00,specific,,{}.{:02},GBP,KGM,,,customs_value,,,,,",
                     line % 5,
                     line % 100
                 )
-            } else if line % 11 == 0 {
+            } else if line.is_multiple_of(11) {
                 format!(
                     "{national},A00,compound,{rate},0.{:02},GBP,KGM,,,customs_value,,,,,",
                     line % 100
                 )
-            } else if line % 13 == 0 {
+            } else if line.is_multiple_of(13) {
                 format!("{national},A00,ad_valorem,{rate},,,,1.00,,customs_value,,,,,")
             } else {
                 format!("{national},A00,ad_valorem,{rate},,,,,,customs_value,,,2020-01-01,,")
@@ -111,7 +115,10 @@ fn main() {
         "| tariff load (parse + index) | {:.1} ms |",
         load.as_secs_f64() * 1e3
     );
-    println!("| declarations per round × rounds | {} × {rounds} |", declarations.len());
+    println!(
+        "| declarations per round × rounds | {} × {rounds} |",
+        declarations.len()
+    );
     println!(
         "| assessed / refused (a specific duty without its quantity) | {assessed} / {refused} |"
     );
@@ -119,7 +126,10 @@ fn main() {
         "| declarations/s (one core) | {:.0} |",
         all as f64 / elapsed
     );
-    println!("| goods items/s (one core) | {:.0} |", items as f64 / elapsed);
+    println!(
+        "| goods items/s (one core) | {:.0} |",
+        items as f64 / elapsed
+    );
     println!(
         "| mean time per declaration | {:.1} µs |",
         elapsed * 1e6 / all as f64

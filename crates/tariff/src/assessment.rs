@@ -229,6 +229,17 @@ pub fn claims(declaration: &Declaration, item: &GoodsItem) -> Claims {
             .chain(&declaration.additional_information)
             .filter_map(|a| a.statement_code.clone())
             .collect(),
+        documents: item
+            .additional_documents
+            .iter()
+            .chain(&declaration.additional_documents)
+            .map(|d| format!("{}{}", d.category_code, d.type_code))
+            .collect(),
+        quotas: item
+            .duty_tax_fees
+            .iter()
+            .filter_map(|f| f.quota_order_id.clone())
+            .collect(),
     }
 }
 
@@ -295,13 +306,16 @@ pub fn assess(
                 let pointer = item_path(index, "Commodity/DutyTaxFee");
                 match compute(measure, base, item, rates, &pointer) {
                     Ok(mut computed) => {
-                        let mut amount = round(computed.amount, &currency);
+                        let minor = currency.minor_units();
+                        let mut amount = measure.rounding.apply(computed.amount, minor);
                         let mut relieved = None;
                         if let Some(relief) =
                             tariff.relief(code.as_str(), &measure.tax_type, date, &claims)
                         {
                             let share = relief.rate_percent.unwrap_or(Decimal::ONE_HUNDRED);
-                            let off = round(amount * share / Decimal::ONE_HUNDRED, &currency);
+                            let off = measure
+                                .rounding
+                                .apply(amount * share / Decimal::ONE_HUNDRED, minor);
                             amount -= off;
                             relieved = Some(off);
                             computed

@@ -64,6 +64,12 @@ pub struct DutyCalculationRequest {
     /// DE 2/2 statement codes claimed, e.g. ["NIDOM"].
     #[serde(default)]
     pub statements: Vec<String>,
+    /// DE 2/3 documents held, category and type, e.g. ["N954"] for an EUR.1 proof of origin.
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// DE 8/1 tariff quota order number claimed, e.g. "054321".
+    #[serde(default)]
+    pub quota_order_id: Option<String>,
 }
 
 /// What the calculator answers.
@@ -241,6 +247,30 @@ pub fn declaration_for(
         &mut problems,
     );
     let statements = code_list(&request.statements, "/statements", &mut problems);
+    let documents = code_list(&request.documents, "/documents", &mut problems);
+    for (index, document) in documents.iter().enumerate() {
+        if document.len() != 4 {
+            problems.push(invalid(
+                &format!("/documents/{index}"),
+                format!(
+                    "{document:?} is not a document code: write its category and type, e.g. N954."
+                ),
+            ));
+        }
+    }
+    let quota = request
+        .quota_order_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
+    if let Some(quota) = quota
+        && (quota.len() != 6 || !quota.bytes().all(|b| b.is_ascii_digit()))
+    {
+        problems.push(invalid(
+            "/quota_order_id",
+            format!("{quota:?} is not a quota order number: write six digits."),
+        ));
+    }
     let procedure = request
         .procedure
         .as_deref()
@@ -281,6 +311,7 @@ pub fn declaration_for(
     }));
     let mut duty_tax_fees = vec![DutyTaxFee {
         duty_regime_code: request.preference.clone().filter(|p| !p.trim().is_empty()),
+        quota_order_id: quota.map(str::to_owned),
         ..DutyTaxFee::default()
     }];
     duty_tax_fees.extend(quantities.into_iter().map(|q| DutyTaxFee {
@@ -299,6 +330,17 @@ pub fn declaration_for(
             .map(|country_code| Origin {
                 country_code,
                 type_code: "1".into(),
+            })
+            .collect(),
+        additional_documents: documents
+            .into_iter()
+            .map(|code| AdditionalDocument {
+                category_code: code[..1].to_owned(),
+                type_code: code[1..].to_owned(),
+                id: None,
+                name: None,
+                lpco_exemption_code: None,
+                write_off_quantity: None,
             })
             .collect(),
         additional_information: statements

@@ -40,6 +40,11 @@ pub enum Condition {
     Procedure(String),
     AdditionalProcedure(String),
     Statement(String),
+    /// A document declared on the item (DE 2/3, category and type, e.g. N954 EUR.1, U164 statement on origin):
+    /// how a preferential line requires its proof of origin.
+    Document(String),
+    /// A tariff quota order number declared on the tax line (DE 8/1).
+    Quota(String),
 }
 
 impl Condition {
@@ -54,6 +59,10 @@ impl Condition {
             "procedure" if code.len() == 2 => Some(Condition::Procedure(code)),
             "additional_procedure" if code.len() == 3 => Some(Condition::AdditionalProcedure(code)),
             "statement" => Some(Condition::Statement(code)),
+            "document" if code.len() == 4 => Some(Condition::Document(code)),
+            "quota" if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(Condition::Quota(code))
+            }
             _ => None,
         }
     }
@@ -63,6 +72,8 @@ impl Condition {
             Condition::Procedure(code) => claims.procedure.as_deref() == Some(code.as_str()),
             Condition::AdditionalProcedure(code) => claims.additional_procedures.contains(code),
             Condition::Statement(code) => claims.statements.contains(code),
+            Condition::Document(code) => claims.documents.contains(code),
+            Condition::Quota(code) => claims.quotas.contains(code),
         }
     }
 }
@@ -73,6 +84,8 @@ impl std::fmt::Display for Condition {
             Condition::Procedure(code) => write!(f, "procedure {code}"),
             Condition::AdditionalProcedure(code) => write!(f, "additional procedure {code}"),
             Condition::Statement(code) => write!(f, "statement {code}"),
+            Condition::Document(code) => write!(f, "document {code}"),
+            Condition::Quota(code) => write!(f, "quota {code}"),
         }
     }
 }
@@ -89,6 +102,36 @@ pub struct Claims {
     pub additional_procedures: Vec<String>,
     /// DE 2/2 statement codes of the item and of the header, e.g. NIDOM.
     pub statements: Vec<String>,
+    /// DE 2/3 documents of the item and of the header, category and type, e.g. N954.
+    pub documents: Vec<String>,
+    /// DE 8/1 quota order numbers declared on the item's tax lines.
+    pub quotas: Vec<String>,
+}
+
+/// How a tax line's amount is rounded to the currency's minor units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Half away from zero (0.005 → 0.01): the default.
+    #[default]
+    HalfUp,
+    /// Towards zero (0.009 → 0.00), as some administrations round duties in the trader's favour.
+    Down,
+    /// Away from zero (0.001 → 0.01).
+    Up,
+}
+
+impl Rounding {
+    pub fn apply(self, value: Decimal, minor_units: u32) -> Decimal {
+        let strategy = match self {
+            Rounding::HalfUp => rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            Rounding::Down => rust_decimal::RoundingStrategy::ToZero,
+            Rounding::Up => rust_decimal::RoundingStrategy::AwayFromZero,
+        };
+        let mut rounded = value.round_dp_with_strategy(minor_units, strategy);
+        rounded.rescale(minor_units);
+        rounded
+    }
 }
 
 /// One line of the tariff.
@@ -108,8 +151,11 @@ pub struct Measure {
     pub minimum: Option<Decimal>,
     pub maximum: Option<Decimal>,
     pub base: Base,
-    /// Country of origin the measure is limited to.
-    pub origin: Option<Country>,
+    /// Countries of origin the measure is limited to (one country, or a group written as several); empty for
+    /// every origin.
+    pub origins: Vec<Country>,
+    /// How the amount is rounded.
+    pub rounding: Rounding,
     /// Preference code (DE 4/17) the measure is limited to, e.g. 300 for a tariff preference.
     pub preference_code: Option<String>,
     /// What the declaration must claim for the measure to apply (every one of them).
@@ -155,8 +201,9 @@ impl Measure {
             self.commodity_prefix.as_str()
         };
         let mut text = format!("{} {rate} on {on}", self.tax_type);
-        if let Some(origin) = &self.origin {
-            text.push_str(&format!(" for origin {origin}"));
+        if !self.origins.is_empty() {
+            let origins: Vec<&str> = self.origins.iter().map(Country::as_str).collect();
+            text.push_str(&format!(" for origin {}", origins.join(" ")));
         }
         if let Some(preference) = &self.preference_code {
             text.push_str(&format!(" with preference {preference}"));
@@ -213,6 +260,7 @@ const COLUMNS: &[&str] = &[
     "maximum",
     "base",
     "origin",
+    "rounding",
     "preference_code",
     "condition",
     "valid_from",
@@ -372,12 +420,41 @@ impl Tariff {
                     })
                 })
                 .transpose()?;
-            let origin = cell("origin")
+            let origins = cell("origin")
                 .map(|v| {
-                    Country::parse(v)
-                        .map_err(|_| fail("origin", format!("{v:?} is not a country code.")))
+                    v.split([' ', ';'])
+                        .filter(|c| !c.is_empty())
+                        .map(|c| {
+                            Country::parse(c).map_err(|_| {
+                                fail(
+                                    "origin",
+                                    format!(
+                                        "{c:?} is not a country code; a group is written as several, e.g. \"CA MX US\"."
+                                    ),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
                 })
-                .transpose()?;
+                .transpose()?
+                .unwrap_or_default();
+            if origins.len() > 300 {
+                return Err(fail(
+                    "origin",
+                    "A group may hold at most 300 countries.".into(),
+                ));
+            }
+            let rounding = match cell("rounding").unwrap_or("half_up") {
+                "half_up" => Rounding::HalfUp,
+                "down" => Rounding::Down,
+                "up" => Rounding::Up,
+                other => {
+                    return Err(fail(
+                        "rounding",
+                        format!("{other:?} must be half_up, down or up."),
+                    ));
+                }
+            };
             let measure = Measure {
                 commodity_prefix,
                 tax_type,
@@ -389,7 +466,8 @@ impl Tariff {
                 minimum: decimal("minimum")?,
                 maximum: decimal("maximum")?,
                 base,
-                origin,
+                origins,
+                rounding,
                 preference_code: cell("preference_code").map(str::to_owned),
                 conditions: cell("condition")
                     .map(|v| {
@@ -399,8 +477,8 @@ impl Tariff {
                                     fail(
                                         "condition",
                                         format!(
-                                            "{one:?} must be procedure=NN, additional_procedure=XNN or \
-                                             statement=CODE (several joined by &)."
+                                            "{one:?} must be procedure=NN, additional_procedure=XNN, \
+                                             statement=CODE, document=XNNN or quota=NNNNNN (several joined by &)."
                                         ),
                                     )
                                 })
@@ -528,13 +606,19 @@ impl Tariff {
                     && (m.kind == MeasureKind::Relief) == relief
                     && m.in_force(date)
             })
-            .filter(|m| m.origin.is_none() || m.origin.as_ref() == claims.origin.as_ref())
+            .filter(|m| {
+                m.origins.is_empty()
+                    || claims
+                        .origin
+                        .as_ref()
+                        .is_some_and(|o| m.origins.contains(o))
+            })
             .filter(|m| m.preference_code.is_none() || m.preference_code == claims.preference)
             .filter(|m| m.conditions.iter().all(|c| c.holds(claims)))
             .max_by_key(|m| {
                 (
                     m.commodity_prefix.len(),
-                    m.origin.is_some(),
+                    !m.origins.is_empty(),
                     m.preference_code.is_some(),
                     m.conditions.len(),
                     std::cmp::Reverse(m.line),
