@@ -62,6 +62,9 @@ enum Command {
         /// An officer releases every declaration by hand instead of the automatic release.
         #[arg(long)]
         manual_release: bool,
+        /// How shipment-level costs (freight, insurance, header additions) are shared among goods items.
+        #[arg(long, value_parser = ["value", "mass"], default_value = "value")]
+        apportion_by: String,
     },
     /// Manage users.
     Users {
@@ -182,6 +185,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             tariff,
             rules,
             manual_release,
+            apportion_by,
         } => {
             let store = storage::Store::open(&database.url()?)
                 .await
@@ -204,6 +208,11 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             pipeline.auto_release = !manual_release;
+            pipeline.apportionment = if apportion_by == "mass" {
+                tariff::Apportionment::ByMass
+            } else {
+                tariff::Apportionment::ByValue
+            };
             let state = api::AppState::new(store, pipeline, api::Config::default());
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await

@@ -28,6 +28,8 @@ pub struct Pipeline {
     /// imported its nomenclature; the demo nomenclature only describes).
     pub check_codes: bool,
     pub rates: ExchangeRates,
+    /// How shipment-level costs are shared among goods items.
+    pub apportionment: tariff::Apportionment,
     pub rules: RuleSet,
     /// The country whose MRNs we issue.
     pub country: Country,
@@ -143,6 +145,7 @@ impl Pipeline {
             nomenclature: tariff::demo::nomenclature(),
             check_codes: false,
             rates: tariff::demo::exchange_rates(),
+            apportionment: tariff::Apportionment::ByValue,
             rules: RuleSet::parse(selectivity::DEMO_RULES).expect("demo rules are valid (tested)"),
             country: Country::parse("GB").expect("GB"),
             seed,
@@ -162,7 +165,13 @@ impl Pipeline {
                 return Err(problems);
             }
         }
-        tariff::assess(declaration, &self.tariff, &self.rates, date)
+        tariff::assess_with(
+            declaration,
+            &self.tariff,
+            &self.rates,
+            date,
+            self.apportionment,
+        )
     }
 
     /// Checks every declared commodity code against the nomenclature in force on `date`.

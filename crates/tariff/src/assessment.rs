@@ -243,17 +243,29 @@ pub fn claims(declaration: &Declaration, item: &GoodsItem) -> Claims {
     }
 }
 
-/// Assesses `declaration` against `tariff` on `date`. Exports are valued but bear no duty in this tariff.
+/// Assesses `declaration` against `tariff` on `date`, shipment costs shared by value. Exports are valued but bear
+/// no duty in this tariff.
 pub fn assess(
     declaration: &Declaration,
     tariff: &Tariff,
     rates: &ExchangeRates,
     date: time::Date,
 ) -> Result<Assessment, Vec<Problem>> {
+    assess_with(declaration, tariff, rates, date, valuation::Apportionment::ByValue)
+}
+
+/// [`assess`], with shipment costs shared as `apportionment` says.
+pub fn assess_with(
+    declaration: &Declaration,
+    tariff: &Tariff,
+    rates: &ExchangeRates,
+    date: time::Date,
+    apportionment: valuation::Apportionment,
+) -> Result<Assessment, Vec<Problem>> {
     let Valuation {
         currency,
         items: values,
-    } = valuation::value(declaration, rates)?;
+    } = valuation::value_with(declaration, rates, apportionment)?;
     let imports = declaration.type_code.kind != DeclarationKind::EX;
     let mut problems = Vec::new();
     let mut items = Vec::new();

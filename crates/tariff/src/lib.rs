@@ -21,11 +21,11 @@ pub mod measures;
 pub mod nomenclature;
 pub mod valuation;
 
-pub use assessment::{Assessment, ItemAssessment, TaxLine, TaxTotal, assess};
+pub use assessment::{Assessment, ItemAssessment, TaxLine, TaxTotal, assess, assess_with};
 pub use calculator::{DutyCalculation, DutyCalculationRequest, calculate};
 pub use measures::{Base, Claims, Condition, Measure, MeasureKind, Tariff, TariffError};
 pub use nomenclature::{CodeError, Node, Nomenclature};
-pub use valuation::{ExchangeRates, Valuation, ValuationError};
+pub use valuation::{Apportionment, ExchangeRates, Valuation, ValuationError};
 
 /// The demo tariff and exchange rates shipped with Aduana (national currency GBP, the HMRC samples' currency).
 pub mod demo {

@@ -151,10 +151,32 @@ pub(crate) fn round(value: Decimal, currency: &Currency) -> Decimal {
     rounded
 }
 
-/// Values every goods item of `declaration`.
+/// How shipment-level costs (freight and insurance to the border, header-level additions and deductions) are
+/// shared among the goods items.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apportionment {
+    /// In proportion to each item's value (the default).
+    #[default]
+    ByValue,
+    /// In proportion to each item's gross mass (net mass when no gross mass is declared). When an item declares
+    /// neither, the shipment falls back to value, and the explanation says so.
+    ByMass,
+}
+
+/// Values every goods item of `declaration`, sharing shipment costs by value.
 pub fn value(
     declaration: &Declaration,
     rates: &ExchangeRates,
+) -> Result<Valuation, ValuationError> {
+    value_with(declaration, rates, Apportionment::ByValue)
+}
+
+/// Values every goods item of `declaration`, sharing shipment costs as `apportionment` says.
+pub fn value_with(
+    declaration: &Declaration,
+    rates: &ExchangeRates,
+    apportionment: Apportionment,
 ) -> Result<Valuation, ValuationError> {
     let national = &rates.national;
     let mut problems = Vec::new();
@@ -187,6 +209,18 @@ pub fn value(
             },
             None => "no price declared: value 0".to_owned(),
         };
+        if let Some(method) = &item.valuation_method_code {
+            let name = match method.as_str() {
+                "1" => "transaction value",
+                "2" => "transaction value of identical goods",
+                "3" => "transaction value of similar goods",
+                "4" => "deductive value",
+                "5" => "computed value",
+                "6" => "fall-back method",
+                _ => "method as declared",
+            };
+            explanation = format!("valuation method {method} ({name}): {explanation}");
+        }
         for (position, charge) in item.charge_deductions.iter().enumerate() {
             let pointer = item_path(
                 index,
@@ -244,22 +278,45 @@ pub fn value(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let total: Decimal = raw.iter().map(|(_, v, _)| *v).sum();
+    // The weights costs are shared by: values, or masses when every item declares one.
+    let masses: Option<Vec<Decimal>> = match apportionment {
+        Apportionment::ByValue => None,
+        Apportionment::ByMass => declaration
+            .goods_shipment
+            .goods_items
+            .iter()
+            .map(|i| i.gross_mass_kg.or(i.net_mass_kg))
+            .collect(),
+    };
+    let (weights, by): (Vec<Decimal>, &str) = match masses {
+        Some(masses) => (masses, " by mass"),
+        None => (
+            raw.iter().map(|(_, v, _)| *v).collect(),
+            if apportionment == Apportionment::ByMass {
+                " by value (an item declares no mass)"
+            } else {
+                ""
+            },
+        ),
+    };
+    let total: Decimal = weights.iter().sum();
     for (label, cost) in shipment_costs {
         let cost = round(cost, national);
         let mut left = cost;
         let count = raw.len();
-        for (position, (_, value, explanation)) in raw.iter_mut().enumerate() {
+        for (position, ((_, value, explanation), weight)) in
+            raw.iter_mut().zip(&weights).enumerate()
+        {
             let share = if position + 1 == count {
                 left
             } else if total.is_zero() {
                 round(cost / Decimal::from(count as u64), national)
             } else {
-                round(cost * *value / total, national)
+                round(cost * *weight / total, national)
             };
             left -= share;
             *value += share;
-            explanation.push_str(&format!(", {label} share {share}"));
+            explanation.push_str(&format!(", {label} share{by} {share}"));
         }
     }
     let items = raw
