@@ -2,6 +2,7 @@
 //! offline tools (validate, assess, lodge).
 
 mod bench;
+mod bench_ledger;
 
 use clap::{Parser, Subcommand};
 use clearance::Pipeline;
@@ -106,6 +107,8 @@ enum Command {
     },
     /// Measure lodgement throughput over HTTP (see BENCHMARKS.md).
     Bench(bench::Args),
+    /// Measure ledger transfers per second, in memory and stored (see BENCHMARKS.md).
+    BenchLedger(bench_ledger::Args),
 }
 
 #[derive(Subcommand)]
@@ -276,6 +279,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         } => lodge(&file, &server, &token).await,
         Command::Tariff { command } => tariff_command(command).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::BenchLedger(args) => bench_ledger::run(args).await,
     }
 }
 

@@ -16,6 +16,9 @@
 //!
 //! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
 
+mod ledger_store;
+pub use ledger_store::TransferOutcome;
+
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
@@ -235,6 +238,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_reference_files.sql"),
     ),
+    (3, include_str!("../migrations/sqlite/0003_ledger.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -242,6 +246,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/postgres/0002_reference_files.sql"),
     ),
+    (3, include_str!("../migrations/postgres/0003_ledger.sql")),
 ];
 
 /// Kinds of reference file the administration imports.

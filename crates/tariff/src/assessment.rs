@@ -251,7 +251,13 @@ pub fn assess(
     rates: &ExchangeRates,
     date: time::Date,
 ) -> Result<Assessment, Vec<Problem>> {
-    assess_with(declaration, tariff, rates, date, valuation::Apportionment::ByValue)
+    assess_with(
+        declaration,
+        tariff,
+        rates,
+        date,
+        valuation::Apportionment::ByValue,
+    )
 }
 
 /// [`assess`], with shipment costs shared as `apportionment` says.

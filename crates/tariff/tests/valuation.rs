@@ -45,10 +45,7 @@ fn declaration(items: &[(&str, &str, Option<&str>)]) -> declaration::Declaration
     declaration
 }
 
-fn values(
-    declaration: &declaration::Declaration,
-    apportionment: Apportionment,
-) -> Vec<String> {
+fn values(declaration: &declaration::Declaration, apportionment: Apportionment) -> Vec<String> {
     valuation::value_with(declaration, &rates(), apportionment)
         .unwrap()
         .items
@@ -140,10 +137,7 @@ fn shipment_costs_are_shared_by_value_or_by_mass_and_add_up_exactly() {
         ..ShipmentValuation::default()
     });
     for apportionment in [Apportionment::ByValue, Apportionment::ByMass] {
-        assert_eq!(
-            values(&d, apportionment),
-            ["133.33", "133.33", "133.34"]
-        );
+        assert_eq!(values(&d, apportionment), ["133.33", "133.33", "133.34"]);
     }
     // An item without a mass: by value, and the explanation says why.
     d.goods_shipment.goods_items[1].gross_mass_kg = None;

@@ -1,0 +1,398 @@
+//! The ledger's tables: accounts with their totals, append-only transfers, and the state of reservations.
+//!
+//! [`Store::transfer`] applies transfers atomically: it locks the accounts they touch (the write lock on SQLite,
+//! `SELECT … FOR UPDATE` in id order on PostgreSQL, so concurrent payments on one account wait for each other
+//! instead of losing an update), loads the transfers already stored under the same ids (a retry is answered
+//! "already applied"), lets the pure [`ledger::Ledger`] decide, and writes the new totals and the transfers in the
+//! same transaction.
+
+use crate::{Backend, Store, StoreError, format_time};
+use ledger::{Account, AccountId, Applied, Ledger, LedgerError, PendingState, Rule, Transfer};
+use ledger::{TransferId, TransferKind};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+/// What became of a batch of transfers.
+#[derive(Debug)]
+pub enum TransferOutcome {
+    Applied(Vec<Applied>),
+    Refused(LedgerError),
+}
+
+fn decimal(row: &AnyRow, column: &str) -> Result<Decimal, StoreError> {
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column} {text:?} is not a decimal")))
+}
+
+fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
+    let id: String = row.try_get("id")?;
+    let currency: String = row.try_get("currency")?;
+    let rule: String = row.try_get("rule")?;
+    let limit: Option<String> = row.try_get("rule_limit")?;
+    let rule = match (rule.as_str(), limit) {
+        ("unrestricted", _) => Rule::Unrestricted,
+        ("no_overdraft", _) => Rule::NoOverdraft,
+        ("debit_limit", Some(limit)) => Rule::DebitLimit(
+            limit
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("limit {limit:?}")))?,
+        ),
+        (other, _) => return Err(StoreError::Corrupt(format!("account rule {other:?}"))),
+    };
+    Ok(Account {
+        id: AccountId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        currency: declaration::Currency::parse(&currency)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        rule,
+        debits_posted: decimal(row, "debits_posted")?,
+        credits_posted: decimal(row, "credits_posted")?,
+        debits_pending: decimal(row, "debits_pending")?,
+        credits_pending: decimal(row, "credits_pending")?,
+    })
+}
+
+fn transfer_from(row: &AnyRow) -> Result<Transfer, StoreError> {
+    let corrupt = |e: LedgerError| StoreError::Corrupt(e.to_string());
+    let kind: String = row.try_get("kind")?;
+    let pending: Option<String> = row.try_get("pending_id")?;
+    let pending = || -> Result<TransferId, StoreError> {
+        TransferId::parse(pending.as_deref().unwrap_or_default()).map_err(corrupt)
+    };
+    let kind = match kind.as_str() {
+        "posted" => TransferKind::Posted,
+        "pending" => TransferKind::Pending,
+        "post_pending" => TransferKind::PostPending(pending()?),
+        "void_pending" => TransferKind::VoidPending(pending()?),
+        other => return Err(StoreError::Corrupt(format!("transfer kind {other:?}"))),
+    };
+    let text = |column: &str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
+    Ok(Transfer {
+        id: TransferId::parse(&text("id")?).map_err(corrupt)?,
+        debit: AccountId::parse(&text("debit")?).map_err(corrupt)?,
+        credit: AccountId::parse(&text("credit")?).map_err(corrupt)?,
+        amount: decimal(row, "amount")?,
+        currency: declaration::Currency::parse(&text("currency")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        kind,
+        code: text("code")?,
+        reference: text("reference")?,
+        at: text("at")?,
+    })
+}
+
+fn rule_columns(rule: Rule) -> (&'static str, Option<String>) {
+    match rule {
+        Rule::Unrestricted => ("unrestricted", None),
+        Rule::NoOverdraft => ("no_overdraft", None),
+        Rule::DebitLimit(limit) => ("debit_limit", Some(limit.to_string())),
+    }
+}
+
+fn pending_text(state: PendingState) -> &'static str {
+    match state {
+        PendingState::Open => "open",
+        PendingState::Posted => "posted",
+        PendingState::Voided => "voided",
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "id, currency, rule, rule_limit, debits_posted, credits_posted, debits_pending, credits_pending";
+const TRANSFER_COLUMNS: &str =
+    "id, debit, credit, amount, currency, kind, pending_id, code, reference, at";
+
+impl Store {
+    /// Opens an account (a deferment account with its limit, a guarantee with its reference amount, …), or
+    /// changes the rule of an existing one (a new limit). Totals are never touched here.
+    pub async fn open_account(
+        &self,
+        id: &AccountId,
+        currency: &declaration::Currency,
+        rule: Rule,
+        now: OffsetDateTime,
+    ) -> Result<Account, StoreError> {
+        let _guard = self.lock().await;
+        let (rule_name, limit) = rule_columns(rule);
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE ledger_accounts SET rule = $1, rule_limit = $2 WHERE id = $3 AND currency = $4",
+        )
+        .bind(rule_name)
+        .bind(limit.clone())
+        .bind(id.as_str())
+        .bind(currency.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, credits_posted, \
+                 debits_pending, credits_pending, opened_at) VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)",
+            )
+            .bind(id.as_str())
+            .bind(currency.as_str())
+            .bind(rule_name)
+            .bind(limit)
+            .bind(format_time(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let account = account_from(&row)?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    pub async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    /// Every account, for the balance report and `verify`.
+    pub async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_from).collect()
+    }
+
+    /// Transfers touching an account, oldest first (a statement).
+    pub async fn account_transfers(&self, id: &AccountId) -> Result<Vec<Transfer>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE debit = $1 OR credit = $1 ORDER BY seq"
+        )))
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(transfer_from).collect()
+    }
+
+    /// The whole ledger as stored, for `verify`: every invariant is checked on it by the pure crate.
+    pub async fn ledger(&self) -> Result<Ledger, StoreError> {
+        let mut ledger = Ledger::new();
+        for account in self.accounts().await? {
+            ledger.restore(account);
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers ORDER BY seq"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let states = sqlx::query("SELECT id, state FROM ledger_pending")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut state_of = std::collections::HashMap::new();
+        for row in &states {
+            let id: String = row.try_get("id")?;
+            let state: String = row.try_get("state")?;
+            state_of.insert(id, state);
+        }
+        for row in &rows {
+            let transfer = transfer_from(row)?;
+            let pending = state_of
+                .get(transfer.id.as_str())
+                .map(|s| match s.as_str() {
+                    "posted" => PendingState::Posted,
+                    "voided" => PendingState::Voided,
+                    _ => PendingState::Open,
+                });
+            ledger.restore_transfer(transfer, pending);
+        }
+        Ok(ledger)
+    }
+
+    /// Applies `transfers` atomically (see the module documentation). Accounts of the kinds that open on first use
+    /// (receivables, revenue, bank, cash, secured) are opened in the transfers' currency.
+    pub async fn transfer(
+        &self,
+        transfers: Vec<Transfer>,
+        now: OffsetDateTime,
+    ) -> Result<TransferOutcome, StoreError> {
+        // Two attempts: concurrent first uses of one new account, or of one transfer id, race on a unique key on
+        // PostgreSQL; the second attempt sees the winner's row.
+        match self.transfer_once(&transfers, now).await {
+            Err(StoreError::Database(error)) if self.backend == Backend::Postgres => {
+                tracing::debug!(%error, "ledger transfer retried");
+                self.transfer_once(&transfers, now).await
+            }
+            other => other,
+        }
+    }
+
+    async fn transfer_once(
+        &self,
+        transfers: &[Transfer],
+        now: OffsetDateTime,
+    ) -> Result<TransferOutcome, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let ids: BTreeSet<&AccountId> = transfers
+            .iter()
+            .flat_map(|t| [&t.debit, &t.credit])
+            .collect();
+        let opened_at = format_time(now);
+        let mut ledger = Ledger::new();
+        for id in ids {
+            let currency = transfers
+                .iter()
+                .find(|t| &t.debit == id || &t.credit == id)
+                .map(|t| t.currency.clone())
+                .expect("the id came from a transfer");
+            if let Some(account) = ledger::customs::default_account(id, &currency) {
+                let (rule, limit) = rule_columns(account.rule);
+                let insert = match self.backend {
+                    Backend::Sqlite => {
+                        "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                         credits_posted, debits_pending, credits_pending, opened_at) \
+                         VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
+                    }
+                    Backend::Postgres => {
+                        "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                         credits_posted, debits_pending, credits_pending, opened_at) \
+                         VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
+                    }
+                };
+                sqlx::query(insert)
+                    .bind(id.as_str())
+                    .bind(currency.as_str())
+                    .bind(rule)
+                    .bind(limit)
+                    .bind(&opened_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // In id order (the BTreeSet's), so two transactions never wait for each other in a cycle.
+            let sql = match self.backend {
+                Backend::Sqlite => {
+                    format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1")
+                }
+                Backend::Postgres => {
+                    format!(
+                        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1 FOR UPDATE"
+                    )
+                }
+            };
+            if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+            {
+                ledger.restore(account_from(&row)?);
+            }
+        }
+        // Transfers already stored under these ids, and the reservations being posted or voided.
+        let mut wanted: BTreeSet<&str> = transfers.iter().map(|t| t.id.as_str()).collect();
+        for t in transfers {
+            if let TransferKind::PostPending(p) | TransferKind::VoidPending(p) = &t.kind {
+                wanted.insert(p.as_str());
+            }
+        }
+        for id in wanted {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                let transfer = transfer_from(&row)?;
+                let state = sqlx::query("SELECT state FROM ledger_pending WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("state"))
+                    .transpose()?
+                    .map(|s| match s.as_str() {
+                        "posted" => PendingState::Posted,
+                        "voided" => PendingState::Voided,
+                        _ => PendingState::Open,
+                    });
+                ledger.restore_transfer(transfer, state);
+            }
+        }
+        let answers = match ledger.apply_all(transfers.to_vec()) {
+            Ok(answers) => answers,
+            Err(refusal) => {
+                // Roll back before the write lock is released: a dropped transaction would end later, in the
+                // background, while the next writer already runs.
+                tx.rollback().await?;
+                return Ok(TransferOutcome::Refused(refusal));
+            }
+        };
+        for (transfer, answer) in transfers.iter().zip(&answers) {
+            if *answer != Applied::Applied {
+                continue;
+            }
+            let (kind, pending) = match &transfer.kind {
+                TransferKind::Posted => ("posted", None),
+                TransferKind::Pending => ("pending", None),
+                TransferKind::PostPending(p) => ("post_pending", Some(p.as_str())),
+                TransferKind::VoidPending(p) => ("void_pending", Some(p.as_str())),
+            };
+            sqlx::query(
+                "INSERT INTO ledger_transfers (id, debit, credit, amount, currency, kind, pending_id, code, \
+                 reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(transfer.id.as_str())
+            .bind(transfer.debit.as_str())
+            .bind(transfer.credit.as_str())
+            .bind(transfer.amount.to_string())
+            .bind(transfer.currency.as_str())
+            .bind(kind)
+            .bind(pending)
+            .bind(&transfer.code)
+            .bind(&transfer.reference)
+            .bind(&transfer.at)
+            .execute(&mut *tx)
+            .await?;
+            let changed = match &transfer.kind {
+                TransferKind::Pending => Some(transfer.id.as_str()),
+                TransferKind::PostPending(p) | TransferKind::VoidPending(p) => Some(p.as_str()),
+                TransferKind::Posted => None,
+            };
+            if let Some(id) = changed {
+                let state = ledger
+                    .pending_state(&TransferId::parse(id).expect("a stored id"))
+                    .unwrap_or(PendingState::Open);
+                sqlx::query("DELETE FROM ledger_pending WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO ledger_pending (id, state) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(pending_text(state))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for account in ledger.accounts() {
+            sqlx::query(
+                "UPDATE ledger_accounts SET debits_posted = $1, credits_posted = $2, debits_pending = $3, \
+                 credits_pending = $4 WHERE id = $5",
+            )
+            .bind(account.debits_posted.to_string())
+            .bind(account.credits_posted.to_string())
+            .bind(account.debits_pending.to_string())
+            .bind(account.credits_pending.to_string())
+            .bind(account.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(TransferOutcome::Applied(answers))
+    }
+}
