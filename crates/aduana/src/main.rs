@@ -105,10 +105,41 @@ enum Command {
         #[command(subcommand)]
         command: TariffCommand,
     },
+    /// A simulated bank: sign and send a payment confirmation to a running server, as a bank's system does.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
     /// Measure lodgement throughput over HTTP (see BENCHMARKS.md).
     Bench(bench::Args),
     /// Measure ledger transfers per second, in memory and stored (see BENCHMARKS.md).
     BenchLedger(bench_ledger::Args),
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Confirm that a payment order was paid.
+    Pay {
+        /// The payment order's reference (PO-…).
+        #[arg(long)]
+        order: String,
+        /// The amount paid, e.g. 224.00.
+        #[arg(long)]
+        amount: String,
+        #[arg(long, default_value = "GBP")]
+        currency: String,
+        /// The bank's id, as the server knows it (ADUANA_BANK_KEYS).
+        #[arg(long, env = "ADUANA_BANK")]
+        bank: String,
+        /// The bank's key, hex.
+        #[arg(long, env = "ADUANA_BANK_KEY")]
+        key: String,
+        /// The bank's own id for this confirmation (default: a new one).
+        #[arg(long)]
+        confirmation_id: Option<String>,
+        #[arg(long, env = "ADUANA_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,7 +247,11 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             } else {
                 tariff::Apportionment::ByValue
             };
-            let state = api::AppState::new(store, pipeline, api::Config::default());
+            let config = api::Config {
+                bank_keys: bank_keys()?,
+                ..api::Config::default()
+            };
+            let state = api::AppState::new(store, pipeline, config);
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -278,6 +313,52 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             token,
         } => lodge(&file, &server, &token).await,
         Command::Tariff { command } => tariff_command(command).await,
+        Command::Bank {
+            command:
+                BankCommand::Pay {
+                    order,
+                    amount,
+                    currency,
+                    bank,
+                    key,
+                    confirmation_id,
+                    server,
+                },
+        } => {
+            let key = hex::decode(key.trim()).map_err(|_| "--key: write the key in hex")?;
+            let body = serde_json::to_vec(&serde_json::json!({
+                "confirmation_id": confirmation_id
+                    .unwrap_or_else(|| format!("SIM-{}", hex::encode(rand::random::<[u8; 8]>()))),
+                "order_reference": order,
+                "amount": amount,
+                "currency": currency,
+                "paid_at": storage::format_time(time::OffsetDateTime::now_utc()),
+            }))
+            .map_err(|e| e.to_string())?;
+            let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+            let response = reqwest::Client::new()
+                .post(format!(
+                    "{}/api/v1/bank/confirmations",
+                    server.trim_end_matches('/')
+                ))
+                .header(api::payments::BANK_HEADER, &bank)
+                .header(
+                    api::payments::SIGNATURE_HEADER,
+                    api::payments::sign(&key, timestamp, &body),
+                )
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach {server}: {e}"))?;
+            let status = response.status();
+            println!("{}", response.text().await.map_err(|e| e.to_string())?);
+            Ok(if status.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Bench(args) => bench::run(args).await,
         Command::BenchLedger(args) => bench_ledger::run(args).await,
     }
@@ -353,6 +434,28 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Banks allowed to confirm payments: `ADUANA_BANK_KEYS="BANKA=<hex key>,BANKB=<hex key>"`.
+fn bank_keys() -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
+    let mut keys = std::collections::HashMap::new();
+    let Ok(text) = std::env::var("ADUANA_BANK_KEYS") else {
+        return Ok(keys);
+    };
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (bank, key) = entry
+            .split_once('=')
+            .ok_or("ADUANA_BANK_KEYS: write BANK=<hex key>,…")?;
+        let key = hex::decode(key.trim())
+            .map_err(|_| format!("ADUANA_BANK_KEYS: the key of {bank} is not hex"))?;
+        if key.len() < 16 {
+            return Err(format!(
+                "ADUANA_BANK_KEYS: the key of {bank} is shorter than 16 bytes"
+            ));
+        }
+        keys.insert(bank.trim().to_owned(), key);
+    }
+    Ok(keys)
 }
 
 fn read_text(path: &Path) -> Result<String, String> {

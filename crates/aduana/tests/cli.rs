@@ -322,3 +322,122 @@ fn tariff_files_import_all_or_nothing_and_are_listed() {
         "{status}"
     );
 }
+
+/// The simulated bank is a real HTTP client of the webhook: `aduana bank pay` signs a confirmation for a payment
+/// order of a running server (configured with `ADUANA_BANK_KEYS`), and the declaration is released.
+#[test]
+fn the_simulated_bank_pays_an_order_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let key = "000102030405060708090a0b0c0d0e0f1011121314151617";
+    let output = aduana()
+        .args([
+            "users",
+            "add",
+            "--role",
+            "trader",
+            "--party",
+            "GB603202734852",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let trader = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let rules = dir.path().join("rules.txt");
+    std::fs::write(&rules, "random 0% then yellow\n").unwrap();
+    let mut server = aduana()
+        .args(["serve", "--addr", &address, "--rules"])
+        .arg(&rules)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("ADUANA_BANK_KEYS", format!("SIMBANK={key}"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(&address).is_ok()
+    });
+    let minimal = concat!(env!("CARGO_MANIFEST_DIR"), "/../wco/tests/minimal.xml");
+    let lodged = aduana()
+        .args([
+            "lodge",
+            "--server",
+            &format!("http://{address}"),
+            "--token",
+            &trader,
+            minimal,
+        ])
+        .output()
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&lodged.stdout).unwrap_or(Value::Null);
+    let id = answer["id"].as_str().unwrap_or_default().to_owned();
+    let order: Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "http://{address}/api/v1/declarations/{id}/payment-orders"
+            ))
+            .bearer_auth(&trader)
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap_or(Value::Null)
+    });
+    let paid = aduana()
+        .args([
+            "bank",
+            "pay",
+            "--server",
+            &format!("http://{address}"),
+            "--bank",
+            "SIMBANK",
+            "--key",
+            key,
+            "--order",
+            order["reference"].as_str().unwrap_or_default(),
+            "--amount",
+            order["amount"].as_str().unwrap_or_default(),
+        ])
+        .output()
+        .unwrap();
+    let forged = aduana()
+        .args([
+            "bank",
+            "pay",
+            "--server",
+            &format!("http://{address}"),
+            "--bank",
+            "SIMBANK",
+            "--key",
+            "ffffffffffffffffffffffffffffffff",
+            "--order",
+            "PO-X",
+            "--amount",
+            "1.00",
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(healthy, "the server did not start");
+    assert_eq!(answer["status"], "awaiting_payment", "{answer}");
+    assert_eq!(order["amount"], "224.00", "{order}");
+    assert!(
+        paid.status.success(),
+        "{}",
+        String::from_utf8_lossy(&paid.stdout)
+    );
+    let confirmation: Value = serde_json::from_slice(&paid.stdout).unwrap();
+    assert_eq!(
+        confirmation["declaration"]["status"], "released",
+        "{confirmation}"
+    );
+    assert_eq!(forged.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&forged.stdout).contains("payment.signature_invalid"));
+}

@@ -44,6 +44,10 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/api/v1/declarations/{id}/cancellation") => post(cancellation),
         ("POST", "/api/v1/declarations/{id}/amendments") => post(amendment),
         ("GET", "/api/v1/reports/release-times") => get(release_times),
+        ("POST", "/api/v1/declarations/{id}/payment-orders") => post(crate::payments::create_order),
+        ("GET", "/api/v1/payment-orders/{reference}") => get(crate::payments::show_order),
+        ("POST", "/api/v1/bank/confirmations") => post(crate::payments::confirmation),
+        ("GET", "/api/v1/reports/reconciliation") => get(crate::payments::reconciliation),
         _ => panic!("no handler for {method} {path}"),
     }
 }
@@ -74,7 +78,7 @@ fn visible_to(caller: &Caller, row: &DeclarationRow) -> bool {
 
 /// The declaration `id` if the caller may see it; another party's declaration is "not found", so that its
 /// existence does not leak.
-async fn load_visible(
+pub(crate) async fn load_visible(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -131,7 +135,7 @@ async fn error_codes() -> Json<Value> {
 // ----- reading documents ------------------------------------------------------------------------------------
 
 /// A parsed declaration with its canonical JSON twin.
-struct Parsed {
+pub(crate) struct Parsed {
     declaration: Declaration,
     format: &'static str,
     document: String,
@@ -333,7 +337,7 @@ fn event_json(event: &storage::EventRow) -> Value {
     })
 }
 
-fn summary(row: &DeclarationRow) -> Value {
+pub(crate) fn summary(row: &DeclarationRow) -> Value {
     json!({
         "id": row.id,
         "lrn": row.lrn,
@@ -548,9 +552,20 @@ async fn apply(
     amended: Option<Parsed>,
 ) -> Result<Json<Value>, ApiError> {
     let row = load_visible(state, caller, id).await?;
+    apply_as(state, actor(caller), &row, command, reason, amended).await
+}
+
+/// Runs `command` on the declaration `row` as `who` (a user, or the system acting on a bank's confirmation).
+pub(crate) async fn apply_as(
+    state: &AppState,
+    who: Actor,
+    row: &DeclarationRow,
+    command: Command,
+    reason: String,
+    amended: Option<Parsed>,
+) -> Result<Json<Value>, ApiError> {
     let pipeline = state.pipeline.clone();
     let at = now();
-    let who = actor(caller);
     let result = state
         .store
         .update(&row.id, at, |current| -> Result<Change, ApiError> {

@@ -11,6 +11,7 @@ pub mod error;
 mod handlers;
 mod metrics;
 mod notifications;
+pub mod payments;
 pub mod policy;
 pub mod public;
 pub mod reference;
@@ -41,6 +42,8 @@ pub struct Config {
     /// Largest page of a list.
     pub max_page: i64,
     pub request_timeout: Duration,
+    /// Banks that may confirm payments, with their HMAC keys.
+    pub bank_keys: std::collections::HashMap<String, Vec<u8>>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             xml_limits,
             max_page: 500,
             request_timeout: Duration::from_secs(30),
+            bank_keys: Default::default(),
         }
     }
 }

@@ -82,6 +82,10 @@ routes! {
     POST "/api/v1/declarations/{id}/release" => Access::Roles(OFFICER),
     POST "/api/v1/declarations/{id}/cancellation" => Access::Roles(TRADER_OFFICER),
     POST "/api/v1/declarations/{id}/amendments" => Access::Roles(TRADER),
+    POST "/api/v1/declarations/{id}/payment-orders" => Access::Roles(TRADER_OFFICER),
+    GET "/api/v1/payment-orders/{reference}" => Access::Roles(TRADER_OFFICER),
+    POST "/api/v1/bank/confirmations" => Access::Public,
+    GET "/api/v1/reports/reconciliation" => Access::Roles(REPORTS),
     GET "/api/v1/reports/release-times" => Access::Roles(REPORTS),
 }
 

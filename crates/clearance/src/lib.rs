@@ -62,6 +62,11 @@ pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
 /// How a DE 4/8 method of payment settles a tax line: `E`, `F` and `G` defer, `M`, `R` and `S` are secured by a
 /// guarantee or deposit, everything else (A cash, B card, C cheque, D other, H transfer, P cash account …) is
 /// payable before release.
+/// True for DE 4/8 methods paid at once (not deferred E/F/G, not guaranteed M/R/S).
+pub fn is_immediate(method: &str) -> bool {
+    !matches!(method, "E" | "F" | "G" | "M" | "R" | "S")
+}
+
 pub fn liabilities(assessment: &Assessment) -> Liabilities {
     let mut out = Liabilities {
         currency: assessment.currency.clone(),

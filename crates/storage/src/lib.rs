@@ -17,7 +17,9 @@
 //! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
 
 mod ledger_store;
+mod payments;
 pub use ledger_store::TransferOutcome;
+pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -239,6 +241,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0002_reference_files.sql"),
     ),
     (3, include_str!("../migrations/sqlite/0003_ledger.sql")),
+    (4, include_str!("../migrations/sqlite/0004_payments.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -247,6 +250,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0002_reference_files.sql"),
     ),
     (3, include_str!("../migrations/postgres/0003_ledger.sql")),
+    (4, include_str!("../migrations/postgres/0004_payments.sql")),
 ];
 
 /// Kinds of reference file the administration imports.

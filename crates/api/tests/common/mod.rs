@@ -76,6 +76,14 @@ impl TestApp {
         backend: Backend,
         configure: impl FnOnce(&mut clearance::Pipeline),
     ) -> TestApp {
+        Self::spawn_full(backend, configure, api::Config::default()).await
+    }
+
+    pub async fn spawn_full(
+        backend: Backend,
+        configure: impl FnOnce(&mut clearance::Pipeline),
+        config: api::Config,
+    ) -> TestApp {
         let temp = tempfile::tempdir().unwrap();
         let url = match backend {
             Backend::Sqlite => format!(
@@ -87,7 +95,7 @@ impl TestApp {
         let store = storage::Store::open(&url).await.expect("open store");
         let mut pipeline = clearance::Pipeline::demo(b"test seed".to_vec());
         configure(&mut pipeline);
-        let state = api::AppState::new(store.clone(), pipeline, api::Config::default());
+        let state = api::AppState::new(store.clone(), pipeline, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let server = tokio::spawn(api::serve(listener, state, std::future::pending()));

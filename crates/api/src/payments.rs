@@ -1,0 +1,455 @@
+//! E-payment: payment orders, the banks' signed confirmations, and the reconciliation report.
+//!
+//! A trader (or an officer) asks for a payment order for a declaration awaiting payment: the immediate
+//! liabilities are posted to the ledger (`receivable:<declaration> → revenue:<tax type>`, idempotent ids) and an
+//! order with a reference, amount and due date is issued. The trader pays through its bank; the bank confirms at
+//! `POST /api/v1/bank/confirmations`, signed with its key:
+//!
+//! ```text
+//! X-Aduana-Bank: BANKID
+//! X-Aduana-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>." + body)>
+//! ```
+//!
+//! A signature older than the tolerance (5 minutes) is refused (replay), a confirmation id already received is
+//! answered as a replay without effect, the same id with another body is a conflict. A new confirmation posts
+//! `bank:<bank> → receivable:<declaration>` to the ledger and records the payment on the declaration, which
+//! settles and releases it when everything is paid.
+
+use crate::error::ApiError;
+use crate::handlers::{apply_as, load_visible, summary};
+use crate::{AppState, Caller};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use error_table::{ErrorCode, Problem};
+use hmac::{Hmac, Mac};
+use ledger::{Applied, Transfer, TransferId, TransferKind, customs};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use storage::{Confirmation, ConfirmationRecorded, PaymentOrder, TransferOutcome};
+use workflow::{Actor, Command, Status};
+
+pub const BANK_HEADER: &str = "x-aduana-bank";
+pub const SIGNATURE_HEADER: &str = "x-aduana-signature";
+/// How old a signature may be.
+pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;
+/// Days a trader has to pay an order.
+pub const ORDER_DAYS: i64 = 10;
+
+/// The signature header for `body` sent at `timestamp` (unix seconds): what a bank computes.
+pub fn sign(key: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Checks a signature header against `body` at `now` (unix seconds).
+pub fn verify(key: &[u8], header: &str, body: &[u8], now: i64) -> Result<(), &'static str> {
+    let mut timestamp = None;
+    let mut signature = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signature = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+        return Err("The signature header must read t=<unix seconds>,v1=<hex HMAC-SHA256>.");
+    };
+    if (now - timestamp).abs() > SIGNATURE_TOLERANCE_SECONDS {
+        return Err("The signature is too old or from the future: a replayed message is refused.");
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    // Constant-time comparison.
+    mac.verify_slice(&signature)
+        .map_err(|_| "The signature does not match the body and the bank's key.")
+}
+
+fn order_json(order: &PaymentOrder) -> Value {
+    json!({
+        "reference": order.reference,
+        "declaration_id": order.declaration_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "due_date": order.due_date,
+        "status": order.status,
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+    })
+}
+
+fn transfer(
+    id: String,
+    debit: ledger::AccountId,
+    credit: ledger::AccountId,
+    amount: Decimal,
+    currency: &declaration::Currency,
+    code: &str,
+    reference: &str,
+) -> Result<Transfer, ApiError> {
+    Ok(Transfer {
+        id: TransferId::parse(&id).map_err(ApiError::internal)?,
+        debit,
+        credit,
+        amount,
+        currency: currency.clone(),
+        kind: TransferKind::Posted,
+        code: code.to_owned(),
+        reference: reference.to_owned(),
+        at: storage::format_time(time::OffsetDateTime::now_utc()),
+    })
+}
+
+async fn post(state: &AppState, transfers: Vec<Transfer>) -> Result<Vec<Applied>, ApiError> {
+    if transfers.is_empty() {
+        return Ok(Vec::new());
+    }
+    match state
+        .store
+        .transfer(transfers, time::OffsetDateTime::now_utc())
+        .await?
+    {
+        TransferOutcome::Applied(answers) => Ok(answers),
+        TransferOutcome::Refused(refusal) => Err(ApiError::with_message(
+            ErrorCode::LedgerRefused,
+            refusal.to_string(),
+        )),
+    }
+}
+
+/// `POST /api/v1/declarations/{id}/payment-orders`.
+pub async fn create_order(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = load_visible(&state, &caller, &id).await?;
+    let lifecycle = row.workflow_state()?;
+    if lifecycle.status != Status::AwaitingPayment {
+        return Err(ApiError::with_message(
+            ErrorCode::TransitionNotAllowed,
+            format!(
+                "A payment order is issued for a declaration awaiting payment; this one is {}.",
+                lifecycle.status.as_str()
+            ),
+        ));
+    }
+    let due = lifecycle.outstanding();
+    let liabilities = lifecycle
+        .liabilities
+        .clone()
+        .ok_or_else(|| ApiError::internal("awaiting payment without liabilities"))?;
+    let currency =
+        declaration::Currency::parse(&liabilities.currency).map_err(ApiError::internal)?;
+    // The immediate liabilities, per tax type, posted once per version of the declaration.
+    let assessment: tariff::Assessment = serde_json::from_str(
+        row.assessment
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("awaiting payment without assessment"))?,
+    )
+    .map_err(ApiError::internal)?;
+    let mut per_type: Vec<(String, Decimal)> = Vec::new();
+    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
+        if clearance::is_immediate(&tax.payment_method) && !tax.amount.is_zero() {
+            match per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
+                Some((_, amount)) => *amount += tax.amount,
+                None => per_type.push((tax.tax_type.clone(), tax.amount)),
+            }
+        }
+    }
+    let mut transfers = Vec::new();
+    for (tax_type, amount) in per_type {
+        transfers.push(transfer(
+            format!("assess:{}:v{}:{tax_type}", row.id, row.version),
+            customs::receivable(&row.id),
+            customs::revenue(&tax_type),
+            amount,
+            &currency,
+            "assessment",
+            &row.id,
+        )?);
+    }
+    post(&state, transfers).await?;
+    let digest = Sha256::digest(format!("{}:{}:{due}", row.id, row.version).as_bytes());
+    let reference = format!("PO-{}", hex::encode(&digest[..8]).to_uppercase());
+    let now = time::OffsetDateTime::now_utc();
+    let order = state
+        .store
+        .payment_order_for(PaymentOrder {
+            reference,
+            declaration_id: row.id.clone(),
+            party: Some(row.declarant.clone()),
+            amount: format!("{due:.2}"),
+            currency: currency.to_string(),
+            due_date: (now.date() + time::Duration::days(ORDER_DAYS)).to_string(),
+            status: "open".into(),
+            created_at: storage::format_time(now),
+            paid_at: None,
+        })
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(order_json(&order))).into_response())
+}
+
+/// `GET /api/v1/payment-orders/{reference}`.
+pub async fn show_order(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(reference): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order = match state.store.payment_order(&reference).await? {
+        Some(order) if reference.len() <= 64 => order,
+        _ => return Err(ApiError::new(ErrorCode::NotFound)),
+    };
+    // Visible to whoever may see the declaration.
+    load_visible(&state, &caller, &order.declaration_id).await?;
+    Ok(Json(order_json(&order)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmationBody {
+    confirmation_id: String,
+    order_reference: String,
+    amount: String,
+    currency: String,
+    #[serde(default)]
+    paid_at: Option<String>,
+}
+
+fn bad(pointer: &str, message: &str) -> ApiError {
+    ApiError::problems(vec![Problem::with_message(
+        ErrorCode::InvalidRequest,
+        pointer,
+        message,
+    )])
+}
+
+/// `POST /api/v1/bank/confirmations`: no bearer token; the bank's signature authenticates it.
+pub async fn confirmation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = crate::handlers::read_body(&state, body).await?;
+    let bank = headers
+        .get(BANK_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let Some(key) = state.config.bank_keys.get(&bank) else {
+        return Err(ApiError::with_message(
+            ErrorCode::SignatureInvalid,
+            "The X-Aduana-Bank header does not name a bank this administration knows.",
+        ));
+    };
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let now = time::OffsetDateTime::now_utc();
+    verify(key, signature, &bytes, now.unix_timestamp())
+        .map_err(|message| ApiError::with_message(ErrorCode::SignatureInvalid, message))?;
+
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let body: ConfirmationBody =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let pointer = wco::json::pointer(error.path());
+            bad(&pointer, &error.into_inner().to_string())
+        })?;
+    if body.confirmation_id.is_empty()
+        || body.confirmation_id.len() > 64
+        || !body
+            .confirmation_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(bad(
+            "/confirmation_id",
+            "The confirmation id is 1 to 64 letters, digits, - _ or .",
+        ));
+    }
+    let amount = declaration::parse_decimal(&body.amount)
+        .ok()
+        .filter(|a| *a > Decimal::ZERO && a.scale() <= 2)
+        .ok_or_else(|| {
+            bad(
+                "/amount",
+                "The amount is positive, with at most 2 decimals.",
+            )
+        })?;
+    let currency = declaration::Currency::parse(&body.currency)
+        .map_err(|_| bad("/currency", "The currency is an ISO 4217 code."))?;
+    let _ = &body.paid_at;
+    let order = state
+        .store
+        .payment_order(&body.order_reference)
+        .await?
+        .ok_or_else(|| {
+            ApiError::problems(vec![Problem::with_message(
+                ErrorCode::NotFound,
+                "/order_reference",
+                "No payment order has this reference.",
+            )])
+        })?;
+    if order.currency != currency.as_str() {
+        return Err(bad(
+            "/currency",
+            &format!("The order is in {}.", order.currency),
+        ));
+    }
+    let recorded = state
+        .store
+        .record_confirmation(&Confirmation {
+            bank: bank.clone(),
+            confirmation_id: body.confirmation_id.clone(),
+            order_reference: order.reference.clone(),
+            amount: format!("{amount:.2}"),
+            currency: currency.to_string(),
+            body_sha256: hex::encode(Sha256::digest(&bytes)),
+            received_at: storage::format_time(now),
+        })
+        .await?;
+    match recorded {
+        ConfirmationRecorded::Replay => {
+            return Ok(Json(json!({"status": "already_received"})));
+        }
+        ConfirmationRecorded::Conflict => {
+            return Err(ApiError::with_message(
+                ErrorCode::ConfirmationConflict,
+                "This confirmation id was already received with different content.",
+            ));
+        }
+        ConfirmationRecorded::New => {}
+    }
+    // The money: from the bank to the declaration's receivable (idempotent id: a crash before the next step is
+    // repaired by the bank's retry, which finds the confirmation and this transfer already there).
+    post(
+        &state,
+        vec![transfer(
+            format!("bank:{bank}:{}", body.confirmation_id),
+            customs::bank(&bank),
+            customs::receivable(&order.declaration_id),
+            amount,
+            &currency,
+            "payment",
+            &order.reference,
+        )?],
+    )
+    .await?;
+    let row = state
+        .store
+        .declaration(&order.declaration_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an order's declaration vanished"))?;
+    let who = Actor {
+        id: format!("bank:{bank}"),
+        role: "bank".into(),
+    };
+    let applied = apply_as(
+        &state,
+        who,
+        &row,
+        Command::RecordPayment {
+            amount,
+            reference: order.reference.clone(),
+        },
+        format!(
+            "Payment {} confirmed by {bank} ({}).",
+            order.reference, body.confirmation_id
+        ),
+        None,
+    )
+    .await;
+    match applied {
+        Ok(Json(mut view)) => {
+            let current = state
+                .store
+                .declaration(&order.declaration_id)
+                .await?
+                .ok_or_else(|| ApiError::internal("an order's declaration vanished"))?
+                .workflow_state()?;
+            let outstanding = current.outstanding();
+            if outstanding <= Decimal::ZERO || current.status != Status::AwaitingPayment {
+                state.store.mark_order_paid(&order.reference, now).await?;
+            }
+            view["outstanding"] = json!(format!("{outstanding:.2}"));
+            Ok(Json(json!({
+                "status": "applied",
+                "declaration": view,
+            })))
+        }
+        // Money received for a declaration that no longer awaits it (paid already, cancelled): kept on its
+        // receivable as a credit for refund, and shown by the reconciliation report.
+        Err(error) => {
+            tracing::warn!(order = %order.reference, ?error, "confirmation not applied to the declaration");
+            Ok(Json(json!({
+                "status": "received_not_applied",
+                "declaration": summary(&row),
+            })))
+        }
+    }
+}
+
+/// `GET /api/v1/reports/reconciliation`: every order against the confirmations received and the ledger.
+pub async fn reconciliation(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let orders = state.store.payment_orders().await?;
+    let confirmations = state.store.confirmations().await?;
+    let ledger = state.store.ledger().await?;
+    let ledger_check = ledger.verify();
+    let mut rows = Vec::new();
+    let mut mismatches = 0;
+    for order in &orders {
+        let confirmed: Decimal = confirmations
+            .iter()
+            .filter(|c| c.order_reference == order.reference)
+            .filter_map(|c| c.amount.parse::<Decimal>().ok())
+            .sum();
+        let received_in_ledger: Decimal = ledger
+            .transfers()
+            .filter(|t| t.code == "payment" && t.reference == order.reference)
+            .map(|t| t.amount)
+            .sum();
+        let ordered: Decimal = order.amount.parse().unwrap_or_default();
+        let receivable = ledger
+            .account(&customs::receivable(&order.declaration_id))
+            .map(|a| a.balance())
+            .unwrap_or_default();
+        let ok = confirmed == received_in_ledger
+            && ((order.status == "paid" && confirmed >= ordered)
+                || (order.status == "open" && confirmed < ordered));
+        if !ok {
+            mismatches += 1;
+        }
+        rows.push(json!({
+            "reference": order.reference,
+            "declaration_id": order.declaration_id,
+            "status": order.status,
+            "ordered": format!("{ordered:.2}"),
+            "confirmed": format!("{confirmed:.2}"),
+            "in_ledger": format!("{received_in_ledger:.2}"),
+            "receivable_balance": format!("{receivable:.2}"),
+            "reconciled": ok,
+        }));
+    }
+    Ok(Json(json!({
+        "orders": rows,
+        "confirmations": confirmations.len(),
+        "mismatches": mismatches,
+        "ledger_balanced": ledger_check.is_ok(),
+        "ledger_problem": ledger_check.err(),
+    })))
+}

@@ -1,0 +1,207 @@
+//! Payment orders and bank confirmations.
+
+use crate::{Store, StoreError, format_time};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+/// What a trader is asked to pay for a declaration, through a bank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentOrder {
+    pub reference: String,
+    pub declaration_id: String,
+    pub party: Option<String>,
+    /// Decimal text.
+    pub amount: String,
+    pub currency: String,
+    pub due_date: String,
+    /// open | paid
+    pub status: String,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+}
+
+/// A bank's confirmation, as received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Confirmation {
+    pub bank: String,
+    pub confirmation_id: String,
+    pub order_reference: String,
+    pub amount: String,
+    pub currency: String,
+    pub body_sha256: String,
+    pub received_at: String,
+}
+
+/// What recording a confirmation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfirmationRecorded {
+    New,
+    /// The same confirmation (same body) was received before.
+    Replay,
+    /// The bank reused the confirmation id for a different body.
+    Conflict,
+}
+
+const ORDER_COLUMNS: &str =
+    "reference, declaration_id, party, amount, currency, due_date, status, created_at, paid_at";
+
+fn order_from(row: &AnyRow) -> Result<PaymentOrder, StoreError> {
+    Ok(PaymentOrder {
+        reference: row.try_get("reference")?,
+        declaration_id: row.try_get("declaration_id")?,
+        party: row.try_get("party")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        due_date: row.try_get("due_date")?,
+        status: row.try_get("status")?,
+        created_at: row.try_get("created_at")?,
+        paid_at: row.try_get("paid_at")?,
+    })
+}
+
+impl Store {
+    /// The open order of a declaration for this amount, or a new one. One call per declaration at a time.
+    pub async fn payment_order_for(&self, new: PaymentOrder) -> Result<PaymentOrder, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE declaration_id = $1 AND status = 'open' \
+             AND amount = $2 AND currency = $3"
+        )))
+        .bind(&new.declaration_id)
+        .bind(&new.amount)
+        .bind(&new.currency)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let order = order_from(&row)?;
+            tx.rollback().await?;
+            return Ok(order);
+        }
+        sqlx::query(
+            "INSERT INTO payment_orders (reference, declaration_id, party, amount, currency, due_date, status, \
+             created_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+        )
+        .bind(&new.reference)
+        .bind(&new.declaration_id)
+        .bind(new.party.clone())
+        .bind(&new.amount)
+        .bind(&new.currency)
+        .bind(&new.due_date)
+        .bind(&new.status)
+        .bind(&new.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    pub async fn payment_order(&self, reference: &str) -> Result<Option<PaymentOrder>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE reference = $1"
+        )))
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(order_from).transpose()
+    }
+
+    pub async fn payment_orders(&self) -> Result<Vec<PaymentOrder>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ORDER_COLUMNS} FROM payment_orders ORDER BY created_at, reference"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    pub async fn mark_order_paid(
+        &self,
+        reference: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        sqlx::query(
+            "UPDATE payment_orders SET status = 'paid', paid_at = $1 WHERE reference = $2 AND status = 'open'",
+        )
+        .bind(format_time(now))
+        .bind(reference)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a confirmation once: the same again is a replay, the same id with another body a conflict.
+    pub async fn record_confirmation(
+        &self,
+        confirmation: &Confirmation,
+    ) -> Result<ConfirmationRecorded, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(
+            "SELECT body_sha256 FROM bank_confirmations WHERE bank = $1 AND confirmation_id = $2",
+        )
+        .bind(&confirmation.bank)
+        .bind(&confirmation.confirmation_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let hash: String = row.try_get("body_sha256")?;
+            tx.rollback().await?;
+            return Ok(if hash == confirmation.body_sha256 {
+                ConfirmationRecorded::Replay
+            } else {
+                ConfirmationRecorded::Conflict
+            });
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO bank_confirmations (bank, confirmation_id, order_reference, amount, currency, \
+             body_sha256, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&confirmation.bank)
+        .bind(&confirmation.confirmation_id)
+        .bind(&confirmation.order_reference)
+        .bind(&confirmation.amount)
+        .bind(&confirmation.currency)
+        .bind(&confirmation.body_sha256)
+        .bind(&confirmation.received_at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(ConfirmationRecorded::New)
+            }
+            // Two deliveries at once on PostgreSQL: the primary key settles it; the loser is a replay.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                tx.rollback().await?;
+                Ok(ConfirmationRecorded::Replay)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn confirmations(&self) -> Result<Vec<Confirmation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bank, confirmation_id, order_reference, amount, currency, body_sha256, received_at \
+             FROM bank_confirmations ORDER BY received_at, bank, confirmation_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Confirmation {
+                    bank: row.try_get("bank")?,
+                    confirmation_id: row.try_get("confirmation_id")?,
+                    order_reference: row.try_get("order_reference")?,
+                    amount: row.try_get("amount")?,
+                    currency: row.try_get("currency")?,
+                    body_sha256: row.try_get("body_sha256")?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
+    }
+}
