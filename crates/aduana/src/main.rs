@@ -63,6 +63,14 @@ enum Command {
         /// An officer releases every declaration by hand instead of the automatic release.
         #[arg(long)]
         manual_release: bool,
+        /// Open a deferment account a declaration names but the administration has not opened, with this limit
+        /// in the national currency (a demonstration convenience; 0 refuses deferment to unopened accounts).
+        #[arg(
+            long,
+            env = "ADUANA_DEFERMENT_AUTO_OPEN_LIMIT",
+            default_value = "1000000"
+        )]
+        deferment_auto_open_limit: String,
         /// How shipment-level costs (freight, insurance, header additions) are shared among goods items.
         #[arg(long, value_parser = ["value", "mass"], default_value = "value")]
         apportion_by: String,
@@ -220,7 +228,10 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             rules,
             manual_release,
             apportion_by,
+            deferment_auto_open_limit,
         } => {
+            let auto_open = declaration::parse_decimal(&deferment_auto_open_limit)
+                .map_err(|_| "--deferment-auto-open-limit: write an amount such as 1000000")?;
             let store = storage::Store::open(&database.url()?)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -249,6 +260,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             };
             let config = api::Config {
                 bank_keys: bank_keys()?,
+                auto_open_deferment_limit: (!auto_open.is_zero()).then_some(auto_open),
                 ..api::Config::default()
             };
             let state = api::AppState::new(store, pipeline, config);

@@ -48,6 +48,11 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/payment-orders/{reference}") => get(crate::payments::show_order),
         ("POST", "/api/v1/bank/confirmations") => post(crate::payments::confirmation),
         ("GET", "/api/v1/reports/reconciliation") => get(crate::payments::reconciliation),
+        ("POST", "/api/v1/ledger/accounts") => post(crate::payments::open_account),
+        ("GET", "/api/v1/ledger/accounts/{account}") => get(crate::payments::account_statement),
+        ("POST", "/api/v1/ledger/accounts/{account}/settlements") => {
+            post(crate::payments::settle_account)
+        }
         _ => panic!("no handler for {method} {path}"),
     }
 }
@@ -271,6 +276,10 @@ async fn lodge(
         transport_mode: declaration.transport_mode().map(str::to_owned),
         declaration_type: declaration.type_code.to_string(),
     };
+    // Deferred duties are taken by the deferment account before the decision, so that release never follows a
+    // deferral the account's limit does not cover.
+    let deferral = crate::payments::defer_at_lodgement(&state, declaration, &new, at).await?;
+    let deferment_refused = deferral.refused.clone();
     let pipeline = state.pipeline.clone();
     let lodger = actor(&caller);
     let owned = parsed.declaration;
@@ -278,7 +287,7 @@ async fn lodge(
     let outcome = state
         .store
         .lodge(new, at, move |id, serial| {
-            let outcome = pipeline.lodge(&owned, &hash, serial, at.date());
+            let outcome = pipeline.lodge_with(&owned, &hash, serial, at.date(), deferment_refused);
             let events = stamp(outcome.events, at, &lodger);
             let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
             Decided {
@@ -298,12 +307,16 @@ async fn lodge(
             Ok(created(row.lodge_response, false))
         }
         Lodged::Replayed { response } => Ok(created(response, true)),
-        Lodged::Conflict { existing_id } => Err(ApiError::with_message(
-            ErrorCode::LrnReusedWithOtherContent,
-            format!(
-                "The LRN {lrn} was already used by this declarant for declaration {existing_id}, with different content."
-            ),
-        )),
+        Lodged::Conflict { existing_id } => {
+            // The deferral taken above was for content that is not stored: give it back.
+            deferral.undo(&state).await?;
+            Err(ApiError::with_message(
+                ErrorCode::LrnReusedWithOtherContent,
+                format!(
+                    "The LRN {lrn} was already used by this declarant for declaration {existing_id}, with different content."
+                ),
+            ))
+        }
     }
 }
 

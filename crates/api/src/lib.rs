@@ -44,6 +44,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Banks that may confirm payments, with their HMAC keys.
     pub bank_keys: std::collections::HashMap<String, Vec<u8>>,
+    /// A deferment account named by a declaration but not opened is opened with this limit (a demonstration
+    /// convenience; `None` in production: accounts are opened by the administration with their own limits).
+    pub auto_open_deferment_limit: Option<rust_decimal::Decimal>,
 }
 
 impl Default for Config {
@@ -55,6 +58,7 @@ impl Default for Config {
             max_page: 500,
             request_timeout: Duration::from_secs(30),
             bank_keys: Default::default(),
+            auto_open_deferment_limit: None,
         }
     }
 }

@@ -59,9 +59,14 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
                     .as_deref()
                     .and_then(|a| serde_json::from_str(a).ok())
                     .unwrap_or(Value::Null);
+                // The event's reason says more when the deferment account refused the deferred duties.
+                let message = match event.reason.split_once(" in duties and taxes. ") {
+                    Some((_, more)) => format!("Duties and taxes are assessed. {more}"),
+                    None => "Duties and taxes are assessed.".to_owned(),
+                };
                 (
                     "tax_assessment",
-                    "Duties and taxes are assessed.".to_owned(),
+                    message,
                     json!({"liabilities": data["liabilities"], "assessment": assessment}),
                 )
             }

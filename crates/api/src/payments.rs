@@ -162,19 +162,25 @@ pub async fn create_order(
     )
     .map_err(ApiError::internal)?;
     let mut per_type: Vec<(String, Decimal)> = Vec::new();
+    // Deferred lines are due now too when the deferment account refused them at lodgement.
+    let due_now = |method: &str| {
+        clearance::is_immediate(method)
+            || (lifecycle.deferment_refused.is_some() && matches!(method, "E" | "F" | "G"))
+    };
     for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
-        if clearance::is_immediate(&tax.payment_method) && !tax.amount.is_zero() {
+        if due_now(&tax.payment_method) && !tax.amount.is_zero() {
             match per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
                 Some((_, amount)) => *amount += tax.amount,
                 None => per_type.push((tax.tax_type.clone(), tax.amount)),
             }
         }
     }
+    let key = clearance::ledger_key(&row.declarant, &row.lrn);
     let mut transfers = Vec::new();
     for (tax_type, amount) in per_type {
         transfers.push(transfer(
-            format!("assess:{}:v{}:{tax_type}", row.id, row.version),
-            customs::receivable(&row.id),
+            format!("assess:{}:v{}:{tax_type}", key, row.version),
+            customs::receivable(&key),
             customs::revenue(&tax_type),
             amount,
             &currency,
@@ -191,6 +197,7 @@ pub async fn create_order(
         .payment_order_for(PaymentOrder {
             reference,
             declaration_id: row.id.clone(),
+            ledger_key: key.clone(),
             party: Some(row.declarant.clone()),
             amount: format!("{due:.2}"),
             currency: currency.to_string(),
@@ -342,7 +349,7 @@ pub async fn confirmation(
         vec![transfer(
             format!("bank:{bank}:{}", body.confirmation_id),
             customs::bank(&bank),
-            customs::receivable(&order.declaration_id),
+            customs::receivable(&order.ledger_key),
             amount,
             &currency,
             "payment",
@@ -425,7 +432,7 @@ pub async fn reconciliation(State(state): State<AppState>) -> Result<Json<Value>
             .sum();
         let ordered: Decimal = order.amount.parse().unwrap_or_default();
         let receivable = ledger
-            .account(&customs::receivable(&order.declaration_id))
+            .account(&customs::receivable(&order.ledger_key))
             .map(|a| a.balance())
             .unwrap_or_default();
         let ok = confirmed == received_in_ledger
@@ -451,5 +458,333 @@ pub async fn reconciliation(State(state): State<AppState>) -> Result<Json<Value>
         "mismatches": mismatches,
         "ledger_balanced": ledger_check.is_ok(),
         "ledger_problem": ledger_check.err(),
+    })))
+}
+
+/// The deferment taken at lodgement, to give back if the lodgement is not stored.
+pub struct Deferral {
+    /// Why the deferment account refused, if it did.
+    pub refused: Option<String>,
+    taken: Option<(Transfer, String)>,
+}
+
+impl Deferral {
+    /// Reverses the deferral (the lodgement conflicted with another declaration under the same LRN).
+    pub async fn undo(self, state: &AppState) -> Result<(), ApiError> {
+        if let Some((taken, key)) = self.taken {
+            let reverse = Transfer {
+                id: TransferId::parse(&format!("{}:undo", taken.id)).map_err(ApiError::internal)?,
+                debit: taken.credit,
+                credit: taken.debit,
+                code: "deferment_undone".into(),
+                reference: key,
+                ..taken
+            };
+            post(state, vec![reverse]).await?;
+        }
+        Ok(())
+    }
+}
+
+/// At lodgement: when the declaration defers duties (DE 4/8 E, F or G), post them to the ledger and move them to
+/// the deferment account it names (DE 2/6 DAN), within the account's limit. A refusal (no account named, no such
+/// account, over the limit) is not an error: the duties become due at once, and the reason is recorded.
+pub async fn defer_at_lodgement(
+    state: &AppState,
+    declaration: &declaration::Declaration,
+    new: &storage::NewDeclaration,
+    at: time::OffsetDateTime,
+) -> Result<Deferral, ApiError> {
+    let none = Deferral {
+        refused: None,
+        taken: None,
+    };
+    // A declaration already stored under this LRN answers for itself (replay or conflict): no new deferral.
+    if state
+        .store
+        .declaration_id_by_lrn(&new.declarant, &new.lrn)
+        .await?
+        .is_some()
+    {
+        return Ok(none);
+    }
+    let Ok(assessment) = state.pipeline.assess(declaration, at.date()) else {
+        return Ok(none); // the pipeline rejects it; nothing is owed
+    };
+    let mut per_type: Vec<(String, Decimal)> = Vec::new();
+    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
+        if matches!(tax.payment_method.as_str(), "E" | "F" | "G") && !tax.amount.is_zero() {
+            match per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
+                Some((_, amount)) => *amount += tax.amount,
+                None => per_type.push((tax.tax_type.clone(), tax.amount)),
+            }
+        }
+    }
+    let deferred: Decimal = per_type.iter().map(|(_, a)| *a).sum();
+    if deferred.is_zero() {
+        return Ok(none);
+    }
+    let refused = |why: String| Deferral {
+        refused: Some(why),
+        taken: None,
+    };
+    let Some(dan) = clearance::deferment_account(declaration) else {
+        return Ok(refused(
+            "No deferment account is declared (DE 2/6, document type DAN).".into(),
+        ));
+    };
+    let account = customs::deferment(&dan);
+    let existing = match (
+        state.store.account(&account).await?,
+        state.config.auto_open_deferment_limit,
+    ) {
+        (Some(existing), _) => existing,
+        (None, Some(limit)) => {
+            let national = &state.pipeline.rates.national;
+            state
+                .store
+                .open_account_if_missing(&account, national, ledger::Rule::DebitLimit(limit), at)
+                .await?
+        }
+        (None, None) => {
+            return Ok(refused(format!(
+                "The deferment account {dan} is not open with this administration."
+            )));
+        }
+    };
+    let currency = existing.currency.clone();
+    if currency.as_str() != assessment.currency {
+        return Ok(refused(format!(
+            "The deferment account {dan} is kept in {currency}."
+        )));
+    }
+    let key = clearance::ledger_key(&new.declarant, &new.lrn);
+    let mut transfers = Vec::new();
+    for (tax_type, amount) in &per_type {
+        transfers.push(transfer(
+            format!("assess:{key}:v1:{tax_type}:deferred"),
+            customs::receivable(&key),
+            customs::revenue(tax_type),
+            *amount,
+            &currency,
+            "assessment",
+            &key,
+        )?);
+    }
+    let deferral = transfer(
+        format!("defer:{key}:v1"),
+        account,
+        customs::receivable(&key),
+        deferred,
+        &currency,
+        "deferment",
+        &key,
+    )?;
+    transfers.push(deferral.clone());
+    match state.store.transfer(transfers, at).await? {
+        TransferOutcome::Applied(_) => Ok(Deferral {
+            refused: None,
+            taken: Some((deferral, key)),
+        }),
+        TransferOutcome::Refused(ledger::LedgerError::Refused { available, .. }) => {
+            Ok(refused(format!(
+                "The deferment account {dan} has {available:.2} {currency} available; {deferred:.2} is needed."
+            )))
+        }
+        // The same LRN lodged before with other amounts: the lodgement will answer the conflict.
+        TransferOutcome::Refused(other) => Ok(refused(other.to_string())),
+    }
+}
+
+fn account_param(text: &str) -> Result<ledger::AccountId, ApiError> {
+    ledger::AccountId::parse(text).map_err(|_| ApiError::new(ErrorCode::NotFound))
+}
+
+/// `GET /api/v1/ledger/accounts/{account}?from=YYYY-MM-DD&to=YYYY-MM-DD`: the account and its statement.
+pub async fn account_statement(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    query: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Json<Value>, ApiError> {
+    let id = account_param(&account)?;
+    let params = query.map(|q| q.0).unwrap_or_default();
+    let date = |name: &str| -> Result<Option<time::Date>, ApiError> {
+        params
+            .get(name)
+            .map(|v| {
+                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| {
+                        ApiError::problems(vec![Problem::with_message(
+                            ErrorCode::InvalidQuery,
+                            format!("?{name}"),
+                            format!("{v:?} is not a date written YYYY-MM-DD."),
+                        )])
+                    })
+            })
+            .transpose()
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    let Some(found) = state.store.account(&id).await? else {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    };
+    let transfers = state.store.account_transfers(&id).await?;
+    // Opening balance: everything posted before the period; lines: the period's transfers.
+    let mut opening = Decimal::ZERO;
+    let mut lines = Vec::new();
+    let mut running = Decimal::ZERO;
+    for t in &transfers {
+        let day = t.at.get(..10).unwrap_or_default();
+        let before = from.is_some_and(|f| day < f.to_string().as_str());
+        let after = to.is_some_and(|t| day > t.to_string().as_str());
+        let signed = match t.kind {
+            TransferKind::Posted | TransferKind::PostPending(_) => {
+                if t.credit == id {
+                    t.amount
+                } else {
+                    -t.amount
+                }
+            }
+            _ => Decimal::ZERO,
+        };
+        if before {
+            opening += signed;
+            continue;
+        }
+        if after {
+            continue;
+        }
+        running += signed;
+        lines.push(json!({
+            "id": t.id, "at": t.at, "code": t.code, "reference": t.reference,
+            "kind": t.kind, "debit": t.debit, "credit": t.credit,
+            "amount": format!("{:.2}", t.amount),
+            "balance": format!("{:.2}", opening + running),
+        }));
+    }
+    Ok(Json(json!({
+        "account": found,
+        "balance": format!("{:.2}", found.balance()),
+        "available": found.available().map(|a| format!("{a:.2}")),
+        "period": {"from": from.map(|d| d.to_string()), "to": to.map(|d| d.to_string())},
+        "opening_balance": format!("{opening:.2}"),
+        "closing_balance": format!("{:.2}", opening + running),
+        "transfers": lines,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenAccountBody {
+    id: String,
+    currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    limit: Decimal,
+}
+
+/// `POST /api/v1/ledger/accounts`: an administrator opens a deferment account (`deferment:<number>`) or a
+/// guarantee (`guarantee:<reference>`) with its limit, or changes the limit.
+pub async fn open_account(
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = crate::handlers::read_body(&state, body).await?;
+    let body: OpenAccountBody = serde_json::from_slice(&bytes)
+        .map_err(|e| bad("", &format!("The body is not valid: {e}")))?;
+    let id = ledger::AccountId::parse(&body.id)
+        .ok()
+        .filter(|id| {
+            let kind = id.as_str().split(':').next().unwrap_or_default();
+            matches!(kind, "deferment" | "guarantee") && id.as_str().len() > kind.len() + 1
+        })
+        .ok_or_else(|| {
+            bad(
+                "/id",
+                "Open deferment:<account number> or guarantee:<reference>.",
+            )
+        })?;
+    let currency = declaration::Currency::parse(&body.currency)
+        .map_err(|_| bad("/currency", "The currency is an ISO 4217 code."))?;
+    if body.limit < Decimal::ZERO {
+        return Err(bad("/limit", "The limit cannot be negative."));
+    }
+    let account = state
+        .store
+        .open_account(
+            &id,
+            &currency,
+            ledger::Rule::DebitLimit(body.limit),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(Json(json!({ "account": account })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettlementBody {
+    #[serde(with = "rust_decimal::serde::str")]
+    amount: Decimal,
+    reference: String,
+    bank: String,
+}
+
+/// `POST /api/v1/ledger/accounts/{account}/settlements`: the period's settlement of a deferment account, collected
+/// from the trader's bank (`bank → deferment`). Idempotent by reference.
+pub async fn settle_account(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let id = account_param(&account)?;
+    let bytes = crate::handlers::read_body(&state, body).await?;
+    let body: SettlementBody = serde_json::from_slice(&bytes)
+        .map_err(|e| bad("", &format!("The body is not valid: {e}")))?;
+    if body.amount <= Decimal::ZERO || body.amount.scale() > 2 {
+        return Err(bad(
+            "/amount",
+            "The amount is positive, with at most 2 decimals.",
+        ));
+    }
+    let valid = |t: &str| {
+        !t.is_empty()
+            && t.len() <= 40
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    if !valid(&body.reference) {
+        return Err(bad(
+            "/reference",
+            "The reference is 1 to 40 letters, digits, - _ or .",
+        ));
+    }
+    if !valid(&body.bank) {
+        return Err(bad(
+            "/bank",
+            "The bank is 1 to 40 letters, digits, - _ or .",
+        ));
+    }
+    let Some(found) = state.store.account(&id).await? else {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    };
+    let answers = post(
+        &state,
+        vec![transfer(
+            format!("settle:{id}:{}", body.reference),
+            customs::bank(&body.bank),
+            id.clone(),
+            body.amount,
+            &found.currency,
+            "settlement",
+            &body.reference,
+        )?],
+    )
+    .await?;
+    let account = state.store.account(&id).await?;
+    Ok(Json(json!({
+        "status": if answers.first() == Some(&Applied::AlreadyApplied) { "already_applied" } else { "applied" },
+        "account": account,
     })))
 }

@@ -52,6 +52,7 @@ const TRADER: &[Role] = &[Role::Trader];
 const OFFICER: &[Role] = &[Role::Officer];
 const TRADER_OFFICER: &[Role] = &[Role::Trader, Role::Officer];
 const REPORTS: &[Role] = &[Role::Officer, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
 
 macro_rules! routes {
     ($( $method:ident $path:literal => $access:expr, )*) => {
@@ -86,6 +87,9 @@ routes! {
     GET "/api/v1/payment-orders/{reference}" => Access::Roles(TRADER_OFFICER),
     POST "/api/v1/bank/confirmations" => Access::Public,
     GET "/api/v1/reports/reconciliation" => Access::Roles(REPORTS),
+    POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN),
+    GET "/api/v1/ledger/accounts/{account}" => Access::Roles(REPORTS),
+    POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER),
     GET "/api/v1/reports/release-times" => Access::Roles(REPORTS),
 }
 

@@ -12,7 +12,7 @@ const KEY: &[u8] = b"bank-a-shared-secret-for-tests";
 fn config() -> api::Config {
     api::Config {
         bank_keys: [("BANKA".to_owned(), KEY.to_vec())].into(),
-        ..api::Config::default()
+        ..common::config()
     }
 }
 
@@ -172,7 +172,10 @@ async fn a_payment_order_paid_through_a_signed_bank_confirmation_releases_the_go
         assert_eq!(revenue("B00").await, "204.00");
         let receivable = app
             .store
-            .account(&ledger::customs::receivable(&id))
+            .account(&ledger::customs::receivable(&clearance::ledger_key(
+                "GB603202734852",
+                "MINIMAL-1",
+            )))
             .await
             .unwrap()
             .unwrap();
@@ -227,10 +230,155 @@ async fn partial_payments_settle_when_the_last_one_arrives() {
     assert_eq!(third["status"], "received_not_applied");
     let receivable = app
         .store
-        .account(&ledger::customs::receivable(&id))
+        .account(&ledger::customs::receivable(&clearance::ledger_key(
+            "GB603202734852",
+            "MINIMAL-1",
+        )))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(receivable.balance().to_string(), "5.00");
     app.store.ledger().await.unwrap().verify().unwrap();
+}
+
+/// The JSON twin example of docs/json-twin.md (duties deferred to DAN 1108654) with its price set.
+fn deferred_declaration(lrn: &str, price: &str) -> Value {
+    let doc = include_str!("../../../docs/json-twin.md");
+    let start = doc.find("```json").unwrap() + "```json".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let mut example: Value = serde_json::from_str(&doc[start..end]).unwrap();
+    example["lrn"] = json!(lrn);
+    example["goods_shipment"]["goods_items"][0]["item_charge_amount"]["value"] = json!(price);
+    example
+}
+
+#[tokio::test]
+async fn deferment_within_its_limit_releases_beyond_it_asks_for_payment_and_is_settled_at_period_end()
+ {
+    for backend in common::backends() {
+        let app = TestApp::spawn_full(
+            backend,
+            |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap(),
+            api::Config {
+                auto_open_deferment_limit: None,
+                ..config()
+            },
+        )
+        .await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let admin = app.user("admin", None).await;
+
+        // No account opened: deferment refused with the reason, the duties are due now.
+        let (_, first) = json(
+            app.lodge_json(&trader, &deferred_declaration("DEF-0", "100"))
+                .await,
+        )
+        .await;
+        assert_eq!(first["status"], "awaiting_payment", "{first}");
+
+        // The administration opens DAN 1108654 with a limit of 300.00 (officers may not).
+        let open = json!({"id": "deferment:1108654", "currency": "GBP", "limit": "300.00"});
+        let (status, _) = json(
+            app.post(&officer, "/api/v1/ledger/accounts", open.clone())
+                .await,
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, opened) = json(app.post(&admin, "/api/v1/ledger/accounts", open).await).await;
+        assert_eq!(status, 200, "{opened}");
+
+        // 1,000 GBP: A00 20.00 + B00 204.00 = 224.00 fits the 300.00: released at once.
+        let (_, fits) = json(
+            app.lodge_json(&trader, &deferred_declaration("DEF-1", "1000"))
+                .await,
+        )
+        .await;
+        assert_eq!(fits["status"], "released", "{fits}");
+        // 500 GBP: 10.00 + 102.00 = 112.00 does not fit the 76.00 left: awaiting payment, and the trader is told why.
+        let (_, over) = json(
+            app.lodge_json(&trader, &deferred_declaration("DEF-2", "500"))
+                .await,
+        )
+        .await;
+        assert_eq!(over["status"], "awaiting_payment", "{over}");
+        let id = over["id"].as_str().unwrap();
+        let (_, notes) = json(
+            app.get(&trader, &format!("/api/v1/declarations/{id}/notifications"))
+                .await,
+        )
+        .await;
+        let told = notes.to_string();
+        assert!(
+            told.contains("76.00 GBP available; 112.00 is needed"),
+            "{told}"
+        );
+        // It is paid through a payment order instead.
+        let (_, order) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/payment-orders"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(order["amount"], "112.00");
+        let (_, paid) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "D-1", "order_reference": order["reference"], "amount": "112.00", "currency": "GBP"}), 0).await;
+        assert_eq!(paid["declaration"]["status"], "released", "{paid}");
+
+        // The monthly statement of the deferment account, then its settlement at period end.
+        let (status, statement) = json(
+            app.get(&officer, "/api/v1/ledger/accounts/deferment:1108654")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{statement}");
+        assert_eq!(
+            (
+                statement["balance"].as_str(),
+                statement["available"].as_str()
+            ),
+            (Some("-224.00"), Some("76.00"))
+        );
+        assert_eq!(statement["transfers"].as_array().unwrap().len(), 1);
+        let settle = json!({"amount": "224.00", "reference": "DD-2026-11", "bank": "BANKA"});
+        let path = "/api/v1/ledger/accounts/deferment:1108654/settlements";
+        let (status, settled) = json(app.post(&officer, path, settle.clone()).await).await;
+        assert_eq!(
+            (status, settled["status"].as_str()),
+            (200, Some("applied")),
+            "{settled}"
+        );
+        let (_, again) = json(app.post(&officer, path, settle).await).await;
+        assert_eq!(again["status"], "already_applied");
+        let (_, statement) = json(
+            app.get(&officer, "/api/v1/ledger/accounts/deferment:1108654")
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (
+                statement["balance"].as_str(),
+                statement["available"].as_str()
+            ),
+            (Some("0.00"), Some("300.00"))
+        );
+        let (status, _) = json(
+            app.get(&trader, "/api/v1/ledger/accounts/deferment:1108654")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 403);
+
+        let (_, report) = json(app.get(&officer, "/api/v1/reports/reconciliation").await).await;
+        assert_eq!(
+            (
+                report["mismatches"].as_i64(),
+                report["ledger_balanced"].as_bool()
+            ),
+            (Some(0), Some(true)),
+            "{report}"
+        );
+    }
 }

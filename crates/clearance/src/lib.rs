@@ -62,6 +62,44 @@ pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
 /// How a DE 4/8 method of payment settles a tax line: `E`, `F` and `G` defer, `M`, `R` and `S` are secured by a
 /// guarantee or deposit, everything else (A cash, B card, C cheque, D other, H transfer, P cash account …) is
 /// payable before release.
+/// The name of a declaration in the ledger (`receivable:<key>`): its declarant and LRN, which identify it before
+/// it has an id and for ever after. Characters an account name cannot hold are replaced, and a short hash then
+/// keeps distinct LRNs distinct.
+pub fn ledger_key(declarant: &str, lrn: &str) -> String {
+    let clean: String = lrn
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean == lrn {
+        format!("{declarant}/{lrn}")
+    } else {
+        let digest = Sha256::digest(lrn.as_bytes());
+        format!("{declarant}/{clean}.{}", hex_prefix(&digest))
+    }
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The deferment account a declaration names (DE 2/6: a header document of type DAN), if any.
+pub fn deferment_account(declaration: &Declaration) -> Option<String> {
+    declaration
+        .additional_documents
+        .iter()
+        .find(|d| d.type_code == "DAN")
+        .and_then(|d| d.id.clone())
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 35 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// True for DE 4/8 methods paid at once (not deferred E/F/G, not guaranteed M/R/S).
 pub fn is_immediate(method: &str) -> bool {
     !matches!(method, "E" | "F" | "G" | "M" | "R" | "S")
@@ -214,6 +252,19 @@ impl Pipeline {
         serial: u64,
         date: time::Date,
     ) -> Outcome {
+        self.lodge_with(declaration, hash, serial, date, None)
+    }
+
+    /// [`Pipeline::lodge`], when the deferment account refused the deferred duties (`deferment_refused` says
+    /// why): they are then due at once, and the declaration waits for payment.
+    pub fn lodge_with(
+        &self,
+        declaration: &Declaration,
+        hash: &str,
+        serial: u64,
+        date: time::Date,
+        deferment_refused: Option<String>,
+    ) -> Outcome {
         let mut outcome = Outcome {
             events: Vec::new(),
             state: State::new(),
@@ -223,6 +274,7 @@ impl Pipeline {
         let lodge = Command::Lodge {
             pre_lodged: declaration.type_code.is_pre_lodged(),
             content_hash: hash.to_owned(),
+            deferment_refused,
         };
         self.run(&mut outcome, &lodge, "Declaration received.");
         match self.assess(declaration, date) {
@@ -320,12 +372,22 @@ impl Pipeline {
                     let Some(assessment) = outcome.assessment.as_ref() else {
                         return;
                     };
-                    let liabilities = liabilities(assessment);
-                    let reason = format!(
+                    let mut liabilities = liabilities(assessment);
+                    let mut reason = format!(
                         "Assessed: {} {} in duties and taxes.",
                         liabilities.total(),
                         liabilities.currency
                     );
+                    if let Some(why) = &state.deferment_refused
+                        && !liabilities.deferred.is_zero()
+                    {
+                        reason.push_str(&format!(
+                            " {why} The {} deferred is due now.",
+                            liabilities.deferred
+                        ));
+                        liabilities.immediate += liabilities.deferred;
+                        liabilities.deferred = Decimal::ZERO;
+                    }
                     self.run(outcome, &Command::Assess { liabilities }, &reason)
                 }
                 Status::Settled if self.auto_release && state.releasable() => self.run(

@@ -150,6 +150,45 @@ impl Store {
         Ok(account)
     }
 
+    /// Opens an account unless it exists (then it is returned as it is): safe when two requests open it at once.
+    pub async fn open_account_if_missing(
+        &self,
+        id: &AccountId,
+        currency: &declaration::Currency,
+        rule: Rule,
+        now: OffsetDateTime,
+    ) -> Result<Account, StoreError> {
+        let _guard = self.lock().await;
+        let (rule_name, limit) = rule_columns(rule);
+        let insert = match self.backend {
+            Backend::Sqlite => {
+                "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                 credits_posted, debits_pending, credits_pending, opened_at) \
+                 VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
+            }
+            Backend::Postgres => {
+                "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                 credits_posted, debits_pending, credits_pending, opened_at) \
+                 VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
+            }
+        };
+        sqlx::query(insert)
+            .bind(id.as_str())
+            .bind(currency.as_str())
+            .bind(rule_name)
+            .bind(limit)
+            .bind(format_time(now))
+            .execute(&self.pool)
+            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        account_from(&row)
+    }
+
     pub async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1"

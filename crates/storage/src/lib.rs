@@ -386,6 +386,20 @@ impl Store {
         }
     }
 
+    /// The id of the declaration a declarant lodged under an LRN, if any.
+    pub async fn declaration_id_by_lrn(
+        &self,
+        declarant: &str,
+        lrn: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT id FROM declarations WHERE declarant = $1 AND lrn = $2")
+            .bind(declarant)
+            .bind(lrn)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
     /// The connection pool, for tests that prove what the database itself refuses (append-only tables).
     pub fn pool(&self) -> &AnyPool {
         &self.pool

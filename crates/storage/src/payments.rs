@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 pub struct PaymentOrder {
     pub reference: String,
     pub declaration_id: String,
+    /// The declaration's name in the ledger (`receivable:<ledger_key>`).
+    pub ledger_key: String,
     pub party: Option<String>,
     /// Decimal text.
     pub amount: String,
@@ -44,13 +46,14 @@ pub enum ConfirmationRecorded {
     Conflict,
 }
 
-const ORDER_COLUMNS: &str =
-    "reference, declaration_id, party, amount, currency, due_date, status, created_at, paid_at";
+const ORDER_COLUMNS: &str = "reference, declaration_id, ledger_key, party, amount, currency, due_date, status, \
+     created_at, paid_at";
 
 fn order_from(row: &AnyRow) -> Result<PaymentOrder, StoreError> {
     Ok(PaymentOrder {
         reference: row.try_get("reference")?,
         declaration_id: row.try_get("declaration_id")?,
+        ledger_key: row.try_get("ledger_key")?,
         party: row.try_get("party")?,
         amount: row.try_get("amount")?,
         currency: row.try_get("currency")?,
@@ -81,11 +84,12 @@ impl Store {
             return Ok(order);
         }
         sqlx::query(
-            "INSERT INTO payment_orders (reference, declaration_id, party, amount, currency, due_date, status, \
-             created_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
+            "INSERT INTO payment_orders (reference, declaration_id, ledger_key, party, amount, currency, due_date, \
+             status, created_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
         )
         .bind(&new.reference)
         .bind(&new.declaration_id)
+        .bind(&new.ledger_key)
         .bind(new.party.clone())
         .bind(&new.amount)
         .bind(&new.currency)

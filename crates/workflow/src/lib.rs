@@ -153,6 +153,10 @@ pub enum EventKind {
     Lodged {
         pre_lodged: bool,
         content_hash: String,
+        /// Why the deferment account could not take this declaration's deferred duties (over its limit, not
+        /// opened): they are then due at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deferment_refused: Option<String>,
     },
     Accepted {
         mrn: Mrn,
@@ -261,6 +265,7 @@ pub enum Command {
     Lodge {
         pre_lodged: bool,
         content_hash: String,
+        deferment_refused: Option<String>,
     },
     Accept {
         mrn: Mrn,
@@ -327,6 +332,9 @@ pub struct State {
     #[serde(with = "rust_decimal::serde::str")]
     pub paid: Decimal,
     pub settlement: Option<Settlement>,
+    /// Set at lodgement when the deferment account refused the deferred duties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferment_refused: Option<String>,
 }
 
 impl Default for State {
@@ -343,6 +351,7 @@ impl Default for State {
             liabilities: None,
             paid: Decimal::ZERO,
             settlement: None,
+            deferment_refused: None,
         }
     }
 }
@@ -365,7 +374,12 @@ impl State {
     /// them never fails.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::Lodged { pre_lodged, .. } => {
+            EventKind::Lodged {
+                pre_lodged,
+                deferment_refused,
+                ..
+            } => {
+                self.deferment_refused = deferment_refused.clone();
                 self.status = Status::Lodged;
                 self.version = 1;
                 self.pre_lodged = *pre_lodged;
@@ -453,6 +467,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
         Command::Lodge {
             pre_lodged,
             content_hash,
+            deferment_refused,
         } => {
             if lodged {
                 return refuse("Lodging again");
@@ -460,6 +475,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             Ok(vec![EventKind::Lodged {
                 pre_lodged: *pre_lodged,
                 content_hash: content_hash.clone(),
+                deferment_refused: deferment_refused.clone(),
             }])
         }
         _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),

@@ -33,6 +33,7 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
         Command::Lodge {
             pre_lodged: false,
             content_hash: "h".into(),
+            deferment_refused: None,
         },
     )
     .unwrap();
@@ -71,6 +72,7 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
         Command::Lodge {
             pre_lodged: true,
             content_hash: "h".into(),
+            deferment_refused: None,
         },
     )
     .unwrap();
@@ -161,6 +163,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
         Command::Lodge {
             pre_lodged: true,
             content_hash: "h".into(),
+            deferment_refused: None,
         },
     )
     .unwrap();
@@ -212,7 +215,8 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         any::<bool>().prop_map(|pre_lodged| Command::Lodge {
             pre_lodged,
-            content_hash: "h".into()
+            content_hash: "h".into(),
+            deferment_refused: None,
         }),
         Just(Command::Accept { mrn: mrn() }),
         Just(Command::Reject { errors: vec![] }),

@@ -30,6 +30,15 @@ pub fn backends() -> Vec<Backend> {
     }
 }
 
+/// The configuration tests run with: deferment accounts named by declarations open on first use, with a limit
+/// no sample reaches (the HMRC samples defer to accounts nobody opened).
+pub fn config() -> api::Config {
+    api::Config {
+        auto_open_deferment_limit: Some(rust_decimal::Decimal::from(10_000_000)),
+        ..api::Config::default()
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
@@ -76,7 +85,7 @@ impl TestApp {
         backend: Backend,
         configure: impl FnOnce(&mut clearance::Pipeline),
     ) -> TestApp {
-        Self::spawn_full(backend, configure, api::Config::default()).await
+        Self::spawn_full(backend, configure, config()).await
     }
 
     pub async fn spawn_full(

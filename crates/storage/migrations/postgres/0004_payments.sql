@@ -2,6 +2,7 @@
 CREATE TABLE payment_orders (
     reference TEXT PRIMARY KEY,
     declaration_id TEXT NOT NULL,
+    ledger_key TEXT NOT NULL,
     party TEXT,
     amount TEXT NOT NULL,
     currency TEXT NOT NULL,
