@@ -48,6 +48,9 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/payment-orders/{reference}") => get(crate::payments::show_order),
         ("POST", "/api/v1/bank/confirmations") => post(crate::payments::confirmation),
         ("GET", "/api/v1/reports/reconciliation") => get(crate::payments::reconciliation),
+        ("POST", "/api/v1/declarations/{id}/refunds") => post(crate::payments::request_refund),
+        ("GET", "/api/v1/refunds/{refund}") => get(crate::payments::show_refund),
+        ("POST", "/api/v1/refunds/{refund}/approvals") => post(crate::payments::approve_refund),
         ("POST", "/api/v1/ledger/accounts") => post(crate::payments::open_account),
         ("GET", "/api/v1/ledger/accounts/{account}") => get(crate::payments::account_statement),
         ("POST", "/api/v1/ledger/accounts/{account}/settlements") => {

@@ -47,6 +47,10 @@ pub struct Config {
     /// A deferment account named by a declaration but not opened is opened with this limit (a demonstration
     /// convenience; `None` in production: accounts are opened by the administration with their own limits).
     pub auto_open_deferment_limit: Option<rust_decimal::Decimal>,
+    /// Refunds above this amount need a second officer's approval (four eyes).
+    pub refund_four_eyes_above: rust_decimal::Decimal,
+    /// The bank account refunds are paid out through.
+    pub refund_bank: String,
 }
 
 impl Default for Config {
@@ -59,6 +63,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             bank_keys: Default::default(),
             auto_open_deferment_limit: None,
+            refund_four_eyes_above: rust_decimal::Decimal::from(1000),
+            refund_bank: "TREASURY".into(),
         }
     }
 }

@@ -148,47 +148,7 @@ pub async fn create_order(
         ));
     }
     let due = lifecycle.outstanding();
-    let liabilities = lifecycle
-        .liabilities
-        .clone()
-        .ok_or_else(|| ApiError::internal("awaiting payment without liabilities"))?;
-    let currency =
-        declaration::Currency::parse(&liabilities.currency).map_err(ApiError::internal)?;
-    // The immediate liabilities, per tax type, posted once per version of the declaration.
-    let assessment: tariff::Assessment = serde_json::from_str(
-        row.assessment
-            .as_deref()
-            .ok_or_else(|| ApiError::internal("awaiting payment without assessment"))?,
-    )
-    .map_err(ApiError::internal)?;
-    let mut per_type: Vec<(String, Decimal)> = Vec::new();
-    // Deferred lines are due now too when the deferment account refused them at lodgement.
-    let due_now = |method: &str| {
-        clearance::is_immediate(method)
-            || (lifecycle.deferment_refused.is_some() && matches!(method, "E" | "F" | "G"))
-    };
-    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
-        if due_now(&tax.payment_method) && !tax.amount.is_zero() {
-            match per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
-                Some((_, amount)) => *amount += tax.amount,
-                None => per_type.push((tax.tax_type.clone(), tax.amount)),
-            }
-        }
-    }
-    let key = clearance::ledger_key(&row.declarant, &row.lrn);
-    let mut transfers = Vec::new();
-    for (tax_type, amount) in per_type {
-        transfers.push(transfer(
-            format!("assess:{}:v{}:{tax_type}", key, row.version),
-            customs::receivable(&key),
-            customs::revenue(&tax_type),
-            amount,
-            &currency,
-            "assessment",
-            &row.id,
-        )?);
-    }
-    post(&state, transfers).await?;
+    let (_, currency) = sync_assessment(&state, &row, &lifecycle).await?;
     let digest = Sha256::digest(format!("{}:{}:{due}", row.id, row.version).as_bytes());
     let reference = format!("PO-{}", hex::encode(&digest[..8]).to_uppercase());
     let now = time::OffsetDateTime::now_utc();
@@ -197,7 +157,7 @@ pub async fn create_order(
         .payment_order_for(PaymentOrder {
             reference,
             declaration_id: row.id.clone(),
-            ledger_key: key.clone(),
+            ledger_key: clearance::ledger_key(&row.declarant, &row.lrn),
             party: Some(row.declarant.clone()),
             amount: format!("{due:.2}"),
             currency: currency.to_string(),
@@ -567,7 +527,7 @@ pub async fn defer_at_lodgement(
             customs::revenue(tax_type),
             *amount,
             &currency,
-            "assessment",
+            "assessment_deferred",
             &key,
         )?);
     }
@@ -787,4 +747,238 @@ pub async fn settle_account(
         "status": if answers.first() == Some(&Applied::AlreadyApplied) { "already_applied" } else { "applied" },
         "account": account,
     })))
+}
+
+/// Brings the ledger to the declaration's current assessment: the duties due now (immediate lines, and deferred
+/// ones the deferment account refused) per tax type, against what was posted before for it; the difference is
+/// posted (`receivable → revenue` when more is due, `revenue → receivable` when less: a credit to refund).
+/// Returns the declaration's ledger key and currency.
+pub async fn sync_assessment(
+    state: &AppState,
+    row: &storage::DeclarationRow,
+    lifecycle: &workflow::State,
+) -> Result<(String, declaration::Currency), ApiError> {
+    let assessment: tariff::Assessment = serde_json::from_str(
+        row.assessment
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("a declaration without assessment"))?,
+    )
+    .map_err(ApiError::internal)?;
+    let currency =
+        declaration::Currency::parse(&assessment.currency).map_err(ApiError::internal)?;
+    let key = clearance::ledger_key(&row.declarant, &row.lrn);
+    let due_now = |method: &str| {
+        clearance::is_immediate(method)
+            || (lifecycle.deferment_refused.is_some() && matches!(method, "E" | "F" | "G"))
+    };
+    let mut due: std::collections::BTreeMap<String, Decimal> = Default::default();
+    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
+        if due_now(&tax.payment_method) {
+            *due.entry(tax.tax_type.clone()).or_default() += tax.amount;
+        }
+    }
+    let receivable = customs::receivable(&key);
+    let mut posted: std::collections::BTreeMap<String, Decimal> = Default::default();
+    for t in state.store.account_transfers(&receivable).await? {
+        if !matches!(t.code.as_str(), "assessment" | "reassessment") {
+            continue;
+        }
+        if let Some(tax) = t.credit.as_str().strip_prefix("revenue:") {
+            *posted.entry(tax.to_owned()).or_default() += t.amount;
+        } else if let Some(tax) = t.debit.as_str().strip_prefix("revenue:") {
+            *posted.entry(tax.to_owned()).or_default() -= t.amount;
+        }
+    }
+    let mut transfers = Vec::new();
+    let types: std::collections::BTreeSet<&String> = due.keys().chain(posted.keys()).collect();
+    for tax_type in types {
+        let difference = due.get(tax_type).copied().unwrap_or_default()
+            - posted.get(tax_type).copied().unwrap_or_default();
+        if difference > Decimal::ZERO {
+            transfers.push(transfer(
+                format!("assess:{key}:v{}:{tax_type}", row.version),
+                receivable.clone(),
+                customs::revenue(tax_type),
+                difference,
+                &currency,
+                "assessment",
+                &key,
+            )?);
+        } else if difference < Decimal::ZERO {
+            transfers.push(transfer(
+                format!("reassess:{key}:v{}:{tax_type}", row.version),
+                customs::revenue(tax_type),
+                receivable.clone(),
+                -difference,
+                &currency,
+                "reassessment",
+                &key,
+            )?);
+        }
+    }
+    post(state, transfers).await?;
+    Ok((key, currency))
+}
+
+fn refund_json(refund: &storage::Refund) -> Value {
+    json!({
+        "id": refund.id,
+        "declaration_id": refund.declaration_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status,
+        "approvals_needed": refund.approvals_needed,
+        "approvals": refund.approvals,
+        "requested_at": refund.requested_at,
+        "paid_at": refund.paid_at,
+    })
+}
+
+/// `POST /api/v1/declarations/{id}/refunds`: what the declaration is owed back (its receivable's credit, after
+/// a reassessment that lowered the duties, or money received beyond what was due) is requested for refund. One
+/// officer approves it; above the threshold, a second, different officer too.
+pub async fn request_refund(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = load_visible(&state, &caller, &id).await?;
+    let lifecycle = row.workflow_state()?;
+    if row.assessment.is_none() {
+        return Err(ApiError::with_message(
+            ErrorCode::TransitionNotAllowed,
+            "This declaration was never assessed: nothing can be refunded.",
+        ));
+    }
+    let (key, currency) = sync_assessment(&state, &row, &lifecycle).await?;
+    let balance = state
+        .store
+        .account(&customs::receivable(&key))
+        .await?
+        .map(|a| a.balance())
+        .unwrap_or_default();
+    if balance <= Decimal::ZERO {
+        return Err(ApiError::with_message(
+            ErrorCode::TransitionNotAllowed,
+            "Nothing is owed back on this declaration.",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let refund = state
+        .store
+        .refund_for(storage::Refund {
+            id: uuid::Uuid::now_v7().to_string(),
+            declaration_id: row.id.clone(),
+            ledger_key: key,
+            amount: format!("{balance:.2}"),
+            currency: currency.to_string(),
+            status: "requested".into(),
+            approvals_needed: if balance > state.config.refund_four_eyes_above {
+                2
+            } else {
+                1
+            },
+            approvals: Vec::new(),
+            requested_by: caller.user.id.clone(),
+            requested_at: storage::format_time(now),
+            paid_at: None,
+        })
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(refund_json(&refund))).into_response())
+}
+
+/// `GET /api/v1/refunds/{refund}`.
+pub async fn show_refund(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let refund = state
+        .store
+        .refund(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    load_visible(&state, &caller, &refund.declaration_id).await?;
+    Ok(Json(refund_json(&refund)))
+}
+
+/// `POST /api/v1/refunds/{refund}/approvals`: an officer approves; the last approval needed pays the refund out
+/// (`receivable → bank`). The officer who requested it, or who approved already, cannot approve it.
+pub async fn approve_refund(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut refund = state
+        .store
+        .refund(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    if refund.status != "requested" {
+        return Err(ApiError::with_message(
+            ErrorCode::TransitionNotAllowed,
+            format!("This refund is {} already.", refund.status),
+        ));
+    }
+    let officer = caller.user.id.clone();
+    if refund.requested_by == officer {
+        return Err(ApiError::with_message(
+            ErrorCode::FourEyes,
+            "The officer who requested a refund cannot approve it.",
+        ));
+    }
+    if refund.approvals.contains(&officer) {
+        return Err(ApiError::with_message(
+            ErrorCode::FourEyes,
+            "You approved this refund already: another officer must approve it.",
+        ));
+    }
+    let before = refund.approvals.len();
+    refund.approvals.push(officer);
+    let now = time::OffsetDateTime::now_utc();
+    if refund.approvals.len() as i64 >= refund.approvals_needed {
+        let amount: Decimal = refund.amount.parse().map_err(ApiError::internal)?;
+        let currency =
+            declaration::Currency::parse(&refund.currency).map_err(ApiError::internal)?;
+        let receivable = customs::receivable(&refund.ledger_key);
+        let held = state
+            .store
+            .account(&receivable)
+            .await?
+            .map(|a| a.balance())
+            .unwrap_or_default();
+        let id_of_transfer = format!("refund:{}", refund.id);
+        let already = state
+            .store
+            .account_transfers(&receivable)
+            .await?
+            .iter()
+            .any(|t| t.id.as_str() == id_of_transfer);
+        if held < amount && !already {
+            return Err(ApiError::with_message(
+                ErrorCode::LedgerRefused,
+                format!("The declaration holds {held:.2} {currency}, less than the refund."),
+            ));
+        }
+        // The payout's id is the refund's: two last approvals at once pay once.
+        post(
+            &state,
+            vec![transfer(
+                id_of_transfer,
+                receivable,
+                customs::bank(&state.config.refund_bank),
+                amount,
+                &currency,
+                "refund",
+                &refund.ledger_key,
+            )?],
+        )
+        .await?;
+        refund.status = "paid".into();
+    }
+    if !state.store.update_refund(&refund, before, now).await? {
+        return Err(ApiError::new(ErrorCode::ConcurrentUpdate));
+    }
+    let refund = state.store.refund(&refund.id).await?.unwrap_or(refund);
+    Ok(Json(refund_json(&refund)))
 }

@@ -382,3 +382,123 @@ async fn deferment_within_its_limit_releases_beyond_it_asks_for_payment_and_is_s
         );
     }
 }
+
+#[tokio::test]
+async fn an_amendment_that_lowers_the_duty_is_refunded_after_two_officers_approve() {
+    for backend in common::backends() {
+        let app = TestApp::spawn_full(
+            backend,
+            |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap(),
+            api::Config {
+                refund_four_eyes_above: rust_decimal::Decimal::from(100),
+                ..config()
+            },
+        )
+        .await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer_a = app.user("officer", None).await;
+        let officer_b = app.user("officer", None).await;
+        // Pre-lodged (IMD): paid before the goods arrive.
+        let minimal = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
+            .unwrap()
+            .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>");
+        let (_, lodged) = json(app.lodge_xml(&trader, minimal.as_bytes()).await).await;
+        let id = lodged["id"].as_str().unwrap().to_owned();
+        let (_, order) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/payment-orders"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        let (_, paid) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "R-1", "order_reference": order["reference"], "amount": "224.00", "currency": "GBP"}), 0).await;
+        assert_eq!(paid["declaration"]["status"], "settled", "{paid}");
+        // Nothing to refund yet.
+        let (status, _) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/refunds"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 409);
+
+        // The price was 500, not 1,000: 10.00 + 102.00 = 112.00 due, 112.00 paid too much.
+        let amended = minimal.replace(">1000<", ">500<");
+        let response = app
+            .client
+            .post(format!("{}/api/v1/declarations/{id}/amendments", app.base))
+            .bearer_auth(&trader)
+            .header("content-type", "application/xml")
+            .body(amended)
+            .send()
+            .await
+            .unwrap();
+        let (status, view) = json(response).await;
+        assert_eq!(
+            (status, view["status"].as_str()),
+            (200, Some("settled")),
+            "{view}"
+        );
+
+        let (status, refund) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/refunds"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{refund}");
+        assert_eq!(
+            (
+                refund["amount"].as_str(),
+                refund["approvals_needed"].as_i64()
+            ),
+            (Some("112.00"), Some(2))
+        );
+        let approve = format!(
+            "/api/v1/refunds/{}/approvals",
+            refund["id"].as_str().unwrap()
+        );
+        let (status, _) = json(app.post(&trader, &approve, json!({})).await).await;
+        assert_eq!(status, 403, "traders do not approve refunds");
+        let (_, first) = json(app.post(&officer_a, &approve, json!({})).await).await;
+        assert_eq!(first["status"], "requested", "{first}");
+        let (status, same) = json(app.post(&officer_a, &approve, json!({})).await).await;
+        assert_eq!(
+            (status, same["code"].as_str()),
+            (409, Some("refund.four_eyes"))
+        );
+        let (_, second) = json(app.post(&officer_b, &approve, json!({})).await).await;
+        assert_eq!(second["status"], "paid", "{second}");
+        let (status, _) = json(app.post(&officer_b, &approve, json!({})).await).await;
+        assert_eq!(status, 409, "paid once");
+
+        // The ledger: revenue at the new duties, the declaration's receivable back to zero, all balanced.
+        let balance = |account: ledger::AccountId| {
+            let store = app.store.clone();
+            async move {
+                store
+                    .account(&account)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .balance()
+                    .to_string()
+            }
+        };
+        assert_eq!(balance(ledger::customs::revenue("A00")).await, "10.00");
+        assert_eq!(balance(ledger::customs::revenue("B00")).await, "102.00");
+        let key = clearance::ledger_key("GB603202734852", "MINIMAL-1");
+        assert_eq!(balance(ledger::customs::receivable(&key)).await, "0.00");
+        // Paid out through the treasury's bank account: credited (money in debits a bank account, money out credits it).
+        assert_eq!(balance(ledger::customs::bank("TREASURY")).await, "112.00");
+        app.store.ledger().await.unwrap().verify().unwrap();
+    }
+}

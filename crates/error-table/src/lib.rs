@@ -76,6 +76,7 @@ error_codes! {
     InvalidQuery => ("request.invalid_query", 400, "A query parameter has an invalid value."),
     InvalidRequest => ("request.invalid", 422, "The request body is not valid for this action."),
     LedgerRefused => ("ledger.refused", 409, "The ledger refused the transfer: a limit or balance does not allow it."),
+    FourEyes => ("refund.four_eyes", 409, "A second, different officer must approve this."),
     SignatureInvalid => ("payment.signature_invalid", 401, "The bank's signature is missing, wrong or too old."),
     ConfirmationConflict => ("payment.confirmation_conflict", 409, "This confirmation id was already received with different content."),
     ReferenceFileInvalid => ("reference.file_invalid", 422, "The reference file is not valid; nothing was imported."),

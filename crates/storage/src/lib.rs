@@ -19,7 +19,7 @@
 mod ledger_store;
 mod payments;
 pub use ledger_store::TransferOutcome;
-pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder};
+pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder, Refund};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -242,6 +242,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     ),
     (3, include_str!("../migrations/sqlite/0003_ledger.sql")),
     (4, include_str!("../migrations/sqlite/0004_payments.sql")),
+    (5, include_str!("../migrations/sqlite/0005_refunds.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -251,6 +252,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     ),
     (3, include_str!("../migrations/postgres/0003_ledger.sql")),
     (4, include_str!("../migrations/postgres/0004_payments.sql")),
+    (5, include_str!("../migrations/postgres/0005_refunds.sql")),
 ];
 
 /// Kinds of reference file the administration imports.

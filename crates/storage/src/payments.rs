@@ -209,3 +209,119 @@ impl Store {
             .collect()
     }
 }
+
+/// A refund and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refund {
+    pub id: String,
+    pub declaration_id: String,
+    pub ledger_key: String,
+    pub amount: String,
+    pub currency: String,
+    /// requested | paid
+    pub status: String,
+    pub approvals_needed: i64,
+    /// User ids of the officers who approved, in order.
+    pub approvals: Vec<String>,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub paid_at: Option<String>,
+}
+
+const REFUND_COLUMNS: &str = "id, declaration_id, ledger_key, amount, currency, status, approvals_needed, approvals, \
+     requested_by, requested_at, paid_at";
+
+fn refund_from(row: &AnyRow) -> Result<Refund, StoreError> {
+    let approvals: String = row.try_get("approvals")?;
+    Ok(Refund {
+        id: row.try_get("id")?,
+        declaration_id: row.try_get("declaration_id")?,
+        ledger_key: row.try_get("ledger_key")?,
+        amount: row.try_get("amount")?,
+        currency: row.try_get("currency")?,
+        status: row.try_get("status")?,
+        approvals_needed: row.try_get("approvals_needed")?,
+        approvals: serde_json::from_str(&approvals)
+            .map_err(|e| StoreError::Corrupt(format!("refund approvals: {e}")))?,
+        requested_by: row.try_get("requested_by")?,
+        requested_at: row.try_get("requested_at")?,
+        paid_at: row.try_get("paid_at")?,
+    })
+}
+
+impl Store {
+    /// The open refund of a declaration, or this new one.
+    pub async fn refund_for(&self, new: Refund) -> Result<Refund, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE declaration_id = $1 AND status = 'requested'"
+        )))
+        .bind(&new.declaration_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let refund = refund_from(&row)?;
+            tx.rollback().await?;
+            return Ok(refund);
+        }
+        sqlx::query(
+            "INSERT INTO refunds (id, declaration_id, ledger_key, amount, currency, status, approvals_needed, \
+             approvals, requested_by, requested_at, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)",
+        )
+        .bind(&new.id)
+        .bind(&new.declaration_id)
+        .bind(&new.ledger_key)
+        .bind(&new.amount)
+        .bind(&new.currency)
+        .bind(&new.status)
+        .bind(new.approvals_needed)
+        .bind(serde_json::to_string(&new.approvals).unwrap_or_else(|_| "[]".into()))
+        .bind(&new.requested_by)
+        .bind(&new.requested_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    pub async fn refund(&self, id: &str) -> Result<Option<Refund>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(refund_from).transpose()
+    }
+
+    /// Writes a refund's approvals and status, if it is still as `expected_status` with `expected_approvals`
+    /// approvals (so two officers approving at once cannot both be counted as the last). Returns false when it
+    /// changed meanwhile.
+    pub async fn update_refund(
+        &self,
+        refund: &Refund,
+        expected_approvals: usize,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock().await;
+        let expected: Vec<String> = refund
+            .approvals
+            .iter()
+            .take(expected_approvals)
+            .cloned()
+            .collect();
+        let updated = sqlx::query(
+            "UPDATE refunds SET approvals = $1, status = $2, paid_at = $3 WHERE id = $4 AND approvals = $5 \
+             AND status = 'requested'",
+        )
+        .bind(serde_json::to_string(&refund.approvals).unwrap_or_else(|_| "[]".into()))
+        .bind(&refund.status)
+        .bind((refund.status == "paid").then(|| format_time(now)))
+        .bind(&refund.id)
+        .bind(serde_json::to_string(&expected).unwrap_or_else(|_| "[]".into()))
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+}
