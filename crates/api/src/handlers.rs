@@ -49,6 +49,12 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/api/v1/bank/confirmations") => post(crate::payments::confirmation),
         ("GET", "/api/v1/reports/reconciliation") => get(crate::payments::reconciliation),
         ("POST", "/api/v1/declarations/{id}/refunds") => post(crate::payments::request_refund),
+        ("POST", "/api/v1/declarations/{id}/guarantee-discharge") => {
+            post(crate::payments::discharge_guarantee)
+        }
+        ("POST", "/api/v1/declarations/{id}/guarantee-call") => {
+            post(crate::payments::call_guarantee)
+        }
         ("GET", "/api/v1/refunds/{refund}") => get(crate::payments::show_refund),
         ("POST", "/api/v1/refunds/{refund}/approvals") => post(crate::payments::approve_refund),
         ("POST", "/api/v1/ledger/accounts") => post(crate::payments::open_account),
@@ -282,7 +288,10 @@ async fn lodge(
     // Deferred duties are taken by the deferment account before the decision, so that release never follows a
     // deferral the account's limit does not cover.
     let deferral = crate::payments::defer_at_lodgement(&state, declaration, &new, at).await?;
-    let deferment_refused = deferral.refused.clone();
+    let securities = clearance::Securities {
+        deferment_refused: deferral.refused.clone(),
+        guarantee_refused: deferral.guarantee_refused.clone(),
+    };
     let pipeline = state.pipeline.clone();
     let lodger = actor(&caller);
     let owned = parsed.declaration;
@@ -290,7 +299,7 @@ async fn lodge(
     let outcome = state
         .store
         .lodge(new, at, move |id, serial| {
-            let outcome = pipeline.lodge_with(&owned, &hash, serial, at.date(), deferment_refused);
+            let outcome = pipeline.lodge_with(&owned, &hash, serial, at.date(), securities);
             let events = stamp(outcome.events, at, &lodger);
             let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
             Decided {

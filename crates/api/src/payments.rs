@@ -25,7 +25,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use error_table::{ErrorCode, Problem};
 use hmac::{Hmac, Mac};
-use ledger::{Applied, Transfer, TransferId, TransferKind, customs};
+use ledger::{Applied, LedgerError, Transfer, TransferId, TransferKind, customs};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -421,139 +421,291 @@ pub async fn reconciliation(State(state): State<AppState>) -> Result<Json<Value>
     })))
 }
 
-/// The deferment taken at lodgement, to give back if the lodgement is not stored.
+/// The deferment and the guarantee reservation taken at lodgement, to give back if the lodgement is not stored.
 pub struct Deferral {
     /// Why the deferment account refused, if it did.
     pub refused: Option<String>,
-    taken: Option<(Transfer, String)>,
+    /// Why the guarantee refused, if it did.
+    pub guarantee_refused: Option<String>,
+    taken: Vec<Transfer>,
 }
 
 impl Deferral {
-    /// Reverses the deferral (the lodgement conflicted with another declaration under the same LRN).
+    /// Reverses what was taken (the lodgement conflicted with another declaration under the same LRN).
     pub async fn undo(self, state: &AppState) -> Result<(), ApiError> {
-        if let Some((taken, key)) = self.taken {
-            let reverse = Transfer {
-                id: TransferId::parse(&format!("{}:undo", taken.id)).map_err(ApiError::internal)?,
-                debit: taken.credit,
-                credit: taken.debit,
-                code: "deferment_undone".into(),
-                reference: key,
-                ..taken
+        let mut reversals = Vec::new();
+        for taken in self.taken {
+            let kind = match taken.kind {
+                TransferKind::Pending => TransferKind::VoidPending(taken.id.clone()),
+                _ => TransferKind::Posted,
             };
-            post(state, vec![reverse]).await?;
+            let posted = kind == TransferKind::Posted;
+            reversals.push(Transfer {
+                id: TransferId::parse(&format!("{}:undo", taken.id)).map_err(ApiError::internal)?,
+                debit: if posted {
+                    taken.credit.clone()
+                } else {
+                    taken.debit.clone()
+                },
+                credit: if posted { taken.debit } else { taken.credit },
+                kind,
+                code: "lodgement_undone".into(),
+                ..taken
+            });
         }
+        post(state, reversals).await?;
         Ok(())
     }
 }
 
-/// At lodgement: when the declaration defers duties (DE 4/8 E, F or G), post them to the ledger and move them to
-/// the deferment account it names (DE 2/6 DAN), within the account's limit. A refusal (no account named, no such
-/// account, over the limit) is not an error: the duties become due at once, and the reason is recorded.
+/// The account a declaration names, opened on first use when the configuration says so.
+async fn named_account(
+    state: &AppState,
+    account: &ledger::AccountId,
+    at: time::OffsetDateTime,
+) -> Result<Option<ledger::Account>, ApiError> {
+    Ok(
+        match (
+            state.store.account(account).await?,
+            state.config.auto_open_deferment_limit,
+        ) {
+            (Some(existing), _) => Some(existing),
+            (None, Some(limit)) => Some(
+                state
+                    .store
+                    .open_account_if_missing(
+                        account,
+                        &state.pipeline.rates.national,
+                        ledger::Rule::DebitLimit(limit),
+                        at,
+                    )
+                    .await?,
+            ),
+            (None, None) => None,
+        },
+    )
+}
+
+/// At lodgement: duties deferred (DE 4/8 E, F, G) are posted to the ledger and moved to the deferment account
+/// the declaration names (DE 2/6 DAN), within its limit; duties guaranteed (M, R, S) are reserved on the guarantee
+/// it names (DE 8/3), within its reference amount, until discharge. A refusal (nothing named, no such account,
+/// over the limit) is not an error: those duties become due at once, and the reason is recorded.
 pub async fn defer_at_lodgement(
     state: &AppState,
     declaration: &declaration::Declaration,
     new: &storage::NewDeclaration,
     at: time::OffsetDateTime,
 ) -> Result<Deferral, ApiError> {
-    let none = Deferral {
+    let mut out = Deferral {
         refused: None,
-        taken: None,
+        guarantee_refused: None,
+        taken: Vec::new(),
     };
-    // A declaration already stored under this LRN answers for itself (replay or conflict): no new deferral.
+    // A declaration already stored under this LRN answers for itself (replay or conflict): nothing new is taken.
     if state
         .store
         .declaration_id_by_lrn(&new.declarant, &new.lrn)
         .await?
         .is_some()
     {
-        return Ok(none);
+        return Ok(out);
     }
     let Ok(assessment) = state.pipeline.assess(declaration, at.date()) else {
-        return Ok(none); // the pipeline rejects it; nothing is owed
+        return Ok(out); // the pipeline rejects it; nothing is owed
     };
-    let mut per_type: Vec<(String, Decimal)> = Vec::new();
+    let mut deferred_per_type: Vec<(String, Decimal)> = Vec::new();
+    let mut guaranteed = Decimal::ZERO;
     for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
-        if matches!(tax.payment_method.as_str(), "E" | "F" | "G") && !tax.amount.is_zero() {
-            match per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
+        if tax.amount.is_zero() {
+            continue;
+        }
+        match tax.payment_method.as_str() {
+            "E" | "F" | "G" => match deferred_per_type
+                .iter_mut()
+                .find(|(t, _)| *t == tax.tax_type)
+            {
                 Some((_, amount)) => *amount += tax.amount,
-                None => per_type.push((tax.tax_type.clone(), tax.amount)),
-            }
+                None => deferred_per_type.push((tax.tax_type.clone(), tax.amount)),
+            },
+            "M" | "R" | "S" => guaranteed += tax.amount,
+            _ => {}
         }
-    }
-    let deferred: Decimal = per_type.iter().map(|(_, a)| *a).sum();
-    if deferred.is_zero() {
-        return Ok(none);
-    }
-    let refused = |why: String| Deferral {
-        refused: Some(why),
-        taken: None,
-    };
-    let Some(dan) = clearance::deferment_account(declaration) else {
-        return Ok(refused(
-            "No deferment account is declared (DE 2/6, document type DAN).".into(),
-        ));
-    };
-    let account = customs::deferment(&dan);
-    let existing = match (
-        state.store.account(&account).await?,
-        state.config.auto_open_deferment_limit,
-    ) {
-        (Some(existing), _) => existing,
-        (None, Some(limit)) => {
-            let national = &state.pipeline.rates.national;
-            state
-                .store
-                .open_account_if_missing(&account, national, ledger::Rule::DebitLimit(limit), at)
-                .await?
-        }
-        (None, None) => {
-            return Ok(refused(format!(
-                "The deferment account {dan} is not open with this administration."
-            )));
-        }
-    };
-    let currency = existing.currency.clone();
-    if currency.as_str() != assessment.currency {
-        return Ok(refused(format!(
-            "The deferment account {dan} is kept in {currency}."
-        )));
     }
     let key = clearance::ledger_key(&new.declarant, &new.lrn);
-    let mut transfers = Vec::new();
-    for (tax_type, amount) in &per_type {
-        transfers.push(transfer(
-            format!("assess:{key}:v1:{tax_type}:deferred"),
-            customs::receivable(&key),
-            customs::revenue(tax_type),
-            *amount,
-            &currency,
-            "assessment_deferred",
-            &key,
-        )?);
+    let currency =
+        declaration::Currency::parse(&assessment.currency).map_err(ApiError::internal)?;
+
+    let deferred: Decimal = deferred_per_type.iter().map(|(_, a)| *a).sum();
+    if !deferred.is_zero() {
+        out.refused = match clearance::deferment_account(declaration) {
+            None => Some("No deferment account is declared (DE 2/6, document type DAN).".into()),
+            Some(dan) => {
+                let account = customs::deferment(&dan);
+                match named_account(state, &account, at).await? {
+                    None => Some(format!(
+                        "The deferment account {dan} is not open with this administration."
+                    )),
+                    Some(found) if found.currency != currency => Some(format!(
+                        "The deferment account {dan} is kept in {}.",
+                        found.currency
+                    )),
+                    Some(_) => {
+                        let mut transfers = Vec::new();
+                        for (tax_type, amount) in &deferred_per_type {
+                            transfers.push(transfer(
+                                format!("assess:{key}:v1:{tax_type}:deferred"),
+                                customs::receivable(&key),
+                                customs::revenue(tax_type),
+                                *amount,
+                                &currency,
+                                "assessment_deferred",
+                                &key,
+                            )?);
+                        }
+                        let deferral = transfer(
+                            format!("defer:{key}:v1"),
+                            account,
+                            customs::receivable(&key),
+                            deferred,
+                            &currency,
+                            "deferment",
+                            &key,
+                        )?;
+                        transfers.push(deferral.clone());
+                        match state.store.transfer(transfers, at).await? {
+                            TransferOutcome::Applied(_) => {
+                                out.taken.push(deferral);
+                                None
+                            }
+                            TransferOutcome::Refused(LedgerError::Refused {
+                                available, ..
+                            }) => Some(format!(
+                                "The deferment account {dan} has {available:.2} {currency} available; \
+                                     {deferred:.2} is needed."
+                            )),
+                            TransferOutcome::Refused(other) => Some(other.to_string()),
+                        }
+                    }
+                }
+            }
+        };
     }
-    let deferral = transfer(
-        format!("defer:{key}:v1"),
-        account,
-        customs::receivable(&key),
-        deferred,
-        &currency,
-        "deferment",
-        &key,
-    )?;
-    transfers.push(deferral.clone());
-    match state.store.transfer(transfers, at).await? {
-        TransferOutcome::Applied(_) => Ok(Deferral {
-            refused: None,
-            taken: Some((deferral, key)),
-        }),
-        TransferOutcome::Refused(ledger::LedgerError::Refused { available, .. }) => {
-            Ok(refused(format!(
-                "The deferment account {dan} has {available:.2} {currency} available; {deferred:.2} is needed."
-            )))
+
+    if !guaranteed.is_zero() {
+        out.guarantee_refused = match clearance::guarantee_reference(declaration) {
+            None => Some("No guarantee is declared (DE 8/3).".into()),
+            Some(reference) => {
+                let account = customs::guarantee(&reference);
+                match named_account(state, &account, at).await? {
+                    None => Some(format!(
+                        "The guarantee {reference} is not registered with this administration."
+                    )),
+                    Some(found) if found.currency != currency => Some(format!(
+                        "The guarantee {reference} is kept in {}.",
+                        found.currency
+                    )),
+                    Some(_) => {
+                        let reservation = Transfer {
+                            kind: TransferKind::Pending,
+                            ..transfer(
+                                format!("secure:{key}:v1"),
+                                account,
+                                customs::secured(&key),
+                                guaranteed,
+                                &currency,
+                                "guarantee",
+                                &key,
+                            )?
+                        };
+                        match state.store.transfer(vec![reservation.clone()], at).await? {
+                            TransferOutcome::Applied(_) => {
+                                out.taken.push(reservation);
+                                None
+                            }
+                            TransferOutcome::Refused(LedgerError::Refused {
+                                available, ..
+                            }) => Some(format!(
+                                "The guarantee {reference} has {available:.2} {currency} available; \
+                                     {guaranteed:.2} is needed."
+                            )),
+                            TransferOutcome::Refused(other) => Some(other.to_string()),
+                        }
+                    }
+                }
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// `POST /api/v1/declarations/{id}/guarantee-discharge` and `…/guarantee-call`: an officer frees the amount a
+/// guarantee secures for a declaration (its duties are paid or no longer due), or calls the guarantee (the
+/// trader defaulted: the guarantor pays).
+pub async fn discharge_guarantee(
+    state: State<AppState>,
+    caller: axum::Extension<Caller>,
+    path: Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    resolve_guarantee(state, caller, path, false).await
+}
+
+pub async fn call_guarantee(
+    state: State<AppState>,
+    caller: axum::Extension<Caller>,
+    path: Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    resolve_guarantee(state, caller, path, true).await
+}
+
+async fn resolve_guarantee(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+    call: bool,
+) -> Result<Json<Value>, ApiError> {
+    let row = load_visible(&state, &caller, &id).await?;
+    let key = clearance::ledger_key(&row.declarant, &row.lrn);
+    let secured = customs::secured(&key);
+    let reservation = state
+        .store
+        .account_transfers(&secured)
+        .await?
+        .into_iter()
+        .find(|t| t.kind == TransferKind::Pending)
+        .ok_or_else(|| {
+            ApiError::with_message(
+                ErrorCode::TransitionNotAllowed,
+                "No guarantee secures this declaration.",
+            )
+        })?;
+    let resolution = Transfer {
+        id: TransferId::parse(&format!(
+            "{}:{}",
+            reservation.id,
+            if call { "call" } else { "discharge" }
+        ))
+        .map_err(ApiError::internal)?,
+        kind: if call {
+            TransferKind::PostPending(reservation.id.clone())
+        } else {
+            TransferKind::VoidPending(reservation.id.clone())
+        },
+        code: if call {
+            "guarantee_called"
+        } else {
+            "guarantee_discharged"
         }
-        // The same LRN lodged before with other amounts: the lodgement will answer the conflict.
-        TransferOutcome::Refused(other) => Ok(refused(other.to_string())),
-    }
+        .into(),
+        at: storage::format_time(time::OffsetDateTime::now_utc()),
+        ..reservation.clone()
+    };
+    post(&state, vec![resolution]).await?;
+    let account = state.store.account(&reservation.debit).await?;
+    Ok(Json(json!({
+        "status": if call { "called" } else { "discharged" },
+        "amount": format!("{:.2}", reservation.amount),
+        "guarantee": account,
+    })))
 }
 
 fn account_param(text: &str) -> Result<ledger::AccountId, ApiError> {

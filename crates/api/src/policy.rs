@@ -88,6 +88,8 @@ routes! {
     POST "/api/v1/bank/confirmations" => Access::Public,
     GET "/api/v1/reports/reconciliation" => Access::Roles(REPORTS),
     POST "/api/v1/declarations/{id}/refunds" => Access::Roles(TRADER_OFFICER),
+    POST "/api/v1/declarations/{id}/guarantee-discharge" => Access::Roles(OFFICER),
+    POST "/api/v1/declarations/{id}/guarantee-call" => Access::Roles(OFFICER),
     GET "/api/v1/refunds/{refund}" => Access::Roles(TRADER_OFFICER),
     POST "/api/v1/refunds/{refund}/approvals" => Access::Roles(OFFICER),
     POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN),

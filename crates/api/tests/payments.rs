@@ -502,3 +502,106 @@ async fn an_amendment_that_lowers_the_duty_is_refunded_after_two_officers_approv
         app.store.ledger().await.unwrap().verify().unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_guarantee_secures_release_within_its_reference_amount_and_is_freed_on_discharge() {
+    for backend in common::backends() {
+        let app = TestApp::spawn_full(
+            backend,
+            |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap(),
+            api::Config {
+                auto_open_deferment_limit: None,
+                ..config()
+            },
+        )
+        .await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let admin = app.user("admin", None).await;
+        let guaranteed = |lrn: &str, price: &str| {
+            let mut d = deferred_declaration(lrn, price);
+            d["obligation_guarantees"] = json!([{"id": "GBCGU1234"}]);
+            for fee in d["goods_shipment"]["goods_items"][0]["duty_tax_fees"]
+                .as_array_mut()
+                .unwrap()
+            {
+                fee["payment_method_code"] = json!("R");
+            }
+            d
+        };
+        let (status, _) = json(
+            app.post(
+                &admin,
+                "/api/v1/ledger/accounts",
+                json!({"id": "guarantee:GBCGU1234", "currency": "GBP", "limit": "300.00"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        // 224.00 secured: released at once; 76.00 of the reference amount left.
+        let (_, first) = json(app.lodge_json(&trader, &guaranteed("G-1", "1000")).await).await;
+        assert_eq!(first["status"], "released", "{first}");
+        let (_, statement) = json(
+            app.get(&officer, "/api/v1/ledger/accounts/guarantee:GBCGU1234")
+                .await,
+        )
+        .await;
+        assert_eq!(statement["available"], "76.00", "{statement}");
+        // 112.00 more does not fit: due now.
+        let (_, second) = json(app.lodge_json(&trader, &guaranteed("G-2", "500")).await).await;
+        assert_eq!(second["status"], "awaiting_payment", "{second}");
+        // The first is discharged (its duties settled): the reference amount is free again, and a third fits.
+        let first_id = first["id"].as_str().unwrap();
+        let path = format!("/api/v1/declarations/{first_id}/guarantee-discharge");
+        let (status, discharged) = json(app.post(&officer, &path, json!({})).await).await;
+        assert_eq!(
+            (status, discharged["status"].as_str()),
+            (200, Some("discharged")),
+            "{discharged}"
+        );
+        // A retry is answered the same, without effect; calling a discharged guarantee is refused.
+        let (status, _) = json(app.post(&officer, &path, json!({})).await).await;
+        assert_eq!(status, 200);
+        let call = format!("/api/v1/declarations/{first_id}/guarantee-call");
+        let (status, refused) = json(app.post(&officer, &call, json!({})).await).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (409, Some("ledger.refused")),
+            "{refused}"
+        );
+        let (_, statement) = json(
+            app.get(&officer, "/api/v1/ledger/accounts/guarantee:GBCGU1234")
+                .await,
+        )
+        .await;
+        assert_eq!(statement["available"], "300.00");
+        let (_, third) = json(app.lodge_json(&trader, &guaranteed("G-3", "500")).await).await;
+        assert_eq!(third["status"], "released", "{third}");
+        // The third's guarantee is called: the guarantor owes its 112.00.
+        let third_id = third["id"].as_str().unwrap();
+        let (_, called) = json(
+            app.post(
+                &officer,
+                &format!("/api/v1/declarations/{third_id}/guarantee-call"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(called["status"], "called", "{called}");
+        let (_, statement) = json(
+            app.get(&officer, "/api/v1/ledger/accounts/guarantee:GBCGU1234")
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (
+                statement["balance"].as_str(),
+                statement["available"].as_str()
+            ),
+            (Some("-112.00"), Some("188.00"))
+        );
+        app.store.ledger().await.unwrap().verify().unwrap();
+    }
+}

@@ -88,6 +88,24 @@ fn hex_prefix(bytes: &[u8]) -> String {
     bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// What the deferment account and the guarantee refused at lodgement, each with the reason.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Securities {
+    pub deferment_refused: Option<String>,
+    pub guarantee_refused: Option<String>,
+}
+
+/// The guarantee a declaration names (DE 8/3, header `ObligationGuarantee`: its GRN or reference), if any.
+pub fn guarantee_reference(declaration: &Declaration) -> Option<String> {
+    declaration
+        .obligation_guarantees
+        .iter()
+        .find_map(|g| g.id.clone().or_else(|| g.reference_id.clone()))
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 35 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// The deferment account a declaration names (DE 2/6: a header document of type DAN), if any.
 pub fn deferment_account(declaration: &Declaration) -> Option<String> {
     declaration
@@ -252,18 +270,18 @@ impl Pipeline {
         serial: u64,
         date: time::Date,
     ) -> Outcome {
-        self.lodge_with(declaration, hash, serial, date, None)
+        self.lodge_with(declaration, hash, serial, date, Securities::default())
     }
 
-    /// [`Pipeline::lodge`], when the deferment account refused the deferred duties (`deferment_refused` says
-    /// why): they are then due at once, and the declaration waits for payment.
+    /// [`Pipeline::lodge`], knowing whether the deferment account and the guarantee took the duties deferred or
+    /// guaranteed: what they refused is due at once, and the declaration waits for payment.
     pub fn lodge_with(
         &self,
         declaration: &Declaration,
         hash: &str,
         serial: u64,
         date: time::Date,
-        deferment_refused: Option<String>,
+        securities: Securities,
     ) -> Outcome {
         let mut outcome = Outcome {
             events: Vec::new(),
@@ -274,7 +292,8 @@ impl Pipeline {
         let lodge = Command::Lodge {
             pre_lodged: declaration.type_code.is_pre_lodged(),
             content_hash: hash.to_owned(),
-            deferment_refused,
+            deferment_refused: securities.deferment_refused,
+            guarantee_refused: securities.guarantee_refused,
         };
         self.run(&mut outcome, &lodge, "Declaration received.");
         match self.assess(declaration, date) {
@@ -387,6 +406,16 @@ impl Pipeline {
                         ));
                         liabilities.immediate += liabilities.deferred;
                         liabilities.deferred = Decimal::ZERO;
+                    }
+                    if let Some(why) = &state.guarantee_refused
+                        && !liabilities.guaranteed.is_zero()
+                    {
+                        reason.push_str(&format!(
+                            " {why} The {} guaranteed is due now.",
+                            liabilities.guaranteed
+                        ));
+                        liabilities.immediate += liabilities.guaranteed;
+                        liabilities.guaranteed = Decimal::ZERO;
                     }
                     self.run(outcome, &Command::Assess { liabilities }, &reason)
                 }

@@ -157,6 +157,9 @@ pub enum EventKind {
         /// opened): they are then due at once.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         deferment_refused: Option<String>,
+        /// Why the guarantee could not secure this declaration's guaranteed duties: they are then due at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guarantee_refused: Option<String>,
     },
     Accepted {
         mrn: Mrn,
@@ -266,6 +269,7 @@ pub enum Command {
         pre_lodged: bool,
         content_hash: String,
         deferment_refused: Option<String>,
+        guarantee_refused: Option<String>,
     },
     Accept {
         mrn: Mrn,
@@ -335,6 +339,9 @@ pub struct State {
     /// Set at lodgement when the deferment account refused the deferred duties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deferment_refused: Option<String>,
+    /// Set at lodgement when the guarantee refused the guaranteed duties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarantee_refused: Option<String>,
 }
 
 impl Default for State {
@@ -352,6 +359,7 @@ impl Default for State {
             paid: Decimal::ZERO,
             settlement: None,
             deferment_refused: None,
+            guarantee_refused: None,
         }
     }
 }
@@ -377,9 +385,11 @@ impl State {
             EventKind::Lodged {
                 pre_lodged,
                 deferment_refused,
+                guarantee_refused,
                 ..
             } => {
                 self.deferment_refused = deferment_refused.clone();
+                self.guarantee_refused = guarantee_refused.clone();
                 self.status = Status::Lodged;
                 self.version = 1;
                 self.pre_lodged = *pre_lodged;
@@ -468,6 +478,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             pre_lodged,
             content_hash,
             deferment_refused,
+            guarantee_refused,
         } => {
             if lodged {
                 return refuse("Lodging again");
@@ -476,6 +487,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
                 pre_lodged: *pre_lodged,
                 content_hash: content_hash.clone(),
                 deferment_refused: deferment_refused.clone(),
+                guarantee_refused: guarantee_refused.clone(),
             }])
         }
         _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),

@@ -34,6 +34,7 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
             pre_lodged: false,
             content_hash: "h".into(),
             deferment_refused: None,
+            guarantee_refused: None,
         },
     )
     .unwrap();
@@ -73,6 +74,7 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
             pre_lodged: true,
             content_hash: "h".into(),
             deferment_refused: None,
+            guarantee_refused: None,
         },
     )
     .unwrap();
@@ -164,6 +166,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
             pre_lodged: true,
             content_hash: "h".into(),
             deferment_refused: None,
+            guarantee_refused: None,
         },
     )
     .unwrap();
@@ -217,6 +220,7 @@ fn command() -> impl Strategy<Value = Command> {
             pre_lodged,
             content_hash: "h".into(),
             deferment_refused: None,
+            guarantee_refused: None,
         }),
         Just(Command::Accept { mrn: mrn() }),
         Just(Command::Reject { errors: vec![] }),
