@@ -56,6 +56,7 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
             post(crate::payments::call_guarantee)
         }
         ("GET", "/api/v1/refunds/{refund}") => get(crate::payments::show_refund),
+        ("GET", "/api/v1/receipts/{receipt}") => get(crate::payments::show_receipt),
         ("POST", "/api/v1/refunds/{refund}/approvals") => post(crate::payments::approve_refund),
         ("POST", "/api/v1/ledger/accounts") => post(crate::payments::open_account),
         ("GET", "/api/v1/ledger/accounts/{account}") => get(crate::payments::account_statement),

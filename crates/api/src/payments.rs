@@ -322,6 +322,27 @@ pub async fn confirmation(
         .declaration(&order.declaration_id)
         .await?
         .ok_or_else(|| ApiError::internal("an order's declaration vanished"))?;
+    // The receipt: canonical JSON (fixed field order), its SHA-256 recorded with the payment event.
+    let receipt_id = format!("RC-{bank}-{}", body.confirmation_id);
+    let receipt = Receipt {
+        receipt: receipt_id.clone(),
+        declaration_id: row.id.clone(),
+        mrn: row.mrn.clone(),
+        lrn: row.lrn.clone(),
+        payer: row.declarant.clone(),
+        order_reference: order.reference.clone(),
+        bank: bank.clone(),
+        confirmation_id: body.confirmation_id.clone(),
+        amount: format!("{amount:.2}"),
+        currency: currency.to_string(),
+        received_at: storage::format_time(now),
+    };
+    let content = serde_json::to_string(&receipt).map_err(ApiError::internal)?;
+    let receipt_hash = hex::encode(Sha256::digest(content.as_bytes()));
+    state
+        .store
+        .add_receipt(&receipt_id, &row.id, &content, &receipt_hash, now)
+        .await?;
     let who = Actor {
         id: format!("bank:{bank}"),
         role: "bank".into(),
@@ -335,7 +356,7 @@ pub async fn confirmation(
             reference: order.reference.clone(),
         },
         format!(
-            "Payment {} confirmed by {bank} ({}).",
+            "Payment {} confirmed by {bank} ({}); receipt {receipt_id}, sha256 {receipt_hash}.",
             order.reference, body.confirmation_id
         ),
         None,
@@ -356,6 +377,7 @@ pub async fn confirmation(
             view["outstanding"] = json!(format!("{outstanding:.2}"));
             Ok(Json(json!({
                 "status": "applied",
+                "receipt": receipt_id,
                 "declaration": view,
             })))
         }
@@ -1133,4 +1155,69 @@ pub async fn approve_refund(
     }
     let refund = state.store.refund(&refund.id).await?.unwrap_or(refund);
     Ok(Json(refund_json(&refund)))
+}
+
+/// A payment receipt. Field order is the canonical order: its SHA-256 is taken over this JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    pub receipt: String,
+    pub declaration_id: String,
+    pub mrn: Option<String>,
+    pub lrn: String,
+    pub payer: String,
+    pub order_reference: String,
+    pub bank: String,
+    pub confirmation_id: String,
+    pub amount: String,
+    pub currency: String,
+    pub received_at: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage<'a> {
+    r: &'a Receipt,
+    sha256: &'a str,
+}
+
+/// `GET /api/v1/receipts/{receipt}`: the receipt as JSON (with its SHA-256), or as a printable page when the
+/// client accepts `text/html`.
+pub async fn show_receipt(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (declaration_id, content, sha256) = state
+        .store
+        .receipt(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    load_visible(&state, &caller, &declaration_id).await?;
+    let receipt: Receipt = serde_json::from_str(&content).map_err(ApiError::internal)?;
+    let html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html {
+        use askama::Template;
+        let page = ReceiptPage {
+            r: &receipt,
+            sha256: &sha256,
+        }
+        .render()
+        .map_err(ApiError::internal)?;
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+                ),
+            ],
+            page,
+        )
+            .into_response());
+    }
+    Ok(Json(json!({"receipt": receipt, "content": content, "sha256": sha256})).into_response())
 }

@@ -91,6 +91,7 @@ routes! {
     POST "/api/v1/declarations/{id}/guarantee-discharge" => Access::Roles(OFFICER),
     POST "/api/v1/declarations/{id}/guarantee-call" => Access::Roles(OFFICER),
     GET "/api/v1/refunds/{refund}" => Access::Roles(TRADER_OFFICER),
+    GET "/api/v1/receipts/{receipt}" => Access::Roles(TRADER_OFFICER),
     POST "/api/v1/refunds/{refund}/approvals" => Access::Roles(OFFICER),
     POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN),
     GET "/api/v1/ledger/accounts/{account}" => Access::Roles(REPORTS),

@@ -123,6 +123,43 @@ async fn a_payment_order_paid_through_a_signed_bank_confirmation_releases_the_go
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["status"], "applied");
         assert_eq!(answer["declaration"]["status"], "released", "{answer}");
+        // A receipt, as JSON and printable HTML; its SHA-256 is in the declaration's history.
+        let receipt_path = format!("/api/v1/receipts/{}", answer["receipt"].as_str().unwrap());
+        let (status, receipt) = json(app.get(&trader, &receipt_path).await).await;
+        assert_eq!(status, 200, "{receipt}");
+        use sha2::Digest;
+        let recomputed = hex::encode(sha2::Sha256::digest(
+            receipt["content"].as_str().unwrap().as_bytes(),
+        ));
+        assert_eq!(receipt["sha256"], recomputed.as_str());
+        assert_eq!(receipt["receipt"]["amount"], "224.00");
+        let (_, history) = json(
+            app.get(&trader, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
+        assert!(
+            history.to_string().contains(&recomputed),
+            "the hash is recorded with the payment"
+        );
+        let page = app
+            .client
+            .get(format!("{}{receipt_path}", app.base))
+            .bearer_auth(&trader)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("224.00 GBP") && page.contains(&recomputed),
+            "{page}"
+        );
+        let stranger_token = app.user("trader", Some("GB000000000002")).await;
+        let (status, _) = json(app.get(&stranger_token, &receipt_path).await).await;
+        assert_eq!(status, 404);
         // The bank retries (a lost answer): no effect. The same id with other content: a conflict.
         let (_, replay) = confirm(&app, "BANKA", KEY, &body, 0).await;
         assert_eq!(replay["status"], "already_received");

@@ -243,6 +243,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_ledger.sql")),
     (4, include_str!("../migrations/sqlite/0004_payments.sql")),
     (5, include_str!("../migrations/sqlite/0005_refunds.sql")),
+    (6, include_str!("../migrations/sqlite/0006_receipts.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -253,6 +254,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_ledger.sql")),
     (4, include_str!("../migrations/postgres/0004_payments.sql")),
     (5, include_str!("../migrations/postgres/0005_refunds.sql")),
+    (6, include_str!("../migrations/postgres/0006_receipts.sql")),
 ];
 
 /// Kinds of reference file the administration imports.

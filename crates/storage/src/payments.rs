@@ -325,3 +325,50 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 }
+
+impl Store {
+    /// Stores a receipt once (the same id again is ignored: receipts are issued for idempotent confirmations).
+    pub async fn add_receipt(
+        &self,
+        id: &str,
+        declaration_id: &str,
+        content: &str,
+        sha256: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        let exists = sqlx::query("SELECT id FROM receipts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            sqlx::query(
+                "INSERT INTO receipts (id, declaration_id, content, sha256, issued_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(declaration_id)
+            .bind(content)
+            .bind(sha256)
+            .bind(format_time(now))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A receipt: (declaration id, content, sha256).
+    pub async fn receipt(&self, id: &str) -> Result<Option<(String, String, String)>, StoreError> {
+        let row = sqlx::query("SELECT declaration_id, content, sha256 FROM receipts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| -> Result<_, StoreError> {
+            Ok((
+                r.try_get("declaration_id")?,
+                r.try_get("content")?,
+                r.try_get("sha256")?,
+            ))
+        })
+        .transpose()
+    }
+}
