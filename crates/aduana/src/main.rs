@@ -113,6 +113,11 @@ enum Command {
         #[command(subcommand)]
         command: TariffCommand,
     },
+    /// Inspect and check the ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// A simulated bank: sign and send a payment confirmation to a running server, as a bank's system does.
     Bank {
         #[command(subcommand)]
@@ -122,6 +127,27 @@ enum Command {
     Bench(bench::Args),
     /// Measure ledger transfers per second, in memory and stored (see BENCHMARKS.md).
     BenchLedger(bench_ledger::Args),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every invariant of the stored ledger: debits equal credits, every account within its rule, totals
+    /// equal to the replay of the transfers. Exit status 1 when one fails.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Every account with its balance and what is available under its rule.
+    Accounts {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// The transfers of one account, oldest first.
+    Statement {
+        account: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -325,6 +351,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             token,
         } => lodge(&file, &server, &token).await,
         Command::Tariff { command } => tariff_command(command).await,
+        Command::Ledger { command } => ledger_command(command).await,
         Command::Bank {
             command:
                 BankCommand::Pay {
@@ -373,6 +400,63 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         }
         Command::Bench(args) => bench::run(args).await,
         Command::BenchLedger(args) => bench_ledger::run(args).await,
+    }
+}
+
+async fn ledger_command(command: LedgerCommand) -> Result<ExitCode, String> {
+    let database = match &command {
+        LedgerCommand::Verify { database }
+        | LedgerCommand::Accounts { database }
+        | LedgerCommand::Statement { database, .. } => database.clone(),
+    };
+    let store = storage::Store::open(&database.url()?)
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        LedgerCommand::Verify { .. } => {
+            let ledger = store.ledger().await.map_err(|e| e.to_string())?;
+            let transfers = ledger.transfers().count();
+            let accounts = ledger.accounts().count();
+            match ledger.verify() {
+                Ok(()) => {
+                    println!("ledger verified: {accounts} accounts, {transfers} transfers");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problem) => {
+                    println!("ledger NOT verified: {problem}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        LedgerCommand::Accounts { .. } => {
+            for account in store.accounts().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{} {}\tavailable {}",
+                    account.id,
+                    account.balance(),
+                    account.currency,
+                    account
+                        .available()
+                        .map_or("unlimited".to_owned(), |a| a.to_string())
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Statement { account, .. } => {
+            let id = ledger::AccountId::parse(&account).map_err(|e| e.to_string())?;
+            for t in store
+                .account_transfers(&id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                let sign = if t.credit == id { "+" } else { "-" };
+                println!(
+                    "{}\t{}\t{sign}{} {}\t{:?}\t{}\t{}",
+                    t.at, t.id, t.amount, t.currency, t.kind, t.code, t.reference
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

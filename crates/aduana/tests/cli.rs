@@ -440,4 +440,22 @@ fn the_simulated_bank_pays_an_order_on_a_running_server() {
     );
     assert_eq!(forged.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&forged.stdout).contains("payment.signature_invalid"));
+    // The ledger the server wrote verifies, and shows the revenue.
+    let verify = aduana()
+        .args(["ledger", "verify", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success() && verified.contains("ledger verified"),
+        "{verified}"
+    );
+    let accounts = aduana()
+        .args(["ledger", "accounts", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&accounts.stdout);
+    assert!(listed.contains("revenue:A00\t20.00 GBP"), "{listed}");
 }

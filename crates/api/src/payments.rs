@@ -737,6 +737,7 @@ fn account_param(text: &str) -> Result<ledger::AccountId, ApiError> {
 /// `GET /api/v1/ledger/accounts/{account}?from=YYYY-MM-DD&to=YYYY-MM-DD`: the account and its statement.
 pub async fn account_statement(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
     Path(account): Path<String>,
     query: Result<
         axum::extract::Query<std::collections::HashMap<String, String>>,
@@ -764,6 +765,13 @@ pub async fn account_statement(
     let Some(found) = state.store.account(&id).await? else {
         return Err(ApiError::new(ErrorCode::NotFound));
     };
+    // Traders see the accounts they own; officers and administrators all.
+    if caller.role == crate::policy::Role::Trader {
+        let owner = state.store.account_owner(&id).await?;
+        if owner.is_none() || owner != caller.user.party {
+            return Err(ApiError::new(ErrorCode::NotFound));
+        }
+    }
     let transfers = state.store.account_transfers(&id).await?;
     // Opening balance: everything posted before the period; lines: the period's transfers.
     let mut opening = Decimal::ZERO;
@@ -816,6 +824,9 @@ struct OpenAccountBody {
     currency: String,
     #[serde(with = "rust_decimal::serde::str")]
     limit: Decimal,
+    /// The party (EORI) the account belongs to: it may read the account's statements.
+    #[serde(default)]
+    owner: Option<String>,
 }
 
 /// `POST /api/v1/ledger/accounts`: an administrator opens a deferment account (`deferment:<number>`) or a
@@ -844,6 +855,15 @@ pub async fn open_account(
     if body.limit < Decimal::ZERO {
         return Err(bad("/limit", "The limit cannot be negative."));
     }
+    let owner = body
+        .owner
+        .as_deref()
+        .map(|o| {
+            declaration::PartyId::parse(o)
+                .map(|p| p.to_string())
+                .map_err(|_| bad("/owner", "The owner is an EORI such as GB603202734852."))
+        })
+        .transpose()?;
     let account = state
         .store
         .open_account(
@@ -853,7 +873,10 @@ pub async fn open_account(
             time::OffsetDateTime::now_utc(),
         )
         .await?;
-    Ok(Json(json!({ "account": account })))
+    if let Some(owner) = &owner {
+        state.store.set_account_owner(&id, owner).await?;
+    }
+    Ok(Json(json!({ "account": account, "owner": owner })))
 }
 
 #[derive(Deserialize)]

@@ -53,6 +53,7 @@ const OFFICER: &[Role] = &[Role::Officer];
 const TRADER_OFFICER: &[Role] = &[Role::Trader, Role::Officer];
 const REPORTS: &[Role] = &[Role::Officer, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
+const TRADER_OFFICER_ADMIN: &[Role] = &[Role::Trader, Role::Officer, Role::Admin];
 
 macro_rules! routes {
     ($( $method:ident $path:literal => $access:expr, )*) => {
@@ -94,7 +95,7 @@ routes! {
     GET "/api/v1/receipts/{receipt}" => Access::Roles(TRADER_OFFICER),
     POST "/api/v1/refunds/{refund}/approvals" => Access::Roles(OFFICER),
     POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN),
-    GET "/api/v1/ledger/accounts/{account}" => Access::Roles(REPORTS),
+    GET "/api/v1/ledger/accounts/{account}" => Access::Roles(TRADER_OFFICER_ADMIN),
     POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER),
     GET "/api/v1/reports/release-times" => Access::Roles(REPORTS),
 }

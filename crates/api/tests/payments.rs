@@ -315,7 +315,7 @@ async fn deferment_within_its_limit_releases_beyond_it_asks_for_payment_and_is_s
         assert_eq!(first["status"], "awaiting_payment", "{first}");
 
         // The administration opens DAN 1108654 with a limit of 300.00 (officers may not).
-        let open = json!({"id": "deferment:1108654", "currency": "GBP", "limit": "300.00"});
+        let open = json!({"id": "deferment:1108654", "currency": "GBP", "limit": "300.00", "owner": "GB603202734852"});
         let (status, _) = json(
             app.post(&officer, "/api/v1/ledger/accounts", open.clone())
                 .await,
@@ -401,12 +401,24 @@ async fn deferment_within_its_limit_releases_beyond_it_asks_for_payment_and_is_s
             ),
             (Some("0.00"), Some("300.00"))
         );
-        let (status, _) = json(
+        // The owner reads its own statement; another trader cannot see the account.
+        let (status, own) = json(
             app.get(&trader, "/api/v1/ledger/accounts/deferment:1108654")
                 .await,
         )
         .await;
-        assert_eq!(status, 403);
+        assert_eq!(
+            (status, own["balance"].as_str()),
+            (200, Some("0.00")),
+            "{own}"
+        );
+        let other = app.user("trader", Some("GB000000000003")).await;
+        let (status, _) = json(
+            app.get(&other, "/api/v1/ledger/accounts/deferment:1108654")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 404);
 
         let (_, report) = json(app.get(&officer, "/api/v1/reports/reconciliation").await).await;
         assert_eq!(

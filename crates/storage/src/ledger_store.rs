@@ -209,6 +209,29 @@ impl Store {
         rows.iter().map(account_from).collect()
     }
 
+    /// Records the party an account belongs to.
+    pub async fn set_account_owner(&self, id: &AccountId, owner: &str) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        sqlx::query("UPDATE ledger_accounts SET owner = $1 WHERE id = $2")
+            .bind(owner)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The party an account belongs to, if recorded.
+    pub async fn account_owner(&self, id: &AccountId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT owner FROM ledger_accounts WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("owner"))
+            .transpose()?
+            .flatten())
+    }
+
     /// Transfers touching an account, oldest first (a statement).
     pub async fn account_transfers(&self, id: &AccountId) -> Result<Vec<Transfer>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

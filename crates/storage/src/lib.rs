@@ -244,6 +244,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_payments.sql")),
     (5, include_str!("../migrations/sqlite/0005_refunds.sql")),
     (6, include_str!("../migrations/sqlite/0006_receipts.sql")),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_account_owner.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -255,6 +259,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_payments.sql")),
     (5, include_str!("../migrations/postgres/0005_refunds.sql")),
     (6, include_str!("../migrations/postgres/0006_receipts.sql")),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_account_owner.sql"),
+    ),
 ];
 
 /// Kinds of reference file the administration imports.
