@@ -123,7 +123,12 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             let state = api::AppState::new(
                 store.clone(),
                 clearance::Pipeline::demo(b"bench".to_vec()),
-                api::Config::default(),
+                // Deferment accounts named by the samples are opened on first use, as `aduana serve` does, so that
+                // deferred duties are taken through the ledger as in production.
+                api::Config {
+                    auto_open_deferment_limit: Some(rust_decimal::Decimal::from(1_000_000_000)),
+                    ..api::Config::default()
+                },
             );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await

@@ -278,16 +278,32 @@ impl Store {
     }
 
     /// Applies `transfers` atomically (see the module documentation). Accounts of the kinds that open on first use
-    /// (receivables, revenue, bank, cash, secured) are opened in the transfers' currency.
+    /// (receivables, revenue, bank, cash, secured) are opened in the transfers' currency. On SQLite the request
+    /// joins the ledger's group-commit writer: requests waiting together share one transaction and one sync, each
+    /// still applied whole or refused alone.
     pub async fn transfer(
         &self,
         transfers: Vec<Transfer>,
         now: OffsetDateTime,
     ) -> Result<TransferOutcome, StoreError> {
+        if let Some(writer) = &self.ledger_writer {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            writer
+                .send(LedgerJob {
+                    transfers,
+                    now,
+                    reply,
+                })
+                .await
+                .map_err(|_| StoreError::Unavailable("the ledger writer stopped".into()))?;
+            return answer
+                .await
+                .map_err(|_| StoreError::Unavailable("the ledger writer stopped".into()))?;
+        }
         // Two attempts: concurrent first uses of one new account, or of one transfer id, race on a unique key on
         // PostgreSQL; the second attempt sees the winner's row.
         match self.transfer_once(&transfers, now).await {
-            Err(StoreError::Database(error)) if self.backend == Backend::Postgres => {
+            Err(StoreError::Database(error)) => {
                 tracing::debug!(%error, "ledger transfer retried");
                 self.transfer_once(&transfers, now).await
             }
@@ -302,145 +318,218 @@ impl Store {
     ) -> Result<TransferOutcome, StoreError> {
         let _guard = self.lock().await;
         let mut tx = self.pool.begin().await?;
-        let ids: BTreeSet<&AccountId> = transfers
-            .iter()
-            .flat_map(|t| [&t.debit, &t.credit])
-            .collect();
-        let opened_at = format_time(now);
-        let mut ledger = Ledger::new();
-        for id in ids {
-            let currency = transfers
-                .iter()
-                .find(|t| &t.debit == id || &t.credit == id)
-                .map(|t| t.currency.clone())
-                .expect("the id came from a transfer");
-            if let Some(account) = ledger::customs::default_account(id, &currency) {
-                let (rule, limit) = rule_columns(account.rule);
-                let insert = match self.backend {
-                    Backend::Sqlite => {
-                        "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                         credits_posted, debits_pending, credits_pending, opened_at) \
-                         VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
-                    }
-                    Backend::Postgres => {
-                        "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                         credits_posted, debits_pending, credits_pending, opened_at) \
-                         VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
-                    }
-                };
-                sqlx::query(insert)
-                    .bind(id.as_str())
-                    .bind(currency.as_str())
-                    .bind(rule)
-                    .bind(limit)
-                    .bind(&opened_at)
-                    .execute(&mut *tx)
-                    .await?;
+        let mut outcomes = apply_jobs(&mut tx, self.backend, &[transfers], now).await?;
+        tx.commit().await?;
+        Ok(outcomes.remove(0))
+    }
+}
+
+/// A request waiting for the SQLite ledger writer.
+pub(crate) struct LedgerJob {
+    transfers: Vec<Transfer>,
+    now: OffsetDateTime,
+    reply: tokio::sync::oneshot::Sender<Result<TransferOutcome, StoreError>>,
+}
+
+/// Most ledger requests one SQLite transaction takes.
+const MAX_LEDGER_BATCH: usize = 128;
+
+/// The SQLite ledger writer: takes the requests waiting, applies them in order in one transaction (each whole or
+/// refused alone), commits once, then answers each. A failed commit answers every request with the error and
+/// applies none.
+pub(crate) async fn sqlite_ledger_writer(
+    pool: sqlx::AnyPool,
+    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    mut jobs: tokio::sync::mpsc::Receiver<LedgerJob>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_LEDGER_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            // In id order (the BTreeSet's), so two transactions never wait for each other in a cycle.
-            let sql = match self.backend {
+        }
+        let now = batch[0].now;
+        let result = async {
+            let _guard = lock.lock().await;
+            let mut tx = pool.begin().await?;
+            let requests: Vec<&[Transfer]> = batch.iter().map(|j| j.transfers.as_slice()).collect();
+            let outcomes = apply_jobs(&mut tx, Backend::Sqlite, &requests, now).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(outcomes)
+        }
+        .await;
+        match result {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(StoreError::Unavailable(format!(
+                        "ledger batch failed: {text}"
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+/// Applies requests in order inside `tx`: each request's transfers whole, or the request refused alone. Loads the
+/// accounts and earlier transfers the requests touch, lets the pure ledger decide, writes what it applied.
+async fn apply_jobs(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    requests: &[&[Transfer]],
+    now: OffsetDateTime,
+) -> Result<Vec<TransferOutcome>, StoreError> {
+    let all: Vec<&Transfer> = requests.iter().flat_map(|r| r.iter()).collect();
+    let ids: BTreeSet<&AccountId> = all.iter().flat_map(|t| [&t.debit, &t.credit]).collect();
+    let opened_at = format_time(now);
+    let mut ledger = Ledger::new();
+    for id in ids {
+        let currency = all
+            .iter()
+            .find(|t| &t.debit == id || &t.credit == id)
+            .map(|t| t.currency.clone())
+            .expect("the id came from a transfer");
+        if let Some(account) = ledger::customs::default_account(id, &currency) {
+            let (rule, limit) = rule_columns(account.rule);
+            let insert = match backend {
                 Backend::Sqlite => {
-                    format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1")
+                    "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                     credits_posted, debits_pending, credits_pending, opened_at) \
+                     VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
                 }
                 Backend::Postgres => {
-                    format!(
-                        "SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1 FOR UPDATE"
-                    )
+                    "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
+                     credits_posted, debits_pending, credits_pending, opened_at) \
+                     VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
                 }
             };
-            if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            sqlx::query(insert)
                 .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-            {
-                ledger.restore(account_from(&row)?);
-            }
+                .bind(currency.as_str())
+                .bind(rule)
+                .bind(limit)
+                .bind(&opened_at)
+                .execute(&mut **tx)
+                .await?;
         }
-        // Transfers already stored under these ids, and the reservations being posted or voided.
-        let mut wanted: BTreeSet<&str> = transfers.iter().map(|t| t.id.as_str()).collect();
-        for t in transfers {
-            if let TransferKind::PostPending(p) | TransferKind::VoidPending(p) = &t.kind {
-                wanted.insert(p.as_str());
+        // In id order (the BTreeSet's), so two transactions never wait for each other in a cycle.
+        let sql = match backend {
+            Backend::Sqlite => {
+                format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1")
             }
-        }
-        for id in wanted {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = $1"
-            )))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = row {
-                let transfer = transfer_from(&row)?;
-                let state = sqlx::query("SELECT state FROM ledger_pending WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get::<String, _>("state"))
-                    .transpose()?
-                    .map(|s| match s.as_str() {
-                        "posted" => PendingState::Posted,
-                        "voided" => PendingState::Voided,
-                        _ => PendingState::Open,
-                    });
-                ledger.restore_transfer(transfer, state);
-            }
-        }
-        let answers = match ledger.apply_all(transfers.to_vec()) {
-            Ok(answers) => answers,
-            Err(refusal) => {
-                // Roll back before the write lock is released: a dropped transaction would end later, in the
-                // background, while the next writer already runs.
-                tx.rollback().await?;
-                return Ok(TransferOutcome::Refused(refusal));
+            Backend::Postgres => {
+                format!("SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id = $1 FOR UPDATE")
             }
         };
-        for (transfer, answer) in transfers.iter().zip(&answers) {
-            if *answer != Applied::Applied {
-                continue;
-            }
-            let (kind, pending) = match &transfer.kind {
-                TransferKind::Posted => ("posted", None),
-                TransferKind::Pending => ("pending", None),
-                TransferKind::PostPending(p) => ("post_pending", Some(p.as_str())),
-                TransferKind::VoidPending(p) => ("void_pending", Some(p.as_str())),
-            };
-            sqlx::query(
-                "INSERT INTO ledger_transfers (id, debit, credit, amount, currency, kind, pending_id, code, \
-                 reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(transfer.id.as_str())
-            .bind(transfer.debit.as_str())
-            .bind(transfer.credit.as_str())
-            .bind(transfer.amount.to_string())
-            .bind(transfer.currency.as_str())
-            .bind(kind)
-            .bind(pending)
-            .bind(&transfer.code)
-            .bind(&transfer.reference)
-            .bind(&transfer.at)
-            .execute(&mut *tx)
-            .await?;
-            let changed = match &transfer.kind {
-                TransferKind::Pending => Some(transfer.id.as_str()),
-                TransferKind::PostPending(p) | TransferKind::VoidPending(p) => Some(p.as_str()),
-                TransferKind::Posted => None,
-            };
-            if let Some(id) = changed {
-                let state = ledger
-                    .pending_state(&TransferId::parse(id).expect("a stored id"))
-                    .unwrap_or(PendingState::Open);
-                sqlx::query("DELETE FROM ledger_pending WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO ledger_pending (id, state) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(pending_text(state))
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+        {
+            ledger.restore(account_from(&row)?);
         }
+    }
+    // Transfers already stored under these ids, and the reservations being posted or voided.
+    let mut wanted: BTreeSet<&str> = all.iter().map(|t| t.id.as_str()).collect();
+    for t in &all {
+        if let TransferKind::PostPending(p) | TransferKind::VoidPending(p) = &t.kind {
+            wanted.insert(p.as_str());
+        }
+    }
+    for id in wanted {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            let transfer = transfer_from(&row)?;
+            let state = sqlx::query("SELECT state FROM ledger_pending WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get::<String, _>("state"))
+                .transpose()?
+                .map(|s| match s.as_str() {
+                    "posted" => PendingState::Posted,
+                    "voided" => PendingState::Voided,
+                    _ => PendingState::Open,
+                });
+            ledger.restore_transfer(transfer, state);
+        }
+    }
+    let mut outcomes = Vec::new();
+    let mut to_write: Vec<&Transfer> = Vec::new();
+    for request in requests {
+        match ledger.apply_all(request.to_vec()) {
+            Ok(answers) => {
+                for (transfer, answer) in request.iter().zip(&answers) {
+                    if *answer == Applied::Applied {
+                        to_write.push(transfer);
+                    }
+                }
+                outcomes.push(TransferOutcome::Applied(answers));
+            }
+            Err(refusal) => outcomes.push(TransferOutcome::Refused(refusal)),
+        }
+    }
+    let mut pending_changed: BTreeSet<&str> = BTreeSet::new();
+    for transfer in &to_write {
+        let (kind, pending) = match &transfer.kind {
+            TransferKind::Posted => ("posted", None),
+            TransferKind::Pending => ("pending", None),
+            TransferKind::PostPending(p) => ("post_pending", Some(p.as_str())),
+            TransferKind::VoidPending(p) => ("void_pending", Some(p.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO ledger_transfers (id, debit, credit, amount, currency, kind, pending_id, code, \
+             reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(transfer.id.as_str())
+        .bind(transfer.debit.as_str())
+        .bind(transfer.credit.as_str())
+        .bind(transfer.amount.to_string())
+        .bind(transfer.currency.as_str())
+        .bind(kind)
+        .bind(pending)
+        .bind(&transfer.code)
+        .bind(&transfer.reference)
+        .bind(&transfer.at)
+        .execute(&mut **tx)
+        .await?;
+        match &transfer.kind {
+            TransferKind::Pending => {
+                pending_changed.insert(transfer.id.as_str());
+            }
+            TransferKind::PostPending(p) | TransferKind::VoidPending(p) => {
+                pending_changed.insert(p.as_str());
+            }
+            TransferKind::Posted => {}
+        }
+    }
+    for id in pending_changed {
+        let state = ledger
+            .pending_state(&TransferId::parse(id).expect("a stored id"))
+            .unwrap_or(PendingState::Open);
+        sqlx::query("DELETE FROM ledger_pending WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("INSERT INTO ledger_pending (id, state) VALUES ($1, $2)")
+            .bind(id)
+            .bind(pending_text(state))
+            .execute(&mut **tx)
+            .await?;
+    }
+    if !to_write.is_empty() {
         for account in ledger.accounts() {
             sqlx::query(
                 "UPDATE ledger_accounts SET debits_posted = $1, credits_posted = $2, debits_pending = $3, \
@@ -451,10 +540,9 @@ impl Store {
             .bind(account.debits_pending.to_string())
             .bind(account.credits_pending.to_string())
             .bind(account.id.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(TransferOutcome::Applied(answers))
     }
+    Ok(outcomes)
 }

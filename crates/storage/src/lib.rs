@@ -55,6 +55,8 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// The group-commit writer of lodgements, on SQLite.
     writer: Option<tokio::sync::mpsc::Sender<LodgeJob>>,
+    /// The group-commit writer of ledger transfers, on SQLite.
+    ledger_writer: Option<tokio::sync::mpsc::Sender<ledger_store::LedgerJob>>,
     /// The next serial to hand out, on SQLite (one server process per database: see ARCHITECTURE.md).
     serials: Option<Arc<std::sync::atomic::AtomicI64>>,
 }
@@ -331,11 +333,21 @@ impl Store {
             tokio::spawn(sqlite_writer(pool.clone(), lock.clone(), receiver));
             sender
         });
+        let ledger_writer = write_lock.as_ref().map(|lock| {
+            let (sender, receiver) = tokio::sync::mpsc::channel(MAX_QUEUED_LODGEMENTS);
+            tokio::spawn(ledger_store::sqlite_ledger_writer(
+                pool.clone(),
+                lock.clone(),
+                receiver,
+            ));
+            sender
+        });
         let mut store = Store {
             pool,
             backend,
             write_lock,
             writer,
+            ledger_writer,
             serials: None,
         };
         store.migrate().await?;
