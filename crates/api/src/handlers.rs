@@ -292,6 +292,7 @@ async fn lodge(
     let securities = clearance::Securities {
         deferment_refused: deferral.refused.clone(),
         guarantee_refused: deferral.guarantee_refused.clone(),
+        cash_account_paid: deferral.cash_account_paid,
     };
     let pipeline = state.pipeline.clone();
     let lodger = actor(&caller);

@@ -449,6 +449,8 @@ pub struct Deferral {
     pub refused: Option<String>,
     /// Why the guarantee refused, if it did.
     pub guarantee_refused: Option<String>,
+    /// What the trader's cash account paid (DE 4/8 P).
+    pub cash_account_paid: Option<Decimal>,
     taken: Vec<Transfer>,
 }
 
@@ -521,6 +523,7 @@ pub async fn defer_at_lodgement(
     let mut out = Deferral {
         refused: None,
         guarantee_refused: None,
+        cash_account_paid: None,
         taken: Vec::new(),
     };
     // A declaration already stored under this LRN answers for itself (replay or conflict): nothing new is taken.
@@ -536,6 +539,7 @@ pub async fn defer_at_lodgement(
         return Ok(out); // the pipeline rejects it; nothing is owed
     };
     let mut deferred_per_type: Vec<(String, Decimal)> = Vec::new();
+    let mut cash_per_type: Vec<(String, Decimal)> = Vec::new();
     let mut guaranteed = Decimal::ZERO;
     for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
         if tax.amount.is_zero() {
@@ -550,6 +554,10 @@ pub async fn defer_at_lodgement(
                 None => deferred_per_type.push((tax.tax_type.clone(), tax.amount)),
             },
             "M" | "R" | "S" => guaranteed += tax.amount,
+            "P" => match cash_per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
+                Some((_, amount)) => *amount += tax.amount,
+                None => cash_per_type.push((tax.tax_type.clone(), tax.amount)),
+            },
             _ => {}
         }
     }
@@ -611,6 +619,54 @@ pub async fn defer_at_lodgement(
                 }
             }
         };
+    }
+
+    // Immediate payment from the declarant's cash account (DE 4/8 P), if it holds enough; otherwise the duties
+    // wait for payment as any immediate duty does.
+    let from_cash: Decimal = cash_per_type.iter().map(|(_, a)| *a).sum();
+    if !from_cash.is_zero() {
+        let mut transfers = Vec::new();
+        for (tax_type, amount) in &cash_per_type {
+            transfers.push(transfer(
+                format!("assess:{key}:v1:{tax_type}"),
+                customs::receivable(&key),
+                customs::revenue(tax_type),
+                *amount,
+                &currency,
+                "assessment",
+                &key,
+            )?);
+        }
+        let payment = transfer(
+            format!("cash:{key}:v1"),
+            customs::cash(&new.declarant),
+            customs::receivable(&key),
+            from_cash,
+            &currency,
+            "payment",
+            &key,
+        )?;
+        transfers.push(payment.clone());
+        if let TransferOutcome::Applied(_) = state.store.transfer(transfers, at).await? {
+            out.taken.extend(
+                cash_per_type
+                    .iter()
+                    .map(|(tax_type, amount)| {
+                        transfer(
+                            format!("assess:{key}:v1:{tax_type}"),
+                            customs::receivable(&key),
+                            customs::revenue(tax_type),
+                            *amount,
+                            &currency,
+                            "assessment",
+                            &key,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+            out.taken.push(payment);
+            out.cash_account_paid = Some(from_cash);
+        }
     }
 
     if !guaranteed.is_zero() {
@@ -888,8 +944,9 @@ struct SettlementBody {
     bank: String,
 }
 
-/// `POST /api/v1/ledger/accounts/{account}/settlements`: the period's settlement of a deferment account, collected
-/// from the trader's bank (`bank → deferment`). Idempotent by reference.
+/// `POST /api/v1/ledger/accounts/{account}/settlements`: money collected from the trader's bank into an account
+/// (`bank → account`): the period's settlement of a deferment account, or a deposit to a trader's cash account.
+/// Idempotent by reference.
 pub async fn settle_account(
     State(state): State<AppState>,
     Path(account): Path<String>,
@@ -923,8 +980,11 @@ pub async fn settle_account(
             "The bank is 1 to 40 letters, digits, - _ or .",
         ));
     }
-    let Some(found) = state.store.account(&id).await? else {
-        return Err(ApiError::new(ErrorCode::NotFound));
+    // A deposit to a trader's cash account opens it on first use; other accounts must exist.
+    let currency = match state.store.account(&id).await? {
+        Some(found) => found.currency,
+        None if id.as_str().starts_with("cash:") => state.pipeline.rates.national.clone(),
+        None => return Err(ApiError::new(ErrorCode::NotFound)),
     };
     let answers = post(
         &state,
@@ -933,7 +993,7 @@ pub async fn settle_account(
             customs::bank(&body.bank),
             id.clone(),
             body.amount,
-            &found.currency,
+            &currency,
             "settlement",
             &body.reference,
         )?],

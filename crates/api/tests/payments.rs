@@ -654,3 +654,47 @@ async fn a_guarantee_secures_release_within_its_reference_amount_and_is_freed_on
         app.store.ledger().await.unwrap().verify().unwrap();
     }
 }
+
+#[tokio::test]
+async fn duties_paid_from_the_cash_account_release_at_once_while_funds_last() {
+    for backend in common::backends() {
+        let app = spawn(backend).await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let from_cash = |lrn: &str, price: &str| {
+            let mut d = deferred_declaration(lrn, price);
+            for fee in d["goods_shipment"]["goods_items"][0]["duty_tax_fees"]
+                .as_array_mut()
+                .unwrap()
+            {
+                fee["payment_method_code"] = json!("P");
+            }
+            d
+        };
+        // 500.00 deposited in the trader's cash account.
+        let (status, deposit) = json(
+            app.post(
+                &officer,
+                "/api/v1/ledger/accounts/cash:GB603202734852/settlements",
+                json!({"amount": "500.00", "reference": "DEP-1", "bank": "BANKA"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{deposit}");
+        // 224.00 from the cash account: paid and released at once.
+        let (_, first) = json(app.lodge_json(&trader, &from_cash("C-1", "1000")).await).await;
+        assert_eq!(first["status"], "released", "{first}");
+        // 448.00 more than the 276.00 left: it waits for payment, the cash account is untouched.
+        let (_, second) = json(app.lodge_json(&trader, &from_cash("C-2", "2000")).await).await;
+        assert_eq!(second["status"], "awaiting_payment", "{second}");
+        let cash = app
+            .store
+            .account(&ledger::customs::cash("GB603202734852"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cash.balance().to_string(), "276.00");
+        app.store.ledger().await.unwrap().verify().unwrap();
+    }
+}

@@ -93,6 +93,8 @@ fn hex_prefix(bytes: &[u8]) -> String {
 pub struct Securities {
     pub deferment_refused: Option<String>,
     pub guarantee_refused: Option<String>,
+    /// Taken from the trader's cash account (DE 4/8 P): recorded as a payment once assessed.
+    pub cash_account_paid: Option<Decimal>,
 }
 
 /// The guarantee a declaration names (DE 8/3, header `ObligationGuarantee`: its GRN or reference), if any.
@@ -294,6 +296,7 @@ impl Pipeline {
             content_hash: hash.to_owned(),
             deferment_refused: securities.deferment_refused,
             guarantee_refused: securities.guarantee_refused,
+            cash_account_paid: securities.cash_account_paid,
         };
         self.run(&mut outcome, &lodge, "Declaration received.");
         match self.assess(declaration, date) {
@@ -418,6 +421,21 @@ impl Pipeline {
                         liabilities.guaranteed = Decimal::ZERO;
                     }
                     self.run(outcome, &Command::Assess { liabilities }, &reason)
+                }
+                // Duties the trader's cash account paid at lodgement are recorded as soon as they are requested.
+                Status::AwaitingPayment
+                    if state.paid.is_zero()
+                        && state.cash_account_paid.is_some_and(|c| c > Decimal::ZERO) =>
+                {
+                    let amount = state.cash_account_paid.unwrap_or_default();
+                    self.run(
+                        outcome,
+                        &Command::RecordPayment {
+                            amount,
+                            reference: "cash account".into(),
+                        },
+                        &format!("Paid {amount} from the trader's cash account (DE 4/8 P)."),
+                    )
                 }
                 Status::Settled if self.auto_release && state.releasable() => self.run(
                     outcome,

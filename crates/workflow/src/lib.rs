@@ -160,6 +160,13 @@ pub enum EventKind {
         /// Why the guarantee could not secure this declaration's guaranteed duties: they are then due at once.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         guarantee_refused: Option<String>,
+        /// What the trader's cash account paid at lodgement (DE 4/8 P), recorded as a payment once assessed.
+        #[serde(
+            default,
+            with = "rust_decimal::serde::str_option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        cash_account_paid: Option<Decimal>,
     },
     Accepted {
         mrn: Mrn,
@@ -270,6 +277,7 @@ pub enum Command {
         content_hash: String,
         deferment_refused: Option<String>,
         guarantee_refused: Option<String>,
+        cash_account_paid: Option<Decimal>,
     },
     Accept {
         mrn: Mrn,
@@ -342,6 +350,13 @@ pub struct State {
     /// Set at lodgement when the guarantee refused the guaranteed duties.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guarantee_refused: Option<String>,
+    /// Paid from the trader's cash account at lodgement, to record once assessed.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cash_account_paid: Option<Decimal>,
 }
 
 impl Default for State {
@@ -360,6 +375,7 @@ impl Default for State {
             settlement: None,
             deferment_refused: None,
             guarantee_refused: None,
+            cash_account_paid: None,
         }
     }
 }
@@ -386,10 +402,12 @@ impl State {
                 pre_lodged,
                 deferment_refused,
                 guarantee_refused,
+                cash_account_paid,
                 ..
             } => {
                 self.deferment_refused = deferment_refused.clone();
                 self.guarantee_refused = guarantee_refused.clone();
+                self.cash_account_paid = *cash_account_paid;
                 self.status = Status::Lodged;
                 self.version = 1;
                 self.pre_lodged = *pre_lodged;
@@ -479,6 +497,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             content_hash,
             deferment_refused,
             guarantee_refused,
+            cash_account_paid,
         } => {
             if lodged {
                 return refuse("Lodging again");
@@ -488,6 +507,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
                 content_hash: content_hash.clone(),
                 deferment_refused: deferment_refused.clone(),
                 guarantee_refused: guarantee_refused.clone(),
+                cash_account_paid: *cash_account_paid,
             }])
         }
         _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),

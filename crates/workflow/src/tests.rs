@@ -35,6 +35,7 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
             content_hash: "h".into(),
             deferment_refused: None,
             guarantee_refused: None,
+            cash_account_paid: None,
         },
     )
     .unwrap();
@@ -75,6 +76,7 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
             content_hash: "h".into(),
             deferment_refused: None,
             guarantee_refused: None,
+            cash_account_paid: None,
         },
     )
     .unwrap();
@@ -167,6 +169,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
             content_hash: "h".into(),
             deferment_refused: None,
             guarantee_refused: None,
+            cash_account_paid: None,
         },
     )
     .unwrap();
@@ -221,6 +224,7 @@ fn command() -> impl Strategy<Value = Command> {
             content_hash: "h".into(),
             deferment_refused: None,
             guarantee_refused: None,
+            cash_account_paid: None,
         }),
         Just(Command::Accept { mrn: mrn() }),
         Just(Command::Reject { errors: vec![] }),
