@@ -808,6 +808,8 @@ async fn cancellation(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    // Whose declaration it is comes first: another party gets "not found" whatever it sends.
+    load_visible(&state, &caller, &id).await?;
     let body: ReasonBody = json_body(&state, body, false).await?;
     if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(invalid("/reason", "A cancellation needs a reason."));
@@ -823,9 +825,10 @@ async fn amendment(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let (parts, body) = request.into_parts();
+    // Whose declaration it is comes first: another party gets "not found" whatever it sends.
+    let row = load_visible(&state, &caller, &id).await?;
     let bytes = read_body(&state, body).await?;
     let parsed = parse_document(&state, &parts.headers, &bytes)?;
-    let row = load_visible(&state, &caller, &id).await?;
     let declaration = &parsed.declaration;
     if declaration.lrn.as_str() != row.lrn
         || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str())
