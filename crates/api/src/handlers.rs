@@ -537,7 +537,12 @@ async fn json_body<T: serde::de::DeserializeOwned + Default>(
     if bytes.iter().all(u8::is_ascii_whitespace) && allow_empty {
         return Ok(T::default());
     }
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    parse_json(&bytes)
+}
+
+/// Reads a JSON request body into `T`; a bad field is reported with its JSON pointer.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let pointer = wco::json::pointer(error.path());

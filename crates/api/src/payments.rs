@@ -30,6 +30,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use storage::{Confirmation, ConfirmationRecorded, PaymentOrder, TransferOutcome};
 use workflow::{Actor, Command, Status};
 
@@ -230,13 +231,7 @@ pub async fn confirmation(
     verify(key, signature, &bytes, now.unix_timestamp())
         .map_err(|message| ApiError::with_message(ErrorCode::SignatureInvalid, message))?;
 
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let body: ConfirmationBody =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let pointer = wco::json::pointer(error.path());
-            bad(&pointer, &error.into_inner().to_string())
-        })?;
+    let body: ConfirmationBody = crate::handlers::parse_json(&bytes)?;
     if body.confirmation_id.is_empty()
         || body.confirmation_id.len() > 64
         || !body
@@ -526,6 +521,28 @@ pub async fn defer_at_lodgement(
         cash_account_paid: None,
         taken: Vec::new(),
     };
+    let Ok(assessment) = state.pipeline.assess(declaration, at.date()) else {
+        return Ok(out); // the pipeline rejects it; nothing is owed
+    };
+    let mut deferred_per_type = BTreeMap::new();
+    let mut cash_per_type = BTreeMap::new();
+    let mut guaranteed = Decimal::ZERO;
+    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
+        if tax.amount.is_zero() {
+            continue;
+        }
+        match tax.payment_method.as_str() {
+            "E" | "F" | "G" => {
+                *deferred_per_type.entry(tax.tax_type.clone()).or_default() += tax.amount
+            }
+            "P" => *cash_per_type.entry(tax.tax_type.clone()).or_default() += tax.amount,
+            "M" | "R" | "S" => guaranteed += tax.amount,
+            _ => {}
+        }
+    }
+    if deferred_per_type.is_empty() && cash_per_type.is_empty() && guaranteed.is_zero() {
+        return Ok(out); // everything is due at once: nothing to take before the decision
+    }
     // A declaration already stored under this LRN answers for itself (replay or conflict): nothing new is taken.
     if state
         .store
@@ -535,64 +552,36 @@ pub async fn defer_at_lodgement(
     {
         return Ok(out);
     }
-    let Ok(assessment) = state.pipeline.assess(declaration, at.date()) else {
-        return Ok(out); // the pipeline rejects it; nothing is owed
-    };
-    let mut deferred_per_type: Vec<(String, Decimal)> = Vec::new();
-    let mut cash_per_type: Vec<(String, Decimal)> = Vec::new();
-    let mut guaranteed = Decimal::ZERO;
-    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
-        if tax.amount.is_zero() {
-            continue;
-        }
-        match tax.payment_method.as_str() {
-            "E" | "F" | "G" => match deferred_per_type
-                .iter_mut()
-                .find(|(t, _)| *t == tax.tax_type)
-            {
-                Some((_, amount)) => *amount += tax.amount,
-                None => deferred_per_type.push((tax.tax_type.clone(), tax.amount)),
-            },
-            "M" | "R" | "S" => guaranteed += tax.amount,
-            "P" => match cash_per_type.iter_mut().find(|(t, _)| *t == tax.tax_type) {
-                Some((_, amount)) => *amount += tax.amount,
-                None => cash_per_type.push((tax.tax_type.clone(), tax.amount)),
-            },
-            _ => {}
-        }
-    }
     let key = clearance::ledger_key(&new.declarant, &new.lrn);
     let currency =
         declaration::Currency::parse(&assessment.currency).map_err(ApiError::internal)?;
 
-    let deferred: Decimal = deferred_per_type.iter().map(|(_, a)| *a).sum();
+    let deferred: Decimal = deferred_per_type.values().sum();
     if !deferred.is_zero() {
         out.refused = match clearance::deferment_account(declaration) {
             None => Some("No deferment account is declared (DE 2/6, document type DAN).".into()),
             Some(dan) => {
-                let account = customs::deferment(&dan);
-                match named_account(state, &account, at).await? {
-                    None => Some(format!(
-                        "The deferment account {dan} is not open with this administration."
-                    )),
-                    Some(found) if found.currency != currency => Some(format!(
-                        "The deferment account {dan} is kept in {}.",
-                        found.currency
-                    )),
-                    Some(_) => {
-                        let mut transfers = Vec::new();
-                        for (tax_type, amount) in &deferred_per_type {
-                            transfers.push(transfer(
-                                format!("assess:{key}:v1:{tax_type}:deferred"),
-                                customs::receivable(&key),
-                                customs::revenue(tax_type),
-                                *amount,
-                                &currency,
-                                "assessment_deferred",
-                                &key,
-                            )?);
-                        }
-                        let deferral = transfer(
+                let label = format!("deferment account {dan}");
+                match usable_account(
+                    state,
+                    customs::deferment(&dan),
+                    &label,
+                    "open",
+                    &currency,
+                    at,
+                )
+                .await?
+                {
+                    Err(why) => Some(why),
+                    Ok(account) => {
+                        let mut transfers = assessment_transfers(
+                            &key,
+                            &deferred_per_type,
+                            &currency,
+                            ":deferred",
+                            "assessment_deferred",
+                        )?;
+                        transfers.push(transfer(
                             format!("defer:{key}:v1"),
                             account,
                             customs::receivable(&key),
@@ -600,21 +589,17 @@ pub async fn defer_at_lodgement(
                             &currency,
                             "deferment",
                             &key,
-                        )?;
-                        transfers.push(deferral.clone());
-                        match state.store.transfer(transfers, at).await? {
-                            TransferOutcome::Applied(_) => {
-                                out.taken.push(deferral);
-                                None
-                            }
-                            TransferOutcome::Refused(LedgerError::Refused {
-                                available, ..
-                            }) => Some(format!(
-                                "The deferment account {dan} has {available:.2} {currency} available; \
-                                     {deferred:.2} is needed."
-                            )),
-                            TransferOutcome::Refused(other) => Some(other.to_string()),
-                        }
+                        )?);
+                        take(
+                            state,
+                            &mut out.taken,
+                            transfers,
+                            at,
+                            &label,
+                            deferred,
+                            &currency,
+                        )
+                        .await?
                     }
                 }
             }
@@ -623,21 +608,11 @@ pub async fn defer_at_lodgement(
 
     // Immediate payment from the declarant's cash account (DE 4/8 P), if it holds enough; otherwise the duties
     // wait for payment as any immediate duty does.
-    let from_cash: Decimal = cash_per_type.iter().map(|(_, a)| *a).sum();
+    let from_cash: Decimal = cash_per_type.values().sum();
     if !from_cash.is_zero() {
-        let mut transfers = Vec::new();
-        for (tax_type, amount) in &cash_per_type {
-            transfers.push(transfer(
-                format!("assess:{key}:v1:{tax_type}"),
-                customs::receivable(&key),
-                customs::revenue(tax_type),
-                *amount,
-                &currency,
-                "assessment",
-                &key,
-            )?);
-        }
-        let payment = transfer(
+        let mut transfers =
+            assessment_transfers(&key, &cash_per_type, &currency, "", "assessment")?;
+        transfers.push(transfer(
             format!("cash:{key}:v1"),
             customs::cash(&new.declarant),
             customs::receivable(&key),
@@ -645,26 +620,20 @@ pub async fn defer_at_lodgement(
             &currency,
             "payment",
             &key,
-        )?;
-        transfers.push(payment.clone());
-        if let TransferOutcome::Applied(_) = state.store.transfer(transfers, at).await? {
-            out.taken.extend(
-                cash_per_type
-                    .iter()
-                    .map(|(tax_type, amount)| {
-                        transfer(
-                            format!("assess:{key}:v1:{tax_type}"),
-                            customs::receivable(&key),
-                            customs::revenue(tax_type),
-                            *amount,
-                            &currency,
-                            "assessment",
-                            &key,
-                        )
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            );
-            out.taken.push(payment);
+        )?);
+        let label = format!("cash account of {}", new.declarant);
+        if take(
+            state,
+            &mut out.taken,
+            transfers,
+            at,
+            &label,
+            from_cash,
+            &currency,
+        )
+        .await?
+        .is_none()
+        {
             out.cash_account_paid = Some(from_cash);
         }
     }
@@ -673,16 +642,11 @@ pub async fn defer_at_lodgement(
         out.guarantee_refused = match clearance::guarantee_reference(declaration) {
             None => Some("No guarantee is declared (DE 8/3).".into()),
             Some(reference) => {
-                let account = customs::guarantee(&reference);
-                match named_account(state, &account, at).await? {
-                    None => Some(format!(
-                        "The guarantee {reference} is not registered with this administration."
-                    )),
-                    Some(found) if found.currency != currency => Some(format!(
-                        "The guarantee {reference} is kept in {}.",
-                        found.currency
-                    )),
-                    Some(_) => {
+                let label = format!("guarantee {reference}");
+                let guarantee = customs::guarantee(&reference);
+                match usable_account(state, guarantee, &label, "registered", &currency, at).await? {
+                    Err(why) => Some(why),
+                    Ok(account) => {
                         let reservation = Transfer {
                             kind: TransferKind::Pending,
                             ..transfer(
@@ -695,25 +659,90 @@ pub async fn defer_at_lodgement(
                                 &key,
                             )?
                         };
-                        match state.store.transfer(vec![reservation.clone()], at).await? {
-                            TransferOutcome::Applied(_) => {
-                                out.taken.push(reservation);
-                                None
-                            }
-                            TransferOutcome::Refused(LedgerError::Refused {
-                                available, ..
-                            }) => Some(format!(
-                                "The guarantee {reference} has {available:.2} {currency} available; \
-                                     {guaranteed:.2} is needed."
-                            )),
-                            TransferOutcome::Refused(other) => Some(other.to_string()),
-                        }
+                        take(
+                            state,
+                            &mut out.taken,
+                            vec![reservation],
+                            at,
+                            &label,
+                            guaranteed,
+                            &currency,
+                        )
+                        .await?
                     }
                 }
             }
         };
     }
     Ok(out)
+}
+
+/// The posting of assessed duties per tax type, `receivable → revenue`, for a lodgement (version 1).
+fn assessment_transfers(
+    key: &str,
+    per_type: &BTreeMap<String, Decimal>,
+    currency: &declaration::Currency,
+    id_suffix: &str,
+    code: &str,
+) -> Result<Vec<Transfer>, ApiError> {
+    per_type
+        .iter()
+        .map(|(tax_type, amount)| {
+            transfer(
+                format!("assess:{key}:v1:{tax_type}{id_suffix}"),
+                customs::receivable(key),
+                customs::revenue(tax_type),
+                *amount,
+                currency,
+                code,
+                key,
+            )
+        })
+        .collect()
+}
+
+/// The account a declaration names for deferment or a guarantee, if it can be used: opened (on first use when
+/// the configuration says so) and kept in the declaration's currency. Otherwise why not, in words.
+async fn usable_account(
+    state: &AppState,
+    account: ledger::AccountId,
+    label: &str,
+    opened: &str,
+    currency: &declaration::Currency,
+    at: time::OffsetDateTime,
+) -> Result<Result<ledger::AccountId, String>, ApiError> {
+    Ok(match named_account(state, &account, at).await? {
+        None => Err(format!(
+            "The {label} is not {opened} with this administration."
+        )),
+        Some(found) if &found.currency != currency => {
+            Err(format!("The {label} is kept in {}.", found.currency))
+        }
+        Some(_) => Ok(account),
+    })
+}
+
+/// Applies `transfers` as one request; on success they join `taken` (to give back if the lodgement is not
+/// stored) and the answer is `None`; a refusal is the reason, in words.
+async fn take(
+    state: &AppState,
+    taken: &mut Vec<Transfer>,
+    transfers: Vec<Transfer>,
+    at: time::OffsetDateTime,
+    label: &str,
+    needed: Decimal,
+    currency: &declaration::Currency,
+) -> Result<Option<String>, ApiError> {
+    Ok(match state.store.transfer(transfers.clone(), at).await? {
+        TransferOutcome::Applied(_) => {
+            taken.extend(transfers);
+            None
+        }
+        TransferOutcome::Refused(LedgerError::Refused { available, .. }) => Some(format!(
+            "The {label} has {available:.2} {currency} available; {needed:.2} is needed."
+        )),
+        TransferOutcome::Refused(other) => Some(other.to_string()),
+    })
 }
 
 /// `POST /api/v1/declarations/{id}/guarantee-discharge` and `…/guarantee-call`: an officer frees the amount a
@@ -1028,14 +1057,14 @@ pub async fn sync_assessment(
         clearance::is_immediate(method)
             || (lifecycle.deferment_refused.is_some() && matches!(method, "E" | "F" | "G"))
     };
-    let mut due: std::collections::BTreeMap<String, Decimal> = Default::default();
+    let mut due: BTreeMap<String, Decimal> = Default::default();
     for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
         if due_now(&tax.payment_method) {
             *due.entry(tax.tax_type.clone()).or_default() += tax.amount;
         }
     }
     let receivable = customs::receivable(&key);
-    let mut posted: std::collections::BTreeMap<String, Decimal> = Default::default();
+    let mut posted: BTreeMap<String, Decimal> = Default::default();
     for t in state.store.account_transfers(&receivable).await? {
         if !matches!(t.code.as_str(), "assessment" | "reassessment") {
             continue;

@@ -353,17 +353,7 @@ pub async fn duty_calculation(
     body: Body,
 ) -> Result<axum::Json<DutyCalculation>, ApiError> {
     let bytes = crate::handlers::read_body(&state, body).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let request: DutyCalculationRequest = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| {
-            let pointer = wco::json::pointer(error.path());
-            ApiError::problems(vec![Problem::with_message(
-                ErrorCode::InvalidRequest,
-                pointer,
-                error.into_inner().to_string(),
-            )])
-        })?;
+    let request: DutyCalculationRequest = crate::handlers::parse_json(&bytes)?;
     calculate(&state, &request)
         .map(axum::Json)
         .map_err(ApiError::problems)

@@ -92,6 +92,29 @@ fn rule_columns(rule: Rule) -> (&'static str, Option<String>) {
     }
 }
 
+/// Opens an account unless it exists (binds: id, currency, rule, limit, opened_at).
+fn insert_if_missing_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, credits_posted, \
+             debits_pending, credits_pending, opened_at) VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, credits_posted, \
+             debits_pending, credits_pending, opened_at) VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) \
+             ON CONFLICT (id) DO NOTHING"
+        }
+    }
+}
+
+fn pending_from(text: &str) -> PendingState {
+    match text {
+        "posted" => PendingState::Posted,
+        "voided" => PendingState::Voided,
+        _ => PendingState::Open,
+    }
+}
+
 fn pending_text(state: PendingState) -> &'static str {
     match state {
         PendingState::Open => "open",
@@ -160,18 +183,7 @@ impl Store {
     ) -> Result<Account, StoreError> {
         let _guard = self.lock().await;
         let (rule_name, limit) = rule_columns(rule);
-        let insert = match self.backend {
-            Backend::Sqlite => {
-                "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                 credits_posted, debits_pending, credits_pending, opened_at) \
-                 VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
-            }
-            Backend::Postgres => {
-                "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                 credits_posted, debits_pending, credits_pending, opened_at) \
-                 VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
-            }
-        };
+        let insert = insert_if_missing_sql(self.backend);
         sqlx::query(insert)
             .bind(id.as_str())
             .bind(currency.as_str())
@@ -265,13 +277,7 @@ impl Store {
         }
         for row in &rows {
             let transfer = transfer_from(row)?;
-            let pending = state_of
-                .get(transfer.id.as_str())
-                .map(|s| match s.as_str() {
-                    "posted" => PendingState::Posted,
-                    "voided" => PendingState::Voided,
-                    _ => PendingState::Open,
-                });
+            let pending = state_of.get(transfer.id.as_str()).map(|s| pending_from(s));
             ledger.restore_transfer(transfer, pending);
         }
         Ok(ledger)
@@ -398,18 +404,7 @@ async fn apply_jobs(
             .expect("the id came from a transfer");
         if let Some(account) = ledger::customs::default_account(id, &currency) {
             let (rule, limit) = rule_columns(account.rule);
-            let insert = match backend {
-                Backend::Sqlite => {
-                    "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                     credits_posted, debits_pending, credits_pending, opened_at) \
-                     VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5)"
-                }
-                Backend::Postgres => {
-                    "INSERT INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, \
-                     credits_posted, debits_pending, credits_pending, opened_at) \
-                     VALUES ($1, $2, $3, $4, '0', '0', '0', '0', $5) ON CONFLICT (id) DO NOTHING"
-                }
-            };
+            let insert = insert_if_missing_sql(backend);
             sqlx::query(insert)
                 .bind(id.as_str())
                 .bind(currency.as_str())
@@ -458,11 +453,7 @@ async fn apply_jobs(
                 .await?
                 .map(|r| r.try_get::<String, _>("state"))
                 .transpose()?
-                .map(|s| match s.as_str() {
-                    "posted" => PendingState::Posted,
-                    "voided" => PendingState::Voided,
-                    _ => PendingState::Open,
-                });
+                .map(|s| pending_from(&s));
             ledger.restore_transfer(transfer, state);
         }
     }

@@ -17,6 +17,7 @@
 
 pub mod assessment;
 pub mod calculator;
+mod csv_file;
 pub mod measures;
 pub mod nomenclature;
 pub mod valuation;

@@ -271,38 +271,7 @@ impl Tariff {
     /// Reads the measures CSV (docs/tariff-csv.md). All or nothing: the first bad cell is reported with its
     /// line and column, and no tariff is returned.
     pub fn from_csv(text: &str) -> Result<Tariff, TariffError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|e| TariffError {
-                line: 1,
-                column: None,
-                message: format!("The header line cannot be read: {e}."),
-            })?
-            .clone();
-        let mut index = std::collections::HashMap::new();
-        for (position, name) in headers.iter().enumerate() {
-            if !COLUMNS.contains(&name) {
-                return Err(TariffError {
-                    line: 1,
-                    column: Some(name.to_owned()),
-                    message: format!(
-                        "Unknown column {name:?}; the columns are {}.",
-                        COLUMNS.join(", ")
-                    ),
-                });
-            }
-            if index.insert(name.to_owned(), position).is_some() {
-                return Err(TariffError {
-                    line: 1,
-                    column: Some(name.to_owned()),
-                    message: "This column appears twice.".into(),
-                });
-            }
-        }
+        let (mut reader, index) = crate::csv_file::open(text, COLUMNS)?;
         for required in ["commodity_code", "tax_type", "kind"] {
             if !index.contains_key(required) {
                 return Err(TariffError {
@@ -314,11 +283,7 @@ impl Tariff {
         }
         let mut measures = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| TariffError {
-                line: e.position().map_or(0, |p| p.line() as usize),
-                column: None,
-                message: format!("The line cannot be read as CSV: {e}."),
-            })?;
+            let record = record.map_err(crate::csv_file::record_error)?;
             let line = record.position().map_or(0, |p| p.line() as usize);
             if measures.len() >= MAX_MEASURES {
                 return Err(TariffError {
@@ -353,10 +318,9 @@ impl Tariff {
             let date = |name: &str| -> Result<Option<Date>, TariffError> {
                 cell(name)
                     .map(|v| {
-                        Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-                            .map_err(|_| {
-                                fail(name, format!("{v:?} is not a date written YYYY-MM-DD."))
-                            })
+                        crate::csv_file::date(v).ok_or_else(|| {
+                            fail(name, format!("{v:?} is not a date written YYYY-MM-DD."))
+                        })
                     })
                     .transpose()
             };

@@ -126,33 +126,7 @@ impl Nomenclature {
     /// Adds the codes of another file (national subdivisions over the HS). All or nothing: on error `self` is
     /// unchanged.
     pub fn add_csv(&mut self, text: &str) -> Result<usize, TariffError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|e| TariffError {
-                line: 1,
-                column: None,
-                message: format!("The header line cannot be read: {e}."),
-            })?
-            .clone();
-        let mut index = HashMap::new();
-        for (position, name) in headers.iter().enumerate() {
-            if !COLUMNS.contains(&name) {
-                return Err(TariffError {
-                    line: 1,
-                    column: Some(name.to_owned()),
-                    message: format!(
-                        "Unknown column {name:?}; the columns are {}.",
-                        COLUMNS.join(", ")
-                    ),
-                });
-            }
-            index.insert(name.to_owned(), position);
-        }
+        let (mut reader, index) = crate::csv_file::open(text, COLUMNS)?;
         let code_column = if index.contains_key("hscode") {
             "hscode"
         } else {
@@ -171,11 +145,7 @@ impl Nomenclature {
         }
         let mut added = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| TariffError {
-                line: e.position().map_or(0, |p| p.line() as usize),
-                column: None,
-                message: format!("The line cannot be read as CSV: {e}."),
-            })?;
+            let record = record.map_err(crate::csv_file::record_error)?;
             let line = record.position().map_or(0, |p| p.line() as usize);
             let cell = |name: &str| {
                 index
@@ -245,10 +215,9 @@ impl Nomenclature {
             let date = |name: &str| -> Result<Option<Date>, TariffError> {
                 cell(name)
                     .map(|v| {
-                        Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-                            .map_err(|_| {
-                                fail(name, format!("{v:?} is not a date written YYYY-MM-DD."))
-                            })
+                        crate::csv_file::date(v).ok_or_else(|| {
+                            fail(name, format!("{v:?} is not a date written YYYY-MM-DD."))
+                        })
                     })
                     .transpose()
             };
