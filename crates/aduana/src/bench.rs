@@ -125,8 +125,10 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
                 clearance::Pipeline::demo(b"bench".to_vec()),
                 // Deferment accounts named by the samples are opened on first use, as `aduana serve` does, so that
                 // deferred duties are taken through the ledger as in production.
+                // No rate limit: the benchmark is one client sending as fast as the server answers.
                 api::Config {
                     auto_open_deferment_limit: Some(rust_decimal::Decimal::from(1_000_000_000)),
+                    rate_limit: None,
                     ..api::Config::default()
                 },
             );

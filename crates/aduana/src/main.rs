@@ -1,6 +1,7 @@
 //! `aduana`: the command line. It only wires the crates together: serve the API, administer users, and the
 //! offline tools (validate, assess, lodge).
 
+mod admin;
 mod bench;
 mod bench_ledger;
 
@@ -22,17 +23,17 @@ struct Cli {
 }
 
 #[derive(clap::Args, Clone)]
-struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// Database URL: sqlite://PATH or postgres://… (default: SQLite in the data folder).
     #[arg(long, env = "ADUANA_DATABASE")]
     database: Option<String>,
     /// Folder for the SQLite database and the selection seed.
     #[arg(long, env = "ADUANA_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 impl DatabaseArgs {
-    fn url(&self) -> Result<String, String> {
+    pub(crate) fn url(&self) -> Result<String, String> {
         if let Some(url) = &self.database {
             return Ok(url.clone());
         }
@@ -74,11 +75,45 @@ enum Command {
         /// How shipment-level costs (freight, insurance, header additions) are shared among goods items.
         #[arg(long, value_parser = ["value", "mass"], default_value = "value")]
         apportion_by: String,
+        #[command(flatten)]
+        audit: admin::AuditDirArgs,
+        /// Seconds between signed checkpoints of the audit trail (one is also written at shutdown).
+        #[arg(long, env = "ADUANA_CHECKPOINT_SECONDS", default_value_t = 60)]
+        checkpoint_seconds: u64,
+        /// Serve session cookies without `Secure`: only for plain-HTTP trials on a host other than localhost.
+        #[arg(long)]
+        insecure_cookies: bool,
+        /// Requests per second allowed per token (per client address on public routes); 0 turns the limit off.
+        #[arg(long, env = "ADUANA_RATE_LIMIT", default_value_t = 100)]
+        rate_limit: u32,
+        /// Requests allowed at once above the rate (the bucket's size).
+        #[arg(long, env = "ADUANA_RATE_BURST", default_value_t = 400)]
+        rate_burst: u32,
     },
-    /// Manage users.
+    /// Manage users: roles, parties, portal logins and passwords.
     Users {
         #[command(subcommand)]
-        command: UsersCommand,
+        command: admin::UsersCommand,
+    },
+    /// Manage API tokens: scoped, expiring, revocable.
+    Tokens {
+        #[command(subcommand)]
+        command: admin::TokensCommand,
+    },
+    /// Register which representatives (brokers) act for which principals (declarants).
+    Representations {
+        #[command(subcommand)]
+        command: admin::RepresentationsCommand,
+    },
+    /// The tamper-evident audit trail: signing key, checkpoints, verification.
+    Audit {
+        #[command(subcommand)]
+        command: admin::AuditCommand,
+    },
+    /// Database administration.
+    Db {
+        #[command(subcommand)]
+        command: admin::DbCommand,
     },
     /// Check declarations (WCO DEC XML or JSON twin): well-formedness, structure, context-free rules.
     Validate {
@@ -206,22 +241,6 @@ enum TariffCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum UsersCommand {
-    /// Create a user and print its API token alone on stdout (only its hash is stored).
-    Add {
-        #[arg(long, value_parser = ["trader", "officer", "agency", "admin"])]
-        role: String,
-        /// The EORI of the party a trader acts for.
-        #[arg(long)]
-        party: Option<String>,
-        #[arg(long)]
-        name: Option<String>,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
-}
-
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -255,6 +274,11 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             manual_release,
             apportion_by,
             deferment_auto_open_limit,
+            audit,
+            checkpoint_seconds,
+            insecure_cookies,
+            rate_limit,
+            rate_burst,
         } => {
             let auto_open = declaration::parse_decimal(&deferment_auto_open_limit)
                 .map_err(|_| "--deferment-auto-open-limit: write an amount such as 1000000")?;
@@ -287,8 +311,24 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             let config = api::Config {
                 bank_keys: bank_keys()?,
                 auto_open_deferment_limit: (!auto_open.is_zero()).then_some(auto_open),
+                secure_cookies: !insecure_cookies,
+                rate_limit: (rate_limit > 0).then_some(api::RateLimit {
+                    per_second: rate_limit,
+                    burst: rate_burst.max(1),
+                }),
                 ..api::Config::default()
             };
+            let folder = admin::AuditFolder::new(&audit.dir(&database));
+            let key = folder.signing_key()?;
+            tracing::info!(public_key = %hex::encode(key.verifying_key().as_bytes()), folder = %folder.path.display(), "audit checkpoints signed with this key");
+            let (stop_checkpoints, stopped) = tokio::sync::watch::channel(false);
+            let checkpoints = tokio::spawn(admin::checkpoint_loop(
+                store.clone(),
+                folder,
+                key,
+                std::time::Duration::from_secs(checkpoint_seconds.max(1)),
+                stopped,
+            ));
             let state = api::AppState::new(store, pipeline, config);
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
@@ -298,46 +338,15 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             api::serve(listener, state, shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            let _ = stop_checkpoints.send(true);
+            let _ = checkpoints.await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Users {
-            command:
-                UsersCommand::Add {
-                    role,
-                    party,
-                    name,
-                    database,
-                },
-        } => {
-            if role == "trader" && party.is_none() {
-                return Err("a trader needs --party EORI".into());
-            }
-            if let Some(party) = &party {
-                declaration::PartyId::parse(party).map_err(|e| e.to_string())?;
-            }
-            let store = storage::Store::open(&database.url()?)
-                .await
-                .map_err(|e| e.to_string())?;
-            let token = new_token();
-            let name = name.unwrap_or_else(|| {
-                format!("{role} {}", party.as_deref().unwrap_or(""))
-                    .trim()
-                    .to_owned()
-            });
-            let user = store
-                .add_user(
-                    &name,
-                    &role,
-                    party.as_deref(),
-                    &api::token_hash(&token),
-                    time::OffsetDateTime::now_utc(),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            eprintln!("created user {} ({role})", user.id);
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Users { command } => admin::users(command).await,
+        Command::Tokens { command } => admin::tokens(command).await,
+        Command::Representations { command } => admin::representations(command).await,
+        Command::Audit { command } => admin::audit_command(command).await,
+        Command::Db { command } => admin::db_command(command).await,
         Command::Validate { json, files } => Ok(validate(json, &files)),
         Command::Assess {
             json,
@@ -558,12 +567,6 @@ fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// 256 random bits, as an opaque token.
-fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("adu_{}", hex::encode(bytes))
-}
-
 /// The secret seed of random selection: `ADUANA_SELECTION_SEED`, or a file in the data folder created on first use.
 fn selection_seed(data_dir: &Path) -> Result<Vec<u8>, String> {
     if let Ok(seed) = std::env::var("ADUANA_SELECTION_SEED") {
@@ -575,7 +578,7 @@ fn selection_seed(data_dir: &Path) -> Result<Vec<u8>, String> {
     }
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let seed = new_token().into_bytes();
+    let seed = api::new_secret("seed_").into_bytes();
     std::fs::write(&path, &seed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(seed)
 }

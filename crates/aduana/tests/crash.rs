@@ -21,6 +21,8 @@ fn start(dir: &std::path::Path, address: &str) -> Child {
         .args(["serve", "--addr", address, "--data-dir"])
         .arg(dir)
         .env("ADUANA_SELECTION_SEED", "crash test")
+        // Crash safety is measured here, not rate limits: the checks read every declaration back at full speed.
+        .env("ADUANA_RATE_LIMIT", "0")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

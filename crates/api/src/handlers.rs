@@ -63,6 +63,12 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/api/v1/ledger/accounts/{account}/settlements") => {
             post(crate::payments::settle_account)
         }
+        ("GET", "/login") => get(crate::portal::show_login),
+        ("POST", "/login") => post(crate::portal::login),
+        ("POST", "/logout") => post(crate::portal::logout),
+        ("GET", "/portal") => get(crate::portal::portal),
+        ("GET", "/api/v1/audit/entries") => get(audit_entries),
+        ("GET", "/api/v1/declarations/{id}/audit") => get(declaration_audit),
         _ => panic!("no handler for {method} {path}"),
     }
 }
@@ -78,17 +84,39 @@ fn actor(caller: &Caller) -> Actor {
     }
 }
 
-/// Traders see declarations where their party is declarant or representative; officers see all.
+/// Traders see declarations where their party is declarant or representative; officers, risk analysts and
+/// auditors see all; other roles none.
 fn visible_to(caller: &Caller, row: &DeclarationRow) -> bool {
     match caller.role {
-        Role::Officer => true,
+        role if role.sees_all_declarations() => true,
         Role::Trader => caller
             .user
             .party
             .as_deref()
             .is_some_and(|p| p == row.declarant || row.representative.as_deref() == Some(p)),
-        Role::Agency | Role::Admin => false,
+        _ => false,
     }
+}
+
+/// Records a data export (a report, a statement, a read of the audit trail) in the audit trail.
+pub(crate) async fn record_export(
+    state: &AppState,
+    caller: &Caller,
+    what: &str,
+    query: &str,
+) -> Result<(), ApiError> {
+    let actor = storage::Actor::new(caller.user.id.clone(), caller.role.as_str());
+    state
+        .store
+        .record(vec![storage::audit_entry(
+            &actor,
+            "export",
+            what,
+            query.as_bytes(),
+            now(),
+        )])
+        .await?;
+    Ok(())
 }
 
 /// The declaration `id` if the caller may see it; another party's declaration is "not found", so that its
@@ -263,13 +291,24 @@ async fn lodge(
         .unwrap_or_default();
     let representative = declaration.representative_id().map(|p| p.to_string());
     let party = caller.user.party.clone().unwrap_or_default();
-    if party != declarant && representative.as_deref() != Some(party.as_str()) {
-        return Err(ApiError::with_message(
-            ErrorCode::Forbidden,
-            format!(
-                "You act for {party}, which is neither the declarant ({declarant}) nor the representative of this declaration."
-            ),
-        ));
+    if party != declarant {
+        if representative.as_deref() != Some(party.as_str()) {
+            return Err(ApiError::with_message(
+                ErrorCode::Forbidden,
+                format!(
+                    "You act for {party}, which is neither the declarant ({declarant}) nor the representative of this declaration."
+                ),
+            ));
+        }
+        // A representative lodges only for the principals registered for it.
+        if !state.store.represents(&party, &declarant).await? {
+            return Err(ApiError::with_message(
+                ErrorCode::NotRepresentative,
+                format!(
+                    "{party} is not registered as a representative of {declarant}; the declarant or the administration registers representations."
+                ),
+            ));
+        }
     }
     let hash = clearance::content_hash(parsed.model.as_bytes());
     let at = now();
@@ -481,9 +520,10 @@ async fn list(
                 .map_err(|_| query_error("cursor", "Use the next_cursor of the previous page."))
         })
         .transpose()?;
-    let party = match caller.role {
-        Role::Officer => None,
-        _ => Some(caller.user.party.clone().unwrap_or_default()),
+    let party = if caller.role.sees_all_declarations() {
+        None
+    } else {
+        Some(caller.user.party.clone().unwrap_or_default())
     };
     let filter = ListFilter {
         party,
@@ -870,10 +910,19 @@ const MAX_REPORT_DECLARATIONS: i64 = 1_000_000;
 
 async fn release_times(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
     query: Result<Query<ReleaseTimesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) =
         query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
+    record_export(
+        &state,
+        &caller,
+        "report/release-times",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
     let from = parse_instant("from", query.from)?
         .unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
     let to =
@@ -908,4 +957,62 @@ async fn release_times(
     Ok(Json(
         json!({"from": from, "to": to, "group_by": group_by, "groups": groups}),
     ))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    after: Option<u64>,
+    limit: Option<i64>,
+}
+
+/// Most audit entries one page returns.
+const MAX_AUDIT_PAGE: i64 = 1000;
+
+fn entry_json(entry: &audit::Entry) -> Value {
+    serde_json::to_value(entry).unwrap_or(Value::Null)
+}
+
+/// The audit trail, a page at a time, oldest first, with the current head (for auditors).
+async fn audit_entries(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(query_error("limit", "Ask for 1 to 1000 entries."));
+    }
+    record_export(&state, &caller, "audit/entries", uri.query().unwrap_or("")).await?;
+    let after = query.after.unwrap_or(0);
+    let entries = state.store.audit_entries(after, limit).await?;
+    let head = state.store.audit_head().await?;
+    let next = entries.last().map(|e| e.seq).filter(|seq| *seq < head.seq);
+    Ok(Json(json!({
+        "head": head,
+        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "next_after": next,
+    })))
+}
+
+/// The audit entries of one declaration's events.
+async fn declaration_audit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if id.len() > 64 || state.store.declaration(&id).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    record_export(&state, &caller, &format!("audit/declaration/{id}"), "").await?;
+    let entries = state
+        .store
+        .audit_entries_for(&format!("declaration/{id}/"))
+        .await?;
+    Ok(Json(json!({
+        "declaration": id,
+        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+    })))
 }

@@ -13,17 +13,16 @@ mod metrics;
 mod notifications;
 pub mod payments;
 pub mod policy;
+mod portal;
 pub mod public;
 pub mod reference;
+mod security;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use clearance::Pipeline;
 use error::ApiError;
 use error_table::ErrorCode;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use storage::{Store, User};
@@ -51,6 +50,19 @@ pub struct Config {
     pub refund_four_eyes_above: rust_decimal::Decimal,
     /// The bank account refunds are paid out through.
     pub refund_bank: String,
+    /// Requests per token (or per client address on public routes); `None` turns the limit off (benchmarks).
+    pub rate_limit: Option<RateLimit>,
+    /// How long a portal session lasts.
+    pub session_lifetime: Duration,
+    /// Whether session cookies carry `Secure` (off only for plain-HTTP development on another host than localhost).
+    pub secure_cookies: bool,
+}
+
+/// A token bucket: `per_second` sustained, `burst` at once.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 impl Default for Config {
@@ -65,6 +77,12 @@ impl Default for Config {
             auto_open_deferment_limit: None,
             refund_four_eyes_above: rust_decimal::Decimal::from(1000),
             refund_bank: "TREASURY".into(),
+            rate_limit: Some(RateLimit {
+                per_second: 100,
+                burst: 400,
+            }),
+            session_lifetime: Duration::from_secs(8 * 3600),
+            secure_cookies: true,
         }
     }
 }
@@ -76,46 +94,19 @@ pub struct AppState {
     pub pipeline: Arc<Pipeline>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    users: Arc<UserCache>,
+    guard: Arc<security::Guard>,
 }
 
 impl AppState {
     pub fn new(store: Store, pipeline: Pipeline, config: Config) -> AppState {
+        let config_limits = config.rate_limit;
         AppState {
             store,
             pipeline: Arc::new(pipeline),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
-            users: Arc::new(UserCache::default()),
+            guard: Arc::new(security::Guard::new(&config_limits)),
         }
-    }
-}
-
-/// Users by token hash, kept for a few seconds so that a busy client does not cost a database read per request.
-/// A token removed from the database stops working within `USER_CACHE_SECONDS`.
-#[derive(Default)]
-struct UserCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (User, std::time::Instant)>>,
-}
-
-const USER_CACHE_SECONDS: u64 = 10;
-const USER_CACHE_ENTRIES: usize = 10_000;
-
-impl UserCache {
-    fn get(&self, hash: &str) -> Option<User> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(hash)
-            .filter(|(_, at)| at.elapsed() < Duration::from_secs(USER_CACHE_SECONDS))
-            .map(|(user, _)| user.clone())
-    }
-
-    fn put(&self, hash: String, user: User) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= USER_CACHE_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(hash, (user, std::time::Instant::now()));
     }
 }
 
@@ -126,10 +117,8 @@ pub struct Caller {
     pub role: policy::Role,
 }
 
-/// The SHA-256 of a bearer token, as stored. Tokens are 256 random bits, so a fast hash is enough.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use portal::hash_password;
+pub use security::{TOKEN_CACHE_SECONDS, new_secret, token_hash};
 
 /// Builds the router: one route per row of the policy table.
 pub fn router(state: AppState) -> Router {
@@ -139,70 +128,20 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
-        .layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::authorize,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
         ))
+        .layer(middleware::from_fn(security::headers))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout,
         ))
         .with_state(state)
-}
-
-/// Authentication and authorization, deny by default: a route without a row in the policy table is refused.
-async fn authorize(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(path) = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-    else {
-        return next.run(request).await; // the fallback answers 404
-    };
-    let method = request.method().clone();
-    let Some(rule) = policy::rule_for(&method, &path) else {
-        // A route without a policy row is refused, whatever it is.
-        return ApiError::new(ErrorCode::Forbidden).into_response();
-    };
-    let roles = match rule.access {
-        policy::Access::Public => return next.run(request).await,
-        policy::Access::Roles(roles) => roles,
-    };
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 256);
-    let Some(token) = token else {
-        return ApiError::new(ErrorCode::Unauthenticated).into_response();
-    };
-    let hash = token_hash(token);
-    let user = match state.users.get(&hash) {
-        Some(user) => user,
-        None => match state.store.user_by_token_hash(&hash).await {
-            Ok(Some(user)) => {
-                state.users.put(hash, user.clone());
-                user
-            }
-            Ok(None) => return ApiError::new(ErrorCode::Unauthenticated).into_response(),
-            Err(error) => return ApiError::from(error).into_response(),
-        },
-    };
-    let Some(role) = policy::Role::parse(&user.role) else {
-        return ApiError::new(ErrorCode::Forbidden).into_response();
-    };
-    if !roles.contains(&role) {
-        return ApiError::with_message(
-            ErrorCode::Forbidden,
-            format!("The {} role may not call {method} {path}.", role.as_str()),
-        )
-        .into_response();
-    }
-    request.extensions_mut().insert(Caller { user, role });
-    next.run(request).await
 }
 
 /// Serves the API on `listener` until `shutdown` completes.
@@ -211,7 +150,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -389,7 +389,11 @@ pub async fn confirmation(
 }
 
 /// `GET /api/v1/reports/reconciliation`: every order against the confirmations received and the ledger.
-pub async fn reconciliation(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn reconciliation(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    crate::handlers::record_export(&state, &caller, "report/reconciliation", "").await?;
     let orders = state.store.payment_orders().await?;
     let confirmations = state.store.confirmations().await?;
     let ledger = state.store.ledger().await?;
@@ -850,13 +854,14 @@ pub async fn account_statement(
     let Some(found) = state.store.account(&id).await? else {
         return Err(ApiError::new(ErrorCode::NotFound));
     };
-    // Traders see the accounts they own; officers and administrators all.
+    // Traders see the accounts they own; officers, auditors and administrators all.
     if caller.role == crate::policy::Role::Trader {
         let owner = state.store.account_owner(&id).await?;
         if owner.is_none() || owner != caller.user.party {
             return Err(ApiError::new(ErrorCode::NotFound));
         }
     }
+    crate::handlers::record_export(&state, &caller, &format!("ledger/statement/{id}"), "").await?;
     let transfers = state.store.account_transfers(&id).await?;
     // Opening balance: everything posted before the period; lines: the period's transfers.
     let mut opening = Decimal::ZERO;

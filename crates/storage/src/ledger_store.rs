@@ -520,6 +520,38 @@ async fn apply_jobs(
             .execute(&mut **tx)
             .await?;
     }
+    let entries = to_write
+        .iter()
+        .map(|transfer| {
+            let (kind, pending) = match &transfer.kind {
+                TransferKind::Posted => ("posted", ""),
+                TransferKind::Pending => ("pending", ""),
+                TransferKind::PostPending(p) => ("post_pending", p.as_str()),
+                TransferKind::VoidPending(p) => ("void_pending", p.as_str()),
+            };
+            let amount = transfer.amount.to_string();
+            let columns = [
+                transfer.id.as_str(),
+                transfer.debit.as_str(),
+                transfer.credit.as_str(),
+                amount.as_str(),
+                transfer.currency.as_str(),
+                kind,
+                pending,
+                &transfer.code,
+                &transfer.reference,
+                &transfer.at,
+            ];
+            audit::NewEntry {
+                at: transfer.at.clone(),
+                actor: "ledger".to_owned(),
+                actor_role: "system".to_owned(),
+                action: "ledger.transfer".to_owned(),
+                subject: crate::audit_store::transfer_subject(transfer.id.as_str()),
+                data_hash: audit::data_hash(&crate::audit_store::transfer_data(&columns)),
+            }
+        })
+        .collect::<Vec<_>>();
     if !to_write.is_empty() {
         for account in ledger.accounts() {
             sqlx::query(
@@ -535,5 +567,6 @@ async fn apply_jobs(
             .await?;
         }
     }
+    crate::audit_store::append(tx, backend, entries).await?;
     Ok(outcomes)
 }

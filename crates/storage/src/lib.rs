@@ -16,10 +16,14 @@
 //!
 //! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
 
+mod audit_store;
 mod ledger_store;
 mod payments;
+mod security;
+pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use ledger_store::TransferOutcome;
 pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder, Refund};
+pub use security::{NewUser, Session, Token, UserChange};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -82,6 +86,9 @@ pub struct User {
     pub name: String,
     pub role: String,
     pub party: Option<String>,
+    /// The portal login, if any.
+    pub login: Option<String>,
+    pub disabled_at: Option<String>,
     pub created_at: String,
 }
 
@@ -250,6 +257,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_account_owner.sql"),
     ),
+    (8, include_str!("../migrations/sqlite/0008_security.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -265,6 +273,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/postgres/0007_account_owner.sql"),
     ),
+    (8, include_str!("../migrations/postgres/0008_security.sql")),
 ];
 
 /// Kinds of reference file the administration imports.
@@ -351,6 +360,7 @@ impl Store {
             serials: None,
         };
         store.migrate().await?;
+        store.backfill_audit().await?;
         if backend == Backend::Sqlite {
             let last: i64 =
                 sqlx::query("SELECT value FROM counters WHERE name = 'declaration_serial'")
@@ -368,13 +378,24 @@ impl Store {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .execute(&self.pool)
-            .await?;
         let migrations = match self.backend {
             Backend::Sqlite => MIGRATIONS_SQLITE,
             Backend::Postgres => MIGRATIONS_POSTGRES,
         };
+        // Up to date: nothing to create or lock (the application's role may lack the right to).
+        if let Ok(rows) = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&self.pool)
+            .await
+        {
+            let applied: std::collections::HashSet<i64> =
+                rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+            if migrations.iter().all(|(v, _)| applied.contains(v)) {
+                return Ok(());
+            }
+        }
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
         for (version, sql) in migrations {
             let mut tx = self.pool.begin().await?;
             if self.backend == Backend::Postgres {
@@ -433,55 +454,6 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
         Ok(())
-    }
-
-    // ----- users -------------------------------------------------------------------------------------------
-
-    pub async fn add_user(
-        &self,
-        name: &str,
-        role: &str,
-        party: Option<&str>,
-        token_hash: &str,
-        now: OffsetDateTime,
-    ) -> Result<User, StoreError> {
-        let _guard = self.lock().await;
-        let user = User {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: name.to_owned(),
-            role: role.to_owned(),
-            party: party.map(str::to_owned),
-            created_at: format_time(now),
-        };
-        sqlx::query("INSERT INTO users (id, name, role, party, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&user.id)
-            .bind(&user.name)
-            .bind(&user.role)
-            .bind(user.party.clone())
-            .bind(token_hash)
-            .bind(&user.created_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(user)
-    }
-
-    pub async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, role, party, created_at FROM users WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| -> Result<User, StoreError> {
-            Ok(User {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                role: row.try_get("role")?,
-                party: row.try_get("party")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
     }
 
     // ----- reference files ---------------------------------------------------------------------------------
@@ -634,7 +606,9 @@ impl Store {
         )
         .await
         {
-            Ok(()) => insert_events(&mut tx, &event_records(&row.id, 0, &events)?).await,
+            Ok(()) => {
+                insert_events(&mut tx, self.backend, &event_records(&row.id, 0, &events)?).await
+            }
             Err(error) => Err(error),
         };
         match inserted {
@@ -733,6 +707,7 @@ impl Store {
         .await?;
         insert_events(
             &mut tx,
+            self.backend,
             &event_records(id, previous_revision, &change.events)?,
         )
         .await?;
@@ -1042,7 +1017,7 @@ async fn write_batch(
         documents.push(document);
     }
     insert_rows(&mut tx, &rows, &documents).await?;
-    insert_events(&mut tx, &events).await?;
+    insert_events(&mut tx, Backend::Sqlite, &events).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -1191,9 +1166,10 @@ fn event_records(
         .collect()
 }
 
-/// Appends event rows, many per statement.
+/// Appends event rows, many per statement, and their entries in the audit trail (last: see `audit_store`).
 async fn insert_events(
     tx: &mut sqlx::AnyConnection,
+    backend: Backend,
     records: &[EventRecord],
 ) -> Result<(), StoreError> {
     const PER_STATEMENT: usize = 128;
@@ -1233,5 +1209,29 @@ async fn insert_events(
         }
         query.execute(&mut *tx).await?;
     }
+    let entries = records
+        .iter()
+        .map(|record| {
+            let columns = audit_store::EventColumns {
+                declaration_id: &record.declaration_id,
+                revision: record.revision,
+                event_type: record.event_type,
+                at: &record.at,
+                actor: &record.actor,
+                actor_role: &record.actor_role,
+                reason: &record.reason,
+                data: &record.data,
+            };
+            audit::NewEntry {
+                at: record.at.clone(),
+                actor: record.actor.clone(),
+                actor_role: record.actor_role.clone(),
+                action: "declaration.event".to_owned(),
+                subject: audit_store::event_subject(&record.declaration_id, record.revision),
+                data_hash: audit::data_hash(&audit_store::event_data(&columns)),
+            }
+        })
+        .collect();
+    audit_store::append(tx, backend, entries).await?;
     Ok(())
 }

@@ -35,6 +35,8 @@ pub fn backends() -> Vec<Backend> {
 pub fn config() -> api::Config {
     api::Config {
         auto_open_deferment_limit: Some(rust_decimal::Decimal::from(10_000_000)),
+        // Tests send as fast as they can from one token; the limit has its own test.
+        rate_limit: None,
         ..api::Config::default()
     }
 }
@@ -128,6 +130,46 @@ impl TestApp {
                 party,
                 &api::token_hash(&token),
                 time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        token
+    }
+
+    /// Creates a user with a token limited to `scopes` (and an expiry), and returns the token.
+    pub async fn user_with_token(
+        &self,
+        role: &str,
+        party: Option<&str>,
+        scopes: &[&str],
+        expires_at: Option<time::OffsetDateTime>,
+    ) -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let user = self
+            .store
+            .add_user_as(
+                &storage::Actor::cli(),
+                storage::NewUser {
+                    name: format!("{role} {party:?}"),
+                    role: role.to_owned(),
+                    party: party.map(str::to_owned),
+                    login: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let token = format!("tok-{}", uuid::Uuid::new_v4().simple());
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        self.store
+            .create_token(
+                &storage::Actor::cli(),
+                &user.id,
+                "test",
+                &scopes,
+                expires_at,
+                &api::token_hash(&token),
+                now,
             )
             .await
             .unwrap();

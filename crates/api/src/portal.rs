@@ -1,0 +1,318 @@
+//! The portal's sign-in: users with argon2id passwords, sessions in `HttpOnly`, `SameSite=Strict`, `Secure`
+//! cookies, a CSRF token in every form (per session; before sign-in, a double-submit cookie), sign-in attempts
+//! throttled per login and per client address, every sign-in, failure and sign-out in the audit trail.
+
+use crate::error::ApiError;
+use crate::security::{self, PortalSession, same_secret, session_cookie_name, token_hash};
+use crate::{AppState, Caller};
+use askama::Template;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use error_table::ErrorCode;
+use std::net::SocketAddr;
+use storage::ListFilter;
+use time::OffsetDateTime;
+
+/// The templates whose inline styles the Content-Security-Policy allows by hash.
+pub const TEMPLATES_WITH_STYLES: &[&str] = &[
+    include_str!("../templates/duty_calculator.html"),
+    include_str!("../templates/receipt.html"),
+    include_str!("../templates/login.html"),
+    include_str!("../templates/portal.html"),
+];
+
+/// The cookie holding the sign-in form's CSRF token (before there is a session).
+const LOGIN_CSRF_COOKIE: &str = "aduana_login_csrf";
+const MAX_LOGIN_CHARS: usize = 128;
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Declarations the portal page lists.
+const PORTAL_ROWS: i64 = 50;
+
+/// An argon2id hash of a password, in the PHC string format (salt and parameters inside).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+/// Whether `password` matches an argon2 PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
+}
+
+/// A hash to verify against when the login does not exist, so that a wrong login takes as long as a wrong
+/// password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("no such user").expect("argon2 works"));
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    login: String,
+    error: Option<String>,
+}
+
+struct PortalRow {
+    lrn: String,
+    mrn: String,
+    declarant: String,
+    status: String,
+    lane: String,
+    lodged_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    name: String,
+    role: String,
+    party: Option<String>,
+    csrf: String,
+    rows: Vec<PortalRow>,
+    empty: String,
+}
+
+fn render(template: &impl Template) -> Result<String, ApiError> {
+    template.render().map_err(ApiError::internal)
+}
+
+fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .expect("cookie values are hex")
+}
+
+/// A form's fields, at most a few and short.
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    if body.len() > 4096 {
+        return Vec::new();
+    }
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// A form posted from another site is refused (on top of `SameSite=Strict` and the CSRF token).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true; // older browsers; the CSRF token still has to match
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest == host)
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    login: &str,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let csrf = security::new_secret("");
+    let page = render(&LoginPage {
+        csrf: csrf.clone(),
+        login: login.chars().take(MAX_LOGIN_CHARS).collect(),
+        error,
+    })?;
+    let mut response = (status, Html(page)).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(state, LOGIN_CSRF_COOKIE, &csrf, "/login", 3600),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub async fn show_login(State(state): State<AppState>) -> Result<Response, ApiError> {
+    login_page(&state, StatusCode::OK, "", None)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = form(&body);
+    let login: String = field(&fields, "login")
+        .chars()
+        .take(MAX_LOGIN_CHARS)
+        .collect();
+    let password = field(&fields, "password");
+    let sent_csrf = field(&fields, "csrf");
+    let cookie_csrf = security::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_origin(&headers) || sent_csrf.is_empty() || !same_secret(sent_csrf, &cookie_csrf) {
+        return login_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &login,
+            Some(ErrorCode::CsrfInvalid.message().to_owned()),
+        );
+    }
+    let (by_login, by_address) = (format!("login:{login}"), format!("ip:{}", address.ip()));
+    if state.guard.login_blocked(&by_login) || state.guard.login_blocked(&by_address) {
+        return login_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &login,
+            Some(ErrorCode::LoginThrottled.message().to_owned()),
+        );
+    }
+    let found = if login.is_empty() {
+        None
+    } else {
+        state.store.user_by_login(&login).await?
+    };
+    let stored = found
+        .as_ref()
+        .and_then(|(user, hash)| user.disabled_at.is_none().then_some(hash.clone()).flatten());
+    let password = password.as_bytes()[..password.len().min(MAX_PASSWORD_BYTES)].to_vec();
+    let matches = tokio::task::spawn_blocking(move || {
+        let password = String::from_utf8_lossy(&password);
+        match stored {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                let _ = verify_password(&password, &DUMMY_HASH);
+                false
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let now = OffsetDateTime::now_utc();
+    let Some((user, _)) = found.filter(|_| matches) else {
+        state.guard.login_failed(&by_login);
+        state.guard.login_failed(&by_address);
+        state
+            .store
+            .record(vec![storage::audit_entry(
+                &storage::Actor::new(format!("login:{login}"), "anonymous"),
+                "user.login_failed",
+                &format!("login/{login}"),
+                address.ip().to_string().as_bytes(),
+                now,
+            )])
+            .await?;
+        return login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &login,
+            Some(ErrorCode::LoginFailed.message().to_owned()),
+        );
+    };
+    state.guard.login_succeeded(&by_login);
+    let session_id = security::new_secret("s_");
+    let csrf = security::new_secret("");
+    let lifetime = state.config.session_lifetime;
+    state
+        .store
+        .create_session(&user, &token_hash(&session_id), &csrf, now + lifetime, now)
+        .await?;
+    let mut response = Redirect::to("/portal").into_response();
+    let name = session_cookie_name(state.config.secure_cookies);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(&state, name, &session_id, "/", lifetime.as_secs() as i64),
+    );
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(&state, LOGIN_CSRF_COOKIE, "", "/login", 0),
+    );
+    Ok(response)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<PortalSession>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let fields = form(&body);
+    if !same_origin(&headers) || !same_secret(field(&fields, "csrf"), &session.csrf_token) {
+        return Err(ApiError::new(ErrorCode::CsrfInvalid));
+    }
+    state
+        .store
+        .end_session(&caller.user, &session.id_hash, OffsetDateTime::now_utc())
+        .await?;
+    let mut response = Redirect::to("/login").into_response();
+    let name = session_cookie_name(state.config.secure_cookies);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie(&state, name, "", "/", 0));
+    Ok(response)
+}
+
+pub async fn portal(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<PortalSession>,
+) -> Result<Response, ApiError> {
+    let role = caller.role;
+    let (rows, empty) = if role.sees_all_declarations() || role == crate::policy::Role::Trader {
+        let filter = ListFilter {
+            party: (!role.sees_all_declarations())
+                .then(|| caller.user.party.clone().unwrap_or_default()),
+            status: None,
+            lane: None,
+            from: None,
+            to: None,
+            before_serial: None,
+            limit: PORTAL_ROWS,
+        };
+        let rows = state.store.list(&filter).await?;
+        (rows, "No declarations yet.".to_owned())
+    } else {
+        (
+            Vec::new(),
+            format!("The {} role has no declarations to list.", role.as_str()),
+        )
+    };
+    let rows = rows
+        .into_iter()
+        .map(|row| PortalRow {
+            lrn: row.lrn,
+            mrn: row.mrn.unwrap_or_default(),
+            declarant: row.declarant,
+            status: row.status,
+            lane: row.lane.unwrap_or_default(),
+            lodged_at: row.lodged_at,
+        })
+        .collect();
+    let page = render(&PortalPage {
+        name: caller.user.name.clone(),
+        role: role.as_str().to_owned(),
+        party: caller.user.party.clone(),
+        csrf: session.csrf_token,
+        rows,
+        empty,
+    })?;
+    Ok(Html(page).into_response())
+}
