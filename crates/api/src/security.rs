@@ -32,8 +32,10 @@ pub const TOKEN_CACHE_SECONDS: u64 = 5;
 const TOKEN_CACHE_ENTRIES: usize = 10_000;
 /// Largest total size of a request's headers.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// Failed sign-ins allowed per login, and per client address, in [`LOGIN_WINDOW`].
+/// Failed sign-ins allowed per login in [`LOGIN_WINDOW`].
 pub const MAX_LOGIN_FAILURES: u32 = 5;
+/// Failed sign-ins allowed per client address in [`LOGIN_WINDOW`] (an office behind one address has many users).
+pub const MAX_ADDRESS_FAILURES: u32 = 20;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 const THROTTLE_ENTRIES: usize = 100_000;
 
@@ -103,12 +105,12 @@ impl Guard {
         })
     }
 
-    /// Whether sign-in attempts for `key` (a login or an address) are blocked for now.
-    pub fn login_blocked(&self, key: &str) -> bool {
+    /// Whether sign-in attempts for `key` (a login or an address) are blocked for now, after `max` failures.
+    pub fn login_blocked(&self, key: &str, max: u32) -> bool {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures
             .get(key)
-            .is_some_and(|(n, since)| *n >= MAX_LOGIN_FAILURES && since.elapsed() < LOGIN_WINDOW)
+            .is_some_and(|(n, since)| *n >= max && since.elapsed() < LOGIN_WINDOW)
     }
 
     pub fn login_failed(&self, key: &str) {
