@@ -176,8 +176,12 @@ pub async fn login(
         );
     }
     let (by_login, by_address) = (format!("login:{login}"), format!("ip:{}", address.ip()));
-    if state.guard.login_blocked(&by_login, security::MAX_LOGIN_FAILURES)
-        || state.guard.login_blocked(&by_address, security::MAX_ADDRESS_FAILURES)
+    if state
+        .guard
+        .login_blocked(&by_login, security::MAX_LOGIN_FAILURES)
+        || state
+            .guard
+            .login_blocked(&by_address, security::MAX_ADDRESS_FAILURES)
     {
         return login_page(
             &state,

@@ -27,7 +27,10 @@ async fn expired_revoked_and_disabled_tokens_are_refused_with_their_own_codes() 
             .user_with_token("officer", None, &["*"], Some(past))
             .await;
         let (status, body) = json(app.get(&expired, "/api/v1/declarations").await).await;
-        assert_eq!((status, body["code"].as_str()), (401, Some("auth.token_expired")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("auth.token_expired"))
+        );
 
         let future = time::OffsetDateTime::now_utc() + time::Duration::days(1);
         let valid = app
@@ -41,12 +44,19 @@ async fn expired_revoked_and_disabled_tokens_are_refused_with_their_own_codes() 
         let (user, token) = app.store.token_by_hash(&hash).await.unwrap().unwrap();
         assert!(
             app.store
-                .revoke_token(&storage::Actor::cli(), &token.id, time::OffsetDateTime::now_utc())
+                .revoke_token(
+                    &storage::Actor::cli(),
+                    &token.id,
+                    time::OffsetDateTime::now_utc()
+                )
                 .await
                 .unwrap()
         );
         let (status, body) = json(app.get(&revoked, "/api/v1/declarations").await).await;
-        assert_eq!((status, body["code"].as_str()), (401, Some("auth.token_revoked")));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("auth.token_revoked"))
+        );
 
         // Disabling a user revokes its tokens.
         let other = app.user_with_token("officer", None, &["*"], None).await;
@@ -75,7 +85,10 @@ async fn expired_revoked_and_disabled_tokens_are_refused_with_their_own_codes() 
         let entries = app.store.audit_entries(0, 1000).await.unwrap();
         let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
         for action in ["user.add", "token.create", "token.revoke", "user.disable"] {
-            assert!(actions.contains(&action), "{backend:?}: no {action} in {actions:?}");
+            assert!(
+                actions.contains(&action),
+                "{backend:?}: no {action} in {actions:?}"
+            );
         }
     }
 }
@@ -134,7 +147,10 @@ async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_
         .unwrap();
     let headers = page.headers().clone();
     let html = page.text().await.unwrap();
-    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("default-src 'none'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
@@ -143,8 +159,12 @@ async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_
     let start = html.find("<style>").unwrap() + "<style>".len();
     let end = start + html[start..].find("</style>").unwrap();
     use base64::Engine;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&html.as_bytes()[start..end]));
-    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp} lacks {hash}");
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(&html.as_bytes()[start..end]));
+    assert!(
+        csp.contains(&format!("'sha256-{hash}'")),
+        "{csp} lacks {hash}"
+    );
     assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
@@ -164,7 +184,10 @@ async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_
         .await
         .unwrap();
     let (status, body) = json(response).await;
-    assert_eq!((status, body["code"].as_str()), (431, Some("request.headers_too_large")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (431, Some("request.headers_too_large"))
+    );
 }
 
 fn api_max_header_bytes() -> usize {
@@ -180,22 +203,36 @@ async fn a_representative_lodges_only_for_its_registered_principals() {
         let xml = String::from_utf8(MINIMAL.to_vec()).unwrap();
         let xml = xml.replacen(
             "<Declarant>",
-            &format!("<Agent><FunctionCode>2</FunctionCode><ID>{broker_party}</ID></Agent><Declarant>"),
+            &format!(
+                "<Agent><FunctionCode>2</FunctionCode><ID>{broker_party}</ID></Agent><Declarant>"
+            ),
             1,
         );
         let broker = app.user("trader", Some(broker_party)).await;
         let (status, body) = json(app.lodge_xml(&broker, xml.as_bytes()).await).await;
-        assert_eq!((status, body["code"].as_str()), (403, Some("auth.not_representative")), "{backend:?} {body}");
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("auth.not_representative")),
+            "{backend:?} {body}"
+        );
         let now = time::OffsetDateTime::now_utc();
         app.store
             .set_representation(&storage::Actor::cli(), broker_party, DECLARANT, true, now)
             .await
             .unwrap();
         let (status, body) = json(app.lodge_xml(&broker, xml.as_bytes()).await).await;
-        assert!(status == 201 || status == 200, "{backend:?} {status} {body}");
+        assert!(
+            status == 201 || status == 200,
+            "{backend:?} {status} {body}"
+        );
         // The broker sees it; after revocation it may not lodge another.
         let id = body["id"].as_str().unwrap();
-        assert_eq!(app.get(&broker, &format!("/api/v1/declarations/{id}")).await.status(), 200);
+        assert_eq!(
+            app.get(&broker, &format!("/api/v1/declarations/{id}"))
+                .await
+                .status(),
+            200
+        );
         app.store
             .set_representation(&storage::Actor::cli(), broker_party, DECLARANT, false, now)
             .await
@@ -229,7 +266,11 @@ fn hidden_csrf(html: &str) -> String {
 
 /// Opens the sign-in page: the form's CSRF token and the cookie holding the same.
 async fn login_form(app: &TestApp, client: &reqwest::Client) -> (String, String) {
-    let page = client.get(format!("{}/login", app.base)).send().await.unwrap();
+    let page = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let cookie = set_cookies(&page)
         .into_iter()
@@ -252,7 +293,11 @@ async fn post_login(
     client
         .post(format!("{}/login", app.base))
         .header(header::COOKIE, cookie)
-        .form(&[("login", login), ("password", password), ("csrf", csrf.as_str())])
+        .form(&[
+            ("login", login),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
         .send()
         .await
         .unwrap()
@@ -314,7 +359,11 @@ async fn portal_sign_in_with_argon2_sessions_csrf_and_throttling() {
             .post(format!("{}/login", app.base))
             .header(header::COOKIE, cookie)
             .header(header::ORIGIN, "https://evil.example")
-            .form(&[("login", "alice"), ("password", password), ("csrf", csrf.as_str())])
+            .form(&[
+                ("login", "alice"),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+            ])
             .send()
             .await
             .unwrap();
@@ -324,11 +373,23 @@ async fn portal_sign_in_with_argon2_sessions_csrf_and_throttling() {
         for _ in 0..5 {
             let response = post_login(&app, &client, "bob", "wrong password!").await;
             assert_eq!(response.status(), 401);
-            assert!(response.text().await.unwrap().contains("The login or password is wrong."));
+            assert!(
+                response
+                    .text()
+                    .await
+                    .unwrap()
+                    .contains("The login or password is wrong.")
+            );
         }
-        assert_eq!(post_login(&app, &client, "bob", password).await.status(), 429);
+        assert_eq!(
+            post_login(&app, &client, "bob", password).await.status(),
+            429
+        );
         // An unknown login answers as a wrong password does.
-        assert_eq!(post_login(&app, &client, "nobody", password).await.status(), 401);
+        assert_eq!(
+            post_login(&app, &client, "nobody", password).await.status(),
+            401
+        );
 
         // The right password: a session cookie, HttpOnly, Secure, SameSite=Strict, host-only.
         let response = post_login(&app, &client, "alice", password).await;
@@ -388,7 +449,9 @@ async fn portal_sign_in_with_argon2_sessions_csrf_and_throttling() {
         // one; a throttled try is not a failure), so the fifteenth new guess is refused.
         let mut throttled_at = None;
         for n in 0..30 {
-            let status = post_login(&app, &client, &format!("guess{n}"), "wrong password!").await.status();
+            let status = post_login(&app, &client, &format!("guess{n}"), "wrong password!")
+                .await
+                .status();
             if status == 429 {
                 throttled_at = Some(n);
                 break;
@@ -421,21 +484,39 @@ async fn auditors_read_the_trail_and_their_reads_are_recorded() {
         assert_eq!(status, 201);
         let id = lodged["id"].as_str().unwrap();
         // The auditor reads declarations but may not decide anything.
-        assert_eq!(app.get(&auditor, &format!("/api/v1/declarations/{id}")).await.status(), 200);
+        assert_eq!(
+            app.get(&auditor, &format!("/api/v1/declarations/{id}"))
+                .await
+                .status(),
+            200
+        );
         let refused = app
-            .post(&auditor, &format!("/api/v1/declarations/{id}/release"), serde_json::json!({}))
+            .post(
+                &auditor,
+                &format!("/api/v1/declarations/{id}/release"),
+                serde_json::json!({}),
+            )
             .await;
         assert_eq!(refused.status(), 403);
 
-        let (status, page) = json(app.get(&auditor, "/api/v1/audit/entries?limit=1000").await).await;
+        let (status, page) =
+            json(app.get(&auditor, "/api/v1/audit/entries?limit=1000").await).await;
         assert_eq!(status, 200, "{page}");
         let entries: Vec<audit::Entry> = serde_json::from_value(page["entries"].clone()).unwrap();
         let summary = audit::verify(&entries, vec![], &[]).unwrap();
         assert_eq!(summary.head.seq, page["head"]["seq"].as_u64().unwrap());
-        let (_, events) = json(app.get(&auditor, &format!("/api/v1/declarations/{id}/audit")).await).await;
+        let (_, events) = json(
+            app.get(&auditor, &format!("/api/v1/declarations/{id}/audit"))
+                .await,
+        )
+        .await;
         let events = events["entries"].as_array().unwrap();
         let stored = app.store.events(id).await.unwrap();
-        assert_eq!(events.len(), stored.len(), "{backend:?}: one entry per event");
+        assert_eq!(
+            events.len(),
+            stored.len(),
+            "{backend:?}: one entry per event"
+        );
         assert!(events.iter().all(|e| e["action"] == "declaration.event"));
         // The two reads are exports, recorded with the auditor as actor.
         let all = app.store.audit_entries(0, 10_000).await.unwrap();
@@ -443,6 +524,9 @@ async fn auditors_read_the_trail_and_their_reads_are_recorded() {
         assert_eq!(exports.len(), 2, "{backend:?}: {exports:?}");
         assert!(exports.iter().all(|e| e.actor_role == "auditor"));
         // A trader may not read the trail.
-        assert_eq!(app.get(&trader, "/api/v1/audit/entries").await.status(), 403);
+        assert_eq!(
+            app.get(&trader, "/api/v1/audit/entries").await.status(),
+            403
+        );
     }
 }

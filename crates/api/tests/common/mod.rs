@@ -43,6 +43,7 @@ pub fn config() -> api::Config {
 
 pub struct TestApp {
     pub base: String,
+    url: String,
     pub client: Client,
     pub store: storage::Store,
     pub backend: Backend,
@@ -103,6 +104,22 @@ impl TestApp {
             ),
             Backend::Postgres => fresh_postgres().await,
         };
+        Self::start(backend, url, temp, configure, config).await
+    }
+
+    /// The application on an existing database (e.g. as another PostgreSQL role).
+    pub async fn spawn_on(backend: Backend, url: &str) -> TestApp {
+        let temp = tempfile::tempdir().unwrap();
+        Self::start(backend, url.to_owned(), temp, |_| {}, config()).await
+    }
+
+    async fn start(
+        backend: Backend,
+        url: String,
+        temp: tempfile::TempDir,
+        configure: impl FnOnce(&mut clearance::Pipeline),
+        config: api::Config,
+    ) -> TestApp {
         let store = storage::Store::open(&url).await.expect("open store");
         let mut pipeline = clearance::Pipeline::demo(b"test seed".to_vec());
         configure(&mut pipeline);
@@ -112,12 +129,18 @@ impl TestApp {
         let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
         TestApp {
             base: format!("http://{address}"),
+            url,
             client: Client::new(),
             store,
             backend,
             _temp: temp,
             server,
         }
+    }
+
+    /// The database URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Creates a user and returns its token.
