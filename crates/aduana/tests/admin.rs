@@ -1,0 +1,244 @@
+//! Administration by command line, as an operator runs it: users with portal passwords, scoped and revocable
+//! tokens, representations, the audit signing key, checkpoints written by the server, and `aduana audit verify`
+//! finding a tampered database.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn aduana(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aduana"));
+    command.env("ADUANA_DATA_DIR", dir).env("ADUANA_LOG", "warn");
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    aduana(dir).args(args).output().unwrap()
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let child = aduana(dir)
+            .args(["serve", "--addr", &address, "--checkpoint-seconds", "3600"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let up = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            std::net::TcpStream::connect(&address).is_ok()
+        });
+        assert!(up, "the server did not start");
+        Server {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+
+    /// Stops the server as an operator does (SIGTERM): it finishes, and writes a last checkpoint.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "{exit:?}");
+    }
+}
+
+fn get(base: &str, path: &str, token: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(serde_json::Value::Null))
+}
+
+fn lodge(base: &str, token: &str, lrn: &str) -> (u16, serde_json::Value) {
+    let xml = include_str!("../../wco/tests/minimal.xml").replace("MINIMAL-1", lrn);
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{base}/api/v1/declarations"))
+        .bearer_auth(token)
+        .header("content-type", "application/xml")
+        .body(xml)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn users_tokens_and_representations_are_administered_by_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // A trader with a portal password read from standard input.
+    let mut child = aduana(dir)
+        .args([
+            "users", "add", "--role", "trader", "--party", "GB603202734852", "--login", "alice",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let full = ok(output).trim().to_owned();
+    assert!(full.starts_with("adu_") && full.len() == 68, "{full}");
+    // Too short a password is refused, nothing created.
+    let mut child = aduana(dir)
+        .args(["users", "add", "--role", "officer", "--login", "bob", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let refused = child.wait_with_output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("at least 12 characters"));
+
+    let users = ok(run(dir, &["users", "list"]));
+    assert_eq!(users.lines().count(), 1, "{users}");
+    let user_id = users.split('\t').next().unwrap().to_owned();
+    assert!(users.contains("alice") && users.contains("active"), "{users}");
+
+    // A read-only token that expires, and one for another scope.
+    let read_only = ok(run(
+        dir,
+        &["tokens", "create", &user_id, "--scopes", "declarations:read", "--expires-in-days", "30"],
+    ))
+    .trim()
+    .to_owned();
+    let refused = run(dir, &["tokens", "create", &user_id, "--scopes", "everything"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("unknown scope"));
+    let spare = ok(run(dir, &["tokens", "create", &user_id, "--name", "spare"])).trim().to_owned();
+    let tokens = ok(run(dir, &["tokens", "list", "--user", &user_id]));
+    assert_eq!(tokens.lines().count(), 3, "{tokens}");
+    assert!(tokens.contains("declarations:read") && tokens.contains("expires 20"), "{tokens}");
+    assert!(!tokens.contains(&read_only), "a token's secret is never listed");
+    let spare_id = tokens
+        .lines()
+        .find(|l| l.contains("\tspare\t"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    ok(run(dir, &["tokens", "revoke", &spare_id]));
+    assert_eq!(run(dir, &["tokens", "revoke", &spare_id]).status.code(), Some(2));
+
+    // A broker registered for the declarant.
+    ok(run(dir, &["representations", "grant", "GB111111111000", "GB603202734852"]));
+    assert_eq!(run(dir, &["representations", "grant", "not an eori", "GB603202734852"]).status.code(), Some(2));
+
+    let server = Server::start(dir);
+    let (status, _) = lodge(&server.base, &full, "CLI-1");
+    assert_eq!(status, 201);
+    let (status, _) = get(&server.base, "/api/v1/declarations", &read_only);
+    assert_eq!(status, 200);
+    let (status, body) = lodge(&server.base, &read_only, "CLI-2");
+    assert_eq!((status, body["code"].as_str()), (403, Some("auth.scope_missing")));
+    let (status, body) = get(&server.base, "/api/v1/declarations", &spare);
+    assert_eq!((status, body["code"].as_str()), (401, Some("auth.token_revoked")));
+    // Disabling the user stops its tokens (within the cache time).
+    ok(run(dir, &["users", "disable", &user_id]));
+    std::thread::sleep(std::time::Duration::from_secs(api::TOKEN_CACHE_SECONDS + 1));
+    let (status, _) = get(&server.base, "/api/v1/declarations", &full);
+    assert_eq!(status, 401);
+    server.stop();
+
+    // Everything above is in the trail, which verifies against the checkpoint the server wrote at shutdown.
+    let tail = ok(run(dir, &["audit", "tail", "--count", "100"]));
+    for action in ["user.add", "user.password", "token.create", "token.revoke", "representation.grant", "user.disable", "declaration.event"] {
+        assert!(tail.contains(action), "{action} not in\n{tail}");
+    }
+    let verified = ok(run(dir, &["audit", "verify"]));
+    assert!(verified.contains("audit chain verified") && verified.contains("1 checkpoints matched"), "{verified}");
+}
+
+#[test]
+fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let public_key = ok(run(dir, &["audit", "keygen"])).trim().to_owned();
+    assert_eq!(public_key.len(), 64);
+    // The same key on a second run, and the secret only readable by its owner.
+    assert_eq!(ok(run(dir, &["audit", "keygen"])).trim(), public_key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("audit/signing.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let token = ok(run(dir, &["users", "add", "--role", "trader", "--party", "GB603202734852"]))
+        .trim()
+        .to_owned();
+    let server = Server::start(dir);
+    for n in 0..3 {
+        assert_eq!(lodge(&server.base, &token, &format!("VERIFY-{n}")).0, 201);
+    }
+    server.stop();
+    let checkpoint = ok(run(dir, &["audit", "checkpoint"]));
+    assert!(checkpoint.contains("no new entries"), "the server checkpointed at shutdown: {checkpoint}");
+
+    let pinned = ok(run(dir, &["audit", "verify", "--public-key", &public_key, "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&pinned).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let entries = report["chain"]["summary"]["entries"].as_u64().unwrap();
+    assert!(entries >= 14, "{report}");
+    // Another key: the checkpoints are not trusted.
+    let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let refused = run(dir, &["audit", "verify", "--public-key", other]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("not signed by a trusted key"));
+
+    // Someone with the database file drops the trigger and edits entry 7.
+    let url = format!("sqlite://{}", dir.join("aduana.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    });
+    let found = run(dir, &["audit", "verify"]);
+    assert_eq!(found.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&found.stdout);
+    assert!(text.contains("audit chain NOT verified: entry 7 was edited"), "{text}");
+}
