@@ -8,7 +8,9 @@ use std::process::{Command, Output, Stdio};
 
 fn aduana(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aduana"));
-    command.env("ADUANA_DATA_DIR", dir).env("ADUANA_LOG", "warn");
+    command
+        .env("ADUANA_DATA_DIR", dir)
+        .env("ADUANA_LOG", "warn");
     command
 }
 
@@ -101,7 +103,14 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
     // A trader with a portal password read from standard input.
     let mut child = aduana(dir)
         .args([
-            "users", "add", "--role", "trader", "--party", "GB603202734852", "--login", "alice",
+            "users",
+            "add",
+            "--role",
+            "trader",
+            "--party",
+            "GB603202734852",
+            "--login",
+            "alice",
             "--password-stdin",
         ])
         .stdin(Stdio::piped())
@@ -120,7 +129,15 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
     assert!(full.starts_with("adu_") && full.len() == 68, "{full}");
     // Too short a password is refused, nothing created.
     let mut child = aduana(dir)
-        .args(["users", "add", "--role", "officer", "--login", "bob", "--password-stdin"])
+        .args([
+            "users",
+            "add",
+            "--role",
+            "officer",
+            "--login",
+            "bob",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -134,23 +151,45 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
     let users = ok(run(dir, &["users", "list"]));
     assert_eq!(users.lines().count(), 1, "{users}");
     let user_id = users.split('\t').next().unwrap().to_owned();
-    assert!(users.contains("alice") && users.contains("active"), "{users}");
+    assert!(
+        users.contains("alice") && users.contains("active"),
+        "{users}"
+    );
 
     // A read-only token that expires, and one for another scope.
     let read_only = ok(run(
         dir,
-        &["tokens", "create", &user_id, "--scopes", "declarations:read", "--expires-in-days", "30"],
+        &[
+            "tokens",
+            "create",
+            &user_id,
+            "--scopes",
+            "declarations:read",
+            "--expires-in-days",
+            "30",
+        ],
     ))
     .trim()
     .to_owned();
-    let refused = run(dir, &["tokens", "create", &user_id, "--scopes", "everything"]);
+    let refused = run(
+        dir,
+        &["tokens", "create", &user_id, "--scopes", "everything"],
+    );
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("unknown scope"));
-    let spare = ok(run(dir, &["tokens", "create", &user_id, "--name", "spare"])).trim().to_owned();
+    let spare = ok(run(dir, &["tokens", "create", &user_id, "--name", "spare"]))
+        .trim()
+        .to_owned();
     let tokens = ok(run(dir, &["tokens", "list", "--user", &user_id]));
     assert_eq!(tokens.lines().count(), 3, "{tokens}");
-    assert!(tokens.contains("declarations:read") && tokens.contains("expires 20"), "{tokens}");
-    assert!(!tokens.contains(&read_only), "a token's secret is never listed");
+    assert!(
+        tokens.contains("declarations:read") && tokens.contains("expires 20"),
+        "{tokens}"
+    );
+    assert!(
+        !tokens.contains(&read_only),
+        "a token's secret is never listed"
+    );
     let spare_id = tokens
         .lines()
         .find(|l| l.contains("\tspare\t"))
@@ -160,11 +199,30 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
         .unwrap()
         .to_owned();
     ok(run(dir, &["tokens", "revoke", &spare_id]));
-    assert_eq!(run(dir, &["tokens", "revoke", &spare_id]).status.code(), Some(2));
+    assert_eq!(
+        run(dir, &["tokens", "revoke", &spare_id]).status.code(),
+        Some(2)
+    );
 
     // A broker registered for the declarant.
-    ok(run(dir, &["representations", "grant", "GB111111111000", "GB603202734852"]));
-    assert_eq!(run(dir, &["representations", "grant", "not an eori", "GB603202734852"]).status.code(), Some(2));
+    ok(run(
+        dir,
+        &[
+            "representations",
+            "grant",
+            "GB111111111000",
+            "GB603202734852",
+        ],
+    ));
+    assert_eq!(
+        run(
+            dir,
+            &["representations", "grant", "not an eori", "GB603202734852"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
 
     let server = Server::start(dir);
     let (status, _) = lodge(&server.base, &full, "CLI-1");
@@ -172,9 +230,15 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
     let (status, _) = get(&server.base, "/api/v1/declarations", &read_only);
     assert_eq!(status, 200);
     let (status, body) = lodge(&server.base, &read_only, "CLI-2");
-    assert_eq!((status, body["code"].as_str()), (403, Some("auth.scope_missing")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("auth.scope_missing"))
+    );
     let (status, body) = get(&server.base, "/api/v1/declarations", &spare);
-    assert_eq!((status, body["code"].as_str()), (401, Some("auth.token_revoked")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("auth.token_revoked"))
+    );
     // Disabling the user stops its tokens (within the cache time).
     ok(run(dir, &["users", "disable", &user_id]));
     std::thread::sleep(std::time::Duration::from_secs(api::TOKEN_CACHE_SECONDS + 1));
@@ -184,11 +248,22 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
 
     // Everything above is in the trail, which verifies against the checkpoint the server wrote at shutdown.
     let tail = ok(run(dir, &["audit", "tail", "--count", "100"]));
-    for action in ["user.add", "user.password", "token.create", "token.revoke", "representation.grant", "user.disable", "declaration.event"] {
+    for action in [
+        "user.add",
+        "user.password",
+        "token.create",
+        "token.revoke",
+        "representation.grant",
+        "user.disable",
+        "declaration.event",
+    ] {
         assert!(tail.contains(action), "{action} not in\n{tail}");
     }
     let verified = ok(run(dir, &["audit", "verify"]));
-    assert!(verified.contains("audit chain verified") && verified.contains("1 checkpoints matched"), "{verified}");
+    assert!(
+        verified.contains("audit chain verified") && verified.contains("1 checkpoints matched"),
+        "{verified}"
+    );
 }
 
 #[test]
@@ -202,21 +277,40 @@ fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("audit/signing.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("audit/signing.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let token = ok(run(dir, &["users", "add", "--role", "trader", "--party", "GB603202734852"]))
-        .trim()
-        .to_owned();
+    let token = ok(run(
+        dir,
+        &[
+            "users",
+            "add",
+            "--role",
+            "trader",
+            "--party",
+            "GB603202734852",
+        ],
+    ))
+    .trim()
+    .to_owned();
     let server = Server::start(dir);
     for n in 0..3 {
         assert_eq!(lodge(&server.base, &token, &format!("VERIFY-{n}")).0, 201);
     }
     server.stop();
     let checkpoint = ok(run(dir, &["audit", "checkpoint"]));
-    assert!(checkpoint.contains("no new entries"), "the server checkpointed at shutdown: {checkpoint}");
+    assert!(
+        checkpoint.contains("no new entries"),
+        "the server checkpointed at shutdown: {checkpoint}"
+    );
 
-    let pinned = ok(run(dir, &["audit", "verify", "--public-key", &public_key, "--json"]));
+    let pinned = ok(run(
+        dir,
+        &["audit", "verify", "--public-key", &public_key, "--json"],
+    ));
     let report: serde_json::Value = serde_json::from_str(&pinned).unwrap();
     assert_eq!(report["ok"], true, "{report}");
     let entries = report["chain"]["summary"]["entries"].as_u64().unwrap();
@@ -231,14 +325,21 @@ fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
     let url = format!("sqlite://{}", dir.join("aduana.db").display());
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         sqlx::any::install_default_drivers();
-        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.unwrap();
-        sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7")
-            .execute(&mut db)
+        let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
             .await
             .unwrap();
+        sqlx::raw_sql(
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
     });
     let found = run(dir, &["audit", "verify"]);
     assert_eq!(found.status.code(), Some(1));
     let text = String::from_utf8_lossy(&found.stdout);
-    assert!(text.contains("audit chain NOT verified: entry 7 was edited"), "{text}");
+    assert!(
+        text.contains("audit chain NOT verified: entry 7 was edited"),
+        "{text}"
+    );
 }

@@ -55,7 +55,12 @@ fn fate(client: usize, n: usize) -> Fate {
     }
 }
 
-async fn send(client: &reqwest::Client, base: &str, token: &str, body: &Value) -> Result<(u16, Value), reqwest::Error> {
+async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> Result<(u16, Value), reqwest::Error> {
     let response = client
         .post(format!("{base}/api/v1/declarations"))
         .bearer_auth(token)
@@ -67,7 +72,12 @@ async fn send(client: &reqwest::Client, base: &str, token: &str, body: &Value) -
 }
 
 /// Sends until answered (a real client retries an unanswered lodgement: it is idempotent).
-async fn send_until_answered(client: &reqwest::Client, base: &str, token: &str, body: &Value) -> (u16, Value) {
+async fn send_until_answered(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, Value) {
     for _ in 0..50 {
         match send(client, base, token, body).await {
             Ok((503, _)) | Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -98,7 +108,9 @@ async fn sixty_four_clients_retrying_and_duplicating_store_each_declaration_once
                     let body = declaration(&lrn);
                     let fate = fate(c, n);
                     let got = match fate {
-                        Fate::Once => vec![send_until_answered(&client, &base, &token, &body).await],
+                        Fate::Once => {
+                            vec![send_until_answered(&client, &base, &token, &body).await]
+                        }
                         Fate::Retried => {
                             // The first answer is lost: the client gives up after 1 to 20 ms, before or after the
                             // server stored the lodgement, and sends it again.
@@ -130,11 +142,17 @@ async fn sixty_four_clients_retrying_and_duplicating_store_each_declaration_once
                 let ids: Vec<String> = got
                     .iter()
                     .map(|(status, body)| {
-                        assert!(*status == 200 || *status == 201, "{backend:?} {lrn}: {status} {body}");
+                        assert!(
+                            *status == 200 || *status == 201,
+                            "{backend:?} {lrn}: {status} {body}"
+                        );
                         body["id"].as_str().unwrap().to_owned()
                     })
                     .collect();
-                assert!(ids.windows(2).all(|w| w[0] == w[1]), "{backend:?} {lrn}: two ids {ids:?}");
+                assert!(
+                    ids.windows(2).all(|w| w[0] == w[1]),
+                    "{backend:?} {lrn}: two ids {ids:?}"
+                );
                 by_lrn.insert(lrn, ids[0].clone());
             }
         }
@@ -156,13 +174,26 @@ async fn sixty_four_clients_retrying_and_duplicating_store_each_declaration_once
             })
             .await
             .unwrap();
-        assert_eq!(stored.len(), total, "{backend:?}: {} rows for {total} declarations", stored.len());
+        assert_eq!(
+            stored.len(),
+            total,
+            "{backend:?}: {} rows for {total} declarations",
+            stored.len()
+        );
         let mut events = 0;
         for (lrn, id) in &by_lrn {
-            let found = app.store.declaration_id_by_lrn(DECLARANT, lrn).await.unwrap();
+            let found = app
+                .store
+                .declaration_id_by_lrn(DECLARANT, lrn)
+                .await
+                .unwrap();
             assert_eq!(found.as_deref(), Some(id.as_str()), "{backend:?} {lrn}");
             let log = app.store.events(id).await.unwrap();
-            assert_eq!(log.iter().filter(|e| e.event_type == "lodged").count(), 1, "{backend:?} {lrn}");
+            assert_eq!(
+                log.iter().filter(|e| e.event_type == "lodged").count(),
+                1,
+                "{backend:?} {lrn}"
+            );
             events += log.len() as u64;
         }
         // The ledger balances; the audit chain holds and matches every event and transfer.
@@ -172,7 +203,10 @@ async fn sixty_four_clients_retrying_and_duplicating_store_each_declaration_once
         let report = app.store.verify_audit(vec![], &[]).await.unwrap();
         assert!(report.is_ok(), "{backend:?}: {report:?}");
         assert_eq!(report.events_checked, events);
-        assert_eq!(report.transfers_checked as usize, ledger.transfers().count());
+        assert_eq!(
+            report.transfers_checked as usize,
+            ledger.transfers().count()
+        );
         println!(
             "{backend:?}: {CLIENTS} clients, {total} declarations ({} once, {} retried, {} duplicated) in {:.1} s; \
              {events} events, {} transfers ({deferred} deferrals), {} audit entries, all verified",
