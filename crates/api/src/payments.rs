@@ -1325,13 +1325,8 @@ pub async fn show_receipt(
         .render()
         .map_err(ApiError::internal)?;
         return Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (
-                    axum::http::header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-                ),
-            ],
+            // The security headers are added to every response by `security::headers`.
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
             page,
         )
             .into_response());

@@ -499,16 +499,8 @@ pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Re
     };
     match page.render() {
         Ok(html) => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                (header::REFERRER_POLICY, "no-referrer"),
-                (header::X_FRAME_OPTIONS, "DENY"),
-            ],
+            // The security headers are added to every response by `security::headers`.
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             html,
         )
             .into_response(),

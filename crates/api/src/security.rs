@@ -7,7 +7,7 @@
 //! - A portal session is a random id in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure`), stored as its hash.
 //! - Every caller is rate-limited: per token, or per client address on public routes (GCRA, `governor`).
 //! - Every response carries the security headers (CSP with the hashes of our inline styles, no framing, no
-//!   sniffing, no referrer); responses to authenticated requests are not cached.
+//!   sniffing, no referrer to other sites); responses to authenticated requests are not cached.
 
 use crate::error::ApiError;
 use crate::policy::{self, Access, Role};
@@ -379,9 +379,11 @@ pub async fn headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // `same-origin`, not `no-referrer`: with the latter Chromium sends `Origin: null` on our own form posts,
+    // which the sign-in's origin check refuses; other sites still get no referrer.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         "cross-origin-opener-policy",

@@ -222,3 +222,123 @@ async fn a_trader_searches_looks_up_and_calculates_in_a_real_browser() {
     assert!(error.text().await.unwrap().contains("is not an amount"));
     browser.client.clone().close().await.unwrap();
 }
+
+/// The portal's sign-in in a real browser: a wrong password is refused in words; the right one opens the
+/// declarations page (the session cookie is HttpOnly, so the page's scripts — there are none — could not read
+/// it); signing out ends the session and the page sends the browser back to the sign-in form.
+#[tokio::test]
+async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_browser() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let trader = app.user("trader", Some("GB603202734852")).await;
+    assert_eq!(
+        app.lodge_xml(&trader, include_bytes!("../../wco/tests/minimal.xml"))
+            .await
+            .status(),
+        201
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let officer = app
+        .store
+        .add_user_as(
+            &storage::Actor::cli(),
+            storage::NewUser {
+                name: "Officer Ada".into(),
+                role: "officer".into(),
+                party: None,
+                login: Some("ada".into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    app.store
+        .change_user(
+            &storage::Actor::cli(),
+            &officer.id,
+            storage::UserChange {
+                password_hash: Some(api::hash_password("a password for ada").unwrap()),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+
+    let browser = start_browser(&driver).await;
+    let client = &browser.client;
+    // `localhost` is a secure context for Chromium, so the `Secure`, `__Host-` cookie is kept over plain HTTP.
+    let base = app.base.replace("127.0.0.1", "localhost");
+    client.goto(&format!("{base}/portal")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/login")
+    );
+    // The page's inline style is applied: the Content-Security-Policy allows it by its hash.
+    let width = client
+        .execute("return getComputedStyle(document.body).maxWidth", vec![])
+        .await
+        .unwrap();
+    assert_eq!(width, serde_json::json!("960px"));
+    fill(client, "#login", "ada").await;
+    fill(client, "#password", "not the password").await;
+    client
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(client, "#error").await,
+        "The login or password is wrong."
+    );
+
+    fill(client, "#login", "ada").await;
+    fill(client, "#password", "a password for ada").await;
+    client
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let who = text_of(client, "#who").await;
+    assert!(who.contains("Officer Ada (officer)"), "{who}");
+    let table = text_of(client, "#declarations").await;
+    assert!(
+        table.contains("MINIMAL-1") && table.contains("GB603202734852"),
+        "{table}"
+    );
+    // The session cookie is not readable from the page.
+    let cookies = client
+        .execute("return document.cookie", vec![])
+        .await
+        .unwrap();
+    assert_eq!(cookies, serde_json::json!(""));
+
+    client
+        .find(Locator::Css("#sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(client, "#sign-in").await;
+    client.goto(&format!("{base}/portal")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/login")
+    );
+    browser.client.clone().close().await.unwrap();
+}

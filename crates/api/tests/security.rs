@@ -167,7 +167,7 @@ async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_
     );
     assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+    assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
 
     let token = app.user("officer", None).await;
     let api = app.get(&token, "/api/v1/declarations").await;
