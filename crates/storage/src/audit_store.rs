@@ -93,7 +93,7 @@ pub(crate) async fn append(
             .await?;
     }
     let mut head = read_head(&mut *tx).await?;
-    const PER_STATEMENT: usize = 100;
+    const PER_STATEMENT: usize = 500;
     let chained: Vec<Entry> = entries.into_iter().map(|e| head.append(e)).collect();
     for chunk in chained.chunks(PER_STATEMENT) {
         let tuples: Vec<String> = (0..chunk.len())
@@ -245,25 +245,32 @@ impl Store {
         .collect()
     }
 
-    /// Entries about one subject (a declaration's events: `declaration/<id>/`), oldest first.
-    pub async fn audit_entries_for(&self, subject_prefix: &str) -> Result<Vec<Entry>, StoreError> {
-        let pattern = format!(
-            "{}%",
-            subject_prefix
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        sqlx::query(
-            "SELECT seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash FROM audit_log \
-             WHERE subject LIKE $1 ESCAPE '\\' ORDER BY seq LIMIT 10000",
-        )
-        .bind(pattern)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(entry_from)
-        .collect()
+    /// Entries whose subject starts with `prefix` (a declaration's events: `declaration/<id>/`, which must end
+    /// with `/`), oldest first. A range on the subject index (binary order on both databases).
+    pub async fn audit_entries_for(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {
+        let Some(stem) = prefix.strip_suffix('/') else {
+            return Err(StoreError::Corrupt(format!("audit subject prefix {prefix:?} must end with /")));
+        };
+        // Every subject under `stem/` sorts at or after `stem/` and before `stem0` ('0' follows '/').
+        let upper = format!("{stem}0");
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash FROM audit_log \
+                 WHERE subject >= $1 AND subject < $2 ORDER BY seq LIMIT 10000"
+            }
+            Backend::Postgres => {
+                "SELECT seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash FROM audit_log \
+                 WHERE subject COLLATE \"C\" >= $1 AND subject COLLATE \"C\" < $2 ORDER BY seq LIMIT 10000"
+            }
+        };
+        sqlx::query(sql)
+            .bind(prefix)
+            .bind(upper)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry_from)
+            .collect()
     }
 
     /// Reads the whole chain in order against `checkpoints`, then checks every event and ledger transfer against

@@ -10,7 +10,8 @@ CREATE TABLE audit_log (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX audit_log_subject ON audit_log (subject);
+-- Binary order, so that a range of subjects (one declaration's events) is a range of the index.
+CREATE INDEX audit_log_subject ON audit_log (subject COLLATE "C");
 CREATE FUNCTION aduana_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the audit trail is append-only';
