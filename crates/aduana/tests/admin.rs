@@ -364,25 +364,49 @@ fn the_server_log_holds_no_secrets_or_personal_data() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let mut child = aduana(dir)
-        .args(["users", "add", "--role", "trader", "--party", "GB603202734852", "--login", "carol", "--password-stdin"])
+        .args([
+            "users",
+            "add",
+            "--role",
+            "trader",
+            "--party",
+            "GB603202734852",
+            "--login",
+            "carol",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"carols secret passphrase\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"carols secret passphrase\n")
+        .unwrap();
     let token = ok(child.wait_with_output().unwrap()).trim().to_owned();
     let log = dir.join("server.log");
     let server = Server::start_logging(dir, Some((&log, "debug")));
     assert_eq!(lodge(&server.base, &token, "LOG-1").0, 201);
-    assert_eq!(get(&server.base, "/api/v1/declarations?status=released", &token).0, 200);
+    assert_eq!(
+        get(&server.base, "/api/v1/declarations?status=released", &token).0,
+        200
+    );
     // A sign-in with the password, through the form.
     let client = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let page = client.get(format!("{}/login", server.base)).send().unwrap();
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let html = page.text().unwrap();
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).unwrap() + marker.len();
@@ -390,16 +414,40 @@ fn the_server_log_holds_no_secrets_or_personal_data() {
     let signed_in = client
         .post(format!("{}/login", server.base))
         .header("cookie", cookie)
-        .form(&[("login", "carol"), ("password", "carols secret passphrase"), ("csrf", csrf)])
+        .form(&[
+            ("login", "carol"),
+            ("password", "carols secret passphrase"),
+            ("csrf", csrf),
+        ])
         .send()
         .unwrap();
     assert_eq!(signed_in.status().as_u16(), 303);
-    let session = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let session = session.split(';').next().unwrap().split('=').nth(1).unwrap().to_owned();
+    let session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let session = session
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_owned();
     server.stop();
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("declaration lodged"), "the log was written at debug level: {text}");
-    for secret in [token.as_str(), "carols secret passphrase", session.as_str(), csrf, "GB603202734852", "Shaver parts"] {
+    assert!(
+        text.contains("declaration lodged"),
+        "the log was written at debug level: {text}"
+    );
+    for secret in [
+        token.as_str(),
+        "carols secret passphrase",
+        session.as_str(),
+        csrf,
+        "GB603202734852",
+        "Shaver parts",
+    ] {
         assert!(!text.contains(secret), "the log holds {secret:?}");
     }
 }

@@ -249,7 +249,9 @@ impl Store {
     /// with `/`), oldest first. A range on the subject index (binary order on both databases).
     pub async fn audit_entries_for(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {
         let Some(stem) = prefix.strip_suffix('/') else {
-            return Err(StoreError::Corrupt(format!("audit subject prefix {prefix:?} must end with /")));
+            return Err(StoreError::Corrupt(format!(
+                "audit subject prefix {prefix:?} must end with /"
+            )));
         };
         // Every subject under `stem/` sorts at or after `stem/` and before `stem0` ('0' follows '/').
         let upper = format!("{stem}0");
