@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_ledger;
+mod risk;
 
 use clap::{Parser, Subcommand};
 use clearance::Pipeline;
@@ -109,6 +110,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: admin::AuditCommand,
+    },
+    /// The learned risk model: train, back-test, score (docs/risk-model.md).
+    Risk {
+        #[command(subcommand)]
+        command: risk::RiskCommand,
     },
     /// Database administration.
     Db {
@@ -347,6 +353,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::Representations { command } => admin::representations(command).await,
         Command::Audit { command } => admin::audit_command(command).await,
         Command::Db { command } => admin::db_command(command).await,
+        Command::Risk { command } => risk::run(command),
         Command::Validate { json, files } => Ok(validate(json, &files)),
         Command::Assess {
             json,
@@ -563,7 +570,7 @@ fn bank_keys() -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
     Ok(keys)
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
