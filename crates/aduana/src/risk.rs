@@ -84,7 +84,9 @@ pub fn run(command: RiskCommand) -> Result<ExitCode, String> {
             let started = std::time::Instant::now();
             let model = Model::train(&train, &Settings::default()).map_err(|e| e.to_string())?;
             let trained = started.elapsed();
+            let scoring = std::time::Instant::now();
             let scores = model.score(&test);
+            let scored = scoring.elapsed();
             let labels: Vec<bool> = test.iter().map(|r| r.irregular == Some(true)).collect();
             let result = risk_model::metrics::backtest(&scores, &labels);
             if json {
@@ -109,7 +111,13 @@ pub fn run(command: RiskCommand) -> Result<ExitCode, String> {
                     );
                 }
             }
-            eprintln!("training took {:.2} s", trained.as_secs_f64());
+            eprintln!(
+                "training took {:.2} s; scoring {} rows took {:.3} s ({:.0} rows/s, one thread)",
+                trained.as_secs_f64(),
+                test.len(),
+                scored.as_secs_f64(),
+                test.len() as f64 / scored.as_secs_f64().max(1e-9)
+            );
             Ok(ExitCode::SUCCESS)
         }
         RiskCommand::Train {

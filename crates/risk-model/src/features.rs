@@ -4,38 +4,57 @@ use crate::records::Record;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// Writes a key's value for a record into a buffer (no allocation once the buffer has grown).
+type KeyFn = fn(&Record, &mut String);
+
+fn pair(out: &mut String, a: &str, b: &str) {
+    out.push_str(a);
+    out.push('|');
+    out.push_str(b);
+}
+
 /// The identifiers (and pairs of them) that get a smoothed target statistic.
-const KEYS: [(&str, fn(&Record) -> String); 18] = [
-    ("declarant", |r| r.declarant.clone()),
-    ("importer", |r| r.importer.clone()),
-    ("seller", |r| r.seller.clone()),
-    ("courier", |r| r.courier.clone()),
-    ("hs6", |r| r.hs_code.chars().take(6).collect()),
-    ("hs4", |r| r.hs_code.chars().take(4).collect()),
-    ("hs2", |r| r.hs_code.chars().take(2).collect()),
-    ("origin", |r| r.origin_country.clone()),
-    ("departure", |r| r.departure_country.clone()),
-    ("office", |r| r.office.clone()),
-    ("tax_type", |r| r.tax_type.clone()),
-    ("importer×hs6", |r| format!("{}|{}", r.importer, hs6(r))),
-    ("declarant×importer", |r| {
-        format!("{}|{}", r.declarant, r.importer)
+const KEYS: [(&str, KeyFn); 18] = [
+    ("declarant", |r, o| o.push_str(&r.declarant)),
+    ("importer", |r, o| o.push_str(&r.importer)),
+    ("seller", |r, o| o.push_str(&r.seller)),
+    ("courier", |r, o| o.push_str(&r.courier)),
+    ("hs6", |r, o| o.push_str(prefix(&r.hs_code, 6))),
+    ("hs4", |r, o| o.push_str(prefix(&r.hs_code, 4))),
+    ("hs2", |r, o| o.push_str(prefix(&r.hs_code, 2))),
+    ("origin", |r, o| o.push_str(&r.origin_country)),
+    ("departure", |r, o| o.push_str(&r.departure_country)),
+    ("office", |r, o| o.push_str(&r.office)),
+    ("tax_type", |r, o| o.push_str(&r.tax_type)),
+    ("importer×hs6", |r, o| {
+        pair(o, &r.importer, prefix(&r.hs_code, 6))
     }),
-    ("hs6×origin", |r| {
-        format!("{}|{}", hs6(r), r.origin_country)
+    ("declarant×importer", |r, o| {
+        pair(o, &r.declarant, &r.importer)
     }),
-    ("importer×seller", |r| {
-        format!("{}|{}", r.importer, r.seller)
+    ("hs6×origin", |r, o| {
+        pair(o, prefix(&r.hs_code, 6), &r.origin_country)
     }),
-    ("declarant×hs6", |r| format!("{}|{}", r.declarant, hs6(r))),
-    ("importer×origin", |r| {
-        format!("{}|{}", r.importer, r.origin_country)
+    ("importer×seller", |r, o| pair(o, &r.importer, &r.seller)),
+    ("declarant×hs6", |r, o| {
+        pair(o, &r.declarant, prefix(&r.hs_code, 6))
     }),
-    ("office×hs6", |r| format!("{}|{}", r.office, hs6(r))),
+    ("importer×origin", |r, o| {
+        pair(o, &r.importer, &r.origin_country)
+    }),
+    ("office×hs6", |r, o| {
+        pair(o, &r.office, prefix(&r.hs_code, 6))
+    }),
 ];
 
-fn hs6(r: &Record) -> String {
-    r.hs_code.chars().take(6).collect()
+/// The first `n` characters of a code.
+fn prefix(code: &str, n: usize) -> &str {
+    code.char_indices().nth(n).map_or(code, |(i, _)| &code[..i])
+}
+
+fn key_of(key: KeyFn, r: &Record, buffer: &mut String) {
+    buffer.clear();
+    key(r, buffer);
 }
 
 /// The features' names, in column order (for the top factors of a score).
@@ -122,10 +141,15 @@ fn base(r: &Record) -> [f64; 13] {
 /// Counts of outcomes per value of each key.
 type Counts = HashMap<String, (f64, f64)>;
 
-fn count(records: &[&Record], key: fn(&Record) -> String) -> Counts {
+fn count(records: &[&Record], key: KeyFn) -> Counts {
     let mut counts = Counts::new();
+    let mut buffer = String::new();
     for r in records {
-        let entry = counts.entry(key(r)).or_default();
+        key_of(key, r, &mut buffer);
+        if !counts.contains_key(buffer.as_str()) {
+            counts.insert(buffer.clone(), (0.0, 0.0));
+        }
+        let entry = counts.get_mut(buffer.as_str()).expect("inserted above");
         entry.0 += if r.irregular == Some(true) { 1.0 } else { 0.0 };
         entry.1 += 1.0;
     }
@@ -162,12 +186,14 @@ impl Encoder {
     /// Columns for new records, with statistics from all the training data.
     pub fn matrix(&self, records: &[Record]) -> Vec<Vec<f64>> {
         let mut columns = vec![Vec::with_capacity(records.len()); FEATURE_NAMES.len()];
+        let mut buffer = String::new();
         for r in records {
             for (c, v) in base(r).into_iter().enumerate() {
                 columns[c].push(v);
             }
             for (k, (_, key)) in KEYS.iter().enumerate() {
-                let (rate, seen) = self.statistic(&self.counts[k], &key(r), 1.0);
+                key_of(*key, r, &mut buffer);
+                let (rate, seen) = self.statistic(&self.counts[k], &buffer, 1.0);
                 columns[13 + 2 * k].push(rate);
                 columns[13 + 2 * k + 1].push(seen);
             }
@@ -200,6 +226,7 @@ impl Encoder {
                 .filter(|(i, _)| fold_of(*i) != fold)
                 .map(|(_, r)| r)
                 .collect();
+            let mut buffer = String::new();
             for (k, (_, key)) in KEYS.iter().enumerate() {
                 let counts = count(&others, *key);
                 for (i, r) in records
@@ -207,7 +234,8 @@ impl Encoder {
                     .enumerate()
                     .filter(|(i, _)| fold_of(*i) == fold)
                 {
-                    let (rate, seen) = self.statistic(&counts, &key(r), scale);
+                    key_of(*key, r, &mut buffer);
+                    let (rate, seen) = self.statistic(&counts, &buffer, scale);
                     columns[13 + 2 * k][i] = rate;
                     columns[13 + 2 * k + 1][i] = seen;
                 }

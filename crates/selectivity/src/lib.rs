@@ -16,6 +16,7 @@
 //! **Architecture invariant**: pure and deterministic. No IO, no clock, no randomness of its own.
 
 mod language;
+pub mod rates;
 
 pub use language::{MAX_RULES, RuleError, RuleSet};
 
