@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_ledger;
+mod bench_risk;
 mod risk;
 
 use clap::{Parser, Subcommand};
@@ -168,6 +169,8 @@ enum Command {
     Bench(bench::Args),
     /// Measure ledger transfers per second, in memory and stored (see BENCHMARKS.md).
     BenchLedger(bench_ledger::Args),
+    /// Measure the risk rules (per declaration) and the learned model's scoring (see BENCHMARKS.md).
+    BenchRisk(bench_risk::Args),
 }
 
 #[derive(Subcommand)]
@@ -416,6 +419,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         }
         Command::Bench(args) => bench::run(args).await,
         Command::BenchLedger(args) => bench_ledger::run(args).await,
+        Command::BenchRisk(args) => bench_risk::run(args),
     }
 }
 

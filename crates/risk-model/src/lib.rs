@@ -47,8 +47,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            iterations: 300,
-            learning_rate: 0.05,
+            iterations: 150,
+            learning_rate: 0.1,
             max_depth: 5,
             subsample: 0.8,
             colsample: 0.8,
@@ -146,6 +146,11 @@ impl Model {
 
     fn trees(&self) -> &GradientBooster {
         self.trees.as_ref().expect("set by train and from_json")
+    }
+
+    /// The feature columns of records, as the trees see them (column-major).
+    pub fn features(&self, records: &[Record]) -> Vec<Vec<f64>> {
+        self.encoder.matrix(records)
     }
 
     /// Scores records: the estimated probability of an irregularity, in order.
