@@ -77,6 +77,7 @@ fn declaration(i: usize) -> Facts {
                 value: Decimal::from(500 + (i + k) % 50_000),
             })
             .collect(),
+        score: None,
     }
 }
 

@@ -63,6 +63,10 @@ enum Command {
         /// A risk rules file to use instead of the demo rules (docs/risk-rules.md).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// A trained risk model (`aduana risk train`): its score becomes the rules' `score` field and part of
+        /// every lane decision's reason (docs/risk-model.md).
+        #[arg(long)]
+        risk_model: Option<PathBuf>,
         /// An officer releases every declaration by hand instead of the automatic release.
         #[arg(long)]
         manual_release: bool,
@@ -280,6 +284,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             database,
             tariff,
             rules,
+            risk_model,
             manual_release,
             apportion_by,
             deferment_auto_open_limit,
@@ -310,6 +315,24 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             if let Some(path) = rules {
                 pipeline.rules = selectivity::RuleSet::parse(&read_text(&path)?)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            if let Some(path) = risk_model {
+                let text = read_text(&path)?;
+                let model = risk_model::Model::from_json(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                // The version: the file's name and the start of its SHA-256, as recorded in every decision.
+                use sha2::Digest;
+                let name = format!(
+                    "{}@{}",
+                    path.file_name()
+                        .map_or("model".into(), |n| n.to_string_lossy()),
+                    &hex::encode(sha2::Sha256::digest(text.as_bytes()))[..12]
+                );
+                tracing::info!(model = %name, rows = model.training_rows, "risk model in use");
+                pipeline.risk_model = Some(clearance::RiskModel {
+                    name,
+                    model: std::sync::Arc::new(model),
+                });
             }
             pipeline.auto_release = !manual_release;
             pipeline.apportionment = if apportion_by == "mass" {

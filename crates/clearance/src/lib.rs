@@ -37,6 +37,90 @@ pub struct Pipeline {
     pub seed: Vec<u8>,
     /// Release at once when every condition holds (the usual setting). When false, an officer releases.
     pub auto_release: bool,
+    /// The learned risk model in use, if the analyst chose one: its score is a fact the rules see (`score`) and
+    /// part of every lane decision's reason.
+    pub risk_model: Option<RiskModel>,
+}
+
+/// A trained risk model and the name it is known by (its version).
+#[derive(Clone)]
+pub struct RiskModel {
+    pub name: String,
+    pub model: std::sync::Arc<risk_model::Model>,
+}
+
+impl std::fmt::Debug for RiskModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RiskModel({})", self.name)
+    }
+}
+
+/// Factors named in a decision's reason.
+const MODEL_FACTORS: usize = 3;
+
+impl RiskModel {
+    /// Scores each goods item of a declaration; the declaration's score is its riskiest item's.
+    pub fn score(
+        &self,
+        declaration: &Declaration,
+        assessment: Option<&Assessment>,
+    ) -> Option<selectivity::ModelScore> {
+        use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+        let party = |p: Option<&declaration::PartyId>| p.map(|p| p.to_string()).unwrap_or_default();
+        let records: Vec<risk_model::records::Record> = declaration
+            .goods_shipment
+            .goods_items
+            .iter()
+            .map(|item| risk_model::records::Record {
+                office: declaration.office().unwrap_or_default().to_owned(),
+                transport_mode: declaration.transport_mode().unwrap_or_default().to_owned(),
+                declarant: party(declaration.declarant_id()),
+                importer: party(
+                    declaration
+                        .goods_shipment
+                        .importer
+                        .as_ref()
+                        .and_then(|p| p.id.as_ref()),
+                ),
+                seller: party(declaration.exporter.as_ref().and_then(|p| p.id.as_ref())),
+                hs_code: item
+                    .commodity_code()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                origin_country: item
+                    .origin_country()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                departure_country: declaration
+                    .goods_shipment
+                    .export_country
+                    .as_ref()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                net_mass: item.net_mass_kg.and_then(|m| m.to_f64()),
+                item_price: assessment
+                    .and_then(|a| a.items.iter().find(|i| i.sequence == item.sequence_numeric))
+                    .and_then(|i| i.customs_value.to_f64()),
+                ..risk_model::records::Record::default()
+            })
+            .collect();
+        let scores = self.model.score(&records);
+        let (riskiest, score) = scores
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        Some(selectivity::ModelScore {
+            score: Decimal::from_f64(score)?.round_dp(4),
+            model: self.name.clone(),
+            factors: self
+                .model
+                .factors(&records[riskiest], MODEL_FACTORS)
+                .into_iter()
+                .map(|f| f.feature.to_owned())
+                .collect(),
+        })
+    }
 }
 
 /// The result of running the pipeline: the events to append (in order) and what they lead to.
@@ -181,6 +265,7 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Fact
         mode: declaration.transport_mode().map(str::to_owned),
         value: items.iter().map(|i| i.value).sum(),
         items,
+        score: None,
     }
 }
 
@@ -213,6 +298,7 @@ impl Pipeline {
             country: Country::parse("GB").expect("GB"),
             seed,
             auto_release: true,
+            risk_model: None,
         }
     }
 
@@ -377,10 +463,12 @@ impl Pipeline {
                         .mrn
                         .clone()
                         .expect("an accepted declaration has an MRN");
-                    let decision = self.rules.decide(
-                        &facts(declaration, outcome.assessment.as_ref()),
-                        roll_for(&self.seed, &mrn),
-                    );
+                    let mut facts = facts(declaration, outcome.assessment.as_ref());
+                    facts.score = self
+                        .risk_model
+                        .as_ref()
+                        .and_then(|m| m.score(declaration, outcome.assessment.as_ref()));
+                    let decision = self.rules.decide(&facts, roll_for(&self.seed, &mrn));
                     let reason = decision.reason.clone();
                     let command = Command::AssignLane {
                         lane: decision.lane,

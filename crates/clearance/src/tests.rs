@@ -92,3 +92,81 @@ fn rolls_are_uniform_enough_and_stable() {
     let mrn = Mrn::issue(2026, &country, 7, 'J');
     assert_eq!(roll_for(b"seed", &mrn), roll_for(b"seed", &mrn));
 }
+
+/// A learned model's score is a fact the rules see, and part of every lane decision's reason.
+#[test]
+fn the_risk_model_score_feeds_the_rules_and_the_reason() {
+    // History: this declarant's controls found irregularities nine times in ten, the others' once in twenty.
+    let records: Vec<risk_model::records::Record> = (0..2000)
+        .map(|i| {
+            let declarant = if i % 4 == 0 {
+                "GB603202734852".to_owned()
+            } else {
+                format!("GB{:012}", i % 97)
+            };
+            let risky = declarant == "GB603202734852";
+            let irregular = if risky { i % 10 != 0 } else { i % 20 == 0 };
+            risk_model::records::Record {
+                declarant,
+                hs_code: "851090".into(),
+                origin_country: "US".into(),
+                irregular: Some(irregular),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let settings = risk_model::Settings {
+        iterations: 40,
+        ..Default::default()
+    };
+    let model = risk_model::Model::train(&records, &settings).unwrap();
+    let mut pipeline = Pipeline::demo(b"test seed".to_vec());
+    pipeline.rules =
+        RuleSet::parse("rule M001 \"High model risk\" when score >= 0.5 then yellow").unwrap();
+    pipeline.risk_model = Some(RiskModel {
+        name: "test-1".into(),
+        model: std::sync::Arc::new(model),
+    });
+
+    let xml = include_bytes!("../../wco/tests/minimal.xml");
+    let risky = wco::read_declaration(xml, &wco::Limits::default()).unwrap();
+    let outcome = pipeline.lodge(&risky, "hash", 1, date());
+    let decision = outcome.decision.unwrap();
+    assert_eq!(
+        decision.lane,
+        selectivity::Lane::Yellow,
+        "{}",
+        decision.reason
+    );
+    assert!(
+        decision.reason.starts_with(
+            "Yellow lane set by rule M001 (High model risk). Risk model test-1 scored 0."
+        ),
+        "{}",
+        decision.reason
+    );
+    assert!(
+        decision.reason.contains("mostly from declarant history"),
+        "{}",
+        decision.reason
+    );
+
+    let other = String::from_utf8(xml.to_vec())
+        .unwrap()
+        .replace("GB603202734852", "GB000000000011");
+    let calm = wco::read_declaration(other.as_bytes(), &wco::Limits::default()).unwrap();
+    let decision = pipeline.lodge(&calm, "hash2", 2, date()).decision.unwrap();
+    assert_eq!(
+        decision.lane,
+        selectivity::Lane::Green,
+        "{}",
+        decision.reason
+    );
+    assert!(
+        decision
+            .reason
+            .starts_with("Green lane: no risk rule applies. Risk model test-1 scored 0.0"),
+        "{}",
+        decision.reason
+    );
+}

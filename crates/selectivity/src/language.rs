@@ -53,6 +53,7 @@ enum Field {
     Type,
     Mode,
     Office,
+    Score,
 }
 
 impl Field {
@@ -70,11 +71,12 @@ impl Field {
             "type" => Field::Type,
             "mode" => Field::Mode,
             "office" => Field::Office,
+            "score" => Field::Score,
             _ => return None,
         })
     }
     fn numeric(self) -> bool {
-        matches!(self, Field::Value | Field::ItemValue)
+        matches!(self, Field::Value | Field::ItemValue | Field::Score)
     }
 }
 
@@ -495,6 +497,14 @@ impl RuleSet {
     /// Evaluates every rule on `facts`. `roll` is a uniform draw in 0..10_000 (basis points) used only when no
     /// rule selects the declaration.
     pub fn decide(&self, facts: &Facts, roll: u32) -> Decision {
+        let mut decision = self.decide_rules(facts, roll);
+        if let Some(score) = &facts.score {
+            decision.reason = format!("{} {}", decision.reason, score.sentence());
+        }
+        decision
+    }
+
+    fn decide_rules(&self, facts: &Facts, roll: u32) -> Decision {
         let hits: Vec<Hit> = self
             .rules
             .iter()
@@ -566,6 +576,11 @@ fn eval(expr: &Expr, facts: &Facts) -> bool {
         Expr::Not(inner) => !eval(inner, facts),
         Expr::Condition(field, op, operand) => match field {
             Field::Value => compare_number(facts.value, *op, operand),
+            // No model, no score: a condition on it matches nothing.
+            Field::Score => facts
+                .score
+                .as_ref()
+                .is_some_and(|s| compare_number(s.score, *op, operand)),
             Field::ItemValue => facts
                 .items
                 .iter()

@@ -75,6 +75,35 @@ pub struct Facts {
     /// Total customs value in the national currency.
     pub value: Decimal,
     pub items: Vec<ItemFacts>,
+    /// The learned risk model's score, when a model is in use (rules see it as `score`).
+    pub score: Option<ModelScore>,
+}
+
+/// A learned model's score of a declaration, with what moved it most: part of every lane decision's reason.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelScore {
+    /// The estimated probability of an irregularity, 0 to 1, four decimals.
+    pub score: Decimal,
+    /// The model's version (its training data and date, as the analyst named it).
+    pub model: String,
+    /// The features that moved the score most, largest first.
+    pub factors: Vec<String>,
+}
+
+impl ModelScore {
+    /// The sentence added to the decision's reason.
+    pub fn sentence(&self) -> String {
+        format!(
+            "Risk model {} scored {}{}.",
+            self.model,
+            self.score,
+            if self.factors.is_empty() {
+                String::new()
+            } else {
+                format!(", mostly from {}", self.factors.join(", "))
+            }
+        )
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
