@@ -68,6 +68,7 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/logout") => post(crate::portal::logout),
         ("GET", "/portal") => get(crate::portal::portal),
         ("GET", "/api/v1/audit/entries") => get(audit_entries),
+        ("GET", "/api/v1/reports/rule-hits") => get(rule_hits),
         ("GET", "/api/v1/declarations/{id}/audit") => get(declaration_audit),
         _ => panic!("no handler for {method} {path}"),
     }
@@ -1014,5 +1015,46 @@ async fn declaration_audit(
     Ok(Json(json!({
         "declaration": id,
         "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct RuleHitsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The feedback loop: per risk rule (and the random selection), declarations selected, controlled, found
+/// irregular, additional duty found — over declarations lodged in [from, to).
+async fn rule_hits(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
+    query: Result<Query<RuleHitsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::with_message(ErrorCode::InvalidQuery, e.body_text()))?;
+    let from = parse_instant("from", query.from)?
+        .unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
+    let to =
+        parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
+    record_export(
+        &state,
+        &caller,
+        "report/rule-hits",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
+    let histories = state
+        .store
+        .selection_histories(&from, &to, MAX_REPORT_DECLARATIONS)
+        .await?;
+    let rows = workflow::hit_rates::hit_rates(histories.iter().map(|h| h.as_slice()));
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "declarations": histories.len(),
+        "truncated": histories.len() as i64 >= MAX_REPORT_DECLARATIONS,
+        "selectors": rows,
     })))
 }

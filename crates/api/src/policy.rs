@@ -198,6 +198,7 @@ routes! {
     GET "/api/v1/ledger/accounts/{account}" => Access::Roles(ACCOUNT_READERS), Ledger;
     POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER), Decisions;
     GET "/api/v1/reports/release-times" => Access::Roles(REPORTS), Reports;
+    GET "/api/v1/reports/rule-hits" => Access::Roles(REPORTS), Reports;
     GET "/api/v1/audit/entries" => Access::Roles(AUDITORS), Audit;
     GET "/api/v1/declarations/{id}/audit" => Access::Roles(AUDITORS), Audit;
 }

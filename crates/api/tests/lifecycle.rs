@@ -229,3 +229,84 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
         }
     }
 }
+
+/// The feedback loop: control results credited to the rules that selected the declarations, per rule.
+#[tokio::test]
+async fn rule_hit_rates_report_what_each_rule_found() {
+    for backend in common::backends() {
+        let app = common::TestApp::spawn_with(backend, |p| {
+            p.rules = selectivity::RuleSet::parse(
+                "rule E001 \"Electrical goods\" when commodity starts_with \"85\" then yellow\n\
+                 rule O001 \"US origin\" when origin = \"US\" then yellow",
+            )
+            .unwrap()
+        })
+        .await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let analyst = app.user("risk_analyst", None).await;
+        let minimal = include_bytes!("../../wco/tests/minimal.xml");
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let (status, body) = common::json(
+                app.lodge_xml(&trader, &common::with_lrn(minimal, &format!("HITS-{n}")))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+            assert_eq!(body["lane"], "yellow");
+            ids.push(body["id"].as_str().unwrap().to_owned());
+        }
+        let results = [
+            json!({"result": "irregularity", "irregularity_type": "valuation", "additional_duty": "150.00"}),
+            json!({"result": "no_irregularity"}),
+        ];
+        for (id, result) in ids.iter().zip(results) {
+            let (status, body) = common::json(
+                app.post(
+                    &officer,
+                    &format!("/api/v1/declarations/{id}/control-results"),
+                    result,
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, report) =
+            common::json(app.get(&analyst, "/api/v1/reports/rule-hits").await).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["declarations"], 3);
+        for rule in ["E001", "O001"] {
+            let row = report["selectors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["selector"] == rule)
+                .unwrap_or_else(|| panic!("{rule} missing: {report}"));
+            assert_eq!(
+                (
+                    &row["selected"],
+                    &row["controlled"],
+                    &row["irregular"],
+                    &row["hit_rate"],
+                    &row["additional_duty"]
+                ),
+                (
+                    &json!(3),
+                    &json!(2),
+                    &json!(1),
+                    &json!("0.5"),
+                    &json!("150.00")
+                ),
+                "{backend:?} {row}"
+            );
+            assert_eq!(row["by_type"]["valuation"], 1);
+        }
+        // A trader may not read it.
+        assert_eq!(
+            app.get(&trader, "/api/v1/reports/rule-hits").await.status(),
+            403
+        );
+    }
+}

@@ -791,6 +791,41 @@ impl Store {
     }
 
     /// The event types and times of declarations released in [from, to), with their grouping keys.
+    /// The lane assignments and control results of declarations lodged in [`from`, `to`), oldest first, at most
+    /// `limit` declarations: what the rule hit-rate report reads.
+    pub async fn selection_histories(
+        &self,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> Result<Vec<Vec<workflow::EventKind>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.id, e.data FROM declarations d JOIN events e ON e.declaration_id = d.id \
+             WHERE d.lodged_at >= $1 AND d.lodged_at < $2 AND e.type IN ('lane_assigned', 'control_recorded') \
+             AND d.serial IN (SELECT serial FROM declarations WHERE lodged_at >= $1 AND lodged_at < $2 \
+             ORDER BY serial LIMIT $3) ORDER BY d.serial, e.revision",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Vec<workflow::EventKind>> = Vec::new();
+        let mut current: Option<String> = None;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if current.as_deref() != Some(id.as_str()) {
+                out.push(Vec::new());
+                current = Some(id);
+            }
+            let data: String = row.try_get("data")?;
+            let event =
+                serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.last_mut().expect("pushed above").push(event);
+        }
+        Ok(out)
+    }
+
     pub async fn released_timelines(
         &self,
         from: &str,

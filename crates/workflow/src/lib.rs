@@ -21,6 +21,7 @@
 //! requires has passed, and before every liability is settled or secured. No transition leaves a terminal status
 //! (released, rejected, cancelled).
 
+pub mod hit_rates;
 pub mod study;
 
 use declaration::Mrn;
