@@ -231,6 +231,34 @@ async fn a_payment_order_paid_through_a_signed_bank_confirmation_releases_the_go
         assert_eq!(report["orders"][0]["confirmed"], "224.00");
         let (status, _) = json(app.get(&trader, "/api/v1/reports/reconciliation").await).await;
         assert_eq!(status, 403, "traders do not see the reconciliation");
+        // Each step of the money's way is in the audit trail, and the trail verifies with every transfer.
+        let entries = app.store.audit_entries(0, 10_000).await.unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        for action in [
+            "payment.order",
+            "payment.confirmation",
+            "payment.order_paid",
+            "receipt.issue",
+            "ledger.transfer",
+            "export",
+        ] {
+            assert!(
+                actions.contains(&action),
+                "{backend:?}: no {action} in {actions:?}"
+            );
+        }
+        let confirmation = entries
+            .iter()
+            .find(|e| e.action == "payment.confirmation")
+            .unwrap();
+        assert_eq!(
+            (
+                confirmation.actor.as_str(),
+                confirmation.actor_role.as_str()
+            ),
+            ("bank:BANKA", "bank")
+        );
+        assert!(app.store.verify_audit(vec![], &[]).await.unwrap().is_ok());
     }
 }
 
@@ -549,6 +577,21 @@ async fn an_amendment_that_lowers_the_duty_is_refunded_after_two_officers_approv
         // Paid out through the treasury's bank account: credited (money in debits a bank account, money out credits it).
         assert_eq!(balance(ledger::customs::bank("TREASURY")).await, "112.00");
         app.store.ledger().await.unwrap().verify().unwrap();
+        // The request and both approvals are in the audit trail, each approval under its officer.
+        let entries = app.store.audit_entries(0, 10_000).await.unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.action == "refund.request")
+                .count(),
+            1
+        );
+        let approvers: std::collections::BTreeSet<&str> = entries
+            .iter()
+            .filter(|e| e.action == "refund.approval")
+            .map(|e| e.actor.as_str())
+            .collect();
+        assert_eq!(approvers.len(), 2, "{entries:?}");
     }
 }
 

@@ -62,6 +62,24 @@ pub fn entry(
     }
 }
 
+/// The same, at a time already written as RFC 3339 text (the row's own).
+pub(crate) fn entry_at(
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    data: &[u8],
+    at: &str,
+) -> NewEntry {
+    NewEntry {
+        at: at.to_owned(),
+        actor: actor.id.clone(),
+        actor_role: actor.role.clone(),
+        action: action.to_owned(),
+        subject: subject.to_owned(),
+        data_hash: audit::data_hash(data),
+    }
+}
+
 /// The canonical bytes of a row of text columns: a JSON array, so that no two rows give the same bytes.
 pub(crate) fn canonical(columns: &[&str]) -> Vec<u8> {
     serde_json::to_vec(columns).expect("strings serialize")

@@ -169,6 +169,21 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let account = account_from(&row)?;
+        // Opening an account or changing its limit is a decision on credit: recorded.
+        let (rule_text, limit_text) = rule_columns(account.rule);
+        let entry = crate::audit_store::entry(
+            &crate::audit_store::Actor::system(),
+            "ledger.account",
+            &format!("ledger/account/{}", id.as_str()),
+            &crate::audit_store::canonical(&[
+                id.as_str(),
+                currency.as_str(),
+                rule_text,
+                limit_text.as_deref().unwrap_or(""),
+            ]),
+            now,
+        );
+        crate::audit_store::append(&mut tx, self.backend, vec![entry]).await?;
         tx.commit().await?;
         Ok(account)
     }

@@ -474,6 +474,7 @@ impl Store {
         let imported_at = format_time(now);
         let row_count = i64::try_from(row_count).unwrap_or(i64::MAX);
         let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO reference_files (kind, name, sha256, row_count, content, imported_at, imported_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -485,8 +486,18 @@ impl Store {
         .bind(compressed)
         .bind(&imported_at)
         .bind(imported_by)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        // The file's own SHA-256 is what the trail records of it.
+        let entry = audit_store::entry(
+            &Actor::new(imported_by, "admin"),
+            "reference.import",
+            &format!("reference/{kind}/{name}"),
+            sha256.as_bytes(),
+            now,
+        );
+        audit_store::append(&mut tx, self.backend, vec![entry]).await?;
+        tx.commit().await?;
         Ok(ReferenceFile {
             id: row.try_get("id")?,
             kind: kind.to_owned(),

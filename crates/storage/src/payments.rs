@@ -1,5 +1,6 @@
 //! Payment orders and bank confirmations.
 
+use crate::audit_store::{Actor, append, canonical, entry as audit_entry, entry_at};
 use crate::{Store, StoreError, format_time};
 use serde::Serialize;
 use sqlx::Row;
@@ -98,6 +99,22 @@ impl Store {
         .bind(&new.created_at)
         .execute(&mut *tx)
         .await?;
+        let data = canonical(&[
+            &new.reference,
+            &new.declaration_id,
+            &new.amount,
+            &new.currency,
+            &new.due_date,
+            &new.status,
+        ]);
+        let entry = entry_at(
+            &Actor::system(),
+            "payment.order",
+            &format!("payment-order/{}", new.reference),
+            &data,
+            &new.created_at,
+        );
+        append(&mut tx, self.backend, vec![entry]).await?;
         tx.commit().await?;
         Ok(new)
     }
@@ -127,13 +144,26 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
             "UPDATE payment_orders SET status = 'paid', paid_at = $1 WHERE reference = $2 AND status = 'open'",
         )
         .bind(format_time(now))
         .bind(reference)
-        .execute(&self.pool)
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            let entry = audit_entry(
+                &Actor::system(),
+                "payment.order_paid",
+                &format!("payment-order/{reference}"),
+                &canonical(&[reference, &format_time(now)]),
+                now,
+            );
+            append(&mut tx, self.backend, vec![entry]).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -175,6 +205,25 @@ impl Store {
         .await;
         match inserted {
             Ok(_) => {
+                let data = canonical(&[
+                    &confirmation.bank,
+                    &confirmation.confirmation_id,
+                    &confirmation.order_reference,
+                    &confirmation.amount,
+                    &confirmation.currency,
+                    &confirmation.body_sha256,
+                ]);
+                let entry = entry_at(
+                    &Actor::new(format!("bank:{}", confirmation.bank), "bank"),
+                    "payment.confirmation",
+                    &format!(
+                        "bank-confirmation/{}/{}",
+                        confirmation.bank, confirmation.confirmation_id
+                    ),
+                    &data,
+                    &confirmation.received_at,
+                );
+                append(&mut tx, self.backend, vec![entry]).await?;
                 tx.commit().await?;
                 Ok(ConfirmationRecorded::New)
             }
@@ -281,6 +330,20 @@ impl Store {
         .bind(&new.requested_at)
         .execute(&mut *tx)
         .await?;
+        let entry = entry_at(
+            &Actor::new(new.requested_by.clone(), "requester"),
+            "refund.request",
+            &format!("refund/{}", new.id),
+            &canonical(&[
+                &new.id,
+                &new.declaration_id,
+                &new.amount,
+                &new.currency,
+                &new.status,
+            ]),
+            &new.requested_at,
+        );
+        append(&mut tx, self.backend, vec![entry]).await?;
         tx.commit().await?;
         Ok(new)
     }
@@ -311,18 +374,34 @@ impl Store {
             .take(expected_approvals)
             .cloned()
             .collect();
+        let approvals = serde_json::to_string(&refund.approvals).unwrap_or_else(|_| "[]".into());
+        let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE refunds SET approvals = $1, status = $2, paid_at = $3 WHERE id = $4 AND approvals = $5 \
              AND status = 'requested'",
         )
-        .bind(serde_json::to_string(&refund.approvals).unwrap_or_else(|_| "[]".into()))
+        .bind(&approvals)
         .bind(&refund.status)
         .bind((refund.status == "paid").then(|| format_time(now)))
         .bind(&refund.id)
         .bind(serde_json::to_string(&expected).unwrap_or_else(|_| "[]".into()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(updated.rows_affected() == 1)
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        // The approver is the last in the list.
+        let approver = refund.approvals.last().cloned().unwrap_or_default();
+        let entry = audit_entry(
+            &Actor::new(approver, "officer"),
+            "refund.approval",
+            &format!("refund/{}", refund.id),
+            &canonical(&[&refund.id, &approvals, &refund.status]),
+            now,
+        );
+        append(&mut tx, self.backend, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
@@ -337,9 +416,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
+        let mut tx = self.pool.begin().await?;
         let exists = sqlx::query("SELECT id FROM receipts WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
         if exists.is_none() {
             sqlx::query(
@@ -350,9 +430,18 @@ impl Store {
             .bind(content)
             .bind(sha256)
             .bind(format_time(now))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+            let entry = audit_entry(
+                &Actor::system(),
+                "receipt.issue",
+                &format!("receipt/{id}"),
+                &canonical(&[id, declaration_id, sha256]),
+                now,
+            );
+            append(&mut tx, self.backend, vec![entry]).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
