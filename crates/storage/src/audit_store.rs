@@ -114,26 +114,9 @@ pub(crate) async fn append(
     const PER_STATEMENT: usize = 500;
     let chained: Vec<Entry> = entries.into_iter().map(|e| head.append(e)).collect();
     for chunk in chained.chunks(PER_STATEMENT) {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 9;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash) VALUES {}",
-            tuples.join(", ")
+            crate::placeholders(chunk.len(), 9)
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -193,6 +176,24 @@ pub(crate) fn event_data(row: &EventColumns<'_>) -> Vec<u8> {
         row.reason,
         row.data,
     ])
+}
+
+/// A stored event row's subject in the trail and the bytes its entry hashes (the columns `verify_audit` and the
+/// backfill read: declaration_id, revision, type, at, actor, actor_role, reason, data).
+fn stored_event(row: &AnyRow) -> Result<(String, Vec<u8>), StoreError> {
+    let text = |column: &str| row.try_get::<String, _>(column);
+    let (id, revision): (String, i64) = (text("declaration_id")?, row.try_get("revision")?);
+    let columns = EventColumns {
+        declaration_id: &id,
+        revision,
+        event_type: &text("type")?,
+        at: &text("at")?,
+        actor: &text("actor")?,
+        actor_role: &text("actor_role")?,
+        reason: &text("reason")?,
+        data: &text("data")?,
+    };
+    Ok((event_subject(&id, revision), event_data(&columns)))
 }
 
 /// The columns of an event row.
@@ -344,20 +345,10 @@ impl Store {
                 after = last.try_get("seq")?;
                 for row in &page {
                     events_checked += 1;
+                    let (subject, data) = stored_event(row)?;
+                    let hash = audit::data_hash(&data);
                     let (id, revision): (String, i64) =
                         (row.try_get("declaration_id")?, row.try_get("revision")?);
-                    let columns = EventColumns {
-                        declaration_id: &id,
-                        revision,
-                        event_type: &row.try_get::<String, _>("type")?,
-                        at: &row.try_get::<String, _>("at")?,
-                        actor: &row.try_get::<String, _>("actor")?,
-                        actor_role: &row.try_get::<String, _>("actor_role")?,
-                        reason: &row.try_get::<String, _>("reason")?,
-                        data: &row.try_get::<String, _>("data")?,
-                    };
-                    let hash = audit::data_hash(&event_data(&columns));
-                    let subject = event_subject(&id, revision);
                     match recorded.get(&subject) {
                         Some(h) if *h == hash => {}
                         Some(_) => rows.push(format!(
@@ -433,23 +424,12 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for row in &events {
-            let (id, revision): (String, i64) =
-                (row.try_get("declaration_id")?, row.try_get("revision")?);
-            let columns = EventColumns {
-                declaration_id: &id,
-                revision,
-                event_type: &row.try_get::<String, _>("type")?,
-                at: &row.try_get::<String, _>("at")?,
-                actor: &row.try_get::<String, _>("actor")?,
-                actor_role: &row.try_get::<String, _>("actor_role")?,
-                reason: &row.try_get::<String, _>("reason")?,
-                data: &row.try_get::<String, _>("data")?,
-            };
+            let (subject, data) = stored_event(row)?;
             entries.push(entry(
                 &Actor::system(),
                 "declaration.event",
-                &event_subject(&id, revision),
-                &event_data(&columns),
+                &subject,
+                &data,
                 now,
             ));
         }

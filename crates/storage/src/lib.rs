@@ -1006,12 +1006,9 @@ async fn write_batch(
         .map(|(row, _, _)| (row.declarant.clone(), row.lrn.clone()))
         .collect();
     for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-            .collect();
         let sql = format!(
             "SELECT declarant, lrn, id, content_hash, lodge_response FROM declarations WHERE (declarant, lrn) IN (VALUES {})",
-            tuples.join(", ")
+            placeholders(chunk.len(), 2)
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1114,6 +1111,20 @@ fn build_row(
     Ok((row, decided.events))
 }
 
+/// `($1, $2), ($3, $4), …`: the placeholders of `rows` tuples of `columns` values, for a multi-row statement.
+/// Only placeholders are formatted into SQL; every value is bound.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let values: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", i * columns + c))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Inserts declaration rows, several per statement; `documents` are the rows' documents, compressed.
 async fn insert_rows(
     tx: &mut sqlx::AnyConnection,
@@ -1125,22 +1136,11 @@ async fn insert_rows(
         .chunks(MAX_ROWS_PER_STATEMENT)
         .zip(documents.chunks(MAX_ROWS_PER_STATEMENT))
     {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                format!(
-                    "({})",
-                    (1..=COLUMNS)
-                        .map(|c| format!("${}", i * COLUMNS + c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
              transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
              assessment, lodge_response, lodged_at, updated_at, released_at) VALUES {}",
-            tuples.join(", ")
+            placeholders(chunk.len(), COLUMNS)
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1220,25 +1220,9 @@ async fn insert_events(
 ) -> Result<(), StoreError> {
     const PER_STATEMENT: usize = 128;
     for chunk in records.chunks(PER_STATEMENT) {
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES {}",
-            tuples.join(", ")
+            placeholders(chunk.len(), 8)
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
