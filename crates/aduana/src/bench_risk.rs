@@ -28,7 +28,7 @@ fn rules(n: usize) -> String {
     for i in 0..n {
         let chapter = 1 + i % 97;
         let lane = ["yellow", "blue", "red"][i % 3];
-        let condition = match i % 4 {
+        let condition = match i % 6 {
             0 => format!("commodity starts_with \"{chapter:02}{:02}\"", i % 100),
             1 => format!(
                 "origin in [\"{}\", \"{}\"] and value > {}",
@@ -41,10 +41,18 @@ fn rules(n: usize) -> String {
                 origins[i % 10],
                 1000 + i
             ),
-            _ => format!(
+            3 => format!(
                 "(declarant = \"GB{:012}\" or importer = \"GB{:012}\") and not mode = \"4\"",
                 i,
                 i + 1
+            ),
+            4 => format!(
+                "commodity starts_with \"{chapter:02}\" and unit_value_kg < {} and mass_ratio > 1.2",
+                1 + i % 20
+            ),
+            _ => format!(
+                "(importer in list \"watch\" or seller in list \"sellers\") and not aeo and origin = \"{}\"",
+                origins[i % 10]
             ),
         };
         text.push_str(&format!(
@@ -75,20 +83,47 @@ fn declaration(i: usize) -> Facts {
                 origin: Some(origins[(i + k) % 10].into()),
                 procedure: Some("4000".into()),
                 value: Decimal::from(500 + (i + k) % 50_000),
+                net_mass: Some(Decimal::from(10 + (i * 13 + k) % 5_000)),
+                gross_mass: Some(Decimal::from(12 + (i * 17 + k) % 6_000)),
+                supplementary_units: None,
             })
             .collect(),
         score: None,
+        seller: Some(format!("CN{:012}", i * 31 % 50_000)),
+        aeo: i.is_multiple_of(5),
     }
+}
+
+/// Watch lists of 10,000 importers and 10,000 sellers.
+fn lists() -> selectivity::Lists {
+    let mut lists = selectivity::Lists::default();
+    lists.insert(
+        "watch",
+        (0..10_000)
+            .map(|i| format!("GB{:012}", i * 10))
+            .collect::<Vec<_>>(),
+    );
+    lists.insert(
+        "sellers",
+        (0..10_000)
+            .map(|i| format!("CN{:012}", i * 5))
+            .collect::<Vec<_>>(),
+    );
+    lists
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let text = rules(args.rules);
     let set = RuleSet::parse(&text).map_err(|e| e.to_string())?;
     let facts: Vec<Facts> = (0..args.declarations).map(declaration).collect();
+    let lists = lists();
     let started = Instant::now();
     let mut hits = 0usize;
     for (i, f) in facts.iter().enumerate() {
-        hits += set.decide(f, (i as u32 * 7919) % 10_000).hits.len();
+        hits += set
+            .decide_with(f, &lists, (i as u32 * 7919) % 10_000)
+            .hits
+            .len();
     }
     let elapsed = started.elapsed();
     println!("| what | count | total s | per declaration µs | per second |");

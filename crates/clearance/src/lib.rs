@@ -13,8 +13,10 @@
 use declaration::{Country, Declaration, DeclarationKind, Mrn};
 use error_table::{ErrorCode, Problem};
 use rust_decimal::Decimal;
-use selectivity::{Decision, Facts, ItemFacts, RuleSet};
+use selectivity::rates::{RateBook, RateTable};
+use selectivity::{Decision, Facts, ItemFacts, Lists, RuleSet, RuleVersion};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use tariff::{Assessment, ExchangeRates, Tariff};
 use workflow::{Command, EventKind, Liabilities, RejectionError, State, Status};
 
@@ -40,6 +42,14 @@ pub struct Pipeline {
     /// The learned risk model in use, if the analyst chose one: its score is a fact the rules see (`score`) and
     /// part of every lane decision's reason.
     pub risk_model: Option<RiskModel>,
+    /// Rule sets stored by risk analysts, each with its validity: the highest version in force on the lodgement
+    /// date decides; `rules` decides when none is.
+    pub rule_versions: Vec<RuleVersion>,
+    /// Watch lists and the AEO register the rules look identifiers up in.
+    pub lists: Arc<Lists>,
+    /// Expected lane shares per office and regime; when set, declarations the rules leave green are topped up
+    /// (the counts are passed to [`Pipeline::lodge_with`]).
+    pub lane_rates: Option<RateTable>,
 }
 
 /// A trained risk model and the name it is known by (its version).
@@ -82,7 +92,14 @@ impl RiskModel {
                         .as_ref()
                         .and_then(|p| p.id.as_ref()),
                 ),
-                seller: party(declaration.exporter.as_ref().and_then(|p| p.id.as_ref())),
+                seller: party(
+                    declaration
+                        .goods_shipment
+                        .seller
+                        .as_ref()
+                        .and_then(|p| p.id.as_ref())
+                        .or_else(|| declaration.exporter.as_ref().and_then(|p| p.id.as_ref())),
+                ),
                 hs_code: item
                     .commodity_code()
                     .map(|c| c.to_string())
@@ -133,6 +150,20 @@ pub struct Outcome {
 }
 
 /// The uniform draw (0..10_000 basis points) for random selection of `mrn`.
+/// The rate controller's draw for `mrn`, uniform in [0, 1): keyed like [`roll_for`], on another domain so that
+/// the two draws are independent.
+pub fn rate_draw_for(seed: &[u8], mrn: &Mrn) -> f64 {
+    let digest = Sha256::new()
+        .chain_update(seed)
+        .chain_update(b"lane-rates:")
+        .chain_update(mrn.as_str().as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    // The top 53 bits, as a double in [0, 1).
+    (u64::from_be_bytes(first) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
     let digest = Sha256::new()
         .chain_update(seed)
@@ -224,8 +255,8 @@ pub fn liabilities(assessment: &Assessment) -> Liabilities {
     out
 }
 
-/// The facts the risk rules see.
-pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Facts {
+/// The facts the risk rules see (`lists` gives the `aeo` fact).
+pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>, lists: &Lists) -> Facts {
     let value_of = |sequence: u32| {
         assessment
             .and_then(|a| a.items.iter().find(|i| i.sequence == sequence))
@@ -240,17 +271,29 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>) -> Fact
             origin: item.origin_country().map(|c| c.to_string()),
             procedure: item.procedure_code(),
             value: value_of(item.sequence_numeric),
+            net_mass: item.net_mass_kg,
+            gross_mass: item.gross_mass_kg,
+            supplementary_units: item.tariff_quantity.as_ref().map(|m| m.value),
         })
         .collect();
+    let declarant = declaration.declarant_id().map(|p| p.to_string());
+    let importer = declaration
+        .goods_shipment
+        .importer
+        .as_ref()
+        .and_then(|p| p.id.as_ref())
+        .map(|p| p.to_string());
     Facts {
-        declaration_type: declaration.type_code.to_string(),
-        declarant: declaration.declarant_id().map(|p| p.to_string()),
-        importer: declaration
+        aeo: lists.is_aeo(declarant.as_deref(), importer.as_deref()),
+        seller: declaration
             .goods_shipment
-            .importer
+            .seller
             .as_ref()
             .and_then(|p| p.id.as_ref())
             .map(|p| p.to_string()),
+        declaration_type: declaration.type_code.to_string(),
+        declarant,
+        importer,
         exporter: declaration
             .exporter
             .as_ref()
@@ -280,6 +323,14 @@ fn rejection(problems: &[Problem]) -> Vec<RejectionError> {
         .collect()
 }
 
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
 /// A hex SHA-256 of `bytes`: the content hash used for idempotency and the event log.
 pub fn content_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -299,6 +350,17 @@ impl Pipeline {
             seed,
             auto_release: true,
             risk_model: None,
+            rule_versions: Vec::new(),
+            lists: Arc::new(Lists::default()),
+            lane_rates: None,
+        }
+    }
+
+    /// The rules deciding on `date`, and their stored version (`None`: the rules the pipeline was built with).
+    pub fn rules_for(&self, date: time::Date) -> (&RuleSet, Option<u32>) {
+        match selectivity::rules_in_force(&self.rule_versions, date) {
+            Some(version) => (&version.rules, Some(version.version)),
+            None => (&self.rules, None),
         }
     }
 
@@ -358,7 +420,7 @@ impl Pipeline {
         serial: u64,
         date: time::Date,
     ) -> Outcome {
-        self.lodge_with(declaration, hash, serial, date, Securities::default())
+        self.lodge_with(declaration, hash, serial, date, Securities::default(), None)
     }
 
     /// [`Pipeline::lodge`], knowing whether the deferment account and the guarantee took the duties deferred or
@@ -370,6 +432,7 @@ impl Pipeline {
         serial: u64,
         date: time::Date,
         securities: Securities,
+        rate_book: Option<&mut RateBook>,
     ) -> Outcome {
         let mut outcome = Outcome {
             events: Vec::new(),
@@ -416,7 +479,7 @@ impl Pipeline {
                     "Declaration accepted.",
                 );
                 outcome.assessment = Some(assessment);
-                self.continue_automatically(declaration, &mut outcome);
+                self.continue_automatically(declaration, &mut outcome, date, rate_book);
             }
         }
         outcome
@@ -429,6 +492,7 @@ impl Pipeline {
         declaration: &Declaration,
         state: State,
         assessment: Assessment,
+        date: time::Date,
     ) -> Outcome {
         let mut outcome = Outcome {
             events: Vec::new(),
@@ -436,7 +500,7 @@ impl Pipeline {
             assessment: Some(assessment),
             decision: None,
         };
-        self.continue_automatically(declaration, &mut outcome);
+        self.continue_automatically(declaration, &mut outcome, date, None);
         outcome
     }
 
@@ -453,7 +517,94 @@ impl Pipeline {
         }
     }
 
-    fn continue_automatically(&self, declaration: &Declaration, outcome: &mut Outcome) {
+    /// The lane decision: the rules in force, the model's score, then the rate top-up when a rate table is set
+    /// and the counts are passed.
+    pub fn select(
+        &self,
+        declaration: &Declaration,
+        assessment: Option<&Assessment>,
+        mrn: &Mrn,
+        date: time::Date,
+        rate_book: Option<&mut RateBook>,
+    ) -> (Decision, workflow::SelectionBasis) {
+        let (rules, rules_version) = self.rules_for(date);
+        let mut facts = facts(declaration, assessment, &self.lists);
+        facts.score = self
+            .risk_model
+            .as_ref()
+            .and_then(|m| m.score(declaration, assessment));
+        let mut decision = rules.decide_with(&facts, &self.lists, roll_for(&self.seed, mrn));
+        if let Some(version) = rules_version {
+            decision.reason = format!("{} (Risk rules version {version}.)", decision.reason);
+        }
+        let mut basis = workflow::SelectionBasis {
+            rules_version,
+            model: facts.score.as_ref().map(|s| s.model.clone()),
+            score: facts.score.as_ref().map(|s| s.score),
+            rate: None,
+        };
+        if let (Some(table), Some(book)) = (&self.lane_rates, rate_book) {
+            let office = declaration.office().unwrap_or("*");
+            let regime: String = declaration
+                .goods_shipment
+                .goods_items
+                .first()
+                .and_then(|i| i.procedure_code())
+                .map(|p| p.chars().take(2).collect())
+                .unwrap_or_else(|| "*".into());
+            let rates = table.rates(office, &regime);
+            let population = RateBook::population(office, &regime, facts.aeo);
+            if let Some(state) = book.state(date, &population) {
+                let rule_lane = decision.lane;
+                let chosen = selectivity::rates::top_up(
+                    &rates,
+                    facts.aeo,
+                    state,
+                    rule_lane,
+                    rate_draw_for(&self.seed, mrn),
+                );
+                if chosen.topped_up {
+                    decision.lane = chosen.lane;
+                    let share = match chosen.lane {
+                        selectivity::Lane::Red => rates.red,
+                        selectivity::Lane::Yellow => rates.yellow,
+                        _ => rates.blue,
+                    };
+                    decision.reason = format!(
+                        "{} lane by the controlled rate of office {office}, regime {regime}{}: {}.{:02} % of \
+                         declarations are expected in it and the rules selected fewer. (No rule applies.{})",
+                        capitalise(chosen.lane.as_str()),
+                        if facts.aeo {
+                            " for authorised operators"
+                        } else {
+                            ""
+                        },
+                        share / 100,
+                        share % 100,
+                        facts
+                            .score
+                            .as_ref()
+                            .map(|s| format!(" {}", s.sentence()))
+                            .unwrap_or_default()
+                    );
+                }
+                basis.rate = Some(workflow::RateRecord {
+                    population,
+                    rule_lane,
+                    topped_up: chosen.topped_up,
+                });
+            }
+        }
+        (decision, basis)
+    }
+
+    fn continue_automatically(
+        &self,
+        declaration: &Declaration,
+        outcome: &mut Outcome,
+        date: time::Date,
+        mut rate_book: Option<&mut RateBook>,
+    ) {
         // Each step is taken at most once per call; the loop ends when no automatic step applies.
         for _ in 0..8 {
             let state = &outcome.state;
@@ -463,17 +614,19 @@ impl Pipeline {
                         .mrn
                         .clone()
                         .expect("an accepted declaration has an MRN");
-                    let mut facts = facts(declaration, outcome.assessment.as_ref());
-                    facts.score = self
-                        .risk_model
-                        .as_ref()
-                        .and_then(|m| m.score(declaration, outcome.assessment.as_ref()));
-                    let decision = self.rules.decide(&facts, roll_for(&self.seed, &mrn));
+                    let (decision, basis) = self.select(
+                        declaration,
+                        outcome.assessment.as_ref(),
+                        &mrn,
+                        date,
+                        rate_book.as_deref_mut(),
+                    );
                     let reason = decision.reason.clone();
                     let command = Command::AssignLane {
                         lane: decision.lane,
                         hits: decision.hits.clone(),
                         random: decision.random,
+                        basis,
                     };
                     outcome.decision = Some(decision);
                     self.run(outcome, &command, &reason)

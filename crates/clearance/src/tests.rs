@@ -1,4 +1,5 @@
 use super::*;
+use selectivity::rates::{RateBook, RateTable};
 use workflow::Settlement;
 
 fn read(name: &str) -> Option<Declaration> {
@@ -169,4 +170,121 @@ fn the_risk_model_score_feeds_the_rules_and_the_reason() {
         "{}",
         decision.reason
     );
+}
+
+fn minimal() -> Declaration {
+    let xml = include_bytes!("../../wco/tests/minimal.xml");
+    wco::read_declaration(xml, &wco::Limits::default()).unwrap()
+}
+
+#[test]
+fn the_rule_set_in_force_on_the_lodgement_date_decides_and_is_recorded() {
+    let mut pipeline = Pipeline::demo(b"test seed".to_vec());
+    pipeline.rules = RuleSet::parse("random 0% then yellow").unwrap();
+    let version =
+        |version: u32, from: time::Date, to: Option<time::Date>, text: &str| RuleVersion {
+            version,
+            author: "analyst".into(),
+            valid_from: from,
+            valid_to: to,
+            rules: Arc::new(RuleSet::parse(text).unwrap()),
+        };
+    let day = |d: u8| time::Date::from_calendar_date(2026, time::Month::December, d).unwrap();
+    pipeline.rule_versions = vec![
+        version(
+            1,
+            day(1),
+            Some(day(10)),
+            "rule A when origin = \"US\" then yellow",
+        ),
+        version(
+            2,
+            day(5),
+            Some(day(7)),
+            "rule B when origin = \"US\" then red",
+        ),
+        version(3, day(20), None, "rule C when origin = \"CN\" then red"),
+    ];
+    // (date, lane, rules version): before any version, the built-in rules; overlapping, the highest version.
+    let cases = [
+        (time::macros::date!(2026 - 11 - 30), "green", None),
+        (day(1), "yellow", Some(1)),
+        (day(6), "red", Some(2)),
+        (day(8), "yellow", Some(1)),
+        (day(15), "green", None),
+        (day(25), "green", Some(3)),
+    ];
+    for (date, lane, rules_version) in cases {
+        let outcome = pipeline.lodge(&minimal(), "hash", 1, date);
+        let assigned = outcome
+            .events
+            .iter()
+            .find_map(|(e, _)| match e {
+                EventKind::LaneAssigned { lane, basis, .. } => {
+                    Some((lane.as_str(), basis.rules_version))
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(assigned, (lane, rules_version), "{date}");
+    }
+}
+
+#[test]
+fn rule_green_declarations_are_topped_up_to_the_rate_and_aeos_less() {
+    let mut pipeline = Pipeline::demo(b"test seed".to_vec());
+    pipeline.rules = RuleSet::parse("random 0% then yellow").unwrap();
+    pipeline.lane_rates = Some(
+        RateTable::parse("office,regime,red,yellow,blue,aeo_percent\n*,*,2,10,5,20\n").unwrap(),
+    );
+    let mut book = RateBook::default();
+    let mut lanes = std::collections::BTreeMap::new();
+    let n = 4_000;
+    for serial in 0..n {
+        let outcome = pipeline.lodge_with(
+            &minimal(),
+            "hash",
+            serial,
+            date(),
+            Securities::default(),
+            Some(&mut book),
+        );
+        let decision = outcome.decision.unwrap();
+        *lanes.entry(decision.lane).or_insert(0u64) += 1;
+    }
+    let share = |lane| lanes.get(&lane).copied().unwrap_or(0) as f64 / n as f64;
+    assert!(
+        (share(selectivity::Lane::Red) - 0.02).abs() < 0.005,
+        "{lanes:?}"
+    );
+    assert!(
+        (share(selectivity::Lane::Yellow) - 0.10).abs() < 0.005,
+        "{lanes:?}"
+    );
+    assert!(
+        (share(selectivity::Lane::Blue) - 0.05).abs() < 0.005,
+        "{lanes:?}"
+    );
+    // AEOs: a fifth of the shares.
+    let mut lists = Lists::default();
+    lists.insert(selectivity::AEO_LIST, ["GB603202734852".to_owned()]);
+    pipeline.lists = Arc::new(lists);
+    let mut controlled = 0;
+    for serial in n..2 * n {
+        let outcome = pipeline.lodge_with(
+            &minimal(),
+            "hash",
+            serial,
+            date(),
+            Securities::default(),
+            Some(&mut book),
+        );
+        if outcome.decision.unwrap().lane != selectivity::Lane::Green {
+            controlled += 1;
+        }
+    }
+    let aeo_share = controlled as f64 / n as f64;
+    assert!((aeo_share - 0.034).abs() < 0.005, "AEO share {aeo_share}");
+    let populations: Vec<&str> = book.states().map(|(p, _)| p).collect();
+    assert_eq!(populations, ["*/*/aeo", "*/*/other"]);
 }

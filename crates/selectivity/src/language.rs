@@ -7,13 +7,14 @@
 //! random    = "random" NUMBER "%" "then" LANE ;
 //! expr      = term { "or" term } ;
 //! term      = factor { "and" factor } ;
-//! factor    = "not" factor | "(" expr ")" | condition ;
-//! condition = FIELD OP value ;
+//! factor    = "not" factor | "(" expr ")" | FLAG | condition ;
+//! condition = FIELD OP value | FIELD "in" "list" STRING ;
 //! OP        = "=" | "!=" | "in" | "starts_with" | ">" | ">=" | "<" | "<=" ;
 //! value     = STRING | NUMBER | "[" STRING { "," STRING } "]" ;
+//! FLAG      = "aeo" ;
 //! ```
 
-use crate::{Decision, Facts, Hit, Lane};
+use crate::{Decision, Facts, Hit, Lane, Lists};
 use rust_decimal::Decimal;
 
 /// Most rules one rule set may hold.
@@ -54,6 +55,13 @@ enum Field {
     Mode,
     Office,
     Score,
+    Seller,
+    NetMass,
+    GrossMass,
+    UnitValueKg,
+    UnitValueUnit,
+    MassRatio,
+    Aeo,
 }
 
 impl Field {
@@ -72,21 +80,44 @@ impl Field {
             "mode" => Field::Mode,
             "office" => Field::Office,
             "score" => Field::Score,
+            "seller" => Field::Seller,
+            "net_mass" => Field::NetMass,
+            "gross_mass" => Field::GrossMass,
+            "unit_value_kg" => Field::UnitValueKg,
+            "unit_value_unit" => Field::UnitValueUnit,
+            "mass_ratio" => Field::MassRatio,
+            "aeo" => Field::Aeo,
             _ => return None,
         })
     }
     fn numeric(self) -> bool {
-        matches!(self, Field::Value | Field::ItemValue | Field::Score)
+        matches!(
+            self,
+            Field::Value
+                | Field::ItemValue
+                | Field::Score
+                | Field::NetMass
+                | Field::GrossMass
+                | Field::UnitValueKg
+                | Field::UnitValueUnit
+                | Field::MassRatio
+        )
     }
 }
 
-const FIELDS: &str = "commodity, origin, procedure, item_value, value, dispatch, declarant, importer, exporter, type, mode, office";
+const FIELDS: &str = "commodity, origin, procedure, item_value, net_mass, gross_mass, unit_value_kg, unit_value_unit, \
+     mass_ratio, value, dispatch, declarant, importer, exporter, seller, type, mode, office, score, aeo";
+
+/// Most named lists one rule set may refer to, and most entries in one list.
+pub const MAX_LIST_REFERENCES: usize = 1_000;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Operand {
     Text(String),
     Number(Decimal),
     List(Vec<String>),
+    /// A named list kept apart from the rules (a watch list, the AEO register), looked up at evaluation.
+    Named(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +138,8 @@ enum Expr {
     And(Vec<Expr>),
     Not(Box<Expr>),
     Condition(Field, Op, Operand),
+    /// A yes/no fact (`aeo`).
+    Flag(Field),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +156,8 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     /// Random selection: basis points (1/100 of a percent) of otherwise-green declarations, and their lane.
     random: Option<(u32, Lane)>,
+    /// The named lists the rules refer to, with where (line, column), for checking against the lists kept.
+    list_references: Vec<(String, usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -231,6 +266,7 @@ struct Parser<'a> {
     position: usize,
     line: usize,
     end_column: usize,
+    list_references: Vec<(String, usize, usize)>,
 }
 
 impl Parser<'_> {
@@ -322,6 +358,46 @@ impl Parser<'_> {
         }
         .ok_or_else(|| self.error(format!("Expected a field: {FIELDS}.")))?;
         self.position += 1;
+        if field == Field::Aeo {
+            // A yes/no fact stands alone: `aeo`, `not aeo`.
+            if matches!(self.peek(), Some(Token::Symbol(_)))
+                || matches!(self.peek(), Some(Token::Word(w)) if w == "in" || w == "starts_with")
+            {
+                return Err(self.error(
+                    "aeo is a yes/no fact: write `aeo` or `not aeo`, without an operator or a value.",
+                ));
+            }
+            return Ok(Expr::Flag(field));
+        }
+        if self.is_word("in")
+            && matches!(self.tokens.get(self.position + 1).map(|t| &t.token), Some(Token::Word(w)) if w == "list")
+        {
+            self.position += 2;
+            let column = self
+                .tokens
+                .get(self.position)
+                .map_or(self.end_column, |t| t.column);
+            let name = match self.peek().cloned() {
+                Some(Token::Text(name)) if !name.is_empty() => name,
+                _ => {
+                    return Err(self
+                        .error("Expected the list's name in double quotes, e.g. list \"watch\"."));
+                }
+            };
+            if field.numeric() {
+                return Err(self.error(
+                    "Lists hold identifiers and codes; a number field cannot be looked up in a list.",
+                ));
+            }
+            self.position += 1;
+            if self.list_references.len() >= MAX_LIST_REFERENCES {
+                return Err(self.error(format!(
+                    "A rule set may refer to lists at most {MAX_LIST_REFERENCES} times."
+                )));
+            }
+            self.list_references.push((name.clone(), self.line, column));
+            return Ok(Expr::Condition(field, Op::In, Operand::Named(name)));
+        }
         let op = match self.peek() {
             Some(Token::Symbol("=")) => Op::Eq,
             Some(Token::Symbol("!=")) => Op::Ne,
@@ -372,6 +448,7 @@ impl Parser<'_> {
             _ => return Err(self.error("Expected a value: a quoted text, a number or a [list].")),
         };
         let fits = match (op, &operand) {
+            (_, Operand::Named(_)) => false,
             (Op::In, Operand::List(_)) => true,
             (Op::In, _) | (_, Operand::List(_)) => false,
             (Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Number(_)) => field.numeric(),
@@ -384,8 +461,9 @@ impl Parser<'_> {
         if !fits {
             self.position -= 1;
             return Err(self.error(
-                "This value does not fit the field and operator: numbers for value and item_value, quoted texts \
-                 for the others, and a [list] after in.",
+                "This value does not fit the field and operator: numbers for value, item_value, net_mass, \
+                 gross_mass, unit_value_kg, unit_value_unit, mass_ratio and score, quoted texts for the others, \
+                 and a [list] or list \"name\" after in.",
             ));
         }
         Ok(Expr::Condition(field, op, operand))
@@ -397,6 +475,7 @@ impl RuleSet {
     pub fn parse(text: &str) -> Result<RuleSet, RuleError> {
         let mut rules: Vec<Rule> = Vec::new();
         let mut random = None;
+        let mut list_references = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let line_number = index + 1;
             let tokens = tokenize(line, line_number)?;
@@ -408,6 +487,7 @@ impl RuleSet {
                 position: 0,
                 line: line_number,
                 end_column: line.chars().count() + 1,
+                list_references: std::mem::take(&mut list_references),
             };
             if p.is_word("rule") {
                 p.position += 1;
@@ -482,8 +562,48 @@ impl RuleSet {
                     p.error("A line starts with \"rule\" or \"random\" (or \"#\" for a comment).")
                 );
             }
+            list_references = std::mem::take(&mut p.list_references);
         }
-        Ok(RuleSet { rules, random })
+        Ok(RuleSet {
+            rules,
+            random,
+            list_references,
+        })
+    }
+
+    /// Checks that every list the rules name is kept: the first unknown one, with its line and column.
+    pub fn check_lists(&self, lists: &Lists) -> Result<(), RuleError> {
+        match self
+            .list_references
+            .iter()
+            .find(|(name, _, _)| !lists.contains_list(name))
+        {
+            Some((name, line, column)) => Err(RuleError {
+                line: *line,
+                column: *column,
+                message: format!(
+                    "There is no list named {name:?}; create it first (known lists: {}).",
+                    if lists.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        lists.names().join(", ")
+                    }
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The names of the lists the rules refer to.
+    pub fn list_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .list_references
+            .iter()
+            .map(|(n, _, _)| n.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     pub fn len(&self) -> usize {
@@ -497,18 +617,24 @@ impl RuleSet {
     /// Evaluates every rule on `facts`. `roll` is a uniform draw in 0..10_000 (basis points) used only when no
     /// rule selects the declaration.
     pub fn decide(&self, facts: &Facts, roll: u32) -> Decision {
-        let mut decision = self.decide_rules(facts, roll);
+        self.decide_with(facts, &Lists::default(), roll)
+    }
+
+    /// [`RuleSet::decide`] with the named lists the rules may look identifiers up in (a list that is not there
+    /// matches nothing).
+    pub fn decide_with(&self, facts: &Facts, lists: &Lists, roll: u32) -> Decision {
+        let mut decision = self.decide_rules(facts, lists, roll);
         if let Some(score) = &facts.score {
             decision.reason = format!("{} {}", decision.reason, score.sentence());
         }
         decision
     }
 
-    fn decide_rules(&self, facts: &Facts, roll: u32) -> Decision {
+    fn decide_rules(&self, facts: &Facts, lists: &Lists, roll: u32) -> Decision {
         let hits: Vec<Hit> = self
             .rules
             .iter()
-            .filter(|rule| eval(&rule.condition, facts))
+            .filter(|rule| eval(&rule.condition, facts, lists))
             .map(|rule| Hit {
                 rule: rule.id.clone(),
                 description: rule.description.clone(),
@@ -569,11 +695,14 @@ fn capitalise(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn eval(expr: &Expr, facts: &Facts) -> bool {
+fn eval(expr: &Expr, facts: &Facts, lists: &Lists) -> bool {
+    let text =
+        |value: Option<&str>, op: Op, operand: &Operand| compare_text(value, op, operand, lists);
     match expr {
-        Expr::Or(parts) => parts.iter().any(|p| eval(p, facts)),
-        Expr::And(parts) => parts.iter().all(|p| eval(p, facts)),
-        Expr::Not(inner) => !eval(inner, facts),
+        Expr::Or(parts) => parts.iter().any(|p| eval(p, facts, lists)),
+        Expr::And(parts) => parts.iter().all(|p| eval(p, facts, lists)),
+        Expr::Not(inner) => !eval(inner, facts, lists),
+        Expr::Flag(_) => facts.aeo,
         Expr::Condition(field, op, operand) => match field {
             Field::Value => compare_number(facts.value, *op, operand),
             // No model, no score: a condition on it matches nothing.
@@ -585,26 +714,50 @@ fn eval(expr: &Expr, facts: &Facts) -> bool {
                 .items
                 .iter()
                 .any(|i| compare_number(i.value, *op, operand)),
+            Field::NetMass
+            | Field::GrossMass
+            | Field::UnitValueKg
+            | Field::UnitValueUnit
+            | Field::MassRatio => facts
+                .items
+                .iter()
+                .any(|i| item_number(i, *field).is_some_and(|n| compare_number(n, *op, operand))),
             Field::Commodity => facts
                 .items
                 .iter()
-                .any(|i| compare_text(i.commodity.as_deref(), *op, operand)),
+                .any(|i| text(i.commodity.as_deref(), *op, operand)),
             Field::Origin => facts
                 .items
                 .iter()
-                .any(|i| compare_text(i.origin.as_deref(), *op, operand)),
+                .any(|i| text(i.origin.as_deref(), *op, operand)),
             Field::Procedure => facts
                 .items
                 .iter()
-                .any(|i| compare_text(i.procedure.as_deref(), *op, operand)),
-            Field::Dispatch => compare_text(facts.dispatch.as_deref(), *op, operand),
-            Field::Declarant => compare_text(facts.declarant.as_deref(), *op, operand),
-            Field::Importer => compare_text(facts.importer.as_deref(), *op, operand),
-            Field::Exporter => compare_text(facts.exporter.as_deref(), *op, operand),
-            Field::Type => compare_text(Some(&facts.declaration_type), *op, operand),
-            Field::Mode => compare_text(facts.mode.as_deref(), *op, operand),
-            Field::Office => compare_text(facts.office.as_deref(), *op, operand),
+                .any(|i| text(i.procedure.as_deref(), *op, operand)),
+            Field::Dispatch => text(facts.dispatch.as_deref(), *op, operand),
+            Field::Declarant => text(facts.declarant.as_deref(), *op, operand),
+            Field::Importer => text(facts.importer.as_deref(), *op, operand),
+            Field::Exporter => text(facts.exporter.as_deref(), *op, operand),
+            Field::Seller => text(facts.seller.as_deref(), *op, operand),
+            Field::Type => text(Some(&facts.declaration_type), *op, operand),
+            Field::Mode => text(facts.mode.as_deref(), *op, operand),
+            Field::Office => text(facts.office.as_deref(), *op, operand),
+            Field::Aeo => facts.aeo,
         },
+    }
+}
+
+/// A goods item's measured or derived number; `None` when it was not declared or cannot be derived (no mass, no
+/// supplementary units, a zero divisor).
+fn item_number(item: &crate::ItemFacts, field: Field) -> Option<Decimal> {
+    let positive = |d: Option<Decimal>| d.filter(|d| *d > Decimal::ZERO);
+    match field {
+        Field::NetMass => item.net_mass,
+        Field::GrossMass => item.gross_mass,
+        Field::UnitValueKg => item.value.checked_div(positive(item.net_mass)?),
+        Field::UnitValueUnit => item.value.checked_div(positive(item.supplementary_units)?),
+        Field::MassRatio => item.gross_mass?.checked_div(positive(item.net_mass)?),
+        _ => None,
     }
 }
 
@@ -624,9 +777,10 @@ fn compare_number(value: Decimal, op: Op, operand: &Operand) -> bool {
 }
 
 /// A missing value matches nothing, not even `!=`: a rule never fires on what was not declared.
-fn compare_text(value: Option<&str>, op: Op, operand: &Operand) -> bool {
+fn compare_text(value: Option<&str>, op: Op, operand: &Operand, lists: &Lists) -> bool {
     let Some(value) = value else { return false };
     match (op, operand) {
+        (Op::In, Operand::Named(name)) => lists.contains(name, value),
         (Op::Eq, Operand::Text(t)) => value == t,
         (Op::Ne, Operand::Text(t)) => value != t,
         (Op::StartsWith, Operand::Text(t)) => value.starts_with(t.as_str()),
@@ -650,9 +804,153 @@ mod tests {
                 origin: Some(origin.into()),
                 procedure: Some("4000".into()),
                 value: Decimal::from(value),
+                ..ItemFacts::default()
             }],
             ..Facts::default()
         }
+    }
+
+    #[test]
+    fn unit_values_masses_sellers_lists_and_aeo() {
+        let rules = RuleSet::parse(
+            "rule U1 \"Cheap per kg\" when commodity starts_with \"85\" and unit_value_kg < 2 then yellow\n\
+             rule U2 when unit_value_unit < 0.5 then yellow\n\
+             rule U3 \"Packaging heavier than goods\" when mass_ratio > 2 then yellow\n\
+             rule U4 when importer in list \"watch\" and not aeo then red\n\
+             rule U5 when seller in list \"watch\" then yellow\n\
+             rule U6 when aeo and net_mass >= 1000 then blue\n",
+        )
+        .unwrap();
+        let mut lists = Lists::default();
+        lists.insert("watch", ["GB999".to_owned(), "CN777".to_owned()]);
+        lists.insert(crate::AEO_LIST, ["GB123".to_owned()]);
+        let item =
+            |value: i64, net: Option<i64>, gross: Option<i64>, units: Option<i64>| ItemFacts {
+                commodity: Some("8510900000".into()),
+                value: Decimal::from(value),
+                net_mass: net.map(Decimal::from),
+                gross_mass: gross.map(Decimal::from),
+                supplementary_units: units.map(Decimal::from),
+                ..ItemFacts::default()
+            };
+        // (items, importer, seller, aeo) → rules hit
+        type Case = (
+            Vec<ItemFacts>,
+            Option<&'static str>,
+            Option<&'static str>,
+            bool,
+            &'static [&'static str],
+        );
+        let cases: Vec<Case> = vec![
+            (
+                vec![item(100, Some(100), Some(110), None)],
+                None,
+                None,
+                false,
+                &["U1"],
+            ),
+            (
+                vec![item(300, Some(100), Some(110), None)],
+                None,
+                None,
+                false,
+                &[],
+            ),
+            // No mass declared, zero mass: no unit value, no hit (never a division by zero).
+            (vec![item(100, None, None, None)], None, None, false, &[]),
+            (
+                vec![item(100, Some(0), Some(0), Some(0))],
+                None,
+                None,
+                false,
+                &[],
+            ),
+            (
+                vec![item(10, Some(100), Some(100), Some(100))],
+                None,
+                None,
+                false,
+                &["U1", "U2"],
+            ),
+            (
+                vec![item(1000, Some(10), Some(25), None)],
+                None,
+                None,
+                false,
+                &["U3"],
+            ),
+            (
+                vec![item(1000, Some(10), Some(10), None)],
+                Some("GB999"),
+                None,
+                false,
+                &["U4"],
+            ),
+            (
+                vec![item(1000, Some(10), Some(10), None)],
+                Some("GB999"),
+                None,
+                true,
+                &[],
+            ),
+            (
+                vec![item(1000, Some(10), Some(10), None)],
+                Some("GB555"),
+                Some("CN777"),
+                false,
+                &["U5"],
+            ),
+            (
+                vec![item(100_000, Some(2000), Some(2000), None)],
+                None,
+                None,
+                true,
+                &["U6"],
+            ),
+            (
+                vec![item(100_000, Some(2000), Some(2000), None)],
+                None,
+                None,
+                false,
+                &[],
+            ),
+        ];
+        for (items, importer, seller, aeo, expected) in cases {
+            let facts = Facts {
+                declaration_type: "IMA".into(),
+                importer: importer.map(str::to_owned),
+                seller: seller.map(str::to_owned),
+                aeo,
+                items,
+                ..Facts::default()
+            };
+            let decision = rules.decide_with(&facts, &lists, 9_999);
+            let names: Vec<&str> = decision.hits.iter().map(|h| h.rule.as_str()).collect();
+            assert_eq!(names, expected, "{facts:?}");
+        }
+        // Without the lists, a list condition matches nothing.
+        let facts = Facts {
+            importer: Some("GB999".into()),
+            ..Facts::default()
+        };
+        assert!(rules.decide(&facts, 9_999).hits.is_empty());
+    }
+
+    #[test]
+    fn lists_named_by_rules_are_checked() {
+        let rules = RuleSet::parse(
+            "rule L1 when importer in list \"watch\" then red\nrule L2 when seller in list \"sellers\" then red",
+        )
+        .unwrap();
+        assert_eq!(rules.list_names(), ["sellers", "watch"]);
+        let mut lists = Lists::default();
+        lists.insert("watch", []);
+        let error = rules.check_lists(&lists).unwrap_err();
+        assert_eq!((error.line, error.column), (2, 29), "{error}");
+        assert!(error.message.contains("\"sellers\""), "{error}");
+        lists.insert("sellers", ["X".to_owned()]);
+        assert!(rules.check_lists(&lists).is_ok());
+        assert!(!lists.is_aeo(None, None));
     }
 
     #[test]
@@ -729,6 +1027,12 @@ mod tests {
             ),
             ("select everything", 1, 1),
             ("rule R1 when origin = \"KP\" then red ; drop", 1, 37),
+            ("rule R1 when aeo = \"yes\" then red", 1, 18),
+            ("rule R1 when unit_value_kg in list \"w\" then red", 1, 36),
+            ("rule R1 when importer in list watch then red", 1, 31),
+            ("rule R1 when importer in list \"\" then red", 1, 31),
+            ("rule R1 when seller > 3 then red", 1, 23),
+            ("rule R1 when mass_ratio starts_with \"1\" then red", 1, 37),
         ];
         for (text, line, column) in cases {
             let error = RuleSet::parse(text).unwrap_err();

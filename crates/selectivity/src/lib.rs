@@ -18,10 +18,87 @@
 mod language;
 pub mod rates;
 
-pub use language::{MAX_RULES, RuleError, RuleSet};
+pub use language::{MAX_LIST_REFERENCES, MAX_RULES, RuleError, RuleSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most entries one named list may hold, and most lists.
+pub const MAX_LIST_ENTRIES: usize = 1_000_000;
+pub const MAX_LISTS: usize = 1_000;
+
+/// The named lists rules look identifiers up in (`importer in list "watch"`): watch lists kept by risk analysts,
+/// and the register of authorised economic operators (`aeo`), from which the `aeo` fact is derived.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lists {
+    lists: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The list whose entries are authorised economic operators: a declaration is `aeo` when its declarant or its
+/// importer is on it.
+pub const AEO_LIST: &str = "aeo";
+
+impl Lists {
+    /// Puts a list (replacing one of the same name). Entries are trimmed; empty ones dropped.
+    pub fn insert(&mut self, name: &str, entries: impl IntoIterator<Item = String>) {
+        self.lists.insert(
+            name.to_owned(),
+            entries
+                .into_iter()
+                .map(|e| e.trim().to_owned())
+                .filter(|e| !e.is_empty())
+                .collect(),
+        );
+    }
+    pub fn contains_list(&self, name: &str) -> bool {
+        self.lists.contains_key(name)
+    }
+    pub fn contains(&self, name: &str, value: &str) -> bool {
+        self.lists.get(name).is_some_and(|l| l.contains(value))
+    }
+    pub fn names(&self) -> Vec<&str> {
+        self.lists.keys().map(String::as_str).collect()
+    }
+    pub fn len(&self) -> usize {
+        self.lists.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+    /// Whether a declaration by these parties is an AEO's.
+    pub fn is_aeo(&self, declarant: Option<&str>, importer: Option<&str>) -> bool {
+        [declarant, importer]
+            .into_iter()
+            .flatten()
+            .any(|p| self.contains(AEO_LIST, p))
+    }
+}
+
+/// A rule set as stored: its version, who wrote it and when it is in force (dates inclusive; `valid_to` open when
+/// absent).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleVersion {
+    pub version: u32,
+    pub author: String,
+    pub valid_from: time::Date,
+    pub valid_to: Option<time::Date>,
+    pub rules: std::sync::Arc<RuleSet>,
+}
+
+impl RuleVersion {
+    pub fn in_force(&self, date: time::Date) -> bool {
+        self.valid_from <= date && self.valid_to.is_none_or(|to| date <= to)
+    }
+}
+
+/// The stored rule set in force on `date`: the highest version whose validity covers it.
+pub fn rules_in_force(versions: &[RuleVersion], date: time::Date) -> Option<&RuleVersion> {
+    versions
+        .iter()
+        .filter(|v| v.in_force(date))
+        .max_by_key(|v| v.version)
+}
 
 /// The lanes, in increasing order of severity for the decision (blue is post-clearance audit: released, then
 /// audited; yellow a documentary check; red a physical examination).
@@ -77,6 +154,10 @@ pub struct Facts {
     pub items: Vec<ItemFacts>,
     /// The learned risk model's score, when a model is in use (rules see it as `score`).
     pub score: Option<ModelScore>,
+    /// The seller (DE 3/24), who is often not the exporter.
+    pub seller: Option<String>,
+    /// The declarant or importer is an authorised economic operator (on the `aeo` list).
+    pub aeo: bool,
 }
 
 /// A learned model's score of a declaration, with what moved it most: part of every lane decision's reason.
@@ -114,6 +195,11 @@ pub struct ItemFacts {
     pub procedure: Option<String>,
     /// Customs value of the item in the national currency.
     pub value: Decimal,
+    /// Net and gross mass in kilograms (DE 6/1, 6/5).
+    pub net_mass: Option<Decimal>,
+    pub gross_mass: Option<Decimal>,
+    /// Supplementary units (DE 6/2).
+    pub supplementary_units: Option<Decimal>,
 }
 
 /// One rule that fired, with its reason.

@@ -162,6 +162,58 @@ pub struct RateState {
 
 const CONTROL_LANES: [Lane; 3] = [Lane::Red, Lane::Yellow, Lane::Blue];
 
+impl RateState {
+    /// Counts a decision already taken (replaying the day's decisions after a restart).
+    pub fn record(&mut self, rule_lane: Lane, lane: Lane) {
+        self.seen += 1;
+        let index = |lane: Lane| CONTROL_LANES.iter().position(|l| *l == lane);
+        if let Some(i) = index(rule_lane) {
+            self.selected[i] += 1;
+            return;
+        }
+        self.rule_green += 1;
+        if let Some(i) = index(lane) {
+            self.selected[i] += 1;
+        }
+    }
+}
+
+/// Most populations one day's counts may hold (offices × regimes × AEO or not).
+pub const MAX_POPULATIONS: usize = 100_000;
+
+/// The counts of every population for one UTC day: the controller aims at the shares over each day, and starts
+/// afresh the next.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateBook {
+    day: Option<time::Date>,
+    states: BTreeMap<String, RateState>,
+}
+
+impl RateBook {
+    /// The name of a population: office, regime (first two digits of the procedure) and AEO or not.
+    pub fn population(office: &str, regime: &str, aeo: bool) -> String {
+        format!("{office}/{regime}/{}", if aeo { "aeo" } else { "other" })
+    }
+
+    /// The counts of `population` on `day` (a new day empties the book). `None` when the book is full: the
+    /// declaration is then not topped up.
+    pub fn state(&mut self, day: time::Date, population: &str) -> Option<&mut RateState> {
+        if self.day != Some(day) {
+            self.day = Some(day);
+            self.states.clear();
+        }
+        if !self.states.contains_key(population) && self.states.len() >= MAX_POPULATIONS {
+            return None;
+        }
+        Some(self.states.entry(population.to_owned()).or_default())
+    }
+
+    /// The counts so far today, per population.
+    pub fn states(&self) -> impl Iterator<Item = (&str, &RateState)> {
+        self.states.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
 /// The lane after top-up, and whether the top-up chose it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateDecision {
@@ -244,6 +296,31 @@ office,regime,red,yellow,blue,aeo_percent
 GB000060,40,1,4,3,50
 GB000060,*,3,10,5,25
 ";
+
+    #[test]
+    fn a_replayed_book_counts_as_the_live_one() {
+        let rates = LaneRates {
+            red: 200,
+            yellow: 800,
+            blue: 500,
+            aeo_percent: 50,
+        };
+        let mut draws = Draws(7);
+        let mut live = RateState::default();
+        let mut replayed = RateState::default();
+        for i in 0..5_000 {
+            let rule_lane = if i % 97 == 0 { Lane::Red } else { Lane::Green };
+            let decision = top_up(&rates, false, &mut live, rule_lane, draws.next());
+            replayed.record(rule_lane, decision.lane);
+        }
+        assert_eq!(live, replayed);
+        let day = time::Date::from_calendar_date(2026, time::Month::November, 29).unwrap();
+        let mut book = RateBook::default();
+        book.state(day, "GB000060/40/other").unwrap().seen = 3;
+        assert_eq!(book.state(day, "GB000060/40/other").unwrap().seen, 3);
+        let next = day.next_day().unwrap();
+        assert_eq!(book.state(next, "GB000060/40/other").unwrap().seen, 0);
+    }
 
     #[test]
     fn the_rate_table_reads_and_answers_by_office_and_regime() {

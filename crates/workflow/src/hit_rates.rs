@@ -32,17 +32,76 @@ pub struct SelectorHits {
     pub by_type: BTreeMap<String, u64>,
 }
 
+/// The selector credited with declarations the rate controller topped up into a control lane.
+pub const TOP_UP: &str = "rate-top-up";
+
+/// One risk model version's row: of the declarations it scored, how many went to a control lane, were
+/// controlled, found irregular, and the duty found; with the mean score of the irregular and of the others.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ModelHits {
+    pub model: String,
+    pub scored: u64,
+    /// Scored and sent to a control lane (yellow, red) or post-clearance audit (blue), by any selector.
+    pub selected: u64,
+    pub controlled: u64,
+    pub irregular: u64,
+    pub hit_rate: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub additional_duty: Decimal,
+    /// Mean score of the controlled declarations found irregular, and of those found regular: the farther
+    /// apart, the better the model separates them.
+    pub mean_score_irregular: Option<Decimal>,
+    pub mean_score_regular: Option<Decimal>,
+}
+
+/// The report: per selector, and per model version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HitReport {
+    pub selectors: Vec<SelectorHits>,
+    pub models: Vec<ModelHits>,
+}
+
 /// The report over `histories` (each a declaration's events, in order).
 pub fn hit_rates<'a>(histories: impl IntoIterator<Item = &'a [EventKind]>) -> Vec<SelectorHits> {
+    report(histories).selectors
+}
+
+/// The report per selector and per model version over `histories` (each a declaration's events, in order).
+pub fn report<'a>(histories: impl IntoIterator<Item = &'a [EventKind]>) -> HitReport {
     let mut rows: BTreeMap<String, SelectorHits> = BTreeMap::new();
+    let mut models: BTreeMap<String, (ModelHits, Decimal, Decimal)> = BTreeMap::new();
     for events in histories {
         let mut selectors: Vec<String> = Vec::new();
+        let mut scored: Option<(String, Decimal, bool)> = None;
         for event in events {
             if let EventKind::LaneAssigned {
-                lane, hits, random, ..
+                lane,
+                hits,
+                random,
+                basis,
+                ..
             } = event
             {
                 selectors.clear();
+                scored = basis.model.clone().map(|m| {
+                    (
+                        m,
+                        basis.score.unwrap_or_default(),
+                        *lane != selectivity::Lane::Green,
+                    )
+                });
+                if let Some(rate) = &basis.rate
+                    && rate.topped_up
+                {
+                    let row = rows.entry(TOP_UP.into()).or_default();
+                    row.selector = TOP_UP.into();
+                    row.description =
+                        "Topped up to the lane's expected rate from declarations no rule selected"
+                            .into();
+                    row.lane = lane.as_str().to_owned();
+                    row.selected += 1;
+                    selectors.push(TOP_UP.into());
+                }
                 for hit in hits {
                     let row = rows.entry(hit.rule.clone()).or_default();
                     row.selector = hit.rule.clone();
@@ -66,6 +125,27 @@ pub fn hit_rates<'a>(histories: impl IntoIterator<Item = &'a [EventKind]>) -> Ve
             EventKind::ControlRecorded { outcome, .. } => Some(outcome),
             _ => None,
         });
+        if let Some((model, score, selected)) = scored {
+            let (row, sum_irregular, sum_regular) = models.entry(model.clone()).or_default();
+            row.model = model;
+            row.scored += 1;
+            row.selected += u64::from(selected);
+            match outcome {
+                Some(ControlResult::Irregularity {
+                    additional_duty, ..
+                }) => {
+                    row.controlled += 1;
+                    row.irregular += 1;
+                    row.additional_duty += additional_duty.unwrap_or_default();
+                    *sum_irregular += score;
+                }
+                Some(_) => {
+                    row.controlled += 1;
+                    *sum_regular += score;
+                }
+                None => {}
+            }
+        }
         let Some(outcome) = outcome else { continue };
         for selector in &selectors {
             let row = rows.get_mut(selector).expect("counted above");
@@ -81,15 +161,22 @@ pub fn hit_rates<'a>(histories: impl IntoIterator<Item = &'a [EventKind]>) -> Ve
             }
         }
     }
-    let mut out: Vec<SelectorHits> = rows.into_values().collect();
-    for row in &mut out {
-        row.hit_rate = (row.controlled > 0).then(|| {
-            (Decimal::from(row.irregular) / Decimal::from(row.controlled))
-                .round_dp(4)
-                .normalize()
-        });
+    let ratio =
+        |a: Decimal, b: u64| (b > 0).then(|| (a / Decimal::from(b)).round_dp(4).normalize());
+    let mut selectors: Vec<SelectorHits> = rows.into_values().collect();
+    for row in &mut selectors {
+        row.hit_rate = ratio(Decimal::from(row.irregular), row.controlled);
     }
-    out
+    let models = models
+        .into_values()
+        .map(|(mut row, sum_irregular, sum_regular)| {
+            row.hit_rate = ratio(Decimal::from(row.irregular), row.controlled);
+            row.mean_score_irregular = ratio(sum_irregular, row.irregular);
+            row.mean_score_regular = ratio(sum_regular, row.controlled - row.irregular);
+            row
+        })
+        .collect();
+    HitReport { selectors, models }
 }
 
 #[cfg(test)]
@@ -111,6 +198,7 @@ mod tests {
                 .collect(),
             random,
             control: Some(ControlKind::DocumentaryCheck),
+            basis: crate::SelectionBasis::default(),
         }
     }
 
@@ -157,5 +245,66 @@ mod tests {
             (1, 1, Decimal::from(30))
         );
         assert_eq!(report.len(), 3);
+    }
+
+    #[test]
+    fn top_ups_and_model_versions_are_reported() {
+        let scored =
+            |model: &str, score: i64, lane: Lane, topped_up: bool| EventKind::LaneAssigned {
+                lane,
+                hits: vec![],
+                random: false,
+                control: None,
+                basis: crate::SelectionBasis {
+                    model: Some(model.into()),
+                    score: Some(Decimal::new(score, 2)),
+                    rate: Some(crate::RateRecord {
+                        population: "GB000060/40/other".into(),
+                        rule_lane: Lane::Green,
+                        topped_up,
+                    }),
+                    ..crate::SelectionBasis::default()
+                },
+            };
+        let histories = [
+            vec![
+                scored("m1", 90, Lane::Yellow, true),
+                control(Some(("valuation", 50))),
+            ],
+            vec![scored("m1", 30, Lane::Yellow, true), control(None)],
+            vec![scored("m1", 10, Lane::Green, false)],
+            vec![
+                scored("m2", 70, Lane::Red, true),
+                control(Some(("origin", 5))),
+            ],
+        ];
+        let report = report(histories.iter().map(|h| h.as_slice()));
+        let top_up = report
+            .selectors
+            .iter()
+            .find(|r| r.selector == TOP_UP)
+            .unwrap();
+        assert_eq!(
+            (top_up.selected, top_up.controlled, top_up.irregular),
+            (3, 3, 2)
+        );
+        let m1 = &report.models[0];
+        assert_eq!(
+            (
+                m1.model.as_str(),
+                m1.scored,
+                m1.selected,
+                m1.controlled,
+                m1.irregular
+            ),
+            ("m1", 3, 2, 2, 1)
+        );
+        assert_eq!(m1.mean_score_irregular, Some(Decimal::new(9, 1)));
+        assert_eq!(m1.mean_score_regular, Some(Decimal::new(3, 1)));
+        assert_eq!(m1.additional_duty, Decimal::from(50));
+        assert_eq!(
+            (report.models[1].model.as_str(), report.models[1].hit_rate),
+            ("m2", Some(Decimal::ONE))
+        );
     }
 }

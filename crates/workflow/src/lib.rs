@@ -147,6 +147,41 @@ impl Liabilities {
     }
 }
 
+/// What a lane decision rested on besides the rules hit, recorded with it for the feedback loop and for replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectionBasis {
+    /// The stored rule set's version (absent: the rules the server was started with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_version: Option<u32>,
+    /// The risk model's version, when one scored the declaration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub score: Option<Decimal>,
+    /// The controlled-rate population the declaration was counted in, when a rate table is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<RateRecord>,
+}
+
+impl SelectionBasis {
+    pub fn is_empty(&self) -> bool {
+        *self == SelectionBasis::default()
+    }
+}
+
+/// How the rate controller counted a declaration: its population (`office/regime/aeo|other`), the lane the rules
+/// gave it, and whether the top-up moved it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateRecord {
+    pub population: String,
+    pub rule_lane: Lane,
+    pub topped_up: bool,
+}
+
 /// What happened. Serialized with its `type` in snake case; stored in the event log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -180,6 +215,9 @@ pub enum EventKind {
         hits: Vec<Hit>,
         random: bool,
         control: Option<ControlKind>,
+        /// What else the decision rested on: the rule set's version, the model's score, the rate top-up.
+        #[serde(default, skip_serializing_if = "SelectionBasis::is_empty")]
+        basis: SelectionBasis,
     },
     LaneOverridden {
         lane: Lane,
@@ -290,6 +328,7 @@ pub enum Command {
         lane: Lane,
         hits: Vec<Hit>,
         random: bool,
+        basis: SelectionBasis,
     },
     OverrideLane {
         lane: Lane,
@@ -522,12 +561,18 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }]),
             _ => refuse("Rejection"),
         },
-        Command::AssignLane { lane, hits, random } => match status {
+        Command::AssignLane {
+            lane,
+            hits,
+            random,
+            basis,
+        } => match status {
             Accepted if state.lane.is_none() => Ok(vec![EventKind::LaneAssigned {
                 lane: *lane,
                 hits: hits.clone(),
                 random: *random,
                 control: control_for(*lane),
+                basis: basis.clone(),
             }]),
             _ => refuse("Assigning a lane"),
         },

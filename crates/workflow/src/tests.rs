@@ -46,6 +46,7 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
             lane: Lane::Green,
             hits: vec![],
             random: false,
+            basis: SelectionBasis::default(),
         },
     )
     .unwrap();
@@ -87,6 +88,7 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
             lane: Lane::Red,
             hits: vec![],
             random: false,
+            basis: SelectionBasis::default(),
         },
     )
     .unwrap();
@@ -180,6 +182,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
             lane: Lane::Green,
             hits: vec![],
             random: false,
+            basis: SelectionBasis::default(),
         },
     )
     .unwrap();
@@ -231,7 +234,8 @@ fn command() -> impl Strategy<Value = Command> {
         (lane.clone(), any::<bool>()).prop_map(|(lane, random)| Command::AssignLane {
             lane,
             hits: vec![],
-            random
+            random,
+            basis: SelectionBasis::default(),
         }),
         lane.prop_map(|lane| Command::OverrideLane { lane }),
         Just(Command::RecordControl {
