@@ -361,7 +361,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 std::time::Duration::from_secs(checkpoint_seconds.max(1)),
                 stopped,
             ));
-            let state = api::AppState::new(store, pipeline, config);
+            let state = api::AppState::start(store, pipeline, config).await?;
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Json};
 use declaration::{Declaration, FunctionCode};
 use error_table::{ErrorCode, Problem};
@@ -70,6 +70,18 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/audit/entries") => get(audit_entries),
         ("GET", "/api/v1/reports/rule-hits") => get(rule_hits),
         ("GET", "/api/v1/declarations/{id}/audit") => get(declaration_audit),
+        ("GET", "/api/v1/risk/rules") => get(crate::risk::list_rules),
+        ("POST", "/api/v1/risk/rules") => post(crate::risk::save_rules),
+        ("POST", "/api/v1/risk/rules/check") => post(crate::risk::check),
+        ("GET", "/api/v1/risk/rules/{version}") => get(crate::risk::show_rules),
+        ("GET", "/api/v1/risk/lists") => get(crate::risk::list_lists),
+        ("GET", "/api/v1/risk/lists/{name}") => get(crate::risk::show_list),
+        ("PUT", "/api/v1/risk/lists/{name}") => put(crate::risk::save_list),
+        ("GET", "/api/v1/risk/rates") => get(crate::risk::show_rates),
+        ("PUT", "/api/v1/risk/rates") => put(crate::risk::save_rates),
+        ("GET", "/api/v1/risk/models") => get(crate::risk::list_models),
+        ("POST", "/api/v1/risk/models") => post(crate::risk::save_model),
+        ("PUT", "/api/v1/risk/model-choice") => put(crate::risk::choose_model),
         _ => panic!("no handler for {method} {path}"),
     }
 }
@@ -334,14 +346,30 @@ async fn lodge(
         guarantee_refused: deferral.guarantee_refused.clone(),
         cash_account_paid: deferral.cash_account_paid,
     };
-    let pipeline = state.pipeline.clone();
+    let pipeline = state.pipeline();
+    let rate_book = state.rate_book.clone();
     let lodger = actor(&caller);
     let owned = parsed.declaration;
     let response_lrn = lrn.clone();
     let outcome = state
         .store
         .lodge(new, at, move |id, serial| {
-            let outcome = pipeline.lodge_with(&owned, &hash, serial, at.date(), securities);
+            // The rate controller's counts are taken only when a rate table is in force; the lock is held for
+            // the decision alone (microseconds), inside the lodgement's transaction.
+            let mut book = pipeline.lane_rates.as_ref().map(|_| {
+                rate_book
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+            let outcome = pipeline.lodge_with(
+                &owned,
+                &hash,
+                serial,
+                at.date(),
+                securities,
+                book.as_deref_mut(),
+            );
+            drop(book);
             let events = stamp(outcome.events, at, &lodger);
             let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
             Decided {
@@ -637,7 +665,7 @@ pub(crate) async fn apply_as(
     reason: String,
     amended: Option<Parsed>,
 ) -> Result<Json<Value>, ApiError> {
-    let pipeline = state.pipeline.clone();
+    let pipeline = state.pipeline();
     let at = now();
     let result = state
         .store
@@ -682,7 +710,7 @@ pub(crate) async fn apply_as(
                     .assess(&declaration, lodged_on)
                     .map_err(ApiError::problems)?,
             };
-            let outcome = pipeline.advance(&declaration, lifecycle, assessment);
+            let outcome = pipeline.advance(&declaration, lifecycle, assessment, at.date());
             stamped.extend(stamp(outcome.events, at, &who));
             Ok(Change {
                 events: stamped,
@@ -1049,12 +1077,13 @@ async fn rule_hits(
         .store
         .selection_histories(&from, &to, MAX_REPORT_DECLARATIONS)
         .await?;
-    let rows = workflow::hit_rates::hit_rates(histories.iter().map(|h| h.as_slice()));
+    let report = workflow::hit_rates::report(histories.iter().map(|h| h.as_slice()));
     Ok(Json(json!({
         "from": from,
         "to": to,
         "declarations": histories.len(),
         "truncated": histories.len() as i64 >= MAX_REPORT_DECLARATIONS,
-        "selectors": rows,
+        "selectors": report.selectors,
+        "models": report.models,
     })))
 }

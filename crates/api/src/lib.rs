@@ -16,6 +16,7 @@ pub mod policy;
 mod portal;
 pub mod public;
 pub mod reference;
+pub mod risk;
 mod security;
 
 use axum::Router;
@@ -91,7 +92,13 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub pipeline: Arc<Pipeline>,
+    /// The pipeline in use: the one the server was started with, plus the risk documents analysts saved (rules,
+    /// lists, rates, model choice); replaced whole when they save a new version.
+    pipeline: Arc<std::sync::RwLock<Arc<Pipeline>>>,
+    /// The pipeline as started, before stored risk documents: what each reload starts from.
+    base: Arc<Pipeline>,
+    /// Today's counts per lane-rate population (the rate controller's state).
+    pub rate_book: Arc<std::sync::Mutex<selectivity::rates::RateBook>>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     guard: Arc<security::Guard>,
@@ -100,13 +107,48 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, pipeline: Pipeline, config: Config) -> AppState {
         let config_limits = config.rate_limit;
+        let pipeline = Arc::new(pipeline);
         AppState {
             store,
-            pipeline: Arc::new(pipeline),
+            base: pipeline.clone(),
+            pipeline: Arc::new(std::sync::RwLock::new(pipeline)),
+            rate_book: Default::default(),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             guard: Arc::new(security::Guard::new(&config_limits)),
         }
+    }
+
+    /// [`AppState::new`], then the risk documents analysts stored (rules, lists, rates, model choice) put in use
+    /// and today's lane-rate counts rebuilt: what the server does at start.
+    pub async fn start(
+        store: Store,
+        pipeline: Pipeline,
+        config: Config,
+    ) -> Result<AppState, String> {
+        let state = AppState::new(store, pipeline, config);
+        let loaded = risk::load(&state.store, &state.base).await?;
+        state.set_pipeline(loaded);
+        let counted = risk::rebuild_rate_book(&state, time::OffsetDateTime::now_utc()).await?;
+        if counted > 0 {
+            tracing::info!(counted, "lane rate counts rebuilt from today's decisions");
+        }
+        Ok(state)
+    }
+
+    /// The pipeline in use now.
+    pub fn pipeline(&self) -> Arc<Pipeline> {
+        self.pipeline
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_pipeline(&self, pipeline: Pipeline) {
+        *self
+            .pipeline
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(pipeline);
     }
 }
 

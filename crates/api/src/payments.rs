@@ -498,7 +498,7 @@ async fn named_account(
                     .store
                     .open_account_if_missing(
                         account,
-                        &state.pipeline.rates.national,
+                        &state.pipeline().rates.national,
                         ledger::Rule::DebitLimit(limit),
                         at,
                     )
@@ -525,7 +525,7 @@ pub async fn defer_at_lodgement(
         cash_account_paid: None,
         taken: Vec::new(),
     };
-    let Ok(assessment) = state.pipeline.assess(declaration, at.date()) else {
+    let Ok(assessment) = state.pipeline().assess(declaration, at.date()) else {
         return Ok(out); // the pipeline rejects it; nothing is owed
     };
     let mut deferred_per_type = BTreeMap::new();
@@ -1017,7 +1017,7 @@ pub async fn settle_account(
     // A deposit to a trader's cash account opens it on first use; other accounts must exist.
     let currency = match state.store.account(&id).await? {
         Some(found) => found.currency,
-        None if id.as_str().starts_with("cash:") => state.pipeline.rates.national.clone(),
+        None if id.as_str().starts_with("cash:") => state.pipeline().rates.national.clone(),
         None => return Err(ApiError::new(ErrorCode::NotFound)),
     };
     let answers = post(

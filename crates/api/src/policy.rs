@@ -73,18 +73,21 @@ pub enum Scope {
     Reports,
     /// The audit trail.
     Audit,
+    /// Risk rules, lists, lane rates and models.
+    Risk,
     /// Public routes need no token.
     None,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::DeclarationsRead,
         Scope::DeclarationsWrite,
         Scope::Decisions,
         Scope::Ledger,
         Scope::Reports,
         Scope::Audit,
+        Scope::Risk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +98,7 @@ impl Scope {
             Scope::Ledger => "ledger",
             Scope::Reports => "reports",
             Scope::Audit => "audit",
+            Scope::Risk => "risk",
             Scope::None => "",
         }
     }
@@ -141,6 +145,9 @@ const FINANCE_REPORTS: &[Role] = &[Role::Officer, Role::Auditor, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 const ACCOUNT_READERS: &[Role] = &[Role::Trader, Role::Officer, Role::Auditor, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
+/// Risk profiles are confidential: analysts write them; auditors and administrators may read them.
+const RISK_READERS: &[Role] = &[Role::RiskAnalyst, Role::Auditor, Role::Admin];
+const RISK_WRITERS: &[Role] = &[Role::RiskAnalyst];
 /// Everyone with a portal login.
 const PORTAL: &[Role] = &[
     Role::Trader,
@@ -201,6 +208,18 @@ routes! {
     GET "/api/v1/reports/rule-hits" => Access::Roles(REPORTS), Reports;
     GET "/api/v1/audit/entries" => Access::Roles(AUDITORS), Audit;
     GET "/api/v1/declarations/{id}/audit" => Access::Roles(AUDITORS), Audit;
+    GET "/api/v1/risk/rules" => Access::Roles(RISK_READERS), Risk;
+    POST "/api/v1/risk/rules" => Access::Roles(RISK_WRITERS), Risk;
+    POST "/api/v1/risk/rules/check" => Access::Roles(RISK_WRITERS), Risk;
+    GET "/api/v1/risk/rules/{version}" => Access::Roles(RISK_READERS), Risk;
+    GET "/api/v1/risk/lists" => Access::Roles(RISK_READERS), Risk;
+    GET "/api/v1/risk/lists/{name}" => Access::Roles(RISK_READERS), Risk;
+    PUT "/api/v1/risk/lists/{name}" => Access::Roles(RISK_WRITERS), Risk;
+    GET "/api/v1/risk/rates" => Access::Roles(RISK_READERS), Risk;
+    PUT "/api/v1/risk/rates" => Access::Roles(RISK_WRITERS), Risk;
+    GET "/api/v1/risk/models" => Access::Roles(RISK_READERS), Risk;
+    POST "/api/v1/risk/models" => Access::Roles(RISK_WRITERS), Risk;
+    PUT "/api/v1/risk/model-choice" => Access::Roles(RISK_WRITERS), Risk;
 }
 
 /// The rule for a matched route, if any.

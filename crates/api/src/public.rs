@@ -161,7 +161,7 @@ fn view(node: &tariff::Node) -> CodeView {
 
 /// Looks a code up; `None` when neither the nomenclature nor the tariff knows anything of it.
 pub fn lookup(state: &AppState, code: &str, date: Date, origin: Option<&str>) -> Option<Lookup> {
-    let pipeline = &state.pipeline;
+    let pipeline = &state.pipeline();
     let nomenclature = &pipeline.nomenclature;
     let nearest = (2..=code.len())
         .rev()
@@ -279,7 +279,7 @@ pub struct SearchAnswer {
 
 fn search(state: &AppState, q: &str, date: Date, limit: usize) -> Vec<CodeView> {
     state
-        .pipeline
+        .pipeline()
         .nomenclature
         .search(q, date, limit)
         .into_iter()
@@ -327,7 +327,7 @@ pub fn calculate(
     state: &AppState,
     request: &DutyCalculationRequest,
 ) -> Result<DutyCalculation, Vec<Problem>> {
-    let pipeline = &state.pipeline;
+    let pipeline = &state.pipeline();
     if pipeline.check_codes {
         let (_, date) = tariff::calculator::declaration_for(request, today())?;
         let code = request.commodity_code.trim();
@@ -409,7 +409,7 @@ fn field(params: &HashMap<String, String>, name: &str, limit: usize) -> String {
 /// `GET /duty-calculator`: search, look up and calculate, rendered on the server (no script needed).
 pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Response {
     let params = params(query).unwrap_or_default();
-    let national_currency = state.pipeline.rates.national.to_string();
+    let national_currency = state.pipeline().rates.national.to_string();
     let q = field(&params, "q", MAX_QUERY_CHARS);
     let date = date_param(&params).unwrap_or_else(|_| today());
     let results = if q.is_empty() {

@@ -61,7 +61,9 @@ async fn every_route_answers_every_caller_as_the_policy_table_says() {
             .replace("{reference}", "PO-NONE")
             .replace("{refund}", "no-refund")
             .replace("{receipt}", "RC-NONE")
-            .replace("{account}", "deferment:0000001");
+            .replace("{account}", "deferment:0000001")
+            .replace("{version}", "1")
+            .replace("{name}", "watch");
         for (role, token) in &tokens {
             let mut request = client.request(rule.method.clone(), format!("{}{path}", app.base));
             if let Some(token) = token {

@@ -89,6 +89,10 @@ error_codes! {
     SignatureInvalid => ("payment.signature_invalid", 401, "The bank's signature is missing, wrong or too old."),
     ConfirmationConflict => ("payment.confirmation_conflict", 409, "This confirmation id was already received with different content."),
     ReferenceFileInvalid => ("reference.file_invalid", 422, "The reference file is not valid; nothing was imported."),
+    RiskRulesInvalid => ("risk.rules_invalid", 422, "The risk rules cannot be used; nothing was saved."),
+    RiskListInvalid => ("risk.list_invalid", 422, "The list is not valid; nothing was saved."),
+    RiskRatesInvalid => ("risk.rates_invalid", 422, "The lane rate table is not valid; nothing was saved."),
+    RiskModelInvalid => ("risk.model_invalid", 422, "The risk model cannot be read; nothing was saved."),
     // Operations.
     Unavailable => ("service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
     Internal => ("service.internal", 500, "An internal error occurred; it has been logged."),

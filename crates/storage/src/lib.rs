@@ -19,10 +19,12 @@
 mod audit_store;
 mod ledger_store;
 mod payments;
+mod risk_store;
 mod security;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use ledger_store::TransferOutcome;
 pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder, Refund};
+pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
 
 use serde::Serialize;
@@ -258,6 +260,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0007_account_owner.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_security.sql")),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_risk_documents.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -274,6 +280,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0007_account_owner.sql"),
     ),
     (8, include_str!("../migrations/postgres/0008_security.sql")),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_risk_documents.sql"),
+    ),
 ];
 
 /// Kinds of reference file the administration imports.

@@ -602,6 +602,7 @@ pub const APPEND_ONLY_TABLES: &[&str] = &[
     "receipts",
     "bank_confirmations",
     "reference_files",
+    "risk_documents",
     "schema_migrations",
 ];
 

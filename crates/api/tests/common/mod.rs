@@ -123,7 +123,9 @@ impl TestApp {
         let store = storage::Store::open(&url).await.expect("open store");
         let mut pipeline = clearance::Pipeline::demo(b"test seed".to_vec());
         configure(&mut pipeline);
-        let state = api::AppState::new(store.clone(), pipeline, config);
+        let state = api::AppState::start(store.clone(), pipeline, config)
+            .await
+            .expect("start");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
