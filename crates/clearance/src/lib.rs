@@ -555,6 +555,32 @@ impl Pipeline {
             let rates = table.rates(office, &regime);
             let population = RateBook::population(office, &regime, facts.aeo);
             if let Some(state) = book.state(date, &population) {
+                // The minimum random rate first: a declaration no rule selects may be drawn for a documentary
+                // check whatever the counts (its own draw, independent of the top-up's).
+                let minimum = rates.random_for(facts.aeo);
+                if decision.lane == selectivity::Lane::Green
+                    && minimum > 0
+                    && roll_for(&[self.seed.as_slice(), b"minimum-random"].concat(), mrn) < minimum
+                {
+                    decision.lane = selectivity::Lane::Yellow;
+                    decision.random = true;
+                    decision.reason = format!(
+                        "Yellow lane by random selection at the minimum random rate of office {office}, regime \
+                         {regime}{} ({}.{:02} % of declarations no rule selects).{}",
+                        if facts.aeo {
+                            " for authorised operators"
+                        } else {
+                            ""
+                        },
+                        minimum / 100,
+                        minimum % 100,
+                        facts
+                            .score
+                            .as_ref()
+                            .map(|s| format!(" {}", s.sentence()))
+                            .unwrap_or_default()
+                    );
+                }
                 let rule_lane = decision.lane;
                 let chosen = selectivity::rates::top_up(
                     &rates,

@@ -288,3 +288,42 @@ fn rule_green_declarations_are_topped_up_to_the_rate_and_aeos_less() {
     let populations: Vec<&str> = book.states().map(|(p, _)| p).collect();
     assert_eq!(populations, ["*/*/aeo", "*/*/other"]);
 }
+
+#[test]
+fn the_minimum_random_rate_samples_what_no_rule_selects() {
+    let mut pipeline = Pipeline::demo(b"test seed".to_vec());
+    pipeline.rules = RuleSet::parse("random 0% then yellow").unwrap();
+    pipeline.lane_rates = Some(
+        RateTable::parse("office,regime,red,yellow,blue,aeo_percent,random\n*,*,0,0,0,50,10\n")
+            .unwrap(),
+    );
+    let mut book = RateBook::default();
+    let n = 3_000;
+    let mut random = 0;
+    for serial in 0..n {
+        let outcome = pipeline.lodge_with(
+            &minimal(),
+            "hash",
+            serial,
+            date(),
+            Securities::default(),
+            Some(&mut book),
+        );
+        let decision = outcome.decision.unwrap();
+        if decision.lane == selectivity::Lane::Yellow {
+            assert!(decision.random, "{}", decision.reason);
+            assert!(
+                decision.reason.starts_with(
+                    "Yellow lane by random selection at the minimum random rate of office *, regime *"
+                ),
+                "{}",
+                decision.reason
+            );
+            random += 1;
+        } else {
+            assert_eq!(decision.lane, selectivity::Lane::Green);
+        }
+    }
+    let share = random as f64 / n as f64;
+    assert!((share - 0.10).abs() < 0.015, "random share {share}");
+}

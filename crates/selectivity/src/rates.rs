@@ -27,9 +27,22 @@ pub struct LaneRates {
     pub blue: u32,
     /// The share AEO declarations are expected at, as a percentage of the others' (e.g. 50).
     pub aeo_percent: u32,
+    /// The minimum random rate: this share of the declarations no rule selects is drawn for a documentary check
+    /// (yellow) whatever the counts, so that every population keeps being sampled (AEOs at `aeo_percent` of it).
+    #[serde(default)]
+    pub random: u32,
 }
 
 impl LaneRates {
+    /// The minimum random rate for a population, in basis points.
+    pub fn random_for(&self, aeo: bool) -> u32 {
+        if aeo {
+            self.random * self.aeo_percent / 100
+        } else {
+            self.random
+        }
+    }
+
     fn target(&self, lane: Lane, aeo: bool) -> f64 {
         let bp = match lane {
             Lane::Red => self.red,
@@ -57,38 +70,44 @@ pub struct RateTable {
 }
 
 impl RateTable {
-    /// A CSV: a header `office,regime,red,yellow,blue,aeo_percent`, then rows; rates in percent with up to two
-    /// decimals; an office or regime of `*` is the default. Errors name the line.
+    /// A CSV: a header `office,regime,red,yellow,blue,aeo_percent` (optionally `,random`), then rows; rates in
+    /// percent with up to two decimals; an office or regime of `*` is the default. Errors name the line.
     pub fn parse(text: &str) -> Result<RateTable, String> {
         let mut lines = text
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-        match lines.next() {
-            Some((_, header)) if header.trim() == "office,regime,red,yellow,blue,aeo_percent" => {}
+        let columns = match lines.next() {
+            Some((_, header)) if header.trim() == "office,regime,red,yellow,blue,aeo_percent" => 6,
+            Some((_, header))
+                if header.trim() == "office,regime,red,yellow,blue,aeo_percent,random" =>
+            {
+                7
+            }
             Some((n, _)) => {
                 return Err(format!(
-                    "line {}: the header must be office,regime,red,yellow,blue,aeo_percent",
+                    "line {}: the header must be office,regime,red,yellow,blue,aeo_percent (and optionally ,random)",
                     n + 1
                 ));
             }
             None => return Err("the rate table is empty".into()),
-        }
+        };
         let mut table = RateTable {
             default: LaneRates {
                 red: 0,
                 yellow: 0,
                 blue: 0,
                 aeo_percent: 100,
+                random: 0,
             },
             rows: BTreeMap::new(),
         };
         for (n, line) in lines {
             let line_no = n + 1;
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            if cells.len() != 6 {
+            if cells.len() != columns {
                 return Err(format!(
-                    "line {line_no}: 6 columns expected, found {}",
+                    "line {line_no}: {columns} columns expected, found {}",
                     cells.len()
                 ));
             }
@@ -119,6 +138,11 @@ impl RateTable {
                 yellow: percent(3, "yellow")?,
                 blue: percent(4, "blue")?,
                 aeo_percent: percent(5, "aeo_percent")? / 100,
+                random: if columns == 7 {
+                    percent(6, "random")?
+                } else {
+                    0
+                },
             };
             if rates.red + rates.yellow + rates.blue > 10_000 {
                 return Err(format!(
@@ -304,6 +328,7 @@ GB000060,*,3,10,5,25
             yellow: 800,
             blue: 500,
             aeo_percent: 50,
+            random: 0,
         };
         let mut draws = Draws(7);
         let mut live = RateState::default();
@@ -323,6 +348,25 @@ GB000060,*,3,10,5,25
     }
 
     #[test]
+    fn a_minimum_random_rate_column_is_optional() {
+        let table = RateTable::parse(
+            "office,regime,red,yellow,blue,aeo_percent,random\n*,*,2,8,5,50,1.5\nGB000060,*,3,10,5,25,0\n",
+        )
+        .unwrap();
+        assert_eq!(table.rates("GB000099", "40").random, 150);
+        assert_eq!(table.rates("GB000099", "40").random_for(true), 75);
+        assert_eq!(table.rates("GB000060", "40").random, 0);
+        let error =
+            RateTable::parse("office,regime,red,yellow,blue,aeo_percent,random\n*,*,2,8,5,50\n")
+                .unwrap_err();
+        assert_eq!(error, "line 2: 7 columns expected, found 6");
+        let error =
+            RateTable::parse("office,regime,red,yellow,blue,aeo_percent,random\n*,*,2,8,5,50,x\n")
+                .unwrap_err();
+        assert!(error.starts_with("line 2, column random:"), "{error}");
+    }
+
+    #[test]
     fn the_rate_table_reads_and_answers_by_office_and_regime() {
         let table = RateTable::parse(TABLE).unwrap();
         assert_eq!(
@@ -331,7 +375,8 @@ GB000060,*,3,10,5,25
                 red: 200,
                 yellow: 800,
                 blue: 500,
-                aeo_percent: 50
+                aeo_percent: 50,
+                random: 0,
             }
         );
         assert_eq!(table.rates("GB000060", "40").red, 100);
@@ -417,6 +462,7 @@ GB000060,*,3,10,5,25
             yellow: 0,
             blue: 0,
             aeo_percent: 100,
+            random: 0,
         };
         let observed = simulate(&none, false, [0.0, 0.0, 0.0], 10_000, 4);
         assert_eq!(observed, [0.0, 0.0, 0.0]);
