@@ -2,7 +2,6 @@
 
 use crate::records::Record;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// Writes a key's value for a record into a buffer (no allocation once the buffer has grown).
 type KeyFn = fn(&Record, &mut String);
@@ -139,10 +138,10 @@ fn base(r: &Record) -> [f64; 13] {
 }
 
 /// Counts of outcomes per value of each key.
-type Counts = HashMap<String, (f64, f64)>;
+type Counts = rustc_hash::FxHashMap<String, (f64, f64)>;
 
 fn count(records: &[&Record], key: KeyFn) -> Counts {
-    let mut counts = Counts::new();
+    let mut counts = Counts::default();
     let mut buffer = String::new();
     for r in records {
         key_of(key, r, &mut buffer);

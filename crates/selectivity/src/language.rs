@@ -1060,9 +1060,15 @@ mod robustness {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
         /// Any text is either a rule set or an error with a position inside the text; never a panic.
         #[test]
-        fn any_text_parses_or_fails_with_a_position(text in "(rule|when|then|and|or|not|random|[()\\[\\],%\"=<>!]|[a-z_]{1,8}|[0-9.]{1,4}| |\n){0,40}") {
+        fn any_text_parses_or_fails_with_a_position(text in "(rule|when|then|and|or|not|random|in|list|aeo|seller|unit_value_kg|mass_ratio|\"watch\"|[()\\[\\],%\"=<>!]|[a-z_]{1,8}|[0-9.]{1,4}| |\n){0,40}") {
             match RuleSet::parse(&text) {
-                Ok(rules) => { let _ = rules.decide(&Facts::default(), 0); }
+                Ok(rules) => {
+                    let _ = rules.decide(&Facts::default(), 0);
+                    let mut lists = Lists::default();
+                    lists.insert("watch", ["X".to_owned()]);
+                    let _ = rules.check_lists(&lists);
+                    let _ = rules.decide_with(&Facts { importer: Some("X".into()), aeo: true, ..Facts::default() }, &lists, 0);
+                }
                 Err(error) => {
                     prop_assert!(error.line >= 1 && error.line <= text.lines().count().max(1));
                     prop_assert!(error.column >= 1);
