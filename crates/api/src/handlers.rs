@@ -229,11 +229,26 @@ fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result
             wco::json::read_declaration(bytes).map_err(ApiError::problems)?,
             "json",
         ),
+        // RFC 1767; one CUSDEC message per interchange (docs/edifact.md).
+        "application/edifact" => {
+            let limits = edifact::syntax::Limits {
+                max_bytes: state.config.max_body_bytes,
+                ..edifact::syntax::Limits::default()
+            };
+            (
+                edifact::read_cusdec(bytes, &limits).map_err(ApiError::problems)?,
+                "edifact",
+            )
+        }
         _ => return Err(ApiError::new(ErrorCode::UnsupportedMediaType)),
     };
     let model = serde_json::to_string(&declaration).map_err(ApiError::internal)?;
-    let document =
-        String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    let document = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => text,
+        // An EDIFACT interchange in UNOC may be ISO 8859-1: kept as the characters it means.
+        Err(e) if format == "edifact" => e.into_bytes().iter().map(|b| char::from(*b)).collect(),
+        Err(_) => return Err(ApiError::new(ErrorCode::NotUtf8)),
+    };
     Ok(Parsed {
         declaration,
         format,
@@ -386,9 +401,9 @@ async fn lodge(
     match outcome {
         Lodged::Created { row } => {
             tracing::info!(id = %row.id, status = %row.status, "declaration lodged");
-            Ok(created(row.lodge_response, false))
+            Ok(answer(&headers, row.lodge_response, false))
         }
-        Lodged::Replayed { response } => Ok(created(response, true)),
+        Lodged::Replayed { response } => Ok(answer(&headers, response, true)),
         Lodged::Conflict { existing_id } => {
             // The deferral taken above was for content that is not stored: give it back.
             deferral.undo(&state).await?;
@@ -400,6 +415,67 @@ async fn lodge(
             ))
         }
     }
+}
+
+/// The lodgement's answer: JSON, or CUSRES when the caller accepts `application/edifact`.
+fn answer(headers: &HeaderMap, body: String, replayed: bool) -> Response {
+    let wants_edifact = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("application/edifact"));
+    if !wants_edifact {
+        return created(body, replayed);
+    }
+    let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let response = edifact::cusres::Response {
+        lrn: text(&json["lrn"]).unwrap_or_default(),
+        mrn: text(&json["mrn"]),
+        status: text(&json["status"]).unwrap_or_default(),
+        lane: text(&json["lane"]),
+        errors: json["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            text(&e["code"]).unwrap_or_default(),
+                            text(&e["pointer"]).unwrap_or_default(),
+                            text(&e["message"]).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        at: now()
+            .format(time::macros::format_description!(
+                "[year][month][day][hour][minute]"
+            ))
+            .unwrap_or_default(),
+    };
+    // The interchange reference: the start of the declaration's id, unique enough per answer.
+    let reference: String = text(&json["id"])
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .rev()
+        .take(14)
+        .collect();
+    let cusres = edifact::cusres::write(&response, "ADUANA", "TRADER", &reference);
+    let mut answer = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/edifact")],
+        cusres,
+    )
+        .into_response();
+    if replayed {
+        answer.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    answer
 }
 
 fn created(body: String, replayed: bool) -> Response {

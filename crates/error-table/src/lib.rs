@@ -42,6 +42,11 @@ error_codes! {
     XmlTooLarge => ("xml.too_large", 400, "The XML has more elements, attributes or text than any declaration needs."),
     XmlWrongEnvelope => ("xml.wrong_envelope", 400, "The root element is not a WCO DEC-DMS 2 MetaData envelope."),
     JsonInvalid => ("json.invalid", 400, "The JSON document could not be read."),
+    EdifactSyntax => ("edifact.syntax", 400, "The EDIFACT interchange breaks the syntax rules."),
+    EdifactTruncated => ("edifact.truncated", 400, "The EDIFACT interchange is cut short."),
+    EdifactControlMismatch => ("edifact.control_mismatch", 400, "An EDIFACT control count or reference does not match."),
+    EdifactUnsupportedMessage => ("edifact.unsupported_message", 422, "This EDIFACT message cannot be used here."),
+    EdifactUnmappedSegment => ("edifact.unmapped_segment", 422, "This segment is not part of Aduana's message guide."),
     // Structure and context-free rules.
     MissingElement => ("declaration.missing_element", 422, "A required element is missing."),
     UnexpectedElement => ("declaration.unexpected_element", 422, "An element appears where the schema does not allow it."),
