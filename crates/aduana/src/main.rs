@@ -5,6 +5,7 @@ mod admin;
 mod bench;
 mod bench_ledger;
 mod bench_risk;
+mod bench_wco;
 mod risk;
 
 use clap::{Parser, Subcommand};
@@ -175,6 +176,8 @@ enum Command {
     BenchLedger(bench_ledger::Args),
     /// Measure the risk rules (per declaration) and the learned model's scoring (see BENCHMARKS.md).
     BenchRisk(bench_risk::Args),
+    /// How fast WCO XML is read and checked, beside libxml2 XSD validation (BENCHMARKS.md).
+    BenchWco(bench_wco::Args),
 }
 
 #[derive(Subcommand)]
@@ -443,6 +446,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::Bench(args) => bench::run(args).await,
         Command::BenchLedger(args) => bench_ledger::run(args).await,
         Command::BenchRisk(args) => bench_risk::run(args),
+        Command::BenchWco(args) => bench_wco::run(args),
     }
 }
 
