@@ -4,6 +4,7 @@ and the baseline of the parse benchmark. Not used by Aduana at run time.
 
     tools/xsd_validate.py SCHEMA_DIR FILE...            one JSON line per file: {"file", "valid", "error"}
     tools/xsd_validate.py --bench ROUNDS SCHEMA_DIR FILE...   timing only: files/s and MB/s, schema loaded once
+    tools/xsd_validate.py --res SCHEMA_DIR FILE...      RES notifications: SCHEMA_DIR is …/schemas/wco/notification
 
 SCHEMA_DIR is ../shared/conformance/hmrc-cds-v2/schemas/wco/declaration (DocumentMetaData_2_DMS.xsd, which imports
 WCO_DEC_2_DMS.xsd). Needs lxml (pip install lxml).
@@ -18,6 +19,12 @@ from lxml import etree
 
 def main(argv):
     bench = None
+    content_schema = "WCO_DEC_2_DMS.xsd"
+    content_namespace = "urn:wco:datamodel:WCO:DEC-DMS:2"
+    if argv and argv[0] == "--res":
+        content_schema = "WCO_RES_2_DMS.xsd"
+        content_namespace = "urn:wco:datamodel:WCO:RES-DMS:2"
+        argv = argv[1:]
     if argv and argv[0] == "--bench":
         bench = int(argv[1])
         argv = argv[2:]
@@ -26,7 +33,7 @@ def main(argv):
     directory = os.path.abspath(schema_dir)
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:aduana:xsd-validate">
   <xs:import namespace="urn:wco:datamodel:WCO:DocumentMetaData-DMS:2" schemaLocation="file://{directory}/DocumentMetaData_2_DMS.xsd"/>
-  <xs:import namespace="urn:wco:datamodel:WCO:DEC-DMS:2" schemaLocation="file://{directory}/WCO_DEC_2_DMS.xsd"/>
+  <xs:import namespace="{content_namespace}" schemaLocation="file://{directory}/{content_schema}"/>
 </xs:schema>"""
     schema = etree.XMLSchema(etree.fromstring(wrapper.encode()))
     # No network, no DTD loading, no entity expansion: the same stance as Aduana's reader.

@@ -656,12 +656,26 @@ async fn notifications_of(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
+    let wants_xml = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/xml") || v.contains("text/xml"));
+    if wants_xml {
+        let country = state.pipeline().country.to_string();
+        return Ok((
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            notifications::res_xml(&row, &events, &country),
+        )
+            .into_response());
+    }
     Ok(Json(
         json!({ "declaration": row.id, "notifications": notifications::derive(&row, &events) }),
-    ))
+    )
+    .into_response())
 }
 
 // ----- commands ---------------------------------------------------------------------------------------------

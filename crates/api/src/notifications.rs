@@ -96,3 +96,134 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
     }
     out
 }
+
+/// The validation code of an error in a RES notification (at most 8 characters): `ADU` and the code's number in
+/// the error table (`GET /api/v1/error-codes`, whose order only grows at the end). The code's name, its sentence and
+/// the pointer go in the description.
+fn validation_code(code: &str) -> String {
+    error_table::ErrorCode::ALL
+        .iter()
+        .position(|c| c.code() == code)
+        .map_or_else(|| "ADU99999".to_owned(), |i| format!("ADU{:05}", i + 1))
+}
+
+/// `2026-11-29T15:30:55.347483Z` → `20261129153055Z` (format code 304).
+fn compact_time(at: &str) -> String {
+    let digits: String = at.chars().filter(char::is_ascii_digit).take(14).collect();
+    format!("{digits}Z")
+}
+
+/// What the trader has been told, as one WCO RES document (docs/lifecycle.md): the notifications that have a DMS
+/// counterpart, in order. Control results, payment requests and amendments have none and are in the JSON only.
+pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> String {
+    use wco::res::{Item, Kind, Notification, Tax};
+    let id: String = row
+        .id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(28)
+        .collect();
+    let mut out = Vec::new();
+    for n in derive(row, events) {
+        let kind = match (
+            n["type"].as_str().unwrap_or(""),
+            n["detail"]["control"].as_str(),
+        ) {
+            ("receipt", _) => Kind::Receipt,
+            ("acceptance", _) => Kind::Acceptance,
+            ("rejection", _) => Kind::Rejection,
+            ("control", Some("physical_examination")) => Kind::Examination,
+            ("control", _) => Kind::DocumentsRequested,
+            ("tax_assessment", _) => Kind::TaxAssessment,
+            ("release", _) => Kind::Release,
+            ("cancellation", _) => Kind::Cancellation,
+            _ => continue,
+        };
+        let errors = n["detail"]["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        let code = e["code"].as_str().unwrap_or("");
+                        (
+                            validation_code(code),
+                            format!(
+                                "{code}: {} (at {})",
+                                e["message"].as_str().unwrap_or(""),
+                                e["pointer"].as_str().unwrap_or("")
+                            ),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let assessment = &n["detail"]["assessment"];
+        let currency = assessment["currency"].as_str().unwrap_or("").to_owned();
+        let items = if kind == Kind::TaxAssessment {
+            assessment["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|item| Item {
+                            sequence: item["sequence"].as_u64().unwrap_or(0) as u32,
+                            taxes: item["taxes"]
+                                .as_array()
+                                .map(|taxes| {
+                                    taxes
+                                        .iter()
+                                        .map(|t| {
+                                            let assessed =
+                                                t["amount"].as_str().unwrap_or("0").to_owned();
+                                            // Deferred (E, F, G) and guaranteed (M, R, S) duties are not payable now.
+                                            let later = matches!(
+                                                t["payment_method"].as_str(),
+                                                Some("E" | "F" | "G" | "M" | "R" | "S")
+                                            );
+                                            Tax {
+                                                type_code: t["type"]
+                                                    .as_str()
+                                                    .unwrap_or("")
+                                                    .to_owned(),
+                                                base: t["base"].as_str().unwrap_or("0").to_owned(),
+                                                rate_percent: t["rate_percent"]
+                                                    .as_str()
+                                                    .unwrap_or("0")
+                                                    .to_owned(),
+                                                payable: if later {
+                                                    "0.00".to_owned()
+                                                } else {
+                                                    assessed.clone()
+                                                },
+                                                assessed,
+                                                currency: currency.clone(),
+                                            }
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        out.push(Notification {
+            kind,
+            id: format!("{id}-{}", n["sequence"]),
+            issued_at: compact_time(n["at"].as_str().unwrap_or("")),
+            lrn: row.lrn.clone(),
+            mrn: if kind == Kind::Receipt || kind == Kind::Rejection {
+                None
+            } else {
+                row.mrn.clone()
+            },
+            version: u32::try_from(row.version).unwrap_or(1),
+            errors,
+            items,
+        });
+    }
+    wco::res::write(&out, country, "Aduana")
+}

@@ -14,6 +14,7 @@
 pub mod dom;
 pub mod json;
 pub mod map;
+pub mod res;
 pub mod rules;
 
 pub use dom::Limits;

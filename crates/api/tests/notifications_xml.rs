@@ -1,0 +1,168 @@
+//! `GET /api/v1/declarations/{id}/notifications` with `Accept: application/xml`: one WCO RES document per
+//! declaration, checked against `WCO_RES_2_DMS.xsd` by libxml2 (lxml, `ADUANA_LXML_PYTHON`) for each lifecycle:
+//! released (receipt, acceptance, tax assessment, release), examined (control), documents requested and cancelled,
+//! rejected (errors).
+
+mod common;
+
+use common::{Backend, TestApp, json, with_lrn};
+
+const DECLARANT: &str = "GB603202734852";
+const MINIMAL: &[u8] = include_bytes!("../../wco/tests/minimal.xml");
+
+async fn xml_notifications(app: &TestApp, token: &str, id: &str) -> String {
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/declarations/{id}/notifications",
+            app.base
+        ))
+        .bearer_auth(token)
+        .header("accept", "application/xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    response.text().await.unwrap()
+}
+
+fn validate(documents: &[(String, String)]) {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let python = match std::env::var("ADUANA_LXML_PYTHON") {
+        Ok(python) => python,
+        Err(_) if test_support::in_ci() => {
+            panic!("ADUANA_LXML_PYTHON is not set: in CI this is a failure")
+        }
+        Err(_) => {
+            println!("SKIPPED the schema check: set ADUANA_LXML_PYTHON to a Python with lxml");
+            return;
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("aduana-res-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for (name, document) in documents {
+        let path = dir.join(format!("{name}.xml"));
+        std::fs::write(&path, document).unwrap();
+        paths.push(path);
+    }
+    let output = std::process::Command::new(python)
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/xsd_validate.py"))
+        .arg("--res")
+        .arg(samples.join("../schemas/wco/notification"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    let verdicts = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        verdicts.matches("\"valid\": true").count(),
+        documents.len(),
+        "{verdicts}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn res_notifications_validate_for_every_lifecycle() {
+    let mut documents = Vec::new();
+    // Released at once (green; deferred duties in the HMRC sample): receipt, acceptance, tax assessment, release.
+    let app = TestApp::spawn_with(Backend::Sqlite, |p| {
+        p.rules = selectivity::RuleSet::parse(
+            "rule X when origin = \"CN\" then red\nrule Y when origin = \"DE\" then yellow\n",
+        )
+        .unwrap()
+    })
+    .await;
+    let trader = app.user("trader", Some(DECLARANT)).await;
+    let officer = app.user("officer", None).await;
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let sample = std::fs::read(samples.join("TT_IM001b/TT_IM001b.xml")).unwrap();
+    let (status, lodged) = json(app.lodge_xml(&trader, &sample).await).await;
+    assert_eq!(
+        (status, lodged["status"].as_str()),
+        (201, Some("released")),
+        "{lodged}"
+    );
+    let released = xml_notifications(&app, &trader, lodged["id"].as_str().unwrap()).await;
+    for code in ["02", "01", "13", "08"] {
+        assert!(
+            released.contains(&format!("<FunctionCode>{code}</FunctionCode>")),
+            "{code}\n{released}"
+        );
+    }
+    assert!(released.contains("<TypeCode>A00</TypeCode>"), "{released}");
+    assert!(released.contains("<ID>"), "the MRN: {released}");
+    documents.push(("released".to_owned(), released));
+
+    // Examined (red), then documents requested (yellow) and cancelled.
+    let cn = String::from_utf8(with_lrn(MINIMAL, "RES-RED"))
+        .unwrap()
+        .replace(">US<", ">CN<");
+    let (_, red) = json(app.lodge_xml(&trader, cn.as_bytes()).await).await;
+    let examined = xml_notifications(&app, &officer, red["id"].as_str().unwrap()).await;
+    assert!(
+        examined.contains("<FunctionCode>05</FunctionCode>"),
+        "{examined}"
+    );
+    documents.push(("examined".to_owned(), examined));
+    let de = String::from_utf8(with_lrn(MINIMAL, "RES-YELLOW"))
+        .unwrap()
+        .replace(">US<", ">DE<");
+    let (_, yellow) = json(app.lodge_xml(&trader, de.as_bytes()).await).await;
+    let id = yellow["id"].as_str().unwrap();
+    let (status, body) = json(
+        app.post(
+            &trader,
+            &format!("/api/v1/declarations/{id}/cancellation"),
+            serde_json::json!({"reason": "Sent twice."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cancelled = xml_notifications(&app, &trader, id).await;
+    assert!(
+        cancelled.contains("<FunctionCode>06</FunctionCode>"),
+        "{cancelled}"
+    );
+    assert!(
+        cancelled.contains("<FunctionCode>10</FunctionCode>"),
+        "{cancelled}"
+    );
+    assert!(cancelled.contains("CancellationDateTime"), "{cancelled}");
+    documents.push(("cancelled".to_owned(), cancelled));
+
+    // Rejected: a subdivided code under a nomenclature in force.
+    let strict = TestApp::spawn_with(Backend::Sqlite, |p| {
+        p.nomenclature
+            .add_csv("commodity_code,description\n85109010,Blades\n85109090,Other parts\n")
+            .unwrap();
+        p.check_codes = true;
+    })
+    .await;
+    let trader = strict.user("trader", Some(DECLARANT)).await;
+    let (_, rejected) = json(strict.lodge_xml(&trader, MINIMAL).await).await;
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    let refused = xml_notifications(&strict, &trader, rejected["id"].as_str().unwrap()).await;
+    assert!(
+        refused.contains("<FunctionCode>03</FunctionCode>"),
+        "{refused}"
+    );
+    assert!(refused.contains("<ValidationCode>ADU"), "{refused}");
+    assert!(
+        refused.contains("assessment.commodity_code_not_leaf"),
+        "{refused}"
+    );
+    documents.push(("rejected".to_owned(), refused));
+
+    validate(&documents);
+}
