@@ -16,6 +16,7 @@ pub mod json;
 pub mod map;
 pub mod res;
 pub mod rules;
+pub mod write;
 
 pub use dom::Limits;
 pub use error_table::{ErrorCode, Problem};
