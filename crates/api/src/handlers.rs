@@ -112,13 +112,18 @@ fn visible_to(caller: &Caller, row: &DeclarationRow) -> bool {
 }
 
 /// Records a data export (a report, a statement, a read of the audit trail) in the audit trail.
+/// The caller as the audit trail names it.
+pub(crate) fn audit_actor(caller: &Caller) -> storage::Actor {
+    storage::Actor::new(caller.user.id.clone(), caller.role.as_str())
+}
+
 pub(crate) async fn record_export(
     state: &AppState,
     caller: &Caller,
     what: &str,
     query: &str,
 ) -> Result<(), ApiError> {
-    let actor = storage::Actor::new(caller.user.id.clone(), caller.role.as_str());
+    let actor = audit_actor(caller);
     state
         .store
         .record(vec![storage::audit_entry(
@@ -417,13 +422,18 @@ async fn lodge(
     }
 }
 
-/// The lodgement's answer: JSON, or CUSRES when the caller accepts `application/edifact`.
-fn answer(headers: &HeaderMap, body: String, replayed: bool) -> Response {
-    let wants_edifact = headers
+/// Whether the request's `Accept` names one of `media` (other forms than JSON are given only when asked for).
+fn accepts(headers: &HeaderMap, media: &[&str]) -> bool {
+    headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("application/edifact"));
-    if !wants_edifact {
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|accept| media.iter().any(|m| accept.contains(m)))
+}
+
+/// The lodgement's answer: JSON, or CUSRES when the caller accepts `application/edifact`.
+fn answer(headers: &HeaderMap, body: String, replayed: bool) -> Response {
+    if !accepts(headers, &["application/edifact"]) {
         return created(body, replayed);
     }
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -660,11 +670,7 @@ async fn notifications_of(
 ) -> Result<Response, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
-    let wants_xml = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/xml") || v.contains("text/xml"));
-    if wants_xml {
+    if accepts(&headers, &["application/xml", "text/xml"]) {
         let country = state.pipeline().country.to_string();
         return Ok((
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],

@@ -19,7 +19,7 @@ use selectivity::{Lists, RuleSet, RuleVersion};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use storage::{Actor, NewRiskDocument, RiskDocument, Store};
+use storage::{NewRiskDocument, RiskDocument, Store};
 use time::{Date, OffsetDateTime};
 
 const RULES: &str = "rules";
@@ -151,8 +151,31 @@ async fn reload(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn actor(caller: &Caller) -> Actor {
-    Actor::new(caller.user.id.clone(), caller.role.as_str())
+/// Saves the next version of (`kind`, `name`) as `caller`, with its audit entry.
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    kind: &str,
+    name: &str,
+    body: String,
+    comment: String,
+    (valid_from, valid_to): (Option<String>, Option<String>),
+) -> Result<RiskDocument, ApiError> {
+    Ok(state
+        .store
+        .save_risk_document(
+            &crate::handlers::audit_actor(caller),
+            NewRiskDocument {
+                kind: kind.into(),
+                name: name.into(),
+                body,
+                comment,
+                valid_from,
+                valid_to,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await?)
 }
 
 fn invalid(code: ErrorCode, pointer: &str, message: impl Into<String>) -> ApiError {
@@ -250,21 +273,19 @@ pub async fn save_rules(
             "valid_to is before valid_from.",
         ));
     }
-    let saved = state
-        .store
-        .save_risk_document(
-            &actor(&caller),
-            NewRiskDocument {
-                kind: RULES.into(),
-                name: RULES.into(),
-                body: body.text,
-                comment: body.comment,
-                valid_from: Some(valid_from.to_string()),
-                valid_to: valid_to.map(|d| d.to_string()),
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let saved = save(
+        &state,
+        &caller,
+        RULES,
+        RULES,
+        body.text,
+        body.comment,
+        (
+            Some(valid_from.to_string()),
+            valid_to.map(|d| d.to_string()),
+        ),
+    )
+    .await?;
     reload(&state).await?;
     let in_force = state.pipeline().rules_for(today).1;
     let mut answer = meta(&saved);
@@ -381,21 +402,16 @@ pub async fn save_list(
             format!("At most {} lists may be kept.", selectivity::MAX_LISTS),
         ));
     }
-    let saved = state
-        .store
-        .save_risk_document(
-            &actor(&caller),
-            NewRiskDocument {
-                kind: LIST.into(),
-                name: name.clone(),
-                body: entries.join("\n"),
-                comment: body.comment,
-                valid_from: None,
-                valid_to: None,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let saved = save(
+        &state,
+        &caller,
+        LIST,
+        &name,
+        entries.join("\n"),
+        body.comment,
+        (None, None),
+    )
+    .await?;
     reload(&state).await?;
     let mut answer = meta(&saved);
     answer["name"] = json!(name);
@@ -456,21 +472,16 @@ pub async fn save_rates(
     if !body.csv.trim().is_empty() {
         RateTable::parse(&body.csv).map_err(|e| invalid(ErrorCode::RiskRatesInvalid, "/csv", e))?;
     }
-    let saved = state
-        .store
-        .save_risk_document(
-            &actor(&caller),
-            NewRiskDocument {
-                kind: RATES.into(),
-                name: RATES.into(),
-                body: body.csv,
-                comment: body.comment,
-                valid_from: None,
-                valid_to: None,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let saved = save(
+        &state,
+        &caller,
+        RATES,
+        RATES,
+        body.csv,
+        body.comment,
+        (None, None),
+    )
+    .await?;
     reload(&state).await?;
     let mut answer = meta(&saved);
     answer["in_force"] = json!(state.pipeline().lane_rates.is_some());
@@ -557,21 +568,16 @@ pub async fn save_model(
     let model = risk_model::Model::from_json(text)
         .map_err(|e| invalid(ErrorCode::RiskModelInvalid, "", e.to_string()))?;
     drop(model);
-    let saved = state
-        .store
-        .save_risk_document(
-            &actor(&caller),
-            NewRiskDocument {
-                kind: MODEL.into(),
-                name: query.name.clone(),
-                body: text.to_owned(),
-                comment: query.comment,
-                valid_from: None,
-                valid_to: None,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    let saved = save(
+        &state,
+        &caller,
+        MODEL,
+        &query.name,
+        text.to_owned(),
+        query.comment,
+        (None, None),
+    )
+    .await?;
     let mut answer = meta(&saved);
     answer["name"] = json!(query.name);
     Ok((StatusCode::CREATED, Json(answer)).into_response())
@@ -615,21 +621,16 @@ pub async fn choose_model(
             }
         }
     };
-    state
-        .store
-        .save_risk_document(
-            &actor(&caller),
-            NewRiskDocument {
-                kind: CHOICE.into(),
-                name: MODEL.into(),
-                body: serde_json::to_string(&choice).map_err(ApiError::internal)?,
-                comment: String::new(),
-                valid_from: None,
-                valid_to: None,
-            },
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    save(
+        &state,
+        &caller,
+        CHOICE,
+        MODEL,
+        serde_json::to_string(&choice).map_err(ApiError::internal)?,
+        String::new(),
+        (None, None),
+    )
+    .await?;
     reload(&state).await?;
     Ok(Json(json!({
         "in_use": state.pipeline().risk_model.as_ref().map(|m| m.name.clone()),

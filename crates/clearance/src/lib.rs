@@ -323,14 +323,6 @@ fn rejection(problems: &[Problem]) -> Vec<RejectionError> {
         .collect()
 }
 
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
-}
-
 /// A hex SHA-256 of `bytes`: the content hash used for idempotency and the event log.
 pub fn content_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -599,7 +591,7 @@ impl Pipeline {
                     decision.reason = format!(
                         "{} lane by the controlled rate of office {office}, regime {regime}{}: {}.{:02} % of \
                          declarations are expected in it and the rules selected fewer. (No rule applies.{})",
-                        capitalise(chosen.lane.as_str()),
+                        chosen.lane.title(),
                         if facts.aeo {
                             " for authorised operators"
                         } else {

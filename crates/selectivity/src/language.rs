@@ -653,11 +653,7 @@ impl RuleSet {
                     }
                 })
                 .collect();
-            let reason = format!(
-                "{} lane set by rule {}.",
-                capitalise(lane.as_str()),
-                names.join(", ")
-            );
+            let reason = format!("{} lane set by rule {}.", lane.title(), names.join(", "));
             return Decision {
                 lane,
                 hits,
@@ -672,7 +668,7 @@ impl RuleSet {
                 random: true,
                 reason: format!(
                     "{} lane by random selection ({}.{:02} % of declarations no rule selects).",
-                    capitalise(lane.as_str()),
+                    lane.title(),
                     basis_points / 100,
                     basis_points % 100
                 ),
@@ -685,14 +681,6 @@ impl RuleSet {
             },
         }
     }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
 }
 
 fn eval(expr: &Expr, facts: &Facts, lists: &Lists) -> bool {

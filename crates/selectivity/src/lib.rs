@@ -129,6 +129,15 @@ impl Lane {
             Lane::Red => "red",
         }
     }
+    /// The lane's name as a sentence starts with it ("Yellow").
+    pub fn title(self) -> &'static str {
+        match self {
+            Lane::Green => "Green",
+            Lane::Blue => "Blue",
+            Lane::Yellow => "Yellow",
+            Lane::Red => "Red",
+        }
+    }
     /// Yellow and red stop the goods for a control before release.
     pub fn requires_control(self) -> bool {
         matches!(self, Lane::Yellow | Lane::Red)

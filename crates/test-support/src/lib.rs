@@ -73,3 +73,66 @@ pub fn hmrc_declaration_files(samples: &Path) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// A Python with lxml, named by `ADUANA_LXML_PYTHON` (`.ci/run` makes one): libxml2's XSD validation is the
+/// reference some tests compare Aduana's XML with. `None` (after printing why) when unset outside CI; panics in CI.
+pub fn lxml_python() -> Option<String> {
+    match std::env::var("ADUANA_LXML_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) if in_ci() => panic!("ADUANA_LXML_PYTHON is not set: in CI this is a failure"),
+        Err(_) => {
+            eprintln!("SKIPPED the schema check: set ADUANA_LXML_PYTHON to a Python with lxml");
+            None
+        }
+    }
+}
+
+/// libxml2's verdict on one file.
+#[derive(Clone, Debug)]
+pub struct XsdVerdict {
+    pub file: String,
+    pub valid: bool,
+    pub error: Option<String>,
+}
+
+/// Which schemas `tools/xsd_validate.py` loads: the declaration's (DEC) or the notification's (RES).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schemas {
+    Declaration,
+    Notification,
+}
+
+/// Runs `tools/xsd_validate.py` with `python` over `files` against the corpus's schemas; one verdict per file, in
+/// order. Panics when the script cannot run.
+pub fn xsd_verdicts(python: &str, schemas: Schemas, files: &[PathBuf]) -> Vec<XsdVerdict> {
+    let samples = hmrc_samples().expect("the corpus is there when a Python with lxml is");
+    let mut command = std::process::Command::new(python);
+    command.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/xsd_validate.py"));
+    match schemas {
+        Schemas::Declaration => command.arg(samples.join("../schemas/wco/declaration")),
+        Schemas::Notification => command
+            .arg("--res")
+            .arg(samples.join("../schemas/wco/notification")),
+    };
+    let output = command
+        .args(files)
+        .output()
+        .expect("run tools/xsd_validate.py");
+    assert!(
+        output.status.success(),
+        "tools/xsd_validate.py: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value =
+                serde_json::from_str(line).expect("one JSON verdict per line");
+            XsdVerdict {
+                file: v["file"].as_str().unwrap_or_default().to_owned(),
+                valid: v["valid"].as_bool().unwrap_or(false),
+                error: v["error"].as_str().map(str::to_owned),
+            }
+        })
+        .collect()
+}

@@ -6,6 +6,8 @@
 //!
 //! Pure: the caller passes times as text (`YYYYMMDDHHMMSSZ`, format code 304) and the values to write.
 
+use crate::escape;
+
 /// One notification.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Notification {
@@ -70,22 +72,6 @@ pub struct Tax {
     /// What is payable now (zero when deferred or guaranteed).
     pub payable: String,
     pub currency: String,
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Characters XML 1.0 cannot hold are left out rather than written.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// At most `n` characters.

@@ -2,6 +2,7 @@
 //! reader maps comes back out, so XML → model → XML → model holds (tested over the whole HMRC corpus, and the written
 //! XML validated against the schemas). Pure: model in, text out.
 
+use crate::escape;
 use declaration::*;
 use rust_decimal::Decimal;
 
@@ -10,20 +11,6 @@ const NS_DECLARATION_DS: &str = "urn:wco:datamodel:WCO:Declaration_DS:DMS:2";
 struct Xml {
     out: String,
     depth: usize,
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl Xml {
