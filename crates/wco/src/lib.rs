@@ -36,8 +36,8 @@ pub fn read_declaration(
     }
 }
 
-/// Text and attribute values for the XML Aduana writes (RES notifications, DEC declarations): the five markup
-/// characters escaped, the control characters XML 1.0 cannot hold left out.
+/// Text and attribute values for the XML Aduana writes (RES notifications, DEC declarations): the markup characters
+/// escaped. Everything else is written as read, so that a declaration written back reads the same.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -46,7 +46,6 @@ pub(crate) fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),
         }
     }

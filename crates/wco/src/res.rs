@@ -74,9 +74,12 @@ pub struct Tax {
     pub currency: String,
 }
 
-/// At most `n` characters.
+/// At most `n` characters, without the control characters XML 1.0 cannot hold (a notification is ours to word).
 fn clip(text: &str, n: usize) -> String {
-    text.chars().take(n).collect()
+    text.chars()
+        .filter(|c| *c as u32 >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .take(n)
+        .collect()
 }
 
 fn element(out: &mut String, indent: usize, name: &str, text: &str) {
