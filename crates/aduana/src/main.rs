@@ -652,11 +652,39 @@ fn read_declaration(bytes: &[u8]) -> Result<declaration::Declaration, Vec<Proble
     }
 }
 
+/// What `aduana validate` reads: a declaration or a function code 13 message, in XML or in the JSON twin (a JSON
+/// object with a `declaration_id` is a function code 13 message). The answer names which it was.
+fn read_any(bytes: &[u8]) -> Result<&'static str, Vec<Problem>> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let kind = |m: &declaration::AdditionalMessage| match m.type_code {
+        declaration::AdditionalMessageType::Correction => "correction (function code 13, COR)",
+        declaration::AdditionalMessageType::Invalidation => "invalidation (function code 13, INV)",
+        declaration::AdditionalMessageType::GoodsPresentation => {
+            "goods presentation (function code 13, GPR)"
+        }
+    };
+    if first == Some(b'{') {
+        let additional = serde_json::from_slice::<serde_json::Value>(bytes)
+            .is_ok_and(|v| v.get("declaration_id").is_some());
+        if additional {
+            wco::json::read_additional_message(bytes).map(|m| kind(&m))
+        } else {
+            wco::json::read_declaration(bytes).map(|_| "declaration")
+        }
+    } else {
+        match wco::read_message(bytes, &wco::Limits::default())? {
+            wco::Message::Declaration(_) => Ok("declaration"),
+            wco::Message::Additional(m) => Ok(kind(&m)),
+        }
+    }
+}
+
 fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
     let mut all_valid = true;
     for file in files {
+        let mut kind = None;
         let result = match std::fs::read(file) {
-            Ok(bytes) => read_declaration(&bytes).map(|_| ()),
+            Ok(bytes) => read_any(&bytes).map(|k| kind = Some(k)),
             Err(e) => Err(vec![Problem::with_message(
                 error_table::ErrorCode::InvalidRequest,
                 "",
@@ -666,10 +694,10 @@ fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
         let errors = result.err().unwrap_or_default();
         all_valid &= errors.is_empty();
         if json {
-            let line = serde_json::json!({"file": file.display().to_string(), "valid": errors.is_empty(), "errors": errors});
+            let line = serde_json::json!({"file": file.display().to_string(), "valid": errors.is_empty(), "kind": kind, "errors": errors});
             println!("{line}");
-        } else if errors.is_empty() {
-            println!("{}: valid", file.display());
+        } else if let Some(kind) = kind {
+            println!("{}: valid {kind}", file.display());
         } else {
             println!("{}: invalid", file.display());
             for error in &errors {

@@ -8,6 +8,68 @@ fn aduana() -> Command {
 }
 
 #[test]
+fn validate_reads_function_code_13_messages_in_xml_and_json() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let output = aduana()
+        .arg("validate")
+        .arg(samples.join("TT_EX052a/Step3_Cancellation.xml"))
+        .arg(samples.join("TT_IM061b/TT_IM061b_Amendment.xml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Step3_Cancellation.xml: valid invalidation (function code 13, INV)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TT_IM061b_Amendment.xml: valid correction (function code 13, COR)"),
+        "{text}"
+    );
+    let dir = std::env::temp_dir().join(format!("aduana-cli-fc13-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("gpr.json");
+    std::fs::write(
+        &json,
+        r#"{"functional_reference_id": "ARRIVED-1", "type_code": "GPR", "declaration_id": "25GB53T2CGAY90LAA2"}"#,
+    )
+    .unwrap();
+    let output = aduana()
+        .args(["validate", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let line: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (
+            line["valid"].as_bool(),
+            line["errors"][0]["pointer"].as_str()
+        ),
+        (Some(false), Some("/declaration_id")),
+        "a wrong check character: {line}"
+    );
+    std::fs::write(
+        &json,
+        std::fs::read_to_string(&json)
+            .unwrap()
+            .replace("LAA2", "LAA1"),
+    )
+    .unwrap();
+    let output = aduana()
+        .args(["validate", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let line: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        line["kind"], "goods presentation (function code 13, GPR)",
+        "{line}"
+    );
+}
+
+#[test]
 fn validate_prints_one_json_line_per_file_and_fails_when_one_is_invalid() {
     let Some(samples) = test_support::hmrc_samples() else {
         return;
@@ -34,6 +96,7 @@ fn validate_prints_one_json_line_per_file_and_fails_when_one_is_invalid() {
         .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[0]["kind"], "declaration");
     assert_eq!(lines[0]["errors"], serde_json::json!([]));
     assert_eq!(
         (

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Extension, Json};
-use declaration::{Declaration, FunctionCode};
+use declaration::{AdditionalMessage, AdditionalMessageType, Declaration, FunctionCode};
 use error_table::{ErrorCode, Problem};
 use rust_decimal::Decimal;
 use selectivity::Lane;
@@ -828,11 +828,123 @@ async fn arrival(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Body,
+    request: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ReasonBody = json_body(&state, body, true).await?;
-    let reason = limited(body.reason, "Arrival of the goods notified.")?;
+    let (parts, body) = request.into_parts();
+    let reason = match is_xml(&parts.headers) {
+        true => {
+            let row = load_visible(&state, &caller, &id).await?;
+            let bytes = read_body(&state, body).await?;
+            let message = additional_message(
+                &state,
+                &bytes,
+                AdditionalMessageType::GoodsPresentation,
+                &row,
+            )?;
+            limited(
+                message
+                    .reason()
+                    .map(|text| format!("{} {text}", message_summary(&message))),
+                &format!(
+                    "{} Arrival of the goods notified.",
+                    message_summary(&message)
+                ),
+            )?
+        }
+        false => {
+            let body: ReasonBody = json_body(&state, body, true).await?;
+            limited(body.reason, "Arrival of the goods notified.")?
+        }
+    };
     apply(&state, &caller, &id, Command::NotifyArrival, reason, None).await
+}
+
+/// Whether the request body is WCO XML (a function code 13 message) rather than the JSON `{reason}`.
+fn is_xml(headers: &HeaderMap) -> bool {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(media.as_str(), "application/xml" | "text/xml")
+}
+
+/// A function code 13 message sent about `row`: it must be of the `expected` type and name `row`'s MRN.
+fn additional_message(
+    state: &AppState,
+    bytes: &[u8],
+    expected: AdditionalMessageType,
+    row: &DeclarationRow,
+) -> Result<AdditionalMessage, ApiError> {
+    let message =
+        match wco::read_message(bytes, &state.config.xml_limits).map_err(ApiError::problems)? {
+            wco::Message::Additional(message) => message,
+            wco::Message::Declaration(_) => {
+                return Err(ApiError::problems(vec![Problem::with_message(
+                    ErrorCode::UnsupportedFunctionCode,
+                    "/MetaData/Declaration/FunctionCode",
+                    format!(
+                        "Send a function code 13 message of type {} here, not a declaration.",
+                        expected.wco_code()
+                    ),
+                )]));
+            }
+        };
+    if message.type_code != expected {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::UnsupportedDeclarationType,
+            "/MetaData/Declaration/TypeCode",
+            format!(
+                "This address takes a message of type {}, not {}.",
+                expected.wco_code(),
+                message.type_code.wco_code()
+            ),
+        )]));
+    }
+    if row.mrn.as_deref() != Some(message.declaration_id.as_str()) {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/MetaData/Declaration/ID",
+            match &row.mrn {
+                Some(mrn) => format!(
+                    "The message names the declaration {} but this declaration's MRN is {mrn}.",
+                    message.declaration_id
+                ),
+                None => {
+                    "This declaration has no MRN yet, so no function code 13 message can name it."
+                        .to_owned()
+                }
+            },
+        )]));
+    }
+    Ok(*message)
+}
+
+/// How an event records the message that caused it: "Invalidation CANCEL-1 (change reason 1):".
+fn message_summary(message: &AdditionalMessage) -> String {
+    let kind = match message.type_code {
+        AdditionalMessageType::Correction => "Correction",
+        AdditionalMessageType::Invalidation => "Invalidation",
+        AdditionalMessageType::GoodsPresentation => "Goods presentation",
+    };
+    let reasons: Vec<&str> = message
+        .amendments
+        .iter()
+        .map(|a| a.change_reason_code.as_str())
+        .collect();
+    if reasons.is_empty() {
+        format!("{kind} {}:", message.functional_reference_id)
+    } else {
+        format!(
+            "{kind} {} (change reason {}):",
+            message.functional_reference_id,
+            reasons.join(", ")
+        )
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -976,15 +1088,28 @@ async fn cancellation(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Body,
+    request: Request,
 ) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = request.into_parts();
     // Whose declaration it is comes first: another party gets "not found" whatever it sends.
-    load_visible(&state, &caller, &id).await?;
-    let body: ReasonBody = json_body(&state, body, false).await?;
-    if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(invalid("/reason", "A cancellation needs a reason."));
-    }
-    let reason = limited(body.reason, "")?;
+    let row = load_visible(&state, &caller, &id).await?;
+    let reason = match is_xml(&parts.headers) {
+        // A WCO invalidation (function code 13, type INV): its AES text is the reason (the reader insists on one).
+        true => {
+            let bytes = read_body(&state, body).await?;
+            let message =
+                additional_message(&state, &bytes, AdditionalMessageType::Invalidation, &row)?;
+            let text = message.reason().unwrap_or_default();
+            limited(Some(format!("{} {text}", message_summary(&message))), "")?
+        }
+        false => {
+            let body: ReasonBody = json_body(&state, body, false).await?;
+            if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(invalid("/reason", "A cancellation needs a reason."));
+            }
+            limited(body.reason, "")?
+        }
+    };
     apply(&state, &caller, &id, Command::Cancel, reason, None).await
 }
 

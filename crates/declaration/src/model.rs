@@ -2,7 +2,7 @@
 //! `GovernmentAgencyGoodsItem`, `DutyTaxFee`, …) in snake case, so that the JSON twin maps 1:1 to the XML. The UK
 //! data element (DE) numbers in the comments are those of the HMRC samples.
 
-use crate::codes::{Amount, CommodityCode, Country, Currency, Lrn, PartyId};
+use crate::codes::{Amount, CommodityCode, Country, Currency, Lrn, Mrn, PartyId};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +56,14 @@ pub struct DeclarationType {
 }
 
 impl DeclarationType {
+    /// The additional type letters of DE 1/2 (A–C arrived, D–F pre-lodged, J–K special cases, Q goods under a
+    /// simplified procedure, X–Z supplementary). Any other letter is refused, so that the function code 13 type
+    /// codes `COR` and `INV` can never be taken for a declaration type (`COR` is not "CO", additional type "R").
+    pub const ADDITIONAL_TYPES: &'static str = "ABCDEFJKQXYZ";
+
     pub fn parse(text: &str) -> Option<Self> {
         let bytes = text.as_bytes();
-        if bytes.len() != 3 || !bytes[2].is_ascii_uppercase() {
+        if bytes.len() != 3 || !Self::ADDITIONAL_TYPES.as_bytes().contains(&bytes[2]) {
             return None;
         }
         let kind = match &text[..2] {
@@ -172,6 +177,85 @@ pub struct Declaration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acceptance_date_time: Option<String>,
     pub goods_shipment: GoodsShipment,
+}
+
+/// What a function code 13 message asks of a declaration already lodged (its WCO `TypeCode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdditionalMessageType {
+    /// `COR`: a correction (amendment). The message carries only what changes, each change named by an
+    /// `Amendment` with its reason code and pointers.
+    #[serde(rename = "COR")]
+    Correction,
+    /// `INV`: an invalidation (cancellation), with the reason as additional information of type `AES`.
+    #[serde(rename = "INV")]
+    Invalidation,
+    /// `GPR`: the goods of a pre-lodged declaration are presented (the arrival notification).
+    #[serde(rename = "GPR")]
+    GoodsPresentation,
+}
+
+impl AdditionalMessageType {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "COR" => Some(Self::Correction),
+            "INV" => Some(Self::Invalidation),
+            "GPR" => Some(Self::GoodsPresentation),
+            _ => None,
+        }
+    }
+    pub fn wco_code(self) -> &'static str {
+        match self {
+            Self::Correction => "COR",
+            Self::Invalidation => "INV",
+            Self::GoodsPresentation => "GPR",
+        }
+    }
+}
+
+/// A function code 13 message (WCO `Declaration` with `FunctionCode` 13): a request about a declaration already
+/// lodged, named by its MRN. Not a declaration: it carries only its own reference, what it asks, why, and for a
+/// correction the goods items that change (each by its sequence number, with only the data that changes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionalMessage {
+    /// The trader's reference of this message (WCO `FunctionalReferenceID`), independent of the declaration's LRN.
+    pub functional_reference_id: Lrn,
+    pub type_code: AdditionalMessageType,
+    /// The MRN of the declaration concerned (WCO `Declaration/ID`).
+    pub declaration_id: Mrn,
+    /// DE 1/9 after the change (a correction that adds or removes goods items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_item_quantity: Option<u32>,
+    /// DE 6/18 after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_package_quantity: Option<u64>,
+    /// Who sends the message (DE 3/?; HMRC asks for it on invalidations and goods presentations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<Party>,
+    /// The reasons, as free text of type `AES`, each with pointers to what it explains.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_information: Vec<AdditionalInformation>,
+    /// What changes and why: a change reason code (e.g. 1 cancellation, 21 correction) and pointers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<Amendment>,
+    /// For a correction: the goods items that change, with the changed data only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goods_shipment: Option<GoodsShipment>,
+}
+
+impl AdditionalMessage {
+    /// The reason the trader gives: the free texts of type `AES`, in order.
+    pub fn reason(&self) -> Option<String> {
+        let texts: Vec<&str> = self
+            .additional_information
+            .iter()
+            .filter(|a| a.statement_type_code.as_deref() == Some("AES"))
+            .filter_map(|a| a.statement_description.as_deref())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join(" "))
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

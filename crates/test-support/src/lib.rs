@@ -64,7 +64,9 @@ pub fn hmrc_declaration_files(samples: &Path) -> Vec<PathBuf> {
             let text = p.to_string_lossy();
             p.extension().is_some_and(|e| e == "xml")
                 && !text.contains("Notification")
-                && !text.contains("Movement_Messages")
+                // Movement messages are inventory-linking messages, except the goods presentations (GPN), which
+                // are DEC messages with function code 13.
+                && (!text.contains("Movement_Messages") || text.contains("GPN"))
                 && !text.contains("DIS_Report")
                 && !text.contains("ILE_Query")
                 && !p

@@ -1,6 +1,7 @@
 //! WCO DEC-DMS 2 declarations in XML (the message of the UK Customs Declaration Service and of EU systems).
 //!
-//! [`read_declaration`] turns bytes into a [`declaration::Declaration`] or a list of [`Problem`]s, each with an
+//! [`read_declaration`] turns bytes into a [`declaration::Declaration`] ([`read_message`] also reads the function
+//! code 13 messages about one: corrections, invalidations, goods presentations) or a list of [`Problem`]s, each with an
 //! error code from the table, the XPath of the offending element and a sentence. It goes in two steps: [`dom`]
 //! reads the bytes into a small element tree under hard limits (size, depth, element count, attribute and text
 //! length; no DTD, no entities beyond the five predefined ones), then [`map`] walks that tree into the model,
@@ -31,6 +32,24 @@ pub fn read_declaration(
     let problems = rules::check(&declaration, rules::PointerStyle::XPath);
     if problems.is_empty() {
         Ok(declaration)
+    } else {
+        Err(problems)
+    }
+}
+
+pub use map::Message;
+
+/// Reads a WCO DEC-DMS 2 document: a declaration (function code 9) or a function code 13 message about one
+/// (correction, invalidation, goods presentation), each checked by its own context-free rules.
+pub fn read_message(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<Problem>> {
+    let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
+    let message = map::message(&root)?;
+    let problems = match &message {
+        Message::Declaration(d) => rules::check(d, rules::PointerStyle::XPath),
+        Message::Additional(m) => rules::check_additional(m, rules::PointerStyle::XPath),
+    };
+    if problems.is_empty() {
+        Ok(message)
     } else {
         Err(problems)
     }

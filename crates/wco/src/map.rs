@@ -100,6 +100,25 @@ impl Reader {
         ));
     }
 
+    fn problem_at(&mut self, path: &str, code: ErrorCode, message: &str) {
+        self.problems.push(Problem::with_message(
+            code,
+            path.to_owned(),
+            message.to_owned(),
+        ));
+    }
+
+    /// A value parsed away from its node (read first, understood later), its error reported at `path`.
+    fn value_at<T>(&mut self, path: &str, parsed: Result<T, CodeError>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.problem_at(path, error.code, &error.to_string());
+                None
+            }
+        }
+    }
+
     /// Stores `value` in `slot`, reporting a repeat if the slot was already filled.
     fn put<T>(&mut self, slot: &mut Option<T>, node: &Node, value: Option<T>) {
         if slot.is_some() {
@@ -216,8 +235,30 @@ impl Reader {
     }
 }
 
-/// Maps the root element (an `md:MetaData` envelope) to a declaration.
+/// What a DEC-DMS 2 document holds: a declaration (function code 9) or a function code 13 message about one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    Declaration(Box<Declaration>),
+    Additional(Box<AdditionalMessage>),
+}
+
+/// Maps the root element (an `md:MetaData` envelope) to a declaration. A function code 13 message is refused here
+/// with `declaration.unsupported_function_code` and where to send it instead; [`message`] reads both.
 pub fn declaration(root: &Element) -> Result<Declaration, Vec<Problem>> {
+    match message(root)? {
+        Message::Declaration(declaration) => Ok(*declaration),
+        Message::Additional(_) => Err(vec![Problem::with_message(
+            ErrorCode::UnsupportedFunctionCode,
+            "/MetaData/Declaration/FunctionCode",
+            "Function code 13 (a correction, invalidation or goods presentation) cannot be lodged as a new \
+             declaration: send it about the declaration it names, e.g. an invalidation to \
+             /api/v1/declarations/{id}/cancellation.",
+        )]),
+    }
+}
+
+/// Maps the root element (an `md:MetaData` envelope) to a declaration or a function code 13 message.
+pub fn message(root: &Element) -> Result<Message, Vec<Problem>> {
     if root.name != "MetaData" || root.namespace.as_deref() != Some(NS_METADATA) {
         let found = match &root.namespace {
             Some(ns) => format!("{{{ns}}}{}", root.name),
@@ -262,31 +303,14 @@ pub fn declaration(root: &Element) -> Result<Declaration, Vec<Problem>> {
         )]);
     };
     let node = Node::root(&root.children[position], "/MetaData/Declaration");
-    // Function code 13 messages (corrections COR and invalidations INV) are deltas against an accepted
-    // declaration, not declarations; they have their own endpoints.
-    if let Some(function) = node
-        .element
-        .children
-        .iter()
-        .find(|c| c.name == "FunctionCode")
-        && function.text.trim() == "13"
-    {
-        return Err(vec![Problem::with_message(
-            ErrorCode::UnsupportedFunctionCode,
-            "/MetaData/Declaration/FunctionCode",
-            "Function code 13 (amendment or invalidation) cannot be lodged as a new declaration: send the \
-                 amended declaration to /api/v1/declarations/{id}/amendments or ask for cancellation at \
-                 /api/v1/declarations/{id}/cancellation.",
-        )]);
-    }
-    let declaration = read_declaration(&mut reader, &node);
-    match declaration {
-        Some(declaration) if reader.problems.is_empty() => Ok(declaration),
+    let message = read_declaration(&mut reader, &node);
+    match message {
+        Some(message) if reader.problems.is_empty() => Ok(message),
         _ => Err(reader.problems),
     }
 }
 
-fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
+fn read_declaration(r: &mut Reader, node: &Node) -> Option<Message> {
     let mut function_code = None;
     let mut lrn = None;
     let mut type_code = None;
@@ -331,20 +355,13 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
                 let v = r.code(&c, Lrn::parse);
                 r.put(&mut lrn, &c, v);
             }
+            // Read once the function code is known: a declaration type for 9, a message type for 13.
             "TypeCode" => {
-                let text = r.text(&c);
-                let value = DeclarationType::parse(&text);
-                if value.is_none() {
-                    r.problems.push(Problem::with_message(
-                        ErrorCode::UnsupportedDeclarationType,
-                        c.path().to_owned(),
-                        format!("Declaration type {text:?} is not IM, EX or CO followed by an additional type letter."),
-                    ));
-                }
-                r.put(&mut type_code, &c, value);
+                let v = Some((r.text(&c), c.path().to_owned()));
+                r.put(&mut type_code, &c, v);
             }
             "ID" => {
-                let v = Some(r.text(&c));
+                let v = Some((r.text(&c), c.path().to_owned()));
                 r.put(&mut id, &c, v);
             }
             "GoodsItemQuantity" => {
@@ -527,6 +544,105 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
         }
     }
 
+    if function_code == Some(FunctionCode::Amendment) {
+        let type_code = match &type_code {
+            Some((text, path)) => {
+                let value = AdditionalMessageType::parse(text);
+                if value.is_none() {
+                    r.problems.push(Problem::with_message(
+                        ErrorCode::UnsupportedDeclarationType,
+                        path.clone(),
+                        format!(
+                            "A function code 13 message has type COR (correction), INV (invalidation) or GPR \
+                             (goods presentation), not {text:?}."
+                        ),
+                    ));
+                }
+                value
+            }
+            None => {
+                if !has(node.element, "TypeCode") {
+                    r.missing(node, "TypeCode");
+                }
+                None
+            }
+        };
+        let declaration_id = match &id {
+            Some((text, path)) => r.value_at(path, Mrn::parse(text)),
+            None => {
+                if !has(node.element, "ID") {
+                    r.problem_at(
+                        node.path(),
+                        ErrorCode::MissingElement,
+                        "A function code 13 message names the declaration it concerns by its MRN in ID.",
+                    );
+                }
+                None
+            }
+        };
+        if lrn.is_none() && !has(node.element, "FunctionalReferenceID") {
+            r.missing(node, "FunctionalReferenceID");
+        }
+        // What a function code 13 message may carry in Aduana; the rest of a declaration's header is refused
+        // (never dropped) until corrections of header data are supported.
+        for (present, name) in [
+            (invoice_amount.is_some(), "InvoiceAmount"),
+            (!currency_exchanges.is_empty(), "CurrencyExchange"),
+            (declaration_office_id.is_some(), "DeclarationOfficeID"),
+            (supervising_office_id.is_some(), "SupervisingOffice"),
+            (exit_office_id.is_some(), "ExitOffice"),
+            (declarant.is_some(), "Declarant"),
+            (exporter.is_some(), "Exporter"),
+            (agent.is_some(), "Agent"),
+            (!authorisation_holders.is_empty(), "AuthorisationHolder"),
+            (border_transport_means.is_some(), "BorderTransportMeans"),
+            (!additional_documents.is_empty(), "AdditionalDocument"),
+            (!obligation_guarantees.is_empty(), "ObligationGuarantee"),
+            (consignment.is_some(), "Consignment"),
+            (issue_date_time.is_some(), "IssueDateTime"),
+            (acceptance_date_time.is_some(), "AcceptanceDateTime"),
+        ] {
+            if present {
+                r.problem_at(
+                    &format!("{}/{name}", node.path()),
+                    ErrorCode::UnexpectedElement,
+                    &format!(
+                        "{name} cannot be changed by a function code 13 message in Aduana: send the whole \
+                         amended declaration to /api/v1/declarations/{{id}}/amendments."
+                    ),
+                );
+            }
+        }
+        return Some(Message::Additional(Box::new(AdditionalMessage {
+            functional_reference_id: lrn?,
+            type_code: type_code?,
+            declaration_id: declaration_id?,
+            goods_item_quantity,
+            total_package_quantity,
+            submitter,
+            additional_information,
+            amendments,
+            goods_shipment,
+        })));
+    }
+    let type_code = match &type_code {
+        Some((text, path)) => {
+            let value = DeclarationType::parse(text);
+            if value.is_none() {
+                r.problems.push(Problem::with_message(
+                    ErrorCode::UnsupportedDeclarationType,
+                    path.clone(),
+                    format!(
+                        "Declaration type {text:?} is not IM, EX or CO followed by an additional type letter \
+                         ({}).",
+                        DeclarationType::ADDITIONAL_TYPES
+                    ),
+                ));
+            }
+            value
+        }
+        None => None,
+    };
     for (slot_empty, name) in [
         (
             function_code.is_none() && !has(node.element, "FunctionCode"),
@@ -550,11 +666,11 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
         }
     }
 
-    Some(Declaration {
+    Some(Message::Declaration(Box::new(Declaration {
         function_code: function_code?,
         lrn: lrn?,
         type_code: type_code?,
-        id,
+        id: id.map(|(text, _)| text),
         goods_item_quantity,
         total_package_quantity,
         invoice_amount,
@@ -576,7 +692,7 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Declaration> {
         issue_date_time,
         acceptance_date_time,
         goods_shipment: goods_shipment?,
-    })
+    })))
 }
 
 fn has(element: &Element, name: &str) -> bool {

@@ -1,7 +1,9 @@
 //! Context-free rules: checks on one declaration that need no tariff, no register and no clock. They apply to
 //! the XML message and to its JSON twin alike; pointers are written in the style of the input.
 
-use declaration::{Declaration, FunctionCode, MAX_GOODS_ITEMS};
+use declaration::{
+    AdditionalMessage, AdditionalMessageType, Declaration, FunctionCode, MAX_GOODS_ITEMS,
+};
 use error_table::{ErrorCode, Problem};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +112,69 @@ pub fn check(declaration: &Declaration, style: PointerStyle) -> Vec<Problem> {
                 "The commodity code (DE 6/14 with DE 6/15) must be 6, 8 or 10 digits.",
             ));
         }
+    }
+    problems
+}
+
+/// Every context-free problem of a function code 13 message: a correction or invalidation says why (an `Amendment`
+/// with its change reason code), an invalidation gives its reason as text, and the goods items a correction
+/// carries are numbered 1 … 999, each once, in order.
+pub fn check_additional(message: &AdditionalMessage, style: PointerStyle) -> Vec<Problem> {
+    let at = Pointers(style);
+    let mut problems = Vec::new();
+    let asks_change = matches!(
+        message.type_code,
+        AdditionalMessageType::Correction | AdditionalMessageType::Invalidation
+    );
+    if asks_change && message.amendments.is_empty() {
+        problems.push(Problem::with_message(
+            ErrorCode::MissingElement,
+            at.header("Amendment/ChangeReasonCode", "amendments"),
+            "A correction or invalidation needs an Amendment with its change reason code (e.g. 1 to cancel, 21 \
+             to correct).",
+        ));
+    }
+    if message.type_code == AdditionalMessageType::Invalidation && message.reason().is_none() {
+        problems.push(Problem::with_message(
+            ErrorCode::MissingElement,
+            at.header(
+                "AdditionalInformation/StatementDescription",
+                "additional_information",
+            ),
+            "An invalidation needs its reason as additional information of type AES.",
+        ));
+    }
+    let items = message
+        .goods_shipment
+        .as_ref()
+        .map(|g| g.goods_items.as_slice())
+        .unwrap_or_default();
+    if items.len() > MAX_GOODS_ITEMS {
+        problems.push(Problem::with_message(
+            ErrorCode::TooManyGoodsItems,
+            at.header("GoodsShipment", "goods_shipment/goods_items"),
+            format!(
+                "The message changes {} goods items; a declaration has at most {MAX_GOODS_ITEMS}.",
+                items.len()
+            ),
+        ));
+        return problems;
+    }
+    let mut previous = 0;
+    for (index, item) in items.iter().enumerate() {
+        let number = item.sequence_numeric;
+        if number == 0 || number as usize > MAX_GOODS_ITEMS || number <= previous {
+            problems.push(Problem::with_message(
+                ErrorCode::GoodsItemSequence,
+                at.item(index, "SequenceNumeric", "sequence_numeric"),
+                format!(
+                    "Goods item {} of the message is numbered {number}; name each goods item that changes once, by \
+                     its number 1 … {MAX_GOODS_ITEMS}, in order.",
+                    index + 1
+                ),
+            ));
+        }
+        previous = previous.max(number);
     }
     problems
 }

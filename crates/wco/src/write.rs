@@ -14,6 +14,24 @@ struct Xml {
 }
 
 impl Xml {
+    /// The MetaData envelope up to the Declaration, with the namespaces the DEC schema needs.
+    fn envelope() -> Xml {
+        let mut x = Xml {
+            out: String::from(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:MetaData \
+                 xmlns:md=\"urn:wco:datamodel:WCO:DocumentMetaData-DMS:2\" \
+                 xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\" ",
+            ),
+            depth: 1,
+        };
+        x.out
+            .push_str(&format!("xmlns:ds=\"{NS_DECLARATION_DS}\">\n"));
+        x.out
+            .push_str("  <md:WCODataModelVersionCode>3.6</md:WCODataModelVersionCode>\n");
+        x.out.push_str("  <md:WCOTypeName>DEC</md:WCOTypeName>\n");
+        x
+    }
+
     fn open(&mut self, name: &str) {
         self.indent();
         self.out.push_str(&format!("<{name}>\n"));
@@ -211,6 +229,90 @@ impl Xml {
             self.close("TransportEquipment");
         }
     }
+    fn amendments(&mut self, amendments: &[Amendment]) {
+        for a in amendments {
+            self.open("Amendment");
+            self.text("ChangeReasonCode", &a.change_reason_code);
+            self.pointers(&a.pointers);
+            self.close("Amendment");
+        }
+    }
+
+    fn goods_shipment(&mut self, s: &GoodsShipment) {
+        self.open("GoodsShipment");
+        self.opt(
+            "TransactionNatureCode",
+            s.transaction_nature_code.as_deref(),
+        );
+        self.party("Buyer", s.buyer.as_ref());
+        self.party("Consignee", s.consignee.as_ref());
+        if let Some(c) = &s.consignment {
+            self.open("Consignment");
+            self.opt("ContainerCode", c.container_code.as_deref());
+            self.transport_means(
+                "ArrivalTransportMeans",
+                c.arrival_transport_means.as_ref(),
+                false,
+            );
+            self.transport_means(
+                "DepartureTransportMeans",
+                c.departure_transport_means.as_ref(),
+                false,
+            );
+            if let Some(l) = &c.goods_location {
+                self.open("GoodsLocation");
+                self.opt("Name", l.name.as_deref());
+                self.opt("TypeCode", l.type_code.as_deref());
+                if l.address_type_code.is_some() || l.country_code.is_some() {
+                    self.open("Address");
+                    self.opt("TypeCode", l.address_type_code.as_deref());
+                    self.opt("CountryCode", l.country_code.as_ref().map(Country::as_str));
+                    self.close("Address");
+                }
+                self.close("GoodsLocation");
+            }
+            self.transport_equipment(&c.transport_equipment, true);
+            self.close("Consignment");
+        }
+        if let Some(v) = &s.customs_valuation {
+            self.open("CustomsValuation");
+            self.amount("FreightChargeAmount", v.freight_charge_amount.as_ref());
+            self.charge_deductions(&v.charge_deductions);
+            self.close("CustomsValuation");
+        }
+        self.wrapped(
+            "Destination",
+            "CountryCode",
+            s.destination_country.as_ref().map(Country::as_str),
+        );
+        self.role_parties(&s.domestic_duty_tax_parties);
+        self.wrapped(
+            "ExportCountry",
+            "ID",
+            s.export_country.as_ref().map(Country::as_str),
+        );
+        for item in &s.goods_items {
+            self.goods_item(item);
+        }
+        self.party("Importer", s.importer.as_ref());
+        self.previous_documents(&s.previous_documents);
+        self.party("Seller", s.seller.as_ref());
+        if let Some(t) = &s.trade_terms {
+            self.open("TradeTerms");
+            self.opt("ConditionCode", t.condition_code.as_deref());
+            self.opt("LocationID", t.location_id.as_deref());
+            self.close("TradeTerms");
+        }
+        self.wrapped("UCR", "TraderAssignedReferenceID", s.ucr.as_deref());
+        if let Some(w) = &s.warehouse {
+            self.open("Warehouse");
+            self.opt("ID", w.id.as_deref());
+            self.opt("TypeCode", w.type_code.as_deref());
+            self.close("Warehouse");
+        }
+        self.close("GoodsShipment");
+    }
+
     fn goods_item(&mut self, item: &GoodsItem) {
         self.open("GovernmentAgencyGoodsItem");
         self.amount("CustomsValueAmount", item.customs_value_amount.as_ref());
@@ -319,19 +421,7 @@ impl Xml {
 
 /// The declaration as a WCO DEC-DMS 2 document in its MetaData envelope.
 pub fn write_declaration(d: &Declaration) -> String {
-    let mut x = Xml {
-        out: String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:MetaData \
-             xmlns:md=\"urn:wco:datamodel:WCO:DocumentMetaData-DMS:2\" \
-             xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\" ",
-        ),
-        depth: 1,
-    };
-    x.out
-        .push_str(&format!("xmlns:ds=\"{NS_DECLARATION_DS}\">\n"));
-    x.out
-        .push_str("  <md:WCODataModelVersionCode>3.6</md:WCODataModelVersionCode>\n");
-    x.out.push_str("  <md:WCOTypeName>DEC</md:WCOTypeName>\n");
+    let mut x = Xml::envelope();
     x.open("Declaration");
     x.date_time("AcceptanceDateTime", d.acceptance_date_time.as_deref());
     x.text("FunctionCode", d.function_code.wco_code());
@@ -358,12 +448,7 @@ pub fn write_declaration(d: &Declaration) -> String {
         x.opt("FunctionCode", agent.function_code.as_deref());
         x.close("Agent");
     }
-    for a in &d.amendments {
-        x.open("Amendment");
-        x.text("ChangeReasonCode", &a.change_reason_code);
-        x.pointers(&a.pointers);
-        x.close("Amendment");
-    }
+    x.amendments(&d.amendments);
     for h in &d.authorisation_holders {
         x.open("AuthorisationHolder");
         x.text("ID", h.id.as_str());
@@ -400,79 +485,7 @@ pub fn write_declaration(d: &Declaration) -> String {
     x.party("Declarant", d.declarant.as_ref());
     x.wrapped("ExitOffice", "ID", d.exit_office_id.as_deref());
     x.party("Exporter", d.exporter.as_ref());
-    let s = &d.goods_shipment;
-    x.open("GoodsShipment");
-    x.opt(
-        "TransactionNatureCode",
-        s.transaction_nature_code.as_deref(),
-    );
-    x.party("Buyer", s.buyer.as_ref());
-    x.party("Consignee", s.consignee.as_ref());
-    if let Some(c) = &s.consignment {
-        x.open("Consignment");
-        x.opt("ContainerCode", c.container_code.as_deref());
-        x.transport_means(
-            "ArrivalTransportMeans",
-            c.arrival_transport_means.as_ref(),
-            false,
-        );
-        x.transport_means(
-            "DepartureTransportMeans",
-            c.departure_transport_means.as_ref(),
-            false,
-        );
-        if let Some(l) = &c.goods_location {
-            x.open("GoodsLocation");
-            x.opt("Name", l.name.as_deref());
-            x.opt("TypeCode", l.type_code.as_deref());
-            if l.address_type_code.is_some() || l.country_code.is_some() {
-                x.open("Address");
-                x.opt("TypeCode", l.address_type_code.as_deref());
-                x.opt("CountryCode", l.country_code.as_ref().map(Country::as_str));
-                x.close("Address");
-            }
-            x.close("GoodsLocation");
-        }
-        x.transport_equipment(&c.transport_equipment, true);
-        x.close("Consignment");
-    }
-    if let Some(v) = &s.customs_valuation {
-        x.open("CustomsValuation");
-        x.amount("FreightChargeAmount", v.freight_charge_amount.as_ref());
-        x.charge_deductions(&v.charge_deductions);
-        x.close("CustomsValuation");
-    }
-    x.wrapped(
-        "Destination",
-        "CountryCode",
-        s.destination_country.as_ref().map(Country::as_str),
-    );
-    x.role_parties(&s.domestic_duty_tax_parties);
-    x.wrapped(
-        "ExportCountry",
-        "ID",
-        s.export_country.as_ref().map(Country::as_str),
-    );
-    for item in &s.goods_items {
-        x.goods_item(item);
-    }
-    x.party("Importer", s.importer.as_ref());
-    x.previous_documents(&s.previous_documents);
-    x.party("Seller", s.seller.as_ref());
-    if let Some(t) = &s.trade_terms {
-        x.open("TradeTerms");
-        x.opt("ConditionCode", t.condition_code.as_deref());
-        x.opt("LocationID", t.location_id.as_deref());
-        x.close("TradeTerms");
-    }
-    x.wrapped("UCR", "TraderAssignedReferenceID", s.ucr.as_deref());
-    if let Some(w) = &s.warehouse {
-        x.open("Warehouse");
-        x.opt("ID", w.id.as_deref());
-        x.opt("TypeCode", w.type_code.as_deref());
-        x.close("Warehouse");
-    }
-    x.close("GoodsShipment");
+    x.goods_shipment(&d.goods_shipment);
     for g in &d.obligation_guarantees {
         x.open("ObligationGuarantee");
         x.opt("ID", g.id.as_deref());
@@ -488,4 +501,39 @@ pub fn write_declaration(d: &Declaration) -> String {
     x.close("Declaration");
     x.out.push_str("</md:MetaData>\n");
     x.out
+}
+
+/// A function code 13 message as a WCO DEC-DMS 2 document: the same envelope and element order as a declaration.
+pub fn write_additional_message(m: &AdditionalMessage) -> String {
+    let mut x = Xml::envelope();
+    x.open("Declaration");
+    x.text("FunctionCode", FunctionCode::Amendment.wco_code());
+    x.text("FunctionalReferenceID", m.functional_reference_id.as_str());
+    x.text("ID", m.declaration_id.as_str());
+    x.text("TypeCode", m.type_code.wco_code());
+    x.opt(
+        "GoodsItemQuantity",
+        m.goods_item_quantity.map(|n| n.to_string()).as_deref(),
+    );
+    x.opt(
+        "TotalPackageQuantity",
+        m.total_package_quantity.map(|n| n.to_string()).as_deref(),
+    );
+    x.party("Submitter", m.submitter.as_ref());
+    x.additional_information(&m.additional_information, true);
+    x.amendments(&m.amendments);
+    if let Some(s) = &m.goods_shipment {
+        x.goods_shipment(s);
+    }
+    x.close("Declaration");
+    x.out.push_str("</md:MetaData>\n");
+    x.out
+}
+
+/// Either kind of DEC-DMS 2 message, written back.
+pub fn write_message(message: &crate::Message) -> String {
+    match message {
+        crate::Message::Declaration(d) => write_declaration(d),
+        crate::Message::Additional(m) => write_additional_message(m),
+    }
 }

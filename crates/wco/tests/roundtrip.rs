@@ -1,4 +1,4 @@
-//! Every declaration of the HMRC corpus that Aduana reads goes XML → model → XML → model and XML → model → JSON twin →
+//! Every declaration and function code 13 message of the HMRC corpus that Aduana reads goes XML → model → XML → model and XML → model → JSON twin →
 //! model without change, and the XML Aduana writes validates against `DocumentMetaData_2_DMS.xsd` +
 //! `WCO_DEC_2_DMS.xsd` (libxml2 through lxml, `ADUANA_LXML_PYTHON`; `.ci/run` provides one).
 
@@ -12,28 +12,36 @@ fn xml_and_json_round_trips_keep_every_corpus_declaration() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut written = Vec::new();
     for file in test_support::hmrc_declaration_files(&samples) {
-        let Ok(model) = wco::read_declaration(&std::fs::read(&file).unwrap(), &limits) else {
+        let Ok(model) = wco::read_message(&std::fs::read(&file).unwrap(), &limits) else {
             continue;
         };
-        let xml = wco::write::write_declaration(&model);
-        let again = wco::read_declaration(xml.as_bytes(), &limits).unwrap_or_else(|p| {
+        let xml = wco::write::write_message(&model);
+        let again = wco::read_message(xml.as_bytes(), &limits).unwrap_or_else(|p| {
             panic!(
                 "{}: the written XML is refused: {p:#?}\n{xml}",
                 file.display()
             )
         });
         assert_eq!(again, model, "{}: XML round trip", file.display());
-        let json = serde_json::to_vec(&model).unwrap();
-        let from_json = wco::json::read_declaration(&json)
-            .unwrap_or_else(|p| panic!("{}: {p:#?}", file.display()));
+        let from_json = match &model {
+            wco::Message::Declaration(d) => {
+                wco::json::read_declaration(&serde_json::to_vec(d).unwrap())
+                    .map(|d| wco::Message::Declaration(Box::new(d)))
+            }
+            wco::Message::Additional(m) => {
+                wco::json::read_additional_message(&serde_json::to_vec(m).unwrap())
+                    .map(|m| wco::Message::Additional(Box::new(m)))
+            }
+        }
+        .unwrap_or_else(|p| panic!("{}: {p:#?}", file.display()));
         assert_eq!(from_json, model, "{}: JSON round trip", file.display());
         let path = dir.join(format!("{}.xml", written.len()));
         std::fs::write(&path, &xml).unwrap();
         written.push((path, file));
     }
     assert!(
-        written.len() >= 186,
-        "only {} declarations read",
+        written.len() >= 201,
+        "only {} declarations and function code 13 messages read",
         written.len()
     );
     let Some(python) = test_support::lxml_python() else {
