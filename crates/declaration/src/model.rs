@@ -350,13 +350,9 @@ pub struct AdditionalDocument {
     /// Document status (DE 2/3), e.g. AE, AC, CC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lpco_exemption_code: Option<String>,
-    /// Quantity written off the licence or certificate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub write_off_quantity: Option<Decimal>,
+    /// DE 8/7: the quantity written off the licence or certificate, with its unit as sent (e.g. `KGM#G`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_off_quantity: Option<Measure>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -111,6 +111,9 @@ pub struct Problem {
     /// XPath (XML) or JSON pointer (JSON) of the offending field; empty when the whole document is concerned.
     pub pointer: String,
     pub message: String,
+    /// The WCO/UK data element number of the offending field where it is known, e.g. `6/14` (commodity code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_element: Option<&'static str>,
 }
 
 fn serialize_code<S: serde::Serializer>(
@@ -127,6 +130,7 @@ impl Problem {
             code,
             pointer: pointer.into(),
             message: code.message().to_owned(),
+            data_element: None,
         }
     }
 
@@ -140,22 +144,29 @@ impl Problem {
             code,
             pointer: pointer.into(),
             message: message.into(),
+            data_element: None,
         }
     }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.pointer.is_empty() {
-            write!(f, "{}: {}", self.code.code(), self.message)
-        } else {
-            write!(
+        match (self.pointer.is_empty(), self.data_element) {
+            (true, _) => write!(f, "{}: {}", self.code.code(), self.message),
+            (false, None) => write!(
                 f,
                 "{} at {}: {}",
                 self.code.code(),
                 self.pointer,
                 self.message
-            )
+            ),
+            (false, Some(de)) => write!(
+                f,
+                "{} at {} (DE {de}): {}",
+                self.code.code(),
+                self.pointer,
+                self.message
+            ),
         }
     }
 }

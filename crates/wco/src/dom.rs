@@ -107,6 +107,23 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
         )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // XML 1.0 (production 2, Char) allows no control character but tab, line feed and carriage return, and
+    // neither U+FFFE nor U+FFFF, anywhere in a document: such a document is not well-formed XML.
+    if let Some(position) = text
+        .bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .or_else(|| text.find(['\u{fffe}', '\u{ffff}']))
+    {
+        let character = text[position..].chars().next().unwrap_or_default();
+        return Err(problem(
+            ErrorCode::XmlNotWellFormed,
+            Some(line_of(text, position as u64)),
+            &format!(
+                "The character U+{:04X} is not allowed in XML 1.0.",
+                u32::from(character)
+            ),
+        ));
+    }
 
     let mut reader = NsReader::from_str(text);
     {
@@ -240,6 +257,16 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                 let resolved = if let Some(ch) = reference.resolve_char_ref().map_err(|e| {
                     problem(ErrorCode::XmlNotWellFormed, Some(line()), &e.to_string())
                 })? {
+                    if !is_xml_char(ch) {
+                        return Err(problem(
+                            ErrorCode::XmlNotWellFormed,
+                            Some(line()),
+                            &format!(
+                                "The character reference &#x{:X}; names a character not allowed in XML 1.0.",
+                                u32::from(ch)
+                            ),
+                        ));
+                    }
                     ch.to_string()
                 } else {
                     let name = reference.xml10_content();
@@ -291,6 +318,12 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
             "The document has no root element.",
         )
     })
+}
+
+/// XML 1.0 production 2 (Char): tab, line feed, carriage return and the characters from U+0020 on, except the
+/// surrogates (which a Rust `char` cannot hold) and U+FFFE, U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{fffe}' | '\u{ffff}'))
 }
 
 fn push_text(stack: &mut [Element], text: &str, limits: &Limits, line: u32) -> Result<(), Problem> {

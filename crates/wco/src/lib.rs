@@ -12,6 +12,7 @@
 //!
 //! **Architecture invariant**: pure. This crate reads bytes handed to it; it opens no file and keeps no state.
 
+pub mod data_elements;
 pub mod dom;
 pub mod json;
 pub mod map;
@@ -28,8 +29,12 @@ pub fn read_declaration(
     limits: &Limits,
 ) -> Result<declaration::Declaration, Vec<Problem>> {
     let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
-    let declaration = map::declaration(&root)?;
-    let problems = rules::check(&declaration, rules::PointerStyle::XPath);
+    let declaration = map::declaration(&root).map_err(|mut problems| {
+        data_elements::annotate(&mut problems);
+        problems
+    })?;
+    let mut problems = rules::check(&declaration, rules::PointerStyle::XPath);
+    data_elements::annotate(&mut problems);
     if problems.is_empty() {
         Ok(declaration)
     } else {
@@ -43,11 +48,15 @@ pub use map::Message;
 /// (correction, invalidation, goods presentation), each checked by its own context-free rules.
 pub fn read_message(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<Problem>> {
     let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
-    let message = map::message(&root)?;
-    let problems = match &message {
+    let message = map::message(&root).map_err(|mut problems| {
+        data_elements::annotate(&mut problems);
+        problems
+    })?;
+    let mut problems = match &message {
         Message::Declaration(d) => rules::check(d, rules::PointerStyle::XPath),
         Message::Additional(m) => rules::check_additional(m, rules::PointerStyle::XPath),
     };
+    data_elements::annotate(&mut problems);
     if problems.is_empty() {
         Ok(message)
     } else {
@@ -56,7 +65,8 @@ pub fn read_message(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<Proble
 }
 
 /// Text and attribute values for the XML Aduana writes (RES notifications, DEC declarations): the markup characters
-/// escaped. Everything else is written as read, so that a declaration written back reads the same.
+/// escaped, and the carriage return. Everything else is written as read, so that a declaration written back reads the
+/// same (the readers refuse the control characters XML 1.0 forbids, so no model holds one).
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -65,6 +75,8 @@ pub(crate) fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            // A literal carriage return would come back as a line feed (XML end-of-line handling).
+            '\r' => out.push_str("&#xD;"),
             c => out.push(c),
         }
     }

@@ -830,7 +830,7 @@ fn additional_document(r: &mut Reader, node: &Node) -> Option<AdditionalDocument
                 r.put(&mut document.lpco_exemption_code, &c, v);
             }
             "WriteOff" => {
-                let v = r.wrapped(&c, "QuantityQuantity", |r, n| r.decimal(n));
+                let v = r.wrapped(&c, "QuantityQuantity", |r, n| r.measure(n));
                 r.put(&mut document.write_off_quantity, &c, v);
             }
             _ => r.unexpected(&c),

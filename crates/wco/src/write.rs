@@ -164,9 +164,9 @@ impl Xml {
             self.opt("Name", d.name.as_deref());
             self.text("TypeCode", &d.type_code);
             self.opt("LPCOExemptionCode", d.lpco_exemption_code.as_deref());
-            if let Some(q) = d.write_off_quantity {
+            if let Some(q) = &d.write_off_quantity {
                 self.open("WriteOff");
-                self.text("QuantityQuantity", &q.to_string());
+                self.measure("QuantityQuantity", Some(q));
                 self.close("WriteOff");
             }
             self.close("AdditionalDocument");

@@ -138,3 +138,28 @@ fn the_json_twin_of_a_message_reads_the_same() {
         (ErrorCode::InvalidValue, "/declaration_id")
     );
 }
+
+#[test]
+fn problems_name_their_data_element() {
+    let minimal = include_str!("minimal.xml");
+    let cases = [
+        (
+            minimal.replace("<ID>85109000</ID>", "<ID>8510900</ID>"),
+            "6/14",
+        ),
+        (minimal.replace(">MINIMAL-1<", "><"), "2/5"),
+        (
+            minimal.replace("<CountryCode>US</CountryCode>", "<CountryCode>usa</CountryCode>"),
+            "5/16",
+        ),
+        (
+            INVALIDATION.replace("<FunctionalReferenceID>CANCEL-1</FunctionalReferenceID>", ""),
+            "2/5",
+        ),
+    ];
+    for (text, de) in cases {
+        let problems = read(&text).unwrap_err();
+        assert_eq!(problems[0].data_element, Some(de), "{problems:#?}");
+        assert!(problems[0].to_string().contains(&format!("(DE {de})")));
+    }
+}
