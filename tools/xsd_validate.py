@@ -5,6 +5,7 @@ and the baseline of the parse benchmark. Not used by Aduana at run time.
     tools/xsd_validate.py SCHEMA_DIR FILE...            one JSON line per file: {"file", "valid", "error"}
     tools/xsd_validate.py --bench ROUNDS SCHEMA_DIR FILE...   timing only: files/s and MB/s, schema loaded once
     tools/xsd_validate.py --res SCHEMA_DIR FILE...      RES notifications: SCHEMA_DIR is …/schemas/wco/notification
+    tools/xsd_validate.py --cancel SCHEMA_DIR FILE...   invalidations against CANCEL_METADATA.xsd + CANCEL.xsd
 
 SCHEMA_DIR is ../shared/conformance/hmrc-cds-v2/schemas/wco/declaration (DocumentMetaData_2_DMS.xsd, which imports
 WCO_DEC_2_DMS.xsd). Needs lxml (pip install lxml).
@@ -21,6 +22,11 @@ def main(argv):
     bench = None
     content_schema = "WCO_DEC_2_DMS.xsd"
     content_namespace = "urn:wco:datamodel:WCO:DEC-DMS:2"
+    envelope = "DocumentMetaData_2_DMS.xsd"
+    if argv and argv[0] == "--cancel":
+        content_schema = "CANCEL.xsd"
+        envelope = "CANCEL_METADATA.xsd"
+        argv = argv[1:]
     if argv and argv[0] == "--res":
         content_schema = "WCO_RES_2_DMS.xsd"
         content_namespace = "urn:wco:datamodel:WCO:RES-DMS:2"
@@ -32,7 +38,7 @@ def main(argv):
     # The envelope's schema leaves its content to the DEC schema: load both, through a schema importing them.
     directory = os.path.abspath(schema_dir)
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:aduana:xsd-validate">
-  <xs:import namespace="urn:wco:datamodel:WCO:DocumentMetaData-DMS:2" schemaLocation="file://{directory}/DocumentMetaData_2_DMS.xsd"/>
+  <xs:import namespace="urn:wco:datamodel:WCO:DocumentMetaData-DMS:2" schemaLocation="file://{directory}/{envelope}"/>
   <xs:import namespace="{content_namespace}" schemaLocation="file://{directory}/{content_schema}"/>
 </xs:schema>"""
     schema = etree.XMLSchema(etree.fromstring(wrapper.encode()))

@@ -1,11 +1,15 @@
-//! UN/EDIFACT: any bytes give a checked interchange (and its CUSDEC a declaration) or problems with a segment
-//! pointer; never a panic. CUSRES written from what was read must read back.
+//! UN/EDIFACT: any bytes give a checked interchange (its CUSDEC a declaration, its CUSCAR a cargo report that passes
+//! the report's checks) or problems with a segment pointer; never a panic. CUSRES written from what was read must
+//! read back.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let limits = edifact::syntax::Limits::default();
     let _ = edifact::read_cusdec(data, &limits);
+    if let Ok(report) = edifact::read_cuscar(data, &limits) {
+        assert!(manifest::check(&report).is_empty(), "a report read is a report checked");
+    }
     if let Ok(interchange) = edifact::syntax::read(data, &limits) {
         let response = edifact::cusres::Response {
             lrn: interchange.reference.clone(),

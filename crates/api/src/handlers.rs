@@ -78,6 +78,9 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/risk/lists/{name}") => get(crate::risk::show_list),
         ("PUT", "/api/v1/risk/lists/{name}") => put(crate::risk::save_list),
         ("GET", "/api/v1/risk/rates") => get(crate::risk::show_rates),
+        ("POST", "/api/v1/cargo-reports") => post(crate::cargo::lodge),
+        ("GET", "/api/v1/cargo-reports") => get(crate::cargo::list),
+        ("GET", "/api/v1/cargo-reports/{id}") => get(crate::cargo::show),
         ("PUT", "/api/v1/risk/rates") => put(crate::risk::save_rates),
         ("GET", "/api/v1/risk/models") => get(crate::risk::list_models),
         ("POST", "/api/v1/risk/models") => post(crate::risk::save_model),
@@ -86,7 +89,7 @@ pub fn method_router(method: &Method, path: &str) -> MethodRouter<AppState> {
     }
 }
 
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 

@@ -7,6 +7,7 @@
 //!
 //! **API boundary**: wire types live here and in the JSON twin; the domain crates never see HTTP.
 
+mod cargo;
 pub mod error;
 mod handlers;
 mod metrics;

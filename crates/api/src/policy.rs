@@ -181,6 +181,9 @@ routes! {
     POST "/logout" => Access::Session(PORTAL), None;
     GET "/portal" => Access::Session(PORTAL), None;
     POST "/api/v1/declarations" => Access::Roles(TRADER), DeclarationsWrite;
+    POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite;
+    GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead;
+    GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead;
     GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead;
     GET "/api/v1/declarations/{id}" => Access::Roles(READERS), DeclarationsRead;
     GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead;

@@ -10,7 +10,12 @@ use serde_json::{Map, Value, json};
 /// Where each part of the twin came from: (JSON pointer prefix, segment number).
 type Provenance = Vec<(String, usize)>;
 
-fn fail(segment: &Segment, element: Option<usize>, code: ErrorCode, message: &str) -> Problem {
+pub(crate) fn fail(
+    segment: &Segment,
+    element: Option<usize>,
+    code: ErrorCode,
+    message: &str,
+) -> Problem {
     let (pointer, place) = match element {
         Some(e) => (
             format!("/segments/{}/elements/{e}", segment.number),

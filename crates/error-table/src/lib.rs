@@ -98,6 +98,8 @@ error_codes! {
     RiskListInvalid => ("risk.list_invalid", 422, "The list is not valid; nothing was saved."),
     RiskRatesInvalid => ("risk.rates_invalid", 422, "The lane rate table is not valid; nothing was saved."),
     RiskModelInvalid => ("risk.model_invalid", 422, "The risk model cannot be read; nothing was saved."),
+    ManifestTooLarge => ("manifest.too_large", 422, "The cargo report holds more consignments, goods or containers than one report may; split it."),
+    ManifestDuplicate => ("manifest.duplicate", 409, "This carrier already lodged a cargo report with this reference."),
     // Operations.
     Unavailable => ("service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
     Internal => ("service.internal", 500, "An internal error occurred; it has been logged."),

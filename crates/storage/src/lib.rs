@@ -17,11 +17,13 @@
 //! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
 
 mod audit_store;
+mod cargo_store;
 mod ledger_store;
 mod payments;
 mod risk_store;
 mod security;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
+pub use cargo_store::{CargoReportRow, NewCargoReport};
 pub use ledger_store::TransferOutcome;
 pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder, Refund};
 pub use risk_store::{NewRiskDocument, RiskDocument};
@@ -264,6 +266,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_risk_documents.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_cargo_reports.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -283,6 +289,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         9,
         include_str!("../migrations/postgres/0009_risk_documents.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_cargo_reports.sql"),
     ),
 ];
 

@@ -603,6 +603,7 @@ pub const APPEND_ONLY_TABLES: &[&str] = &[
     "bank_confirmations",
     "reference_files",
     "risk_documents",
+    "cargo_reports",
     "schema_migrations",
 ];
 

@@ -102,6 +102,8 @@ pub struct XsdVerdict {
 pub enum Schemas {
     Declaration,
     Notification,
+    /// `CANCEL_METADATA.xsd` with `CANCEL.xsd`: the stricter schema of invalidations (function code 13, INV).
+    Cancel,
 }
 
 /// Runs `tools/xsd_validate.py` with `python` over `files` against the corpus's schemas; one verdict per file, in
@@ -115,6 +117,9 @@ pub fn xsd_verdicts(python: &str, schemas: Schemas, files: &[PathBuf]) -> Vec<Xs
         Schemas::Notification => command
             .arg("--res")
             .arg(samples.join("../schemas/wco/notification")),
+        Schemas::Cancel => command
+            .arg("--cancel")
+            .arg(samples.join("../schemas/wco/declaration")),
     };
     let output = command
         .args(files)

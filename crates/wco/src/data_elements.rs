@@ -51,30 +51,96 @@ const TABLE: &[(&str, &str)] = &[
     ("GoodsShipment/TradeTerms", "4/1"),
     ("GoodsShipment/UCR", "2/4"),
     ("GoodsShipment/Warehouse", "2/7"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/SequenceNumeric", "1/6"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/StatisticalValueAmount", "99/6"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/AdditionalDocument", "2/3"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/AdditionalInformation", "2/2"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/PreviousDocument", "2/1"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/Description", "6/8"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/Classification", "6/14"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee", "4/3"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee/Payment/MethodCode", "4/8"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/GrossMassMeasure", "6/5"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/NetNetWeightMeasure", "6/1"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/TariffQuantity", "6/2"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Commodity/InvoiceLine/ItemChargeAmount", "4/14"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation/MethodCode", "4/16"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation/ChargeDeduction", "4/9"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/GovernmentProcedure", "1/10"),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/SequenceNumeric",
+        "1/6",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/StatisticalValueAmount",
+        "99/6",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/AdditionalDocument",
+        "2/3",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/AdditionalInformation",
+        "2/2",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/PreviousDocument",
+        "2/1",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/Description",
+        "6/8",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/Classification",
+        "6/14",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee",
+        "4/3",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee/Payment/MethodCode",
+        "4/8",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/GrossMassMeasure",
+        "6/5",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/NetNetWeightMeasure",
+        "6/1",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure/TariffQuantity",
+        "6/2",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Commodity/InvoiceLine/ItemChargeAmount",
+        "4/14",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation/MethodCode",
+        "4/16",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation/ChargeDeduction",
+        "4/9",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/GovernmentProcedure",
+        "1/10",
+    ),
     ("GoodsShipment/GovernmentAgencyGoodsItem/Origin", "5/16"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Packaging/QuantityQuantity", "6/10"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Packaging/MarksNumbersID", "6/11"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/Packaging/TypeCode", "6/9"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/ExportCountry", "5/14"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/TransactionNatureCode", "8/5"),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Packaging/QuantityQuantity",
+        "6/10",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Packaging/MarksNumbersID",
+        "6/11",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/Packaging/TypeCode",
+        "6/9",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/ExportCountry",
+        "5/14",
+    ),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/TransactionNatureCode",
+        "8/5",
+    ),
     ("GoodsShipment/GovernmentAgencyGoodsItem/Consignee", "3/9"),
-    ("GoodsShipment/GovernmentAgencyGoodsItem/DomesticDutyTaxParty", "3/40"),
+    (
+        "GoodsShipment/GovernmentAgencyGoodsItem/DomesticDutyTaxParty",
+        "3/40",
+    ),
 ];
 
 /// The DE number of the element at `xpath` (a pointer such as

@@ -99,7 +99,10 @@ fn find_control(value: &serde_json::Value, at: String) -> Option<(String, char)>
             .enumerate()
             .find_map(|(k, v)| find_control(v, format!("{at}/{k}"))),
         serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
-            find_control(v, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")))
+            find_control(
+                v,
+                format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+            )
         }),
         _ => None,
     }

@@ -149,11 +149,17 @@ fn problems_name_their_data_element() {
         ),
         (minimal.replace(">MINIMAL-1<", "><"), "2/5"),
         (
-            minimal.replace("<CountryCode>US</CountryCode>", "<CountryCode>usa</CountryCode>"),
+            minimal.replace(
+                "<CountryCode>US</CountryCode>",
+                "<CountryCode>usa</CountryCode>",
+            ),
             "5/16",
         ),
         (
-            INVALIDATION.replace("<FunctionalReferenceID>CANCEL-1</FunctionalReferenceID>", ""),
+            INVALIDATION.replace(
+                "<FunctionalReferenceID>CANCEL-1</FunctionalReferenceID>",
+                "",
+            ),
             "2/5",
         ),
     ];

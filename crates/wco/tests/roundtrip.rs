@@ -82,7 +82,13 @@ fn xml_and_json_round_trips_keep_every_corpus_declaration() {
 #[test]
 fn a_value_with_a_control_character_is_refused() {
     let limits = wco::Limits::default();
-    for raw in ["XI\u{0}55", "XI\u{1}55", "XI&#x1;55", "XI&#1;55", "XI\u{ffff}55"] {
+    for raw in [
+        "XI\u{0}55",
+        "XI\u{1}55",
+        "XI&#x1;55",
+        "XI&#1;55",
+        "XI\u{ffff}55",
+    ] {
         let xml = String::from_utf8(include_bytes!("minimal.xml").to_vec())
             .unwrap()
             .replace(
@@ -90,8 +96,16 @@ fn a_value_with_a_control_character_is_refused() {
                 &format!("<TypeCode>IMA</TypeCode><ID>{raw}</ID>"),
             );
         let problems = wco::read_declaration(xml.as_bytes(), &limits).unwrap_err();
-        assert_eq!(problems[0].code, wco::ErrorCode::XmlNotWellFormed, "{raw:?}");
-        assert!(problems[0].message.contains("Line 6"), "{raw:?}: {}", problems[0].message);
+        assert_eq!(
+            problems[0].code,
+            wco::ErrorCode::XmlNotWellFormed,
+            "{raw:?}"
+        );
+        assert!(
+            problems[0].message.contains("Line 6"),
+            "{raw:?}: {}",
+            problems[0].message
+        );
     }
     // Tab, line feed, carriage return (written as a reference, since a literal one is normalised) are allowed.
     let xml = String::from_utf8(include_bytes!("minimal.xml").to_vec())
@@ -128,7 +142,11 @@ fn no_value_of_the_corpus_is_dropped() {
         let mut before = Vec::new();
         leaves(&wco::dom::parse(&bytes, &limits).unwrap(), "", &mut before);
         let mut after = Vec::new();
-        leaves(&wco::dom::parse(written.as_bytes(), &limits).unwrap(), "", &mut after);
+        leaves(
+            &wco::dom::parse(written.as_bytes(), &limits).unwrap(),
+            "",
+            &mut after,
+        );
         values += before.len();
         let mut remaining: std::collections::HashMap<&(String, String), usize> = Default::default();
         for leaf in &after {
@@ -141,7 +159,10 @@ fn no_value_of_the_corpus_is_dropped() {
             }
         }
     }
-    println!("{files} messages, {values} values, {} paths dropped", dropped.len());
+    println!(
+        "{files} messages, {values} values, {} paths dropped",
+        dropped.len()
+    );
     for (path, count) in &dropped {
         println!("  dropped {count}× {path}");
     }

@@ -49,3 +49,48 @@ fn aduana_agrees_with_xsd_validation_on_the_corpus() {
     // The corpus holds 9 corrections, 2 invalidations and 4 goods presentations.
     assert_eq!(additional, 15);
 }
+
+/// Invalidations have their own, stricter schema (`CANCEL.xsd`): the corpus's two, Aduana's fixture, and each of them
+/// as Aduana writes it back all validate against it; a correction does not (so the check can fail).
+#[test]
+fn invalidations_fit_the_cancel_schema() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let Some(python) = test_support::lxml_python() else {
+        return;
+    };
+    let limits = wco::Limits::default();
+    let dir = std::env::temp_dir().join(format!("aduana-cancel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = vec![
+        samples.join("TT_EX052a/Step3_Cancellation.xml"),
+        samples.join("TT_EX010a/TT_EX010a_Cancellation.xml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalidation.xml"),
+    ];
+    for (n, source) in files.clone().iter().enumerate() {
+        let Ok(message @ wco::Message::Additional(_)) =
+            wco::read_message(&std::fs::read(source).unwrap(), &limits)
+        else {
+            panic!(
+                "{} is not read as a function code 13 message",
+                source.display()
+            )
+        };
+        let written = dir.join(format!("written-{n}.xml"));
+        std::fs::write(&written, wco::write::write_message(&message)).unwrap();
+        files.push(written);
+    }
+    let correction = samples.join("TT_IM061b/TT_IM061b_Amendment.xml");
+    files.push(correction.clone());
+    let verdicts = test_support::xsd_verdicts(&python, test_support::Schemas::Cancel, &files);
+    for verdict in &verdicts {
+        let expected = verdict.file != correction.display().to_string();
+        assert_eq!(
+            verdict.valid, expected,
+            "{}: {:?}",
+            verdict.file, verdict.error
+        );
+    }
+    assert_eq!(verdicts.len(), 7);
+}
