@@ -51,7 +51,7 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
                         .unwrap_or("recorded")
                         .replace('_', " ")
                 ),
-                json!({"outcome": data["outcome"]}),
+                json!({"outcome": data["outcome"], "remarks": event.reason}),
             ),
             "assessed" => {
                 let assessment: Value = row
@@ -113,8 +113,9 @@ fn compact_time(at: &str) -> String {
     format!("{digits}Z")
 }
 
-/// What the trader has been told, as one WCO RES document (docs/lifecycle.md): the notifications that have a DMS
-/// counterpart, in order. Control results, payment requests and amendments have none and are in the JSON only.
+/// What the trader has been told, as one WCO RES document (docs/lifecycle.md): every notification in order, a control
+/// result as DMSRES (07) and an accepted amendment as DMSREQ (11); a payment request is the payable amounts of the
+/// tax assessment.
 pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> String {
     use wco::res::{Item, Kind, Notification, Tax};
     let id: String = row
@@ -137,8 +138,26 @@ pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> Stri
             ("tax_assessment", _) => Kind::TaxAssessment,
             ("release", _) => Kind::Release,
             ("cancellation", _) => Kind::Cancellation,
+            ("control_result", _) => Kind::ControlResult,
+            ("amendment", _) => Kind::AmendmentAccepted,
+            // A payment request is the payable amounts of the tax assessment (DMSTAX `PaymentAmount`): no
+            // notification of its own, as in HMRC's DMS.
             _ => continue,
         };
+        let mut statements = Vec::new();
+        if kind == Kind::ControlResult {
+            statements.push(n["message"].as_str().unwrap_or("").to_owned());
+            let outcome = &n["detail"]["outcome"];
+            if let Some(kind) = outcome["irregularity_type"].as_str() {
+                statements.push(format!("Irregularity: {}.", kind.replace('_', " ")));
+            }
+            if let Some(duty) = outcome["additional_duty"].as_str() {
+                statements.push(format!("Additional duty: {duty}."));
+            }
+            if let Some(remarks) = n["detail"]["remarks"].as_str() {
+                statements.push(format!("Remarks: {remarks}"));
+            }
+        }
         let errors = n["detail"]["errors"]
             .as_array()
             .map(|errors| {
@@ -220,9 +239,14 @@ pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> Stri
             } else {
                 row.mrn.clone()
             },
-            version: u32::try_from(row.version).unwrap_or(1),
+            // An accepted amendment names the version it created; the others the declaration's current one.
+            version: n["detail"]["version"]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or_else(|| u32::try_from(row.version).unwrap_or(1)),
             errors,
             items,
+            statements,
         });
     }
     wco::res::write(&out, country, "Aduana")

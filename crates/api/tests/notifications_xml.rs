@@ -1,7 +1,7 @@
 //! `GET /api/v1/declarations/{id}/notifications` with `Accept: application/xml`: one WCO RES document per
 //! declaration, checked against `WCO_RES_2_DMS.xsd` by libxml2 (lxml, `ADUANA_LXML_PYTHON`) for each lifecycle:
-//! released (receipt, acceptance, tax assessment, release), examined (control), documents requested and cancelled,
-//! rejected (errors).
+//! released (receipt, acceptance, tax assessment, release), examined with a control result (DMSRES), documents
+//! requested, amended (DMSREQ) and cancelled, rejected (errors).
 
 mod common;
 
@@ -92,17 +92,50 @@ async fn res_notifications_validate_for_every_lifecycle() {
         .unwrap()
         .replace(">US<", ">CN<");
     let (_, red) = json(app.lodge_xml(&trader, cn.as_bytes()).await).await;
-    let examined = xml_notifications(&app, &officer, red["id"].as_str().unwrap()).await;
-    assert!(
-        examined.contains("<FunctionCode>05</FunctionCode>"),
-        "{examined}"
-    );
+    let red_id = red["id"].as_str().unwrap();
+    let (status, body) = json(
+        app.post(
+            &officer,
+            &format!("/api/v1/declarations/{red_id}/control-results"),
+            serde_json::json!({"result": "irregularity", "irregularity_type": "valuation",
+                "additional_duty": "50.00", "remarks": "Invoice undervalued"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let examined = xml_notifications(&app, &officer, red_id).await;
+    for expected in [
+        "<FunctionCode>05</FunctionCode>",
+        "<FunctionCode>07</FunctionCode>",
+        "Irregularity: valuation.",
+        "Additional duty: 50.00.",
+        "Remarks: Invoice undervalued",
+    ] {
+        assert!(examined.contains(expected), "{expected}\n{examined}");
+    }
     documents.push(("examined".to_owned(), examined));
     let de = String::from_utf8(with_lrn(MINIMAL, "RES-YELLOW"))
         .unwrap()
         .replace(">US<", ">DE<");
     let (_, yellow) = json(app.lodge_xml(&trader, de.as_bytes()).await).await;
     let id = yellow["id"].as_str().unwrap();
+    // Amended while documents are requested: an accepted amendment (DMSREQ 11) naming version 2.
+    let amended = de.replace("Shaver parts", "Shaver parts and blades");
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/declarations/{id}/amendments", app.base))
+        .bearer_auth(&trader)
+        .header("content-type", "application/xml")
+        .body(amended)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        response.text().await.unwrap()
+    );
     let (status, body) = json(
         app.post(
             &trader,
@@ -123,6 +156,12 @@ async fn res_notifications_validate_for_every_lifecycle() {
         "{cancelled}"
     );
     assert!(cancelled.contains("CancellationDateTime"), "{cancelled}");
+    assert!(
+        cancelled.contains("<FunctionCode>11</FunctionCode>")
+            && cancelled.contains("<NameCode>39</NameCode>")
+            && cancelled.contains("<VersionID>2</VersionID>"),
+        "{cancelled}"
+    );
     documents.push(("cancelled".to_owned(), cancelled));
 
     // Rejected: a subdivided code under a nomenclature in force.

@@ -1,8 +1,9 @@
 //! WCO RES notifications out (`WCO_RES_2_DMS.xsd` inside the `DocumentMetaData_2_DMS.xsd` envelope), in the shapes
 //! of HMRC's DMS notifications: receipt (DMSRCV, function code 02), acceptance (DMSACC, 01), rejection (DMSREJ, 03),
 //! documents requested (DMSDOC, 06), physical examination (DMSCTL, 05), tax assessment per goods item and tax type
-//! (DMSTAX, 13), release (DMSROG, 08), cancellation (DMSINV, 10). Several notifications go in one document: the
-//! envelope allows any number of `Response` elements, in order.
+//! (DMSTAX, 13), release (DMSROG, 08), cancellation (DMSINV, 10), the result of a control (DMSRES, 07: what the
+//! inspection found, as additional information) and an amendment accepted (DMSREQ, 11, status 39, the new version).
+//! Several notifications go in one document: the envelope allows any number of `Response` elements, in order.
 //!
 //! Pure: the caller passes times as text (`YYYYMMDDHHMMSSZ`, format code 304) and the values to write.
 
@@ -24,6 +25,8 @@ pub struct Notification {
     pub errors: Vec<(String, String)>,
     /// Duties and taxes of an assessment, per goods item.
     pub items: Vec<Item>,
+    /// Free texts for the trader (a control's outcome and the officer's remarks), at most 512 characters each.
+    pub statements: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +40,8 @@ pub enum Kind {
     TaxAssessment,
     Release,
     Cancellation,
+    ControlResult,
+    AmendmentAccepted,
 }
 
 impl Kind {
@@ -48,8 +53,10 @@ impl Kind {
             Kind::Rejection => "03",
             Kind::Examination => "05",
             Kind::DocumentsRequested => "06",
+            Kind::ControlResult => "07",
             Kind::Release => "08",
             Kind::Cancellation => "10",
+            Kind::AmendmentAccepted => "11",
             Kind::TaxAssessment => "13",
         }
     }
@@ -127,11 +134,22 @@ pub fn write(notifications: &[Notification], country: &str, agency: &str) -> Str
         element(&mut out, 2, "FunctionCode", n.kind.function_code());
         element(&mut out, 2, "FunctionalReferenceID", &clip(&n.id, 35));
         date_time(&mut out, 2, "IssueDateTime", &n.issued_at);
+        for statement in &n.statements {
+            out.push_str("    <AdditionalInformation>\n");
+            element(&mut out, 3, "StatementDescription", &clip(statement, 512));
+            out.push_str("    </AdditionalInformation>\n");
+        }
         for (code, description) in &n.errors {
             out.push_str("    <Error>\n");
             element(&mut out, 3, "Description", &clip(description, 512));
             element(&mut out, 3, "ValidationCode", &clip(code, 8));
             out.push_str("    </Error>\n");
+        }
+        if n.kind == Kind::AmendmentAccepted {
+            // Status 39: the amendment request is accepted (as in HMRC's DMSREQ).
+            out.push_str("    <Status>\n");
+            element(&mut out, 3, "NameCode", "39");
+            out.push_str("    </Status>\n");
         }
         out.push_str("    <Declaration>\n");
         if n.kind == Kind::Acceptance {

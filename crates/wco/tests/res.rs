@@ -29,6 +29,20 @@ fn every_kind() -> Vec<Notification> {
         });
     }
     out.push(Notification {
+        kind: Kind::ControlResult,
+        statements: vec![
+            "Control result: irregularity.".into(),
+            "Irregularity: classification & <valuation>.".into(),
+            "Remarks: ".to_owned() + &"r".repeat(700),
+        ],
+        ..base.clone()
+    });
+    out.push(Notification {
+        kind: Kind::AmendmentAccepted,
+        version: 2,
+        ..base.clone()
+    });
+    out.push(Notification {
         kind: Kind::Rejection,
         mrn: None,
         lrn: "A & <B> \"C\" — ünïcode, and a reference far longer than thirty-five characters".into(),
@@ -72,14 +86,16 @@ fn every_kind() -> Vec<Notification> {
 #[test]
 fn every_notification_validates_against_the_res_schema() {
     let document = write(&every_kind(), "GB", "Aduana demo administration");
-    assert_eq!(document.matches("<Response>").count(), 8);
-    for code in ["01", "02", "03", "05", "06", "08", "10", "13"] {
+    assert_eq!(document.matches("<Response>").count(), 10);
+    for code in ["01", "02", "03", "05", "06", "07", "08", "10", "11", "13"] {
         assert!(
             document.contains(&format!("<FunctionCode>{code}</FunctionCode>")),
             "{code}"
         );
     }
     assert!(document.contains("A &amp; &lt;B&gt; &quot;C&quot;"));
+    assert!(document.contains("<NameCode>39</NameCode>"));
+    assert!(document.contains("classification &amp; &lt;valuation&gt;"));
     if test_support::hmrc_samples().is_none() {
         return;
     }
