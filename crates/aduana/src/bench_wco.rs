@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut accepted = 0usize;
     for _ in 0..rounds {
         for content in &contents {
-            accepted += usize::from(wco::read_declaration(content, &limits).is_ok());
+            accepted += usize::from(wco::read_message(content, &limits).is_ok());
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
