@@ -337,9 +337,7 @@ fn forbidden_character(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     for (k, chunk) in bytes.chunks(64).enumerate() {
         let suspicious = chunk.iter().fold(false, |found, &b| {
-            found
-                | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
-                | (b == 0xEF)
+            found | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
         });
         if !suspicious {
             continue;
