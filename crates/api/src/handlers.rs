@@ -834,30 +834,20 @@ async fn arrival(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let (parts, body) = request.into_parts();
-    let reason = match is_xml(&parts.headers) {
-        true => {
-            let row = load_visible(&state, &caller, &id).await?;
-            let bytes = read_body(&state, body).await?;
-            let message = additional_message(
-                &state,
-                &bytes,
-                AdditionalMessageType::GoodsPresentation,
-                &row,
-            )?;
-            limited(
-                message
-                    .reason()
-                    .map(|text| format!("{} {text}", message_summary(&message))),
-                &format!(
-                    "{} Arrival of the goods notified.",
-                    message_summary(&message)
-                ),
-            )?
-        }
-        false => {
-            let body: ReasonBody = json_body(&state, body, true).await?;
-            limited(body.reason, "Arrival of the goods notified.")?
-        }
+    let reason = if is_xml(&parts.headers) {
+        // A WCO goods presentation (function code 13, type GPR) naming this declaration.
+        let row = load_visible(&state, &caller, &id).await?;
+        let bytes = read_body(&state, body).await?;
+        let message = additional_message(
+            &state,
+            &bytes,
+            AdditionalMessageType::GoodsPresentation,
+            &row,
+        )?;
+        message_reason(&message, "Arrival of the goods notified.")?
+    } else {
+        let body: ReasonBody = json_body(&state, body, true).await?;
+        limited(body.reason, "Arrival of the goods notified.")?
     };
     apply(&state, &caller, &id, Command::NotifyArrival, reason, None).await
 }
@@ -925,6 +915,22 @@ fn additional_message(
         )]));
     }
     Ok(*message)
+}
+
+/// The reason an event records for a function code 13 message: its summary and its AES texts (or `default`), at most
+/// 1,000 characters like any reason, refused at the message's text when longer.
+fn message_reason(message: &AdditionalMessage, default: &str) -> Result<String, ApiError> {
+    let text = message.reason().unwrap_or_else(|| default.to_owned());
+    let reason = format!("{} {text}", message_summary(message))
+        .trim()
+        .to_owned();
+    if reason.chars().count() > 1000 {
+        return Err(invalid(
+            "/MetaData/Declaration/AdditionalInformation/StatementDescription",
+            "The reasons given (AES texts) are at most about 1,000 characters in all.",
+        ));
+    }
+    Ok(reason)
 }
 
 /// How an event records the message that caused it: "Invalidation CANCEL-1 (change reason 1):".
@@ -1096,22 +1102,18 @@ async fn cancellation(
     let (parts, body) = request.into_parts();
     // Whose declaration it is comes first: another party gets "not found" whatever it sends.
     let row = load_visible(&state, &caller, &id).await?;
-    let reason = match is_xml(&parts.headers) {
+    let reason = if is_xml(&parts.headers) {
         // A WCO invalidation (function code 13, type INV): its AES text is the reason (the reader insists on one).
-        true => {
-            let bytes = read_body(&state, body).await?;
-            let message =
-                additional_message(&state, &bytes, AdditionalMessageType::Invalidation, &row)?;
-            let text = message.reason().unwrap_or_default();
-            limited(Some(format!("{} {text}", message_summary(&message))), "")?
+        let bytes = read_body(&state, body).await?;
+        let message =
+            additional_message(&state, &bytes, AdditionalMessageType::Invalidation, &row)?;
+        message_reason(&message, "")?
+    } else {
+        let body: ReasonBody = json_body(&state, body, false).await?;
+        if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(invalid("/reason", "A cancellation needs a reason."));
         }
-        false => {
-            let body: ReasonBody = json_body(&state, body, false).await?;
-            if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                return Err(invalid("/reason", "A cancellation needs a reason."));
-            }
-            limited(body.reason, "")?
-        }
+        limited(body.reason, "")?
     };
     apply(&state, &caller, &id, Command::Cancel, reason, None).await
 }

@@ -79,6 +79,13 @@ async fn invalidations_and_goods_presentations_act_on_the_declaration_they_name(
                 "declaration.unsupported_function_code",
                 "/MetaData/Declaration/FunctionCode",
             ),
+            // A reason longer than any event keeps: refused at the message's text, not cut.
+            (
+                naming(INVALIDATION, mrn).replace("Lodged twice by mistake", &"x".repeat(1100)),
+                422,
+                "request.invalid",
+                "/MetaData/Declaration/AdditionalInformation/StatementDescription",
+            ),
             // No reason.
             (
                 naming(INVALIDATION, mrn).replace(">AES<", ">ABC<"),
