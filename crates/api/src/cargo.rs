@@ -4,11 +4,11 @@
 //! risk analysts and auditors all of them.
 
 use crate::error::ApiError;
-use crate::handlers::{audit_actor, now, parse_json, read_body};
+use crate::handlers::{audit_actor, media_type, now, parse_json, read_body};
 use crate::{AppState, Caller};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, body::Body};
 use error_table::ErrorCode;
@@ -16,18 +16,6 @@ use manifest::CargoReport;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use storage::{CargoReportRow, NewCargoReport};
-
-fn media(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
 
 /// The carrier's party as the caller: a trader acts for its own party only.
 fn own_party(caller: &Caller) -> Option<&str> {
@@ -44,37 +32,38 @@ pub async fn lodge(
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = read_body(&state, body).await?;
-    let (report, format, document): (CargoReport, &str, String) = match media(&headers).as_str() {
-        "application/edifact" => {
-            let limits = edifact::syntax::Limits {
-                max_bytes: state.config.max_body_bytes,
-                ..edifact::syntax::Limits::default()
-            };
-            let report = edifact::read_cuscar(&bytes, &limits).map_err(ApiError::problems)?;
-            // UNOC may be ISO 8859-1: kept as the characters it means.
-            let document = match String::from_utf8(bytes.to_vec()) {
-                Ok(text) => text,
-                Err(e) => e.into_bytes().iter().map(|b| char::from(*b)).collect(),
-            };
-            (report, "edifact", document)
-        }
-        "application/json" => {
-            let report: CargoReport = parse_json(&bytes)?;
-            let problems = manifest::check(&report);
-            if !problems.is_empty() {
-                return Err(ApiError::problems(problems));
+    let (report, format, document): (CargoReport, &str, String) =
+        match media_type(&headers).as_str() {
+            "application/edifact" => {
+                let limits = edifact::syntax::Limits {
+                    max_bytes: state.config.max_body_bytes,
+                    ..edifact::syntax::Limits::default()
+                };
+                let report = edifact::read_cuscar(&bytes, &limits).map_err(ApiError::problems)?;
+                // UNOC may be ISO 8859-1: kept as the characters it means.
+                let document = match String::from_utf8(bytes.to_vec()) {
+                    Ok(text) => text,
+                    Err(e) => e.into_bytes().iter().map(|b| char::from(*b)).collect(),
+                };
+                (report, "edifact", document)
             }
-            let document =
-                String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
-            (report, "json", document)
-        }
-        _ => {
-            return Err(ApiError::with_message(
-                ErrorCode::UnsupportedMediaType,
-                "Send the cargo report as application/edifact (CUSCAR) or application/json.",
-            ));
-        }
-    };
+            "application/json" => {
+                let report: CargoReport = parse_json(&bytes)?;
+                let problems = manifest::check(&report);
+                if !problems.is_empty() {
+                    return Err(ApiError::problems(problems));
+                }
+                let document = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+                (report, "json", document)
+            }
+            _ => {
+                return Err(ApiError::with_message(
+                    ErrorCode::UnsupportedMediaType,
+                    "Send the cargo report as application/edifact (CUSCAR) or application/json.",
+                ));
+            }
+        };
     let carrier = report
         .carrier
         .id

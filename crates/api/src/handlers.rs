@@ -217,18 +217,21 @@ pub(crate) async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, A
     }
 }
 
-fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, ApiError> {
-    let content_type = headers
+/// The media type of the request body (`Content-Type` without its parameters), lower case; "" when absent.
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type
+        .unwrap_or("")
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    let (declaration, format) = match media.as_str() {
+        .to_ascii_lowercase()
+}
+
+fn parse_document(state: &AppState, headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, ApiError> {
+    let (declaration, format) = match media_type(headers).as_str() {
         "application/xml" | "text/xml" => (
             wco::read_declaration(bytes, &state.config.xml_limits).map_err(ApiError::problems)?,
             "xml",
@@ -854,16 +857,7 @@ async fn arrival(
 
 /// Whether the request body is WCO XML (a function code 13 message) rather than the JSON `{reason}`.
 fn is_xml(headers: &HeaderMap) -> bool {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    matches!(media.as_str(), "application/xml" | "text/xml")
+    matches!(media_type(headers).as_str(), "application/xml" | "text/xml")
 }
 
 /// A function code 13 message sent about `row`: it must be of the `expected` type and name `row`'s MRN.
