@@ -191,7 +191,7 @@ async fn openapi() -> Response {
 async fn error_codes() -> Json<Value> {
     let codes: Vec<Value> = ErrorCode::ALL
         .iter()
-        .map(|c| json!({"code": c.code(), "http_status": c.http_status(), "message": c.message()}))
+        .map(|c| json!({"number": c.number(), "code": c.code(), "http_status": c.http_status(), "message": c.message()}))
         .collect();
     Json(json!({ "codes": codes }))
 }

@@ -97,14 +97,14 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
     out
 }
 
-/// The validation code of an error in a RES notification (at most 8 characters): `ADU` and the code's number in
-/// the error table (`GET /api/v1/error-codes`, whose order only grows at the end). The code's name, its sentence and
+/// The validation code of an error in a RES notification (at most 8 characters): `ADU` and the code's stable
+/// number in the error table (`GET /api/v1/error-codes`; pinned, never reused). The code's name, its sentence and
 /// the pointer go in the description.
 fn validation_code(code: &str) -> String {
     error_table::ErrorCode::ALL
         .iter()
-        .position(|c| c.code() == code)
-        .map_or_else(|| "ADU99999".to_owned(), |i| format!("ADU{:05}", i + 1))
+        .find(|c| c.code() == code)
+        .map_or_else(|| "ADU99999".to_owned(), |c| format!("ADU{:05}", c.number()))
 }
 
 /// `2026-11-29T15:30:55.347483Z` → `20261129153055Z` (format code 304).

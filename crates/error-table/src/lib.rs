@@ -4,13 +4,14 @@
 //! (`xml.not_well_formed`), an HTTP status and a default sentence a trader understands. Clients switch on the code,
 //! never on the message. This crate does no IO; the HTTP edge turns a [`Problem`] into a response body.
 //!
-//! Adding a code: add the variant, then its row in [`ErrorCode::ALL`], [`ErrorCode::code`],
-//! [`ErrorCode::http_status`] and [`ErrorCode::message`]. A test checks that the rows agree and codes are unique.
+//! Each row has a stable number (RES notifications carry it as the `ValidationCode` `ADUnnnnn`). Adding a code: add
+//! its row with the next unused number, and the number and code to `pinned.txt`; a test fails when a pinned number
+//! changes meaning, disappears or is reused, or when a row is not pinned.
 
 use serde::Serialize;
 
 macro_rules! error_codes {
-    ($( $variant:ident => ($code:literal, $status:literal, $message:literal), )*) => {
+    ($( $variant:ident => ($number:literal, $code:literal, $status:literal, $message:literal), )*) => {
         /// A user-visible error: see the crate documentation.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ErrorCode { $( $variant, )* }
@@ -18,6 +19,15 @@ macro_rules! error_codes {
         impl ErrorCode {
             /// Every code, in table order (for documentation and tests).
             pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The stable number of the code, written in the table: a RES `ValidationCode` is `ADU` and this
+            /// number, so it never changes meaning (a new code takes a new number; a retired number is never reused).
+            pub const fn number(self) -> u16 { match self { $( ErrorCode::$variant => $number, )* } }
+
+            /// The code with this number.
+            pub fn from_number(number: u16) -> Option<ErrorCode> {
+                ErrorCode::ALL.iter().copied().find(|c| c.number() == number)
+            }
 
             /// The stable code string clients switch on.
             pub const fn code(self) -> &'static str { match self { $( ErrorCode::$variant => $code, )* } }
@@ -33,76 +43,81 @@ macro_rules! error_codes {
 
 error_codes! {
     // Transport and envelope.
-    BodyTooLarge => ("request.too_large", 413, "The document is larger than this service accepts."),
-    UnsupportedMediaType => ("request.unsupported_media_type", 415, "Send the declaration as application/xml (WCO DEC) or application/json."),
-    NotUtf8 => ("request.not_utf8", 400, "The document is not valid UTF-8 text."),
-    XmlNotWellFormed => ("xml.not_well_formed", 400, "The document is not well-formed XML."),
-    XmlDtdForbidden => ("xml.dtd_forbidden", 400, "Document type declarations and entities are not accepted."),
-    XmlTooDeep => ("xml.too_deep", 400, "The XML is nested deeper than any declaration needs."),
-    XmlTooLarge => ("xml.too_large", 400, "The XML has more elements, attributes or text than any declaration needs."),
-    XmlWrongEnvelope => ("xml.wrong_envelope", 400, "The root element is not a WCO DEC-DMS 2 MetaData envelope."),
-    JsonInvalid => ("json.invalid", 400, "The JSON document could not be read."),
-    EdifactSyntax => ("edifact.syntax", 400, "The EDIFACT interchange breaks the syntax rules."),
-    EdifactTruncated => ("edifact.truncated", 400, "The EDIFACT interchange is cut short."),
-    EdifactControlMismatch => ("edifact.control_mismatch", 400, "An EDIFACT control count or reference does not match."),
-    EdifactUnsupportedMessage => ("edifact.unsupported_message", 422, "This EDIFACT message cannot be used here."),
-    EdifactUnmappedSegment => ("edifact.unmapped_segment", 422, "This segment is not part of Aduana's message guide."),
+    BodyTooLarge => (1, "request.too_large", 413, "The document is larger than this service accepts."),
+    UnsupportedMediaType => (2, "request.unsupported_media_type", 415, "Send the declaration as application/xml (WCO DEC) or application/json."),
+    NotUtf8 => (3, "request.not_utf8", 400, "The document is not valid UTF-8 text."),
+    XmlNotWellFormed => (4, "xml.not_well_formed", 400, "The document is not well-formed XML."),
+    XmlDtdForbidden => (5, "xml.dtd_forbidden", 400, "Document type declarations and entities are not accepted."),
+    XmlTooDeep => (6, "xml.too_deep", 400, "The XML is nested deeper than any declaration needs."),
+    XmlTooLarge => (7, "xml.too_large", 400, "The XML has more elements, attributes or text than any declaration needs."),
+    XmlWrongEnvelope => (8, "xml.wrong_envelope", 400, "The root element is not a WCO DEC-DMS 2 MetaData envelope."),
+    JsonInvalid => (9, "json.invalid", 400, "The JSON document could not be read."),
+    EdifactSyntax => (10, "edifact.syntax", 400, "The EDIFACT interchange breaks the syntax rules."),
+    EdifactTruncated => (11, "edifact.truncated", 400, "The EDIFACT interchange is cut short."),
+    EdifactControlMismatch => (12, "edifact.control_mismatch", 400, "An EDIFACT control count or reference does not match."),
+    EdifactUnsupportedMessage => (13, "edifact.unsupported_message", 422, "This EDIFACT message cannot be used here."),
+    EdifactUnmappedSegment => (14, "edifact.unmapped_segment", 422, "This segment is not part of Aduana's message guide."),
     // Structure and context-free rules.
-    MissingElement => ("declaration.missing_element", 422, "A required element is missing."),
-    UnexpectedElement => ("declaration.unexpected_element", 422, "An element appears where the schema does not allow it."),
-    RepeatedElement => ("declaration.repeated_element", 422, "An element appears more often than allowed."),
-    InvalidValue => ("declaration.invalid_value", 422, "A value does not have the required format."),
-    InvalidCommodityCode => ("declaration.invalid_commodity_code", 422, "The commodity code must be 6, 8 or 10 digits."),
-    InvalidCountry => ("declaration.invalid_country", 422, "The country code is not an ISO 3166-1 alpha-2 code."),
-    InvalidCurrency => ("declaration.invalid_currency", 422, "The currency code is not an ISO 4217 code."),
-    InvalidLrn => ("declaration.invalid_lrn", 422, "The LRN (your reference, DE 2/5) must be 1 to 35 letters, digits or symbols, without leading or trailing spaces."),
-    InvalidMrn => ("declaration.invalid_mrn", 422, "The MRN is not in the documented format or its check character is wrong."),
-    InvalidAmount => ("declaration.invalid_amount", 422, "An amount must be a non-negative decimal number with a currency."),
-    InvalidParty => ("declaration.invalid_party", 422, "A party identifier (EORI or TIN) is not in a valid format."),
-    TooManyGoodsItems => ("declaration.too_many_goods_items", 422, "A declaration may hold at most 999 goods items."),
-    GoodsItemCountMismatch => ("declaration.goods_item_count_mismatch", 422, "The declared number of goods items does not match the goods items sent."),
-    GoodsItemSequence => ("declaration.goods_item_sequence", 422, "Goods items must be numbered 1, 2, 3 … without gaps or repeats."),
-    UnsupportedFunctionCode => ("declaration.unsupported_function_code", 422, "This function code cannot be lodged here."),
-    UnsupportedDeclarationType => ("declaration.unsupported_type", 422, "The declaration type is not one this administration accepts."),
+    MissingElement => (15, "declaration.missing_element", 422, "A required element is missing."),
+    UnexpectedElement => (16, "declaration.unexpected_element", 422, "An element appears where the schema does not allow it."),
+    RepeatedElement => (17, "declaration.repeated_element", 422, "An element appears more often than allowed."),
+    InvalidValue => (18, "declaration.invalid_value", 422, "A value does not have the required format."),
+    InvalidCommodityCode => (19, "declaration.invalid_commodity_code", 422, "The commodity code must be 6, 8 or 10 digits."),
+    InvalidCountry => (20, "declaration.invalid_country", 422, "The country code is not an ISO 3166-1 alpha-2 code."),
+    InvalidCurrency => (21, "declaration.invalid_currency", 422, "The currency code is not an ISO 4217 code."),
+    InvalidLrn => (22, "declaration.invalid_lrn", 422, "The LRN (your reference, DE 2/5) must be 1 to 35 letters, digits or symbols, without leading or trailing spaces."),
+    InvalidMrn => (23, "declaration.invalid_mrn", 422, "The MRN is not in the documented format or its check character is wrong."),
+    InvalidAmount => (24, "declaration.invalid_amount", 422, "An amount must be a non-negative decimal number with a currency."),
+    InvalidParty => (25, "declaration.invalid_party", 422, "A party identifier (EORI or TIN) is not in a valid format."),
+    TooManyGoodsItems => (26, "declaration.too_many_goods_items", 422, "A declaration may hold at most 999 goods items."),
+    GoodsItemCountMismatch => (27, "declaration.goods_item_count_mismatch", 422, "The declared number of goods items does not match the goods items sent."),
+    GoodsItemSequence => (28, "declaration.goods_item_sequence", 422, "Goods items must be numbered 1, 2, 3 … without gaps or repeats."),
+    UnsupportedFunctionCode => (29, "declaration.unsupported_function_code", 422, "This function code cannot be lodged here."),
+    UnsupportedDeclarationType => (30, "declaration.unsupported_type", 422, "The declaration type is not one this administration accepts."),
     // Business rules checked on acceptance (the declaration is stored and rejected).
-    CommodityCodeUnknown => ("assessment.commodity_code_unknown", 422, "The commodity code is not in the nomenclature in force."),
-    CommodityCodeNotLeaf => ("assessment.commodity_code_not_leaf", 422, "The commodity code is subdivided; declare one of its subdivisions."),
-    CommodityCodeNotInForce => ("assessment.commodity_code_not_in_force", 422, "The commodity code is not valid on the date of the declaration."),
-    CommodityCodeNotInTariff => ("assessment.commodity_code_not_in_tariff", 422, "The commodity code has no measures in the tariff in force."),
-    ExchangeRateUnknown => ("assessment.exchange_rate_unknown", 422, "No exchange rate is declared or published for this currency."),
+    CommodityCodeUnknown => (31, "assessment.commodity_code_unknown", 422, "The commodity code is not in the nomenclature in force."),
+    CommodityCodeNotLeaf => (32, "assessment.commodity_code_not_leaf", 422, "The commodity code is subdivided; declare one of its subdivisions."),
+    CommodityCodeNotInForce => (33, "assessment.commodity_code_not_in_force", 422, "The commodity code is not valid on the date of the declaration."),
+    CommodityCodeNotInTariff => (34, "assessment.commodity_code_not_in_tariff", 422, "The commodity code has no measures in the tariff in force."),
+    ExchangeRateUnknown => (35, "assessment.exchange_rate_unknown", 422, "No exchange rate is declared or published for this currency."),
     // Lifecycle.
-    TransitionNotAllowed => ("lifecycle.transition_not_allowed", 409, "This action is not allowed in the declaration's current status."),
-    LrnReusedWithOtherContent => ("lodgement.lrn_reused", 409, "This LRN was already used by this declarant for a different declaration."),
-    ConcurrentUpdate => ("lifecycle.concurrent_update", 409, "The declaration changed while this request was processed; try again."),
+    TransitionNotAllowed => (36, "lifecycle.transition_not_allowed", 409, "This action is not allowed in the declaration's current status."),
+    LrnReusedWithOtherContent => (37, "lodgement.lrn_reused", 409, "This LRN was already used by this declarant for a different declaration."),
+    ConcurrentUpdate => (38, "lifecycle.concurrent_update", 409, "The declaration changed while this request was processed; try again."),
     // Access.
-    Unauthenticated => ("auth.unauthenticated", 401, "A valid bearer token is required."),
-    TokenExpired => ("auth.token_expired", 401, "This token has expired; ask your administrator for a new one."),
-    TokenRevoked => ("auth.token_revoked", 401, "This token was revoked; ask your administrator for a new one."),
-    Forbidden => ("auth.forbidden", 403, "Your role or party does not allow this action."),
-    ScopeMissing => ("auth.scope_missing", 403, "This token's scopes do not include this action."),
-    NotRepresentative => ("auth.not_representative", 403, "You are not registered as a representative of this declarant."),
-    LoginFailed => ("auth.login_failed", 401, "The login or password is wrong."),
-    LoginThrottled => ("auth.login_throttled", 429, "Too many failed sign-ins; wait a few minutes and try again."),
-    CsrfInvalid => ("auth.csrf_invalid", 403, "The form has expired or did not come from this site; reload the page and try again."),
-    RateLimited => ("request.rate_limited", 429, "Too many requests; slow down and retry after the time given in Retry-After."),
-    HeadersTooLarge => ("request.headers_too_large", 431, "The request headers are larger than this service accepts."),
-    NotFound => ("request.not_found", 404, "No such resource."),
-    InvalidQuery => ("request.invalid_query", 400, "A query parameter has an invalid value."),
-    InvalidRequest => ("request.invalid", 422, "The request body is not valid for this action."),
-    LedgerRefused => ("ledger.refused", 409, "The ledger refused the transfer: a limit or balance does not allow it."),
-    FourEyes => ("refund.four_eyes", 409, "A second, different officer must approve this."),
-    SignatureInvalid => ("payment.signature_invalid", 401, "The bank's signature is missing, wrong or too old."),
-    ConfirmationConflict => ("payment.confirmation_conflict", 409, "This confirmation id was already received with different content."),
-    ReferenceFileInvalid => ("reference.file_invalid", 422, "The reference file is not valid; nothing was imported."),
-    RiskRulesInvalid => ("risk.rules_invalid", 422, "The risk rules cannot be used; nothing was saved."),
-    RiskListInvalid => ("risk.list_invalid", 422, "The list is not valid; nothing was saved."),
-    RiskRatesInvalid => ("risk.rates_invalid", 422, "The lane rate table is not valid; nothing was saved."),
-    RiskModelInvalid => ("risk.model_invalid", 422, "The risk model cannot be read; nothing was saved."),
-    ManifestTooLarge => ("manifest.too_large", 422, "The cargo report holds more consignments, goods or containers than one report may; split it."),
-    ManifestDuplicate => ("manifest.duplicate", 409, "This carrier already lodged a cargo report with this reference."),
+    Unauthenticated => (39, "auth.unauthenticated", 401, "A valid bearer token is required."),
+    TokenExpired => (40, "auth.token_expired", 401, "This token has expired; ask your administrator for a new one."),
+    TokenRevoked => (41, "auth.token_revoked", 401, "This token was revoked; ask your administrator for a new one."),
+    Forbidden => (42, "auth.forbidden", 403, "Your role or party does not allow this action."),
+    ScopeMissing => (43, "auth.scope_missing", 403, "This token's scopes do not include this action."),
+    NotRepresentative => (44, "auth.not_representative", 403, "You are not registered as a representative of this declarant."),
+    LoginFailed => (45, "auth.login_failed", 401, "The login or password is wrong."),
+    LoginThrottled => (46, "auth.login_throttled", 429, "Too many failed sign-ins; wait a few minutes and try again."),
+    CsrfInvalid => (47, "auth.csrf_invalid", 403, "The form has expired or did not come from this site; reload the page and try again."),
+    RateLimited => (48, "request.rate_limited", 429, "Too many requests; slow down and retry after the time given in Retry-After."),
+    HeadersTooLarge => (49, "request.headers_too_large", 431, "The request headers are larger than this service accepts."),
+    NotFound => (50, "request.not_found", 404, "No such resource."),
+    InvalidQuery => (51, "request.invalid_query", 400, "A query parameter has an invalid value."),
+    InvalidRequest => (52, "request.invalid", 422, "The request body is not valid for this action."),
+    LedgerRefused => (53, "ledger.refused", 409, "The ledger refused the transfer: a limit or balance does not allow it."),
+    FourEyes => (54, "refund.four_eyes", 409, "A second, different officer must approve this."),
+    SignatureInvalid => (55, "payment.signature_invalid", 401, "The bank's signature is missing, wrong or too old."),
+    ConfirmationConflict => (56, "payment.confirmation_conflict", 409, "This confirmation id was already received with different content."),
+    ReferenceFileInvalid => (57, "reference.file_invalid", 422, "The reference file is not valid; nothing was imported."),
+    RiskRulesInvalid => (58, "risk.rules_invalid", 422, "The risk rules cannot be used; nothing was saved."),
+    RiskListInvalid => (59, "risk.list_invalid", 422, "The list is not valid; nothing was saved."),
+    RiskRatesInvalid => (60, "risk.rates_invalid", 422, "The lane rate table is not valid; nothing was saved."),
+    RiskModelInvalid => (61, "risk.model_invalid", 422, "The risk model cannot be read; nothing was saved."),
+    ManifestTooLarge => (62, "manifest.too_large", 422, "The cargo report holds more consignments, goods or containers than one report may; split it."),
+    ManifestDuplicate => (63, "manifest.duplicate", 409, "This carrier already lodged a cargo report with this reference."),
     // Operations.
-    Unavailable => ("service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
-    Internal => ("service.internal", 500, "An internal error occurred; it has been logged."),
+    Unavailable => (64, "service.unavailable", 503, "The service is temporarily unable to handle the request; try again."),
+    Internal => (65, "service.internal", 500, "An internal error occurred; it has been logged."),
+    // Added in wave 2 (numbers follow on; they are never reordered).
+    AmountTooLarge => (66, "declaration.amount_too_large", 422, "An amount is larger than this administration accepts."),
+    MethodNotAllowed => (67, "request.method_not_allowed", 405, "This address does not take this method; the Allow header lists those it takes."),
+    RequestTimeout => (68, "request.timeout", 408, "The request was not received in time; send it again."),
+    AccountNotAuthorised => (69, "ledger.account_not_authorised", 403, "This account's holder has not authorised you to use it."),
 }
 
 /// One reported problem: a code, where it is (XPath or JSON pointer), and a sentence.
@@ -199,6 +214,38 @@ mod tests {
                 code.message().ends_with('.'),
                 "{} message should be a sentence",
                 code.code()
+            );
+        }
+    }
+
+    /// Numbers never change meaning: every row is pinned in `pinned.txt` (number, code), no number is used twice,
+    /// and a pinned pair never disappears.
+    #[test]
+    fn numbers_are_pinned_and_never_reused() {
+        let pinned: Vec<(u16, &str)> = include_str!("../pinned.txt")
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (number, code) = l.split_once(' ').expect("NUMBER CODE");
+                (number.parse().expect("a number"), code.trim())
+            })
+            .collect();
+        let mut numbers = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(numbers.insert(code.number()), "number {} used twice", code.number());
+            assert!(
+                pinned.contains(&(code.number(), code.code())),
+                "{} {} is not in pinned.txt: add the line",
+                code.number(),
+                code.code()
+            );
+            assert_eq!(ErrorCode::from_number(code.number()), Some(*code));
+        }
+        for (number, code) in &pinned {
+            assert_eq!(
+                ErrorCode::from_number(*number).map(ErrorCode::code),
+                Some(*code),
+                "pinned number {number} must keep meaning {code}"
             );
         }
     }
