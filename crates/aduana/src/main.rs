@@ -71,13 +71,11 @@ enum Command {
         /// An officer releases every declaration by hand instead of the automatic release.
         #[arg(long)]
         manual_release: bool,
-        /// Open a deferment account a declaration names but the administration has not opened, with this limit
-        /// in the national currency (a demonstration convenience; 0 refuses deferment to unopened accounts).
-        #[arg(
-            long,
-            env = "ADUANA_DEFERMENT_AUTO_OPEN_LIMIT",
-            default_value = "1000000"
-        )]
+        /// Open a deferment account or guarantee a declaration names but the administration has not opened, with
+        /// this limit in the national currency, held by the declarant that names it. A demonstration convenience
+        /// only: the default, 0, refuses an account nobody opened (its duties are then due at once). Accounts are
+        /// opened with `aduana ledger open`.
+        #[arg(long, env = "ADUANA_DEFERMENT_AUTO_OPEN_LIMIT", default_value = "0")]
         deferment_auto_open_limit: String,
         /// How shipment-level costs (freight, insurance, header additions) are shared among goods items.
         #[arg(long, value_parser = ["value", "mass"], default_value = "value")]
@@ -182,9 +180,41 @@ enum Command {
 
 #[derive(Subcommand)]
 enum LedgerCommand {
-    /// Check every invariant of the stored ledger: debits equal credits, every account within its rule, totals
-    /// equal to the replay of the transfers. Exit status 1 when one fails.
+    /// Check every invariant of the stored ledger — debits equal credits, every account within its rule, totals
+    /// equal to the replay of the transfers — and of every declaration's money: released ones paid, deferred or
+    /// guaranteed in the ledger, no account charged for a declarant it does not authorise, refunds within what was
+    /// paid, cancelled declarations' money owed back, the lifecycle's payments equal to the ledger's. Exit status 1
+    /// when one fails.
     Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Open a deferment account (`deferment:NUMBER`) or a guarantee (`guarantee:REFERENCE`) with its limit and
+    /// holder, or change its limit.
+    Open {
+        account: String,
+        /// The limit (a deferment account's) or reference amount (a guarantee's), in `--currency`.
+        #[arg(long)]
+        limit: String,
+        /// The EORI of the holder: the only declarant who may name the account, besides those it authorises.
+        #[arg(long)]
+        holder: String,
+        #[arg(long, default_value = "GBP")]
+        currency: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Authorise a declarant to name a deferment account or guarantee (a standing authority of its holder).
+    Authorise {
+        account: String,
+        party: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// End an authority.
+    Revoke {
+        account: String,
+        party: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -338,6 +368,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 });
             }
             pipeline.auto_release = !manual_release;
+            pipeline.auto_open_limit = (!auto_open.is_zero()).then_some(auto_open);
             pipeline.apportionment = if apportion_by == "mass" {
                 tariff::Apportionment::ByMass
             } else {
@@ -345,7 +376,6 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             };
             let config = api::Config {
                 bank_keys: bank_keys()?,
-                auto_open_deferment_limit: (!auto_open.is_zero()).then_some(auto_open),
                 secure_cookies: !insecure_cookies,
                 rate_limit: (rate_limit > 0).then_some(api::RateLimit {
                     per_second: rate_limit,
@@ -454,6 +484,9 @@ async fn ledger_command(command: LedgerCommand) -> Result<ExitCode, String> {
     let database = match &command {
         LedgerCommand::Verify { database }
         | LedgerCommand::Accounts { database }
+        | LedgerCommand::Open { database, .. }
+        | LedgerCommand::Authorise { database, .. }
+        | LedgerCommand::Revoke { database, .. }
         | LedgerCommand::Statement { database, .. } => database.clone(),
     };
     let store = storage::Store::open(&database.url()?)
@@ -464,15 +497,131 @@ async fn ledger_command(command: LedgerCommand) -> Result<ExitCode, String> {
             let ledger = store.ledger().await.map_err(|e| e.to_string())?;
             let transfers = ledger.transfers().count();
             let accounts = ledger.accounts().count();
+            let mut failed = false;
             match ledger.verify() {
-                Ok(()) => {
-                    println!("ledger verified: {accounts} accounts, {transfers} transfers");
-                    Ok(ExitCode::SUCCESS)
-                }
+                Ok(()) => println!("ledger verified: {accounts} accounts, {transfers} transfers"),
                 Err(problem) => {
                     println!("ledger NOT verified: {problem}");
-                    Ok(ExitCode::from(1))
+                    failed = true;
                 }
+            }
+            let findings = store.money_findings().await.map_err(|e| e.to_string())?;
+            if findings.is_empty() {
+                println!("declarations' money verified: every one agrees with the ledger");
+            } else {
+                failed = true;
+                println!(
+                    "declarations' money NOT verified: {} findings",
+                    findings.len()
+                );
+                for finding in findings.iter().take(50) {
+                    println!(
+                        "  declaration {}: {}",
+                        finding.declaration, finding.sentence
+                    );
+                }
+            }
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        LedgerCommand::Open {
+            account,
+            limit,
+            holder,
+            currency,
+            ..
+        } => {
+            let id = ledger::AccountId::parse(&account)
+                .ok()
+                .filter(|id| {
+                    ledger::customs::kind(id).is_some_and(|(k, n)| k.is_held() && !n.is_empty())
+                })
+                .ok_or("open deferment:NUMBER or guarantee:REFERENCE")?;
+            let limit = declaration::parse_decimal(&limit)
+                .ok()
+                .filter(|l| *l <= clearance::DEFAULT_MAX_AMOUNT)
+                .ok_or("--limit: write an amount such as 100000")?;
+            let currency = declaration::Currency::parse(&currency).map_err(|e| e.to_string())?;
+            let holder = declaration::PartyId::parse(&holder)
+                .map_err(|_| "--holder: an EORI such as GB603202734852")?
+                .to_string();
+            if let Some(existing) = store.account_owner(&id).await.map_err(|e| e.to_string())?
+                && existing != holder
+            {
+                return Err(format!(
+                    "{id} is held by {existing}; its holder is not changed here"
+                ));
+            }
+            let opened = store
+                .open_account(
+                    &id,
+                    &currency,
+                    ledger::Rule::DebitLimit(limit),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .set_account_owner(&id, &holder)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}\tlimit {limit} {}\theld by {holder}",
+                opened.id, opened.currency
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Authorise { account, party, .. }
+        | LedgerCommand::Revoke { account, party, .. }
+            if ledger::AccountId::parse(&account).is_err() =>
+        {
+            let _ = party;
+            Err(format!("{account:?} is not an account id"))
+        }
+        LedgerCommand::Authorise { account, party, .. } => {
+            let id = ledger::AccountId::parse(&account).map_err(|e| e.to_string())?;
+            if store
+                .account(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                return Err(format!("there is no account {id}"));
+            }
+            let party = declaration::PartyId::parse(&party)
+                .map_err(|_| "PARTY: an EORI such as GB603202734852")?
+                .to_string();
+            store
+                .grant_account_authority(
+                    &storage::Actor::cli(),
+                    &id,
+                    &party,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{party} may name {id}");
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Revoke { account, party, .. } => {
+            let id = ledger::AccountId::parse(&account).map_err(|e| e.to_string())?;
+            let ended = store
+                .revoke_account_authority(
+                    &storage::Actor::cli(),
+                    &id,
+                    &party,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            if ended {
+                println!("{party} may no longer name {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(format!("{party} had no authority on {id}"))
             }
         }
         LedgerCommand::Accounts { .. } => {

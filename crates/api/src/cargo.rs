@@ -3,8 +3,9 @@
 //! (crate `manifest`), and stored as received with an audit entry; a carrier sees its own reports, officers,
 //! risk analysts and auditors all of them.
 
+use crate::access::audit_actor;
 use crate::error::ApiError;
-use crate::handlers::{audit_actor, media_type, now, parse_json, read_body};
+use crate::request::{media_type, now, parse_json, read_body};
 use crate::{AppState, Caller};
 use axum::Json;
 use axum::extract::{Path, Query, State};

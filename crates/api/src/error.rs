@@ -50,14 +50,19 @@ impl ApiError {
 
 impl From<storage::StoreError> for ApiError {
     fn from(error: storage::StoreError) -> Self {
+        use storage::StoreError;
         match &error {
-            storage::StoreError::Database(sqlx::Error::PoolTimedOut) => {
-                tracing::warn!(%error, "database pool exhausted");
-                ApiError::new(ErrorCode::Unavailable)
-            }
-            storage::StoreError::Unavailable(_) => {
+            StoreError::Unavailable(_) | StoreError::Busy(_) => {
                 tracing::warn!(%error, "storage unavailable");
                 ApiError::new(ErrorCode::Unavailable)
+            }
+            // Another request changed the same thing first; nothing of this one was stored.
+            StoreError::Concurrent(_) | StoreError::Duplicate(_) => {
+                tracing::info!(%error, "lost a race; nothing stored");
+                ApiError::new(ErrorCode::ConcurrentUpdate)
+            }
+            StoreError::LedgerRefused(refusal) => {
+                ApiError::with_message(ErrorCode::LedgerRefused, refusal.to_string())
             }
             _ => ApiError::internal(error),
         }

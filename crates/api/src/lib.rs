@@ -7,9 +7,10 @@
 //!
 //! **API boundary**: wire types live here and in the JSON twin; the domain crates never see HTTP.
 
+mod access;
 mod cargo;
+mod declarations;
 pub mod error;
-mod handlers;
 mod metrics;
 mod notifications;
 pub mod payments;
@@ -17,6 +18,8 @@ pub mod policy;
 mod portal;
 pub mod public;
 pub mod reference;
+mod reports;
+mod request;
 pub mod risk;
 mod security;
 
@@ -31,8 +34,32 @@ use storage::{Store, User};
 
 pub use metrics::Metrics;
 
-/// The OpenAPI document of this API.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The OpenAPI document of this API as written (paths, bodies, descriptions), before the enumerations that come
+/// from the code are filled in (see [`openapi`]).
+const OPENAPI_WRITTEN: &str = include_str!("../openapi.json");
+
+/// The OpenAPI document served: the written one, with the enumerations taken from the code itself — every error
+/// code of the table (with its number and status in the description), every declaration status — so that neither
+/// can drift from what the API answers. The paths are checked against the route table by a test.
+pub fn openapi() -> &'static str {
+    static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut document: serde_json::Value =
+            serde_json::from_str(OPENAPI_WRITTEN).expect("openapi.json is JSON (tested)");
+        let schemas = &mut document["components"]["schemas"];
+        schemas["ErrorCode"]["enum"] = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        schemas["ErrorCode"]["description"] = serde_json::Value::String(format!(
+            "Stable error codes (GET /api/v1/error-codes gives each one's number, HTTP status and sentence): {}.",
+            ErrorCode::ALL
+                .iter()
+                .map(|c| format!("{} {} ({})", c.number(), c.code(), c.http_status()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        schemas["Status"]["enum"] = workflow::Status::ALL.iter().map(|s| s.as_str()).collect();
+        serde_json::to_string(&document).expect("a JSON value serializes")
+    });
+    &DOCUMENT
+}
 
 /// Limits on requests (see also `wco::Limits` for XML).
 #[derive(Clone, Debug)]
@@ -45,9 +72,6 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Banks that may confirm payments, with their HMAC keys.
     pub bank_keys: std::collections::HashMap<String, Vec<u8>>,
-    /// A deferment account named by a declaration but not opened is opened with this limit (a demonstration
-    /// convenience; `None` in production: accounts are opened by the administration with their own limits).
-    pub auto_open_deferment_limit: Option<rust_decimal::Decimal>,
     /// Refunds above this amount need a second officer's approval (four eyes).
     pub refund_four_eyes_above: rust_decimal::Decimal,
     /// The bank account refunds are paid out through.
@@ -76,7 +100,6 @@ impl Default for Config {
             max_page: 500,
             request_timeout: Duration::from_secs(30),
             bank_keys: Default::default(),
-            auto_open_deferment_limit: None,
             refund_four_eyes_above: rust_decimal::Decimal::from(1000),
             refund_bank: "TREASURY".into(),
             rate_limit: Some(RateLimit {
@@ -166,8 +189,26 @@ pub use security::{TOKEN_CACHE_SECONDS, new_secret, token_hash};
 /// Builds the router: one route per row of the policy table.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
+    // One route per row of the policy table, with the row's handler (rows of one path share a route).
+    let mut paths: Vec<&'static str> = Vec::new();
+    let mut handlers: std::collections::HashMap<
+        &'static str,
+        axum::routing::MethodRouter<AppState>,
+    > = std::collections::HashMap::new();
     for rule in policy::table() {
-        router = router.route(rule.path, handlers::method_router(&rule.method, rule.path));
+        let handler = (rule.handler)();
+        match handlers.remove(rule.path) {
+            Some(existing) => handlers.insert(rule.path, existing.merge(handler)),
+            None => {
+                paths.push(rule.path);
+                handlers.insert(rule.path, handler)
+            }
+        };
+    }
+    for path in paths {
+        if let Some(handler) = handlers.remove(path) {
+            router = router.route(path, handler);
+        }
     }
     router
         .fallback(|| async { ApiError::new(ErrorCode::NotFound) })

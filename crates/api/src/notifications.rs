@@ -104,7 +104,10 @@ fn validation_code(code: &str) -> String {
     error_table::ErrorCode::ALL
         .iter()
         .find(|c| c.code() == code)
-        .map_or_else(|| "ADU99999".to_owned(), |c| format!("ADU{:05}", c.number()))
+        .map_or_else(
+            || "ADU99999".to_owned(),
+            |c| format!("ADU{:05}", c.number()),
+        )
 }
 
 /// `2026-11-29T15:30:55.347483Z` → `20261129153055Z` (format code 304).

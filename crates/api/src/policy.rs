@@ -121,11 +121,14 @@ pub enum Access {
     Session(&'static [Role]),
 }
 
+/// One row of the route table: the route, who may call it, and its handler.
 pub struct RouteRule {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
     pub scope: Scope,
+    /// The handler, as a method router for this route's method.
+    pub handler: fn() -> axum::routing::MethodRouter<crate::AppState>,
 }
 
 const TRADER: &[Role] = &[Role::Trader];
@@ -148,6 +151,8 @@ const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 /// Risk profiles are confidential: analysts write them; auditors and administrators may read them.
 const RISK_READERS: &[Role] = &[Role::RiskAnalyst, Role::Auditor, Role::Admin];
 const RISK_WRITERS: &[Role] = &[Role::RiskAnalyst];
+/// Managing who may name a deferment account or guarantee: its holder (a trader) or the administration.
+const HOLDERS: &[Role] = &[Role::Trader, Role::Admin];
 /// Everyone with a portal login.
 const PORTAL: &[Role] = &[
     Role::Trader,
@@ -159,70 +164,81 @@ const PORTAL: &[Role] = &[
 ];
 
 macro_rules! routes {
-    ($( $method:ident $path:literal => $access:expr, $scope:ident; )*) => {
-        /// Every route of the service with who may call it.
+    ($( $method:ident $path:literal => $access:expr, $scope:ident, $handler:path; )*) => {
+        /// Every route of the service: who may call it, and which handler answers. The router is built from this
+        /// table alone, so it is the one map of the API.
         pub fn table() -> Vec<RouteRule> {
-            vec![ $( RouteRule { method: Method::$method, path: $path, access: $access, scope: Scope::$scope }, )* ]
+            vec![ $( RouteRule {
+                method: Method::$method,
+                path: $path,
+                access: $access,
+                scope: Scope::$scope,
+                handler: || axum::routing::on(axum::routing::MethodFilter::$method, $handler),
+            }, )* ]
         }
     };
 }
 
 routes! {
-    GET "/healthz" => Access::Public, None;
-    GET "/metrics" => Access::Public, None;
-    GET "/api/v1/openapi.json" => Access::Public, None;
-    GET "/api/v1/error-codes" => Access::Public, None;
-    GET "/api/v1/tariff" => Access::Public, None;
-    GET "/api/v1/tariff/{code}" => Access::Public, None;
-    POST "/api/v1/duty-calculations" => Access::Public, None;
-    GET "/duty-calculator" => Access::Public, None;
-    GET "/login" => Access::Public, None;
-    POST "/login" => Access::Public, None;
-    POST "/logout" => Access::Session(PORTAL), None;
-    GET "/portal" => Access::Session(PORTAL), None;
-    POST "/api/v1/declarations" => Access::Roles(TRADER), DeclarationsWrite;
-    POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite;
-    GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead;
-    GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead;
-    GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead;
-    GET "/api/v1/declarations/{id}" => Access::Roles(READERS), DeclarationsRead;
-    GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead;
-    POST "/api/v1/declarations/{id}/arrival" => Access::Roles(TRADER_OFFICER), DeclarationsWrite;
-    POST "/api/v1/declarations/{id}/control-results" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/declarations/{id}/lane" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/declarations/{id}/payments" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/declarations/{id}/release" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/declarations/{id}/cancellation" => Access::Roles(TRADER_OFFICER), DeclarationsWrite;
-    POST "/api/v1/declarations/{id}/amendments" => Access::Roles(TRADER), DeclarationsWrite;
-    POST "/api/v1/declarations/{id}/payment-orders" => Access::Roles(TRADER_OFFICER), DeclarationsWrite;
-    GET "/api/v1/payment-orders/{reference}" => Access::Roles(MONEY_READERS), DeclarationsRead;
-    POST "/api/v1/bank/confirmations" => Access::Signed, None;
-    GET "/api/v1/reports/reconciliation" => Access::Roles(FINANCE_REPORTS), Reports;
-    POST "/api/v1/declarations/{id}/refunds" => Access::Roles(TRADER_OFFICER), DeclarationsWrite;
-    POST "/api/v1/declarations/{id}/guarantee-discharge" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/declarations/{id}/guarantee-call" => Access::Roles(OFFICER), Decisions;
-    GET "/api/v1/refunds/{refund}" => Access::Roles(MONEY_READERS), DeclarationsRead;
-    GET "/api/v1/receipts/{receipt}" => Access::Roles(MONEY_READERS), DeclarationsRead;
-    POST "/api/v1/refunds/{refund}/approvals" => Access::Roles(OFFICER), Decisions;
-    POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN), Ledger;
-    GET "/api/v1/ledger/accounts/{account}" => Access::Roles(ACCOUNT_READERS), Ledger;
-    POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER), Decisions;
-    GET "/api/v1/reports/release-times" => Access::Roles(REPORTS), Reports;
-    GET "/api/v1/reports/rule-hits" => Access::Roles(REPORTS), Reports;
-    GET "/api/v1/audit/entries" => Access::Roles(AUDITORS), Audit;
-    GET "/api/v1/declarations/{id}/audit" => Access::Roles(AUDITORS), Audit;
-    GET "/api/v1/risk/rules" => Access::Roles(RISK_READERS), Risk;
-    POST "/api/v1/risk/rules" => Access::Roles(RISK_WRITERS), Risk;
-    POST "/api/v1/risk/rules/check" => Access::Roles(RISK_WRITERS), Risk;
-    GET "/api/v1/risk/rules/{version}" => Access::Roles(RISK_READERS), Risk;
-    GET "/api/v1/risk/lists" => Access::Roles(RISK_READERS), Risk;
-    GET "/api/v1/risk/lists/{name}" => Access::Roles(RISK_READERS), Risk;
-    PUT "/api/v1/risk/lists/{name}" => Access::Roles(RISK_WRITERS), Risk;
-    GET "/api/v1/risk/rates" => Access::Roles(RISK_READERS), Risk;
-    PUT "/api/v1/risk/rates" => Access::Roles(RISK_WRITERS), Risk;
-    GET "/api/v1/risk/models" => Access::Roles(RISK_READERS), Risk;
-    POST "/api/v1/risk/models" => Access::Roles(RISK_WRITERS), Risk;
-    PUT "/api/v1/risk/model-choice" => Access::Roles(RISK_WRITERS), Risk;
+    GET "/healthz" => Access::Public, None, crate::reports::healthz;
+    GET "/metrics" => Access::Public, None, crate::reports::metrics;
+    GET "/api/v1/openapi.json" => Access::Public, None, crate::reports::openapi;
+    GET "/api/v1/error-codes" => Access::Public, None, crate::reports::error_codes;
+    GET "/api/v1/tariff" => Access::Public, None, crate::public::tariff_search;
+    GET "/api/v1/tariff/{code}" => Access::Public, None, crate::public::tariff_code;
+    POST "/api/v1/duty-calculations" => Access::Public, None, crate::public::duty_calculation;
+    GET "/duty-calculator" => Access::Public, None, crate::public::calculator_page;
+    GET "/login" => Access::Public, None, crate::portal::show_login;
+    POST "/login" => Access::Public, None, crate::portal::login;
+    POST "/logout" => Access::Session(PORTAL), None, crate::portal::logout;
+    GET "/portal" => Access::Session(PORTAL), None, crate::portal::portal;
+    POST "/api/v1/declarations" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::lodge::lodge;
+    POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite, crate::cargo::lodge;
+    GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead, crate::cargo::list;
+    GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead, crate::cargo::show;
+    GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::list;
+    GET "/api/v1/declarations/{id}" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::show;
+    GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::notifications_of;
+    POST "/api/v1/declarations/{id}/arrival" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::declarations::commands::arrival;
+    POST "/api/v1/declarations/{id}/control-results" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::control_results;
+    POST "/api/v1/declarations/{id}/lane" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::override_lane;
+    POST "/api/v1/declarations/{id}/payments" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::payment;
+    POST "/api/v1/declarations/{id}/release" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::release;
+    POST "/api/v1/declarations/{id}/cancellation" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::declarations::commands::cancellation;
+    POST "/api/v1/declarations/{id}/amendments" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::commands::amendment;
+    POST "/api/v1/declarations/{id}/payment-orders" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::payments::bank::create_order;
+    GET "/api/v1/payment-orders/{reference}" => Access::Roles(MONEY_READERS), DeclarationsRead, crate::payments::bank::show_order;
+    POST "/api/v1/bank/confirmations" => Access::Signed, None, crate::payments::bank::confirmation;
+    GET "/api/v1/reports/reconciliation" => Access::Roles(FINANCE_REPORTS), Reports, crate::reports::reconciliation;
+    POST "/api/v1/declarations/{id}/refunds" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::payments::refunds::request_refund;
+    POST "/api/v1/declarations/{id}/guarantee-discharge" => Access::Roles(OFFICER), Decisions, crate::payments::guarantees::discharge_guarantee;
+    POST "/api/v1/declarations/{id}/guarantee-call" => Access::Roles(OFFICER), Decisions, crate::payments::guarantees::call_guarantee;
+    GET "/api/v1/refunds/{refund}" => Access::Roles(MONEY_READERS), DeclarationsRead, crate::payments::refunds::show_refund;
+    GET "/api/v1/receipts/{receipt}" => Access::Roles(MONEY_READERS), DeclarationsRead, crate::payments::bank::show_receipt;
+    POST "/api/v1/refunds/{refund}/approvals" => Access::Roles(OFFICER), Decisions, crate::payments::refunds::approve_refund;
+    POST "/api/v1/ledger/accounts" => Access::Roles(ADMIN), Ledger, crate::payments::accounts::open_account;
+    GET "/api/v1/ledger/accounts/{account}" => Access::Roles(ACCOUNT_READERS), Ledger, crate::payments::accounts::account_statement;
+    POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER), Decisions, crate::payments::accounts::settle_account;
+    GET "/api/v1/reports/release-times" => Access::Roles(REPORTS), Reports, crate::reports::release_times;
+    GET "/api/v1/reports/rule-hits" => Access::Roles(REPORTS), Reports, crate::reports::rule_hits;
+    GET "/api/v1/audit/entries" => Access::Roles(AUDITORS), Audit, crate::reports::audit_entries;
+    GET "/api/v1/declarations/{id}/audit" => Access::Roles(AUDITORS), Audit, crate::reports::declaration_audit;
+    GET "/api/v1/risk/rules" => Access::Roles(RISK_READERS), Risk, crate::risk::list_rules;
+    POST "/api/v1/risk/rules" => Access::Roles(RISK_WRITERS), Risk, crate::risk::save_rules;
+    POST "/api/v1/risk/rules/check" => Access::Roles(RISK_WRITERS), Risk, crate::risk::check;
+    GET "/api/v1/risk/rules/{version}" => Access::Roles(RISK_READERS), Risk, crate::risk::show_rules;
+    GET "/api/v1/risk/lists" => Access::Roles(RISK_READERS), Risk, crate::risk::list_lists;
+    GET "/api/v1/risk/lists/{name}" => Access::Roles(RISK_READERS), Risk, crate::risk::show_list;
+    PUT "/api/v1/risk/lists/{name}" => Access::Roles(RISK_WRITERS), Risk, crate::risk::save_list;
+    GET "/api/v1/risk/rates" => Access::Roles(RISK_READERS), Risk, crate::risk::show_rates;
+    PUT "/api/v1/risk/rates" => Access::Roles(RISK_WRITERS), Risk, crate::risk::save_rates;
+    GET "/api/v1/risk/models" => Access::Roles(RISK_READERS), Risk, crate::risk::list_models;
+    POST "/api/v1/risk/models" => Access::Roles(RISK_WRITERS), Risk, crate::risk::save_model;
+    PUT "/api/v1/risk/model-choice" => Access::Roles(RISK_WRITERS), Risk, crate::risk::choose_model;
+    GET "/api/v1/declarations/{id}/versions" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::versions;
+    GET "/api/v1/declarations/{id}/versions/{n}" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::version;
+    POST "/api/v1/ledger/accounts/{account}/authorities" => Access::Roles(HOLDERS), Ledger, crate::payments::accounts::grant_authority;
+    DELETE "/api/v1/ledger/accounts/{account}/authorities/{party}" => Access::Roles(HOLDERS), Ledger, crate::payments::accounts::revoke_authority;
 }
 
 /// The rule for a matched route, if any.

@@ -307,8 +307,8 @@ pub async fn portal(
             lrn: row.lrn,
             mrn: row.mrn.unwrap_or_default(),
             declarant: row.declarant,
-            status: row.status,
-            lane: row.lane.unwrap_or_default(),
+            status: row.status.as_str().to_owned(),
+            lane: row.lane.map(|l| l.as_str().to_owned()).unwrap_or_default(),
             lodged_at: row.lodged_at,
         })
         .collect();

@@ -352,8 +352,8 @@ pub async fn duty_calculation(
     State(state): State<AppState>,
     body: Body,
 ) -> Result<axum::Json<DutyCalculation>, ApiError> {
-    let bytes = crate::handlers::read_body(&state, body).await?;
-    let request: DutyCalculationRequest = crate::handlers::parse_json(&bytes)?;
+    let bytes = crate::request::read_body(&state, body).await?;
+    let request: DutyCalculationRequest = crate::request::parse_json(&bytes)?;
     calculate(&state, &request)
         .map(axum::Json)
         .map_err(ApiError::problems)

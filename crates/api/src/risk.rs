@@ -5,7 +5,7 @@
 //! with one consistent set.
 
 use crate::error::ApiError;
-use crate::handlers::{parse_json, read_body};
+use crate::request::{parse_json, read_body};
 use crate::{AppState, Caller};
 use axum::Json;
 use axum::body::Body;
@@ -164,7 +164,7 @@ async fn save(
     Ok(state
         .store
         .save_risk_document(
-            &crate::handlers::audit_actor(caller),
+            &crate::access::audit_actor(caller),
             NewRiskDocument {
                 kind: kind.into(),
                 name: name.into(),

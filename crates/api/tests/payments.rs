@@ -264,46 +264,49 @@ async fn a_payment_order_paid_through_a_signed_bank_confirmation_releases_the_go
 
 #[tokio::test]
 async fn partial_payments_settle_when_the_last_one_arrives() {
-    let app = spawn(Backend::Sqlite).await;
-    let trader = app.user("trader", Some("GB603202734852")).await;
-    let (_, lodged) = json(
-        app.lodge_xml(&trader, include_bytes!("../../wco/tests/minimal.xml"))
-            .await,
-    )
-    .await;
-    let id = lodged["id"].as_str().unwrap().to_owned();
-    let (_, order) = json(
-        app.post(
-            &trader,
-            &format!("/api/v1/declarations/{id}/payment-orders"),
-            json!({}),
+    for backend in common::backends() {
+        let app = spawn(backend).await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let (_, lodged) = json(
+            app.lodge_xml(&trader, include_bytes!("../../wco/tests/minimal.xml"))
+                .await,
         )
-        .await,
-    )
-    .await;
-    let reference = order["reference"].as_str().unwrap();
-    let (_, first) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-1", "order_reference": reference, "amount": "100.00", "currency": "GBP"}), 0).await;
-    assert_eq!(
-        first["declaration"]["status"], "awaiting_payment",
-        "{first}"
-    );
-    assert_eq!(first["declaration"]["outstanding"], "124.00");
-    let (_, second) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-2", "order_reference": reference, "amount": "124.00", "currency": "GBP"}), 0).await;
-    assert_eq!(second["declaration"]["status"], "released", "{second}");
-    // A payment to a declaration already settled is kept as a credit, and the report shows the order is over-paid.
-    let (_, third) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-3", "order_reference": reference, "amount": "5.00", "currency": "GBP"}), 0).await;
-    assert_eq!(third["status"], "received_not_applied");
-    let receivable = app
-        .store
-        .account(&ledger::customs::receivable(&clearance::ledger_key(
-            "GB603202734852",
-            "MINIMAL-1",
-        )))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(receivable.balance().to_string(), "5.00");
-    app.store.ledger().await.unwrap().verify().unwrap();
+        .await;
+        let id = lodged["id"].as_str().unwrap().to_owned();
+        let (_, order) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/payment-orders"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        let reference = order["reference"].as_str().unwrap();
+        let (_, first) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-1", "order_reference": reference, "amount": "100.00", "currency": "GBP"}), 0).await;
+        assert_eq!(
+            first["declaration"]["status"], "awaiting_payment",
+            "{first}"
+        );
+        assert_eq!(first["declaration"]["outstanding"], "124.00");
+        let (_, second) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-2", "order_reference": reference, "amount": "124.00", "currency": "GBP"}), 0).await;
+        assert_eq!(second["declaration"]["status"], "released", "{second}");
+        // A payment to a declaration already settled is kept as a credit, and the report shows the order is over-paid.
+        let (_, third) = confirm(&app, "BANKA", KEY, &json!({"confirmation_id": "P-3", "order_reference": reference, "amount": "5.00", "currency": "GBP"}), 0).await;
+        assert_eq!(third["status"], "received_not_applied");
+        let receivable = app
+            .store
+            .account(&ledger::customs::receivable(&clearance::ledger_key(
+                "GB603202734852",
+                "MINIMAL-1",
+            )))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(receivable.balance().to_string(), "5.00");
+        app.store.ledger().await.unwrap().verify().unwrap();
+        assert!(app.store.money_findings().await.unwrap().is_empty());
+    }
 }
 
 /// The JSON twin example of docs/json-twin.md (duties deferred to DAN 1108654) with its price set.
@@ -323,11 +326,11 @@ async fn deferment_within_its_limit_releases_beyond_it_asks_for_payment_and_is_s
     for backend in common::backends() {
         let app = TestApp::spawn_full(
             backend,
-            |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap(),
-            api::Config {
-                auto_open_deferment_limit: None,
-                ..config()
+            |p| {
+                p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+                p.auto_open_limit = None;
             },
+            config(),
         )
         .await;
         let trader = app.user("trader", Some("GB603202734852")).await;
@@ -600,11 +603,11 @@ async fn a_guarantee_secures_release_within_its_reference_amount_and_is_freed_on
     for backend in common::backends() {
         let app = TestApp::spawn_full(
             backend,
-            |p| p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap(),
-            api::Config {
-                auto_open_deferment_limit: None,
-                ..config()
+            |p| {
+                p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+                p.auto_open_limit = None;
             },
+            config(),
         )
         .await;
         let trader = app.user("trader", Some("GB603202734852")).await;
@@ -625,7 +628,7 @@ async fn a_guarantee_secures_release_within_its_reference_amount_and_is_freed_on
             app.post(
                 &admin,
                 "/api/v1/ledger/accounts",
-                json!({"id": "guarantee:GBCGU1234", "currency": "GBP", "limit": "300.00"}),
+                json!({"id": "guarantee:GBCGU1234", "currency": "GBP", "limit": "300.00", "owner": "GB603202734852"}),
             )
             .await,
         )

@@ -510,14 +510,24 @@ async fn auditors_read_the_trail_and_their_reads_are_recorded() {
                 .await,
         )
         .await;
-        let events = events["entries"].as_array().unwrap();
+        let entries = events["entries"].as_array().unwrap();
         let stored = app.store.events(id).await.unwrap();
+        let events: Vec<&serde_json::Value> = entries
+            .iter()
+            .filter(|e| e["action"] == "declaration.event")
+            .collect();
         assert_eq!(
             events.len(),
             stored.len(),
             "{backend:?}: one entry per event"
         );
-        assert!(events.iter().all(|e| e["action"] == "declaration.event"));
+        // And one per version received (the lodgement is version 1); nothing else.
+        let versions: Vec<&serde_json::Value> = entries
+            .iter()
+            .filter(|e| e["action"] == "declaration.version")
+            .collect();
+        assert_eq!(versions.len(), 1, "{backend:?}: {entries:?}");
+        assert_eq!(events.len() + versions.len(), entries.len());
         // The two reads are exports, recorded with the auditor as actor.
         let all = app.store.audit_entries(0, 10_000).await.unwrap();
         let exports: Vec<_> = all.iter().filter(|e| e.action == "export").collect();

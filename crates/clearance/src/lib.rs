@@ -8,9 +8,13 @@
 //! The random selection draw is derived from a secret seed and the MRN ([`roll_for`]), so a decision can be
 //! replayed by whoever holds the seed, and cannot be predicted by a trader who does not.
 //!
+//! Money moves only through [`revenue::plan`]: [`Pipeline::lodge_with`] and [`Pipeline::command`] take the
+//! accounts and the declaration's position in the ledger (loaded and locked by storage), and return the transfers
+//! to apply in the same transaction as the events (module [`commands`]).
+//!
 //! **Architecture invariant**: pure. Time (`date`), the MRN serial and the seed are passed in; no IO.
 
-use declaration::{Country, Declaration, DeclarationKind, Mrn};
+use declaration::{Country, Declaration, Mrn};
 use error_table::{ErrorCode, Problem};
 use rust_decimal::Decimal;
 use selectivity::rates::{RateBook, RateTable};
@@ -18,7 +22,10 @@ use selectivity::{Decision, Facts, ItemFacts, Lists, RuleSet, RuleVersion};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tariff::{Assessment, ExchangeRates, Tariff};
-use workflow::{Command, EventKind, Liabilities, RejectionError, State, Status};
+use workflow::{Command, EventKind, RejectionError, State};
+
+pub mod commands;
+pub use commands::{Act, Books, Current, Executed, Lodgement, Lodging, Refused, Step};
 
 /// What the administration has configured: its tariff, rates, rules and identity.
 #[derive(Clone, Debug)]
@@ -50,7 +57,18 @@ pub struct Pipeline {
     /// Expected lane shares per office and regime; when set, declarations the rules leave green are topped up
     /// (the counts are passed to [`Pipeline::lodge_with`]).
     pub lane_rates: Option<RateTable>,
+    /// What each DE 4/8 method of payment means for settlement.
+    pub methods: revenue::Methods,
+    /// The largest amount, in the national currency, that one customs value, tax line or declaration total may be:
+    /// beyond it the declaration is refused (`declaration.amount_too_large`), never computed with.
+    pub max_amount: Decimal,
+    /// A demonstration convenience: a deferment account or guarantee a declaration names but nobody opened is
+    /// opened with this limit, held by the declarant. `None` (the safe default) refuses such an account.
+    pub auto_open_limit: Option<Decimal>,
 }
+
+/// The default ceiling of [`Pipeline::max_amount`]: 10^15 in the national currency.
+pub const DEFAULT_MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// A trained risk model and the name it is known by (its version).
 #[derive(Clone)]
@@ -174,42 +192,10 @@ pub fn roll_for(seed: &[u8], mrn: &Mrn) -> u32 {
     (u64::from_be_bytes(first) % 10_000) as u32
 }
 
-/// How a DE 4/8 method of payment settles a tax line: `E`, `F` and `G` defer, `M`, `R` and `S` are secured by a
-/// guarantee or deposit, everything else (A cash, B card, C cheque, D other, H transfer, P cash account …) is
-/// payable before release.
-/// The name of a declaration in the ledger (`receivable:<key>`): its declarant and LRN, which identify it before
-/// it has an id and for ever after. Characters an account name cannot hold are replaced, and a short hash then
-/// keeps distinct LRNs distinct.
+/// The name of a declaration in the ledger (`receivable:<key>`): its declarant and LRN (see
+/// `ledger::customs::declaration_key`).
 pub fn ledger_key(declarant: &str, lrn: &str) -> String {
-    let clean: String = lrn
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean == lrn {
-        format!("{declarant}/{lrn}")
-    } else {
-        let digest = Sha256::digest(lrn.as_bytes());
-        format!("{declarant}/{clean}.{}", hex_prefix(&digest))
-    }
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
-}
-
-/// What the deferment account and the guarantee refused at lodgement, each with the reason.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Securities {
-    pub deferment_refused: Option<String>,
-    pub guarantee_refused: Option<String>,
-    /// Taken from the trader's cash account (DE 4/8 P): recorded as a payment once assessed.
-    pub cash_account_paid: Option<Decimal>,
+    ledger::customs::declaration_key(declarant, lrn)
 }
 
 /// The guarantee a declaration names (DE 8/3, header `ObligationGuarantee`: its GRN or reference), if any.
@@ -233,26 +219,6 @@ pub fn deferment_account(declaration: &Declaration) -> Option<String> {
         .filter(|id| {
             !id.is_empty() && id.len() <= 35 && id.bytes().all(|b| b.is_ascii_alphanumeric())
         })
-}
-
-/// True for DE 4/8 methods paid at once (not deferred E/F/G, not guaranteed M/R/S).
-pub fn is_immediate(method: &str) -> bool {
-    !matches!(method, "E" | "F" | "G" | "M" | "R" | "S")
-}
-
-pub fn liabilities(assessment: &Assessment) -> Liabilities {
-    let mut out = Liabilities {
-        currency: assessment.currency.clone(),
-        ..Liabilities::default()
-    };
-    for tax in assessment.items.iter().flat_map(|i| &i.taxes) {
-        match tax.payment_method.as_str() {
-            "E" | "F" | "G" => out.deferred += tax.amount,
-            "M" | "R" | "S" => out.guaranteed += tax.amount,
-            _ => out.immediate += tax.amount,
-        }
-    }
-    out
 }
 
 /// The facts the risk rules see (`lists` gives the `aeo` fact).
@@ -345,6 +311,9 @@ impl Pipeline {
             rule_versions: Vec::new(),
             lists: Arc::new(Lists::default()),
             lane_rates: None,
+            methods: revenue::Methods::uk(),
+            max_amount: DEFAULT_MAX_AMOUNT,
+            auto_open_limit: None,
         }
     }
 
@@ -368,13 +337,70 @@ impl Pipeline {
                 return Err(problems);
             }
         }
-        tariff::assess_with(
+        let assessment = tariff::assess_with(
             declaration,
             &self.tariff,
             &self.rates,
             date,
             self.apportionment,
-        )
+        )?;
+        self.check_ceiling(&assessment)?;
+        Ok(assessment)
+    }
+
+    /// Refuses an assessment with a customs value, a tax or a total above [`Pipeline::max_amount`].
+    pub fn check_ceiling(&self, assessment: &Assessment) -> Result<(), Vec<Problem>> {
+        let max = self.max_amount;
+        let currency = &assessment.currency;
+        let mut problems = Vec::new();
+        let too_large = |what: String, amount: Decimal, pointer: String| {
+            Problem::with_message(
+                ErrorCode::AmountTooLarge,
+                pointer,
+                format!(
+                    "{what} comes to {amount} {currency}, more than the {max} {currency} this administration accepts \
+                     for one amount."
+                ),
+            )
+        };
+        let item_path = |sequence: u32| {
+            format!("/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{sequence}]")
+        };
+        for item in &assessment.items {
+            if item.customs_value > max {
+                problems.push(too_large(
+                    format!("The customs value of goods item {}", item.sequence),
+                    item.customs_value,
+                    item_path(item.sequence),
+                ));
+            }
+            for tax in &item.taxes {
+                if tax.amount > max {
+                    problems.push(too_large(
+                        format!("The {} of goods item {}", tax.tax_type, item.sequence),
+                        tax.amount,
+                        format!("{}/Commodity/DutyTaxFee", item_path(item.sequence)),
+                    ));
+                }
+            }
+        }
+        let total = assessment
+            .totals
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.amount));
+        match total {
+            Some(total) if total <= max => {}
+            total => problems.push(too_large(
+                "The declaration's duties and taxes".into(),
+                total.unwrap_or(Decimal::MAX),
+                "/MetaData/Declaration".into(),
+            )),
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     /// Checks every declared commodity code against the nomenclature in force on `date`.
@@ -403,100 +429,7 @@ impl Pipeline {
         problems
     }
 
-    /// Runs lodgement: lodged, then accepted (with the MRN built from `serial`) or rejected, then the automatic
-    /// steps. `date` is the acceptance date (the tariff in force on it applies).
-    pub fn lodge(
-        &self,
-        declaration: &Declaration,
-        hash: &str,
-        serial: u64,
-        date: time::Date,
-    ) -> Outcome {
-        self.lodge_with(declaration, hash, serial, date, Securities::default(), None)
-    }
-
-    /// [`Pipeline::lodge`], knowing whether the deferment account and the guarantee took the duties deferred or
-    /// guaranteed: what they refused is due at once, and the declaration waits for payment.
-    pub fn lodge_with(
-        &self,
-        declaration: &Declaration,
-        hash: &str,
-        serial: u64,
-        date: time::Date,
-        securities: Securities,
-        rate_book: Option<&mut RateBook>,
-    ) -> Outcome {
-        let mut outcome = Outcome {
-            events: Vec::new(),
-            state: State::new(),
-            assessment: None,
-            decision: None,
-        };
-        let lodge = Command::Lodge {
-            pre_lodged: declaration.type_code.is_pre_lodged(),
-            content_hash: hash.to_owned(),
-            deferment_refused: securities.deferment_refused,
-            guarantee_refused: securities.guarantee_refused,
-            cash_account_paid: securities.cash_account_paid,
-        };
-        self.run(&mut outcome, &lodge, "Declaration received.");
-        match self.assess(declaration, date) {
-            Err(problems) => {
-                let reason = format!(
-                    "Rejected: {}",
-                    problems
-                        .iter()
-                        .map(|p| p.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-                self.run(
-                    &mut outcome,
-                    &Command::Reject {
-                        errors: rejection(&problems),
-                    },
-                    &reason,
-                );
-            }
-            Ok(assessment) => {
-                let procedure = match declaration.type_code.kind {
-                    DeclarationKind::IM => 'J',
-                    DeclarationKind::EX => 'A',
-                    DeclarationKind::CO => 'C',
-                };
-                let mrn = Mrn::issue(date.year(), &self.country, serial, procedure);
-                self.run(
-                    &mut outcome,
-                    &Command::Accept { mrn: mrn.clone() },
-                    "Declaration accepted.",
-                );
-                outcome.assessment = Some(assessment);
-                self.continue_automatically(declaration, &mut outcome, date, rate_book);
-            }
-        }
-        outcome
-    }
-
-    /// Continues the automatic steps from `state` (after a human acted). `assessment` is the declaration's current
-    /// assessment (computed again by the caller after an amendment).
-    pub fn advance(
-        &self,
-        declaration: &Declaration,
-        state: State,
-        assessment: Assessment,
-        date: time::Date,
-    ) -> Outcome {
-        let mut outcome = Outcome {
-            events: Vec::new(),
-            state,
-            assessment: Some(assessment),
-            decision: None,
-        };
-        self.continue_automatically(declaration, &mut outcome, date, None);
-        outcome
-    }
-
-    fn run(&self, outcome: &mut Outcome, command: &Command, reason: &str) -> bool {
+    pub(crate) fn run(&self, outcome: &mut Outcome, command: &Command, reason: &str) -> bool {
         match workflow::decide(&outcome.state, command) {
             Ok(events) => {
                 for event in events {
@@ -614,99 +547,6 @@ impl Pipeline {
             }
         }
         (decision, basis)
-    }
-
-    fn continue_automatically(
-        &self,
-        declaration: &Declaration,
-        outcome: &mut Outcome,
-        date: time::Date,
-        mut rate_book: Option<&mut RateBook>,
-    ) {
-        // Each step is taken at most once per call; the loop ends when no automatic step applies.
-        for _ in 0..8 {
-            let state = &outcome.state;
-            let progressed = match state.status {
-                Status::Accepted if state.lane.is_none() => {
-                    let mrn = state
-                        .mrn
-                        .clone()
-                        .expect("an accepted declaration has an MRN");
-                    let (decision, basis) = self.select(
-                        declaration,
-                        outcome.assessment.as_ref(),
-                        &mrn,
-                        date,
-                        rate_book.as_deref_mut(),
-                    );
-                    let reason = decision.reason.clone();
-                    let command = Command::AssignLane {
-                        lane: decision.lane,
-                        hits: decision.hits.clone(),
-                        random: decision.random,
-                        basis,
-                    };
-                    outcome.decision = Some(decision);
-                    self.run(outcome, &command, &reason)
-                }
-                Status::Accepted if state.control_passed && state.liabilities.is_none() => {
-                    let Some(assessment) = outcome.assessment.as_ref() else {
-                        return;
-                    };
-                    let mut liabilities = liabilities(assessment);
-                    let mut reason = format!(
-                        "Assessed: {} {} in duties and taxes.",
-                        liabilities.total(),
-                        liabilities.currency
-                    );
-                    if let Some(why) = &state.deferment_refused
-                        && !liabilities.deferred.is_zero()
-                    {
-                        reason.push_str(&format!(
-                            " {why} The {} deferred is due now.",
-                            liabilities.deferred
-                        ));
-                        liabilities.immediate += liabilities.deferred;
-                        liabilities.deferred = Decimal::ZERO;
-                    }
-                    if let Some(why) = &state.guarantee_refused
-                        && !liabilities.guaranteed.is_zero()
-                    {
-                        reason.push_str(&format!(
-                            " {why} The {} guaranteed is due now.",
-                            liabilities.guaranteed
-                        ));
-                        liabilities.immediate += liabilities.guaranteed;
-                        liabilities.guaranteed = Decimal::ZERO;
-                    }
-                    self.run(outcome, &Command::Assess { liabilities }, &reason)
-                }
-                // Duties the trader's cash account paid at lodgement are recorded as soon as they are requested.
-                Status::AwaitingPayment
-                    if state.paid.is_zero()
-                        && state.cash_account_paid.is_some_and(|c| c > Decimal::ZERO) =>
-                {
-                    let amount = state.cash_account_paid.unwrap_or_default();
-                    self.run(
-                        outcome,
-                        &Command::RecordPayment {
-                            amount,
-                            reference: "cash account".into(),
-                        },
-                        &format!("Paid {amount} from the trader's cash account (DE 4/8 P)."),
-                    )
-                }
-                Status::Settled if self.auto_release && state.releasable() => self.run(
-                    outcome,
-                    &Command::Release,
-                    "Released: arrived, controls passed, duties settled.",
-                ),
-                _ => false,
-            };
-            if !progressed {
-                return;
-            }
-        }
     }
 }
 

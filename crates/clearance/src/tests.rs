@@ -1,6 +1,6 @@
 use super::*;
 use selectivity::rates::{RateBook, RateTable};
-use workflow::Settlement;
+use workflow::{Settlement, Status};
 
 fn read(name: &str) -> Option<Declaration> {
     let samples = test_support::hmrc_samples()?;
@@ -18,7 +18,47 @@ fn a_standard_import_with_deferment_is_released_at_once_with_hand_computed_taxes
         return;
     };
     let pipeline = Pipeline::demo(b"test seed".to_vec());
-    let outcome = pipeline.lodge(&declaration, "hash", 42, date());
+    // The deferment account the declaration names, open and held by its declarant.
+    let dan = deferment_account(&declaration).expect("TT_IM001b names a DAN");
+    let declarant = declaration.declarant_id().unwrap().to_string();
+    let account = ledger::Account::new(
+        ledger::customs::deferment(&dan),
+        declaration::Currency::parse("GBP").unwrap(),
+        ledger::Rule::DebitLimit(Decimal::from(100_000)),
+    );
+    let accounts: revenue::Accounts = [(
+        account.id.clone(),
+        revenue::Holding {
+            account,
+            holder: Some(declarant),
+            authorised: Default::default(),
+        },
+    )]
+    .into();
+    let books = Books {
+        accounts: &accounts,
+        ..Books::none()
+    };
+    let lodged = pipeline.lodge_with(
+        Lodging {
+            declaration: &declaration,
+            hash: "hash",
+            serial: 42,
+            date: date(),
+            assessment: pipeline.assess(&declaration, date()),
+        },
+        &books,
+        None,
+    );
+    let outcome = lodged.outcome;
+    // The deferral is in the lodgement's own transfers: 224.00 from the account to the declaration.
+    let deferred: Decimal = lodged
+        .transfers
+        .iter()
+        .filter(|t| t.code == "deferment")
+        .map(|t| t.amount)
+        .sum();
+    assert_eq!(deferred, Decimal::from(224));
     // 85109000 + TARIC 00 → 8510900000; demo tariff 851090 A00 2 %; VAT 20 % on value plus duty.
     let assessment = outcome.assessment.clone().unwrap();
     let taxes: Vec<(String, String, String)> = assessment.items[0]
@@ -241,14 +281,19 @@ fn rule_green_declarations_are_topped_up_to_the_rate_and_aeos_less() {
     let mut lanes = std::collections::BTreeMap::new();
     let n = 4_000;
     for serial in 0..n {
-        let outcome = pipeline.lodge_with(
-            &minimal(),
-            "hash",
-            serial,
-            date(),
-            Securities::default(),
-            Some(&mut book),
-        );
+        let outcome = pipeline
+            .lodge_with(
+                Lodging {
+                    declaration: &minimal(),
+                    hash: "hash",
+                    serial,
+                    date: date(),
+                    assessment: pipeline.assess(&minimal(), date()),
+                },
+                &Books::none(),
+                Some(&mut book),
+            )
+            .outcome;
         let decision = outcome.decision.unwrap();
         *lanes.entry(decision.lane).or_insert(0u64) += 1;
     }
@@ -271,14 +316,19 @@ fn rule_green_declarations_are_topped_up_to_the_rate_and_aeos_less() {
     pipeline.lists = Arc::new(lists);
     let mut controlled = 0;
     for serial in n..2 * n {
-        let outcome = pipeline.lodge_with(
-            &minimal(),
-            "hash",
-            serial,
-            date(),
-            Securities::default(),
-            Some(&mut book),
-        );
+        let outcome = pipeline
+            .lodge_with(
+                Lodging {
+                    declaration: &minimal(),
+                    hash: "hash",
+                    serial,
+                    date: date(),
+                    assessment: pipeline.assess(&minimal(), date()),
+                },
+                &Books::none(),
+                Some(&mut book),
+            )
+            .outcome;
         if outcome.decision.unwrap().lane != selectivity::Lane::Green {
             controlled += 1;
         }
@@ -301,14 +351,19 @@ fn the_minimum_random_rate_samples_what_no_rule_selects() {
     let n = 3_000;
     let mut random = 0;
     for serial in 0..n {
-        let outcome = pipeline.lodge_with(
-            &minimal(),
-            "hash",
-            serial,
-            date(),
-            Securities::default(),
-            Some(&mut book),
-        );
+        let outcome = pipeline
+            .lodge_with(
+                Lodging {
+                    declaration: &minimal(),
+                    hash: "hash",
+                    serial,
+                    date: date(),
+                    assessment: pipeline.assess(&minimal(), date()),
+                },
+                &Books::none(),
+                Some(&mut book),
+            )
+            .outcome;
         let decision = outcome.decision.unwrap();
         if decision.lane == selectivity::Lane::Yellow {
             assert!(decision.random, "{}", decision.reason);
@@ -326,4 +381,28 @@ fn the_minimum_random_rate_samples_what_no_rule_selects() {
     }
     let share = random as f64 / n as f64;
     assert!((share - 0.10).abs() < 0.015, "random share {share}");
+}
+
+/// Without a ledger (no account open), deferred duties are due at once: nothing is released on a deferral no
+/// account took.
+#[test]
+fn without_an_open_account_deferred_duties_are_due_now() {
+    let Some(declaration) = read("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
+    let pipeline = Pipeline::demo(b"test seed".to_vec());
+    let outcome = pipeline.lodge(&declaration, "hash", 42, date());
+    if !outcome.decision.as_ref().unwrap().lane.requires_control() {
+        assert_eq!(outcome.state.status, Status::AwaitingPayment);
+        let reason = &outcome
+            .events
+            .iter()
+            .find(|(e, _)| e.type_name() == "assessed")
+            .unwrap()
+            .1;
+        assert!(
+            reason.contains("is not open with this administration"),
+            "{reason}"
+        );
+    }
 }

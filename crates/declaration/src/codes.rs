@@ -263,7 +263,7 @@ pub struct Amount {
 
 #[derive(Deserialize)]
 struct AmountWire {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "declared_decimal")]
     value: Decimal,
     currency: Currency,
 }
@@ -284,7 +284,58 @@ impl Amount {
     }
 }
 
-/// Parses a non-negative decimal as written in XML or JSON (no exponent, no sign other than nothing).
+/// DE 4/8, the method of payment of a tax line: one capital letter (A cash, E deferment, P cash account, R
+/// guarantee, …). What each letter means for settlement is the administration's table (`revenue::Methods`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PaymentMethod(char);
+
+impl PaymentMethod {
+    /// Immediate payment in cash: what a tax line without a declared method is.
+    pub const CASH: PaymentMethod = PaymentMethod('A');
+
+    pub fn parse(text: &str) -> Result<Self, CodeError> {
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_uppercase() => Ok(PaymentMethod(c)),
+            _ => Err(CodeError::new(ErrorCode::InvalidValue, text)),
+        }
+    }
+
+    pub fn letter(self) -> char {
+        self.0
+    }
+}
+
+impl TryFrom<String> for PaymentMethod {
+    type Error = CodeError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        PaymentMethod::parse(&value)
+    }
+}
+impl From<PaymentMethod> for String {
+    fn from(value: PaymentMethod) -> Self {
+        value.0.to_string()
+    }
+}
+impl fmt::Display for PaymentMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The largest number a declaration may carry: the DEC-DMS 2 schema gives amounts and quantities at most 16 digits
+/// (`totalDigits 16`), so every declared value is below 10^16. Values at or above it are refused where they are
+/// read (`declaration.amount_too_large`), which keeps all arithmetic on declared values far from `Decimal`'s limit.
+pub const MAX_DECLARED_DIGITS: u32 = 16;
+
+/// Whether a declared value is below 10^[`MAX_DECLARED_DIGITS`].
+pub fn within_declared_limit(value: Decimal) -> bool {
+    value.abs() < Decimal::from(10u64.pow(MAX_DECLARED_DIGITS))
+}
+
+/// Parses a non-negative decimal as written in XML or JSON (no exponent, no sign other than nothing). A value with
+/// more digits than a `Decimal` holds exactly is refused, never rounded: what a trader wrote is what is assessed.
 pub fn parse_decimal(text: &str) -> Result<Decimal, CodeError> {
     let trimmed = text.trim();
     let plain = !trimmed.is_empty()
@@ -295,9 +346,79 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, CodeError> {
     if !plain {
         return Err(CodeError::new(ErrorCode::InvalidValue, text));
     }
-    trimmed
+    let value = trimmed
         .parse::<Decimal>()
-        .map_err(|_| CodeError::new(ErrorCode::InvalidValue, text))
+        .map_err(|_| CodeError::new(ErrorCode::InvalidValue, text))?;
+    // Exact: the digits written, less leading zeros of the integer part and trailing zeros of the fraction, must be
+    // the digits of the value (rust_decimal rounds past 28 digits).
+    let written = trimmed.trim_start_matches('0');
+    let written = match written.split_once('.') {
+        Some((whole, fraction)) => {
+            let fraction = fraction.trim_end_matches('0');
+            if fraction.is_empty() {
+                whole.to_owned()
+            } else {
+                format!("{whole}.{fraction}")
+            }
+        }
+        None => written.to_owned(),
+    };
+    let normal = value.normalize().to_string();
+    let normal = normal.trim_start_matches('0');
+    if written.trim_start_matches('.') != normal.trim_start_matches('.') {
+        return Err(CodeError::new(ErrorCode::InvalidValue, text));
+    }
+    Ok(value)
+}
+
+/// serde for decimals in the declaration model: written as strings, read with [`parse_decimal`] (exact, non-negative)
+/// and below the declared limit ([`within_declared_limit`]), so the JSON twin refuses what the XML reader refuses.
+pub mod declared_decimal {
+    use super::*;
+    use serde::{Deserializer, Serializer, de::Error};
+
+    pub fn parse(text: &str) -> Result<Decimal, String> {
+        let value = parse_decimal(text).map_err(|_| {
+            format!("{text:?} is not a non-negative decimal number written with digits and at most one point")
+        })?;
+        if !within_declared_limit(value) {
+            return Err(format!(
+                "{text} has more than {MAX_DECLARED_DIGITS} digits before the point; the schema allows at most {MAX_DECLARED_DIGITS} in all"
+            ));
+        }
+        Ok(value)
+    }
+
+    pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse(&text).map_err(D::Error::custom)
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            value: &Option<Decimal>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => serializer.serialize_some(&v.to_string()),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Decimal>, D::Error> {
+            Option::<String>::deserialize(deserializer)?
+                .map(|text| parse(&text).map_err(D::Error::custom))
+                .transpose()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -277,7 +277,7 @@ pub struct DeclarationConsignment {
 pub struct CurrencyExchange {
     pub currency: Currency,
     /// National currency units per one unit of `currency`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::codes::declared_decimal")]
     pub rate: Decimal,
 }
 
@@ -585,7 +585,7 @@ pub struct DutyTaxFee {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::codes::declared_decimal")]
     pub value: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
@@ -638,14 +638,14 @@ pub struct GoodsItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::codes::declared_decimal::option"
     )]
     pub gross_mass_kg: Option<Decimal>,
     /// DE 6/1, kilograms.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::codes::declared_decimal::option"
     )]
     pub net_mass_kg: Option<Decimal>,
     /// DE 6/2: supplementary units.

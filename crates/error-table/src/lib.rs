@@ -232,7 +232,11 @@ mod tests {
             .collect();
         let mut numbers = HashSet::new();
         for code in ErrorCode::ALL {
-            assert!(numbers.insert(code.number()), "number {} used twice", code.number());
+            assert!(
+                numbers.insert(code.number()),
+                "number {} used twice",
+                code.number()
+            );
             assert!(
                 pinned.contains(&(code.number(), code.code())),
                 "{} {} is not in pinned.txt: add the line",

@@ -145,19 +145,31 @@ impl Account {
         }
     }
 
-    /// Posted credits less posted debits.
+    /// Posted credits less posted debits. (Both totals are non-negative and within `Decimal`, so their
+    /// difference cannot overflow.)
     pub fn balance(&self) -> Decimal {
         self.credits_posted - self.debits_posted
     }
 
+    /// Debits (posted and pending) less posted credits; `None` when it does not fit a `Decimal`.
+    fn used(&self) -> Option<Decimal> {
+        self.debits_posted
+            .checked_add(self.debits_pending)?
+            .checked_sub(self.credits_posted)
+    }
+
     /// What may still be debited: for a cash account its balance less reservations, for a limited account its
-    /// limit less what it owes and has reserved; `None` when unrestricted.
+    /// limit less what it owes and has reserved; `None` when unrestricted. Totals too large to compare count as
+    /// nothing available.
     pub fn available(&self) -> Option<Decimal> {
-        let used = self.debits_posted + self.debits_pending - self.credits_posted;
+        let used = self.used();
         match self.rule {
             Rule::Unrestricted => None,
-            Rule::NoOverdraft => Some(-used),
-            Rule::DebitLimit(limit) => Some(limit - used),
+            Rule::NoOverdraft => Some(used.map_or(Decimal::MIN, |u| -u)),
+            Rule::DebitLimit(limit) => Some(
+                used.and_then(|u| limit.checked_sub(u))
+                    .unwrap_or(Decimal::MIN),
+            ),
         }
     }
 
@@ -229,6 +241,8 @@ pub enum LedgerError {
     /// A post or void must repeat the pending transfer's accounts and amount.
     PendingMismatch(TransferId),
     TooManyTransfers,
+    /// An account's totals would no longer fit a decimal: the transfer is refused, nothing changes.
+    Overflow(AccountId),
 }
 
 impl std::fmt::Display for LedgerError {
@@ -276,6 +290,10 @@ impl std::fmt::Display for LedgerError {
             LedgerError::TooManyTransfers => {
                 write!(f, "At most {MAX_BATCH} transfers may be applied together.")
             }
+            LedgerError::Overflow(id) => write!(
+                f,
+                "The totals of {id} would be larger than the ledger can hold; the transfer is refused."
+            ),
         }
     }
 }
@@ -329,6 +347,18 @@ impl Ledger {
         }
         self.order.push(transfer.id.clone());
         self.transfers.insert(transfer.id.clone(), transfer);
+    }
+
+    /// Removes an account restored or opened speculatively that no transfer touched (a refused decision's new
+    /// account). An account with transfers is kept: history is never removed.
+    pub fn forget(&mut self, id: &AccountId) {
+        let used = self
+            .transfers
+            .values()
+            .any(|t| &t.debit == id || &t.credit == id);
+        if !used {
+            self.accounts.remove(id);
+        }
     }
 
     pub fn account(&self, id: &AccountId) -> Option<&Account> {
@@ -446,14 +476,37 @@ impl Ledger {
         }
         let amount = transfer.amount;
         let mut resolves = None;
+        // Totals are computed first and written only when both accounts' fit (checked arithmetic: an amount near
+        // the largest decimal is refused, never a panic).
+        let (debit, credit) = (
+            self.accounts[&transfer.debit].clone(),
+            self.accounts[&transfer.credit].clone(),
+        );
+        let overflow = |id: &AccountId| LedgerError::Overflow(id.clone());
         match &transfer.kind {
             TransferKind::Posted => {
-                self.change(&transfer.debit, |a| a.debits_posted += amount);
-                self.change(&transfer.credit, |a| a.credits_posted += amount);
+                let d = debit
+                    .debits_posted
+                    .checked_add(amount)
+                    .ok_or_else(|| overflow(&debit.id))?;
+                let c = credit
+                    .credits_posted
+                    .checked_add(amount)
+                    .ok_or_else(|| overflow(&credit.id))?;
+                self.change(&transfer.debit, |a| a.debits_posted = d);
+                self.change(&transfer.credit, |a| a.credits_posted = c);
             }
             TransferKind::Pending => {
-                self.change(&transfer.debit, |a| a.debits_pending += amount);
-                self.change(&transfer.credit, |a| a.credits_pending += amount);
+                let d = debit
+                    .debits_pending
+                    .checked_add(amount)
+                    .ok_or_else(|| overflow(&debit.id))?;
+                let c = credit
+                    .credits_pending
+                    .checked_add(amount)
+                    .ok_or_else(|| overflow(&credit.id))?;
+                self.change(&transfer.debit, |a| a.debits_pending = d);
+                self.change(&transfer.credit, |a| a.credits_pending = c);
             }
             TransferKind::PostPending(pending) | TransferKind::VoidPending(pending) => {
                 let original = self
@@ -471,17 +524,23 @@ impl Ledger {
                     return Err(LedgerError::PendingResolved(pending.clone()));
                 }
                 let post = matches!(transfer.kind, TransferKind::PostPending(_));
+                let moved = if post { amount } else { Decimal::ZERO };
+                let d = debit
+                    .debits_posted
+                    .checked_add(moved)
+                    .ok_or_else(|| overflow(&debit.id))?;
+                let c = credit
+                    .credits_posted
+                    .checked_add(moved)
+                    .ok_or_else(|| overflow(&credit.id))?;
+                // A pending amount was added to these totals when reserved, so taking it off cannot overflow.
                 self.change(&transfer.debit, |a| {
                     a.debits_pending -= amount;
-                    if post {
-                        a.debits_posted += amount;
-                    }
+                    a.debits_posted = d;
                 });
                 self.change(&transfer.credit, |a| {
                     a.credits_pending -= amount;
-                    if post {
-                        a.credits_posted += amount;
-                    }
+                    a.credits_posted = c;
                 });
                 resolves = Some((
                     pending.clone(),
@@ -530,16 +589,38 @@ impl Ledger {
     /// account within its rule, and every account's totals equal to the replay of the transfers. Used by the
     /// property tests and by `aduana ledger verify`.
     pub fn verify(&self) -> Result<(), String> {
+        // Checked sums: stored totals too large to add up are reported, never a panic.
+        fn add(
+            total: &mut Decimal,
+            amount: Decimal,
+            what: &dyn std::fmt::Display,
+        ) -> Result<(), String> {
+            *total = total
+                .checked_add(amount)
+                .ok_or_else(|| format!("the totals of {what} are too large to add up"))?;
+            Ok(())
+        }
+        fn sub(
+            total: &mut Decimal,
+            amount: Decimal,
+            what: &dyn std::fmt::Display,
+        ) -> Result<(), String> {
+            *total = total
+                .checked_sub(amount)
+                .ok_or_else(|| format!("the totals of {what} are too large to add up"))?;
+            Ok(())
+        }
         let mut sums: BTreeMap<&str, [Decimal; 4]> = BTreeMap::new();
         for account in self.accounts.values() {
             if !account.allows() {
                 return Err(format!("{} breaks its rule {:?}", account.id, account.rule));
             }
             let entry = sums.entry(account.currency.as_str()).or_default();
-            entry[0] += account.debits_posted;
-            entry[1] += account.credits_posted;
-            entry[2] += account.debits_pending;
-            entry[3] += account.credits_pending;
+            let currency = account.currency.as_str();
+            add(&mut entry[0], account.debits_posted, &currency)?;
+            add(&mut entry[1], account.credits_posted, &currency)?;
+            add(&mut entry[2], account.debits_pending, &currency)?;
+            add(&mut entry[3], account.credits_pending, &currency)?;
         }
         for (currency, [dp, cp, dn, cn]) in &sums {
             if dp != cp || dn != cn {
@@ -554,22 +635,22 @@ impl Ledger {
             let (debit, credit) = (&transfer.debit, &transfer.credit);
             match &transfer.kind {
                 TransferKind::Posted => {
-                    replay.entry(debit).or_default()[0] += amount;
-                    replay.entry(credit).or_default()[1] += amount;
+                    add(&mut replay.entry(debit).or_default()[0], amount, debit)?;
+                    add(&mut replay.entry(credit).or_default()[1], amount, credit)?;
                 }
                 TransferKind::Pending => {
-                    replay.entry(debit).or_default()[2] += amount;
-                    replay.entry(credit).or_default()[3] += amount;
+                    add(&mut replay.entry(debit).or_default()[2], amount, debit)?;
+                    add(&mut replay.entry(credit).or_default()[3], amount, credit)?;
                 }
                 TransferKind::PostPending(_) => {
-                    replay.entry(debit).or_default()[2] -= amount;
-                    replay.entry(credit).or_default()[3] -= amount;
-                    replay.entry(debit).or_default()[0] += amount;
-                    replay.entry(credit).or_default()[1] += amount;
+                    sub(&mut replay.entry(debit).or_default()[2], amount, debit)?;
+                    sub(&mut replay.entry(credit).or_default()[3], amount, credit)?;
+                    add(&mut replay.entry(debit).or_default()[0], amount, debit)?;
+                    add(&mut replay.entry(credit).or_default()[1], amount, credit)?;
                 }
                 TransferKind::VoidPending(_) => {
-                    replay.entry(debit).or_default()[2] -= amount;
-                    replay.entry(credit).or_default()[3] -= amount;
+                    sub(&mut replay.entry(debit).or_default()[2], amount, debit)?;
+                    sub(&mut replay.entry(credit).or_default()[3], amount, credit)?;
                 }
             }
         }

@@ -380,3 +380,78 @@ proptest! {
         }
     }
 }
+
+/// Finding 6 of issue 14: the largest decimal posted twice panicked inside the ledger writer. Now the second
+/// transfer is refused, nothing changes, and `verify` still holds.
+#[test]
+fn totals_that_would_overflow_are_refused_not_panicked() {
+    let mut l = ledger();
+    let max = Decimal::MAX.to_string();
+    l.apply(transfer(
+        "m1",
+        "bank:B",
+        "receivable:X",
+        &max,
+        TransferKind::Posted,
+    ))
+    .unwrap();
+    let before = l.clone();
+    let refused = l.apply(transfer(
+        "m2",
+        "bank:B",
+        "receivable:X",
+        &max,
+        TransferKind::Posted,
+    ));
+    assert!(
+        matches!(refused, Err(LedgerError::Overflow(_))),
+        "{refused:?}"
+    );
+    assert_eq!(l, before, "nothing changed");
+    let refused = l.apply(transfer(
+        "m3",
+        "bank:B",
+        "receivable:X",
+        &max,
+        TransferKind::Pending,
+    ));
+    assert!(refused.is_ok(), "pending totals are separate: {refused:?}");
+    let refused = l.apply(transfer(
+        "m4",
+        "bank:B",
+        "receivable:X",
+        "1",
+        TransferKind::Pending,
+    ));
+    assert!(
+        matches!(refused, Err(LedgerError::Overflow(_))),
+        "{refused:?}"
+    );
+    assert!(l.verify().is_ok(), "{:?}", l.verify());
+    // Posting the reservation would overflow the posted totals: refused too.
+    let posted = l.apply(transfer(
+        "m5",
+        "bank:B",
+        "receivable:X",
+        &max,
+        TransferKind::PostPending(TransferId::parse("m3").unwrap()),
+    ));
+    assert!(
+        matches!(posted, Err(LedgerError::Overflow(_))),
+        "{posted:?}"
+    );
+    assert!(l.verify().is_ok());
+}
+
+/// `verify` over stored totals too large to add up reports them instead of panicking (a poisoned database).
+#[test]
+fn verify_reports_totals_too_large_to_add_up() {
+    let mut l = Ledger::new();
+    for name in ["bank:A", "bank:B"] {
+        let mut a = account(name, Rule::Unrestricted);
+        a.debits_posted = Decimal::MAX;
+        l.restore(a);
+    }
+    let found = l.verify();
+    assert!(found.is_err_and(|e| e.contains("too large")));
+}

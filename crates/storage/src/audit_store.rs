@@ -222,6 +222,7 @@ pub struct AuditReport {
     pub rows: Vec<String>,
     pub events_checked: u64,
     pub transfers_checked: u64,
+    pub versions_checked: u64,
 }
 
 impl AuditReport {
@@ -237,7 +238,7 @@ impl Store {
     /// Appends entries to the trail in their own transaction (logins, exports, administration).
     pub async fn record(&self, entries: Vec<NewEntry>) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         append(&mut tx, self.backend, entries).await?;
         tx.commit().await?;
         Ok(())
@@ -316,8 +317,10 @@ impl Store {
                             failed = Some(finding);
                             break 'pages;
                         }
-                        if entry.action == "declaration.event" || entry.action == "ledger.transfer"
-                        {
+                        if matches!(
+                            entry.action.as_str(),
+                            "declaration.event" | "ledger.transfer" | "declaration.version"
+                        ) {
                             recorded.insert(entry.subject, entry.data_hash);
                         }
                     }
@@ -329,7 +332,7 @@ impl Store {
             }
         };
         let mut rows = Vec::new();
-        let (mut events_checked, mut transfers_checked) = (0u64, 0u64);
+        let (mut events_checked, mut transfers_checked, mut versions_checked) = (0u64, 0u64, 0u64);
         if chain.is_ok() {
             let mut after = 0i64;
             loop {
@@ -396,6 +399,67 @@ impl Store {
                     break;
                 }
             }
+            // Every version of every declaration: its document's bytes hashed again, then its columns against the
+            // hash the trail recorded.
+            let mut after: Option<(String, i64)> = None;
+            loop {
+                let (id, version) = after.clone().unwrap_or_default();
+                let page = sqlx::query(
+                    "SELECT declaration_id, version, format, document, document_sha256, model, content_hash, \
+                     received_at, received_by, received_role FROM declaration_versions \
+                     WHERE (declaration_id, version) > ($1, $2) ORDER BY declaration_id, version LIMIT $3",
+                )
+                .bind(id)
+                .bind(version)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.try_get("declaration_id")?, last.try_get("version")?));
+                for row in &page {
+                    versions_checked += 1;
+                    let text = |c: &str| row.try_get::<String, _>(c);
+                    let (id, version): (String, i64) =
+                        (text("declaration_id")?, row.try_get("version")?);
+                    let compressed: Vec<u8> = row.try_get("document")?;
+                    let stored_sha = text("document_sha256")?;
+                    match crate::decompress(&compressed) {
+                        Ok(document) => {
+                            use sha2::Digest;
+                            if hex::encode(sha2::Sha256::digest(document.as_bytes())) != stored_sha
+                            {
+                                rows.push(format!(
+                                    "version {version} of declaration {id}: its document differs from its SHA-256"
+                                ));
+                            }
+                        }
+                        Err(e) => rows.push(format!("version {version} of declaration {id}: {e}")),
+                    }
+                    let data = crate::version_audit_data(
+                        &id,
+                        version,
+                        &text("format")?,
+                        &stored_sha,
+                        &text("model")?,
+                        &text("content_hash")?,
+                        &text("received_at")?,
+                        &text("received_by")?,
+                        &text("received_role")?,
+                    );
+                    match recorded.get(&crate::version_subject(&id, version)) {
+                        Some(h) if *h == audit::data_hash(&data) => {}
+                        Some(_) => rows.push(format!(
+                            "version {version} of declaration {id} differs from what the audit trail recorded"
+                        )),
+                        None => rows.push(format!(
+                            "version {version} of declaration {id} has no entry in the audit trail"
+                        )),
+                    }
+                }
+                if rows.len() >= MAX_ROW_FINDINGS {
+                    break;
+                }
+            }
             rows.truncate(MAX_ROW_FINDINGS);
         }
         Ok(AuditReport {
@@ -403,13 +467,14 @@ impl Store {
             rows,
             events_checked,
             transfers_checked,
+            versions_checked,
         })
     }
 
     /// Gives entries to rows stored before the trail existed (a database from before migration 8), once.
     pub(crate) async fn backfill_audit(&self) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let any: Option<AnyRow> = sqlx::query("SELECT seq FROM audit_log LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;

@@ -90,7 +90,7 @@ impl Store {
         let at = format_time(now);
         let sha256 = hex::encode(Sha256::digest(report.document.as_bytes()));
         let id = uuid::Uuid::now_v7().to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists =
             sqlx::query("SELECT id FROM cargo_reports WHERE carrier = $1 AND reference = $2")
                 .bind(&report.carrier)

@@ -22,13 +22,13 @@ pub enum TransferOutcome {
     Refused(LedgerError),
 }
 
-fn decimal(row: &AnyRow, column: &str) -> Result<Decimal, StoreError> {
+pub(crate) fn decimal(row: &AnyRow, column: &str) -> Result<Decimal, StoreError> {
     let text: String = row.try_get(column)?;
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("{column} {text:?} is not a decimal")))
 }
 
-fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
+pub(crate) fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
     let id: String = row.try_get("id")?;
     let currency: String = row.try_get("currency")?;
     let rule: String = row.try_get("rule")?;
@@ -55,7 +55,7 @@ fn account_from(row: &AnyRow) -> Result<Account, StoreError> {
     })
 }
 
-fn transfer_from(row: &AnyRow) -> Result<Transfer, StoreError> {
+pub(crate) fn transfer_from(row: &AnyRow) -> Result<Transfer, StoreError> {
     let corrupt = |e: LedgerError| StoreError::Corrupt(e.to_string());
     let kind: String = row.try_get("kind")?;
     let pending: Option<String> = row.try_get("pending_id")?;
@@ -84,7 +84,7 @@ fn transfer_from(row: &AnyRow) -> Result<Transfer, StoreError> {
     })
 }
 
-fn rule_columns(rule: Rule) -> (&'static str, Option<String>) {
+pub(crate) fn rule_columns(rule: Rule) -> (&'static str, Option<String>) {
     match rule {
         Rule::Unrestricted => ("unrestricted", None),
         Rule::NoOverdraft => ("no_overdraft", None),
@@ -93,7 +93,7 @@ fn rule_columns(rule: Rule) -> (&'static str, Option<String>) {
 }
 
 /// Opens an account unless it exists (binds: id, currency, rule, limit, opened_at).
-fn insert_if_missing_sql(backend: Backend) -> &'static str {
+pub(crate) fn insert_if_missing_sql(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => {
             "INSERT OR IGNORE INTO ledger_accounts (id, currency, rule, rule_limit, debits_posted, credits_posted, \
@@ -107,7 +107,7 @@ fn insert_if_missing_sql(backend: Backend) -> &'static str {
     }
 }
 
-fn pending_from(text: &str) -> PendingState {
+pub(crate) fn pending_from(text: &str) -> PendingState {
     match text {
         "posted" => PendingState::Posted,
         "voided" => PendingState::Voided,
@@ -115,7 +115,7 @@ fn pending_from(text: &str) -> PendingState {
     }
 }
 
-fn pending_text(state: PendingState) -> &'static str {
+pub(crate) fn pending_text(state: PendingState) -> &'static str {
     match state {
         PendingState::Open => "open",
         PendingState::Posted => "posted",
@@ -123,8 +123,8 @@ fn pending_text(state: PendingState) -> &'static str {
     }
 }
 
-const ACCOUNT_COLUMNS: &str = "id, currency, rule, rule_limit, debits_posted, credits_posted, debits_pending, credits_pending";
-const TRANSFER_COLUMNS: &str =
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, currency, rule, rule_limit, debits_posted, credits_posted, debits_pending, credits_pending";
+pub(crate) const TRANSFER_COLUMNS: &str =
     "id, debit, credit, amount, currency, kind, pending_id, code, reference, at";
 
 impl Store {
@@ -139,7 +139,7 @@ impl Store {
     ) -> Result<Account, StoreError> {
         let _guard = self.lock().await;
         let (rule_name, limit) = rule_columns(rule);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE ledger_accounts SET rule = $1, rule_limit = $2 WHERE id = $3 AND currency = $4",
         )
@@ -236,15 +236,155 @@ impl Store {
         rows.iter().map(account_from).collect()
     }
 
-    /// Records the party an account belongs to.
+    /// Records the party an account belongs to (its holder: the only declarant who may name it, besides those it
+    /// authorises). Audited.
     pub async fn set_account_owner(&self, id: &AccountId, owner: &str) -> Result<(), StoreError> {
         let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE ledger_accounts SET owner = $1 WHERE id = $2")
             .bind(owner)
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        let entry = crate::audit_store::entry(
+            &crate::audit_store::Actor::system(),
+            "ledger.account_holder",
+            &format!("ledger/account/{}", id.as_str()),
+            &crate::audit_store::canonical(&[id.as_str(), owner]),
+            OffsetDateTime::now_utc(),
+        );
+        crate::audit_store::append(&mut tx, self.backend, vec![entry]).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Registers that the holder of `account` authorises `party` to name it in its declarations (a standing
+    /// authority). Granting again after a revocation restores it. Audited.
+    pub async fn grant_account_authority(
+        &self,
+        actor: &crate::Actor,
+        account: &AccountId,
+        party: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
+        let at = format_time(now);
+        let updated = sqlx::query(
+            "UPDATE account_authorities SET revoked_at = NULL, granted_by = $1, granted_at = $2 \
+             WHERE account_id = $3 AND party = $4",
+        )
+        .bind(&actor.id)
+        .bind(&at)
+        .bind(account.as_str())
+        .bind(party)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO account_authorities (account_id, party, granted_by, granted_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, NULL)",
+            )
+            .bind(account.as_str())
+            .bind(party)
+            .bind(&actor.id)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let entry = crate::audit_store::entry(
+            actor,
+            "ledger.authority_grant",
+            &format!("ledger/account/{}/authority/{party}", account.as_str()),
+            &crate::audit_store::canonical(&[account.as_str(), party, &at]),
+            now,
+        );
+        crate::audit_store::append(&mut tx, self.backend, vec![entry]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends an authority; false when there was none in force. Audited.
+    pub async fn revoke_account_authority(
+        &self,
+        actor: &crate::Actor,
+        account: &AccountId,
+        party: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
+        let at = format_time(now);
+        let changed = sqlx::query(
+            "UPDATE account_authorities SET revoked_at = $1 WHERE account_id = $2 AND party = $3 AND revoked_at IS NULL",
+        )
+        .bind(&at)
+        .bind(account.as_str())
+        .bind(party)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed > 0 {
+            let entry = crate::audit_store::entry(
+                actor,
+                "ledger.authority_revoke",
+                &format!("ledger/account/{}/authority/{party}", account.as_str()),
+                &crate::audit_store::canonical(&[account.as_str(), party, &at]),
+                now,
+            );
+            crate::audit_store::append(&mut tx, self.backend, vec![entry]).await?;
+        }
+        tx.commit().await?;
+        Ok(changed > 0)
+    }
+
+    /// The parties an account's holder authorises now.
+    pub async fn account_authorities(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT party FROM account_authorities WHERE account_id = $1 AND revoked_at IS NULL ORDER BY party",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok(r.try_get("party")?))
+        .collect()
+    }
+
+    /// Every holding (account, holder, authorised parties): what `ledger verify` checks deferrals against.
+    pub async fn holdings(&self) -> Result<revenue::Accounts, StoreError> {
+        let mut out = revenue::Accounts::new();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_COLUMNS}, owner FROM ledger_accounts ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let account = account_from(row)?;
+            out.insert(
+                account.id.clone(),
+                revenue::Holding {
+                    holder: row.try_get("owner")?,
+                    authorised: Default::default(),
+                    account,
+                },
+            );
+        }
+        for row in sqlx::query(
+            "SELECT account_id, party FROM account_authorities WHERE revoked_at IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let id: String = row.try_get("account_id")?;
+            if let Some(holding) = AccountId::parse(&id).ok().and_then(|id| out.get_mut(&id)) {
+                holding.authorised.insert(row.try_get("party")?);
+            }
+        }
+        Ok(out)
     }
 
     /// The party an account belongs to, if recorded.
@@ -338,7 +478,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<TransferOutcome, StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut outcomes = apply_jobs(&mut tx, self.backend, &[transfers], now).await?;
         tx.commit().await?;
         Ok(outcomes.remove(0))
@@ -372,15 +512,22 @@ pub(crate) async fn sqlite_ledger_writer(
             }
         }
         let now = batch[0].now;
-        let result = async {
-            let _guard = lock.lock().await;
-            let mut tx = pool.begin().await?;
-            let requests: Vec<&[Transfer]> = batch.iter().map(|j| j.transfers.as_slice()).collect();
-            let outcomes = apply_jobs(&mut tx, Backend::Sqlite, &requests, now).await?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(outcomes)
-        }
-        .await;
+        // A panic while applying fails this batch alone; the writer goes on with the next one.
+        let result = {
+            use futures_util::FutureExt;
+            std::panic::AssertUnwindSafe(async {
+                let _guard = lock.lock().await;
+                let mut tx = crate::begin_write(&pool, Backend::Sqlite).await?;
+                let requests: Vec<&[Transfer]> =
+                    batch.iter().map(|j| j.transfers.as_slice()).collect();
+                let outcomes = apply_jobs(&mut tx, Backend::Sqlite, &requests, now).await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(outcomes)
+            })
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the ledger batch panicked".into())))
+        };
         match result {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
@@ -487,101 +634,81 @@ async fn apply_jobs(
             Err(refusal) => outcomes.push(TransferOutcome::Refused(refusal)),
         }
     }
-    let mut pending_changed: BTreeSet<&str> = BTreeSet::new();
-    for transfer in &to_write {
-        let (kind, pending) = match &transfer.kind {
-            TransferKind::Posted => ("posted", None),
-            TransferKind::Pending => ("pending", None),
-            TransferKind::PostPending(p) => ("post_pending", Some(p.as_str())),
-            TransferKind::VoidPending(p) => ("void_pending", Some(p.as_str())),
-        };
-        sqlx::query(
-            "INSERT INTO ledger_transfers (id, debit, credit, amount, currency, kind, pending_id, code, \
-             reference, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(transfer.id.as_str())
-        .bind(transfer.debit.as_str())
-        .bind(transfer.credit.as_str())
-        .bind(transfer.amount.to_string())
-        .bind(transfer.currency.as_str())
-        .bind(kind)
-        .bind(pending)
-        .bind(&transfer.code)
-        .bind(&transfer.reference)
-        .bind(&transfer.at)
-        .execute(&mut **tx)
-        .await?;
-        match &transfer.kind {
-            TransferKind::Pending => {
-                pending_changed.insert(transfer.id.as_str());
-            }
-            TransferKind::PostPending(p) | TransferKind::VoidPending(p) => {
-                pending_changed.insert(p.as_str());
-            }
-            TransferKind::Posted => {}
-        }
-    }
-    for id in pending_changed {
-        let state = ledger
-            .pending_state(&TransferId::parse(id).expect("a stored id"))
-            .unwrap_or(PendingState::Open);
-        sqlx::query("DELETE FROM ledger_pending WHERE id = $1")
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("INSERT INTO ledger_pending (id, state) VALUES ($1, $2)")
-            .bind(id)
-            .bind(pending_text(state))
-            .execute(&mut **tx)
-            .await?;
-    }
-    let entries = to_write
-        .iter()
-        .map(|transfer| {
-            let (kind, pending) = match &transfer.kind {
-                TransferKind::Posted => ("posted", ""),
-                TransferKind::Pending => ("pending", ""),
-                TransferKind::PostPending(p) => ("post_pending", p.as_str()),
-                TransferKind::VoidPending(p) => ("void_pending", p.as_str()),
-            };
-            let amount = transfer.amount.to_string();
-            let columns = [
-                transfer.id.as_str(),
-                transfer.debit.as_str(),
-                transfer.credit.as_str(),
-                amount.as_str(),
-                transfer.currency.as_str(),
-                kind,
-                pending,
-                &transfer.code,
-                &transfer.reference,
-                &transfer.at,
-            ];
-            audit::NewEntry {
-                at: transfer.at.clone(),
-                actor: "ledger".to_owned(),
-                actor_role: "system".to_owned(),
-                action: "ledger.transfer".to_owned(),
-                subject: crate::audit_store::transfer_subject(transfer.id.as_str()),
-                data_hash: audit::data_hash(&crate::audit_store::transfer_data(&columns)),
-            }
-        })
-        .collect::<Vec<_>>();
-    if !to_write.is_empty() {
-        for account in ledger.accounts() {
-            sqlx::query(
-                "UPDATE ledger_accounts SET debits_posted = $1, credits_posted = $2, debits_pending = $3, \
-                 credits_pending = $4 WHERE id = $5",
-            )
-            .bind(account.debits_posted.to_string())
-            .bind(account.credits_posted.to_string())
-            .bind(account.debits_pending.to_string())
-            .bind(account.credits_pending.to_string())
-            .bind(account.id.as_str())
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
+    let entries = crate::money::write_transfers(&mut *tx, &ledger, &to_write).await?;
     crate::audit_store::append(tx, backend, entries).await?;
     Ok(outcomes)
+}
+
+impl Store {
+    /// The checks of `revenue::check` over every declaration and the ledger: released declarations covered, no
+    /// account charged for a declarant it does not authorise, refunds within what was paid, cancelled declarations'
+    /// money owed back, the lifecycle's payments equal to the ledger's. State that cannot be read is reported too
+    /// (never a panic).
+    pub async fn money_findings(&self) -> Result<Vec<revenue::Finding>, StoreError> {
+        use ledger::customs::{AccountKind, kind};
+        let holdings = self.holdings().await?;
+        let ledger = self.ledger().await?;
+        let mut by_key: std::collections::HashMap<&str, Vec<&Transfer>> = Default::default();
+        for t in ledger.transfers() {
+            let mut keys = BTreeSet::new();
+            for account in [&t.debit, &t.credit] {
+                if let Some((AccountKind::Receivable | AccountKind::Secured, key)) = kind(account) {
+                    keys.insert(key);
+                }
+            }
+            for key in keys {
+                by_key.entry(key).or_default().push(t);
+            }
+        }
+        let mut findings = Vec::new();
+        let mut after = -1i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT serial, id, declarant, lrn, state FROM declarations WHERE serial > $1 ORDER BY serial LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("serial")?;
+            for row in &rows {
+                let id: String = row.try_get("id")?;
+                let declarant: String = row.try_get("declarant")?;
+                let lrn: String = row.try_get("lrn")?;
+                let state: String = row.try_get("state")?;
+                let state: workflow::State = match serde_json::from_str(&state) {
+                    Ok(state) => state,
+                    Err(e) => {
+                        findings.push(revenue::Finding {
+                            declaration: id,
+                            sentence: format!("its stored state cannot be read: {e}"),
+                        });
+                        continue;
+                    }
+                };
+                let key = ledger::customs::declaration_key(&declarant, &lrn);
+                let transfers = by_key.get(key.as_str()).cloned().unwrap_or_default();
+                let position =
+                    match revenue::Position::of(&key, transfers, |t| ledger.pending_state(t)) {
+                        Ok(position) => position,
+                        Err(e) => {
+                            findings.push(revenue::Finding {
+                                declaration: id,
+                                sentence: e.to_string(),
+                            });
+                            continue;
+                        }
+                    };
+                let subject = revenue::Subject {
+                    id: &id,
+                    declarant: &declarant,
+                    status: state.status,
+                    liabilities: state.liabilities.as_ref(),
+                    paid: state.paid,
+                };
+                findings.extend(revenue::check(&subject, &position, &holdings));
+            }
+        }
+        Ok(findings)
+    }
 }

@@ -19,13 +19,15 @@
 mod audit_store;
 mod cargo_store;
 mod ledger_store;
+mod money;
 mod payments;
 mod risk_store;
 mod security;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
 pub use ledger_store::TransferOutcome;
-pub use payments::{Confirmation, ConfirmationRecorded, PaymentOrder, Refund};
+pub use money::Money;
+pub use payments::{Confirmation, OrderStatus, PaymentOrder, Refund, RefundStatus, Write};
 pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
 
@@ -39,13 +41,59 @@ use tokio::sync::Mutex;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The ledger refused a decision's transfers (nothing was stored).
+    #[error("the ledger refused: {0}")]
+    LedgerRefused(ledger::LedgerError),
+    /// Another request stored the same thing first (a unique key); nothing of this one was stored.
+    #[error("stored already: {0}")]
+    Duplicate(String),
+    /// The row changed between reading and writing (an optimistic update lost); nothing was stored.
+    #[error("changed meanwhile: {0}")]
+    Concurrent(String),
+    /// The database is busy (locked by another process for longer than the wait allows).
+    #[error("the database is busy: {0}")]
+    Busy(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            // Every connection busy for longer than the pool waits: the server is overloaded, not broken.
+            sqlx::Error::PoolTimedOut => {
+                StoreError::Unavailable("every database connection is busy".into())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// A unique key broken by a concurrent insert, as both databases report it.
+    pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+        error
+            .as_database_error()
+            .is_some_and(|e| e.is_unique_violation())
+    }
+
+    /// Maps a database error: a unique violation becomes [`StoreError::Duplicate`], a lock timeout
+    /// [`StoreError::Busy`].
+    pub(crate) fn classify(error: sqlx::Error, what: &str) -> StoreError {
+        if Self::is_unique_violation(&error) {
+            return StoreError::Duplicate(what.to_owned());
+        }
+        let text = error.to_string();
+        if text.contains("database is locked") || text.contains("database is busy") {
+            return StoreError::Busy(text);
+        }
+        StoreError::Database(error)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,16 +153,19 @@ pub struct DeclarationRow {
     pub representative: Option<String>,
     pub lrn: String,
     pub mrn: Option<String>,
-    pub status: String,
-    pub lane: Option<String>,
+    pub status: workflow::Status,
+    pub lane: Option<selectivity::Lane>,
     pub office: Option<String>,
     pub transport_mode: Option<String>,
     pub declaration_type: String,
     pub version: i64,
     pub revision: i64,
+    /// The content hash of the version first lodged (a repeat of that lodgement is answered as a replay).
     pub content_hash: String,
+    /// The format of the current version (`xml`, `json`, `edifact`).
     pub format: String,
-    pub document: String,
+    /// The current version's model (its JSON twin); every version, with its document, is in
+    /// `declaration_versions`.
     pub model: String,
     pub state: String,
     pub assessment: Option<String>,
@@ -126,6 +177,9 @@ pub struct DeclarationRow {
 
 impl DeclarationRow {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let corrupt = |what: String| sqlx::Error::Decode(what.into());
+        let status: String = row.try_get("status")?;
+        let lane: Option<String> = row.try_get("lane")?;
         Ok(Self {
             id: row.try_get("id")?,
             serial: row.try_get("serial")?,
@@ -133,8 +187,11 @@ impl DeclarationRow {
             representative: row.try_get("representative")?,
             lrn: row.try_get("lrn")?,
             mrn: row.try_get("mrn")?,
-            status: row.try_get("status")?,
-            lane: row.try_get("lane")?,
+            status: workflow::Status::parse(&status)
+                .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+            lane: lane
+                .map(|l| selectivity::Lane::parse(&l).ok_or_else(|| corrupt(format!("lane {l:?}"))))
+                .transpose()?,
             office: row.try_get("office")?,
             transport_mode: row.try_get("transport_mode")?,
             declaration_type: row.try_get("declaration_type")?,
@@ -142,8 +199,6 @@ impl DeclarationRow {
             revision: row.try_get("revision")?,
             content_hash: row.try_get("content_hash")?,
             format: row.try_get("format")?,
-            document: decompress(&row.try_get::<Vec<u8>, _>("document")?)
-                .map_err(|e| sqlx::Error::Decode(e.into()))?,
             model: row.try_get("model")?,
             state: row.try_get("state")?,
             assessment: row.try_get("assessment")?,
@@ -159,6 +214,35 @@ impl DeclarationRow {
         serde_json::from_str(&self.state)
             .map_err(|e| StoreError::Corrupt(format!("state of {}: {e}", self.id)))
     }
+
+    /// The declaration's name in the ledger.
+    pub fn ledger_key(&self) -> String {
+        ledger::customs::declaration_key(&self.declarant, &self.lrn)
+    }
+}
+
+/// One version of a declaration as received (its document is read with [`Store::version_document`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeclarationVersion {
+    pub version: i64,
+    pub format: String,
+    /// The hash of the version's model (canonical JSON), as its lodged or amended event records it.
+    pub content_hash: String,
+    /// The SHA-256 of the document's bytes as received.
+    pub document_sha256: String,
+    pub received_at: String,
+    pub received_by: String,
+    pub received_role: String,
+}
+
+/// A version to store: the document as received and its model.
+#[derive(Clone, Debug)]
+pub struct NewVersion {
+    pub format: String,
+    pub document: String,
+    pub model: String,
+    pub content_hash: String,
+    pub received_by: Actor,
 }
 
 /// One row of the event log.
@@ -187,15 +271,36 @@ pub struct NewDeclaration {
     pub office: Option<String>,
     pub transport_mode: Option<String>,
     pub declaration_type: String,
+    /// Who lodged it (the first version's author).
+    pub received_by: Actor,
+    /// The accounts its decision may touch (`clearance::Pipeline::accounts_for`): loaded and locked, in id order,
+    /// before the decision.
+    pub accounts: Vec<ledger::AccountId>,
 }
 
-/// What the pipeline decided for a new declaration, given its id and serial.
+/// What the pipeline decided for a new declaration, given its id and serial and the ledger as it stands.
 pub struct Decided {
     pub events: Vec<workflow::Event>,
     pub state: workflow::State,
     pub assessment: Option<String>,
     /// The answer to the lodgement request, stored so that a repeat gets exactly the same answer.
     pub response: String,
+    /// The money: accounts to open, then transfers to apply as one, in the lodgement's transaction.
+    pub opens: Vec<revenue::Opening>,
+    pub transfers: Vec<ledger::Transfer>,
+}
+
+/// What a command's decision reads, inside its transaction: the row (locked), the ledger (accounts locked), the
+/// declaration's refunds and payment orders, the time (taken under the lock and never before the declaration's
+/// last change, so that a history's times never go backwards), and the stamp its transfer ids are built from.
+pub struct Context<'a> {
+    pub row: &'a DeclarationRow,
+    pub money: &'a Money,
+    pub refunds: &'a [Refund],
+    pub orders: &'a [PaymentOrder],
+    pub now: OffsetDateTime,
+    /// `r<revision>`: unique to this change of this declaration.
+    pub stamp: String,
 }
 
 #[derive(Debug)]
@@ -213,14 +318,35 @@ pub enum Lodged {
     },
 }
 
-/// A change to an existing declaration, decided from its current row.
+/// A change to an existing declaration, decided from its current row: all of it is stored in one transaction, or
+/// none.
+#[derive(Default)]
 pub struct Change {
     pub events: Vec<workflow::Event>,
-    pub state: workflow::State,
+    /// The new state (`None`: unchanged).
+    pub state: Option<workflow::State>,
     /// `Some` to replace the stored assessment.
     pub assessment: Option<Option<String>>,
-    /// `Some((format, document, model, content hash))` for an amendment.
-    pub document: Option<(String, String, String)>,
+    /// A new version (an amendment, a correction).
+    pub version: Option<NewVersion>,
+    /// The money: accounts to open, then transfers to apply as one.
+    pub opens: Vec<revenue::Opening>,
+    pub transfers: Vec<ledger::Transfer>,
+    /// Rows that go with it: payment orders, refunds, bank confirmations, receipts.
+    pub writes: Vec<Write>,
+}
+
+impl Change {
+    /// Whether the change stores nothing (the command was a repeat: the answer is the row as it is).
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+            && self.state.is_none()
+            && self.assessment.is_none()
+            && self.version.is_none()
+            && self.opens.is_empty()
+            && self.transfers.is_empty()
+            && self.writes.is_empty()
+    }
 }
 
 /// Filters for listing declarations.
@@ -228,8 +354,8 @@ pub struct Change {
 pub struct ListFilter {
     /// Only declarations where this party is declarant or representative (traders).
     pub party: Option<String>,
-    pub status: Option<String>,
-    pub lane: Option<String>,
+    pub status: Option<workflow::Status>,
+    pub lane: Option<selectivity::Lane>,
     /// Lodged at or after (RFC 3339 text).
     pub from: Option<String>,
     /// Lodged before (RFC 3339 text).
@@ -270,6 +396,11 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_cargo_reports.sql"),
     ),
+    (11, include_str!("../migrations/sqlite/0011_versions.sql")),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_declarations_without_document.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -294,7 +425,16 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/postgres/0010_cargo_reports.sql"),
     ),
+    (11, include_str!("../migrations/postgres/0011_versions.sql")),
+    (
+        12,
+        include_str!("../migrations/postgres/0012_declarations_without_document.sql"),
+    ),
 ];
+
+/// The migration after which the documents of declarations stored before versions existed are copied into
+/// `declaration_versions` (before the next one drops them from `declarations`).
+const VERSIONS_MIGRATION: i64 = 11;
 
 /// Kinds of reference file the administration imports.
 pub mod reference {
@@ -355,7 +495,20 @@ impl Store {
                     Ok(())
                 })
             });
-        let pool = options.connect(url).await?;
+        let url = database_url(url, backend)?;
+        let pool = options.connect(&url).await.map_err(|error| {
+            StoreError::Unavailable(match backend {
+                Backend::Sqlite => format!(
+                    "cannot open the SQLite database {}: {error}. Check that its folder exists and can be written.",
+                    redact(&url)
+                ),
+                Backend::Postgres => format!(
+                    "cannot connect to PostgreSQL at {}: {error}. Check the URL (postgres://USER@HOST:PORT/DATABASE, \
+                     or ?host=/socket/folder) and that the server is running and accepts this user.",
+                    redact(&url)
+                ),
+            })
+        })?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let writer = write_lock.as_ref().map(|lock| {
             let (sender, receiver) = tokio::sync::mpsc::channel(MAX_QUEUED_LODGEMENTS);
@@ -417,7 +570,7 @@ impl Store {
             .execute(&self.pool)
             .await?;
         for (version, sql) in migrations {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             if self.backend == Backend::Postgres {
                 // Two servers starting at once must not both migrate.
                 sqlx::query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
@@ -433,6 +586,9 @@ impl Store {
                     .transpose()?;
             if applied.is_none() {
                 sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                if *version == VERSIONS_MIGRATION {
+                    copy_versions(&mut tx, self.backend).await?;
+                }
                 sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                     .bind(*version)
                     .bind(format_time(OffsetDateTime::now_utc()))
@@ -494,7 +650,7 @@ impl Store {
         let imported_at = format_time(now);
         let row_count = i64::try_from(row_count).unwrap_or(i64::MAX);
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO reference_files (kind, name, sha256, row_count, content, imported_at, imported_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -569,31 +725,41 @@ impl Store {
 
     // ----- declarations --------------------------------------------------------------------------------------
 
-    /// Stores a new declaration with the events `decide` returns for its id and serial; or replays the first
-    /// answer for the same document, or reports a conflict for another document under the same (declarant, LRN).
+    /// Begins a writing transaction: on SQLite `BEGIN IMMEDIATE`, so that the write lock is taken at once and
+    /// another process's writer (the CLI) makes this one wait its `busy_timeout` instead of failing on the upgrade.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        begin_write(&self.pool, self.backend).await
+    }
+
+    /// Stores a new declaration with what `decide` returns for its id, serial and the ledger as it stands (the
+    /// accounts of `new.accounts` locked); or replays the first answer for the same document, or reports a conflict
+    /// for another document under the same (declarant, LRN). The declaration, its first version, its events, its
+    /// money and their audit entries are one transaction: a lodgement that loses a race (or fails) leaves nothing.
     ///
-    /// The answer comes only after the transaction holding the declaration has committed. On SQLite, concurrent
-    /// lodgements are grouped into one transaction by the writer task (group commit: one sync for the batch); a
-    /// batch commits or fails as a whole, and a failed batch acknowledges nothing, so clients retry (safely: the
-    /// lodgement is idempotent).
+    /// The answer comes only after that transaction has committed. On SQLite, concurrent lodgements are grouped
+    /// into one transaction by the writer task (group commit: one sync for the batch), each decided in turn against
+    /// the ledger as the batch has left it; a batch commits or fails as a whole, and a failed batch acknowledges
+    /// nothing, so clients retry (safely: the lodgement is idempotent).
     pub async fn lodge(
         &self,
         new: NewDeclaration,
         now: OffsetDateTime,
-        decide: impl FnOnce(&str, u64) -> Decided + Send + 'static,
+        decide: impl FnOnce(&str, u64, &Money) -> Decided + Send + 'static,
     ) -> Result<Lodged, StoreError> {
         match (&self.writer, &self.serials) {
             (Some(writer), Some(serials)) => {
-                // Everything but the SQL happens here, on the caller's task, so that the single writer only writes.
+                // What needs no decision happens here, on the caller's task, so that the writer decides and writes.
                 let serial = serials.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-                let (row, events) = build_row(serial, new, now, decide)?;
-                let events = event_records(&row.id, 0, &events)?;
-                let document = compress(&row.document)?;
+                let document = compress(&new.document)?;
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let job = LodgeJob {
-                    row: Box::new(row),
+                    new,
                     document,
-                    events,
+                    serial,
+                    now,
+                    decide: Box::new(decide),
                     reply,
                 };
                 writer
@@ -613,9 +779,9 @@ impl Store {
         &self,
         new: NewDeclaration,
         now: OffsetDateTime,
-        decide: impl FnOnce(&str, u64) -> Decided,
+        decide: impl FnOnce(&str, u64, &Money) -> Decided,
     ) -> Result<Lodged, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(found) = existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
             return Ok(found);
         }
@@ -628,31 +794,48 @@ impl Store {
             new.lrn.clone(),
             new.content_hash.clone(),
         );
-        let (row, events) = build_row(serial, new, now, decide)?;
-        let document = compress(&row.document)?;
-        let inserted = match insert_rows(
-            &mut tx,
-            std::slice::from_ref(&row),
-            std::slice::from_ref(&document),
-        )
-        .await
-        {
-            Ok(()) => {
-                insert_events(&mut tx, self.backend, &event_records(&row.id, 0, &events)?).await
+        let document = compress(&new.document)?;
+        let mut loaded = money::Loaded::default();
+        let key = ledger::customs::declaration_key(&new.declarant, &new.lrn);
+        let view = loaded
+            .money(&mut tx, self.backend, &key, &new.accounts)
+            .await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let decided = decide(&id, u64::try_from(serial).unwrap_or_default(), &view);
+        let prepared = prepare(id, serial, new, document, now, decided)?;
+        let inserted = async {
+            if let Err(error) = loaded
+                .apply(
+                    &mut tx,
+                    self.backend,
+                    prepared.opens.clone(),
+                    prepared.transfers.clone(),
+                    now,
+                )
+                .await?
+            {
+                return Err(StoreError::LedgerRefused(error));
             }
-            Err(error) => Err(error),
-        };
+            let mut entries = Vec::new();
+            insert_rows(&mut tx, std::slice::from_ref(&prepared.row)).await?;
+            entries
+                .extend(insert_versions(&mut tx, std::slice::from_ref(&prepared.version)).await?);
+            entries.extend(insert_events(&mut tx, &prepared.events).await?);
+            entries.extend(loaded.write(&mut tx, now).await?);
+            audit_store::append(&mut tx, self.backend, entries).await?;
+            Ok(())
+        }
+        .await;
         match inserted {
             Ok(()) => {
                 tx.commit().await?;
-                Ok(Lodged::Created { row: Box::new(row) })
+                Ok(Lodged::Created {
+                    row: Box::new(prepared.row),
+                })
             }
-            Err(StoreError::Database(error))
-                if error
-                    .as_database_error()
-                    .is_some_and(|e| e.is_unique_violation()) =>
-            {
-                // A concurrent lodgement of the same (declarant, LRN) won the race: answer as it decided.
+            Err(StoreError::Database(error)) if StoreError::is_unique_violation(&error) => {
+                // A concurrent lodgement of the same (declarant, LRN) won the race: this transaction, money and
+                // all, is rolled back; answer as the winner decided.
                 drop(tx);
                 let mut connection = self.pool.acquire().await?;
                 match existing(&mut connection, &declarant, &lrn, &hash).await? {
@@ -664,93 +847,244 @@ impl Store {
         }
     }
 
-    /// Applies a change decided from the current row, in one transaction that locks the row. `decide` returning
-    /// an error leaves everything unchanged.
+    /// Applies a change decided from the current row, in one transaction that locks the row and the accounts
+    /// `accounts` names (with those the declaration's transfers touch). `decide` returning an error, or an empty
+    /// change, leaves everything unchanged. A row changed meanwhile (an optimistic update that lost) is
+    /// [`StoreError::Concurrent`]; a unique key another request took first is [`StoreError::Duplicate`].
     pub async fn update<E>(
         &self,
         id: &str,
-        now: OffsetDateTime,
-        decide: impl FnOnce(&DeclarationRow) -> Result<Change, E>,
+        accounts: impl FnOnce(&DeclarationRow) -> Vec<ledger::AccountId>,
+        decide: impl FnOnce(&Context<'_>) -> Result<Change, E>,
     ) -> Result<Result<DeclarationRow, E>, StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = match self.backend {
             Backend::Sqlite => {
-                "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
-                declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-                lodged_at, updated_at, released_at FROM declarations WHERE id = $1"
+                format!("SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1")
             }
             Backend::Postgres => {
-                "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
-                declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-                lodged_at, updated_at, released_at FROM declarations WHERE id = $1 FOR UPDATE"
+                format!("SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1 FOR UPDATE")
             }
         };
-        let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await? else {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
             return Err(StoreError::Corrupt(format!("declaration {id} vanished")));
         };
         let mut row = DeclarationRow::from_row(&row)?;
-        let change = match decide(&row) {
+        let wanted = accounts(&row);
+        let mut loaded = money::Loaded::default();
+        let view = loaded
+            .money(&mut tx, self.backend, &row.ledger_key(), &wanted)
+            .await?;
+        let refunds = payments::refunds_of(&mut tx, &row.id).await?;
+        let orders = payments::orders_of(&mut tx, &row.id).await?;
+        // Taken under the lock, and never before the declaration's last change: a history's times never go back.
+        let now = OffsetDateTime::now_utc().max(parse_time(&row.updated_at)?);
+        let context = Context {
+            row: &row,
+            money: &view,
+            refunds: &refunds,
+            orders: &orders,
+            now,
+            stamp: format!("r{}", row.revision),
+        };
+        let change = match decide(&context) {
             Ok(change) => change,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        if change.is_empty() {
+            return Ok(Ok(row));
+        }
+        if let Err(error) = loaded
+            .apply(&mut tx, self.backend, change.opens, change.transfers, now)
+            .await?
+        {
+            return Err(StoreError::LedgerRefused(error));
+        }
         let previous_revision = row.revision;
         let now_text = format_time(now);
-        row.status = change.state.status.as_str().to_owned();
-        row.lane = change.state.lane.map(|l| l.as_str().to_owned());
-        row.mrn = change.state.mrn.as_ref().map(|m| m.to_string());
-        row.version = i64::from(change.state.version);
+        // Rows alone (an order, a refund's approval) leave the declaration's row as it is.
+        let touches_row = change.state.is_some()
+            || !change.events.is_empty()
+            || change.assessment.is_some()
+            || change.version.is_some();
+        if let Some(state) = &change.state {
+            row.status = state.status;
+            row.lane = state.lane;
+            row.mrn = state.mrn.as_ref().map(|m| m.to_string());
+            row.version = i64::from(state.version);
+            row.state =
+                serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if state.status == workflow::Status::Released && row.released_at.is_none() {
+                row.released_at = Some(now_text.clone());
+            }
+        }
         row.revision += change.events.len() as i64;
-        row.state =
-            serde_json::to_string(&change.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if let Some(assessment) = change.assessment {
             row.assessment = assessment;
         }
-        if let Some((format, document, model)) = change.document {
-            row.format = format;
-            row.document = document;
-            row.model = model;
+        let mut versions = Vec::new();
+        if let Some(version) = change.version {
+            row.format = version.format.clone();
+            row.model = version.model.clone();
+            versions.push(VersionRecord::new(
+                &row.id,
+                row.version,
+                version,
+                &now_text,
+            )?);
         }
-        if change.state.status == workflow::Status::Released && row.released_at.is_none() {
-            row.released_at = Some(now_text.clone());
+        if touches_row {
+            row.updated_at = now_text;
         }
-        row.updated_at = now_text;
-        sqlx::query(
+        let updated = if !touches_row {
+            None
+        } else {
+            Some(sqlx::query(
             "UPDATE declarations SET status = $1, lane = $2, mrn = $3, version = $4, revision = $5, state = $6, \
-             assessment = $7, format = $8, document = $9, model = $10, released_at = $11, updated_at = $12 \
-             WHERE id = $13 AND revision = $14",
+             assessment = $7, format = $8, model = $9, released_at = $10, updated_at = $11 \
+             WHERE id = $12 AND revision = $13",
         )
-        .bind(&row.status)
-        .bind(row.lane.clone())
+        .bind(row.status.as_str())
+        .bind(row.lane.map(|l| l.as_str()))
         .bind(row.mrn.clone())
         .bind(row.version)
         .bind(row.revision)
         .bind(&row.state)
         .bind(row.assessment.clone())
         .bind(&row.format)
-        .bind(compress(&row.document)?)
         .bind(&row.model)
         .bind(row.released_at.clone())
         .bind(&row.updated_at)
         .bind(&row.id)
         .bind(previous_revision)
         .execute(&mut *tx)
-        .await?;
-        insert_events(
-            &mut tx,
-            self.backend,
-            &event_records(id, previous_revision, &change.events)?,
-        )
-        .await?;
-        tx.commit().await?;
+        .await?)
+        };
+        if updated.is_some_and(|u| u.rows_affected() != 1) {
+            return Err(StoreError::Concurrent(format!("declaration {}", row.id)));
+        }
+        let written = async {
+            let mut entries = insert_versions(&mut tx, &versions).await?;
+            entries.extend(
+                insert_events(
+                    &mut tx,
+                    &event_records(&row.id, previous_revision, &change.events)?,
+                )
+                .await?,
+            );
+            for write in &change.writes {
+                entries.extend(payments::write(&mut tx, write, now).await?);
+            }
+            entries.extend(loaded.write(&mut tx, now).await?);
+            audit_store::append(&mut tx, self.backend, entries).await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        match written {
+            Ok(()) => {}
+            Err(StoreError::Database(error)) => {
+                return Err(StoreError::classify(
+                    error,
+                    &format!("a change to declaration {}", row.id),
+                ));
+            }
+            Err(error) => return Err(error),
+        }
+        tx.commit()
+            .await
+            .map_err(|e| StoreError::classify(e, "the commit"))?;
         Ok(Ok(row))
     }
 
+    /// The open payment order of a declaration, if any.
+    pub async fn open_order(
+        &self,
+        declaration_id: &str,
+    ) -> Result<Option<PaymentOrder>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        Ok(payments::orders_of(&mut connection, declaration_id)
+            .await?
+            .into_iter()
+            .find(|o| o.status == OrderStatus::Open))
+    }
+
+    /// The open (requested) refund of a declaration, if any.
+    pub async fn open_refund(&self, declaration_id: &str) -> Result<Option<Refund>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        Ok(payments::refunds_of(&mut connection, declaration_id)
+            .await?
+            .into_iter()
+            .find(|r| r.status == RefundStatus::Requested))
+    }
+
+    /// The versions of a declaration, oldest first.
+    pub async fn versions(&self, id: &str) -> Result<Vec<DeclarationVersion>, StoreError> {
+        sqlx::query(
+            "SELECT version, format, content_hash, document_sha256, received_at, received_by, received_role \
+             FROM declaration_versions WHERE declaration_id = $1 ORDER BY version",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DeclarationVersion {
+                version: row.try_get("version")?,
+                format: row.try_get("format")?,
+                content_hash: row.try_get("content_hash")?,
+                document_sha256: row.try_get("document_sha256")?,
+                received_at: row.try_get("received_at")?,
+                received_by: row.try_get("received_by")?,
+                received_role: row.try_get("received_role")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Version `version` of a declaration: its description, the document as received, and its model.
+    pub async fn version_document(
+        &self,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<(DeclarationVersion, String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, format, content_hash, document_sha256, received_at, received_by, received_role, \
+             document, model FROM declaration_versions WHERE declaration_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let document =
+            decompress(&row.try_get::<Vec<u8>, _>("document")?).map_err(StoreError::Corrupt)?;
+        Ok(Some((
+            DeclarationVersion {
+                version: row.try_get("version")?,
+                format: row.try_get("format")?,
+                content_hash: row.try_get("content_hash")?,
+                document_sha256: row.try_get("document_sha256")?,
+                received_at: row.try_get("received_at")?,
+                received_by: row.try_get("received_by")?,
+                received_role: row.try_get("received_role")?,
+            },
+            document,
+            row.try_get("model")?,
+        )))
+    }
+
     pub async fn declaration(&self, id: &str) -> Result<Option<DeclarationRow>, StoreError> {
-        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
-            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-            lodged_at, updated_at, released_at FROM declarations WHERE id = $1";
-        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
     }
 
@@ -758,32 +1092,31 @@ impl Store {
         &self,
         mrn: &str,
     ) -> Result<Option<DeclarationRow>, StoreError> {
-        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
-            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-            lodged_at, updated_at, released_at FROM declarations WHERE mrn = $1";
-        let row = sqlx::query(sql)
-            .bind(mrn)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE mrn = $1"
+        )))
+        .bind(mrn)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
     }
 
     /// Declarations matching `filter`, newest first, at most `filter.limit`.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<DeclarationRow>, StoreError> {
-        let sql = "SELECT id, serial, declarant, representative, lrn, mrn, status, lane, office, transport_mode, \
-            declaration_type, version, revision, content_hash, format, document, model, state, assessment, lodge_response, \
-            lodged_at, updated_at, released_at FROM declarations \
+        let sql = format!(
+            "SELECT {DECLARATION_COLUMNS} FROM declarations \
             WHERE (CAST($1 AS TEXT) IS NULL OR declarant = $1 OR representative = $1) \
               AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
               AND (CAST($3 AS TEXT) IS NULL OR lane = $3) \
               AND (CAST($4 AS TEXT) IS NULL OR lodged_at >= $4) \
               AND (CAST($5 AS TEXT) IS NULL OR lodged_at < $5) \
               AND (CAST($6 AS BIGINT) IS NULL OR serial < $6) \
-            ORDER BY serial DESC LIMIT $7";
-        let rows = sqlx::query(sql)
+            ORDER BY serial DESC LIMIT $7"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(filter.party.clone())
-            .bind(filter.status.clone())
-            .bind(filter.lane.clone())
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.lane.map(|l| l.as_str()))
             .bind(filter.from.clone())
             .bind(filter.to.clone())
             .bind(filter.before_serial)
@@ -931,6 +1264,61 @@ async fn existing(
     }))
 }
 
+/// A database URL as users write it, made ready for the driver: `sqlite://PATH` (or `sqlite:PATH`) creates the file
+/// when it does not exist (`mode=rwc`, unless a mode is given), and its folder must exist; a URL the driver cannot
+/// read is refused with a sentence.
+pub fn database_url(url: &str, backend: Backend) -> Result<String, StoreError> {
+    match backend {
+        Backend::Postgres => Ok(url.to_owned()),
+        Backend::Sqlite => {
+            let rest = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or_default();
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if path.is_empty() {
+                return Err(StoreError::UnsupportedUrl(format!(
+                    "{url} names no file: write sqlite://PATH, e.g. sqlite://data/aduana.db"
+                )));
+            }
+            if path != ":memory:" {
+                let folder = std::path::Path::new(path)
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty());
+                if let Some(folder) = folder
+                    && !folder.is_dir()
+                {
+                    return Err(StoreError::Unavailable(format!(
+                        "the folder {} of the SQLite database does not exist: create it first, or name a file in an \
+                         existing folder",
+                        folder.display()
+                    )));
+                }
+            }
+            let has_mode = query.split('&').any(|p| p.starts_with("mode="));
+            Ok(match (query.is_empty(), has_mode) {
+                (true, _) => format!("sqlite://{path}?mode=rwc"),
+                (false, true) => format!("sqlite://{path}?{query}"),
+                (false, false) => format!("sqlite://{path}?{query}&mode=rwc"),
+            })
+        }
+    }
+}
+
+/// A URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// The largest batch the SQLite writer commits at once, and the most lodgements waiting for it.
 pub const MAX_BATCH: usize = 128;
 pub const MAX_QUEUED_LODGEMENTS: usize = 4096;
@@ -951,22 +1339,45 @@ fn decompress(compressed: &[u8]) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("a stored document is not UTF-8: {e}"))
 }
 
-/// A lodgement ready to be written: its row and its events, decided and serialized on the caller's task.
+/// The columns of a declaration row, in `DeclarationRow::from_row`'s names.
+const DECLARATION_COLUMNS: &str = "id, serial, declarant, representative, lrn, mrn, status, lane, office, \
+    transport_mode, declaration_type, version, revision, content_hash, format, model, state, assessment, \
+    lodge_response, lodged_at, updated_at, released_at";
+
+/// Begins a writing transaction (`BEGIN IMMEDIATE` on SQLite: see [`Store::begin_write`]).
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    let begun = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    };
+    begun.map_err(|e| StoreError::classify(e, "a transaction"))
+}
+
+/// A lodgement waiting for the SQLite writer: everything that needs no decision is ready; the writer decides
+/// against the ledger as the batch has left it, then writes.
 struct LodgeJob {
-    row: Box<DeclarationRow>,
-    /// The row's document, compressed.
+    new: NewDeclaration,
+    /// The document, compressed.
     document: Vec<u8>,
-    events: Vec<EventRecord>,
+    serial: i64,
+    now: OffsetDateTime,
+    decide: Box<dyn FnOnce(&str, u64, &Money) -> Decided + Send>,
     reply: tokio::sync::oneshot::Sender<Result<Lodged, StoreError>>,
 }
 
-/// The SQLite writer: takes the lodgements waiting (up to MAX_BATCH), stores them in one transaction, commits once,
-/// then answers each. Holds the write lock while it writes, so other writes wait.
+/// The SQLite writer: takes the lodgements waiting (up to MAX_BATCH), decides and stores them in one transaction,
+/// commits once, then answers each. Holds the write lock while it writes, so other writes wait. A panic in one
+/// decision fails that lodgement alone; a panic or error in writing fails the batch, and the writer goes on with
+/// the next one.
 async fn sqlite_writer(
     pool: AnyPool,
     lock: Arc<Mutex<()>>,
     mut jobs: tokio::sync::mpsc::Receiver<LodgeJob>,
 ) {
+    use futures_util::FutureExt;
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -976,13 +1387,18 @@ async fn sqlite_writer(
             }
         }
         let guard = lock.lock().await;
-        let (replies, work): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|job| (job.reply, (job.row, job.document, job.events)))
-            .unzip();
-        let size = replies.len();
+        let size = batch.len();
         let started = std::time::Instant::now();
-        let result = write_batch(&pool, work).await;
+        let mut replies = Vec::with_capacity(size);
+        let mut work = Vec::with_capacity(size);
+        for job in batch {
+            replies.push(job.reply);
+            work.push((job.new, job.document, job.serial, job.now, job.decide));
+        }
+        let result = std::panic::AssertUnwindSafe(write_batch(&pool, work))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the batch panicked".into())));
         tracing::debug!(
             size,
             elapsed_us = started.elapsed().as_micros() as u64,
@@ -992,7 +1408,7 @@ async fn sqlite_writer(
         match result {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(Ok(answer));
+                    let _ = reply.send(answer);
                 }
             }
             Err(error) => {
@@ -1007,13 +1423,21 @@ async fn sqlite_writer(
     }
 }
 
+type Work = (
+    NewDeclaration,
+    Vec<u8>,
+    i64,
+    OffsetDateTime,
+    Box<dyn FnOnce(&str, u64, &Money) -> Decided + Send>,
+);
+
 async fn write_batch(
     pool: &AnyPool,
-    work: Vec<(Box<DeclarationRow>, Vec<u8>, Vec<EventRecord>)>,
-) -> Result<Vec<Lodged>, StoreError> {
-    let mut tx = pool.begin().await?;
+    work: Vec<Work>,
+) -> Result<Vec<Result<Lodged, StoreError>>, StoreError> {
+    let mut tx = begin_write(pool, Backend::Sqlite).await?;
     // The serials were handed out in memory; the counter keeps the highest, for the next start.
-    let highest = work.iter().map(|(row, _, _)| row.serial).max().unwrap_or(0);
+    let highest = work.iter().map(|w| w.2).max().unwrap_or(0);
     sqlx::query("UPDATE counters SET value = MAX(value, $1) WHERE name = 'declaration_serial'")
         .bind(highest)
         .execute(&mut *tx)
@@ -1023,7 +1447,7 @@ async fn write_batch(
         std::collections::HashMap::new();
     let keys: Vec<(String, String)> = work
         .iter()
-        .map(|(row, _, _)| (row.declarant.clone(), row.lrn.clone()))
+        .map(|w| (w.0.declarant.clone(), w.0.lrn.clone()))
         .collect();
     for chunk in keys.chunks(MAX_ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -1046,16 +1470,19 @@ async fn write_batch(
             );
         }
     }
+    let mut loaded = money::Loaded::default();
     let mut answers = Vec::with_capacity(work.len());
-    let mut rows = Vec::new();
-    let mut documents = Vec::new();
+    let mut prepared_rows = Vec::new();
+    let mut versions = Vec::new();
     let mut events = Vec::new();
-    for (row, document, row_events) in work {
-        let key = (row.declarant.clone(), row.lrn.clone());
-        // A key seen before — stored, or earlier in this batch — is a replay or a conflict; the prepared row is
-        // dropped and its serial stays unused.
+    let mut now_of_batch = None;
+    for (new, document, serial, now, decide) in work {
+        now_of_batch = Some(now_of_batch.map_or(now, |n: OffsetDateTime| n.max(now)));
+        let key = (new.declarant.clone(), new.lrn.clone());
+        // A key seen before — stored, or earlier in this batch — is a replay or a conflict: nothing is decided,
+        // nothing moves, and its serial stays unused.
         if let Some((id, hash, response)) = known.get(&key) {
-            answers.push(if *hash == row.content_hash {
+            answers.push(Ok(if *hash == new.content_hash {
                 Lodged::Replayed {
                     response: response.clone(),
                 }
@@ -1063,24 +1490,75 @@ async fn write_batch(
                 Lodged::Conflict {
                     existing_id: id.clone(),
                 }
-            });
+            }));
+            continue;
+        }
+        let ledger_key = ledger::customs::declaration_key(&new.declarant, &new.lrn);
+        let view = loaded
+            .money(&mut tx, Backend::Sqlite, &ledger_key, &new.accounts)
+            .await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decide(&id, u64::try_from(serial).unwrap_or_default(), &view)
+        }));
+        let decided = match decided {
+            Ok(decided) => decided,
+            Err(_) => {
+                tracing::error!(lrn = %new.lrn, "a lodgement's decision panicked; it alone is refused");
+                answers.push(Err(StoreError::Corrupt("the decision failed".into())));
+                continue;
+            }
+        };
+        let prepared = match prepare(id, serial, new, document, now, decided) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                answers.push(Err(error));
+                continue;
+            }
+        };
+        if let Err(error) = loaded
+            .apply(
+                &mut tx,
+                Backend::Sqlite,
+                prepared.opens.clone(),
+                prepared.transfers.clone(),
+                now,
+            )
+            .await?
+        {
+            // The decision asked for more than the ledger allows (it should not): this lodgement alone fails.
+            tracing::error!(%error, "a lodgement's money was refused by the ledger");
+            answers.push(Err(StoreError::LedgerRefused(error)));
             continue;
         }
         known.insert(
             key,
             (
-                row.id.clone(),
-                row.content_hash.clone(),
-                row.lodge_response.clone(),
+                prepared.row.id.clone(),
+                prepared.row.content_hash.clone(),
+                prepared.row.lodge_response.clone(),
             ),
         );
-        events.extend(row_events);
-        answers.push(Lodged::Created { row: row.clone() });
-        rows.push(*row);
-        documents.push(document);
+        events.extend(prepared.events);
+        versions.push(prepared.version);
+        answers.push(Ok(Lodged::Created {
+            row: Box::new(prepared.row.clone()),
+        }));
+        prepared_rows.push(prepared.row);
     }
-    insert_rows(&mut tx, &rows, &documents).await?;
-    insert_events(&mut tx, Backend::Sqlite, &events).await?;
+    let mut entries = Vec::new();
+    insert_rows(&mut tx, &prepared_rows).await?;
+    entries.extend(insert_versions(&mut tx, &versions).await?);
+    entries.extend(insert_events(&mut tx, &events).await?);
+    entries.extend(
+        loaded
+            .write(
+                &mut tx,
+                now_of_batch.unwrap_or_else(OffsetDateTime::now_utc),
+            )
+            .await?,
+    );
+    audit_store::append(&mut tx, Backend::Sqlite, entries).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -1088,30 +1566,49 @@ async fn write_batch(
 /// Most rows one multi-row statement carries (well within both databases' limits on bound parameters).
 const MAX_ROWS_PER_STATEMENT: usize = 64;
 
-/// Runs `decide` for a new declaration and builds its row.
-fn build_row(
+/// A decided lodgement, ready to write.
+struct Prepared {
+    row: DeclarationRow,
+    version: VersionRecord,
+    events: Vec<EventRecord>,
+    opens: Vec<revenue::Opening>,
+    transfers: Vec<ledger::Transfer>,
+}
+
+/// Builds the row, first version and event records of a decided lodgement.
+fn prepare(
+    id: String,
     serial: i64,
     new: NewDeclaration,
+    document: Vec<u8>,
     now: OffsetDateTime,
-    decide: impl FnOnce(&str, u64) -> Decided,
-) -> Result<(DeclarationRow, Vec<workflow::Event>), StoreError> {
-    let id = uuid::Uuid::now_v7().to_string();
-    let decided = decide(
-        &id,
-        u64::try_from(serial).map_err(|_| StoreError::Corrupt("negative serial".into()))?,
-    );
+    decided: Decided,
+) -> Result<Prepared, StoreError> {
     let state = &decided.state;
     let now_text = format_time(now);
     let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
+    let version = VersionRecord {
+        declaration_id: id.clone(),
+        version: 1,
+        format: new.format.clone(),
+        document_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            new.document.as_bytes(),
+        )),
+        document,
+        model: new.model.clone(),
+        content_hash: new.content_hash.clone(),
+        received_at: now_text.clone(),
+        received_by: new.received_by.clone(),
+    };
     let row = DeclarationRow {
-        id,
+        id: id.clone(),
         serial,
         declarant: new.declarant,
         representative: new.representative,
         lrn: new.lrn,
         mrn: state.mrn.as_ref().map(|m| m.to_string()),
-        status: state.status.as_str().to_owned(),
-        lane: state.lane.map(|l| l.as_str().to_owned()),
+        status: state.status,
+        lane: state.lane,
         office: new.office,
         transport_mode: new.transport_mode,
         declaration_type: new.declaration_type,
@@ -1119,7 +1616,6 @@ fn build_row(
         revision: decided.events.len() as i64,
         content_hash: new.content_hash,
         format: new.format,
-        document: new.document,
         model: new.model,
         state: serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         assessment: decided.assessment,
@@ -1128,7 +1624,193 @@ fn build_row(
         updated_at: now_text,
         released_at,
     };
-    Ok((row, decided.events))
+    let events = event_records(&id, 0, &decided.events)?;
+    Ok(Prepared {
+        row,
+        version,
+        events,
+        opens: decided.opens,
+        transfers: decided.transfers,
+    })
+}
+
+/// One version of a declaration, ready to insert.
+struct VersionRecord {
+    declaration_id: String,
+    version: i64,
+    format: String,
+    /// Compressed.
+    document: Vec<u8>,
+    document_sha256: String,
+    model: String,
+    content_hash: String,
+    received_at: String,
+    received_by: Actor,
+}
+
+impl VersionRecord {
+    fn new(id: &str, version: i64, new: NewVersion, at: &str) -> Result<VersionRecord, StoreError> {
+        Ok(VersionRecord {
+            declaration_id: id.to_owned(),
+            version,
+            format: new.format,
+            document_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                new.document.as_bytes(),
+            )),
+            document: compress(&new.document)?,
+            model: new.model,
+            content_hash: new.content_hash,
+            received_at: at.to_owned(),
+            received_by: new.received_by,
+        })
+    }
+
+    /// The bytes its audit entry hashes: every column but the compressed document, whose SHA-256 stands for it.
+    #[allow(clippy::too_many_arguments)]
+    fn audit_data(
+        declaration_id: &str,
+        version: i64,
+        format: &str,
+        document_sha256: &str,
+        model: &str,
+        content_hash: &str,
+        received_at: &str,
+        received_by: &str,
+        received_role: &str,
+    ) -> Vec<u8> {
+        audit_store::canonical(&[
+            declaration_id,
+            &version.to_string(),
+            format,
+            document_sha256,
+            &audit::data_hash(model.as_bytes()),
+            content_hash,
+            received_at,
+            received_by,
+            received_role,
+        ])
+    }
+}
+
+/// The bytes a version's audit entry hashes (see `VersionRecord::audit_data`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn version_audit_data(
+    declaration_id: &str,
+    version: i64,
+    format: &str,
+    document_sha256: &str,
+    model: &str,
+    content_hash: &str,
+    received_at: &str,
+    received_by: &str,
+    received_role: &str,
+) -> Vec<u8> {
+    VersionRecord::audit_data(
+        declaration_id,
+        version,
+        format,
+        document_sha256,
+        model,
+        content_hash,
+        received_at,
+        received_by,
+        received_role,
+    )
+}
+
+/// The subject of a declaration version in the audit trail.
+pub(crate) fn version_subject(declaration_id: &str, version: i64) -> String {
+    format!("declaration/{declaration_id}/version/{version:04}")
+}
+
+/// Inserts versions; returns their audit entries.
+async fn insert_versions(
+    tx: &mut sqlx::AnyConnection,
+    versions: &[VersionRecord],
+) -> Result<Vec<audit::NewEntry>, StoreError> {
+    let mut entries = Vec::with_capacity(versions.len());
+    for chunk in versions.chunks(MAX_ROWS_PER_STATEMENT) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO declaration_versions (declaration_id, version, format, document, document_sha256, model, \
+             content_hash, received_at, received_by, received_role) VALUES {}",
+            placeholders(chunk.len(), 10)
+        );
+        // Only placeholders are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in chunk {
+            query = query
+                .bind(v.declaration_id.as_str())
+                .bind(v.version)
+                .bind(v.format.as_str())
+                .bind(v.document.as_slice())
+                .bind(v.document_sha256.as_str())
+                .bind(v.model.as_str())
+                .bind(v.content_hash.as_str())
+                .bind(v.received_at.as_str())
+                .bind(v.received_by.id.as_str())
+                .bind(v.received_by.role.as_str());
+            entries.push(audit::NewEntry {
+                at: v.received_at.clone(),
+                actor: v.received_by.id.clone(),
+                actor_role: v.received_by.role.clone(),
+                action: "declaration.version".to_owned(),
+                subject: version_subject(&v.declaration_id, v.version),
+                data_hash: audit::data_hash(&VersionRecord::audit_data(
+                    &v.declaration_id,
+                    v.version,
+                    &v.format,
+                    &v.document_sha256,
+                    &v.model,
+                    &v.content_hash,
+                    &v.received_at,
+                    &v.received_by.id,
+                    &v.received_by.role,
+                )),
+            });
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(entries)
+}
+
+/// Migration 11: the documents of declarations stored before versions existed become their current version (the
+/// earlier ones were overwritten by amendments then and are lost); recorded in the trail.
+async fn copy_versions(tx: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, version, format, document, model, content_hash, updated_at FROM declarations ORDER BY serial",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let compressed: Vec<u8> = row.try_get("document")?;
+        let document = decompress(&compressed).map_err(StoreError::Corrupt)?;
+        records.push(VersionRecord {
+            declaration_id: row.try_get("id")?,
+            version: row.try_get("version")?,
+            format: row.try_get("format")?,
+            document_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                document.as_bytes(),
+            )),
+            document: compressed,
+            model: row.try_get("model")?,
+            content_hash: row.try_get("content_hash")?,
+            received_at: row.try_get("updated_at")?,
+            received_by: Actor::new("migration", "system"),
+        });
+    }
+    if !records.is_empty() {
+        tracing::info!(
+            declarations = records.len(),
+            "documents moved to declaration_versions"
+        );
+    }
+    let entries = insert_versions(&mut *tx, &records).await?;
+    audit_store::append(&mut *tx, backend, entries).await?;
+    Ok(())
 }
 
 /// `($1, $2), ($3, $4), …`: the placeholders of `rows` tuples of `columns` values, for a multi-row statement.
@@ -1145,26 +1827,23 @@ pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-/// Inserts declaration rows, several per statement; `documents` are the rows' documents, compressed.
+/// Inserts declaration rows, several per statement.
 async fn insert_rows(
     tx: &mut sqlx::AnyConnection,
     rows: &[DeclarationRow],
-    documents: &[Vec<u8>],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 23;
-    for (chunk, chunk_documents) in rows
-        .chunks(MAX_ROWS_PER_STATEMENT)
-        .zip(documents.chunks(MAX_ROWS_PER_STATEMENT))
-    {
+    const COLUMNS: usize = 22;
+    for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
+        if chunk.is_empty() {
+            continue;
+        }
         let sql = format!(
-            "INSERT INTO declarations (id, serial, declarant, representative, lrn, mrn, status, lane, office, \
-             transport_mode, declaration_type, version, revision, content_hash, format, document, model, state, \
-             assessment, lodge_response, lodged_at, updated_at, released_at) VALUES {}",
+            "INSERT INTO declarations ({DECLARATION_COLUMNS}) VALUES {}",
             placeholders(chunk.len(), COLUMNS)
         );
         // Only placeholders are formatted into the statement; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (row, document) in chunk.iter().zip(chunk_documents) {
+        for row in chunk {
             query = query
                 .bind(row.id.as_str())
                 .bind(row.serial)
@@ -1173,7 +1852,7 @@ async fn insert_rows(
                 .bind(row.lrn.as_str())
                 .bind(row.mrn.as_deref())
                 .bind(row.status.as_str())
-                .bind(row.lane.as_deref())
+                .bind(row.lane.map(|l| l.as_str()))
                 .bind(row.office.as_deref())
                 .bind(row.transport_mode.as_deref())
                 .bind(row.declaration_type.as_str())
@@ -1181,7 +1860,6 @@ async fn insert_rows(
                 .bind(row.revision)
                 .bind(row.content_hash.as_str())
                 .bind(row.format.as_str())
-                .bind(document.as_slice())
                 .bind(row.model.as_str())
                 .bind(row.state.as_str())
                 .bind(row.assessment.as_deref())
@@ -1232,12 +1910,12 @@ fn event_records(
         .collect()
 }
 
-/// Appends event rows, many per statement, and their entries in the audit trail (last: see `audit_store`).
+/// Appends event rows, many per statement; returns their entries for the audit trail (appended last by the caller:
+/// see `audit_store`).
 async fn insert_events(
     tx: &mut sqlx::AnyConnection,
-    backend: Backend,
     records: &[EventRecord],
-) -> Result<(), StoreError> {
+) -> Result<Vec<audit::NewEntry>, StoreError> {
     const PER_STATEMENT: usize = 128;
     for chunk in records.chunks(PER_STATEMENT) {
         let sql = format!(
@@ -1282,6 +1960,5 @@ async fn insert_events(
             }
         })
         .collect();
-    audit_store::append(tx, backend, entries).await?;
-    Ok(())
+    Ok(entries)
 }

@@ -74,7 +74,7 @@ impl Store {
         let _guard = self.lock().await;
         let at = format_time(now);
         let sha256 = hex::encode(Sha256::digest(document.body.as_bytes()));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let latest: Option<i64> = sqlx::query(
             "SELECT MAX(version) AS version FROM risk_documents WHERE kind = $1 AND name = $2",
         )

@@ -125,7 +125,7 @@ impl Store {
             disabled_at: None,
             created_at: format_time(now),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO users (id, name, role, party, login, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -206,7 +206,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut entries = Vec::new();
         let subject = format!("user/{id}");
         let exists = sqlx::query("SELECT id FROM users WHERE id = $1")
@@ -318,7 +318,7 @@ impl Store {
             revoked_at: None,
         };
         let scopes = token.scopes.join(" ");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -364,7 +364,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _guard = self.lock().await;
         let at = format_time(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
@@ -446,7 +446,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -502,7 +502,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
             .bind(format_time(now))
             .bind(id_hash)
@@ -538,7 +538,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
         let at = format_time(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM representations WHERE representative = $1 AND principal = $2")
             .bind(representative)
             .bind(principal)
@@ -659,7 +659,7 @@ impl Store {
         statements.push(format!(
             "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {role}"
         ));
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for statement in statements {
             // Names were checked above to be plain identifiers.
             sqlx::query(sqlx::AssertSqlSafe(statement))

@@ -27,7 +27,7 @@ pub struct TaxLine {
     )]
     pub relieved: Option<Decimal>,
     /// DE 4/8 method of payment declared for this tax type (A immediate, E deferment, R guarantee, …).
-    pub payment_method: String,
+    pub payment_method: declaration::PaymentMethod,
     pub explanation: String,
 }
 
@@ -66,11 +66,11 @@ impl Assessment {
     }
 
     /// The total of tax lines whose payment method satisfies `predicate`.
-    pub fn total_where(&self, predicate: impl Fn(&str) -> bool) -> Decimal {
+    pub fn total_where(&self, predicate: impl Fn(declaration::PaymentMethod) -> bool) -> Decimal {
         self.items
             .iter()
             .flat_map(|i| &i.taxes)
-            .filter(|t| predicate(&t.payment_method))
+            .filter(|t| predicate(t.payment_method))
             .map(|t| t.amount)
             .sum()
     }
@@ -303,11 +303,29 @@ pub fn assess_with(
                 continue;
             }
             let claims = claims(declaration, item);
-            let default_method = item
-                .duty_tax_fees
-                .iter()
-                .find_map(|f| f.payment_method_code.clone())
-                .unwrap_or_else(|| "A".into());
+            // DE 4/8 per tax line; a line without one takes the item's first, and an item without any pays in cash.
+            let mut methods = Vec::new();
+            for (fee_index, fee) in item.duty_tax_fees.iter().enumerate() {
+                let Some(code) = &fee.payment_method_code else {
+                    continue;
+                };
+                match declaration::PaymentMethod::parse(code) {
+                    Ok(method) => methods.push((fee.type_code.clone(), method)),
+                    Err(_) => problems.push(Problem::with_message(
+                        ErrorCode::InvalidValue,
+                        item_path(
+                            index,
+                            &format!("Commodity/DutyTaxFee[{}]/Payment/MethodCode", fee_index + 1),
+                        ),
+                        format!(
+                            "The method of payment (DE 4/8) is one capital letter, not {code:?}."
+                        ),
+                    )),
+                }
+            }
+            let default_method = methods
+                .first()
+                .map_or(declaration::PaymentMethod::CASH, |(_, m)| *m);
             let mut duties = Decimal::ZERO;
             // Duties on the customs value first, then taxes whose base includes them.
             let mut measures: Vec<&Measure> = tax_types
@@ -344,12 +362,10 @@ pub fn assess_with(
                         if measure.base == Base::CustomsValue {
                             duties += amount;
                         }
-                        let payment_method = item
-                            .duty_tax_fees
+                        let payment_method = methods
                             .iter()
-                            .find(|f| f.type_code.as_deref() == Some(measure.tax_type.as_str()))
-                            .and_then(|f| f.payment_method_code.clone())
-                            .unwrap_or_else(|| default_method.clone());
+                            .find(|(t, _)| t.as_deref() == Some(measure.tax_type.as_str()))
+                            .map_or(default_method, |(_, m)| *m);
                         taxes.push(TaxLine {
                             tax_type: measure.tax_type.clone(),
                             base,

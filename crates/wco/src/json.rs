@@ -42,6 +42,14 @@ fn deserialize<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<Pr
         };
         vec![Problem::with_message(code, at, inner.to_string())]
     })?;
+    // One JSON value and nothing after it but white space: trailing text is refused, not ignored.
+    deserializer.end().map_err(|error| {
+        vec![Problem::with_message(
+            ErrorCode::JsonInvalid,
+            "",
+            format!("The document continues after its JSON value: {error}."),
+        )]
+    })?;
     // JSON may escape a control character (`\u0001`, `\b`, `\f`); the XML twin cannot hold one (XML 1.0 forbids
     // them), so neither may the model. Found by a scan of the escapes; the slow walk only names the field.
     if has_control_escape(text) {

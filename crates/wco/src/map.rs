@@ -172,8 +172,23 @@ impl Reader {
         }
     }
 
+    /// A declared number: exact, non-negative, and below the schema's 16 digits (`declaration::MAX_DECLARED_DIGITS`).
     fn decimal(&mut self, node: &Node) -> Option<Decimal> {
-        self.code(node, parse_decimal)
+        let value = self.code(node, parse_decimal)?;
+        if !declaration::within_declared_limit(value) {
+            self.problems.push(Problem::with_message(
+                ErrorCode::AmountTooLarge,
+                node.path().to_owned(),
+                format!(
+                    "{} has more than {} digits before the point; the schema allows at most {} in all.",
+                    node.name(),
+                    declaration::MAX_DECLARED_DIGITS,
+                    declaration::MAX_DECLARED_DIGITS
+                ),
+            ));
+            return None;
+        }
+        Some(value)
     }
 
     fn amount(&mut self, node: &Node) -> Option<Amount> {

@@ -8,6 +8,8 @@
 //!           └─> settled (deferred, guaranteed, nothing due) ─────────────^
 //! any status before released ─> cancelled (on the trader's request)
 //! accepted … settled ─> amended (a new version, assessed again)
+//! a lane changed by an officer ─> assessed again once its control passes
+//! payments received and refunds paid ─> recorded at any status after lodgement (money is a fact)
 //! ```
 //!
 //! [`decide`] takes the current [`State`] and a [`Command`] and returns the events to append, or a refusal with an
@@ -129,6 +131,19 @@ pub enum Settlement {
     Guaranteed,
 }
 
+/// Where a payment came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentSource {
+    /// A bank's confirmation of a payment order.
+    #[default]
+    Bank,
+    /// Recorded by an officer: paid at a customs counter.
+    Counter,
+    /// Taken from the trader's cash account with customs (DE 4/8 P).
+    CashAccount,
+}
+
 /// Amounts owed, by how the declaration says they will be settled (DE 4/8).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Liabilities {
@@ -189,20 +204,6 @@ pub enum EventKind {
     Lodged {
         pre_lodged: bool,
         content_hash: String,
-        /// Why the deferment account could not take this declaration's deferred duties (over its limit, not
-        /// opened): they are then due at once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        deferment_refused: Option<String>,
-        /// Why the guarantee could not secure this declaration's guaranteed duties: they are then due at once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        guarantee_refused: Option<String>,
-        /// What the trader's cash account paid at lodgement (DE 4/8 P), recorded as a payment once assessed.
-        #[serde(
-            default,
-            with = "rust_decimal::serde::str_option",
-            skip_serializing_if = "Option::is_none"
-        )]
-        cash_account_paid: Option<Decimal>,
     },
     Accepted {
         mrn: Mrn,
@@ -239,6 +240,8 @@ pub enum EventKind {
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
         reference: String,
+        #[serde(default)]
+        source: PaymentSource,
     },
     Settled {
         settlement: Settlement,
@@ -249,6 +252,25 @@ pub enum EventKind {
     Amended {
         version: u32,
         content_hash: String,
+    },
+    /// A refund of the declaration's credit was asked for.
+    RefundRequested {
+        refund: String,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+    },
+    /// A refund was paid out.
+    Refunded {
+        refund: String,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+    },
+    /// An officer discharged the guarantee's reservation (the duties are paid or no longer due), or called it (the
+    /// guarantor pays).
+    GuaranteeResolved {
+        called: bool,
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
     },
 }
 
@@ -269,6 +291,9 @@ impl EventKind {
             EventKind::Released => "released",
             EventKind::Cancelled => "cancelled",
             EventKind::Amended { .. } => "amended",
+            EventKind::RefundRequested { .. } => "refund_requested",
+            EventKind::Refunded { .. } => "refunded",
+            EventKind::GuaranteeResolved { .. } => "guarantee_resolved",
         }
     }
 }
@@ -314,9 +339,6 @@ pub enum Command {
     Lodge {
         pre_lodged: bool,
         content_hash: String,
-        deferment_refused: Option<String>,
-        guarantee_refused: Option<String>,
-        cash_account_paid: Option<Decimal>,
     },
     Accept {
         mrn: Mrn,
@@ -342,12 +364,25 @@ pub enum Command {
     RecordPayment {
         amount: Decimal,
         reference: String,
+        source: PaymentSource,
     },
     NotifyArrival,
     Release,
     Cancel,
     Amend {
         content_hash: String,
+    },
+    RequestRefund {
+        refund: String,
+        amount: Decimal,
+    },
+    RecordRefund {
+        refund: String,
+        amount: Decimal,
+    },
+    ResolveGuarantee {
+        called: bool,
+        amount: Decimal,
     },
 }
 
@@ -384,19 +419,9 @@ pub struct State {
     #[serde(with = "rust_decimal::serde::str")]
     pub paid: Decimal,
     pub settlement: Option<Settlement>,
-    /// Set at lodgement when the deferment account refused the deferred duties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deferment_refused: Option<String>,
-    /// Set at lodgement when the guarantee refused the guaranteed duties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guarantee_refused: Option<String>,
-    /// Paid from the trader's cash account at lodgement, to record once assessed.
-    #[serde(
-        default,
-        with = "rust_decimal::serde::str_option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub cash_account_paid: Option<Decimal>,
+    /// Of `paid`, what came from the trader's cash account (DE 4/8 P).
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub paid_from_cash_account: Decimal,
 }
 
 impl Default for State {
@@ -413,9 +438,7 @@ impl Default for State {
             liabilities: None,
             paid: Decimal::ZERO,
             settlement: None,
-            deferment_refused: None,
-            guarantee_refused: None,
-            cash_account_paid: None,
+            paid_from_cash_account: Decimal::ZERO,
         }
     }
 }
@@ -438,16 +461,7 @@ impl State {
     /// them never fails.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::Lodged {
-                pre_lodged,
-                deferment_refused,
-                guarantee_refused,
-                cash_account_paid,
-                ..
-            } => {
-                self.deferment_refused = deferment_refused.clone();
-                self.guarantee_refused = guarantee_refused.clone();
-                self.cash_account_paid = *cash_account_paid;
+            EventKind::Lodged { pre_lodged, .. } => {
                 self.status = Status::Lodged;
                 self.version = 1;
                 self.pre_lodged = *pre_lodged;
@@ -458,16 +472,27 @@ impl State {
                 self.mrn = Some(mrn.clone());
             }
             EventKind::Rejected { .. } => self.status = Status::Rejected,
-            EventKind::LaneAssigned { lane, control, .. }
-            | EventKind::LaneOverridden { lane, control } => {
+            EventKind::LaneAssigned { lane, control, .. } => {
                 self.lane = Some(*lane);
                 self.control = *control;
                 self.control_passed = control.is_none();
                 if control.is_some() {
                     self.status = Status::UnderControl;
-                } else if self.status == Status::UnderControl {
-                    self.status = Status::Accepted;
                 }
+            }
+            // An officer's new lane: its control (if any) comes first, then the declaration is assessed and settled
+            // again from the start, so that no status is left that no step leads out of.
+            EventKind::LaneOverridden { lane, control } => {
+                self.lane = Some(*lane);
+                self.control = *control;
+                self.control_passed = control.is_none();
+                self.liabilities = None;
+                self.settlement = None;
+                self.status = if control.is_some() {
+                    Status::UnderControl
+                } else {
+                    Status::Accepted
+                };
             }
             EventKind::ControlRecorded { outcome, .. } => {
                 if *outcome == ControlResult::NoIrregularity {
@@ -480,7 +505,16 @@ impl State {
                 self.liabilities = Some(liabilities.clone());
             }
             EventKind::PaymentRequested { .. } => self.status = Status::AwaitingPayment,
-            EventKind::PaymentReceived { amount, .. } => self.paid += *amount,
+            EventKind::PaymentReceived { amount, source, .. } => {
+                // Amounts come from `decide`, which refuses totals beyond what a decimal holds.
+                self.paid = self.paid.saturating_add(*amount);
+                if *source == PaymentSource::CashAccount {
+                    self.paid_from_cash_account =
+                        self.paid_from_cash_account.saturating_add(*amount);
+                }
+            }
+            EventKind::Refunded { amount, .. } => self.paid -= *amount,
+            EventKind::RefundRequested { .. } | EventKind::GuaranteeResolved { .. } => {}
             EventKind::Settled { settlement } => {
                 self.status = Status::Settled;
                 self.settlement = Some(*settlement);
@@ -525,7 +559,16 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             status.as_str()
         )))
     };
-    if lodged && status.is_terminal() {
+    // Money is a fact: a payment received, a refund asked for or paid, a guarantee resolved are recorded whatever
+    // the status (after release or cancellation they change the balance, never the status).
+    let money = matches!(
+        command,
+        Command::RecordPayment { .. }
+            | Command::RequestRefund { .. }
+            | Command::RecordRefund { .. }
+            | Command::ResolveGuarantee { .. }
+    );
+    if lodged && status.is_terminal() && !(money && status != Rejected) {
         return Err(Refusal::not_allowed(format!(
             "The declaration is {}; nothing more can happen to it.",
             status.as_str()
@@ -535,9 +578,6 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
         Command::Lodge {
             pre_lodged,
             content_hash,
-            deferment_refused,
-            guarantee_refused,
-            cash_account_paid,
         } => {
             if lodged {
                 return refuse("Lodging again");
@@ -545,9 +585,6 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             Ok(vec![EventKind::Lodged {
                 pre_lodged: *pre_lodged,
                 content_hash: content_hash.clone(),
-                deferment_refused: deferment_refused.clone(),
-                guarantee_refused: guarantee_refused.clone(),
-                cash_account_paid: *cash_account_paid,
             }])
         }
         _ if !lodged => Err(Refusal::not_allowed("The declaration has not been lodged.")),
@@ -628,32 +665,45 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }
             _ => refuse("Assessment"),
         },
-        Command::RecordPayment { amount, reference } => match status {
-            AwaitingPayment => {
-                if *amount <= Decimal::ZERO {
-                    return Err(Refusal {
-                        code: ErrorCode::InvalidRequest,
-                        message: "A payment must be a positive amount.".into(),
-                    });
-                }
-                let mut events = vec![EventKind::PaymentReceived {
-                    amount: *amount,
-                    reference: reference.clone(),
-                }];
-                if state.paid + *amount
+        Command::RecordPayment {
+            amount,
+            reference,
+            source,
+        } => {
+            if *amount <= Decimal::ZERO {
+                return Err(Refusal {
+                    code: ErrorCode::InvalidRequest,
+                    message: "A payment must be a positive amount.".into(),
+                });
+            }
+            let Some(paid) = state.paid.checked_add(*amount) else {
+                return Err(Refusal {
+                    code: ErrorCode::AmountTooLarge,
+                    message: "The payments of this declaration would add up to more than can be recorded.".into(),
+                });
+            };
+            if status == Lodged {
+                return refuse("Recording a payment");
+            }
+            let mut events = vec![EventKind::PaymentReceived {
+                amount: *amount,
+                reference: reference.clone(),
+                source: *source,
+            }];
+            // Awaiting payment, it may settle the declaration; at any other status it is a credit.
+            if status == AwaitingPayment
+                && paid
                     >= state
                         .liabilities
                         .as_ref()
                         .map_or(Decimal::ZERO, |l| l.immediate)
-                {
-                    events.push(EventKind::Settled {
-                        settlement: Settlement::Paid,
-                    });
-                }
-                Ok(events)
+            {
+                events.push(EventKind::Settled {
+                    settlement: Settlement::Paid,
+                });
             }
-            _ => refuse("Recording a payment"),
-        },
+            Ok(events)
+        }
         Command::NotifyArrival => {
             if state.arrived {
                 return Err(Refusal::not_allowed(
@@ -688,6 +738,39 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }
         }
         Command::Cancel => Ok(vec![EventKind::Cancelled]),
+        Command::RequestRefund { refund, amount } => {
+            if *amount <= Decimal::ZERO {
+                return Err(Refusal::not_allowed(
+                    "Nothing is owed back on this declaration.",
+                ));
+            }
+            Ok(vec![EventKind::RefundRequested {
+                refund: refund.clone(),
+                amount: *amount,
+            }])
+        }
+        Command::RecordRefund { refund, amount } => {
+            // What is owed back: what was paid beyond what is due now (everything, once cancelled).
+            let due = match (&state.liabilities, status) {
+                (_, Cancelled) | (None, _) => Decimal::ZERO,
+                (Some(l), _) => l.immediate,
+            };
+            let credit = state.paid - due;
+            if *amount <= Decimal::ZERO || *amount > credit {
+                return Err(Refusal::not_allowed(format!(
+                    "A refund of {amount} exceeds the {} owed back on this declaration.",
+                    credit.max(Decimal::ZERO)
+                )));
+            }
+            Ok(vec![EventKind::Refunded {
+                refund: refund.clone(),
+                amount: *amount,
+            }])
+        }
+        Command::ResolveGuarantee { called, amount } => Ok(vec![EventKind::GuaranteeResolved {
+            called: *called,
+            amount: *amount,
+        }]),
         Command::Amend { content_hash } => match status {
             Accepted | UnderControl | Assessed | AwaitingPayment | Settled => {
                 Ok(vec![EventKind::Amended {

@@ -1,0 +1,405 @@
+//! Commands on a lodged declaration: arrival, control results, lane overrides, release, cancellation, amendment,
+//! and a payment recorded at a customs counter. Each goes through [`super::execute`]: the lifecycle, the money and
+//! the automatic steps in one transaction.
+
+use super::{Asked, apply, execute, parse_document, summary};
+use crate::access::{actor, load_visible};
+use crate::error::ApiError;
+use crate::request::{invalid, is_xml, json_body, limited, read_body};
+use crate::{AppState, Caller};
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::{Extension, Json};
+use clearance::Act;
+use declaration::{AdditionalMessage, AdditionalMessageType};
+use error_table::{ErrorCode, Problem};
+use rust_decimal::Decimal;
+use selectivity::Lane;
+use serde::Deserialize;
+use serde_json::Value;
+use storage::DeclarationRow;
+use workflow::{Command, ControlResult, PaymentSource};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReasonBody {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST …/arrival`: the goods are presented (a JSON `{reason}`, or a WCO goods presentation, function code 13 GPR).
+pub(crate) async fn arrival(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let reason = if is_xml(&parts.headers) {
+        let row = load_visible(&state, &caller, &id).await?;
+        let bytes = read_body(&state, body).await?;
+        let message = additional_message(
+            &state,
+            &bytes,
+            AdditionalMessageType::GoodsPresentation,
+            &row,
+        )?;
+        message_reason(&message, "Arrival of the goods notified.")?
+    } else {
+        let body: ReasonBody = json_body(&state, body, true).await?;
+        limited(body.reason, "Arrival of the goods notified.")?
+    };
+    apply(&state, &caller, &id, Command::NotifyArrival, reason).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ControlBody {
+    result: String,
+    #[serde(default)]
+    irregularity_type: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    additional_duty: Option<Decimal>,
+    #[serde(default)]
+    remarks: Option<String>,
+}
+
+/// `POST …/control-results`: an officer records the documentary check's or examination's outcome.
+pub(crate) async fn control_results(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body: ControlBody = json_body(&state, body, false).await?;
+    let outcome = match body.result.as_str() {
+        "no_irregularity" => ControlResult::NoIrregularity,
+        "irregularity" => {
+            if body
+                .additional_duty
+                .is_some_and(|d| d.is_sign_negative() || !declaration::within_declared_limit(d))
+            {
+                return Err(invalid(
+                    "/additional_duty",
+                    "The additional duty is a positive amount of at most 16 digits.",
+                ));
+            }
+            ControlResult::Irregularity {
+                irregularity_type: body
+                    .irregularity_type
+                    .clone()
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or_else(|| {
+                        invalid(
+                            "/irregularity_type",
+                            "Say what kind of irregularity was found.",
+                        )
+                    })?,
+                additional_duty: body.additional_duty,
+            }
+        }
+        _ => {
+            return Err(invalid(
+                "/result",
+                "The result is no_irregularity or irregularity.",
+            ));
+        }
+    };
+    let reason = limited(body.remarks, "Control result recorded.")?;
+    apply(
+        &state,
+        &caller,
+        &id,
+        Command::RecordControl { outcome },
+        reason,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LaneBody {
+    lane: String,
+    reason: String,
+}
+
+/// `POST …/lane`: an officer overrides the lane, with a reason; the declaration is assessed again after its control.
+pub(crate) async fn override_lane(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body: LaneBody = json_body(&state, body, false).await?;
+    let lane = Lane::parse(&body.lane)
+        .ok_or_else(|| invalid("/lane", "The lane is green, blue, yellow or red."))?;
+    if body.reason.trim().is_empty() {
+        return Err(invalid("/reason", "An override needs a reason."));
+    }
+    let reason = limited(Some(body.reason), "")?;
+    apply(&state, &caller, &id, Command::OverrideLane { lane }, reason).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentBody {
+    #[serde(with = "rust_decimal::serde::str")]
+    amount: Decimal,
+    reference: String,
+}
+
+/// The account that money paid at a customs counter comes through.
+pub(crate) const COUNTER: &str = "COUNTER";
+
+/// `POST …/payments`: an officer records money paid at a customs counter. It is posted to the ledger
+/// (`bank:COUNTER → receivable`) in the same transaction as the payment event (finding 9 of issue 14: it used to
+/// release the goods and post nothing).
+pub(crate) async fn payment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body: PaymentBody = json_body(&state, body, false).await?;
+    let reference_ok = !body.reference.trim().is_empty()
+        && body.reference.len() <= 64
+        && body
+            .reference
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./ ".contains(&b));
+    if !reference_ok {
+        return Err(invalid(
+            "/reference",
+            "Give the payment reference (1 to 64 letters, digits, spaces or - _ . /).",
+        ));
+    }
+    if body.amount <= Decimal::ZERO
+        || body.amount.scale() > 2
+        || body.amount > state.pipeline().max_amount
+    {
+        return Err(invalid(
+            "/amount",
+            &format!(
+                "The amount is positive, with at most 2 decimals, and at most {}.",
+                state.pipeline().max_amount
+            ),
+        ));
+    }
+    let row = load_visible(&state, &caller, &id).await?;
+    let account = ledger::customs::bank(COUNTER);
+    let reference = body.reference.trim().to_owned();
+    let reason = format!("Payment {reference} received at a customs counter.");
+    let row = execute(
+        &state,
+        &actor(&caller),
+        &row,
+        None,
+        vec![account.clone()],
+        move |context| {
+            let transfer = ledger::TransferId::parse(&format!(
+                "counter:{}:{}",
+                context.row.ledger_key(),
+                context.stamp
+            ))
+            .map_err(ApiError::internal)?;
+            Ok(Some(Asked {
+                act: Act::Payment {
+                    amount: body.amount,
+                    reference,
+                    source: PaymentSource::Counter,
+                    account,
+                    transfer,
+                },
+                reason,
+                version: None,
+            }))
+        },
+        |_, _| Ok(Vec::new()),
+    )
+    .await?;
+    Ok(Json(summary(&row)))
+}
+
+/// `POST …/release`: an officer releases (when automatic release is off, or after a hold).
+pub(crate) async fn release(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body: ReasonBody = json_body(&state, body, true).await?;
+    let reason = limited(body.reason, "Released by an officer.")?;
+    apply(&state, &caller, &id, Command::Release, reason).await
+}
+
+/// `POST …/cancellation`: the trader cancels before release (a JSON `{reason}`, or a WCO invalidation, function
+/// code 13 INV). Everything assessed, deferred or reserved is given back in the same transaction; what was paid is
+/// owed back as a credit.
+pub(crate) async fn cancellation(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = request.into_parts();
+    // Whose declaration it is comes first: another party gets "not found" whatever it sends.
+    let row = load_visible(&state, &caller, &id).await?;
+    let reason = if is_xml(&parts.headers) {
+        // A WCO invalidation (function code 13, type INV): its AES text is the reason (the reader insists on one).
+        let bytes = read_body(&state, body).await?;
+        let message =
+            additional_message(&state, &bytes, AdditionalMessageType::Invalidation, &row)?;
+        message_reason(&message, "")?
+    } else {
+        let body: ReasonBody = json_body(&state, body, false).await?;
+        if body.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(invalid("/reason", "A cancellation needs a reason."));
+        }
+        limited(body.reason, "")?
+    };
+    let row = super::lifecycle(&state, &actor(&caller), &row, Command::Cancel, reason).await?;
+    Ok(Json(summary(&row)))
+}
+
+/// `POST …/amendments`: a new version of the declaration (same LRN and declarant), kept beside every earlier one,
+/// assessed and secured again.
+pub(crate) async fn amendment(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = request.into_parts();
+    // Whose declaration it is comes first: another party gets "not found" whatever it sends.
+    let row = load_visible(&state, &caller, &id).await?;
+    let bytes = read_body(&state, body).await?;
+    let parsed = parse_document(&state, &parts.headers, &bytes)?;
+    let declaration = parsed.declaration;
+    if declaration.lrn.as_str() != row.lrn
+        || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str())
+    {
+        return Err(invalid(
+            "/MetaData/Declaration/FunctionalReferenceID",
+            "An amendment keeps the LRN and declarant of the declaration it amends.",
+        ));
+    }
+    let content_hash = clearance::content_hash(parsed.model.as_bytes());
+    let version = storage::NewVersion {
+        format: parsed.format.to_owned(),
+        document: parsed.document,
+        model: parsed.model,
+        content_hash: content_hash.clone(),
+        received_by: crate::access::audit_actor(&caller),
+    };
+    let amended = declaration.clone();
+    let row = execute(
+        &state,
+        &actor(&caller),
+        &row,
+        Some(&amended),
+        Vec::new(),
+        move |_| {
+            Ok(Some(Asked {
+                act: Act::Amend {
+                    declaration: Box::new(declaration),
+                    content_hash,
+                },
+                reason: "Amended by the trader.".to_owned(),
+                version: Some(version),
+            }))
+        },
+        |_, _| Ok(Vec::new()),
+    )
+    .await?;
+    Ok(Json(summary(&row)))
+}
+
+/// A function code 13 message sent about `row`: it must be of the `expected` type and name `row`'s MRN.
+fn additional_message(
+    state: &AppState,
+    bytes: &[u8],
+    expected: AdditionalMessageType,
+    row: &DeclarationRow,
+) -> Result<AdditionalMessage, ApiError> {
+    let message =
+        match wco::read_message(bytes, &state.config.xml_limits).map_err(ApiError::problems)? {
+            wco::Message::Additional(message) => message,
+            wco::Message::Declaration(_) => {
+                return Err(ApiError::problems(vec![Problem::with_message(
+                    ErrorCode::UnsupportedFunctionCode,
+                    "/MetaData/Declaration/FunctionCode",
+                    format!(
+                        "Send a function code 13 message of type {} here, not a declaration.",
+                        expected.wco_code()
+                    ),
+                )]));
+            }
+        };
+    if message.type_code != expected {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::UnsupportedDeclarationType,
+            "/MetaData/Declaration/TypeCode",
+            format!(
+                "This address takes a message of type {}, not {}.",
+                expected.wco_code(),
+                message.type_code.wco_code()
+            ),
+        )]));
+    }
+    if row.mrn.as_deref() != Some(message.declaration_id.as_str()) {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/MetaData/Declaration/ID",
+            match &row.mrn {
+                Some(mrn) => format!(
+                    "The message names the declaration {} but this declaration's MRN is {mrn}.",
+                    message.declaration_id
+                ),
+                None => {
+                    "This declaration has no MRN yet, so no function code 13 message can name it."
+                        .to_owned()
+                }
+            },
+        )]));
+    }
+    Ok(*message)
+}
+
+/// The reason an event records for a function code 13 message: its summary and its AES texts (or `default`), at most
+/// 1,000 characters like any reason, refused at the message's text when longer.
+fn message_reason(message: &AdditionalMessage, default: &str) -> Result<String, ApiError> {
+    let text = message.reason().unwrap_or_else(|| default.to_owned());
+    let reason = format!("{} {text}", message_summary(message))
+        .trim()
+        .to_owned();
+    if reason.chars().count() > 1000 {
+        return Err(invalid(
+            "/MetaData/Declaration/AdditionalInformation/StatementDescription",
+            "The reasons given (AES texts) are at most about 1,000 characters in all.",
+        ));
+    }
+    Ok(reason)
+}
+
+/// How an event records the message that caused it: "Invalidation CANCEL-1 (change reason 1):".
+fn message_summary(message: &AdditionalMessage) -> String {
+    let kind = match message.type_code {
+        AdditionalMessageType::Correction => "Correction",
+        AdditionalMessageType::Invalidation => "Invalidation",
+        AdditionalMessageType::GoodsPresentation => "Goods presentation",
+    };
+    let reasons: Vec<&str> = message
+        .amendments
+        .iter()
+        .map(|a| a.change_reason_code.as_str())
+        .collect();
+    if reasons.is_empty() {
+        format!("{kind} {}:", message.functional_reference_id)
+    } else {
+        format!(
+            "{kind} {} (change reason {}):",
+            message.functional_reference_id,
+            reasons.join(", ")
+        )
+    }
+}

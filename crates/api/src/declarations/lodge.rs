@@ -1,0 +1,247 @@
+//! `POST /api/v1/declarations`: a trader lodges a declaration (WCO XML, the JSON twin, or CUSDEC). The decision —
+//! acceptance, lane, assessment, what the deferment account, guarantee and cash account take — is made against
+//! the ledger as it stands, and stored with its money in one transaction.
+
+use super::{parse_document, stamp};
+use crate::error::ApiError;
+use crate::request::{accepts, now, read_body};
+use crate::{AppState, Caller};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use clearance::Books;
+use declaration::FunctionCode;
+use error_table::{ErrorCode, Problem};
+use serde_json::{Value, json};
+use storage::{Decided, Lodged, NewDeclaration};
+use workflow::{Event, EventKind, State as Lifecycle};
+
+fn lodge_response(row_id: &str, lrn: &str, state: &Lifecycle, events: &[Event]) -> Value {
+    let mut body = json!({
+        "id": row_id,
+        "lrn": lrn,
+        "status": state.status,
+        "mrn": state.mrn,
+        "lane": state.lane,
+    });
+    if let Some(EventKind::Rejected { errors }) = events
+        .iter()
+        .map(|e| &e.kind)
+        .find(|k| matches!(k, EventKind::Rejected { .. }))
+    {
+        body["errors"] = json!(errors);
+    }
+    body
+}
+
+pub(crate) async fn lodge(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_body(&state, body).await?;
+    let parsed = parse_document(&state, &headers, &bytes)?;
+    let declaration = &parsed.declaration;
+    if declaration.function_code != FunctionCode::Original {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::UnsupportedFunctionCode,
+            "/function_code",
+            "Only original declarations (function code 9) are lodged here; amend at /api/v1/declarations/{id}/amendments.",
+        )]));
+    }
+    let declarant = declaration
+        .declarant_id()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let representative = declaration.representative_id().map(|p| p.to_string());
+    let party = caller.user.party.clone().unwrap_or_default();
+    if party != declarant {
+        if representative.as_deref() != Some(party.as_str()) {
+            return Err(ApiError::with_message(
+                ErrorCode::Forbidden,
+                format!(
+                    "You act for {party}, which is neither the declarant ({declarant}) nor the representative of this declaration."
+                ),
+            ));
+        }
+        // A representative lodges only for the principals registered for it.
+        if !state.store.represents(&party, &declarant).await? {
+            return Err(ApiError::with_message(
+                ErrorCode::NotRepresentative,
+                format!(
+                    "{party} is not registered as a representative of {declarant}; the declarant or the administration registers representations."
+                ),
+            ));
+        }
+    }
+    let hash = clearance::content_hash(parsed.model.as_bytes());
+    let at = now();
+    let lrn = declaration.lrn.to_string();
+    let pipeline = state.pipeline();
+    // Assessed here, on the handler's task; the decision that needs the ledger is made under its lock.
+    let assessment = pipeline.assess(declaration, at.date());
+    let new = NewDeclaration {
+        declarant,
+        representative,
+        lrn: lrn.clone(),
+        content_hash: hash.clone(),
+        format: parsed.format.to_owned(),
+        document: parsed.document,
+        model: parsed.model,
+        office: declaration.office().map(str::to_owned),
+        transport_mode: declaration.transport_mode().map(str::to_owned),
+        declaration_type: declaration.type_code.to_string(),
+        received_by: crate::access::audit_actor(&caller),
+        accounts: pipeline.accounts_for(declaration, assessment.as_ref().ok()),
+    };
+    let rate_book = state.rate_book.clone();
+    let lodger = crate::access::actor(&caller);
+    let owned = parsed.declaration;
+    let response_lrn = lrn.clone();
+    let outcome = state
+        .store
+        .lodge(new, at, move |id, serial, money| {
+            // The rate controller's counts are taken only when a rate table is in force; the lock is held for
+            // the decision alone (microseconds), inside the lodgement's transaction.
+            let mut book = pipeline.lane_rates.as_ref().map(|_| {
+                rate_book
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            });
+            let at_text = storage::format_time(at);
+            let books = Books {
+                accounts: &money.accounts,
+                transfers: &money.transfers,
+                pending: &money.pending,
+                stamp: "r0",
+                at: &at_text,
+            };
+            let lodged = pipeline.lodge_with(
+                clearance::Lodging {
+                    declaration: &owned,
+                    hash: &hash,
+                    serial,
+                    date: at.date(),
+                    assessment,
+                },
+                &books,
+                book.as_deref_mut(),
+            );
+            drop(book);
+            let outcome = lodged.outcome;
+            // The lodgement is the trader's act; what follows is the system's.
+            let steps = outcome
+                .events
+                .into_iter()
+                .map(|(event, reason)| clearance::Step {
+                    automatic: !matches!(event, EventKind::Lodged { .. }),
+                    event,
+                    reason,
+                })
+                .collect();
+            let events = stamp(steps, at, &lodger);
+            let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
+            Decided {
+                assessment: outcome
+                    .assessment
+                    .as_ref()
+                    .and_then(|a| serde_json::to_string(a).ok()),
+                events,
+                state: outcome.state,
+                response,
+                opens: lodged.opens,
+                transfers: lodged.transfers,
+            }
+        })
+        .await?;
+    match outcome {
+        Lodged::Created { row } => {
+            tracing::info!(id = %row.id, status = %row.status.as_str(), "declaration lodged");
+            Ok(answer(&headers, row.lodge_response, false))
+        }
+        Lodged::Replayed { response } => Ok(answer(&headers, response, true)),
+        // Nothing of this lodgement was stored, money included: its transaction never committed.
+        Lodged::Conflict { existing_id } => Err(ApiError::with_message(
+            ErrorCode::LrnReusedWithOtherContent,
+            format!(
+                "The LRN {lrn} was already used by this declarant for declaration {existing_id}, with different content."
+            ),
+        )),
+    }
+}
+
+/// The lodgement's answer: JSON, or CUSRES when the caller accepts `application/edifact`.
+fn answer(headers: &HeaderMap, body: String, replayed: bool) -> Response {
+    if !accepts(headers, &["application/edifact"]) {
+        return created(body, replayed);
+    }
+    let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let response = edifact::cusres::Response {
+        lrn: text(&json["lrn"]).unwrap_or_default(),
+        mrn: text(&json["mrn"]),
+        status: text(&json["status"]).unwrap_or_default(),
+        lane: text(&json["lane"]),
+        errors: json["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        (
+                            text(&e["code"]).unwrap_or_default(),
+                            text(&e["pointer"]).unwrap_or_default(),
+                            text(&e["message"]).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        at: now()
+            .format(time::macros::format_description!(
+                "[year][month][day][hour][minute]"
+            ))
+            .unwrap_or_default(),
+    };
+    // The interchange reference: the start of the declaration's id, unique enough per answer.
+    let reference: String = text(&json["id"])
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .rev()
+        .take(14)
+        .collect();
+    let cusres = edifact::cusres::write(&response, "ADUANA", "TRADER", &reference);
+    let mut answer = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/edifact")],
+        cusres,
+    )
+        .into_response();
+    if replayed {
+        answer.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    answer
+}
+
+fn created(body: String, replayed: bool) -> Response {
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if replayed {
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    response
+}

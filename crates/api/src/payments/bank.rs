@@ -1,0 +1,456 @@
+//! Payment orders, the banks' signed confirmations, and receipts.
+//!
+//! A trader (or an officer) asks for a payment order for a declaration awaiting payment: an order with a
+//! reference, amount and due date is issued (one open order per declaration; a new amount supersedes the old
+//! order). The trader pays through its bank; the bank confirms at `POST /api/v1/bank/confirmations`, signed with
+//! its key:
+//!
+//! ```text
+//! X-Aduana-Bank: BANKID
+//! X-Aduana-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>." + body)>
+//! ```
+//!
+//! A signature older than the tolerance (5 minutes) is refused (replay), a confirmation id already received is
+//! answered as a replay without effect, the same id with another body is a conflict. A new confirmation is one
+//! transaction: the confirmation, `bank:<bank> → receivable:<declaration>`, the payment event and what follows by
+//! itself (settlement, release), the receipt, and the order marked paid.
+
+use super::bad;
+use crate::access::load_visible;
+use crate::declarations::{Asked, execute, summary};
+use crate::error::ApiError;
+use crate::request::{parse_json, read_body};
+use crate::{AppState, Caller};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use clearance::Act;
+use error_table::{ErrorCode, Problem};
+use hmac::{Hmac, Mac};
+use ledger::TransferId;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use storage::{Confirmation, OrderStatus, PaymentOrder, Write};
+use workflow::{Actor, PaymentSource, Status};
+
+pub const BANK_HEADER: &str = "x-aduana-bank";
+pub const SIGNATURE_HEADER: &str = "x-aduana-signature";
+/// How old a signature may be.
+pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;
+/// Days a trader has to pay an order.
+pub const ORDER_DAYS: i64 = 10;
+
+/// The signature header for `body` sent at `timestamp` (unix seconds): what a bank computes.
+pub fn sign(key: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Checks a signature header against `body` at `now` (unix seconds).
+pub fn verify(key: &[u8], header: &str, body: &[u8], now: i64) -> Result<(), &'static str> {
+    let mut timestamp = None;
+    let mut signature = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => signature = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
+        return Err("The signature header must read t=<unix seconds>,v1=<hex HMAC-SHA256>.");
+    };
+    if now.saturating_sub(timestamp).saturating_abs() > SIGNATURE_TOLERANCE_SECONDS {
+        return Err("The signature is too old or from the future: a replayed message is refused.");
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    // Constant-time comparison.
+    mac.verify_slice(&signature)
+        .map_err(|_| "The signature does not match the body and the bank's key.")
+}
+
+pub(crate) fn order_json(order: &PaymentOrder) -> Value {
+    json!({
+        "reference": order.reference,
+        "declaration_id": order.declaration_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "due_date": order.due_date,
+        "status": order.status,
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+    })
+}
+
+/// `POST /api/v1/declarations/{id}/payment-orders`: the open order for what is outstanding, or a new one (in the
+/// declaration's transaction, so that requests at once get one order).
+pub async fn create_order(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = load_visible(&state, &caller, &id).await?;
+    let who = crate::access::actor(&caller);
+    execute(
+        &state,
+        &who,
+        &row,
+        None,
+        Vec::new(),
+        |_| Ok(None),
+        |context, _| {
+            let lifecycle = context.row.workflow_state()?;
+            if lifecycle.status != Status::AwaitingPayment {
+                return Err(ApiError::with_message(
+                    ErrorCode::TransitionNotAllowed,
+                    format!(
+                        "A payment order is issued for a declaration awaiting payment; this one is {}.",
+                        lifecycle.status.as_str()
+                    ),
+                ));
+            }
+            let due = lifecycle.outstanding();
+            let amount = format!("{due:.2}");
+            let open = context.orders.iter().find(|o| o.status == OrderStatus::Open);
+            if open.is_some_and(|o| o.amount == amount) {
+                return Ok(Vec::new()); // asked again: the same order
+            }
+            let currency = lifecycle
+                .liabilities
+                .as_ref()
+                .map(|l| l.currency.clone())
+                .unwrap_or_default();
+            let digest = Sha256::digest(
+                format!("{}:{}:{}:{due}", context.row.id, context.row.version, context.row.revision)
+                    .as_bytes(),
+            );
+            let mut writes = Vec::new();
+            if let Some(old) = open {
+                writes.push(Write::OrderStatus {
+                    reference: old.reference.clone(),
+                    status: OrderStatus::Superseded,
+                });
+            }
+            writes.push(Write::OrderIssued(PaymentOrder {
+                reference: format!("PO-{}", hex::encode(&digest[..8]).to_uppercase()),
+                declaration_id: context.row.id.clone(),
+                ledger_key: context.row.ledger_key(),
+                party: Some(context.row.declarant.clone()),
+                amount,
+                currency,
+                due_date: (context.now.date() + time::Duration::days(ORDER_DAYS)).to_string(),
+                status: OrderStatus::Open,
+                created_at: storage::format_time(context.now),
+                paid_at: None,
+            }));
+            Ok(writes)
+        },
+    )
+    .await?;
+    let order = state
+        .store
+        .open_order(&row.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an order issued is not open"))?;
+    Ok((axum::http::StatusCode::CREATED, Json(order_json(&order))).into_response())
+}
+
+/// `GET /api/v1/payment-orders/{reference}`.
+pub async fn show_order(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(reference): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let order = match state.store.payment_order(&reference).await? {
+        Some(order) if reference.len() <= 64 => order,
+        _ => return Err(ApiError::new(ErrorCode::NotFound)),
+    };
+    // Visible to whoever may see the declaration.
+    load_visible(&state, &caller, &order.declaration_id).await?;
+    Ok(Json(order_json(&order)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmationBody {
+    confirmation_id: String,
+    order_reference: String,
+    amount: String,
+    currency: String,
+    #[serde(default)]
+    paid_at: Option<String>,
+}
+
+/// A payment receipt. Field order is the canonical order: its SHA-256 is taken over this JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    pub receipt: String,
+    pub declaration_id: String,
+    pub mrn: Option<String>,
+    pub lrn: String,
+    pub payer: String,
+    pub order_reference: String,
+    pub bank: String,
+    pub confirmation_id: String,
+    pub amount: String,
+    pub currency: String,
+    pub received_at: String,
+}
+
+/// `POST /api/v1/bank/confirmations`: no bearer token; the bank's signature authenticates it.
+pub async fn confirmation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = read_body(&state, body).await?;
+    let bank = headers
+        .get(BANK_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let Some(key) = state.config.bank_keys.get(&bank) else {
+        return Err(ApiError::with_message(
+            ErrorCode::SignatureInvalid,
+            "The X-Aduana-Bank header does not name a bank this administration knows.",
+        ));
+    };
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let now = time::OffsetDateTime::now_utc();
+    verify(key, signature, &bytes, now.unix_timestamp())
+        .map_err(|message| ApiError::with_message(ErrorCode::SignatureInvalid, message))?;
+
+    let body: ConfirmationBody = parse_json(&bytes)?;
+    if body.confirmation_id.is_empty()
+        || body.confirmation_id.len() > 64
+        || !body
+            .confirmation_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(bad(
+            "/confirmation_id",
+            "The confirmation id is 1 to 64 letters, digits, - _ or .",
+        ));
+    }
+    let amount = declaration::parse_decimal(&body.amount)
+        .map_err(|_| {
+            bad(
+                "/amount",
+                "The amount is positive, with at most 2 decimals.",
+            )
+        })
+        .and_then(|a| super::amount(&state, a, "/amount"))?;
+    let currency = declaration::Currency::parse(&body.currency)
+        .map_err(|_| bad("/currency", "The currency is an ISO 4217 code."))?;
+    let _ = &body.paid_at;
+    let order = state
+        .store
+        .payment_order(&body.order_reference)
+        .await?
+        .ok_or_else(|| {
+            ApiError::problems(vec![Problem::with_message(
+                ErrorCode::NotFound,
+                "/order_reference",
+                "No payment order has this reference.",
+            )])
+        })?;
+    if order.currency != currency.as_str() {
+        return Err(bad(
+            "/currency",
+            &format!("The order is in {}.", order.currency),
+        ));
+    }
+    let confirmation = Confirmation {
+        bank: bank.clone(),
+        confirmation_id: body.confirmation_id.clone(),
+        order_reference: order.reference.clone(),
+        amount: format!("{amount:.2}"),
+        currency: currency.to_string(),
+        body_sha256: hex::encode(Sha256::digest(&bytes)),
+        received_at: storage::format_time(now),
+    };
+    if let Some(answer) = replayed(&state, &confirmation).await? {
+        return answer;
+    }
+    let row = state
+        .store
+        .declaration(&order.declaration_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("an order's declaration vanished"))?;
+    let awaiting_before = row.status == Status::AwaitingPayment;
+    let who = Actor {
+        id: format!("bank:{bank}"),
+        role: "bank".into(),
+    };
+    let receipt_id = format!("RC-{bank}-{}", body.confirmation_id);
+    let account = ledger::customs::bank(&bank);
+    let transfer = TransferId::parse(&format!("bank:{bank}:{}", body.confirmation_id))
+        .map_err(ApiError::internal)?;
+    // The receipt: canonical JSON (fixed field order), its SHA-256 recorded with the payment event.
+    let receipt = |context: &storage::Context<'_>| -> Result<(String, String), ApiError> {
+        let receipt = Receipt {
+            receipt: receipt_id.clone(),
+            declaration_id: context.row.id.clone(),
+            mrn: context.row.mrn.clone(),
+            lrn: context.row.lrn.clone(),
+            payer: context.row.declarant.clone(),
+            order_reference: order.reference.clone(),
+            bank: bank.clone(),
+            confirmation_id: body.confirmation_id.clone(),
+            amount: format!("{amount:.2}"),
+            currency: currency.to_string(),
+            received_at: confirmation.received_at.clone(),
+        };
+        let content = serde_json::to_string(&receipt).map_err(ApiError::internal)?;
+        let hash = hex::encode(Sha256::digest(content.as_bytes()));
+        Ok((content, hash))
+    };
+    let executed = execute(
+        &state,
+        &who,
+        &row,
+        None,
+        vec![account.clone()],
+        |context| {
+            let (_, hash) = receipt(context)?;
+            Ok(Some(Asked {
+                act: Act::Payment {
+                    amount,
+                    reference: order.reference.clone(),
+                    source: PaymentSource::Bank,
+                    account,
+                    transfer,
+                },
+                reason: format!(
+                    "Payment {} confirmed by {bank} ({}); receipt {receipt_id}, sha256 {hash}.",
+                    order.reference, body.confirmation_id
+                ),
+                version: None,
+            }))
+        },
+        |context, executed| {
+            let (content, sha256) = receipt(context)?;
+            let mut writes = vec![
+                Write::Confirmation(confirmation.clone()),
+                Write::Receipt {
+                    id: receipt_id.clone(),
+                    declaration_id: context.row.id.clone(),
+                    content,
+                    sha256,
+                },
+            ];
+            let settled = executed.is_none_or(|e| {
+                e.state.outstanding() <= Decimal::ZERO || e.state.status != Status::AwaitingPayment
+            });
+            if settled {
+                writes.push(Write::OrderStatus {
+                    reference: order.reference.clone(),
+                    status: OrderStatus::Paid,
+                });
+            }
+            Ok(writes)
+        },
+    )
+    .await;
+    let row = match executed {
+        Ok(row) => row,
+        // The same confirmation delivered twice at once: the one that lost finds the winner's.
+        Err(error) if error.code == ErrorCode::ConcurrentUpdate => {
+            if let Some(answer) = replayed(&state, &confirmation).await? {
+                return answer;
+            }
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    };
+    let lifecycle = row.workflow_state()?;
+    let mut view = summary(&row);
+    view["outstanding"] = json!(format!("{:.2}", lifecycle.outstanding()));
+    Ok(Json(json!({
+        // Money for a declaration that no longer awaited it (paid already, cancelled) is recorded and kept on its
+        // receivable as a credit, to refund: received, not applied to what is due.
+        "status": if awaiting_before { "applied" } else { "received_not_applied" },
+        "receipt": receipt_id,
+        "declaration": view,
+    })))
+}
+
+/// The answer to a confirmation received before: the same body is a replay, another one a conflict.
+async fn replayed(
+    state: &AppState,
+    confirmation: &Confirmation,
+) -> Result<Option<Result<Json<Value>, ApiError>>, ApiError> {
+    Ok(
+        match state
+            .store
+            .confirmation(&confirmation.bank, &confirmation.confirmation_id)
+            .await?
+        {
+            Some(stored) if stored.body_sha256 == confirmation.body_sha256 => {
+                Some(Ok(Json(json!({"status": "already_received"}))))
+            }
+            Some(_) => Some(Err(ApiError::with_message(
+                ErrorCode::ConfirmationConflict,
+                "This confirmation id was already received with different content.",
+            ))),
+            None => None,
+        },
+    )
+}
+
+#[derive(askama::Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage<'a> {
+    r: &'a Receipt,
+    sha256: &'a str,
+}
+
+/// `GET /api/v1/receipts/{receipt}`: the receipt as JSON (with its SHA-256), or as a printable page when the
+/// client accepts `text/html`.
+pub async fn show_receipt(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (declaration_id, content, sha256) = state
+        .store
+        .receipt(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    load_visible(&state, &caller, &declaration_id).await?;
+    let receipt: Receipt = serde_json::from_str(&content).map_err(ApiError::internal)?;
+    if crate::request::accepts(&headers, &["text/html"]) {
+        use askama::Template;
+        let page = ReceiptPage {
+            r: &receipt,
+            sha256: &sha256,
+        }
+        .render()
+        .map_err(ApiError::internal)?;
+        return Ok((
+            // The security headers are added to every response by `security::headers`.
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response());
+    }
+    Ok(Json(json!({"receipt": receipt, "content": content, "sha256": sha256})).into_response())
+}

@@ -1,0 +1,292 @@
+//! Service routes (health, metrics, the OpenAPI document, the error table) and the reports: Time Release Study,
+//! rule hit rates, the audit trail, and the reconciliation of orders, confirmations and the ledger with the
+//! integrity checks of every declaration's money.
+
+use crate::access::record_export;
+use crate::error::ApiError;
+use crate::request::{Queried, parse_instant, query_error};
+use crate::{AppState, Caller};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use error_table::ErrorCode;
+use ledger::customs::{self, Movement};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use storage::OrderStatus;
+
+pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check failed");
+            ApiError::new(ErrorCode::Unavailable).into_response()
+        }
+    }
+}
+
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let mut extra = String::from(
+        "# HELP aduana_declarations Declarations by status.\n# TYPE aduana_declarations gauge\n",
+    );
+    if let Ok(counts) = state.store.count_by_status().await {
+        for (status, count) in counts {
+            extra.push_str(&format!(
+                "aduana_declarations{{status=\"{status}\"}} {count}\n"
+            ));
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&extra),
+    )
+        .into_response()
+}
+
+pub(crate) async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi(),
+    )
+        .into_response()
+}
+
+pub(crate) async fn error_codes() -> Json<Value> {
+    let codes: Vec<Value> = ErrorCode::ALL
+        .iter()
+        .map(|c| json!({"number": c.number(), "code": c.code(), "http_status": c.http_status(), "message": c.message()}))
+        .collect();
+    Json(json!({ "codes": codes }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReleaseTimesQuery {
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+}
+
+/// Most released declarations one report reads.
+const MAX_REPORT_DECLARATIONS: i64 = 1_000_000;
+
+pub(crate) async fn release_times(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
+    Queried(query): Queried<ReleaseTimesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    record_export(
+        &state,
+        &caller,
+        "report/release-times",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
+    let from = parse_instant("from", query.from)?
+        .unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
+    let to =
+        parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
+    let group_by = query.group_by.unwrap_or_else(|| "lane".to_owned());
+    if !matches!(group_by.as_str(), "lane" | "office" | "mode") {
+        return Err(query_error("group_by", "Group by lane, office or mode."));
+    }
+    let released = state
+        .store
+        .released_timelines(&from, &to, MAX_REPORT_DECLARATIONS)
+        .await?;
+    let mut timelines = Vec::with_capacity(released.len());
+    for declaration in released {
+        let group = match group_by.as_str() {
+            "lane" => declaration.lane,
+            "office" => declaration.office,
+            _ => declaration.transport_mode,
+        }
+        .unwrap_or_else(|| "unknown".to_owned());
+        let mut events = Vec::with_capacity(declaration.events.len());
+        for (kind, at) in declaration.events {
+            events.push((kind, storage::parse_time(&at)?));
+        }
+        timelines.push(workflow::study::Timeline { group, events });
+    }
+    let report = workflow::study::release_times(&timelines);
+    let groups: Vec<Value> = report
+        .into_iter()
+        .map(|(group, stages)| json!({"group": group, "stages": stages}))
+        .collect();
+    Ok(Json(
+        json!({"from": from, "to": to, "group_by": group_by, "groups": groups}),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditQuery {
+    after: Option<u64>,
+    limit: Option<i64>,
+}
+
+/// Most audit entries one page returns.
+const MAX_AUDIT_PAGE: i64 = 1000;
+
+fn entry_json(entry: &audit::Entry) -> Value {
+    serde_json::to_value(entry).unwrap_or(Value::Null)
+}
+
+/// The audit trail, a page at a time, oldest first, with the current head (for auditors).
+pub(crate) async fn audit_entries(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
+    Queried(query): Queried<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(query_error("limit", "Ask for 1 to 1000 entries."));
+    }
+    record_export(&state, &caller, "audit/entries", uri.query().unwrap_or("")).await?;
+    let after = query.after.unwrap_or(0);
+    let entries = state.store.audit_entries(after, limit).await?;
+    let head = state.store.audit_head().await?;
+    let next = entries.last().map(|e| e.seq).filter(|seq| *seq < head.seq);
+    Ok(Json(json!({
+        "head": head,
+        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "next_after": next,
+    })))
+}
+
+/// The audit entries of one declaration's events.
+pub(crate) async fn declaration_audit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if id.len() > 64 || state.store.declaration(&id).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::NotFound));
+    }
+    record_export(&state, &caller, &format!("audit/declaration/{id}"), "").await?;
+    let entries = state
+        .store
+        .audit_entries_for(&format!("declaration/{id}/"))
+        .await?;
+    Ok(Json(json!({
+        "declaration": id,
+        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RuleHitsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The feedback loop: per risk rule (and the random selection), declarations selected, controlled, found
+/// irregular, additional duty found — over declarations lodged in [from, to).
+pub(crate) async fn rule_hits(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    uri: axum::http::Uri,
+    Queried(query): Queried<RuleHitsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let from = parse_instant("from", query.from)?
+        .unwrap_or_else(|| "0000-01-01T00:00:00.000000Z".to_owned());
+    let to =
+        parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
+    record_export(
+        &state,
+        &caller,
+        "report/rule-hits",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
+    let histories = state
+        .store
+        .selection_histories(&from, &to, MAX_REPORT_DECLARATIONS)
+        .await?;
+    let report = workflow::hit_rates::report(histories.iter().map(|h| h.as_slice()));
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "declarations": histories.len(),
+        "truncated": histories.len() as i64 >= MAX_REPORT_DECLARATIONS,
+        "selectors": report.selectors,
+        "models": report.models,
+    })))
+}
+
+fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    amounts.try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a))
+}
+
+/// `GET /api/v1/reports/reconciliation`: every order against the confirmations received and the ledger, the
+/// ledger's own checks, and the integrity checks of every declaration's money.
+pub(crate) async fn reconciliation(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    record_export(&state, &caller, "report/reconciliation", "").await?;
+    let orders = state.store.payment_orders().await?;
+    let confirmations = state.store.confirmations().await?;
+    let ledger = state.store.ledger().await?;
+    let ledger_check = ledger.verify();
+    let mut rows = Vec::new();
+    let mut mismatches = 0;
+    for order in &orders {
+        // Checked sums: totals too large to add are a mismatch, never a panic.
+        let confirmed = checked_sum(
+            confirmations
+                .iter()
+                .filter(|c| c.order_reference == order.reference)
+                .filter_map(|c| c.amount.parse::<Decimal>().ok()),
+        );
+        let received_in_ledger = checked_sum(
+            ledger
+                .transfers()
+                .filter(|t| t.code == Movement::Payment.as_str() && t.reference == order.reference)
+                .map(|t| t.amount),
+        );
+        let (Some(confirmed), Some(received_in_ledger)) = (confirmed, received_in_ledger) else {
+            mismatches += 1;
+            continue;
+        };
+        let ordered: Decimal = order.amount.parse().unwrap_or_default();
+        let receivable = ledger
+            .account(&customs::receivable(&order.ledger_key))
+            .map(|a| a.balance())
+            .unwrap_or_default();
+        let ok = confirmed == received_in_ledger
+            && ((order.status == OrderStatus::Paid && confirmed >= ordered)
+                || (order.status == OrderStatus::Open && confirmed < ordered)
+                || order.status == OrderStatus::Superseded);
+        if !ok {
+            mismatches += 1;
+        }
+        rows.push(json!({
+            "reference": order.reference,
+            "declaration_id": order.declaration_id,
+            "status": order.status,
+            "ordered": format!("{ordered:.2}"),
+            "confirmed": format!("{confirmed:.2}"),
+            "in_ledger": format!("{received_in_ledger:.2}"),
+            "receivable_balance": format!("{receivable:.2}"),
+            "reconciled": ok,
+        }));
+    }
+    // Every declaration's money against the ledger (what `aduana ledger verify` checks too).
+    let findings = state.store.money_findings().await?;
+    let reconciled = mismatches == 0 && ledger_check.is_ok() && findings.is_empty();
+    Ok(Json(json!({
+        "orders": rows,
+        "confirmations": confirmations.len(),
+        "mismatches": mismatches,
+        "ledger_balanced": ledger_check.is_ok(),
+        "ledger_problem": ledger_check.err(),
+        "findings": findings
+            .iter()
+            .map(|f| json!({"declaration": f.declaration, "finding": f.sentence}))
+            .collect::<Vec<_>>(),
+        "reconciled": reconciled,
+    })))
+}

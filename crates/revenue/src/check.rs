@@ -1,0 +1,175 @@
+//! Integrity checks over declarations and the ledger: what `aduana ledger verify` and the reconciliation report
+//! add to the ledger's own `verify`.
+
+use crate::{Accounts, Position};
+use ledger::customs::{self, AccountKind};
+use rust_decimal::Decimal;
+use workflow::{Liabilities, Status};
+
+/// A declaration as the checks see it.
+#[derive(Clone, Debug)]
+pub struct Subject<'a> {
+    pub id: &'a str,
+    pub declarant: &'a str,
+    pub status: Status,
+    /// What the lifecycle settled on, if assessed.
+    pub liabilities: Option<&'a Liabilities>,
+    /// What the lifecycle recorded as paid (payments less refunds).
+    pub paid: Decimal,
+}
+
+/// Something that must never be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub declaration: String,
+    pub sentence: String,
+}
+
+fn finding(subject: &Subject<'_>, sentence: String) -> Finding {
+    Finding {
+        declaration: subject.id.to_owned(),
+        sentence,
+    }
+}
+
+/// The checks on one declaration against its position and the accounts it used (`holdings`: at least every
+/// deferment account and guarantee in `position`).
+pub fn check(subject: &Subject<'_>, position: &Position, holdings: &Accounts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // The lifecycle and the ledger agree on what was paid.
+    if subject.paid != position.paid() {
+        out.push(finding(
+            subject,
+            format!(
+                "the lifecycle records {} paid but the ledger {}",
+                subject.paid,
+                position.paid()
+            ),
+        ));
+    }
+    // Released (or settled, waiting only for arrival): every liability paid, deferred or guaranteed in the ledger.
+    if matches!(subject.status, Status::Released | Status::Settled)
+        && let Some(l) = subject.liabilities
+    {
+        if position.deferred_total() != l.deferred {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} with {} deferred, but the ledger defers {}",
+                    subject.status.as_str(),
+                    l.deferred,
+                    position.deferred_total()
+                ),
+            ));
+        }
+        let secured = position
+            .reserved_total()
+            .checked_add(position.called)
+            .and_then(|s| s.checked_add(position.discharged))
+            .unwrap_or(Decimal::MAX);
+        if secured < l.guaranteed {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} with {} guaranteed, but the ledger secures {secured}",
+                    subject.status.as_str(),
+                    l.guaranteed
+                ),
+            ));
+        }
+        let covered = position.paid();
+        if covered < l.immediate {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} with {} due now, but the ledger holds {covered} paid",
+                    subject.status.as_str(),
+                    l.immediate
+                ),
+            ));
+        }
+        let assessed = l.immediate.checked_add(l.deferred).unwrap_or(Decimal::MAX);
+        if position.revenue_total() != assessed {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} with {assessed} assessed for revenue, but the ledger credits revenue with {}",
+                    subject.status.as_str(),
+                    position.revenue_total()
+                ),
+            ));
+        }
+    }
+    // Cancelled or rejected: nothing assessed, deferred or reserved is left; what was paid is owed back.
+    if matches!(subject.status, Status::Cancelled | Status::Rejected) {
+        if !position.revenue.is_empty()
+            || !position.deferred.is_empty()
+            || !position.reserved.is_empty()
+        {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} but the ledger still holds {} assessed, {} deferred and {} reserved for it",
+                    subject.status.as_str(),
+                    position.revenue_total(),
+                    position.deferred_total(),
+                    position.reserved_total()
+                ),
+            ));
+        }
+        if position.balance < Decimal::ZERO {
+            out.push(finding(
+                subject,
+                format!(
+                    "{} but its receivable owes {}",
+                    subject.status.as_str(),
+                    -position.balance
+                ),
+            ));
+        }
+    }
+    // Refunds never exceed what was paid less what is due: once anything is refunded the receivable is not owed.
+    if position.refunded > Decimal::ZERO && position.balance < Decimal::ZERO {
+        out.push(finding(
+            subject,
+            format!(
+                "{} refunded while the receivable owes {}",
+                position.refunded, -position.balance
+            ),
+        ));
+    }
+    // No account charged for a declarant it does not authorise.
+    let used = position
+        .deferred
+        .keys()
+        .cloned()
+        .chain(position.reserved.iter().map(|r| r.guarantee.clone()));
+    for account in used {
+        let allowed = holdings
+            .get(&account)
+            .is_some_and(|h| h.allows(subject.declarant));
+        if !allowed {
+            out.push(finding(
+                subject,
+                format!(
+                    "{account} is charged for {}, which its holder has not authorised",
+                    subject.declarant
+                ),
+            ));
+        }
+    }
+    for account in position.cash.keys() {
+        let own = customs::kind(account)
+            .is_some_and(|(k, party)| k == AccountKind::Cash && party == subject.declarant);
+        if !own {
+            out.push(finding(
+                subject,
+                format!(
+                    "{account} paid for {}, whose cash account it is not",
+                    subject.declarant
+                ),
+            ));
+        }
+    }
+    out
+}
