@@ -17,6 +17,8 @@
 use crate::{Decision, Facts, Hit, Lane, Lists};
 use rust_decimal::Decimal;
 
+/// How deeply a condition may nest parentheses and `not`.
+pub const MAX_NESTING: usize = 32;
 /// Most rules one rule set may hold.
 pub const MAX_RULES: usize = 10_000;
 
@@ -312,9 +314,7 @@ impl Parser<'_> {
         Ok(lane)
     }
     fn expr(&mut self, depth: usize) -> Result<Expr, RuleError> {
-        if depth > 32 {
-            return Err(self.error("The condition is nested too deeply (at most 32 levels)."));
-        }
+        self.within(depth)?;
         let mut terms = vec![self.term(depth)?];
         while self.is_word("or") {
             self.position += 1;
@@ -338,7 +338,19 @@ impl Parser<'_> {
             Expr::And(factors)
         })
     }
+    /// Every recursion passes through `expr` or `factor`, and both check the depth: parentheses and `not` alike
+    /// (finding 5 of issue 14: 20,000 nested `not` overflowed the stack and stopped the server).
+    fn within(&self, depth: usize) -> Result<(), RuleError> {
+        if depth > MAX_NESTING {
+            return Err(self.error(format!(
+                "The condition is nested too deeply (at most {MAX_NESTING} levels of parentheses and not)."
+            )));
+        }
+        Ok(())
+    }
+
     fn factor(&mut self, depth: usize) -> Result<Expr, RuleError> {
+        self.within(depth)?;
         if self.is_word("not") {
             self.position += 1;
             return Ok(Expr::Not(Box::new(self.factor(depth + 1)?)));
@@ -1030,6 +1042,45 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    /// Finding 5 of issue 14: 20,000 nested `not` overflowed the stack. Every way of nesting — `not`, parentheses,
+    /// both mixed — is refused beyond the limit with its line and column, and accepted up to it; on a thread with a
+    /// small stack, so that a recursion without the check would crash this test.
+    #[test]
+    fn nesting_is_limited_for_not_parentheses_and_both() {
+        let run = || {
+            let deep = |open: &str, close: &str, n: usize| {
+                format!(
+                    "rule R1 when {}value > 1{} then red\n",
+                    open.repeat(n),
+                    close.repeat(n)
+                )
+            };
+            for (open, close) in [("not ", ""), ("(", ")"), ("not (", ")"), ("( not ", ")")] {
+                let per_level = if open.contains("not") && open.contains('(') {
+                    2
+                } else {
+                    1
+                };
+                let ok = deep(open, close, MAX_NESTING / per_level);
+                assert!(RuleSet::parse(&ok).is_ok(), "{open:?} at the limit");
+                for n in [MAX_NESTING + 1, 20_000] {
+                    let error = RuleSet::parse(&deep(open, close, n)).unwrap_err();
+                    assert!(
+                        error.message.contains("nested too deeply"),
+                        "{open:?} {n}: {error:?}"
+                    );
+                    assert_eq!(error.line, 1);
+                }
+            }
+        };
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -60,19 +60,12 @@ pub struct Assessment {
 }
 
 impl Assessment {
-    /// The total of every tax.
+    /// The total of every tax (the totals were added up with checked arithmetic when assessed).
     pub fn total(&self) -> Decimal {
-        self.totals.iter().map(|t| t.amount).sum()
-    }
-
-    /// The total of tax lines whose payment method satisfies `predicate`.
-    pub fn total_where(&self, predicate: impl Fn(declaration::PaymentMethod) -> bool) -> Decimal {
-        self.items
+        self.totals
             .iter()
-            .flat_map(|i| &i.taxes)
-            .filter(|t| predicate(t.payment_method))
-            .map(|t| t.amount)
-            .sum()
+            .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.amount))
+            .unwrap_or(Decimal::MAX)
     }
 }
 
@@ -126,7 +119,7 @@ fn quantity(item: &GoodsItem, tax_type: &str, unit: &str) -> Option<(Decimal, St
                 None
             }
         })?;
-    Some((found / per, format!("{found} {unit}")))
+    Some((found.checked_div(per)?, format!("{found} {unit}")))
 }
 
 struct Computed {
@@ -142,9 +135,15 @@ fn compute(
     rates: &ExchangeRates,
     pointer: &str,
 ) -> Result<Computed, Problem> {
+    let too_large = || crate::valuation::too_large(pointer);
     let ad_valorem = measure
         .rate_percent
-        .map(|rate| base * rate / Decimal::ONE_HUNDRED);
+        .map(|rate| {
+            base.checked_mul(rate)
+                .map(|v| v / Decimal::ONE_HUNDRED)
+                .ok_or_else(too_large)
+        })
+        .transpose()?;
     let specific = match measure.kind {
         MeasureKind::AdValorem | MeasureKind::Relief => None,
         MeasureKind::Specific | MeasureKind::Compound => {
@@ -170,7 +169,10 @@ fn compute(
                 )
             })?;
             Some((
-                quantity * measure.amount.unwrap_or_default() * rate,
+                quantity
+                    .checked_mul(measure.amount.unwrap_or_default())
+                    .and_then(|a| a.checked_mul(rate))
+                    .ok_or_else(too_large)?,
                 described,
             ))
         }
@@ -180,9 +182,10 @@ fn compute(
         // Never reached: `applicable` does not return reliefs.
         MeasureKind::Relief => Decimal::ZERO,
         MeasureKind::Specific => specific.as_ref().map(|s| s.0).unwrap_or_default(),
-        MeasureKind::Compound => {
-            ad_valorem.unwrap_or_default() + specific.as_ref().map(|s| s.0).unwrap_or_default()
-        }
+        MeasureKind::Compound => ad_valorem
+            .unwrap_or_default()
+            .checked_add(specific.as_ref().map(|s| s.0).unwrap_or_default())
+            .ok_or_else(too_large)?,
     };
     let mut how = match &specific {
         Some((_, described)) => format!("{} applied to {described}", measure.describe()),
@@ -334,12 +337,18 @@ pub fn assess_with(
                 .collect();
             measures.sort_by_key(|m| m.base != Base::CustomsValue);
             for measure in measures {
+                let pointer = item_path(index, "Commodity/DutyTaxFee");
                 let base = match measure.base {
                     Base::CustomsValue | Base::CustomsValueAlone => value.customs_value,
-                    Base::CustomsValuePlusDuties => round(value.customs_value + duties, &currency),
+                    Base::CustomsValuePlusDuties => match value.customs_value.checked_add(duties) {
+                        Some(sum) => round(sum, &currency),
+                        None => {
+                            problems.push(crate::valuation::too_large(&pointer));
+                            continue;
+                        }
+                    },
                     Base::Duties => round(duties, &currency),
                 };
-                let pointer = item_path(index, "Commodity/DutyTaxFee");
                 match compute(measure, base, item, rates, &pointer) {
                     Ok(mut computed) => {
                         let minor = currency.minor_units();
@@ -349,9 +358,13 @@ pub fn assess_with(
                             tariff.relief(code.as_str(), &measure.tax_type, date, &claims)
                         {
                             let share = relief.rate_percent.unwrap_or(Decimal::ONE_HUNDRED);
-                            let off = measure
-                                .rounding
-                                .apply(amount * share / Decimal::ONE_HUNDRED, minor);
+                            let Some(off) = amount
+                                .checked_mul(share)
+                                .map(|v| measure.rounding.apply(v / Decimal::ONE_HUNDRED, minor))
+                            else {
+                                problems.push(crate::valuation::too_large(&pointer));
+                                continue;
+                            };
                             amount -= off;
                             relieved = Some(off);
                             computed
@@ -360,7 +373,13 @@ pub fn assess_with(
                         }
                         // A relieved duty does not join the base of the taxes computed on the duties.
                         if measure.base == Base::CustomsValue {
-                            duties += amount;
+                            match duties.checked_add(amount) {
+                                Some(sum) => duties = sum,
+                                None => {
+                                    problems.push(crate::valuation::too_large(&pointer));
+                                    continue;
+                                }
+                            }
                         }
                         let payment_method = methods
                             .iter()
@@ -400,7 +419,12 @@ pub fn assess_with(
     let mut totals: Vec<TaxTotal> = Vec::new();
     for tax in items.iter().flat_map(|i| &i.taxes) {
         match totals.iter_mut().find(|t| t.tax_type == tax.tax_type) {
-            Some(total) => total.amount += tax.amount,
+            Some(total) => {
+                total.amount = total
+                    .amount
+                    .checked_add(tax.amount)
+                    .ok_or_else(|| vec![crate::valuation::too_large("/MetaData/Declaration")])?
+            }
             None => totals.push(TaxTotal {
                 tax_type: tax.tax_type.clone(),
                 amount: tax.amount,

@@ -134,6 +134,20 @@ pub fn declaration_for(
         declaration::parse_decimal(request.customs_value.amount.trim()),
         Currency::parse(request.customs_value.currency.trim()),
     ) {
+        // The same ceiling as a declared amount (16 digits, the schema's): nothing larger is computed with.
+        (Ok(value), Ok(_)) if !declaration::within_declared_limit(value) => {
+            problems.push(Problem::with_message(
+                ErrorCode::AmountTooLarge,
+                "/customs_value/amount",
+                format!(
+                    "{} has more than {} digits before the point; a customs value has at most {}.",
+                    request.customs_value.amount.trim(),
+                    declaration::MAX_DECLARED_DIGITS,
+                    declaration::MAX_DECLARED_DIGITS
+                ),
+            ));
+            None
+        }
         (Ok(value), Ok(currency)) => Some(Amount { value, currency }),
         (Err(_), _) => {
             problems.push(Problem::with_message(
@@ -170,11 +184,14 @@ pub fn declaration_for(
                 text,
                 time::macros::format_description!("[year]-[month]-[day]"),
             ) {
-                Ok(date) => Some(date),
-                Err(_) => {
+                // Years 1 to 9999: `-0001-01-01` parses as a date but is none a tariff has.
+                Ok(date) if (1..=9999).contains(&date.year()) => Some(date),
+                _ => {
                     problems.push(invalid(
                         "/date",
-                        format!("{text:?} is not a date written YYYY-MM-DD."),
+                        format!(
+                            "{text:?} is not a date written YYYY-MM-DD, in the years 1 to 9999."
+                        ),
                     ));
                     None
                 }
@@ -199,6 +216,16 @@ pub fn declaration_for(
             continue;
         }
         match declaration::parse_decimal(quantity.value.trim()) {
+            Ok(value) if !declaration::within_declared_limit(value) => {
+                problems.push(Problem::with_message(
+                    ErrorCode::AmountTooLarge,
+                    format!("/quantities/{index}/value"),
+                    format!(
+                        "A quantity has at most {} digits before the point.",
+                        declaration::MAX_DECLARED_DIGITS
+                    ),
+                ))
+            }
             Ok(value) if unit == "KGM" => net_mass = Some(value),
             Ok(value) => quantities.push(declaration::model::Measure {
                 value,
@@ -400,6 +427,7 @@ pub fn calculate(
                 // Pointers into the synthetic declaration mean nothing to the caller: point at the request.
                 p.pointer = match p.code {
                     ErrorCode::ExchangeRateUnknown => "/customs_value/currency".into(),
+                    ErrorCode::AmountTooLarge => "/customs_value/amount".into(),
                     ErrorCode::MissingElement => "/quantities".into(),
                     _ => "/commodity_code".into(),
                 };
@@ -418,7 +446,11 @@ pub fn calculate(
         currency: assessment.currency,
         customs_value: item.customs_value,
         valuation: item.valuation,
-        total: item.taxes.iter().map(|t| t.amount).sum(),
+        total: item
+            .taxes
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, t| sum.checked_add(t.amount))
+            .ok_or_else(|| vec![crate::valuation::too_large("/customs_value/amount")])?,
         taxes: item.taxes,
         totals: assessment.totals,
     })

@@ -89,9 +89,21 @@ pub struct Valuation {
 }
 
 impl Valuation {
-    pub fn total(&self) -> Decimal {
-        self.items.iter().map(|i| i.customs_value).sum()
+    /// The sum of the items' customs values (each below the ceiling the caller checks; `None` if they do not fit).
+    pub fn total(&self) -> Option<Decimal> {
+        self.items
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, i| sum.checked_add(i.customs_value))
     }
+}
+
+/// An amount that does not fit a decimal once multiplied or added up: refused at `pointer`, never a panic.
+pub(crate) fn too_large(pointer: &str) -> Problem {
+    Problem::with_message(
+        ErrorCode::AmountTooLarge,
+        pointer,
+        "This amount, with its rate or the amounts added to it, is too large to compute with; check what is declared.",
+    )
 }
 
 pub type ValuationError = Vec<Problem>;
@@ -133,7 +145,10 @@ fn convert(
         }
     };
     Ok((
-        amount.value * rate,
+        amount
+            .value
+            .checked_mul(rate)
+            .ok_or_else(|| too_large(pointer))?,
         format!(
             " converted from {} {} at the {source} {rate}",
             amount.value, amount.currency
@@ -228,12 +243,18 @@ pub fn value_with(
             );
             match convert(declaration, rates, &charge.amount, &pointer) {
                 Ok((converted, _)) if charge.charges_type_code.starts_with('B') => {
-                    value -= converted;
+                    match value.checked_sub(converted) {
+                        Some(v) => value = v,
+                        None => problems.push(too_large(&pointer)),
+                    }
                     explanation
                         .push_str(&format!(", minus {} {converted}", charge.charges_type_code));
                 }
                 Ok((converted, _)) => {
-                    value += converted;
+                    match value.checked_add(converted) {
+                        Some(v) => value = v,
+                        None => problems.push(too_large(&pointer)),
+                    }
                     explanation
                         .push_str(&format!(", plus {} {converted}", charge.charges_type_code));
                 }
@@ -299,7 +320,11 @@ pub fn value_with(
             },
         ),
     };
-    let total: Decimal = weights.iter().sum();
+    let shipment = "/MetaData/Declaration/GoodsShipment/CustomsValuation";
+    let total = weights
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, w| sum.checked_add(*w))
+        .ok_or_else(|| vec![too_large(shipment)])?;
     for (label, cost) in shipment_costs {
         let cost = round(cost, national);
         let mut left = cost;
@@ -308,14 +333,22 @@ pub fn value_with(
             raw.iter_mut().zip(&weights).enumerate()
         {
             let share = if position + 1 == count {
-                left
+                Some(left)
             } else if total.is_zero() {
-                round(cost / Decimal::from(count as u64), national)
+                cost.checked_div(Decimal::from(count as u64))
+                    .map(|s| round(s, national))
             } else {
-                round(cost * *weight / total, national)
+                cost.checked_mul(*weight)
+                    .and_then(|c| c.checked_div(total))
+                    .map(|s| round(s, national))
             };
-            left -= share;
-            *value += share;
+            let share = share.ok_or_else(|| vec![too_large(shipment)])?;
+            left = left
+                .checked_sub(share)
+                .ok_or_else(|| vec![too_large(shipment)])?;
+            *value = value
+                .checked_add(share)
+                .ok_or_else(|| vec![too_large(shipment)])?;
             explanation.push_str(&format!(", {label} share{by} {share}"));
         }
     }
