@@ -735,8 +735,9 @@ pub async fn audit_command(command: AuditCommand) -> Result<ExitCode, String> {
                 }
                 if report.chain.is_ok() {
                     println!(
-                        "{} events and {} ledger transfers match the trail",
-                        report.events_checked, report.transfers_checked
+                        "{} events, {} declaration versions (each document against its SHA-256) and {} ledger \
+                         transfers match the trail",
+                        report.events_checked, report.versions_checked, report.transfers_checked
                     );
                 }
             }

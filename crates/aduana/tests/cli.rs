@@ -306,6 +306,15 @@ fn serve_users_add_and_lodge_work_together() {
         answer["mrn"].as_str().is_some_and(|m| m.len() == 18),
         "{answer}"
     );
+    // Finding 4 of issue 14: by default a deferment account nobody opened is refused (it used to be opened on the
+    // fly with a 1,000,000 limit): the sample's deferred duties are due, unless a control comes first.
+    assert!(
+        matches!(
+            answer["status"].as_str(),
+            Some("awaiting_payment" | "under_control")
+        ),
+        "{answer}"
+    );
     assert_eq!(refused.status.code(), Some(1));
     let error: Value = serde_json::from_slice(&refused.stdout).unwrap();
     assert_eq!(error["code"], "auth.unauthenticated");
@@ -521,4 +530,94 @@ fn the_simulated_bank_pays_an_order_on_a_running_server() {
         .unwrap();
     let listed = String::from_utf8_lossy(&accounts.stdout);
     assert!(listed.contains("revenue:A00\t20.00 GBP"), "{listed}");
+}
+
+/// Finding 17 of issue 14: a token created from the command line while lodgements ran made one lodgement answer
+/// 5xx ("database is locked"). Writers begin with `BEGIN IMMEDIATE` now, so the CLI's and the server's wait their
+/// turn: lodgements and command-line writes interleave, and none fails.
+#[test]
+fn command_line_writes_while_the_server_lodges_fail_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let cli = |args: &[&str]| {
+        let output = aduana()
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let trader = cli(&[
+        "users",
+        "add",
+        "--role",
+        "trader",
+        "--party",
+        "GB603202734852",
+    ]);
+    let mut server = aduana()
+        .args(["serve", "--addr", &address, "--data-dir"])
+        .arg(dir.path())
+        .env("ADUANA_RATE_LIMIT", "0")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(&address).is_ok()
+    });
+    assert!(healthy, "the server did not start");
+    let xml = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lodgers: Vec<_> = (0..4)
+        .map(|worker| {
+            let (address, trader, xml, stop) =
+                (address.clone(), trader.clone(), xml.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                let mut statuses = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let lrn = format!("LOCK-{worker}-{n}");
+                    n += 1;
+                    let body = xml.replace("MINIMAL-1", &lrn);
+                    let response = client
+                        .post(format!("http://{address}/api/v1/declarations"))
+                        .bearer_auth(&trader)
+                        .header("content-type", "application/xml")
+                        .body(body)
+                        .send()
+                        .unwrap();
+                    statuses.push(response.status().as_u16());
+                }
+                statuses
+            })
+        })
+        .collect();
+    for n in 0..8 {
+        let user = cli(&["users", "add", "--role", "officer"]);
+        assert!(!user.is_empty());
+        let listed = cli(&["tokens", "list"]);
+        assert!(!listed.is_empty(), "{n}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses: Vec<u16> = lodgers
+        .into_iter()
+        .flat_map(|l| l.join().unwrap())
+        .collect();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(statuses.len() >= 4, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }

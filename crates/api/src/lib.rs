@@ -70,6 +70,8 @@ pub struct Config {
     /// Largest page of a list.
     pub max_page: i64,
     pub request_timeout: Duration,
+    /// How long a request's body may take to arrive (shorter than `request_timeout`): then `request.timeout`.
+    pub body_timeout: Duration,
     /// Banks that may confirm payments, with their HMAC keys.
     pub bank_keys: std::collections::HashMap<String, Vec<u8>>,
     /// Refunds above this amount need a second officer's approval (four eyes).
@@ -99,6 +101,7 @@ impl Default for Config {
             xml_limits,
             max_page: 500,
             request_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(20),
             bank_keys: Default::default(),
             refund_four_eyes_above: rust_decimal::Decimal::from(1000),
             refund_bank: "TREASURY".into(),
@@ -216,28 +219,101 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::authorize,
         ))
+        // A panic in a handler (or in the middleware inside this layer) fails that request alone, with the error
+        // table's 500 and one line in the log; the server goes on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |panic: Box<dyn std::any::Any + Send>| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(%message, "a request panicked; it alone failed");
+                axum::response::IntoResponse::into_response(ApiError::new(ErrorCode::Internal))
+            },
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), timeout))
+        // Outermost: every answer carries the security headers, timeouts and panics included.
         .layer(middleware::from_fn(security::headers))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            state.config.request_timeout,
-        ))
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// A request not answered within the configured time gets the error table's 503 (its transaction, if any, is
+/// rolled back with the dropped future); a body not received in time is `request.timeout` (see `request::read_body`).
+async fn timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::with_message(
+            ErrorCode::Unavailable,
+            "The request took longer than this service allows; try again.",
+        )),
+    }
+}
+
+/// How many header lines the HTTP parser reads before refusing a request by itself; the security middleware
+/// refuses more than [`security::MAX_HEADERS`] with the error table's 431, so the parser's bare answer is never
+/// what a client sees for an ordinary excess.
+const PARSER_MAX_HEADERS: usize = 1024;
+
+/// Serves the API on `listener` until `shutdown` completes, then lets the requests in flight finish.
+///
+/// The accept loop is ours rather than `axum::serve` so that the HTTP parser's limits can be set: with hyper's
+/// default of 100 header lines, a request with more got a bare 431 with no body and none of our headers.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use tower::ServiceExt;
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request.map(axum::body::Body::new)
+            },
+        );
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().max_headers(PARSER_MAX_HEADERS);
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }

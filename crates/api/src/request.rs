@@ -10,13 +10,21 @@ use error_table::{ErrorCode, Problem};
 use time::OffsetDateTime;
 
 /// Reads the whole body, refusing one larger than the configured limit.
+/// Reads the whole body, refusing one larger than the configured limit or slower than the body timeout.
 pub(crate) async fn read_body(state: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
     let limit = state.config.max_body_bytes;
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(_) => Err(ApiError::with_message(
+    match tokio::time::timeout(state.config.body_timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes.to_vec()),
+        Ok(Err(_)) => Err(ApiError::with_message(
             ErrorCode::BodyTooLarge,
             format!("The document is larger than the {limit} bytes this service accepts."),
+        )),
+        Err(_) => Err(ApiError::with_message(
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request's body did not arrive within {} seconds; send it again.",
+                state.config.body_timeout.as_secs()
+            ),
         )),
     }
 }

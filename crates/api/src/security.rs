@@ -32,6 +32,10 @@ pub const TOKEN_CACHE_SECONDS: u64 = 5;
 const TOKEN_CACHE_ENTRIES: usize = 10_000;
 /// Largest total size of a request's headers.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most header lines a request may carry.
+pub const MAX_HEADERS: usize = 100;
+/// Unknown bearer tokens an address may send in [`LOGIN_WINDOW`] before it is answered 429 without a look-up.
+pub const MAX_UNKNOWN_TOKENS: u32 = 100;
 /// Failed sign-ins allowed per login in [`LOGIN_WINDOW`].
 pub const MAX_LOGIN_FAILURES: u32 = 5;
 /// Failed sign-ins allowed per client address in [`LOGIN_WINDOW`] (an office behind one address has many users).
@@ -199,8 +203,14 @@ pub async fn authorize(
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum();
-    if header_bytes > MAX_HEADER_BYTES {
-        return ApiError::new(ErrorCode::HeadersTooLarge).into_response();
+    if header_bytes > MAX_HEADER_BYTES || request.headers().len() > MAX_HEADERS {
+        return ApiError::with_message(
+            ErrorCode::HeadersTooLarge,
+            format!(
+                "The request has more than {MAX_HEADERS} headers or {MAX_HEADER_BYTES} bytes of them; this service accepts no more."
+            ),
+        )
+        .into_response();
     }
     let Some(path) = request
         .extensions()
@@ -211,8 +221,25 @@ pub async fn authorize(
     };
     let method = request.method().clone();
     let Some(rule) = policy::rule_for(&method, &path) else {
-        // A route without a policy row is refused, whatever it is.
-        return ApiError::new(ErrorCode::Forbidden).into_response();
+        // The path exists with other methods: 405 with the methods it takes. A route without any policy row is
+        // refused, whatever it is.
+        let allowed: Vec<String> = policy::table()
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.to_string())
+            .collect();
+        if allowed.is_empty() {
+            return ApiError::new(ErrorCode::Forbidden).into_response();
+        }
+        let mut response = ApiError::with_message(
+            ErrorCode::MethodNotAllowed,
+            format!("{path} takes {}, not {method}.", allowed.join(", ")),
+        )
+        .into_response();
+        if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
     };
     let roles = match rule.access {
         Access::Public | Access::Signed => {
@@ -227,27 +254,39 @@ pub async fn authorize(
         Access::Session(roles) => return session_route(state, request, next, roles).await,
         Access::Roles(roles) => roles,
     };
+    // The scheme is case-insensitive (RFC 7235 §2.1): "Bearer", "bearer", "BEARER".
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty() && t.len() <= 256);
     let Some(token) = token else {
         return ApiError::new(ErrorCode::Unauthenticated).into_response();
     };
     let hash = token_hash(token);
+    // Guessing tokens costs a database look-up each: an address that sent many unknown ones waits.
+    let guesser = format!("unknown-token@{}", client_address(&request));
     let (user, token) = match state.guard.cached(&hash) {
         Some(found) => found,
-        None => match state.store.token_by_hash(&hash).await {
-            Ok(Some(found)) => {
-                state.guard.cache(hash, found.clone());
-                found
+        None => {
+            if state.guard.login_blocked(&guesser, MAX_UNKNOWN_TOKENS) {
+                return rate_limited(LOGIN_WINDOW.as_secs());
             }
-            Ok(None) => return ApiError::new(ErrorCode::Unauthenticated).into_response(),
-            Err(error) => return ApiError::from(error).into_response(),
-        },
+            match state.store.token_by_hash(&hash).await {
+                Ok(Some(found)) => {
+                    state.guard.cache(hash, found.clone());
+                    found
+                }
+                Ok(None) => {
+                    state.guard.login_failed(&guesser);
+                    return ApiError::new(ErrorCode::Unauthenticated).into_response();
+                }
+                Err(error) => return ApiError::from(error).into_response(),
+            }
+        }
     };
     if token.revoked_at.is_some() {
         return ApiError::new(ErrorCode::TokenRevoked).into_response();

@@ -89,6 +89,13 @@ fn twin(message: &Message) -> Result<(Value, Provenance), Vec<Problem>> {
         let item = items.len().checked_sub(1);
         let at = |p: &str| (p.to_owned(), segment.number);
         match (segment.tag.as_str(), item) {
+            // One beginning of message: a second BGM would silently replace the first's LRN.
+            ("BGM", None) if header.contains_key("lrn") => problems.push(fail(
+                segment,
+                None,
+                ErrorCode::RepeatedElement,
+                "A CUSDEC message has one BGM segment (its type, LRN and function); this is a second one.",
+            )),
             ("BGM", None) => {
                 header.insert("type_code".into(), json!(segment.get(1, 1)));
                 header.insert("lrn".into(), json!(segment.get(2, 1)));

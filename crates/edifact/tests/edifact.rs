@@ -368,3 +368,43 @@ fn cusres_answers_read_back_through_the_syntax_checks() {
         }
     }
 }
+
+/// Finding 10 of issue 14: a second BGM replaced the first's LRN; an amount with 40 decimals was rounded where the
+/// XML reader refuses it; an impossible issue date was accepted. Each is refused, at its segment or field.
+#[test]
+fn a_second_bgm_an_inexact_amount_and_an_impossible_date_are_refused() {
+    let good = String::from_utf8(MINIMAL_EDI.to_vec()).unwrap();
+    let twice = good
+        .replace(
+            "BGM+IMA+MINIMAL-1+9'",
+            "BGM+IMA+MINIMAL-1+9'BGM+IMA+OTHER-LRN+9'",
+        )
+        .replace("UNT+9+M1", "UNT+10+M1");
+    let (code, pointer, message) = refused(&twice);
+    assert_eq!(code, ErrorCode::RepeatedElement, "{message}");
+    assert!(pointer.starts_with("/segments/4"), "{pointer}");
+    let inexact = good.replace(
+        "MOA+66:1000:GBP'",
+        "MOA+66:1000.0000000000000000000000000000000000001:GBP'",
+    );
+    let problems = edifact::read_cusdec(inexact.as_bytes(), &Limits::default()).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == ErrorCode::InvalidValue || p.code == ErrorCode::EdifactSyntax),
+        "{problems:?}"
+    );
+    let dated = good
+        .replace(
+            "BGM+IMA+MINIMAL-1+9'",
+            "BGM+IMA+MINIMAL-1+9'DTM+137:20261345:102'",
+        )
+        .replace("UNT+9+M1", "UNT+10+M1");
+    let problems = edifact::read_cusdec(dated.as_bytes(), &Limits::default()).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.code == ErrorCode::InvalidValue && p.message.contains("20261345")),
+        "{problems:?}"
+    );
+}

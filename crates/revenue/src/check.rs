@@ -128,13 +128,19 @@ pub fn check(subject: &Subject<'_>, position: &Position, holdings: &Accounts) ->
             ));
         }
     }
-    // Refunds never exceed what was paid less what is due: once anything is refunded the receivable is not owed.
-    if position.refunded > Decimal::ZERO && position.balance < Decimal::ZERO {
+    // Never more paid back than was paid. (That a refund was within what was paid less what was due when it was
+    // paid is checked by the refund itself, under the declaration's lock; a later amendment may make more due,
+    // which the lifecycle then asks for — and a released or settled declaration owing it is found above.)
+    let paid_in = position
+        .received
+        .checked_add(position.cash_total())
+        .unwrap_or(Decimal::MAX);
+    if position.refunded > paid_in {
         out.push(finding(
             subject,
             format!(
-                "{} refunded while the receivable owes {}",
-                position.refunded, -position.balance
+                "{} refunded, more than the {paid_in} paid",
+                position.refunded
             ),
         ));
     }

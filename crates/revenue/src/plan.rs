@@ -225,12 +225,13 @@ fn usable(
 /// The decision (see the crate documentation).
 pub fn plan(request: &Request<'_>) -> Result<Plan, Overflow> {
     let position = request.position;
+    // The currency of what is owed; with nothing owed, the one its money was kept in (whatever there is to give
+    // back is in it).
     let currency = match &request.owed {
         Some(owed) => owed.needs.currency.clone(),
-        None => request
-            .accounts
-            .get(&customs::receivable(request.key))
-            .map(|h| h.account.currency.clone())
+        None => position
+            .currency
+            .clone()
             .unwrap_or_else(|| Currency::parse("XXX").expect("XXX is ISO 4217's 'no currency'")),
     };
     let mut opens = Vec::new();

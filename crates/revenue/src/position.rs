@@ -36,6 +36,8 @@ pub struct Position {
     /// The receivable's balance: credits (payments, deferrals) less debits (assessments, refunds). Negative: owed;
     /// positive: owed back.
     pub balance: Decimal,
+    /// The currency the declaration's money is kept in (of its transfers), when it has any.
+    pub currency: Option<declaration::Currency>,
 }
 
 impl Position {
@@ -53,6 +55,13 @@ impl Position {
         for t in transfers {
             if !seen.insert(&t.id) {
                 continue;
+            }
+            if out.currency.is_none()
+                && [&t.debit, &t.credit]
+                    .iter()
+                    .any(|a| **a == receivable || **a == secured)
+            {
+                out.currency = Some(t.currency.clone());
             }
             let amount = t.amount;
             if t.credit == secured || t.debit == secured {

@@ -354,8 +354,9 @@ impl Store {
         .collect()
     }
 
-    /// Every holding (account, holder, authorised parties): what `ledger verify` checks deferrals against.
-    pub async fn holdings(&self) -> Result<revenue::Accounts, StoreError> {
+    /// Every holding (account, holder, and the parties it authorises now — or, with `ever`, ever did: an authority
+    /// revoked later does not make the deferrals it allowed unauthorised).
+    pub async fn holdings(&self, ever: bool) -> Result<revenue::Accounts, StoreError> {
         let mut out = revenue::Accounts::new();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLUMNS}, owner FROM ledger_accounts ORDER BY id"
@@ -373,12 +374,12 @@ impl Store {
                 },
             );
         }
-        for row in sqlx::query(
-            "SELECT account_id, party FROM account_authorities WHERE revoked_at IS NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        {
+        let sql = if ever {
+            "SELECT account_id, party FROM account_authorities"
+        } else {
+            "SELECT account_id, party FROM account_authorities WHERE revoked_at IS NULL"
+        };
+        for row in sqlx::query(sql).fetch_all(&self.pool).await? {
             let id: String = row.try_get("account_id")?;
             if let Some(holding) = AccountId::parse(&id).ok().and_then(|id| out.get_mut(&id)) {
                 holding.authorised.insert(row.try_get("party")?);
@@ -646,7 +647,7 @@ impl Store {
     /// (never a panic).
     pub async fn money_findings(&self) -> Result<Vec<revenue::Finding>, StoreError> {
         use ledger::customs::{AccountKind, kind};
-        let holdings = self.holdings().await?;
+        let holdings = self.holdings(true).await?;
         let ledger = self.ledger().await?;
         let mut by_key: std::collections::HashMap<&str, Vec<&Transfer>> = Default::default();
         for t in ledger.transfers() {
@@ -661,6 +662,7 @@ impl Store {
             }
         }
         let mut findings = Vec::new();
+        let mut stored_keys: std::collections::HashSet<String> = Default::default();
         let mut after = -1i64;
         loop {
             let rows = sqlx::query(
@@ -688,6 +690,7 @@ impl Store {
                 };
                 let key = ledger::customs::declaration_key(&declarant, &lrn);
                 let transfers = by_key.get(key.as_str()).cloned().unwrap_or_default();
+                stored_keys.insert(key.clone());
                 let position =
                     match revenue::Position::of(&key, transfers, |t| ledger.pending_state(t)) {
                         Ok(position) => position,
@@ -708,6 +711,21 @@ impl Store {
                 };
                 findings.extend(revenue::check(&subject, &position, &holdings));
             }
+        }
+        // Money moves only with a stored declaration: no receivable or reservation without one (a lodgement that
+        // failed, or lost a race, left none).
+        let mut orphans: Vec<&&str> = by_key
+            .keys()
+            .filter(|key| !stored_keys.contains(**key))
+            .collect();
+        orphans.sort();
+        for key in orphans {
+            findings.push(revenue::Finding {
+                declaration: (*key).to_owned(),
+                sentence: format!(
+                    "the ledger holds transfers for {key}, which is no stored declaration"
+                ),
+            });
         }
         Ok(findings)
     }

@@ -75,6 +75,14 @@ impl Store {
         let at = format_time(now);
         let sha256 = hex::encode(Sha256::digest(document.body.as_bytes()));
         let mut tx = self.begin_write().await?;
+        if self.backend == crate::Backend::Postgres {
+            // Two saves at once must not both take "highest + 1" (finding 15 of issue 14): the second waits for
+            // the first's commit, then numbers after it.
+            sqlx::query("SELECT pg_advisory_xact_lock(8, hashtext($1))")
+                .bind(format!("{}/{}", document.kind, document.name))
+                .execute(&mut *tx)
+                .await?;
+        }
         let latest: Option<i64> = sqlx::query(
             "SELECT MAX(version) AS version FROM risk_documents WHERE kind = $1 AND name = $2",
         )
@@ -99,7 +107,8 @@ impl Store {
         .bind(document.valid_to.clone())
         .bind(&at)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| StoreError::classify(e, "a risk document's version"))?;
         let subject = format!("risk/{}/{}/{version}", document.kind, document.name);
         append(
             &mut tx,

@@ -143,3 +143,50 @@ pub fn xsd_verdicts(python: &str, schemas: Schemas, files: &[PathBuf]) -> Vec<Xs
         })
         .collect()
 }
+
+/// A database the storage-touching tests run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+/// The databases to run against: SQLite always; PostgreSQL when `ADUANA_TEST_POSTGRES` names a server (required
+/// in CI, where its absence is a failure).
+pub fn databases() -> Vec<Database> {
+    match std::env::var("ADUANA_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => vec![Database::Sqlite, Database::Postgres],
+        _ => {
+            if in_ci() {
+                panic!("ADUANA_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run");
+            }
+            eprintln!(
+                "SKIPPED on PostgreSQL: ADUANA_TEST_POSTGRES is not set (.ci/run starts a server and sets it)"
+            );
+            vec![Database::Sqlite]
+        }
+    }
+}
+
+/// A new, empty database on the test PostgreSQL server (`ADUANA_TEST_POSTGRES`), and its URL.
+pub async fn fresh_postgres() -> String {
+    let admin = std::env::var("ADUANA_TEST_POSTGRES").expect("checked by databases()");
+    sqlx::any::install_default_drivers();
+    let name = format!("aduana_test_{}", uuid::Uuid::new_v4().simple());
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut connection)
+        .await
+        .expect("create test database");
+    // Replace the database name in the admin URL (…/postgres?host=… → …/NAME?host=…).
+    let (head, query) = admin
+        .split_once('?')
+        .map_or((admin.as_str(), None), |(h, q)| (h, Some(q)));
+    let base = head.rsplit_once('/').map_or(head, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}

@@ -89,6 +89,31 @@ pub fn check(declaration: &Declaration, style: PointerStyle) -> Vec<Problem> {
             ),
         ));
     }
+    for (value, xml, json) in [
+        (
+            &declaration.issue_date_time,
+            "IssueDateTime/DateTimeString",
+            "issue_date_time",
+        ),
+        (
+            &declaration.acceptance_date_time,
+            "AcceptanceDateTime/DateTimeString",
+            "acceptance_date_time",
+        ),
+    ] {
+        if let Some(text) = value
+            && !is_date_time(text)
+        {
+            problems.push(Problem::with_message(
+                ErrorCode::InvalidValue,
+                at.header(xml, json),
+                format!(
+                    "{text:?} is no date and time: write CCYYMMDDHHMMSS and a zone (format code 304), e.g. \
+                     20261129080000Z, or a date CCYYMMDD."
+                ),
+            ));
+        }
+    }
     for (index, item) in items.iter().enumerate() {
         let expected = index + 1;
         if item.sequence_numeric as usize != expected {
@@ -177,4 +202,80 @@ pub fn check_additional(message: &AdditionalMessage, style: PointerStyle) -> Vec
         previous = previous.max(number);
     }
     problems
+}
+
+/// A date and time as declarations write them: format code 304 (`CCYYMMDDHHMMSS` then `Z`, `±HH` or `±HHMM`),
+/// 203 (`CCYYMMDDHHMM`) or 102 (`CCYYMMDD`), that names a day of the calendar and a time of the day.
+pub fn is_date_time(text: &str) -> bool {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (stamp, zone) = text.split_at(digits);
+    let zone_ok = match zone.as_bytes() {
+        [] => true,
+        [b'Z'] => digits == 14,
+        [b'+' | b'-', rest @ ..] => {
+            digits == 14
+                && matches!(rest.len(), 2 | 4)
+                && rest.iter().all(u8::is_ascii_digit)
+                && rest[..2] <= b"14"[..]
+                && (rest.len() == 2 || rest[2..] < b"60"[..])
+        }
+        _ => false,
+    };
+    if !zone_ok || !matches!(digits, 8 | 12 | 14) {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| stamp[range].parse::<u32>().unwrap_or(u32::MAX);
+    let (year, month, day) = (number(0..4), number(4..6), number(6..8));
+    let Ok(month) = time::Month::try_from(u8::try_from(month).unwrap_or(0)) else {
+        return false;
+    };
+    let Ok(_) = time::Date::from_calendar_date(
+        i32::try_from(year).unwrap_or(0).max(0),
+        month,
+        u8::try_from(day).unwrap_or(0),
+    ) else {
+        return false;
+    };
+    if year == 0 {
+        return false;
+    }
+    let (hour, minute, second) = match digits {
+        14 => (number(8..10), number(10..12), number(12..14)),
+        12 => (number(8..10), number(10..12), 0),
+        _ => (0, 0, 0),
+    };
+    hour < 24 && minute < 60 && second < 60
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::is_date_time;
+
+    #[test]
+    fn dates_and_times_are_checked_on_the_calendar() {
+        for good in [
+            "20261129080000Z",
+            "20230605173755+01",
+            "20240229235959-0530",
+            "20261129",
+            "202611291400",
+        ] {
+            assert!(is_date_time(good), "{good}");
+        }
+        for bad in [
+            "99999999999999+0000",
+            "20261345",
+            "20250229",
+            "20261129250000Z",
+            "20261129086000Z",
+            "00001129080000Z",
+            "2026112908Z",
+            "20261129080000+2500",
+            "20261129080000X",
+            "",
+            "2026-11-29",
+        ] {
+            assert!(!is_date_time(bad), "{bad}");
+        }
+    }
 }

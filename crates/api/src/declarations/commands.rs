@@ -214,7 +214,22 @@ pub(crate) async fn payment(
                 version: None,
             }))
         },
-        |_, _| Ok(Vec::new()),
+        // An open payment order the counter payment settles is paid too (finding 9: it stayed open).
+        |context, executed| {
+            let settled = executed.is_some_and(|e| {
+                e.state.status != workflow::Status::AwaitingPayment
+                    || e.state.outstanding() <= Decimal::ZERO
+            });
+            Ok(context
+                .orders
+                .iter()
+                .filter(|o| settled && o.status == storage::OrderStatus::Open)
+                .map(|o| storage::Write::OrderStatus {
+                    reference: o.reference.clone(),
+                    status: storage::OrderStatus::Paid,
+                })
+                .collect())
+        },
     )
     .await?;
     Ok(Json(summary(&row)))

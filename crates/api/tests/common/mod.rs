@@ -16,18 +16,13 @@ pub enum Backend {
 /// The backends to run against: SQLite always; PostgreSQL when `ADUANA_TEST_POSTGRES` names a server (required
 /// in CI).
 pub fn backends() -> Vec<Backend> {
-    match std::env::var("ADUANA_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
-        _ => {
-            if test_support::in_ci() {
-                panic!("ADUANA_TEST_POSTGRES is not set: in CI the PostgreSQL tests must run");
-            }
-            eprintln!(
-                "SKIPPED on PostgreSQL: ADUANA_TEST_POSTGRES is not set (.ci/run starts a server and sets it)"
-            );
-            vec![Backend::Sqlite]
-        }
-    }
+    test_support::databases()
+        .into_iter()
+        .map(|d| match d {
+            test_support::Database::Sqlite => Backend::Sqlite,
+            test_support::Database::Postgres => Backend::Postgres,
+        })
+        .collect()
 }
 
 /// The configuration tests run with.
@@ -61,25 +56,7 @@ impl Drop for TestApp {
 }
 
 async fn fresh_postgres() -> String {
-    let admin = std::env::var("ADUANA_TEST_POSTGRES").expect("checked by backends()");
-    sqlx::any::install_default_drivers();
-    let name = format!("aduana_test_{}", uuid::Uuid::new_v4().simple());
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut connection)
-        .await
-        .expect("create test database");
-    // Replace the database name in the admin URL (…/postgres?host=… → …/NAME?host=…).
-    let (head, query) = admin
-        .split_once('?')
-        .map_or((admin.as_str(), None), |(h, q)| (h, Some(q)));
-    let base = head.rsplit_once('/').map_or(head, |(b, _)| b);
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
+    test_support::fresh_postgres().await
 }
 
 impl TestApp {
