@@ -213,6 +213,12 @@ pub fn router(state: AppState) -> Router {
             router = router.route(path, handler);
         }
     }
+    with_layers(router, state)
+}
+
+/// The middleware every route passes, innermost first: authorization, panic containment, metrics, the request
+/// timeout, the security headers.
+fn with_layers(router: Router<AppState>, state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
         .layer(middleware::from_fn_with_state(
@@ -316,4 +322,47 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// A panic in a handler fails that request alone, with the error table's 500 and the security headers, and
+    /// the next request is answered.
+    #[tokio::test]
+    async fn a_panicking_handler_fails_its_request_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let state = AppState::new(store, Pipeline::demo(vec![]), Config::default());
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = calls.clone();
+        // The public route /healthz, answered by a handler that panics on its first call.
+        let routes = Router::new().route(
+            "/healthz",
+            axum::routing::get(move || {
+                let first = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+                async move {
+                    assert!(!first, "a handler that panics");
+                    "ok"
+                }
+            }),
+        );
+        let app = with_layers(routes, state);
+        let request = || {
+            axum::http::Request::get("/healthz")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let response = app.clone().oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), 500);
+        assert!(response.headers().contains_key("content-security-policy"));
+        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "service.internal");
+        let response = app.oneshot(request()).await.unwrap();
+        assert_eq!(response.status(), 200, "the next request is answered");
+    }
 }

@@ -34,8 +34,10 @@ const TOKEN_CACHE_ENTRIES: usize = 10_000;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Most header lines a request may carry.
 pub const MAX_HEADERS: usize = 100;
-/// Unknown bearer tokens an address may send in [`LOGIN_WINDOW`] before it is answered 429 without a look-up.
+/// Unknown bearer tokens an address may send in [`GUESS_WINDOW`] before its new tokens are answered 429 without a
+/// look-up, until the window ends (tokens it sent that are valid and known go on working).
 pub const MAX_UNKNOWN_TOKENS: u32 = 100;
+pub const GUESS_WINDOW: Duration = Duration::from_secs(60);
 /// Failed sign-ins allowed per login in [`LOGIN_WINDOW`].
 pub const MAX_LOGIN_FAILURES: u32 = 5;
 /// Failed sign-ins allowed per client address in [`LOGIN_WINDOW`] (an office behind one address has many users).
@@ -111,10 +113,30 @@ impl Guard {
 
     /// Whether sign-in attempts for `key` (a login or an address) are blocked for now, after `max` failures.
     pub fn login_blocked(&self, key: &str, max: u32) -> bool {
+        self.blocked_within(key, max, LOGIN_WINDOW)
+    }
+
+    /// Whether `key` failed `max` times in the `window` that its first failure opened.
+    fn blocked_within(&self, key: &str, max: u32, window: Duration) -> bool {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures
             .get(key)
-            .is_some_and(|(n, since)| *n >= max && since.elapsed() < LOGIN_WINDOW)
+            .is_some_and(|(n, since)| *n >= max && since.elapsed() < window)
+    }
+
+    /// Counts a failure of `key` in a window of its own (see [`Guard::blocked_within`]).
+    fn failed_within(&self, key: &str, window: Duration) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= THROTTLE_ENTRIES {
+            failures.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
+        }
+        let entry = failures
+            .entry(key.to_owned())
+            .or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= window {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
     }
 
     pub fn login_failed(&self, key: &str) {
@@ -272,8 +294,11 @@ pub async fn authorize(
     let (user, token) = match state.guard.cached(&hash) {
         Some(found) => found,
         None => {
-            if state.guard.login_blocked(&guesser, MAX_UNKNOWN_TOKENS) {
-                return rate_limited(LOGIN_WINDOW.as_secs());
+            if state
+                .guard
+                .blocked_within(&guesser, MAX_UNKNOWN_TOKENS, GUESS_WINDOW)
+            {
+                return rate_limited(GUESS_WINDOW.as_secs());
             }
             match state.store.token_by_hash(&hash).await {
                 Ok(Some(found)) => {
@@ -281,7 +306,7 @@ pub async fn authorize(
                     found
                 }
                 Ok(None) => {
-                    state.guard.login_failed(&guesser);
+                    state.guard.failed_within(&guesser, GUESS_WINDOW);
                     return ApiError::new(ErrorCode::Unauthenticated).into_response();
                 }
                 Err(error) => return ApiError::from(error).into_response(),
