@@ -359,7 +359,9 @@ mod tests {
         let response = app.clone().oneshot(request()).await.unwrap();
         assert_eq!(response.status(), 500);
         assert!(response.headers().contains_key("content-security-policy"));
-        let body = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 10_000)
+            .await
+            .unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["code"], "service.internal");
         let response = app.oneshot(request()).await.unwrap();

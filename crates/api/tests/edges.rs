@@ -39,9 +39,11 @@ fn raw(base: &str, request: &[u8], then_wait: Duration) -> String {
         answer.extend_from_slice(&buffer[..n]);
         let text = String::from_utf8_lossy(&answer);
         if let Some((head, body)) = text.split_once("\r\n\r\n")
-            && let Some(length) = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+            && let Some(length) = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_owned)
+            })
             && body.len() >= length.trim().parse::<usize>().unwrap_or(0)
         {
             break;
@@ -97,12 +99,18 @@ async fn every_refusal_at_the_edge_is_coded_with_the_security_headers() {
     }
     request.push_str("\r\n");
     let base = app.base.clone();
-    let answer = tokio::task::spawn_blocking(move || raw(&base, request.as_bytes(), Duration::ZERO))
-        .await
-        .unwrap();
+    let answer =
+        tokio::task::spawn_blocking(move || raw(&base, request.as_bytes(), Duration::ZERO))
+            .await
+            .unwrap();
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(answer.contains("request.headers_too_large"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("content-security-policy"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-security-policy"),
+        "{answer}"
+    );
 
     // A body that never arrives: request.timeout after the body timeout, with the headers.
     let trader = app.user("trader", Some("GB603202734852")).await;
@@ -111,12 +119,18 @@ async fn every_refusal_at_the_edge_is_coded_with_the_security_headers() {
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"lrn\":"
     );
     let base = app.base.clone();
-    let answer = tokio::task::spawn_blocking(move || raw(&base, request.as_bytes(), Duration::ZERO))
-        .await
-        .unwrap();
+    let answer =
+        tokio::task::spawn_blocking(move || raw(&base, request.as_bytes(), Duration::ZERO))
+            .await
+            .unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("request.timeout"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("content-security-policy"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-security-policy"),
+        "{answer}"
+    );
 }
 
 /// Invalid bearer tokens were never throttled (600 answered 600 × 401, each a database look-up). An address that
@@ -136,7 +150,10 @@ async fn guessing_tokens_is_throttled_per_address() {
     assert!(statuses[..100].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[100..].iter().all(|s| *s == 429), "{statuses:?}");
     let (status, body) = json(app.get("guess-again", "/api/v1/declarations").await).await;
-    assert_eq!((status, body["code"].as_str()), (429, Some("request.rate_limited")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("request.rate_limited"))
+    );
     let response = app.get(&officer, "/api/v1/declarations").await;
     assert_eq!(response.status(), 200, "a known token goes on working");
 }

@@ -51,13 +51,27 @@ async fn a_panicking_decision_fails_its_lodgement_alone() {
         .unwrap();
     let now = time::OffsetDateTime::now_utc();
     let failed = store
-        .lodge(new("PANIC-1"), now, |_, _, _| panic!("a decision that panics"))
+        .lodge(new("PANIC-1"), now, |_, _, _| {
+            panic!("a decision that panics")
+        })
         .await;
     assert!(failed.is_err(), "{failed:?}");
     let stored = store.lodge(new("FINE-1"), now, |_, _, _| decided()).await;
     assert!(matches!(stored, Ok(Lodged::Created { .. })), "{stored:?}");
-    assert!(store.declaration_id_by_lrn("GB603202734852", "PANIC-1").await.unwrap().is_none());
-    assert!(store.declaration_id_by_lrn("GB603202734852", "FINE-1").await.unwrap().is_some());
+    assert!(
+        store
+            .declaration_id_by_lrn("GB603202734852", "PANIC-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .declaration_id_by_lrn("GB603202734852", "FINE-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// A `sqlite://PATH` URL creates the file when it does not exist (finding of issue 15), and a folder that does not
@@ -69,12 +83,19 @@ async fn a_sqlite_url_creates_its_file_and_names_a_missing_folder() {
     let store = Store::open(&format!("sqlite://{}", path.display())).await;
     assert!(store.is_ok(), "{:?}", store.err());
     assert!(path.exists());
-    let missing = Store::open(&format!("sqlite://{}", dir.path().join("no/such/folder/x.db").display()))
+    let missing = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("no/such/folder/x.db").display()
+    ))
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(missing.contains("does not exist"), "{missing}");
+    let malformed = Store::open("mysql://localhost/x")
         .await
         .err()
         .unwrap()
         .to_string();
-    assert!(missing.contains("does not exist"), "{missing}");
-    let malformed = Store::open("mysql://localhost/x").await.err().unwrap().to_string();
     assert!(malformed.contains("sqlite://PATH"), "{malformed}");
 }
