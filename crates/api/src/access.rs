@@ -71,7 +71,7 @@ pub(crate) async fn record_export(
         .store
         .record(vec![storage::audit_entry(
             &actor,
-            "export",
+            audit::Action::Export,
             what,
             query.as_bytes(),
             crate::request::now(),

@@ -5,94 +5,121 @@
 use serde_json::{Value, json};
 use storage::{DeclarationRow, EventRow};
 
+/// The notifications of a declaration, in order, each derived from one event of its log (its typed kind, never
+/// its reason sentence): what a trader's software reads as JSON, and `res_xml` writes as WCO RES.
 pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
+    use workflow::{ControlKind, EventKind};
     let mut out = Vec::new();
     for event in events {
-        let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
-        let (kind, message, detail) = match event.event_type.as_str() {
-            "lodged" => (
+        // Stored events are the lifecycle's own (storage writes what `decide` returned); an unreadable one is
+        // skipped rather than shown wrong.
+        let Ok(kind) = serde_json::from_str::<EventKind>(&event.data) else {
+            tracing::warn!(declaration = %row.id, revision = event.revision, "an event that does not read");
+            continue;
+        };
+        let (name, message, detail) = match kind {
+            EventKind::Lodged { .. } => (
                 "receipt",
                 "Your declaration has been received.".to_owned(),
                 json!({"lrn": row.lrn}),
             ),
-            "accepted" => (
+            EventKind::Accepted { mrn } => (
                 "acceptance",
-                format!(
-                    "Your declaration is accepted with MRN {}.",
-                    data["mrn"].as_str().unwrap_or("")
-                ),
-                json!({"mrn": data["mrn"]}),
+                format!("Your declaration is accepted with MRN {mrn}."),
+                json!({"mrn": mrn}),
             ),
-            "rejected" => (
+            EventKind::Rejected { errors } => (
                 "rejection",
                 "Your declaration is rejected; each error says where and why.".to_owned(),
-                json!({"errors": data["errors"]}),
+                json!({"errors": errors}),
             ),
-            "lane_assigned" | "lane_overridden" => match data["control"].as_str() {
-                Some("documentary_check") => (
-                    "control",
-                    "Documents are requested: a documentary check will be made before release."
-                        .to_owned(),
-                    json!({"control": "documentary_check"}),
-                ),
-                Some("physical_examination") => (
-                    "control",
-                    "The goods are selected for physical examination before release.".to_owned(),
-                    json!({"control": "physical_examination"}),
-                ),
-                _ => continue,
-            },
-            "control_recorded" => (
-                "control_result",
-                format!(
-                    "Control result: {}.",
-                    data["outcome"]["result"]
-                        .as_str()
-                        .unwrap_or("recorded")
-                        .replace('_', " ")
-                ),
-                json!({"outcome": data["outcome"], "remarks": event.reason}),
-            ),
-            "assessed" => {
+            EventKind::LaneAssigned { control, .. } | EventKind::LaneOverridden { control, .. } => {
+                match control {
+                    Some(ControlKind::DocumentaryCheck) => (
+                        "control",
+                        "Documents are requested: a documentary check will be made before release."
+                            .to_owned(),
+                        json!({"control": "documentary_check"}),
+                    ),
+                    Some(ControlKind::PhysicalExamination) => (
+                        "control",
+                        "The goods are selected for physical examination before release."
+                            .to_owned(),
+                        json!({"control": "physical_examination"}),
+                    ),
+                    None => continue,
+                }
+            }
+            EventKind::ControlRecorded { outcome, .. } => {
+                let result = match &outcome {
+                    workflow::ControlResult::NoIrregularity => "no irregularity",
+                    workflow::ControlResult::Irregularity { .. } => "irregularity",
+                };
+                (
+                    "control_result",
+                    format!("Control result: {result}."),
+                    json!({"outcome": outcome, "remarks": event.reason}),
+                )
+            }
+            EventKind::Assessed {
+                liabilities,
+                refusals,
+            } => {
                 let assessment: Value = row
                     .assessment
                     .as_deref()
                     .and_then(|a| serde_json::from_str(a).ok())
                     .unwrap_or(Value::Null);
-                // The event's reason says more when the deferment account refused the deferred duties.
-                let message = match event.reason.split_once(" in duties and taxes. ") {
-                    Some((_, more)) => format!("Duties and taxes are assessed. {more}"),
-                    None => "Duties and taxes are assessed.".to_owned(),
-                };
+                // Why an account did not take its part, from the event's own field.
+                let mut message = "Duties and taxes are assessed.".to_owned();
+                for why in &refusals {
+                    message.push(' ');
+                    message.push_str(why);
+                }
                 (
                     "tax_assessment",
                     message,
-                    json!({"liabilities": data["liabilities"], "assessment": assessment}),
+                    json!({"liabilities": liabilities, "assessment": assessment}),
                 )
             }
-            "payment_requested" => (
+            EventKind::PaymentRequested { amount, currency } => (
                 "payment_request",
-                format!(
-                    "Please pay {} {} before release.",
-                    data["amount"].as_str().unwrap_or(""),
-                    data["currency"].as_str().unwrap_or("")
-                ),
-                json!({"amount": data["amount"], "currency": data["currency"]}),
+                format!("Please pay {amount} {currency} before release."),
+                json!({"amount": amount.to_string(), "currency": currency}),
             ),
-            "released" => ("release", "Your goods are released.".to_owned(), json!({})),
-            "cancelled" => (
+            EventKind::PaymentReceived {
+                amount, reference, ..
+            } => (
+                "payment",
+                format!("A payment of {amount} is received ({reference})."),
+                json!({"amount": amount.to_string(), "reference": reference}),
+            ),
+            EventKind::Released => ("release", "Your goods are released.".to_owned(), json!({})),
+            EventKind::Cancelled => (
                 "cancellation",
                 "Your declaration is cancelled.".to_owned(),
                 json!({"reason": event.reason}),
             ),
-            "amended" => (
+            EventKind::Amended { version, .. } => (
                 "amendment",
-                format!("Your amendment is accepted as version {}.", data["version"]),
-                json!({"version": data["version"]}),
+                format!("Your amendment is accepted as version {version}."),
+                json!({"version": version}),
             ),
-            _ => continue,
+            EventKind::RefundRequested { refund, amount } => (
+                "refund_request",
+                format!("A refund of {amount} is requested ({refund})."),
+                json!({"refund": refund, "amount": amount.to_string()}),
+            ),
+            EventKind::Refunded { refund, amount } => (
+                "refund",
+                format!("A refund of {amount} is paid ({refund})."),
+                json!({"refund": refund, "amount": amount.to_string()}),
+            ),
+            EventKind::Settled { .. }
+            | EventKind::Arrived
+            | EventKind::GuaranteeResolved { .. } => continue,
         };
-        out.push(json!({"sequence": out.len() + 1, "type": kind, "at": event.at, "message": message, "detail": detail}));
+        out.push(json!({"sequence": out.len() + 1, "type": name, "at": event.at, "message": message, "detail": detail}));
     }
     out
 }
@@ -119,7 +146,12 @@ fn compact_time(at: &str) -> String {
 /// What the trader has been told, as one WCO RES document (docs/lifecycle.md): every notification in order, a control
 /// result as DMSRES (07) and an accepted amendment as DMSREQ (11); a payment request is the payable amounts of the
 /// tax assessment.
-pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> String {
+pub fn res_xml(
+    row: &DeclarationRow,
+    events: &[EventRow],
+    country: &str,
+    methods: &revenue::Methods,
+) -> String {
     use wco::res::{Item, Kind, Notification, Tax};
     let id: String = row
         .id
@@ -182,6 +214,13 @@ pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> Stri
             .unwrap_or_default();
         let assessment = &n["detail"]["assessment"];
         let currency = assessment["currency"].as_str().unwrap_or("").to_owned();
+        let liabilities = &n["detail"]["liabilities"];
+        let taken = |part: &str| {
+            liabilities[part]
+                .as_str()
+                .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
+                .is_some_and(|a| a > rust_decimal::Decimal::ZERO)
+        };
         let items = if kind == Kind::TaxAssessment {
             assessment["items"]
                 .as_array()
@@ -198,11 +237,20 @@ pub fn res_xml(row: &DeclarationRow, events: &[EventRow], country: &str) -> Stri
                                         .map(|t| {
                                             let assessed =
                                                 t["amount"].as_str().unwrap_or("0").to_owned();
-                                            // Deferred (E, F, G) and guaranteed (M, R, S) duties are not payable now.
-                                            let later = matches!(
-                                                t["payment_method"].as_str(),
-                                                Some("E" | "F" | "G" | "M" | "R" | "S")
-                                            );
+                                            // Not payable now: what the deferment account or the guarantee
+                                            // took (the liabilities say whether it did).
+                                            let later = t["payment_method"]
+                                                .as_str()
+                                                .and_then(|m| {
+                                                    declaration::PaymentMethod::parse(m).ok()
+                                                })
+                                                .is_some_and(|m| match methods.settles(m) {
+                                                    revenue::Settles::Deferred => taken("deferred"),
+                                                    revenue::Settles::Guaranteed => {
+                                                        taken("guaranteed")
+                                                    }
+                                                    _ => false,
+                                                });
                                             Tax {
                                                 type_code: t["type"]
                                                     .as_str()

@@ -219,7 +219,7 @@ pub async fn login(
             .store
             .record(vec![storage::audit_entry(
                 &storage::Actor::new(format!("login:{login}"), "anonymous"),
-                "user.login_failed",
+                audit::Action::UserLoginFailed,
                 &format!("login/{login}"),
                 address.ip().to_string().as_bytes(),
                 now,

@@ -641,21 +641,31 @@ impl Pipeline {
                         guaranteed: coverage.guaranteed,
                         currency: coverage.currency.to_string(),
                     };
-                    let mut reason = format!(
-                        "Assessed: {} {} in duties and taxes.",
-                        coverage.total, coverage.currency
-                    );
-                    for why in [
+                    let refusals: Vec<String> = [
                         &coverage.deferment_refused,
                         &coverage.guarantee_refused,
                         &coverage.cash_refused,
                     ]
                     .into_iter()
                     .flatten()
-                    {
-                        reason.push_str(&format!(" {why} It is due now."));
+                    .map(|why| format!("{why} It is due now."))
+                    .collect();
+                    let mut reason = format!(
+                        "Assessed: {} {} in duties and taxes.",
+                        coverage.total, coverage.currency
+                    );
+                    for why in &refusals {
+                        reason.push(' ');
+                        reason.push_str(why);
                     }
-                    self.run(outcome, &Command::Assess { liabilities }, &reason)
+                    self.run(
+                        outcome,
+                        &Command::Assess {
+                            liabilities,
+                            refusals,
+                        },
+                        &reason,
+                    )
                 }
                 Status::Settled if self.auto_release && state.releasable() => self.run(
                     outcome,

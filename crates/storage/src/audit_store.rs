@@ -47,7 +47,7 @@ impl Actor {
 /// A new entry saying that `actor` did `action` to `subject` at `now`, with the hash of `data`.
 pub fn entry(
     actor: &Actor,
-    action: &str,
+    action: audit::Action,
     subject: &str,
     data: &[u8],
     now: OffsetDateTime,
@@ -56,7 +56,7 @@ pub fn entry(
         at: format_time(now),
         actor: actor.id.clone(),
         actor_role: actor.role.clone(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         subject: subject.to_owned(),
         data_hash: audit::data_hash(data),
     }
@@ -65,7 +65,7 @@ pub fn entry(
 /// The same, at a time already written as RFC 3339 text (the row's own).
 pub(crate) fn entry_at(
     actor: &Actor,
-    action: &str,
+    action: audit::Action,
     subject: &str,
     data: &[u8],
     at: &str,
@@ -74,7 +74,7 @@ pub(crate) fn entry_at(
         at: at.to_owned(),
         actor: actor.id.clone(),
         actor_role: actor.role.clone(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         subject: subject.to_owned(),
         data_hash: audit::data_hash(data),
     }
@@ -318,8 +318,12 @@ impl Store {
                             break 'pages;
                         }
                         if matches!(
-                            entry.action.as_str(),
-                            "declaration.event" | "ledger.transfer" | "declaration.version"
+                            audit::Action::parse(&entry.action),
+                            Some(
+                                audit::Action::DeclarationEvent
+                                    | audit::Action::LedgerTransfer
+                                    | audit::Action::DeclarationVersion
+                            )
                         ) {
                             recorded.insert(entry.subject, entry.data_hash);
                         }
@@ -492,7 +496,7 @@ impl Store {
             let (subject, data) = stored_event(row)?;
             entries.push(entry(
                 &Actor::system(),
-                "declaration.event",
+                audit::Action::DeclarationEvent,
                 &subject,
                 &data,
                 now,
@@ -509,7 +513,7 @@ impl Store {
             let refs: [&str; 10] = std::array::from_fn(|i| columns[i].as_str());
             entries.push(entry(
                 &Actor::system(),
-                "ledger.transfer",
+                audit::Action::LedgerTransfer,
                 &transfer_subject(&columns[0]),
                 &transfer_data(&refs),
                 now,

@@ -127,7 +127,7 @@ impl Store {
             self.backend,
             vec![entry(
                 actor,
-                "manifest.lodge",
+                audit::Action::ManifestLodge,
                 &format!("cargo-report/{id}"),
                 &canonical(&[&report.carrier, &report.reference, &sha256, &at]),
                 now,

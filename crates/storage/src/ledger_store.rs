@@ -173,7 +173,7 @@ impl Store {
         let (rule_text, limit_text) = rule_columns(account.rule);
         let entry = crate::audit_store::entry(
             &crate::audit_store::Actor::system(),
-            "ledger.account",
+            audit::Action::LedgerAccount,
             &format!("ledger/account/{}", id.as_str()),
             &crate::audit_store::canonical(&[
                 id.as_str(),
@@ -248,7 +248,7 @@ impl Store {
             .await?;
         let entry = crate::audit_store::entry(
             &crate::audit_store::Actor::system(),
-            "ledger.account_holder",
+            audit::Action::LedgerAccountHolder,
             &format!("ledger/account/{}", id.as_str()),
             &crate::audit_store::canonical(&[id.as_str(), owner]),
             OffsetDateTime::now_utc(),
@@ -294,7 +294,7 @@ impl Store {
         }
         let entry = crate::audit_store::entry(
             actor,
-            "ledger.authority_grant",
+            audit::Action::LedgerAuthorityGrant,
             &format!("ledger/account/{}/authority/{party}", account.as_str()),
             &crate::audit_store::canonical(&[account.as_str(), party, &at]),
             now,
@@ -327,7 +327,7 @@ impl Store {
         if changed > 0 {
             let entry = crate::audit_store::entry(
                 actor,
-                "ledger.authority_revoke",
+                audit::Action::LedgerAuthorityRevoke,
                 &format!("ledger/account/{}/authority/{party}", account.as_str()),
                 &crate::audit_store::canonical(&[account.as_str(), party, &at]),
                 now,

@@ -667,7 +667,7 @@ impl Store {
         // The file's own SHA-256 is what the trail records of it.
         let entry = audit_store::entry(
             &Actor::new(imported_by, "admin"),
-            "reference.import",
+            audit::Action::ReferenceImport,
             &format!("reference/{kind}/{name}"),
             sha256.as_bytes(),
             now,
@@ -1756,7 +1756,7 @@ async fn insert_versions(
                 at: v.received_at.clone(),
                 actor: v.received_by.id.clone(),
                 actor_role: v.received_by.role.clone(),
-                action: "declaration.version".to_owned(),
+                action: audit::Action::DeclarationVersion.as_str().to_owned(),
                 subject: version_subject(&v.declaration_id, v.version),
                 data_hash: audit::data_hash(&VersionRecord::audit_data(
                     &v.declaration_id,
@@ -1954,7 +1954,7 @@ async fn insert_events(
                 at: record.at.clone(),
                 actor: record.actor.clone(),
                 actor_role: record.actor_role.clone(),
-                action: "declaration.event".to_owned(),
+                action: audit::Action::DeclarationEvent.as_str().to_owned(),
                 subject: audit_store::event_subject(&record.declaration_id, record.revision),
                 data_hash: audit::data_hash(&audit_store::event_data(&columns)),
             }

@@ -287,7 +287,7 @@ impl Loaded {
             .await?;
             entries.push(crate::audit_store::entry(
                 &crate::audit_store::Actor::system(),
-                "ledger.account",
+                audit::Action::LedgerAccount,
                 &format!("ledger/account/{}", account.id),
                 &crate::audit_store::canonical(&[
                     account.id.as_str(),
@@ -366,7 +366,7 @@ pub(crate) async fn write_transfers(
             at: transfer.at.clone(),
             actor: "ledger".to_owned(),
             actor_role: "system".to_owned(),
-            action: "ledger.transfer".to_owned(),
+            action: audit::Action::LedgerTransfer.as_str().to_owned(),
             subject: crate::audit_store::transfer_subject(transfer.id.as_str()),
             data_hash: audit::data_hash(&crate::audit_store::transfer_data(&columns)),
         });

@@ -267,7 +267,7 @@ pub(crate) async fn write(
             ]);
             vec![entry_at(
                 &Actor::system(),
-                "payment.order",
+                audit::Action::PaymentOrder,
                 &format!("payment-order/{}", order.reference),
                 &data,
                 &order.created_at,
@@ -289,9 +289,9 @@ pub(crate) async fn write(
                 vec![entry_at(
                     &Actor::system(),
                     match status {
-                        OrderStatus::Paid => "payment.order_paid",
-                        OrderStatus::Superseded => "payment.order_superseded",
-                        OrderStatus::Open => "payment.order_reopened",
+                        OrderStatus::Paid => audit::Action::PaymentOrderPaid,
+                        OrderStatus::Superseded => audit::Action::PaymentOrderSuperseded,
+                        OrderStatus::Open => audit::Action::PaymentOrderReopened,
                     },
                     &format!("payment-order/{reference}"),
                     &canonical(&[reference, status.as_str(), &at]),
@@ -319,7 +319,7 @@ pub(crate) async fn write(
             .map_err(duplicate("an open refund"))?;
             vec![entry_at(
                 &Actor::new(refund.requested_by.clone(), "requester"),
-                "refund.request",
+                audit::Action::RefundRequest,
                 &format!("refund/{}", refund.id),
                 &canonical(&[
                     &refund.id,
@@ -354,7 +354,7 @@ pub(crate) async fn write(
             }
             vec![entry_at(
                 &Actor::new(approver.clone(), "officer"),
-                "refund.approval",
+                audit::Action::RefundApproval,
                 &format!("refund/{}", refund.id),
                 &canonical(&[&refund.id, &approvals, refund.status.as_str()]),
                 &at,
@@ -385,7 +385,7 @@ pub(crate) async fn write(
             ]);
             vec![entry_at(
                 &Actor::new(format!("bank:{}", confirmation.bank), "bank"),
-                "payment.confirmation",
+                audit::Action::PaymentConfirmation,
                 &format!(
                     "bank-confirmation/{}/{}",
                     confirmation.bank, confirmation.confirmation_id
@@ -413,7 +413,7 @@ pub(crate) async fn write(
             .map_err(duplicate("a receipt"))?;
             vec![entry_at(
                 &Actor::system(),
-                "receipt.issue",
+                audit::Action::ReceiptIssue,
                 &format!("receipt/{id}"),
                 &canonical(&[id, declaration_id, sha256]),
                 &at,

@@ -63,6 +63,18 @@ macro_rules! meta_columns {
     };
 }
 
+/// The trail's action for saving a risk document of `kind`.
+fn action_of(kind: &str) -> Result<audit::Action, StoreError> {
+    Ok(match kind {
+        "rules" => audit::Action::RiskRulesSave,
+        "list" => audit::Action::RiskListSave,
+        "rates" => audit::Action::RiskRatesSave,
+        "model" => audit::Action::RiskModelSave,
+        "model_choice" => audit::Action::RiskModelChoiceSave,
+        other => return Err(StoreError::Corrupt(format!("risk document kind {other:?}"))),
+    })
+}
+
 impl Store {
     /// Saves `document` as the next version of its kind and name, with an audit entry; returns what was stored.
     pub async fn save_risk_document(
@@ -115,7 +127,7 @@ impl Store {
             self.backend,
             vec![entry(
                 actor,
-                &format!("risk.{}.save", document.kind),
+                action_of(&document.kind)?,
                 &subject,
                 &canonical(&[
                     &sha256,

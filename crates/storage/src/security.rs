@@ -149,7 +149,7 @@ impl Store {
             self.backend,
             vec![entry(
                 actor,
-                "user.add",
+                audit::Action::UserAdd,
                 &format!("user/{}", user.id),
                 &data,
                 now,
@@ -225,7 +225,7 @@ impl Store {
                 .await?;
             entries.push(entry(
                 actor,
-                "user.role",
+                audit::Action::UserRole,
                 &subject,
                 &canonical(&[id, role]),
                 now,
@@ -239,7 +239,7 @@ impl Store {
                 .await?;
             entries.push(entry(
                 actor,
-                "user.login_name",
+                audit::Action::UserLoginName,
                 &subject,
                 &canonical(&[id, login]),
                 now,
@@ -254,7 +254,7 @@ impl Store {
             // The trail records that the password changed, not the password's hash.
             entries.push(entry(
                 actor,
-                "user.password",
+                audit::Action::UserPassword,
                 &subject,
                 &canonical(&[id]),
                 now,
@@ -283,7 +283,7 @@ impl Store {
             .await?;
             entries.push(entry(
                 actor,
-                "user.disable",
+                audit::Action::UserDisable,
                 &subject,
                 &canonical(&[id, &at]),
                 now,
@@ -344,7 +344,7 @@ impl Store {
             self.backend,
             vec![entry(
                 actor,
-                "token.create",
+                audit::Action::TokenCreate,
                 &format!("token/{}", token.id),
                 &data,
                 now,
@@ -381,7 +381,7 @@ impl Store {
             self.backend,
             vec![entry(
                 actor,
-                "token.revoke",
+                audit::Action::TokenRevoke,
                 &format!("token/{id}"),
                 &canonical(&[id, &at]),
                 now,
@@ -463,7 +463,7 @@ impl Store {
             self.backend,
             vec![entry(
                 &actor,
-                "user.login",
+                audit::Action::UserLogin,
                 &format!("user/{}", user.id),
                 &canonical(&[id_hash]),
                 now,
@@ -514,7 +514,7 @@ impl Store {
             self.backend,
             vec![entry(
                 &actor,
-                "user.logout",
+                audit::Action::UserLogout,
                 &format!("user/{}", user.id),
                 &canonical(&[id_hash]),
                 now,
@@ -556,9 +556,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let action = if granted {
-            "representation.grant"
+            audit::Action::RepresentationGrant
         } else {
-            "representation.revoke"
+            audit::Action::RepresentationRevoke
         };
         append(
             &mut tx,

@@ -230,6 +230,9 @@ pub enum EventKind {
     },
     Assessed {
         liabilities: Liabilities,
+        /// Why an account the declaration names did not take its part (then due at once), in words.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        refusals: Vec<String>,
     },
     PaymentRequested {
         #[serde(with = "rust_decimal::serde::str")]
@@ -360,6 +363,7 @@ pub enum Command {
     },
     Assess {
         liabilities: Liabilities,
+        refusals: Vec<String>,
     },
     RecordPayment {
         amount: Decimal,
@@ -500,7 +504,7 @@ impl State {
                     self.status = Status::Accepted;
                 }
             }
-            EventKind::Assessed { liabilities } => {
+            EventKind::Assessed { liabilities, .. } => {
                 self.status = Status::Assessed;
                 self.liabilities = Some(liabilities.clone());
             }
@@ -637,10 +641,14 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }]),
             _ => refuse("Recording a control result"),
         },
-        Command::Assess { liabilities } => match status {
+        Command::Assess {
+            liabilities,
+            refusals,
+        } => match status {
             Accepted if state.lane.is_some() && state.control_passed => {
                 let mut events = vec![EventKind::Assessed {
                     liabilities: liabilities.clone(),
+                    refusals: refusals.clone(),
                 }];
                 // Settlement follows at once from the payment methods declared.
                 let outstanding = (liabilities.immediate - state.paid).max(Decimal::ZERO);

@@ -51,6 +51,7 @@ fn a_green_deferred_declaration_goes_straight_to_release() {
         &mut s,
         Command::Assess {
             liabilities: liabilities(0, 120),
+            refusals: vec![],
         },
     )
     .unwrap();
@@ -92,7 +93,8 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
         refused(
             &s,
             Command::Assess {
-                liabilities: liabilities(10, 0)
+                liabilities: liabilities(10, 0),
+                refusals: vec![],
             }
         ),
         ErrorCode::TransitionNotAllowed
@@ -122,6 +124,7 @@ fn a_pre_lodged_red_declaration_waits_for_control_payment_and_arrival() {
         &mut s,
         Command::Assess {
             liabilities: liabilities(10, 0),
+            refusals: vec![],
         },
     )
     .unwrap();
@@ -183,6 +186,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
         &mut s,
         Command::Assess {
             liabilities: liabilities(0, 5),
+            refusals: vec![],
         },
     )
     .unwrap();
@@ -201,6 +205,7 @@ fn amendment_makes_a_new_version_to_assess_again() {
         &mut s,
         Command::Assess {
             liabilities: liabilities(0, 7),
+            refusals: vec![],
         },
     )
     .unwrap();
@@ -238,7 +243,8 @@ fn command() -> impl Strategy<Value = Command> {
             }
         }),
         (0i64..3, 0i64..3).prop_map(|(i, d)| Command::Assess {
-            liabilities: liabilities(i * 50, d * 50)
+            liabilities: liabilities(i * 50, d * 50),
+            refusals: vec![],
         }),
         (-5i64..60).prop_map(|a| Command::RecordPayment {
             amount: Decimal::from(a),
@@ -346,6 +352,7 @@ fn an_override_after_settlement_is_assessed_again_once_its_control_passes() {
         },
         Command::Assess {
             liabilities: liabilities(10, 0),
+            refusals: vec![],
         },
         Command::RecordPayment {
             amount: Decimal::from(10),
@@ -368,6 +375,7 @@ fn an_override_after_settlement_is_assessed_again_once_its_control_passes() {
         &mut s,
         Command::Assess {
             liabilities: liabilities(10, 0),
+            refusals: vec![],
         },
     )
     .unwrap();

@@ -151,10 +151,15 @@ pub(crate) async fn notifications_of(
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
     if accepts(&headers, &["application/xml", "text/xml"]) {
-        let country = state.pipeline().country.to_string();
+        let pipeline = state.pipeline();
         return Ok((
             [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-            notifications::res_xml(&row, &events, &country),
+            notifications::res_xml(
+                &row,
+                &events,
+                &pipeline.country.to_string(),
+                &pipeline.methods,
+            ),
         )
             .into_response());
     }
