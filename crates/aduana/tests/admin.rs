@@ -6,11 +6,41 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The PostgreSQL database of a data folder, for the tests run on PostgreSQL (folders without one use the
+/// folder's SQLite database).
+static DATABASES: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A fresh data folder on `database`: its SQLite file, or a new PostgreSQL database the commands use with it.
+fn place(database: test_support::Database) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    if database == test_support::Database::Postgres {
+        let url = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(test_support::fresh_postgres());
+        DATABASES.lock().unwrap().push((dir.path().to_owned(), url));
+    }
+    dir
+}
+
+/// The database URL the commands of `dir` use.
+fn database_of(dir: &Path) -> Option<String> {
+    DATABASES
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(d, _)| d == dir)
+        .map(|(_, url)| url.clone())
+}
+
 fn aduana(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aduana"));
     command
         .env("ADUANA_DATA_DIR", dir)
         .env("ADUANA_LOG", "warn");
+    if let Some(url) = database_of(dir) {
+        command.env("ADUANA_DATABASE", url);
+    }
     command
 }
 
@@ -111,7 +141,15 @@ fn lodge(base: &str, token: &str, lrn: &str) -> (u16, serde_json::Value) {
 
 #[test]
 fn users_tokens_and_representations_are_administered_by_command_line() {
-    let dir = tempfile::tempdir().unwrap();
+    for database in test_support::databases() {
+        users_tokens_and_representations_are_administered_by_command_line_on(database);
+    }
+}
+
+fn users_tokens_and_representations_are_administered_by_command_line_on(
+    database: test_support::Database,
+) {
+    let dir = place(database);
     let dir = dir.path();
     // A trader with a portal password read from standard input.
     let mut child = aduana(dir)
@@ -281,7 +319,15 @@ fn users_tokens_and_representations_are_administered_by_command_line() {
 
 #[test]
 fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
-    let dir = tempfile::tempdir().unwrap();
+    for database in test_support::databases() {
+        audit_verify_pins_the_key_and_names_the_entry_someone_edited_on(database);
+    }
+}
+
+fn audit_verify_pins_the_key_and_names_the_entry_someone_edited_on(
+    database: test_support::Database,
+) {
+    let dir = place(database);
     let dir = dir.path();
     let public_key = ok(run(dir, &["audit", "keygen"])).trim().to_owned();
     assert_eq!(public_key.len(), 64);
@@ -334,19 +380,26 @@ fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stdout).contains("not signed by a trusted key"));
 
-    // Someone with the database file drops the trigger and edits entry 7.
-    let url = format!("sqlite://{}", dir.join("aduana.db").display());
+    // Someone with the database drops the trigger and edits entry 7.
+    let (url, tamper) = match database_of(dir) {
+        None => (
+            format!("sqlite://{}", dir.join("aduana.db").display()),
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7",
+        ),
+        Some(url) => (
+            url,
+            "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7",
+        ),
+    };
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         sqlx::any::install_default_drivers();
         let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
             .await
             .unwrap();
-        sqlx::raw_sql(
-            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'nobody' WHERE seq = 7",
-        )
-        .execute(&mut db)
-        .await
-        .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(tamper))
+            .execute(&mut db)
+            .await
+            .unwrap();
     });
     let found = run(dir, &["audit", "verify"]);
     assert_eq!(found.status.code(), Some(1));
@@ -361,7 +414,13 @@ fn audit_verify_pins_the_key_and_names_the_entry_someone_edited() {
 /// session cookie, the declarant's EORI and the declaration's contents.
 #[test]
 fn the_server_log_holds_no_secrets_or_personal_data() {
-    let dir = tempfile::tempdir().unwrap();
+    for database in test_support::databases() {
+        the_server_log_holds_no_secrets_or_personal_data_on(database);
+    }
+}
+
+fn the_server_log_holds_no_secrets_or_personal_data_on(database: test_support::Database) {
+    let dir = place(database);
     let dir = dir.path();
     let mut child = aduana(dir)
         .args([

@@ -3,8 +3,35 @@
 use serde_json::Value;
 use std::process::Command;
 
+thread_local! {
+    /// The PostgreSQL database the commands of the current test use (none: the data folder's SQLite file).
+    static DATABASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 fn aduana() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aduana"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aduana"));
+    if let Some(url) = DATABASE.with(|d| d.borrow().clone()) {
+        command.env("ADUANA_DATABASE", url);
+    }
+    command
+}
+
+/// Runs `test` once per database: the data folder's SQLite file, then a fresh PostgreSQL database (required in
+/// CI). The commands it runs through `aduana()` use that database.
+fn on_every_database(test: impl Fn()) {
+    for database in test_support::databases() {
+        let url = match database {
+            test_support::Database::Sqlite => None,
+            test_support::Database::Postgres => Some(
+                tokio::runtime::Runtime::new()
+                    .unwrap()
+                    .block_on(test_support::fresh_postgres()),
+            ),
+        };
+        DATABASE.with(|d| *d.borrow_mut() = url);
+        test();
+        DATABASE.with(|d| *d.borrow_mut() = None);
+    }
 }
 
 #[test]
@@ -200,6 +227,10 @@ fn assess_prints_the_documented_json_shape() {
 
 #[test]
 fn users_add_prints_the_token_alone_and_refuses_a_trader_without_party() {
+    on_every_database(users_add_prints_the_token_alone_and_refuses_a_trader_without_party_on);
+}
+
+fn users_add_prints_the_token_alone_and_refuses_a_trader_without_party_on() {
     let dir = tempfile::tempdir().unwrap();
     let output = aduana()
         .args([
@@ -241,6 +272,10 @@ fn users_add_prints_the_token_alone_and_refuses_a_trader_without_party() {
 /// The README's walkthrough with the real binary: serve on a fresh data folder, add users, lodge with the CLI.
 #[test]
 fn serve_users_add_and_lodge_work_together() {
+    on_every_database(serve_users_add_and_lodge_work_together_on);
+}
+
+fn serve_users_add_and_lodge_work_together_on() {
     let Some(samples) = test_support::hmrc_samples() else {
         return;
     };
@@ -318,13 +353,20 @@ fn serve_users_add_and_lodge_work_together() {
     assert_eq!(refused.status.code(), Some(1));
     let error: Value = serde_json::from_slice(&refused.stdout).unwrap();
     assert_eq!(error["code"], "auth.unauthenticated");
-    assert!(dir.path().join("aduana.db").exists() && dir.path().join("selection-seed").exists());
+    // The data folder holds the selection seed, and the SQLite database when no other is named.
+    let on_sqlite = DATABASE.with(|d| d.borrow().is_none());
+    assert_eq!(dir.path().join("aduana.db").exists(), on_sqlite);
+    assert!(dir.path().join("selection-seed").exists());
 }
 
 /// `aduana tariff import…`: a bad file changes nothing and says where it is wrong; good files are listed by
 /// `tariff status`; the HS 2022 nomenclature of the shared material imports whole.
 #[test]
 fn tariff_files_import_all_or_nothing_and_are_listed() {
+    on_every_database(tariff_files_import_all_or_nothing_and_are_listed_on);
+}
+
+fn tariff_files_import_all_or_nothing_and_are_listed_on() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let output = aduana()
@@ -399,6 +441,10 @@ fn tariff_files_import_all_or_nothing_and_are_listed() {
 /// order of a running server (configured with `ADUANA_BANK_KEYS`), and the declaration is released.
 #[test]
 fn the_simulated_bank_pays_an_order_on_a_running_server() {
+    on_every_database(the_simulated_bank_pays_an_order_on_a_running_server_on);
+}
+
+fn the_simulated_bank_pays_an_order_on_a_running_server_on() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -9,9 +9,9 @@ use common::{Backend, TestApp, json};
 use std::io::{Read, Write};
 use std::time::Duration;
 
-async fn spawn() -> TestApp {
+async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_full(
-        Backend::Sqlite,
+        backend,
         |_| {},
         api::Config {
             body_timeout: Duration::from_secs(1),
@@ -54,7 +54,13 @@ fn raw(base: &str, request: &[u8], then_wait: Duration) -> String {
 
 #[tokio::test]
 async fn every_refusal_at_the_edge_is_coded_with_the_security_headers() {
-    let app = spawn().await;
+    for backend in common::backends() {
+        refusals_at_the_edge(backend).await;
+    }
+}
+
+async fn refusals_at_the_edge(backend: Backend) {
+    let app = spawn(backend).await;
     let officer = app.user("officer", None).await;
 
     // A query value of the wrong type: the table's request.invalid_query as JSON, not axum's plain text.
@@ -138,7 +144,13 @@ async fn every_refusal_at_the_edge_is_coded_with_the_security_headers() {
 /// known goes on working.
 #[tokio::test]
 async fn guessing_tokens_is_throttled_per_address() {
-    let app = spawn().await;
+    for backend in common::backends() {
+        guessing(backend).await;
+    }
+}
+
+async fn guessing(backend: Backend) {
+    let app = spawn(backend).await;
     let officer = app.user("officer", None).await;
     let response = app.get(&officer, "/api/v1/declarations").await;
     assert_eq!(response.status(), 200, "cached before the guessing starts");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, json};
+use common::{TestApp, json};
 use reqwest::header;
 use sha2::Digest;
 
@@ -95,99 +95,103 @@ async fn expired_revoked_and_disabled_tokens_are_refused_with_their_own_codes() 
 
 #[tokio::test]
 async fn requests_over_the_rate_are_refused_with_retry_after_per_token_and_per_address() {
-    let config = api::Config {
-        rate_limit: Some(api::RateLimit {
-            per_second: 1,
-            burst: 3,
-        }),
-        ..common::config()
-    };
-    let app = TestApp::spawn_full(Backend::Sqlite, |_| {}, config).await;
-    let busy = app.user("officer", None).await;
-    let calm = app.user("officer", None).await;
-    let mut statuses = Vec::new();
-    for _ in 0..5 {
-        statuses.push(app.get(&busy, "/api/v1/declarations").await);
-    }
-    let last = statuses.pop().unwrap();
-    assert_eq!(last.status(), 429);
-    let retry: u64 = last.headers()[header::RETRY_AFTER]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=2).contains(&retry), "{retry}");
-    let (_, body) = json(last).await;
-    assert_eq!(body["code"], "request.rate_limited");
-    // Another token has its own bucket.
-    assert_eq!(app.get(&calm, "/api/v1/declarations").await.status(), 200);
-    // Public routes are limited per client address.
-    let mut last = 0;
-    for _ in 0..5 {
-        last = app
-            .client
-            .get(format!("{}/api/v1/tariff/851090", app.base))
-            .send()
-            .await
+    for backend in common::backends() {
+        let config = api::Config {
+            rate_limit: Some(api::RateLimit {
+                per_second: 1,
+                burst: 3,
+            }),
+            ..common::config()
+        };
+        let app = TestApp::spawn_full(backend, |_| {}, config).await;
+        let busy = app.user("officer", None).await;
+        let calm = app.user("officer", None).await;
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            statuses.push(app.get(&busy, "/api/v1/declarations").await);
+        }
+        let last = statuses.pop().unwrap();
+        assert_eq!(last.status(), 429);
+        let retry: u64 = last.headers()[header::RETRY_AFTER]
+            .to_str()
             .unwrap()
-            .status()
-            .as_u16();
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry), "{retry}");
+        let (_, body) = json(last).await;
+        assert_eq!(body["code"], "request.rate_limited");
+        // Another token has its own bucket.
+        assert_eq!(app.get(&calm, "/api/v1/declarations").await.status(), 200);
+        // Public routes are limited per client address.
+        let mut last = 0;
+        for _ in 0..5 {
+            last = app
+                .client
+                .get(format!("{}/api/v1/tariff/851090", app.base))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16();
+        }
+        assert_eq!(last, 429);
     }
-    assert_eq!(last, 429);
 }
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_our_styles() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let page = app
-        .client
-        .get(format!("{}/duty-calculator", app.base))
-        .send()
-        .await
-        .unwrap();
-    let headers = page.headers().clone();
-    let html = page.text().await.unwrap();
-    let csp = headers[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(csp.contains("default-src 'none'"), "{csp}");
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline"), "{csp}");
-    assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
-    // The page's inline style is allowed by its hash, so the browser applies it.
-    let start = html.find("<style>").unwrap() + "<style>".len();
-    let end = start + html[start..].find("</style>").unwrap();
-    use base64::Engine;
-    let hash = base64::engine::general_purpose::STANDARD
-        .encode(sha2::Sha256::digest(&html.as_bytes()[start..end]));
-    assert!(
-        csp.contains(&format!("'sha256-{hash}'")),
-        "{csp} lacks {hash}"
-    );
-    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
-    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let page = app
+            .client
+            .get(format!("{}/duty-calculator", app.base))
+            .send()
+            .await
+            .unwrap();
+        let headers = page.headers().clone();
+        let html = page.text().await.unwrap();
+        let csp = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
+        // The page's inline style is allowed by its hash, so the browser applies it.
+        let start = html.find("<style>").unwrap() + "<style>".len();
+        let end = start + html[start..].find("</style>").unwrap();
+        use base64::Engine;
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(&html.as_bytes()[start..end]));
+        assert!(
+            csp.contains(&format!("'sha256-{hash}'")),
+            "{csp} lacks {hash}"
+        );
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin");
 
-    let token = app.user("officer", None).await;
-    let api = app.get(&token, "/api/v1/declarations").await;
-    assert_eq!(api.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-    assert_eq!(api.headers()[header::CACHE_CONTROL], "no-store");
+        let token = app.user("officer", None).await;
+        let api = app.get(&token, "/api/v1/declarations").await;
+        assert_eq!(api.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(api.headers()[header::CACHE_CONTROL], "no-store");
 
-    // Headers larger than the limit: 431 with a code.
-    let response = app
-        .client
-        .get(format!("{}/api/v1/declarations", app.base))
-        .bearer_auth(&token)
-        .header("x-padding", "a".repeat(api_max_header_bytes() + 1))
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json(response).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (431, Some("request.headers_too_large"))
-    );
+        // Headers larger than the limit: 431 with a code.
+        let response = app
+            .client
+            .get(format!("{}/api/v1/declarations", app.base))
+            .bearer_auth(&token)
+            .header("x-padding", "a".repeat(api_max_header_bytes() + 1))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (431, Some("request.headers_too_large"))
+        );
+    }
 }
 
 fn api_max_header_bytes() -> usize {
