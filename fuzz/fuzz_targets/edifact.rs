@@ -8,7 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let limits = edifact::syntax::Limits::default();
     let _ = edifact::read_cusdec(data, &limits);
     if let Ok(report) = edifact::read_cuscar(data, &limits) {
-        assert!(manifest::check(&report).is_empty(), "a report read is a report checked");
+        assert!(
+            manifest::check(&report).is_empty(),
+            "a report read is a report checked"
+        );
     }
     if let Ok(interchange) = edifact::syntax::read(data, &limits) {
         let response = edifact::cusres::Response {
@@ -16,10 +19,15 @@ fuzz_target!(|data: &[u8]| {
             mrn: None,
             status: "rejected".into(),
             lane: None,
-            errors: vec![("x".into(), interchange.sender.clone(), interchange.recipient.clone())],
+            errors: vec![(
+                "x".into(),
+                interchange.sender.clone(),
+                interchange.recipient.clone(),
+            )],
             at: "202611291200".into(),
         };
-        let text = edifact::cusres::write(&response, &interchange.sender, &interchange.recipient, "R1");
+        let text =
+            edifact::cusres::write(&response, &interchange.sender, &interchange.recipient, "R1");
         edifact::syntax::read(text.as_bytes(), &limits).expect("our own CUSRES reads back");
     }
 });

@@ -1,5 +1,6 @@
 //! The other reference files: the nomenclature (HS or national layer) and exchange rates. Any text gives a
-//! table or an error naming a line, never a panic.
+//! table or an error naming a line of the text, never a panic; a national layer refused leaves the HS layer as it
+//! was.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -7,11 +8,24 @@ const HS: &str = include_str!("../seeds/reference_csv/hs.csv");
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
+        let lines = text.lines().count().max(1);
         // As the HS layer, then as a national layer over a small HS one.
-        let _ = tariff::Nomenclature::from_csv(text);
-        if let Ok(mut layered) = tariff::Nomenclature::from_csv(HS) {
-            let _ = layered.add_csv(text);
+        if let Err(error) = tariff::Nomenclature::from_csv(text) {
+            assert!(
+                error.line <= lines + 1,
+                "line {} of {lines}: {error}",
+                error.line
+            );
         }
-        let _ = tariff::ExchangeRates::from_csv("GBP", text);
+        if let Ok(mut layered) = tariff::Nomenclature::from_csv(HS) {
+            let before = layered.len();
+            if let Err(error) = layered.add_csv(text) {
+                assert!(error.line <= lines + 1, "{error}");
+                assert_eq!(layered.len(), before, "a refused layer adds nothing");
+            }
+        }
+        if let Err(error) = tariff::ExchangeRates::from_csv("GBP", text) {
+            assert!(error.contains("line") || !error.is_empty(), "{error}");
+        }
     }
 });

@@ -1,5 +1,6 @@
-//! The risk rule language: any text gives a rule set (checked against lists, evaluated twice) or an error with
-//! its position; the lane rate table: any text gives a table or an error naming its line.
+//! The risk rule language: any text gives a rule set (checked against lists, evaluated twice with the same answer)
+//! or an error at a line and column inside the text; the lane rate table: any text gives a table or an error naming
+//! its line (or saying that it holds none).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use rust_decimal::Decimal;
@@ -7,25 +8,50 @@ use selectivity::{Facts, ItemFacts, Lists};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(rules) = selectivity::RuleSet::parse(text) {
-            let mut lists = Lists::default();
-            lists.insert("watch", ["GB1".to_owned()]);
-            let _ = rules.check_lists(&lists);
-            let _ = rules.decide(&Facts::default(), 0);
-            let facts = Facts {
-                importer: Some("GB1".into()),
-                aeo: true,
-                items: vec![ItemFacts {
-                    value: Decimal::MAX,
-                    net_mass: Some(Decimal::new(1, 28)),
-                    gross_mass: Some(Decimal::MAX),
-                    supplementary_units: Some(Decimal::ZERO),
-                    ..ItemFacts::default()
-                }],
-                ..Facts::default()
-            };
-            let _ = rules.decide_with(&facts, &lists, 9_999);
+        let lines = text.lines().count().max(1);
+        match selectivity::RuleSet::parse(text) {
+            Ok(rules) => {
+                let mut lists = Lists::default();
+                lists.insert("watch", ["GB1".to_owned()]);
+                let _ = rules.check_lists(&lists);
+                assert_eq!(
+                    rules.decide(&Facts::default(), 0),
+                    rules.decide(&Facts::default(), 0)
+                );
+                let facts = Facts {
+                    importer: Some("GB1".into()),
+                    aeo: true,
+                    items: vec![ItemFacts {
+                        value: Decimal::MAX,
+                        net_mass: Some(Decimal::new(1, 28)),
+                        gross_mass: Some(Decimal::MAX),
+                        supplementary_units: Some(Decimal::ZERO),
+                        ..ItemFacts::default()
+                    }],
+                    ..Facts::default()
+                };
+                let first = rules.decide_with(&facts, &lists, 9_999);
+                assert_eq!(
+                    first,
+                    rules.decide_with(&facts, &lists, 9_999),
+                    "evaluation twice, one answer"
+                );
+            }
+            Err(error) => {
+                assert!(
+                    error.line >= 1 && error.line <= lines + 1,
+                    "line {} of {lines}",
+                    error.line
+                );
+                assert!(error.column >= 1, "{error:?}");
+            }
         }
-        let _ = selectivity::rates::RateTable::parse(text);
+        if let Err(error) = selectivity::rates::RateTable::parse(text) {
+            // Every error names its line, but for a text with no line at all (blank lines and comments only).
+            assert!(
+                error.contains("line") || error == "the rate table is empty",
+                "{error}"
+            );
+        }
     }
 });

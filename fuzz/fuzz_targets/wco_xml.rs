@@ -7,7 +7,8 @@ fuzz_target!(|data: &[u8]| {
     let limits = wco::Limits::default();
     if let Ok(message) = wco::read_message(data, &limits) {
         let xml = wco::write::write_message(&message);
-        let again = wco::read_message(xml.as_bytes(), &limits).expect("what was read and written reads again");
+        let again = wco::read_message(xml.as_bytes(), &limits)
+            .expect("what was read and written reads again");
         assert_eq!(again, message, "XML round trip");
     }
 });

@@ -206,7 +206,10 @@ async fn standard_hmrc_imports_and_exports_are_driven_to_a_terminal_state() {
             .map(|(name, code, _)| (name.to_string(), code.to_string()))
             .collect();
         rejected.sort();
-        assert_eq!(rejected, expected, "{backend:?}: rejected otherwise than expected");
+        assert_eq!(
+            rejected, expected,
+            "{backend:?}: rejected otherwise than expected"
+        );
         assert_eq!(released + rejected.len(), samples.len());
         assert!(
             controlled > 0 && paid > 0 && waited > 0,
