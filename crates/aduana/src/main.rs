@@ -140,6 +140,9 @@ enum Command {
         /// A measures CSV (default: the demo tariff).
         #[arg(long)]
         tariff: Option<PathBuf>,
+        /// An exchange rates CSV, as `tariff import-rates` takes (default: the demo rates).
+        #[arg(long)]
+        rates: Option<PathBuf>,
         /// The date of assessment, YYYY-MM-DD (default: today, UTC).
         #[arg(long)]
         date: Option<String>,
@@ -434,9 +437,16 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::Assess {
             json,
             tariff,
+            rates,
             date,
             file,
-        } => assess(json, tariff.as_deref(), date.as_deref(), &file),
+        } => assess(
+            json,
+            tariff.as_deref(),
+            rates.as_deref(),
+            date.as_deref(),
+            &file,
+        ),
         Command::Lodge {
             file,
             server,
@@ -881,6 +891,7 @@ fn validate(json: bool, files: &[PathBuf]) -> ExitCode {
 fn assess(
     json: bool,
     tariff_file: Option<&Path>,
+    rates_file: Option<&Path>,
     date: Option<&str>,
     file: &Path,
 ) -> Result<ExitCode, String> {
@@ -899,6 +910,13 @@ fn assess(
             .map_err(|e| format!("{}: {e}", path.display()))?,
         None => tariff::demo::tariff(),
     };
+    let rates = match rates_file {
+        Some(path) => {
+            tariff::ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, &read_text(path)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => tariff::demo::exchange_rates(),
+    };
     let date = match date {
         Some(text) => time::Date::parse(
             text,
@@ -907,7 +925,7 @@ fn assess(
         .map_err(|_| format!("--date {text:?}: write YYYY-MM-DD"))?,
         None => time::OffsetDateTime::now_utc().date(),
     };
-    match tariff::assess(&declaration, &tariff, &tariff::demo::exchange_rates(), date) {
+    match tariff::assess(&declaration, &tariff, &rates, date) {
         Ok(assessment) => {
             if json {
                 println!(

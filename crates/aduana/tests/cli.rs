@@ -223,6 +223,31 @@ fn assess_prints_the_documented_json_shape() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+
+    // Exchange rates from a file: TT_IM205a declares EUR 30, 25.50 GBP at the demo's 0.85, 27.00 at 0.90.
+    let declared_in_euros = samples.join("TT_IM205a/Step1_TT_IM205a.xml");
+    let value_with = |rates: Option<&std::path::Path>| {
+        let mut command = aduana();
+        command.args(["assess", "--json", "--date", "2026-11-29"]);
+        if let Some(rates) = rates {
+            command.arg("--rates").arg(rates);
+        }
+        let output = command.arg(&declared_in_euros).output().unwrap();
+        let assessment: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        (
+            output.status.code(),
+            assessment["items"][0]["customs_value"].clone(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(value_with(None).1, "25.50");
+    let rates = dir.path().join("rates.csv");
+    std::fs::write(&rates, "currency,rate\nEUR,0.90\n").unwrap();
+    assert_eq!(value_with(Some(&rates)).1, "27.00");
+    std::fs::write(&rates, "currency,rate\nEUR,0.90\nUSD,zero\n").unwrap();
+    let (code, _, stderr) = value_with(Some(&rates));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("rates.csv: line 3"), "{stderr}");
 }
 
 #[test]
