@@ -160,10 +160,12 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             .collect(),
     );
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let progress = crate::progress::bar(args.requests as u64, "declarations lodged");
     let started = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..args.clients {
         let (work, next, base) = (work.clone(), next.clone(), base.clone());
+        let progress = progress.clone();
         handles.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut latencies = Vec::new();
@@ -188,6 +190,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
                     }
                     _ => failures += 1,
                 }
+                progress.inc(1);
             }
             (latencies, failures)
         }));
@@ -200,6 +203,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         failures += f;
     }
     let elapsed = started.elapsed();
+    progress.finish_and_clear();
     if let Some(server) = server {
         server.abort();
     }

@@ -143,6 +143,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         let count = if batched { n } else { n.min(2_000) };
         let prefix = format!("{run_id}-{batched}");
         let transfers: Vec<Transfer> = (0..count).map(|i| transfer(&prefix, i)).collect();
+        let spinner = crate::progress::spinner(&format!("{backend}: writing {count} transfers"));
         let started = Instant::now();
         if batched {
             for chunk in transfers.chunks(batch) {
@@ -160,6 +161,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
         let seconds = started.elapsed().as_secs_f64();
+        spinner.finish_and_clear();
         row(
             &format!(
                 "{backend}, {}",

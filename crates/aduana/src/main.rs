@@ -6,6 +6,7 @@ mod bench;
 mod bench_ledger;
 mod bench_risk;
 mod bench_wco;
+mod progress;
 mod risk;
 
 use clap::{Parser, Subcommand};
@@ -731,7 +732,8 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    match api::reference::import(
+    let spinner = progress::spinner(&format!("checking and importing {name} as {kind}"));
+    let imported = api::reference::import(
         &store,
         kind,
         &name,
@@ -739,8 +741,9 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
         &by,
         time::OffsetDateTime::now_utc(),
     )
-    .await
-    {
+    .await;
+    spinner.finish_and_clear();
+    match imported {
         Ok(file) => {
             println!(
                 "imported {} as {kind}: {} rows (sha256 {}); restart the server to use it",

@@ -51,12 +51,23 @@ fn mapping(path: Option<&Path>) -> Result<ColumnMapping, String> {
 }
 
 fn records(paths: &[PathBuf], mapping: &ColumnMapping) -> Result<Vec<Record>, String> {
+    let progress = crate::progress::bar(paths.len() as u64, "files read");
     let mut all = Vec::new();
     for path in paths {
         let text = crate::read_text(path)?;
         all.extend(read_csv(&text, mapping).map_err(|e| format!("{}: {e}", path.display()))?);
+        progress.inc(1);
     }
+    progress.finish_and_clear();
     Ok(all)
+}
+
+/// Trains on `rows`, a spinner turning meanwhile (the learner reports no progress of its own).
+fn train(rows: &[Record]) -> Result<Model, String> {
+    let spinner = crate::progress::spinner(&format!("training on {} rows", rows.len()));
+    let model = Model::train(rows, &Settings::default()).map_err(|e| e.to_string());
+    spinner.finish_and_clear();
+    model
 }
 
 fn labelled(records: Vec<Record>, what: &str) -> Result<Vec<Record>, String> {
@@ -82,11 +93,13 @@ pub fn run(command: RiskCommand) -> Result<ExitCode, String> {
             let train = labelled(records(&train, &mapping)?, "training")?;
             let test = labelled(records(std::slice::from_ref(&test), &mapping)?, "test")?;
             let started = std::time::Instant::now();
-            let model = Model::train(&train, &Settings::default()).map_err(|e| e.to_string())?;
+            let model = self::train(&train)?;
             let trained = started.elapsed();
+            let spinner = crate::progress::spinner(&format!("scoring {} rows", test.len()));
             let scoring = std::time::Instant::now();
             let scores = model.score(&test);
             let scored = scoring.elapsed();
+            spinner.finish_and_clear();
             let labels: Vec<bool> = test.iter().map(|r| r.irregular == Some(true)).collect();
             let result = risk_model::metrics::backtest(&scores, &labels);
             if json {
@@ -127,7 +140,7 @@ pub fn run(command: RiskCommand) -> Result<ExitCode, String> {
         } => {
             let mapping = mapping(columns.as_deref())?;
             let train = labelled(records(&train, &mapping)?, "training")?;
-            let model = Model::train(&train, &Settings::default()).map_err(|e| e.to_string())?;
+            let model = self::train(&train)?;
             std::fs::write(&out, model.to_json())
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!(

@@ -77,11 +77,12 @@ fn train_score_and_backtest_from_the_command_line() {
         "--out",
         &path("model.json"),
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // Piped, the progress bar and spinner stay away: the summary line alone, no terminal controls.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("model trained on 2000 rows"), "{stderr}");
+    assert!(!stderr.contains(['\r', '\x1b']), "{stderr:?}");
     let output = aduana(&[
         "risk",
         "score",

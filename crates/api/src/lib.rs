@@ -238,10 +238,7 @@ fn with_layers(router: Router<AppState>, state: AppState) -> Router {
                 axum::response::IntoResponse::into_response(ApiError::new(ErrorCode::Internal))
             },
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::record,
-        ))
+        .layer(middleware::from_fn(metrics::record))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         // Outermost: every answer carries the security headers, timeouts and panics included.
         .layer(middleware::from_fn(security::headers))

@@ -28,19 +28,17 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    let mut extra = String::from(
-        "# HELP aduana_declarations Declarations by status.\n# TYPE aduana_declarations gauge\n",
-    );
-    if let Ok(counts) = state.store.count_by_status().await {
-        for (status, count) in counts {
-            extra.push_str(&format!(
-                "aduana_declarations{{status=\"{status}\"}} {count}\n"
-            ));
+    let operations = match state.store.operations().await {
+        Ok(operations) => Some(operations),
+        Err(error) => {
+            // The process's own figures are still worth a scrape when the database is not answering.
+            tracing::warn!(%error, "metrics: the database's figures cannot be read");
+            None
         }
-    }
+    };
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&extra),
+        state.metrics.render(operations.as_ref()),
     )
         .into_response()
 }

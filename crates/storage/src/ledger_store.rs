@@ -513,6 +513,7 @@ pub(crate) async fn sqlite_ledger_writer(
             }
         }
         let now = batch[0].now;
+        let started = std::time::Instant::now();
         // A panic while applying fails this batch alone; the writer goes on with the next one.
         let result = {
             use futures_util::FutureExt;
@@ -529,6 +530,7 @@ pub(crate) async fn sqlite_ledger_writer(
             .await
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the ledger batch panicked".into())))
         };
+        crate::observe::batch("ledger", batch.len(), started, result.is_ok());
         match result {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {

@@ -20,6 +20,7 @@ mod audit_store;
 mod cargo_store;
 mod ledger_store;
 mod money;
+pub mod observe;
 mod payments;
 mod risk_store;
 mod security;
@@ -316,6 +317,17 @@ pub enum Lodged {
     Conflict {
         existing_id: String,
     },
+}
+
+impl Lodged {
+    /// A declaration released on lodgement (green lane, duties secured) counts in the lodgement-to-release time.
+    fn observe_release(&self) {
+        if let Lodged::Created { row } = self
+            && let Some(released_at) = &row.released_at
+        {
+            observe::released(&row.lodged_at, released_at);
+        }
+    }
 }
 
 /// A change to an existing declaration, decided from its current row: all of it is stored in one transaction, or
@@ -829,9 +841,11 @@ impl Store {
         match inserted {
             Ok(()) => {
                 tx.commit().await?;
-                Ok(Lodged::Created {
+                let lodged = Lodged::Created {
                     row: Box::new(prepared.row),
-                })
+                };
+                lodged.observe_release();
+                Ok(lodged)
             }
             Err(StoreError::Database(error)) if StoreError::is_unique_violation(&error) => {
                 // A concurrent lodgement of the same (declarant, LRN) won the race: this transaction, money and
@@ -998,6 +1012,12 @@ impl Store {
         tx.commit()
             .await
             .map_err(|e| StoreError::classify(e, "the commit"))?;
+        if let (Some(state), Some(released_at)) = (&change.state, &row.released_at)
+            && state.status == workflow::Status::Released
+            && *released_at == row.updated_at
+        {
+            observe::released(&row.lodged_at, released_at);
+        }
         Ok(Ok(row))
     }
 
@@ -1227,17 +1247,81 @@ impl Store {
         Ok(out)
     }
 
-    /// Counts of declarations per status (for metrics).
-    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    /// What operators watch, read from the database so that every server of a cluster reports the same:
+    /// declarations by status and lane, the audit chain's length, the work waiting (open payment orders, refunds
+    /// awaiting approval), and this process's writer queues.
+    pub async fn operations(&self) -> Result<Operations, StoreError> {
         let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM declarations GROUP BY status ORDER BY status",
+            "SELECT status, lane, COUNT(*) AS n FROM declarations GROUP BY status, lane ORDER BY status, lane",
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
-            .collect()
+        let corrupt = |what: String| StoreError::Corrupt(what);
+        let mut declarations = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let status: String = row.try_get("status")?;
+            let lane: Option<String> = row.try_get("lane")?;
+            declarations.push((
+                workflow::Status::parse(&status)
+                    .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                lane.map(|l| {
+                    selectivity::Lane::parse(&l).ok_or_else(|| corrupt(format!("lane {l:?}")))
+                })
+                .transpose()?,
+                row.try_get("n")?,
+            ));
+        }
+        let count = |sql: &'static str, status: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let row = sqlx::query(sql).bind(status).fetch_one(&pool).await?;
+                Ok::<i64, StoreError>(row.try_get("n")?)
+            }
+        };
+        let audit_entries: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let queued = |sender: Option<usize>| sender.unwrap_or(0);
+        Ok(Operations {
+            declarations,
+            audit_entries,
+            open_payment_orders: count(
+                "SELECT COUNT(*) AS n FROM payment_orders WHERE status = $1",
+                OrderStatus::Open.as_str(),
+            )
+            .await?,
+            refunds_awaiting_approval: count(
+                "SELECT COUNT(*) AS n FROM refunds WHERE status = $1",
+                RefundStatus::Requested.as_str(),
+            )
+            .await?,
+            lodgement_writer_queue: queued(
+                self.writer
+                    .as_ref()
+                    .map(|w| w.max_capacity() - w.capacity()),
+            ),
+            ledger_writer_queue: queued(
+                self.ledger_writer
+                    .as_ref()
+                    .map(|w| w.max_capacity() - w.capacity()),
+            ),
+        })
     }
+}
+
+/// See [`Store::operations`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Operations {
+    /// (status, lane, count); a lane of `None` for declarations not yet through selectivity.
+    pub declarations: Vec<(workflow::Status, Option<selectivity::Lane>, i64)>,
+    pub audit_entries: i64,
+    pub open_payment_orders: i64,
+    pub refunds_awaiting_approval: i64,
+    /// Lodgements waiting for the SQLite writer of this process (0 on PostgreSQL, which has none).
+    pub lodgement_writer_queue: usize,
+    /// Ledger jobs waiting for the SQLite ledger writer of this process.
+    pub ledger_writer_queue: usize,
 }
 
 async fn existing(
@@ -1404,10 +1488,14 @@ async fn sqlite_writer(
             elapsed_us = started.elapsed().as_micros() as u64,
             "lodgement batch written"
         );
+        observe::batch("lodgements", size, started, result.is_ok());
         drop(guard);
         match result {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
+                    if let Ok(lodged) = &answer {
+                        lodged.observe_release();
+                    }
                     let _ = reply.send(answer);
                 }
             }
