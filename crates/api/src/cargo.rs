@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, body::Body};
 use error_table::ErrorCode;
 use manifest::CargoReport;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use storage::{CargoReportRow, NewCargoReport};
 
 /// The carrier's party as the caller: a trader acts for its own party only.
@@ -26,6 +26,15 @@ fn own_party(caller: &Caller) -> Option<&str> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/cargo-reports",
+    tag = "cargo",
+    summary = "Lodge a cargo report (manifest) before arrival, as CUSCAR or JSON",
+    request_body(content((String = "application/edifact"), (manifest::CargoReport = "application/json")), description = "application/edifact: A UN/EDIFACT interchange holding one CUSCAR message, Aduana's guide in docs/edifact.md."),
+    responses((status = 201, description = "Stored as received.", body = crate::cargo::CargoReportSummary), (status = 409, description = "This carrier already lodged this reference (manifest.duplicate).", body = crate::error::ErrorBody), (status = 415, description = "Neither application/edifact nor application/json.", body = crate::error::ErrorBody), (status = 422, description = "The report is refused: each problem with its code, pointer (segment or JSON field) and sentence.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn lodge(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -110,8 +119,60 @@ pub async fn lodge(
     }
 }
 
-fn summary(row: &CargoReportRow) -> Value {
-    serde_json::to_value(row).unwrap_or_default()
+/// A stored cargo report, without its content.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CargoReportSummary {
+    id: String,
+    /// The carrier's EORI.
+    carrier: String,
+    /// The carrier's reference of the report (CUSCAR BGM).
+    reference: String,
+    /// The means of transport: IMO number, flight, registration.
+    transport_id: Option<String>,
+    /// Expected arrival, as sent (CCYYMMDD or CCYYMMDDHHMM).
+    arrival: Option<String>,
+    place_of_arrival: Option<String>,
+    consignments: i64,
+    goods_items: i64,
+    /// `edifact` or `json`: as received.
+    format: String,
+    /// SHA-256 of the report as received.
+    sha256: String,
+    received_by: String,
+    /// RFC 3339, UTC.
+    received_at: String,
+}
+
+fn summary(row: &CargoReportRow) -> CargoReportSummary {
+    CargoReportSummary {
+        id: row.id.clone(),
+        carrier: row.carrier.clone(),
+        reference: row.reference.clone(),
+        transport_id: row.transport_id.clone(),
+        arrival: row.arrival.clone(),
+        place_of_arrival: row.place_of_arrival.clone(),
+        consignments: row.consignments,
+        goods_items: row.goods_items,
+        format: row.format.clone(),
+        sha256: row.sha256.clone(),
+        received_by: row.received_by.clone(),
+        received_at: row.received_at.clone(),
+    }
+}
+
+/// A stored cargo report with what was read from it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CargoReportView {
+    #[serde(flatten)]
+    summary: CargoReportSummary,
+    #[schema(value_type = manifest::CargoReport)]
+    report: Value,
+}
+
+/// Cargo reports, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CargoReports {
+    cargo_reports: Vec<CargoReportSummary>,
 }
 
 fn visible(caller: &Caller, row: &CargoReportRow) -> bool {
@@ -121,11 +182,20 @@ fn visible(caller: &Caller, row: &CargoReportRow) -> bool {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cargo-reports/{id}",
+    tag = "cargo",
+    summary = "One cargo report with what was read from it",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The summary and the report", body = serde_json::Value), (status = 404, description = "No such report, or another carrier's.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn show(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CargoReportView>, ApiError> {
     if id.len() > 64 {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
@@ -135,9 +205,10 @@ pub async fn show(
         _ => return Err(ApiError::new(ErrorCode::NotFound)),
     };
     let report: Value = serde_json::from_str(&row.model).map_err(ApiError::internal)?;
-    let mut body = summary(&row);
-    body["report"] = report;
-    Ok(Json(body))
+    Ok(Json(CargoReportView {
+        summary: summary(&row),
+        report,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -147,11 +218,20 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cargo-reports",
+    tag = "cargo",
+    summary = "Cargo reports, newest first: a carrier's own, or all for officers, risk analysts and auditors",
+    params(("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "The reports", body = crate::cargo::CargoReports), (status = 400, description = "A bad limit (request.invalid_query).", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CargoReports>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::with_message(
@@ -164,5 +244,7 @@ pub async fn list(
         _ => None,
     };
     let rows = state.store.cargo_reports(carrier, limit).await?;
-    Ok(Json(json!({"cargo_reports": rows})))
+    Ok(Json(CargoReports {
+        cargo_reports: rows.iter().map(summary).collect(),
+    }))
 }

@@ -4,7 +4,23 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use error_table::{ErrorCode, Problem};
-use serde_json::json;
+use serde::Serialize;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    #[serde(serialize_with = "code_text")]
+    pub code: ErrorCode,
+    /// A sentence a trader understands.
+    pub message: String,
+    /// Each problem of the document, with where it is; empty when the error concerns the request as a whole.
+    pub errors: Vec<Problem>,
+}
+
+fn code_text<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(code.code())
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -74,11 +90,11 @@ impl IntoResponse for ApiError {
         crate::metrics::rejected(self.code);
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = json!({
-            "code": self.code.code(),
-            "message": self.message,
-            "errors": self.errors,
-        });
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+            errors: self.errors,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::Unauthenticated {
             response.headers_mut().insert(

@@ -2,8 +2,8 @@
 //!
 //! Each request is authenticated (bearer token → user), authorized by the one policy table ([`policy`]),
 //! parsed (WCO XML or the JSON twin), decided by the pure crates, and stored in one transaction by `storage`.
-//! Every error body comes from the error table ([`error`]). The OpenAPI document (`openapi.json`) is served at
-//! `/api/v1/openapi.json` and checked against the routes by a test.
+//! Every error body comes from the error table ([`error`]). The OpenAPI document is generated from the handlers
+//! and their types ([`policy::ApiDoc`]), served at `/api/v1/openapi.json`, and checked against the routes by a test.
 //!
 //! **API boundary**: wire types live here and in the JSON twin; the domain crates never see HTTP.
 
@@ -13,6 +13,7 @@ mod declarations;
 pub mod error;
 mod metrics;
 mod notifications;
+mod openapi;
 pub mod payments;
 pub mod policy;
 mod portal;
@@ -34,29 +35,14 @@ use storage::{Store, User};
 
 pub use metrics::Metrics;
 
-/// The OpenAPI document of this API as written (paths, bodies, descriptions), before the enumerations that come
-/// from the code are filled in (see [`openapi`]).
-const OPENAPI_WRITTEN: &str = include_str!("../openapi.json");
-
-/// The OpenAPI document served: the written one, with the enumerations taken from the code itself — every error
-/// code of the table (with its number and status in the description), every declaration status — so that neither
-/// can drift from what the API answers. The paths are checked against the route table by a test.
+/// The OpenAPI document served at `/api/v1/openapi.json`: generated from the route table's handlers and the
+/// types they read and answer ([`policy::ApiDoc`]), once per process.
 pub fn openapi() -> &'static str {
     static DOCUMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let mut document: serde_json::Value =
-            serde_json::from_str(OPENAPI_WRITTEN).expect("openapi.json is JSON (tested)");
-        let schemas = &mut document["components"]["schemas"];
-        schemas["ErrorCode"]["enum"] = ErrorCode::ALL.iter().map(|c| c.code()).collect();
-        schemas["ErrorCode"]["description"] = serde_json::Value::String(format!(
-            "Stable error codes (GET /api/v1/error-codes gives each one's number, HTTP status and sentence): {}.",
-            ErrorCode::ALL
-                .iter()
-                .map(|c| format!("{} {} ({})", c.number(), c.code(), c.http_status()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        schemas["Status"]["enum"] = workflow::Status::ALL.iter().map(|s| s.as_str()).collect();
-        serde_json::to_string(&document).expect("a JSON value serializes")
+        use utoipa::OpenApi;
+        policy::ApiDoc::openapi()
+            .to_json()
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
     });
     &DOCUMENT
 }

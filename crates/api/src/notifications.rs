@@ -2,12 +2,51 @@
 //! with pointers), control, tax assessment, payment request, release, cancellation. The same content is rendered
 //! as WCO RES XML by the conformance work.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use storage::{DeclarationRow, EventRow};
 
+/// What a notification tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationType {
+    Receipt,
+    Acceptance,
+    Rejection,
+    /// A control before release: documents requested, or the goods selected for examination.
+    Control,
+    ControlResult,
+    TaxAssessment,
+    PaymentRequest,
+    Payment,
+    Release,
+    Cancellation,
+    Amendment,
+    RefundRequest,
+    Refund,
+}
+
+/// One thing the trader was told.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    /// 1, 2, … in the order told.
+    pub sequence: usize,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    /// RFC 3339, UTC: the time of the event it tells.
+    pub at: String,
+    /// The sentence, for a person.
+    pub message: String,
+    /// What a program reads, by type: `lrn` (receipt), `mrn` (acceptance), `errors` (rejection), `control`,
+    /// `outcome` and `remarks` (control result), `liabilities` and `assessment` (tax assessment), `amount` with
+    /// `currency` or `reference` (payment request, payment), `reason` (cancellation), `version` (amendment),
+    /// `refund` and `amount` (refunds).
+    pub detail: Value,
+}
+
 /// The notifications of a declaration, in order, each derived from one event of its log (its typed kind, never
 /// its reason sentence): what a trader's software reads as JSON, and `res_xml` writes as WCO RES.
-pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
+pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Notification> {
     use workflow::{ControlKind, EventKind};
     let mut out = Vec::new();
     for event in events {
@@ -19,30 +58,30 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
         };
         let (name, message, detail) = match kind {
             EventKind::Lodged { .. } => (
-                "receipt",
+                NotificationType::Receipt,
                 "Your declaration has been received.".to_owned(),
                 json!({"lrn": row.lrn}),
             ),
             EventKind::Accepted { mrn } => (
-                "acceptance",
+                NotificationType::Acceptance,
                 format!("Your declaration is accepted with MRN {mrn}."),
                 json!({"mrn": mrn}),
             ),
             EventKind::Rejected { errors } => (
-                "rejection",
+                NotificationType::Rejection,
                 "Your declaration is rejected; each error says where and why.".to_owned(),
                 json!({"errors": errors}),
             ),
             EventKind::LaneAssigned { control, .. } | EventKind::LaneOverridden { control, .. } => {
                 match control {
                     Some(ControlKind::DocumentaryCheck) => (
-                        "control",
+                        NotificationType::Control,
                         "Documents are requested: a documentary check will be made before release."
                             .to_owned(),
                         json!({"control": "documentary_check"}),
                     ),
                     Some(ControlKind::PhysicalExamination) => (
-                        "control",
+                        NotificationType::Control,
                         "The goods are selected for physical examination before release."
                             .to_owned(),
                         json!({"control": "physical_examination"}),
@@ -56,7 +95,7 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
                     workflow::ControlResult::Irregularity { .. } => "irregularity",
                 };
                 (
-                    "control_result",
+                    NotificationType::ControlResult,
                     format!("Control result: {result}."),
                     json!({"outcome": outcome, "remarks": event.reason}),
                 )
@@ -77,41 +116,45 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
                     message.push_str(why);
                 }
                 (
-                    "tax_assessment",
+                    NotificationType::TaxAssessment,
                     message,
                     json!({"liabilities": liabilities, "assessment": assessment}),
                 )
             }
             EventKind::PaymentRequested { amount, currency } => (
-                "payment_request",
+                NotificationType::PaymentRequest,
                 format!("Please pay {amount} {currency} before release."),
                 json!({"amount": amount.to_string(), "currency": currency}),
             ),
             EventKind::PaymentReceived {
                 amount, reference, ..
             } => (
-                "payment",
+                NotificationType::Payment,
                 format!("A payment of {amount} is received ({reference})."),
                 json!({"amount": amount.to_string(), "reference": reference}),
             ),
-            EventKind::Released => ("release", "Your goods are released.".to_owned(), json!({})),
+            EventKind::Released => (
+                NotificationType::Release,
+                "Your goods are released.".to_owned(),
+                json!({}),
+            ),
             EventKind::Cancelled => (
-                "cancellation",
+                NotificationType::Cancellation,
                 "Your declaration is cancelled.".to_owned(),
                 json!({"reason": event.reason}),
             ),
             EventKind::Amended { version, .. } => (
-                "amendment",
+                NotificationType::Amendment,
                 format!("Your amendment is accepted as version {version}."),
                 json!({"version": version}),
             ),
             EventKind::RefundRequested { refund, amount } => (
-                "refund_request",
+                NotificationType::RefundRequest,
                 format!("A refund of {amount} is requested ({refund})."),
                 json!({"refund": refund, "amount": amount.to_string()}),
             ),
             EventKind::Refunded { refund, amount } => (
-                "refund",
+                NotificationType::Refund,
                 format!("A refund of {amount} is paid ({refund})."),
                 json!({"refund": refund, "amount": amount.to_string()}),
             ),
@@ -119,7 +162,13 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Value> {
             | EventKind::Arrived
             | EventKind::GuaranteeResolved { .. } => continue,
         };
-        out.push(json!({"sequence": out.len() + 1, "type": name, "at": event.at, "message": message, "detail": detail}));
+        out.push(Notification {
+            sequence: out.len() + 1,
+            kind: name,
+            at: event.at.clone(),
+            message,
+            detail,
+        });
     }
     out
 }
@@ -152,7 +201,7 @@ pub fn res_xml(
     country: &str,
     methods: &revenue::Methods,
 ) -> String {
-    use wco::res::{Item, Kind, Notification, Tax};
+    use wco::res::{Item, Kind, Tax};
     let id: String = row
         .id
         .chars()
@@ -161,39 +210,36 @@ pub fn res_xml(
         .collect();
     let mut out = Vec::new();
     for n in derive(row, events) {
-        let kind = match (
-            n["type"].as_str().unwrap_or(""),
-            n["detail"]["control"].as_str(),
-        ) {
-            ("receipt", _) => Kind::Receipt,
-            ("acceptance", _) => Kind::Acceptance,
-            ("rejection", _) => Kind::Rejection,
-            ("control", Some("physical_examination")) => Kind::Examination,
-            ("control", _) => Kind::DocumentsRequested,
-            ("tax_assessment", _) => Kind::TaxAssessment,
-            ("release", _) => Kind::Release,
-            ("cancellation", _) => Kind::Cancellation,
-            ("control_result", _) => Kind::ControlResult,
-            ("amendment", _) => Kind::AmendmentAccepted,
+        let kind = match (n.kind, n.detail["control"].as_str()) {
+            (NotificationType::Receipt, _) => Kind::Receipt,
+            (NotificationType::Acceptance, _) => Kind::Acceptance,
+            (NotificationType::Rejection, _) => Kind::Rejection,
+            (NotificationType::Control, Some("physical_examination")) => Kind::Examination,
+            (NotificationType::Control, _) => Kind::DocumentsRequested,
+            (NotificationType::TaxAssessment, _) => Kind::TaxAssessment,
+            (NotificationType::Release, _) => Kind::Release,
+            (NotificationType::Cancellation, _) => Kind::Cancellation,
+            (NotificationType::ControlResult, _) => Kind::ControlResult,
+            (NotificationType::Amendment, _) => Kind::AmendmentAccepted,
             // A payment request is the payable amounts of the tax assessment (DMSTAX `PaymentAmount`): no
             // notification of its own, as in HMRC's DMS.
             _ => continue,
         };
         let mut statements = Vec::new();
         if kind == Kind::ControlResult {
-            statements.push(n["message"].as_str().unwrap_or("").to_owned());
-            let outcome = &n["detail"]["outcome"];
+            statements.push(n.message.clone());
+            let outcome = &n.detail["outcome"];
             if let Some(kind) = outcome["irregularity_type"].as_str() {
                 statements.push(format!("Irregularity: {}.", kind.replace('_', " ")));
             }
             if let Some(duty) = outcome["additional_duty"].as_str() {
                 statements.push(format!("Additional duty: {duty}."));
             }
-            if let Some(remarks) = n["detail"]["remarks"].as_str() {
+            if let Some(remarks) = n.detail["remarks"].as_str() {
                 statements.push(format!("Remarks: {remarks}"));
             }
         }
-        let errors = n["detail"]["errors"]
+        let errors = n.detail["errors"]
             .as_array()
             .map(|errors| {
                 errors
@@ -212,9 +258,9 @@ pub fn res_xml(
                     .collect()
             })
             .unwrap_or_default();
-        let assessment = &n["detail"]["assessment"];
+        let assessment = &n.detail["assessment"];
         let currency = assessment["currency"].as_str().unwrap_or("").to_owned();
-        let liabilities = &n["detail"]["liabilities"];
+        let liabilities = &n.detail["liabilities"];
         let taken = |part: &str| {
             liabilities[part]
                 .as_str()
@@ -280,10 +326,10 @@ pub fn res_xml(
         } else {
             Vec::new()
         };
-        out.push(Notification {
+        out.push(wco::res::Notification {
             kind,
-            id: format!("{id}-{}", n["sequence"]),
-            issued_at: compact_time(n["at"].as_str().unwrap_or("")),
+            id: format!("{id}-{}", n.sequence),
+            issued_at: compact_time(&n.at),
             lrn: row.lrn.clone(),
             mrn: if kind == Kind::Receipt || kind == Kind::Rejection {
                 None
@@ -291,7 +337,7 @@ pub fn res_xml(
                 row.mrn.clone()
             },
             // An accepted amendment names the version it created; the others the declaration's current one.
-            version: n["detail"]["version"]
+            version: n.detail["version"]
                 .as_u64()
                 .and_then(|v| u32::try_from(v).ok())
                 .unwrap_or_else(|| u32::try_from(row.version).unwrap_or(1)),

@@ -5,6 +5,7 @@
 //! data is decided on the data: a trader only its own party's declarations (as declarant, or as a registered
 //! representative), see `handlers::visible_to`.
 
+use crate::openapi::Frame;
 use axum::http::Method;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -176,6 +177,12 @@ macro_rules! routes {
                 handler: || axum::routing::on(axum::routing::MethodFilter::$method, $handler),
             }, )* ]
         }
+
+        /// The OpenAPI document of the same routes: each handler's `#[utoipa::path]` with the types it reads
+        /// and answers, the schemas derived from them. A route without its path attribute does not compile.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths( $( $handler ),* ), modifiers(&Frame))]
+        pub struct ApiDoc;
     };
 }
 

@@ -149,10 +149,45 @@ fn login_page(
     Ok(response)
 }
 
+/// The sign-in form (`application/x-www-form-urlencoded`), as the login page sends it. A schema for the
+/// document: `login` reads the form's fields by name.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct LoginForm {
+    login: String,
+    password: String,
+    /// The login page's CSRF token (also in its cookie).
+    csrf: String,
+}
+
+/// The sign-out form: the session's CSRF token.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct LogoutForm {
+    csrf: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/login",
+    tag = "portal",
+    summary = "The portal's sign-in page",
+    description = "An HTML form (login, password) with a CSRF token, also set in a cookie scoped to /login (double submit). No script.",
+    responses((status = 200, description = "The page", content((String = "text/html"))))
+)]
 pub async fn show_login(State(state): State<AppState>) -> Result<Response, ApiError> {
     login_page(&state, StatusCode::OK, "", None)
 }
 
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "portal",
+    summary = "Sign in to the portal",
+    description = "Form fields `login`, `password`, `csrf`. On success: a session cookie (`__Host-aduana_session`: HttpOnly, Secure, SameSite=Strict) and 303 to /portal. Wrong login or password: 401 with the page again (`auth.login_failed`); five failures per login or per client address in 15 minutes: 429 (`auth.login_throttled`); a missing or wrong CSRF token or a foreign Origin: 403 (`auth.csrf_invalid`). Every attempt is in the audit trail.",
+    request_body(content((crate::portal::LoginForm = "application/x-www-form-urlencoded"))),
+    responses((status = 303, description = "Signed in: go to /portal"), (status = 401, description = "Wrong login or password", content((String = "text/html"))), (status = 403, description = "CSRF token missing or wrong", content((String = "text/html"))), (status = 429, description = "Too many failures", content((String = "text/html"))))
+)]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
@@ -253,6 +288,16 @@ pub async fn login(
     Ok(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "portal",
+    summary = "Sign out",
+    description = "Form field `csrf` (the session's token). Ends the session and clears the cookie.",
+    request_body(content((crate::portal::LogoutForm = "application/x-www-form-urlencoded"))),
+    responses((status = 303, description = "Signed out: go to /login"), (status = 401, description = "No session (auth.unauthenticated)", body = crate::error::ErrorBody), (status = 403, description = "CSRF token missing or wrong (auth.csrf_invalid)", body = crate::error::ErrorBody)),
+    security(("session" = []))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -276,6 +321,15 @@ pub async fn logout(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/portal",
+    tag = "portal",
+    summary = "The portal's declarations page",
+    description = "The declarations the signed-in user may see (a trader its party's, customs roles all), newest first, with a sign-out form. Without a session: 303 to /login.",
+    responses((status = 200, description = "The page", content((String = "text/html"))), (status = 303, description = "No session: go to /login")),
+    security(("session" = []))
+)]
 pub async fn portal(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -60,14 +60,17 @@ fn date_param(params: &HashMap<String, String>) -> Result<Date, ApiError> {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A code of the nomenclature.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CodeView {
     pub code: String,
     pub description: String,
     pub level: u8,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A measure of the tariff: a rate, a specific amount, both, or a relief, and when it applies.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Measure)]
 pub struct MeasureView {
     pub tax_type: String,
     pub kind: tariff::MeasureKind,
@@ -127,7 +130,8 @@ impl From<&Measure> for MeasureView {
 }
 
 /// A code of the public tariff as of a date.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TariffCode)]
 pub struct Lookup {
     pub code: String,
     pub date: String,
@@ -251,6 +255,15 @@ fn origin_param(params: &HashMap<String, String>) -> Result<Option<String>, ApiE
 }
 
 /// `GET /api/v1/tariff/{code}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tariff/{code}",
+    tag = "public",
+    summary = "A commodity code of the public tariff",
+    description = "Description, hierarchy (chapter to code), subdivisions, whether it may be declared, and the measures in force on the date — for the origin when given (general and that origin's measures), otherwise all, preferential lines included. No login.",
+    params(("code" = String, Path), ("origin" = Option<String>, Query), ("date" = Option<String>, Query, description = "The date of the tariff (YYYY-MM-DD); today (UTC) when absent.")),
+    responses((status = 200, description = "The code", body = crate::public::Lookup), (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody), (status = 404, description = "Neither the nomenclature nor the tariff knows the code", body = crate::error::ErrorBody), (status = 422, description = "Not a commodity code (declaration.invalid_commodity_code)", body = crate::error::ErrorBody))
+)]
 pub async fn tariff_code(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -270,7 +283,9 @@ pub async fn tariff_code(
         })
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Codes whose description matches a search.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = TariffSearch)]
 pub struct SearchAnswer {
     pub query: String,
     pub date: String,
@@ -288,6 +303,15 @@ fn search(state: &AppState, q: &str, date: Date, limit: usize) -> Vec<CodeView> 
 }
 
 /// `GET /api/v1/tariff?q=…`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tariff",
+    tag = "public",
+    summary = "Search the nomenclature",
+    description = "Codes in force whose description holds every word of `q` (case-insensitive), or whose code begins with `q` when it is digits; broader codes first. No login.",
+    params(("q" = String, Query), ("limit" = Option<i64>, Query), ("date" = Option<String>, Query, description = "The date of the tariff (YYYY-MM-DD); today (UTC) when absent.")),
+    responses((status = 200, description = "The codes found", body = crate::public::SearchAnswer), (status = 400, description = "Missing or bad query parameter (request.invalid_query)", body = crate::error::ErrorBody))
+)]
 pub async fn tariff_search(
     State(state): State<AppState>,
     query: Params,
@@ -348,6 +372,15 @@ pub fn calculate(
 }
 
 /// `POST /api/v1/duty-calculations`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/duty-calculations",
+    tag = "public",
+    summary = "The e-duty calculator",
+    description = "What would be due on one goods item: the same assessment the clearance pipeline runs, on a one-item import declaration built from the request. Nothing is stored. No login.",
+    request_body(content((tariff::DutyCalculationRequest = "application/json"))),
+    responses((status = 200, description = "Taxes with their explanations", body = tariff::DutyCalculation), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 422, description = "A field is invalid (pointer names it), the code is not declarable, or a quantity the tariff needs is missing", body = crate::error::ErrorBody))
+)]
 pub async fn duty_calculation(
     State(state): State<AppState>,
     body: Body,
@@ -407,6 +440,14 @@ fn field(params: &HashMap<String, String>, name: &str, limit: usize) -> String {
 }
 
 /// `GET /duty-calculator`: search, look up and calculate, rendered on the server (no script needed).
+#[utoipa::path(
+    get,
+    path = "/duty-calculator",
+    tag = "public",
+    summary = "The tariff and duty calculator page",
+    description = "An HTML page: search the nomenclature (`q`), look a code up (`code`), and calculate (`calculate=1` with `commodity_code`, `origin`, `preference`, `value`, `currency`, `quantity`, `unit`, `date`, `additional_procedure`). Rendered on the server; works without script. No login.",
+    responses((status = 200, description = "The page", content((String = "text/html"))))
+)]
 pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Response {
     let params = params(query).unwrap_or_default();
     let national_currency = state.pipeline().rates.national.to_string();

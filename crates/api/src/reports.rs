@@ -13,13 +13,27 @@ use axum::{Extension, Json};
 use error_table::ErrorCode;
 use ledger::customs::{self, Movement};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use storage::OrderStatus;
 
+/// The service answers and its database too.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok` (an unhealthy service answers 503 with an Error).
+    status: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    summary = "Liveness and database reachability",
+    responses((status = 200, description = "Healthy", body = crate::reports::Health), (status = 503, description = "The database does not answer (service.unavailable).", body = crate::error::ErrorBody))
+)]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Ok(()) => Json(Health { status: "ok" }).into_response(),
         Err(error) => {
             tracing::warn!(%error, "health check failed");
             ApiError::new(ErrorCode::Unavailable).into_response()
@@ -27,6 +41,13 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    summary = "Prometheus metrics (text format 0.0.4)",
+    responses((status = 200, description = "Metrics", content((String = "text/plain"))))
+)]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let operations = match state.store.operations().await {
         Ok(operations) => Some(operations),
@@ -43,6 +64,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "service",
+    summary = "This document",
+    responses((status = 200, description = "OpenAPI 3.1 document", body = serde_json::Value))
+)]
 pub(crate) async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -51,12 +79,48 @@ pub(crate) async fn openapi() -> Response {
         .into_response()
 }
 
-pub(crate) async fn error_codes() -> Json<Value> {
-    let codes: Vec<Value> = ErrorCode::ALL
-        .iter()
-        .map(|c| json!({"number": c.number(), "code": c.code(), "http_status": c.http_status(), "message": c.message()}))
-        .collect();
-    Json(json!({ "codes": codes }))
+/// One row of the error table.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorCodeRow {
+    /// The stable number (a RES notification's `ValidationCode` is `ADU` and this number on five digits).
+    number: u16,
+    #[serde(serialize_with = "code_text")]
+    code: ErrorCode,
+    http_status: u16,
+    /// The default sentence.
+    message: &'static str,
+}
+
+fn code_text<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(code.code())
+}
+
+/// The error table.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorCodes {
+    codes: Vec<ErrorCodeRow>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/error-codes",
+    tag = "service",
+    summary = "The table of error codes",
+    description = "Every code a client may receive, with its HTTP status and default message. Clients switch on the code, never on the message.",
+    responses((status = 200, description = "The table", body = crate::reports::ErrorCodes))
+)]
+pub(crate) async fn error_codes() -> Json<ErrorCodes> {
+    Json(ErrorCodes {
+        codes: ErrorCode::ALL
+            .iter()
+            .map(|&code| ErrorCodeRow {
+                number: code.number(),
+                code,
+                http_status: code.http_status(),
+                message: code.message(),
+            })
+            .collect(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -69,12 +133,22 @@ pub(crate) struct ReleaseTimesQuery {
 /// Most released declarations one report reads.
 const MAX_REPORT_DECLARATIONS: i64 = 1_000_000;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/release-times",
+    tag = "reports",
+    summary = "Time Release Study: stage durations",
+    description = "For declarations released in [from, to): count, mean, median and 90th percentile (nearest rank) in seconds of each stage interval and of lodgement to release, grouped by lane, office or transport mode. Officers and administrators.",
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("group_by" = Option<String>, Query)),
+    responses((status = 200, description = "The report", body = crate::reports::ReleaseTimes), (status = 400, description = "A query parameter is invalid.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn release_times(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     uri: axum::http::Uri,
     Queried(query): Queried<ReleaseTimesQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReleaseTimes>, ApiError> {
     record_export(
         &state,
         &caller,
@@ -109,13 +183,35 @@ pub(crate) async fn release_times(
         timelines.push(workflow::study::Timeline { group, events });
     }
     let report = workflow::study::release_times(&timelines);
-    let groups: Vec<Value> = report
-        .into_iter()
-        .map(|(group, stages)| json!({"group": group, "stages": stages}))
-        .collect();
-    Ok(Json(
-        json!({"from": from, "to": to, "group_by": group_by, "groups": groups}),
-    ))
+    Ok(Json(ReleaseTimes {
+        from,
+        to,
+        group_by,
+        groups: report
+            .into_iter()
+            .map(|(group, stages)| ReleaseGroup { group, stages })
+            .collect(),
+    }))
+}
+
+/// The Time Release Study: how long each stage took, per group of released declarations.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ReleaseTimes {
+    /// Released at or after (RFC 3339).
+    from: String,
+    /// Released before (RFC 3339).
+    to: String,
+    /// `lane`, `office` or `mode` (of transport).
+    group_by: String,
+    groups: Vec<ReleaseGroup>,
+}
+
+/// One group's stages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ReleaseGroup {
+    /// The lane, office or mode; `unknown` when the declaration has none.
+    group: String,
+    stages: Vec<workflow::study::StageStats>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +228,15 @@ fn entry_json(entry: &audit::Entry) -> Value {
 }
 
 /// The audit trail, a page at a time, oldest first, with the current head (for auditors).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/entries",
+    tag = "audit",
+    summary = "The audit trail, a page at a time",
+    description = "Entries oldest first after `after` (default 0), at most `limit` (1 to 1000, default 100), with the current head and `next_after`. Each entry: seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash (see ARCHITECTURE.md for how to recompute the chain). Auditors and administrators; scope `audit`. The read itself is recorded in the trail.",
+    params(("after" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "A page of entries", body = serde_json::Value), (status = 400, description = "Bad query (request.invalid_query)", body = crate::error::ErrorBody), (status = 403, description = "Auditors and administrators only", body = crate::error::ErrorBody))
+)]
 pub(crate) async fn audit_entries(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -155,6 +260,15 @@ pub(crate) async fn audit_entries(
 }
 
 /// The audit entries of one declaration's events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}/audit",
+    tag = "audit",
+    summary = "A declaration's entries in the audit trail",
+    description = "The trail's entries for every event of the declaration (their data_hash is the SHA-256 of the stored event). Auditors and administrators; scope `audit`.",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The entries", body = serde_json::Value), (status = 404, description = "No such declaration", body = crate::error::ErrorBody), (status = 403, description = "Auditors and administrators only", body = crate::error::ErrorBody))
+)]
 pub(crate) async fn declaration_audit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -182,6 +296,15 @@ pub(crate) struct RuleHitsQuery {
 
 /// The feedback loop: per risk rule (and the random selection), declarations selected, controlled, found
 /// irregular, additional duty found — over declarations lodged in [from, to).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/rule-hits",
+    tag = "reports",
+    summary = "Hit rates per risk rule (the feedback loop)",
+    description = "Over declarations lodged in [from, to) (RFC 3339 with a zone; default: all, at most 1,000,000 declarations): per rule, and for the random selection, the declarations it selected, how many were controlled, how many controls found an irregularity, the hit rate, the additional duty found and the irregularities by type; declarations topped up by the lane rates count under `rate-top-up`. Per risk model version (`models`): declarations scored, selected for a lane other than green, controlled, found irregular, hit rate, additional duty, and the mean score of the irregular and of the regular ones. A control's outcome is credited to every rule that selected the declaration. Officers, risk analysts, auditors, administrators; scope `reports`. The read is recorded in the audit trail.",
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, description = "The report", body = serde_json::Value), (status = 400, description = "Bad query (request.invalid_query)", body = crate::error::ErrorBody), (status = 403, description = "Not a reporting role", body = crate::error::ErrorBody))
+)]
 pub(crate) async fn rule_hits(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -220,6 +343,14 @@ fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
 
 /// `GET /api/v1/reports/reconciliation`: every order against the confirmations received and the ledger, the
 /// ledger's own checks, and the integrity checks of every declaration's money.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/reconciliation",
+    tag = "reports",
+    summary = "Payment orders against bank confirmations and the ledger",
+    description = "Per order: ordered, confirmed, posted in the ledger, the declaration's receivable balance, reconciled or not; the count of mismatches; whether the whole ledger verifies (debits equal credits, every account within its rule, totals equal to the replay of the transfers).",
+    responses((status = 200, description = "The report", body = serde_json::Value), (status = 403, description = "Officers and administrators only", body = crate::error::ErrorBody))
+)]
 pub(crate) async fn reconciliation(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,

@@ -196,14 +196,19 @@ fn meta(document: &RiskDocument) -> Value {
 
 // ----- rule sets --------------------------------------------------------------------------------------------
 
-#[derive(Default, Deserialize)]
+/// A rule set in the rule language (docs/risk-rules.md).
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RulesBody {
+pub struct RulesBody {
+    /// The rules, one per line.
     text: String,
+    /// In force from (RFC 3339); now when absent.
     #[serde(default)]
     valid_from: Option<String>,
+    /// In force until (RFC 3339); open-ended when absent.
     #[serde(default)]
     valid_to: Option<String>,
+    /// Why this version, for the audit trail.
     #[serde(default)]
     comment: String,
 }
@@ -224,6 +229,15 @@ fn check_rules(state: &AppState, text: &str) -> Result<RuleSet, ApiError> {
 }
 
 /// `POST /api/v1/risk/rules/check`: the verdict on a rule set, without saving it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk/rules/check",
+    tag = "risk",
+    summary = "Check a rule set without saving it",
+    description = "The same checks as saving. Risk analysts; scope `risk`.",
+    request_body(content((crate::risk::RulesBody = "application/json"))),
+    responses((status = 200, description = "Valid: the number of rules and the lists they name", body = serde_json::Value), (status = 422, description = "Invalid rules (risk.rules_invalid)", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn check(State(state): State<AppState>, body: Body) -> Result<Json<Value>, ApiError> {
     let body: RulesBody = parse_json(&read_body(&state, body).await?)?;
     let rules = check_rules(&state, &body.text)?;
@@ -236,6 +250,15 @@ pub async fn check(State(state): State<AppState>, body: Body) -> Result<Json<Val
 
 /// `POST /api/v1/risk/rules`: saves a rule set as the next version, in force from `valid_from` (today when
 /// absent, never in the past) to `valid_to` (open when absent).
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk/rules",
+    tag = "risk",
+    summary = "Save a risk rule set as the next version",
+    description = "Checked before it is stored: a syntax error or a list that does not exist is refused (422 `risk.rules_invalid`) with the pointer `/text/line/L/column/C` and a sentence starting `line L, column C:`. In force from `valid_from` (inclusive) to `valid_to` (inclusive); on any day the highest version in force decides. Recorded in the audit trail. Risk analysts; scope `risk`.",
+    request_body(content((crate::risk::RulesBody = "application/json"))),
+    responses((status = 201, description = "Stored: version, sha256, rules, in_force_today", body = serde_json::Value), (status = 422, description = "Invalid rules (risk.rules_invalid) or dates (request.invalid)", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn save_rules(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -295,6 +318,14 @@ pub async fn save_rules(
 }
 
 /// `GET /api/v1/risk/rules`: every stored version (newest first) and the one in force today.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/rules",
+    tag = "risk",
+    summary = "Stored risk rule sets",
+    description = "Every stored version (newest first, without text) and the version in force today (`in_force`; null when the rules the server started with decide). Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    responses((status = 200, description = "The versions", body = serde_json::Value), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let versions = state.store.risk_documents(RULES, Some(RULES)).await?;
     let (rules, in_force) = {
@@ -311,6 +342,15 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// `GET /api/v1/risk/rules/{version}`: one version with its text.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/rules/{version}",
+    tag = "risk",
+    summary = "One stored rule set with its text",
+    description = "Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    params(("version" = i64, Path)),
+    responses((status = 200, description = "The version and its text", body = serde_json::Value), (status = 404, description = "No such version", body = crate::error::ErrorBody), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn show_rules(
     State(state): State<AppState>,
     Path(version): Path<String>,
@@ -332,10 +372,13 @@ pub async fn show_rules(
 
 // ----- lists ------------------------------------------------------------------------------------------------
 
-#[derive(Default, Deserialize)]
+/// A list the rules name (watch lists, trusted traders, …): the whole list, as its next version.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ListBody {
+pub struct ListBody {
+    /// The entries: party identifiers, commodity codes, countries, as the rules compare them.
     entries: Vec<String>,
+    /// Why this version, for the audit trail.
     #[serde(default)]
     comment: String,
 }
@@ -349,6 +392,16 @@ fn valid_name(name: &str) -> bool {
 
 /// `PUT /api/v1/risk/lists/{name}`: the list's whole new content, as the next version. The list `aeo` is the
 /// register of authorised economic operators (the `aeo` fact and the AEO lane rates).
+#[utoipa::path(
+    put,
+    path = "/api/v1/risk/lists/{name}",
+    tag = "risk",
+    summary = "Replace a list's entries (the next version)",
+    description = "Entries are trimmed, deduplicated and sorted; one empty, longer than 64 characters or holding a control character refuses the whole list (422 `risk.list_invalid`, pointer `/entries/i`). The list `aeo` is the register of authorised economic operators: a declaration whose declarant or importer is on it is `aeo` for the rules and the lane rates. Risk analysts; scope `risk`.",
+    params(("name" = String, Path)),
+    request_body(content((crate::risk::ListBody = "application/json"))),
+    responses((status = 200, description = "Stored: version and number of entries", body = serde_json::Value), (status = 422, description = "Invalid list (risk.list_invalid)", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn save_list(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -420,6 +473,14 @@ pub async fn save_list(
 }
 
 /// `GET /api/v1/risk/lists`: the lists kept, newest version of each, with their sizes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/lists",
+    tag = "risk",
+    summary = "Named lists (watch lists, the AEO register)",
+    description = "The newest version of each list, with its number of entries. Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    responses((status = 200, description = "The lists", body = serde_json::Value), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn list_lists(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let lists = state.store.latest_risk_documents(LIST).await?;
     Ok(Json(json!({
@@ -433,6 +494,15 @@ pub async fn list_lists(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// `GET /api/v1/risk/lists/{name}`: the newest version of a list with its entries.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/lists/{name}",
+    tag = "risk",
+    summary = "A list's entries",
+    description = "Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "The newest version with its entries", body = serde_json::Value), (status = 404, description = "No such list", body = crate::error::ErrorBody), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn show_list(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -453,16 +523,29 @@ pub async fn show_list(
 
 // ----- lane rates -------------------------------------------------------------------------------------------
 
-#[derive(Default, Deserialize)]
+/// The controlled lane rates per office and regime.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RatesBody {
+pub struct RatesBody {
+    /// The rate table (CSV: office,regime,red,yellow,blue,aeo_percent; docs/risk-rules.md); empty turns the
+    /// controlled rates off.
     csv: String,
+    /// Why this version, for the audit trail.
     #[serde(default)]
     comment: String,
 }
 
 /// `PUT /api/v1/risk/rates`: the rate table (CSV, docs/risk-rules.md), as the next version; an empty `csv` turns
 /// the controlled rates off.
+#[utoipa::path(
+    put,
+    path = "/api/v1/risk/rates",
+    tag = "risk",
+    summary = "Set the lane rate table (the next version)",
+    description = "Declarations the rules leave green are topped up into the lanes short of their expected share (red > yellow > blue); AEOs at `aeo_percent` of the shares. Errors name the line and column (422 `risk.rates_invalid`). An empty `csv` turns controlled rates off. Risk analysts; scope `risk`.",
+    request_body(content((crate::risk::RatesBody = "application/json"))),
+    responses((status = 200, description = "Stored", body = serde_json::Value), (status = 422, description = "Invalid table (risk.rates_invalid)", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn save_rates(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -489,6 +572,14 @@ pub async fn save_rates(
 }
 
 /// `GET /api/v1/risk/rates`: the table in force and today's counts per population, with the shares observed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/rates",
+    tag = "risk",
+    summary = "Lane rates in force and today's counts",
+    description = "The rate table (CSV) in force, and per population (office/regime/aeo|other) today's declarations, those the rules left green, and the counts and shares per control lane. Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    responses((status = 200, description = "The table and today's counts", body = serde_json::Value), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn show_rates(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let document = state.store.risk_document(RATES, RATES, None).await?;
     let today: Vec<Value> = {
@@ -542,6 +633,16 @@ pub struct ModelQuery {
 
 /// `POST /api/v1/risk/models?name=NAME`: stores a model trained by `aduana risk train` (its JSON file is the
 /// body) as the next version of NAME. It is used once chosen (`PUT /api/v1/risk/model-choice`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/risk/models",
+    tag = "risk",
+    summary = "Store a trained risk model (the next version of its name)",
+    description = "The body is the JSON file written by `aduana risk train --out` (at most 64 MiB); it is read before it is stored (422 `risk.model_invalid`). Stored models are used once chosen. Risk analysts; scope `risk`.",
+    params(("name" = String, Query), ("comment" = Option<String>, Query)),
+    request_body(content((serde_json::Value = "application/json"))),
+    responses((status = 201, description = "Stored: name, version, sha256", body = serde_json::Value), (status = 422, description = "Not a model (risk.model_invalid)", body = crate::error::ErrorBody), (status = 413, description = "Too large (request.too_large)", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn save_model(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -583,15 +684,28 @@ pub async fn save_model(
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-#[derive(Default, Deserialize, serde::Serialize)]
+/// The learned model the lane decisions use.
+#[derive(Default, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Choice {
+#[schema(as = ModelChoice)]
+pub struct Choice {
+    /// The model's name; none to decide without a model.
     name: Option<String>,
+    /// The model's version; its newest when absent.
     version: Option<i64>,
 }
 
 /// `PUT /api/v1/risk/model-choice`: `{"name": NAME, "version": N}` puts that model in use for the lane decisions
 /// from now on; `{"name": null}` decides without a model.
+#[utoipa::path(
+    put,
+    path = "/api/v1/risk/model-choice",
+    tag = "risk",
+    summary = "Choose the risk model used in lane decisions",
+    description = "From now on every lane decision is scored by this model (its name and version are recorded with each decision and in the hit-rate report); `{\"name\": null}` decides without a model. Recorded in the audit trail. Risk analysts; scope `risk`.",
+    request_body(content((crate::risk::Choice = "application/json"))),
+    responses((status = 200, description = "The model in use", body = serde_json::Value), (status = 422, description = "No such stored model", body = crate::error::ErrorBody), (status = 403, description = "Not a risk analyst", body = crate::error::ErrorBody))
+)]
 pub async fn choose_model(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -638,6 +752,14 @@ pub async fn choose_model(
 }
 
 /// `GET /api/v1/risk/models`: the stored models (every version) and the one in use.
+#[utoipa::path(
+    get,
+    path = "/api/v1/risk/models",
+    tag = "risk",
+    summary = "Stored risk models and the one in use",
+    description = "Risk analysts read and write; auditors and administrators read. Scope `risk`.",
+    responses((status = 200, description = "The models", body = serde_json::Value), (status = 403, description = "Not a risk role", body = crate::error::ErrorBody))
+)]
 pub async fn list_models(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let models = state.store.risk_documents(MODEL, None).await?;
     Ok(Json(json!({

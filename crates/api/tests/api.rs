@@ -779,6 +779,42 @@ async fn the_openapi_document_matches_the_routes_and_metrics_are_served() {
             "{status:?} not documented"
         );
     }
+    // Every reference resolves: the schemas are those of the types the handlers name.
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("$ref", Value::String(target)) => out.push(target),
+                        _ => refs(inner, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+            _ => {}
+        }
+    }
+    let mut targets = Vec::new();
+    refs(&document, &mut targets);
+    assert!(targets.len() > 100, "{} references", targets.len());
+    for target in targets {
+        let name = target.trim_start_matches("#/components/schemas/");
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{target} is not defined"
+        );
+    }
+    // The JSON twin is described field by field, from the declaration model itself.
+    let twin = &document["components"]["schemas"]["Declaration"];
+    for field in ["function_code", "lrn", "type_code", "goods_shipment"] {
+        assert!(
+            twin["properties"][field].is_object(),
+            "Declaration.{field}: {twin}"
+        );
+    }
+    if let Some(path) = std::env::var_os("ADUANA_WRITE_OPENAPI") {
+        std::fs::write(path, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    }
     let codes: Vec<&str> = document["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
         .unwrap()
@@ -944,5 +980,229 @@ async fn concurrent_lodgements_with_retries_and_duplicates_are_stored_exactly_on
             by_lrn.len()
         );
         assert!(sent > by_lrn.len(), "the mix must contain repeats");
+    }
+}
+
+/// Where `value` does not fit `schema` of the generated document: a field the schema does not declare, a
+/// required field missing, a string where the schema says a number. Follows `$ref`, `allOf` and `oneOf`.
+fn misfits(document: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(target) = schema["$ref"].as_str() {
+        let name = target.trim_start_matches("#/components/schemas/");
+        return misfits(
+            document,
+            &document["components"]["schemas"][name],
+            value,
+            at,
+            out,
+        );
+    }
+    if let Some(choices) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        let fits = choices.iter().any(|choice| {
+            let mut found = Vec::new();
+            misfits(document, choice, value, at, &mut found);
+            found.is_empty()
+        });
+        if !fits {
+            out.push(format!("{at}: fits none of {} choices", choices.len()));
+        }
+        return;
+    }
+    if let Some(parts) = schema["allOf"].as_array() {
+        // The parts together declare the object's fields.
+        let mut merged = serde_json::Map::new();
+        let mut required = Vec::new();
+        for part in parts {
+            let part = match part["$ref"].as_str() {
+                Some(t) => {
+                    &document["components"]["schemas"]
+                        [t.trim_start_matches("#/components/schemas/")]
+                }
+                None => part,
+            };
+            if let Some(p) = part["properties"].as_object() {
+                merged.extend(p.clone());
+            }
+            if let Some(r) = part["required"].as_array() {
+                required.extend(r.clone());
+            }
+        }
+        let whole = json!({"type": "object", "properties": merged, "required": required});
+        return misfits(document, &whole, value, at, out);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let allowed = types.is_empty()
+        || types.contains(&kind)
+        || (kind == "integer" && types.contains(&"number"));
+    if !allowed {
+        out.push(format!("{at}: {kind} where the schema says {types:?}"));
+        return;
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(value)
+    {
+        out.push(format!("{at}: {value} is not one of the documented values"));
+    }
+    match value {
+        Value::Object(fields) if schema["properties"].is_object() => {
+            let declared = schema["properties"].as_object().unwrap();
+            for (name, inner) in fields {
+                match declared.get(name) {
+                    Some(field) => misfits(document, field, inner, &format!("{at}/{name}"), out),
+                    None if schema["additionalProperties"] == Value::Bool(false)
+                        || !schema["additionalProperties"].is_object() =>
+                    {
+                        out.push(format!("{at}/{name}: not in the schema"))
+                    }
+                    None => {}
+                }
+            }
+            for name in schema["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().unwrap();
+                if !fields.contains_key(name) {
+                    out.push(format!("{at}/{name}: required by the schema, missing"));
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                misfits(document, &schema["items"], item, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn answers_fit_the_schemas_the_document_generates_for_them() {
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let (_, document) = json(app.get("", "/api/v1/openapi.json").await).await;
+        let trader = app.user("trader", Some(DECLARANT)).await;
+        let officer = app.user("officer", None).await;
+        let schema_of = |path: &str, method: &str, status: &str| {
+            let content = &document["paths"][path][method]["responses"][status]["content"];
+            content["application/json"]["schema"].clone()
+        };
+        let check = |what: &str, schema: Value, value: &Value| {
+            assert!(!schema.is_null(), "{what}: no schema");
+            let mut out = Vec::new();
+            misfits(&document, &schema, value, "", &mut out);
+            assert!(
+                out.is_empty(),
+                "{backend:?} {what} does not fit its schema: {out:#?}\n{value}"
+            );
+        };
+        let (status, lodged) = json(app.lodge_xml(&trader, &xml).await).await;
+        assert_eq!(status, 201);
+        check(
+            "the lodgement's answer",
+            schema_of("/api/v1/declarations", "post", "201"),
+            &lodged,
+        );
+        let id = lodged["id"].as_str().unwrap();
+        let (_, view) = json(
+            app.get(&officer, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
+        check(
+            "a declaration",
+            schema_of("/api/v1/declarations/{id}", "get", "200"),
+            &view,
+        );
+        let (_, page) = json(app.get(&officer, "/api/v1/declarations").await).await;
+        check(
+            "a page",
+            schema_of("/api/v1/declarations", "get", "200"),
+            &page,
+        );
+        let (_, told) = json(
+            app.get(&trader, &format!("/api/v1/declarations/{id}/notifications"))
+                .await,
+        )
+        .await;
+        check(
+            "notifications",
+            schema_of("/api/v1/declarations/{id}/notifications", "get", "200"),
+            &told,
+        );
+        let (_, versions) = json(
+            app.get(&trader, &format!("/api/v1/declarations/{id}/versions"))
+                .await,
+        )
+        .await;
+        check(
+            "versions",
+            schema_of("/api/v1/declarations/{id}/versions", "get", "200"),
+            &versions,
+        );
+        let (_, codes) = json(app.get("", "/api/v1/error-codes").await).await;
+        check(
+            "the error table",
+            schema_of("/api/v1/error-codes", "get", "200"),
+            &codes,
+        );
+        let (status, error) = json(app.get(&officer, "/api/v1/declarations/none").await).await;
+        assert_eq!(status, 404);
+        check(
+            "an error",
+            json!({"$ref": "#/components/schemas/Error"}),
+            &error,
+        );
+        // The check itself catches a field the schema does not declare, a missing one, a wrong type.
+        for (change, expected) in [
+            ("an undeclared field", "/bogus: not in the schema"),
+            (
+                "a missing field",
+                "/status: required by the schema, missing",
+            ),
+            (
+                "a number for a string",
+                "/lrn: integer where the schema says",
+            ),
+        ] {
+            let mut wrong = view.clone();
+            match change {
+                "an undeclared field" => wrong["bogus"] = json!(1),
+                "a missing field" => {
+                    wrong.as_object_mut().unwrap().remove("status");
+                }
+                _ => wrong["lrn"] = json!(7),
+            }
+            let mut out = Vec::new();
+            misfits(
+                &document,
+                &schema_of("/api/v1/declarations/{id}", "get", "200"),
+                &wrong,
+                "",
+                &mut out,
+            );
+            assert!(
+                out.iter().any(|o| o.starts_with(expected)),
+                "{change}: {out:?}"
+            );
+        }
+        // The JSON twin the reader took is what the document says it takes.
+        check(
+            "the JSON twin",
+            json!({"$ref": "#/components/schemas/Declaration"}),
+            &view["declaration"],
+        );
     }
 }

@@ -29,9 +29,29 @@ impl fmt::Display for CodeError {
 
 impl std::error::Error for CodeError {}
 
+/// The OpenAPI schema of a code written as a string: its documentation is its description.
+#[cfg(feature = "openapi")]
+macro_rules! string_schema {
+    ($name:ident, [$($doc:literal),*]) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let lines: &[&str] = &[$($doc),*];
+                let description = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(description.trim().to_owned()))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+#[cfg(feature = "openapi")]
+pub(crate) use string_schema;
+
 macro_rules! string_newtype {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident) => {
+        $(#[doc = $doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
@@ -53,6 +73,8 @@ macro_rules! string_newtype {
             type Err = CodeError;
             fn from_str(text: &str) -> Result<Self, CodeError> { Self::parse(text) }
         }
+        #[cfg(feature = "openapi")]
+        string_schema!($name, [$($doc),*]);
     };
 }
 
@@ -254,6 +276,7 @@ pub fn check_character(text: &str) -> Option<char> {
 
 /// A non-negative amount of money with its currency. Never floating point.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "AmountWire")]
 pub struct Amount {
     #[serde(with = "rust_decimal::serde::str")]
@@ -289,6 +312,15 @@ impl Amount {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PaymentMethod(char);
+
+#[cfg(feature = "openapi")]
+string_schema!(
+    PaymentMethod,
+    [
+        "DE 4/8, the method of payment of a tax line: one capital letter (A cash, E deferment, P cash account,",
+        "R guarantee, …); what each means is the administration's table."
+    ]
+);
 
 impl PaymentMethod {
     /// Immediate payment in cash: what a tax line without a declared method is.

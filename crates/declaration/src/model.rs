@@ -11,6 +11,7 @@ pub const MAX_GOODS_ITEMS: usize = 999;
 
 /// What a message asks customs to do with a declaration (WCO `FunctionCode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FunctionCode {
     /// 9: an original declaration.
@@ -37,6 +38,7 @@ impl FunctionCode {
 
 /// DE 1/1: the kind of declaration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeclarationKind {
     /// Import.
     IM,
@@ -54,6 +56,15 @@ pub struct DeclarationType {
     /// DE 1/2, an upper-case letter: A–C arrived, D–F pre-lodged, X–Z supplementary, J–K special cases.
     pub additional: char,
 }
+
+#[cfg(feature = "openapi")]
+crate::codes::string_schema!(
+    DeclarationType,
+    [
+        "DE 1/1 + DE 1/2, e.g. IMA (import, standard frontier) or EXD (export, pre-lodged): IM, EX or CO and",
+        "an upper-case letter."
+    ]
+);
 
 impl DeclarationType {
     /// The additional type letters of DE 1/2 (A–C arrived, D–F pre-lodged, J–K special cases, Q goods under a
@@ -107,6 +118,7 @@ impl From<DeclarationType> for String {
 
 /// The goods declaration (WCO class `Declaration`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Declaration {
     pub function_code: FunctionCode,
@@ -181,6 +193,7 @@ pub struct Declaration {
 
 /// What a function code 13 message asks of a declaration already lodged (its WCO `TypeCode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AdditionalMessageType {
     /// `COR`: a correction (amendment). The message carries only what changes, each change named by an
     /// `Amendment` with its reason code and pointers.
@@ -216,6 +229,7 @@ impl AdditionalMessageType {
 /// lodged, named by its MRN. Not a declaration: it carries only its own reference, what it asks, why, and for a
 /// correction the goods items that change (each by its sequence number, with only the data that changes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdditionalMessage {
     /// The trader's reference of this message (WCO `FunctionalReferenceID`), independent of the declaration's LRN.
@@ -259,6 +273,7 @@ impl AdditionalMessage {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationConsignment {
     /// DE 3/31–3/32.
@@ -273,6 +288,7 @@ pub struct DeclarationConsignment {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CurrencyExchange {
     pub currency: Currency,
@@ -283,6 +299,7 @@ pub struct CurrencyExchange {
 
 /// A party: identified by EORI/TIN, or by name and address.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -294,6 +311,7 @@ pub struct Party {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,6 +325,7 @@ pub struct Address {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Agent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,6 +336,7 @@ pub struct Agent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuthorisationHolder {
     pub id: PartyId,
@@ -324,6 +344,7 @@ pub struct AuthorisationHolder {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransportMeans {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,6 +360,7 @@ pub struct TransportMeans {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdditionalDocument {
     pub category_code: String,
@@ -356,6 +378,7 @@ pub struct AdditionalDocument {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdditionalInformation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,6 +393,7 @@ pub struct AdditionalInformation {
 
 /// A pointer into the declaration, as used by amendments and additional information.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Pointer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,6 +405,7 @@ pub struct Pointer {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Amendment {
     pub change_reason_code: String,
@@ -389,6 +414,7 @@ pub struct Amendment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObligationGuarantee {
     /// DE 8/3: guarantee reference.
@@ -402,6 +428,7 @@ pub struct ObligationGuarantee {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PreviousDocument {
     pub category_code: String,
@@ -413,6 +440,7 @@ pub struct PreviousDocument {
 
 /// The goods shipment (WCO class `GoodsShipment`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GoodsShipment {
     /// DE 8/5.
@@ -456,6 +484,7 @@ pub struct GoodsShipment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Consignment {
     /// DE 7/2: 1 when the goods travel in containers.
@@ -474,6 +503,7 @@ pub struct Consignment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GoodsLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -487,6 +517,7 @@ pub struct GoodsLocation {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransportEquipment {
     pub sequence_numeric: u32,
@@ -497,6 +528,7 @@ pub struct TransportEquipment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Seal {
     pub sequence_numeric: u32,
@@ -504,6 +536,7 @@ pub struct Seal {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TradeTerms {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -513,6 +546,7 @@ pub struct TradeTerms {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Warehouse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -522,6 +556,7 @@ pub struct Warehouse {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleParty {
     pub id: PartyId,
@@ -529,6 +564,7 @@ pub struct RoleParty {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentValuation {
     /// Freight to the border for the whole shipment (an addition, apportioned by value).
@@ -541,6 +577,7 @@ pub struct ShipmentValuation {
 /// A valuation addition or deduction (DE 4/9 and 4/10), e.g. AK insurance, AL royalties (additions) or BA costs
 /// after importation (deductions). The administration's code list says which codes add and which deduct.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChargeDeduction {
     pub charges_type_code: String,
@@ -548,6 +585,7 @@ pub struct ChargeDeduction {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Classification {
     pub id: String,
@@ -557,6 +595,7 @@ pub struct Classification {
 
 /// A duty, tax or fee line declared for a goods item (WCO `DutyTaxFee`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DutyTaxFee {
     /// DE 4/3: tax type, e.g. A00 customs duty, B00 VAT.
@@ -583,6 +622,7 @@ pub struct DutyTaxFee {
 
 /// A quantity with its unit (UN/ECE Rec. 20 code such as KGM, LTR, LPA, NAR).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Measure {
     #[serde(with = "crate::codes::declared_decimal")]
@@ -592,6 +632,7 @@ pub struct Measure {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Procedure {
     /// DE 1/10 (requested, 2 digits) or DE 1/11 (additional procedure, 3 characters).
@@ -601,6 +642,7 @@ pub struct Procedure {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Origin {
     pub country_code: Country,
@@ -609,6 +651,7 @@ pub struct Origin {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Packaging {
     pub sequence_numeric: u32,
@@ -622,6 +665,7 @@ pub struct Packaging {
 
 /// A goods item (WCO `GovernmentAgencyGoodsItem`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GoodsItem {
     /// DE 1/6: 1, 2, 3 …

@@ -120,8 +120,39 @@ error_codes! {
     AccountNotAuthorised => (69, "ledger.account_not_authorised", 403, "This account's holder has not authorised you to use it."),
 }
 
+/// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let listed: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} `{}` ({}): {}",
+                    c.number(),
+                    c.code(),
+                    c.http_status(),
+                    c.message()
+                )
+            })
+            .collect();
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.code())))
+            .description(Some(format!(
+                "A stable error code (GET /api/v1/error-codes gives each one's number, HTTP status and sentence): {}.",
+                listed.join("; ")
+            )))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
+
 /// One reported problem: a code, where it is (XPath or JSON pointer), and a sentence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(serialize_with = "serialize_code")]
     pub code: ErrorCode,

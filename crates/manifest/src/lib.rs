@@ -22,6 +22,7 @@ pub const MAX_GOODS_ITEMS: usize = 999;
 pub const MAX_EQUIPMENT: usize = 30_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CargoReport {
     /// The carrier's reference of the report (CUSCAR `BGM` document number).
@@ -41,6 +42,7 @@ pub struct CargoReport {
 
 /// The active means of transport (WCO `BorderTransportMeans`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Transport {
     /// DE 7/4: 1 sea, 2 rail, 3 road, 4 air, 5 post, 7 fixed installations, 8 inland waterway.
@@ -59,6 +61,7 @@ pub struct Transport {
 
 /// A container or other transport equipment (DE 7/10) and its seals.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Equipment {
     pub id: String,
@@ -71,6 +74,7 @@ pub struct Equipment {
 
 /// One consignment, named by its transport document (DE 12/3, e.g. a bill of lading number).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Consignment {
     /// 1, 2, 3 … in the report.
@@ -90,6 +94,7 @@ pub struct Consignment {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GoodsItem {
     /// 1, 2, 3 … in the consignment.

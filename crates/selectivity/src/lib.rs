@@ -103,6 +103,7 @@ pub fn rules_in_force(versions: &[RuleVersion], date: time::Date) -> Option<&Rul
 /// The lanes, in increasing order of severity for the decision (blue is post-clearance audit: released, then
 /// audited; yellow a documentary check; red a physical examination).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lane {
     Green,

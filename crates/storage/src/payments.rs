@@ -21,6 +21,12 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    pub const ALL: [OrderStatus; 3] = [
+        OrderStatus::Open,
+        OrderStatus::Paid,
+        OrderStatus::Superseded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Open => "open",
@@ -30,13 +36,7 @@ impl OrderStatus {
     }
 
     pub fn parse(text: &str) -> Option<OrderStatus> {
-        [
-            OrderStatus::Open,
-            OrderStatus::Paid,
-            OrderStatus::Superseded,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        OrderStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -80,6 +80,8 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    pub const ALL: [RefundStatus; 2] = [RefundStatus::Requested, RefundStatus::Paid];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefundStatus::Requested => "requested",
@@ -88,9 +90,7 @@ impl RefundStatus {
     }
 
     pub fn parse(text: &str) -> Option<RefundStatus> {
-        [RefundStatus::Requested, RefundStatus::Paid]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        RefundStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

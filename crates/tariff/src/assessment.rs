@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// One tax computed for one goods item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaxLine {
     #[serde(rename = "type")]
     pub tax_type: String,
@@ -32,6 +33,7 @@ pub struct TaxLine {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemAssessment {
     pub sequence: u32,
     pub commodity_code: Option<String>,
@@ -42,6 +44,7 @@ pub struct ItemAssessment {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaxTotal {
     #[serde(rename = "type")]
     pub tax_type: String,
@@ -51,6 +54,7 @@ pub struct TaxTotal {
 
 /// The assessment of a declaration: the shape printed by `aduana assess --json` and stored with the declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assessment {
     /// The LRN.
     pub declaration: String,

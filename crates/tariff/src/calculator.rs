@@ -19,6 +19,7 @@ pub const MAX_QUANTITIES: usize = 8;
 pub const MAX_CLAIMS: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     /// A decimal string, e.g. "1250.00".
@@ -28,6 +29,7 @@ pub struct MoneyInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuantityInput {
     /// UN/ECE Rec. 20 unit: KGM, LTR, LPA, NAR, …
@@ -38,6 +40,7 @@ pub struct QuantityInput {
 
 /// What a trader asks the calculator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DutyCalculationRequest {
     /// 6 to 10 digits.
@@ -74,6 +77,7 @@ pub struct DutyCalculationRequest {
 
 /// What the calculator answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DutyCalculation {
     pub commodity_code: String,
     pub date: String,

@@ -7,6 +7,7 @@ use time::Date;
 
 /// What a measure's rate applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Base {
     /// The customs value of the goods item; the amount is a duty and joins the base of the taxes below.
@@ -22,6 +23,7 @@ pub enum Base {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MeasureKind {
     AdValorem,
@@ -35,6 +37,7 @@ pub enum MeasureKind {
 /// What a declaration must claim for a measure to apply: a requested procedure (DE 1/10, first two digits), an
 /// additional procedure code (DE 1/11) or an additional information statement code (DE 2/2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "on", content = "code", rename_all = "snake_case")]
 pub enum Condition {
     Procedure(String),
@@ -110,6 +113,7 @@ pub struct Claims {
 
 /// How a tax line's amount is rounded to the currency's minor units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Half away from zero (0.005 → 0.01): the default.
@@ -136,6 +140,7 @@ impl Rounding {
 
 /// One line of the tariff.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measure {
     /// 2 to 10 digits; the longest prefix of the declared commodity code wins.
     pub commodity_prefix: String,
@@ -242,6 +247,7 @@ pub const MAX_MEASURES: usize = 500_000;
 /// The measures of a tariff, indexed by commodity prefix so that a lookup reads only the measures of the code's
 /// ten prefixes, whatever the size of the tariff.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tariff {
     measures: Vec<Measure>,
     #[serde(skip)]

@@ -20,6 +20,7 @@ pub const MAX_CODES: usize = 200_000;
 
 /// One code of the nomenclature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Node {
     pub code: String,
     pub description: String,

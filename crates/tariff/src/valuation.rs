@@ -76,6 +76,7 @@ impl ExchangeRates {
 
 /// The customs value of one goods item, in the national currency, with how it was reached.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemValue {
     pub sequence: u32,
     pub customs_value: Decimal,
@@ -83,6 +84,7 @@ pub struct ItemValue {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Valuation {
     pub currency: Currency,
     pub items: Vec<ItemValue>,
@@ -169,6 +171,7 @@ pub(crate) fn round(value: Decimal, currency: &Currency) -> Decimal {
 /// How shipment-level costs (freight and insurance to the border, header-level additions and deductions) are
 /// shared among the goods items.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Apportionment {
     /// In proportion to each item's value (the default).

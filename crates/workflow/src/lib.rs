@@ -35,6 +35,7 @@ use time::OffsetDateTime;
 
 /// The status of a declaration, as documented for the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Received, not yet checked (transient: lodgement is checked at once).
@@ -98,6 +99,7 @@ impl Status {
 
 /// The kind of control a lane calls for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ControlKind {
     DocumentaryCheck,
@@ -123,6 +125,7 @@ pub enum ControlResult {
 
 /// How the liabilities of a declaration were settled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Settlement {
     NothingDue,
@@ -133,6 +136,7 @@ pub enum Settlement {
 
 /// Where a payment came from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentSource {
     /// A bank's confirmation of a payment order.
@@ -146,6 +150,7 @@ pub enum PaymentSource {
 
 /// Amounts owed, by how the declaration says they will be settled (DE 4/8).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Liabilities {
     #[serde(with = "rust_decimal::serde::str")]
     pub immediate: Decimal,
@@ -278,31 +283,55 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every event type's name, as stored in the event log and served by the API, in declaration order. A new
+    /// kind needs its name here: `type_name` indexes this array with a constant, so a missing entry fails to
+    /// compile.
+    pub const TYPE_NAMES: [&'static str; 17] = [
+        "lodged",
+        "accepted",
+        "rejected",
+        "lane_assigned",
+        "lane_overridden",
+        "control_recorded",
+        "assessed",
+        "payment_requested",
+        "payment_received",
+        "settled",
+        "arrived",
+        "released",
+        "cancelled",
+        "amended",
+        "refund_requested",
+        "refunded",
+        "guarantee_resolved",
+    ];
+
     pub fn type_name(&self) -> &'static str {
         match self {
-            EventKind::Lodged { .. } => "lodged",
-            EventKind::Accepted { .. } => "accepted",
-            EventKind::Rejected { .. } => "rejected",
-            EventKind::LaneAssigned { .. } => "lane_assigned",
-            EventKind::LaneOverridden { .. } => "lane_overridden",
-            EventKind::ControlRecorded { .. } => "control_recorded",
-            EventKind::Assessed { .. } => "assessed",
-            EventKind::PaymentRequested { .. } => "payment_requested",
-            EventKind::PaymentReceived { .. } => "payment_received",
-            EventKind::Settled { .. } => "settled",
-            EventKind::Arrived => "arrived",
-            EventKind::Released => "released",
-            EventKind::Cancelled => "cancelled",
-            EventKind::Amended { .. } => "amended",
-            EventKind::RefundRequested { .. } => "refund_requested",
-            EventKind::Refunded { .. } => "refunded",
-            EventKind::GuaranteeResolved { .. } => "guarantee_resolved",
+            EventKind::Lodged { .. } => Self::TYPE_NAMES[0],
+            EventKind::Accepted { .. } => Self::TYPE_NAMES[1],
+            EventKind::Rejected { .. } => Self::TYPE_NAMES[2],
+            EventKind::LaneAssigned { .. } => Self::TYPE_NAMES[3],
+            EventKind::LaneOverridden { .. } => Self::TYPE_NAMES[4],
+            EventKind::ControlRecorded { .. } => Self::TYPE_NAMES[5],
+            EventKind::Assessed { .. } => Self::TYPE_NAMES[6],
+            EventKind::PaymentRequested { .. } => Self::TYPE_NAMES[7],
+            EventKind::PaymentReceived { .. } => Self::TYPE_NAMES[8],
+            EventKind::Settled { .. } => Self::TYPE_NAMES[9],
+            EventKind::Arrived => Self::TYPE_NAMES[10],
+            EventKind::Released => Self::TYPE_NAMES[11],
+            EventKind::Cancelled => Self::TYPE_NAMES[12],
+            EventKind::Amended { .. } => Self::TYPE_NAMES[13],
+            EventKind::RefundRequested { .. } => Self::TYPE_NAMES[14],
+            EventKind::Refunded { .. } => Self::TYPE_NAMES[15],
+            EventKind::GuaranteeResolved { .. } => Self::TYPE_NAMES[16],
         }
     }
 }
 
 /// A rejection reason as stored: code, pointer and message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectionError {
     pub code: String,
     pub pointer: String,

@@ -38,7 +38,11 @@ pub struct Timeline {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageStats {
+    /// One of the stages of [`STAGES`]: lodgement_to_acceptance, acceptance_to_lane, lane_to_control_result,
+    /// control_or_lane_to_assessment, assessment_to_settlement, settlement_to_release, arrival_to_release,
+    /// lodgement_to_release.
     pub stage: String,
     pub count: usize,
     pub mean_seconds: f64,

@@ -2,7 +2,7 @@
 //! and a payment recorded at a customs counter. Each goes through [`super::execute`]: the lifecycle, the money and
 //! the automatic steps in one transaction.
 
-use super::{Asked, apply, execute, parse_document, summary};
+use super::{Asked, DeclarationSummary, apply, execute, parse_document, summary};
 use crate::access::{actor, load_visible};
 use crate::error::ApiError;
 use crate::request::{invalid, is_xml, json_body, limited, read_body};
@@ -16,24 +16,35 @@ use error_table::{ErrorCode, Problem};
 use rust_decimal::Decimal;
 use selectivity::Lane;
 use serde::Deserialize;
-use serde_json::Value;
 use storage::DeclarationRow;
 use workflow::{Command, ControlResult, PaymentSource};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReasonBody {
+    /// Why, in a sentence (at most 500 characters); a default sentence when absent.
     #[serde(default)]
     pub reason: Option<String>,
 }
 
 /// `POST …/arrival`: the goods are presented (a JSON `{reason}`, or a WCO goods presentation, function code 13 GPR).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/arrival",
+    tag = "declarations",
+    summary = "Notify the arrival of the goods",
+    description = "For pre-lodged declarations: nothing is released before arrival. Traders (own declarations) and officers.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::ReasonBody = "application/json"), (String = "application/xml")), description = "application/xml: A WCO DEC-DMS 2 goods presentation: function code 13, TypeCode GPR, ID = this declaration's MRN (docs/lifecycle.md)."),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn arrival(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let (parts, body) = request.into_parts();
     let reason = if is_xml(&parts.headers) {
         let row = load_visible(&state, &caller, &id).await?;
@@ -52,25 +63,50 @@ pub(crate) async fn arrival(
     apply(&state, &caller, &id, Command::NotifyArrival, reason).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ControlResultBody)]
 pub(crate) struct ControlBody {
+    /// `no_irregularity` or `irregularity`.
+    #[schema(value_type = ControlOutcome)]
     result: String,
+    /// For an irregularity: its kind, e.g. classification, valuation, origin, quantity, prohibited_goods.
     #[serde(default)]
     irregularity_type: Option<String>,
+    /// For an irregularity: duty found missing, a decimal string; the declaration is assessed again with it.
     #[serde(default, with = "rust_decimal::serde::str_option")]
     additional_duty: Option<Decimal>,
     #[serde(default)]
     remarks: Option<String>,
 }
 
+/// What a control found.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // a schema only: the body reads it as text and checks it
+pub(crate) enum ControlOutcome {
+    NoIrregularity,
+    Irregularity,
+}
+
 /// `POST …/control-results`: an officer records the documentary check's or examination's outcome.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/control-results",
+    tag = "declarations",
+    summary = "Record the officer's control result",
+    description = "Officers. `no_irregularity` lets the declaration go on to assessment; `irregularity` keeps it under control until an amendment or a later result.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::ControlBody = "application/json"))),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn control_results(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let body: ControlBody = json_body(&state, body, false).await?;
     let outcome = match body.result.as_str() {
         "no_irregularity" => ControlResult::NoIrregularity,
@@ -116,20 +152,34 @@ pub(crate) async fn control_results(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LaneOverrideBody)]
 pub(crate) struct LaneBody {
+    #[schema(value_type = Lane)]
     lane: String,
+    /// Required: why the officer overrides the lane.
     reason: String,
 }
 
 /// `POST …/lane`: an officer overrides the lane, with a reason; the declaration is assessed again after its control.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/lane",
+    tag = "declarations",
+    summary = "Override the lane",
+    description = "Officers, with a reason.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::LaneBody = "application/json"))),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn override_lane(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let body: LaneBody = json_body(&state, body, false).await?;
     let lane = Lane::parse(&body.lane)
         .ok_or_else(|| invalid("/lane", "The lane is green, blue, yellow or red."))?;
@@ -140,11 +190,13 @@ pub(crate) async fn override_lane(
     apply(&state, &caller, &id, Command::OverrideLane { lane }, reason).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaymentBody {
+    /// The amount paid at the counter, a decimal string in the national currency.
     #[serde(with = "rust_decimal::serde::str")]
     amount: Decimal,
+    /// The counter's receipt reference: 1 to 64 letters, digits, spaces or - _ . /.
     reference: String,
 }
 
@@ -154,12 +206,23 @@ pub(crate) const COUNTER: &str = "COUNTER";
 /// `POST …/payments`: an officer records money paid at a customs counter. It is posted to the ledger
 /// (`bank:COUNTER → receivable`) in the same transaction as the payment event (finding 9 of issue 14: it used to
 /// release the goods and post nothing).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/payments",
+    tag = "declarations",
+    summary = "Record a payment",
+    description = "Officers (the bank webhook comes with the payments work). When the amount paid covers what is due now, the declaration is settled and, if nothing else stops it, released. The money is posted to the ledger (bank:COUNTER → the declaration's receivable) in the same transaction.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::PaymentBody = "application/json"))),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn payment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let body: PaymentBody = json_body(&state, body, false).await?;
     let reference_ok = !body.reference.trim().is_empty()
         && body.reference.len() <= 64
@@ -236,12 +299,23 @@ pub(crate) async fn payment(
 }
 
 /// `POST …/release`: an officer releases (when automatic release is off, or after a hold).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/release",
+    tag = "declarations",
+    summary = "Release the goods",
+    description = "Officers. Refused unless the goods have arrived, the control has passed and the duties are settled. With automatic release (the default) release happens as soon as these hold.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::ReasonBody = "application/json"))),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn release(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let body: ReasonBody = json_body(&state, body, true).await?;
     let reason = limited(body.reason, "Released by an officer.")?;
     apply(&state, &caller, &id, Command::Release, reason).await
@@ -250,12 +324,23 @@ pub(crate) async fn release(
 /// `POST …/cancellation`: the trader cancels before release (a JSON `{reason}`, or a WCO invalidation, function
 /// code 13 INV). Everything assessed, deferred or reserved is given back in the same transaction; what was paid is
 /// owed back as a credit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/cancellation",
+    tag = "declarations",
+    summary = "Cancel the declaration",
+    description = "Before release; traders (own declarations) and officers; a reason is required.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::ReasonBody = "application/json"), (String = "application/xml")), description = "application/xml: A WCO DEC-DMS 2 invalidation: function code 13, TypeCode INV, ID = this declaration's MRN, an Amendment with its ChangeReasonCode and the reason as AdditionalInformation of type AES (docs/lifecycle.md)."),
+    responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn cancellation(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let (parts, body) = request.into_parts();
     // Whose declaration it is comes first: another party gets "not found" whatever it sends.
     let row = load_visible(&state, &caller, &id).await?;
@@ -278,12 +363,23 @@ pub(crate) async fn cancellation(
 
 /// `POST …/amendments`: a new version of the declaration (same LRN and declarant), kept beside every earlier one,
 /// assessed and secured again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/amendments",
+    tag = "declarations",
+    summary = "Amend the declaration (a new version)",
+    description = "Traders, before release: send the whole amended declaration (same LRN and declarant) as XML or JSON. It is assessed again.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((String = "application/xml"), (declaration::Declaration = "application/json"))),
+    responses((status = 200, description = "The declaration after the amendment", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours.", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status.", body = crate::error::ErrorBody), (status = 422, description = "The amended declaration is invalid.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn amendment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     request: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationSummary>, ApiError> {
     let (parts, body) = request.into_parts();
     // Whose declaration it is comes first: another party gets "not found" whatever it sends.
     let row = load_visible(&state, &caller, &id).await?;

@@ -14,28 +14,52 @@ use axum::response::{IntoResponse, Response};
 use clearance::Books;
 use declaration::FunctionCode;
 use error_table::{ErrorCode, Problem};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use storage::{Decided, Lodged, NewDeclaration};
 use workflow::{Event, EventKind, State as Lifecycle};
 
-fn lodge_response(row_id: &str, lrn: &str, state: &Lifecycle, events: &[Event]) -> Value {
-    let mut body = json!({
-        "id": row_id,
-        "lrn": lrn,
-        "status": state.status,
-        "mrn": state.mrn,
-        "lane": state.lane,
-    });
-    if let Some(EventKind::Rejected { errors }) = events
-        .iter()
-        .map(|e| &e.kind)
-        .find(|k| matches!(k, EventKind::Rejected { .. }))
-    {
-        body["errors"] = json!(errors);
-    }
-    body
+/// The answer to a lodgement, stored with the declaration so that a replay gets it again word for word.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LodgementAnswer {
+    id: String,
+    lrn: String,
+    status: workflow::Status,
+    /// 18 characters: year, country, 12-character serial, procedure letter, ISO 6346 check character
+    /// (docs/mrn.md); none for a rejected declaration.
+    #[schema(value_type = Option<String>)]
+    mrn: Option<declaration::Mrn>,
+    lane: Option<selectivity::Lane>,
+    /// For a rejected declaration: each error with its code, pointer and sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<workflow::RejectionError>>,
 }
 
+fn lodge_response(row_id: &str, lrn: &str, state: &Lifecycle, events: &[Event]) -> LodgementAnswer {
+    let errors = events.iter().find_map(|e| match &e.kind {
+        EventKind::Rejected { errors } => Some(errors.clone()),
+        _ => None,
+    });
+    LodgementAnswer {
+        id: row_id.to_owned(),
+        lrn: lrn.to_owned(),
+        status: state.status,
+        mrn: state.mrn.clone(),
+        lane: state.lane,
+        errors,
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    summary = "Lodge a goods declaration",
+    description = "Send a WCO DEC-DMS 2 declaration (`application/xml`, the MetaData envelope of the HMRC CDS samples) or its JSON twin (`application/json`, docs/json-twin.md). The caller must be a trader acting for the declarant or the representative. The declaration is checked, accepted with an MRN or rejected, laned, assessed, settled and released at once when nothing stops it.\n\nIdempotency: (declarant, LRN) is the key. The same declaration again (same meaning, whatever its format) gets the same answer with the header `Idempotent-Replayed: true`; different content under a used LRN gets 409 `lodgement.lrn_reused`.\n\nA syntax or structure error is answered 4xx and nothing is stored; a declaration that fails a business rule (for example a commodity code without measures) is stored as `rejected`, with its errors.",
+    request_body(content((String = "application/xml"), (declaration::Declaration = "application/json"), (String = "application/edifact")), description = "application/xml: WCO DEC-DMS 2 XML application/edifact: A UN/EDIFACT interchange holding one CUSDEC (D96B) message, Aduana's guide in docs/edifact.md. Answered as CUSRES when the request accepts application/edifact."),
+    responses((status = 201, description = "Stored (accepted, laned, … or rejected)", headers(("Idempotent-Replayed" = String, description = "Present when this is the stored answer to an earlier identical lodgement.")), content((crate::declarations::lodge::LodgementAnswer = "application/json"), (String = "application/edifact"))), (status = 400, description = "Not well-formed XML or JSON, DTD or entities, not UTF-8, wrong envelope.", body = crate::error::ErrorBody), (status = 409, description = "The LRN was used by this declarant for another declaration (lodgement.lrn_reused).", body = crate::error::ErrorBody), (status = 413, description = "The body is larger than the limit (request.too_large).", body = crate::error::ErrorBody), (status = 415, description = "Neither application/xml nor application/json (request.unsupported_media_type).", body = crate::error::ErrorBody), (status = 422, description = "Structure or context-free rules violated; each error has a code, an XPath or JSON pointer and a sentence.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn lodge(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -143,7 +167,9 @@ pub(crate) async fn lodge(
                 })
                 .collect();
             let events = stamp(steps, at, &lodger);
-            let response = lodge_response(id, &response_lrn, &outcome.state, &events).to_string();
+            let response =
+                serde_json::to_string(&lodge_response(id, &response_lrn, &outcome.state, &events))
+                    .unwrap_or_default();
             Decided {
                 assessment: outcome
                     .assessment

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use clearance::{Act, Books, Current, Executed, Refused};
 use declaration::Declaration;
 use error_table::ErrorCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 use storage::{Context, DeclarationRow, Write};
 use time::OffsetDateTime;
 use workflow::{Actor, Event};
@@ -69,22 +69,47 @@ pub(crate) fn parse_document(
 }
 
 /// A declaration's summary, as lists and command answers show it.
-pub(crate) fn summary(row: &DeclarationRow) -> Value {
-    json!({
-        "id": row.id,
-        "lrn": row.lrn,
-        "mrn": row.mrn,
-        "status": row.status,
-        "lane": row.lane,
-        "declarant": row.declarant,
-        "representative": row.representative,
-        "type": row.declaration_type,
-        "office": row.office,
-        "version": row.version,
-        "lodged_at": row.lodged_at,
-        "updated_at": row.updated_at,
-        "released_at": row.released_at,
-    })
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeclarationSummary {
+    id: String,
+    lrn: String,
+    /// 18 characters: year, country, 12-character serial, procedure letter, ISO 6346 check character
+    /// (docs/mrn.md); none before acceptance.
+    mrn: Option<String>,
+    status: workflow::Status,
+    lane: Option<selectivity::Lane>,
+    declarant: String,
+    representative: Option<String>,
+    /// DE 1/1 and 1/2, e.g. IMA.
+    #[serde(rename = "type")]
+    declaration_type: String,
+    office: Option<String>,
+    /// The declaration's version: 1 as lodged, one more per amendment (GET …/versions).
+    version: i64,
+    /// RFC 3339, UTC.
+    lodged_at: String,
+    /// RFC 3339, UTC.
+    updated_at: String,
+    /// RFC 3339, UTC; none until released.
+    released_at: Option<String>,
+}
+
+pub(crate) fn summary(row: &DeclarationRow) -> DeclarationSummary {
+    DeclarationSummary {
+        id: row.id.clone(),
+        lrn: row.lrn.clone(),
+        mrn: row.mrn.clone(),
+        status: row.status,
+        lane: row.lane,
+        declarant: row.declarant.clone(),
+        representative: row.representative.clone(),
+        declaration_type: row.declaration_type.clone(),
+        office: row.office.clone(),
+        version: row.version,
+        lodged_at: row.lodged_at.clone(),
+        updated_at: row.updated_at.clone(),
+        released_at: row.released_at.clone(),
+    }
 }
 
 /// The pipeline's steps as the event log stores them: the one who acted is the actor of the act's own events, the
@@ -248,7 +273,7 @@ pub(crate) async fn apply(
     id: &str,
     command: workflow::Command,
     reason: String,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<DeclarationSummary>, ApiError> {
     let row = crate::access::load_visible(state, caller, id).await?;
     let row = lifecycle(state, &crate::access::actor(caller), &row, command, reason).await?;
     Ok(axum::Json(summary(&row)))

@@ -1,7 +1,7 @@
 //! Reading declarations: one with its history, a page of them, what the trader was told, and every version as
 //! received.
 
-use super::summary;
+use super::{DeclarationSummary, summary};
 use crate::access::load_visible;
 use crate::error::ApiError;
 use crate::notifications;
@@ -13,55 +13,131 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use error_table::ErrorCode;
 use selectivity::Lane;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use storage::ListFilter;
 
-fn event_json(event: &storage::EventRow) -> Value {
-    let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
-    json!({
-        "type": event.event_type,
-        "at": event.at,
-        "actor": event.actor,
-        "actor_role": event.actor_role,
-        "reason": event.reason,
-        "data": data,
-    })
+/// One event of a declaration's history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Event)]
+pub(crate) struct EventView {
+    #[serde(rename = "type")]
+    #[schema(value_type = crate::openapi::EventType)]
+    event_type: String,
+    /// RFC 3339, UTC.
+    at: String,
+    actor: String,
+    actor_role: String,
+    reason: String,
+    /// The event as the lifecycle recorded it (its `type` and fields).
+    data: Value,
+}
+
+fn event_view(event: &storage::EventRow) -> EventView {
+    EventView {
+        event_type: event.event_type.clone(),
+        at: event.at.clone(),
+        actor: event.actor.clone(),
+        actor_role: event.actor_role.clone(),
+        reason: event.reason.clone(),
+        data: serde_json::from_str(&event.data).unwrap_or(Value::Null),
+    }
+}
+
+/// The control a declaration's lane calls for, and whether it passed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ControlView {
+    kind: Option<workflow::ControlKind>,
+    passed: bool,
+}
+
+/// Why the declaration has its lane: the decision's reason and what it rested on.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SelectivityView {
+    reason: String,
+    /// The lane event: rules hit, random selection, the basis (rule set version, model score, rate top-up).
+    data: Value,
+}
+
+/// Everything about a declaration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeclarationView {
+    #[serde(flatten)]
+    summary: DeclarationSummary,
+    /// The assessment of the current version, as stored.
+    #[schema(value_type = Option<tariff::Assessment>)]
+    assessment: Value,
+    arrived: bool,
+    pre_lodged: bool,
+    control: ControlView,
+    liabilities: Option<workflow::Liabilities>,
+    /// A decimal string; never floating point.
+    paid: String,
+    /// A decimal string: liabilities not yet paid, deferred or guaranteed.
+    outstanding: String,
+    settlement: Option<workflow::Settlement>,
+    selectivity: Option<SelectivityView>,
+    events: Vec<EventView>,
+    /// The current version's JSON twin.
+    #[schema(value_type = declaration::Declaration)]
+    declaration: Value,
 }
 
 /// `GET /api/v1/declarations/{id}`: everything about a declaration — status, lane and why, assessment, money,
 /// events with their times, the current model.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}",
+    tag = "declarations",
+    summary = "One declaration: status, lane, assessment, events",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    responses((status = 200, description = "The declaration", body = crate::declarations::read::DeclarationView), (status = 404, description = "No such declaration, or not yours.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationView>, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let events = state.store.events(&row.id).await?;
     let lifecycle = row.workflow_state()?;
-    let mut body = summary(&row);
-    let assessment: Value = row
-        .assessment
-        .as_deref()
-        .and_then(|a| serde_json::from_str(a).ok())
-        .unwrap_or(Value::Null);
-    body["assessment"] = assessment;
-    body["arrived"] = json!(lifecycle.arrived);
-    body["pre_lodged"] = json!(lifecycle.pre_lodged);
-    body["control"] = json!({"kind": lifecycle.control, "passed": lifecycle.control_passed});
-    body["liabilities"] = json!(lifecycle.liabilities);
-    body["paid"] = json!(lifecycle.paid.to_string());
-    body["outstanding"] = json!(lifecycle.outstanding().to_string());
-    body["settlement"] = json!(lifecycle.settlement);
-    body["selectivity"] = events
-        .iter()
-        .rev()
-        .find(|e| e.event_type == "lane_assigned" || e.event_type == "lane_overridden")
-        .map(|e| json!({"reason": e.reason, "data": serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null)}))
-        .unwrap_or(Value::Null);
-    body["events"] = Value::Array(events.iter().map(event_json).collect());
-    body["declaration"] = serde_json::from_str(&row.model).unwrap_or(Value::Null);
-    Ok(Json(body))
+    Ok(Json(DeclarationView {
+        summary: summary(&row),
+        assessment: row
+            .assessment
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or(Value::Null),
+        arrived: lifecycle.arrived,
+        pre_lodged: lifecycle.pre_lodged,
+        control: ControlView {
+            kind: lifecycle.control,
+            passed: lifecycle.control_passed,
+        },
+        paid: lifecycle.paid.to_string(),
+        outstanding: lifecycle.outstanding().to_string(),
+        liabilities: lifecycle.liabilities,
+        settlement: lifecycle.settlement,
+        selectivity: events
+            .iter()
+            .rev()
+            .find(|e| e.event_type == "lane_assigned" || e.event_type == "lane_overridden")
+            .map(|e| SelectivityView {
+                reason: e.reason.clone(),
+                data: serde_json::from_str::<Value>(&e.data).unwrap_or(Value::Null),
+            }),
+        events: events.iter().map(event_view).collect(),
+        declaration: serde_json::from_str(&row.model).unwrap_or(Value::Null),
+    }))
+}
+
+/// A page of declarations, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeclarationPage {
+    items: Vec<DeclarationSummary>,
+    /// Give it as `cursor` for the next page; none on the last.
+    next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -75,11 +151,21 @@ pub(crate) struct ListQuery {
 }
 
 /// `GET /api/v1/declarations`: newest first, a page at a time (a trader sees its own).
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations",
+    tag = "declarations",
+    summary = "List declarations",
+    description = "Newest first, cursor-paged. Traders see only declarations where their party is declarant or representative; officers see all.",
+    params(("status" = Option<workflow::Status>, Query), ("lane" = Option<selectivity::Lane>, Query), ("from" = Option<String>, Query, description = "Lodged at or after (RFC 3339 with zone)."), ("to" = Option<String>, Query, description = "Lodged before (RFC 3339 with zone)."), ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page."), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "A page", body = crate::declarations::read::DeclarationPage), (status = 400, description = "A query parameter is invalid (request.invalid_query).", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Queried(query): Queried<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeclarationPage>, ApiError> {
     let status = query
         .status
         .as_deref()
@@ -135,13 +221,23 @@ pub(crate) async fn list(
     } else {
         None
     };
-    Ok(Json(json!({
-        "items": rows.iter().map(summary).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    Ok(Json(DeclarationPage {
+        items: rows.iter().map(summary).collect(),
+        next_cursor,
+    }))
 }
 
 /// `GET /api/v1/declarations/{id}/notifications`: what the trader was told, as JSON or WCO RES XML.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}/notifications",
+    tag = "declarations",
+    summary = "What the trader has been told, in order",
+    description = "Receipt, acceptance (MRN), rejection (errors with pointers), control (documents requested or examination), control result, tax assessment, payment request, amendment, release, cancellation.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    responses((status = 200, description = "Notifications", content((crate::declarations::read::Notifications = "application/json"), (crate::declarations::read::Notifications = "application/xml"))), (status = 404, description = "No such declaration, or not yours.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn notifications_of(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -163,37 +259,89 @@ pub(crate) async fn notifications_of(
         )
             .into_response());
     }
-    Ok(Json(
-        json!({ "declaration": row.id, "notifications": notifications::derive(&row, &events) }),
-    )
+    Ok(Json(Notifications {
+        notifications: notifications::derive(&row, &events),
+        declaration: row.id,
+    })
     .into_response())
 }
 
-fn version_json(version: &storage::DeclarationVersion) -> Value {
-    json!({
-        "version": version.version,
-        "format": version.format,
-        "content_hash": version.content_hash,
-        "document_sha256": version.document_sha256,
-        "received_at": version.received_at,
-        "received_by": version.received_by,
-        "received_role": version.received_role,
-    })
+/// What the trader of a declaration was told.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Notifications {
+    /// The declaration's id.
+    declaration: String,
+    notifications: Vec<notifications::Notification>,
+}
+
+/// One version of a declaration, as received.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Version)]
+pub(crate) struct VersionView {
+    /// 1 as lodged, one more per amendment or correction.
+    version: i64,
+    #[schema(value_type = crate::openapi::DocumentFormat)]
+    format: String,
+    /// SHA-256 of the version's model (canonical JSON), as its lodged or amended event records.
+    content_hash: String,
+    /// SHA-256 of the document's bytes as received.
+    document_sha256: String,
+    /// RFC 3339, UTC.
+    received_at: String,
+    received_by: String,
+    received_role: String,
+    /// With `?form=model`: the version's JSON twin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<declaration::Declaration>)]
+    declaration: Option<Value>,
+}
+
+fn version_view(version: &storage::DeclarationVersion) -> VersionView {
+    VersionView {
+        version: version.version,
+        format: version.format.clone(),
+        content_hash: version.content_hash.clone(),
+        document_sha256: version.document_sha256.clone(),
+        received_at: version.received_at.clone(),
+        received_by: version.received_by.clone(),
+        received_role: version.received_role.clone(),
+        declaration: None,
+    }
+}
+
+/// Every version of a declaration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Versions {
+    /// The declaration's id.
+    declaration: String,
+    /// The number of the version in force.
+    current: i64,
+    versions: Vec<VersionView>,
 }
 
 /// `GET /api/v1/declarations/{id}/versions`: every version, oldest first (the lodgement is 1).
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}/versions",
+    tag = "declarations",
+    summary = "Every version of a declaration, as received",
+    description = "The lodgement is version 1; each amendment or correction applied adds the next. Nothing about a version is ever changed: its document as received (with its SHA-256), its model, who sent it and when.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    responses((status = 200, description = "The versions, oldest first", body = crate::declarations::read::Versions), (status = 404, description = "No such declaration, or not yours.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn versions(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Versions>, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let versions = state.store.versions(&row.id).await?;
-    Ok(Json(json!({
-        "declaration": row.id,
-        "current": row.version,
-        "versions": versions.iter().map(version_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Versions {
+        versions: versions.iter().map(version_view).collect(),
+        current: row.version,
+        declaration: row.id,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -204,6 +352,16 @@ pub(crate) struct VersionQuery {
 
 /// `GET /api/v1/declarations/{id}/versions/{n}`: version n as received, in its own media type (its SHA-256 in
 /// `X-Aduana-Document-Sha256`); with `?form=model`, its description and model as JSON.
+#[utoipa::path(
+    get,
+    path = "/api/v1/declarations/{id}/versions/{n}",
+    tag = "declarations",
+    summary = "One version as received",
+    description = "The document exactly as it was received, in its own media type (application/xml, application/json or application/edifact), its SHA-256 in X-Aduana-Document-Sha256; with ?form=model, its description and its JSON twin.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement)."), ("n" = i64, Path, description = "The version number."), ("form" = Option<String>, Query)),
+    responses((status = 200, description = "The version", content((String = "application/xml"), (String = "application/edifact"), (serde_json::Value = "application/json"))), (status = 404, description = "No such declaration or version, or not yours.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(crate) async fn version(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -232,8 +390,8 @@ pub(crate) async fn version(
         _ => "application/json",
     };
     if as_model {
-        let mut body = version_json(&version);
-        body["declaration"] = serde_json::from_str(&model).unwrap_or(Value::Null);
+        let mut body = version_view(&version);
+        body.declaration = Some(serde_json::from_str(&model).unwrap_or(Value::Null));
         return Ok(Json(body).into_response());
     }
     Ok((

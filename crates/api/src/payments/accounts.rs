@@ -15,7 +15,7 @@ use error_table::{ErrorCode, Problem};
 use ledger::customs::{self, AccountKind, Movement};
 use ledger::{Applied, Transfer, TransferId, TransferKind};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use storage::TransferOutcome;
 
@@ -46,6 +46,15 @@ pub struct StatementQuery {
 }
 
 /// `GET /api/v1/ledger/accounts/{account}?from=YYYY-MM-DD&to=YYYY-MM-DD`: the account and its statement.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/accounts/{account}",
+    tag = "ledger",
+    summary = "An account and its statement",
+    description = "Officers and administrators see every account; a trader sees the accounts its party owns (others are not found). Balance (credits less debits), what is still available under its rule, and the transfers of the period `from`–`to` (YYYY-MM-DD, inclusive) with the opening and closing balance: the monthly statement of a deferment account.",
+    params(("account" = String, Path, description = "e.g. deferment:1108654, guarantee:GBCGU3827, revenue:A00, receivable:GB603202734852/MY-REF-0001"), ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, description = "The statement", body = serde_json::Value), (status = 404, description = "No such account", body = crate::error::ErrorBody))
+)]
 pub async fn account_statement(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -133,19 +142,33 @@ pub async fn account_statement(
     })))
 }
 
-#[derive(Deserialize)]
+/// A deferment account or guarantee to open, or a new limit for it.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct OpenAccountBody {
+pub struct OpenAccountBody {
+    /// `deferment:<number>` (DE 2/6 DAN) or `guarantee:<reference>`.
     id: String,
+    /// ISO 4217.
     currency: String,
+    /// The debit limit, a decimal string: deferred duties and reservations may not exceed it.
     #[serde(with = "rust_decimal::serde::str")]
     limit: Decimal,
-    /// The party (EORI) that holds the account: the only declarant who may name it, besides those it authorises.
+    /// The party (EORI) that holds the account: the only declarant who may name it, besides those it authorises
+    /// (POST …/authorities); it reads the account's statements. A holder is never changed by a new limit.
     owner: String,
 }
 
 /// `POST /api/v1/ledger/accounts`: an administrator opens a deferment account (`deferment:<number>`) or a
 /// guarantee (`guarantee:<reference>`) with its limit and holder, or changes the limit.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ledger/accounts",
+    tag = "ledger",
+    summary = "Open a deferment account or a guarantee, or change its limit",
+    description = "Administrators. Deferment accounts (`deferment:<number>`, DE 2/6 DAN) and guarantees (`guarantee:<reference>`) carry a debit limit: deferred duties and reservations may not exceed it. An account has a holder; a declaration naming an account that is not its declarant's, and for which the holder registered no authority, is refused the deferment (its duties are due at once).",
+    request_body(content((crate::payments::accounts::OpenAccountBody = "application/json"))),
+    responses((status = 200, description = "The account", body = serde_json::Value), (status = 403, description = "Administrators only", body = crate::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::error::ErrorBody))
+)]
 pub async fn open_account(
     State(state): State<AppState>,
     body: Body,
@@ -193,21 +216,42 @@ pub async fn open_account(
     Ok(Json(json!({ "account": account, "owner": owner })))
 }
 
-#[derive(Deserialize)]
+/// A declarant the holder authorises to name its account.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AuthorityBody {
+pub struct AuthorityBody {
     /// The declarant (EORI) the holder authorises to name the account.
     party: String,
 }
 
+/// Who may name an account besides its holder.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Authorities {
+    #[schema(value_type = String)]
+    account: ledger::AccountId,
+    /// The EORIs of the declarants the holder authorised.
+    authorised: Vec<String>,
+}
+
 /// `POST /api/v1/ledger/accounts/{account}/authorities`: the holder (or an administrator) authorises another
 /// declarant to name its deferment account or guarantee (a standing authority). Audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ledger/accounts/{account}/authorities",
+    tag = "ledger",
+    summary = "Authorise a declarant to name this account",
+    description = "The holder of a deferment account or guarantee (or an administrator) registers a standing authority: the declarant may then name the account in its declarations (DE 2/6, DE 8/3). Without one, only the holder may. Audited.",
+    params(("account" = String, Path, description = "deferment:<number> or guarantee:<reference>.")),
+    request_body(content((crate::payments::accounts::AuthorityBody = "application/json"))),
+    responses((status = 200, description = "The parties authorised now", body = crate::payments::accounts::Authorities), (status = 404, description = "No such account, or not yours.", body = crate::error::ErrorBody), (status = 422, description = "The party is not an EORI (request.invalid).", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn grant_authority(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(account): Path<String>,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Authorities>, ApiError> {
     let id = held_account(&state, &caller, &account).await?;
     let bytes = read_body(&state, body).await?;
     let body: AuthorityBody = crate::request::parse_json(&bytes)?;
@@ -223,18 +267,28 @@ pub async fn grant_authority(
             time::OffsetDateTime::now_utc(),
         )
         .await?;
-    Ok(Json(json!({
-        "account": id,
-        "authorised": state.store.account_authorities(&id).await?,
-    })))
+    Ok(Json(Authorities {
+        authorised: state.store.account_authorities(&id).await?,
+        account: id,
+    }))
 }
 
 /// `DELETE /api/v1/ledger/accounts/{account}/authorities/{party}`: ends an authority. Audited.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/ledger/accounts/{account}/authorities/{party}",
+    tag = "ledger",
+    summary = "End an authority",
+    description = "The declarant may no longer name the account. Audited.",
+    params(("account" = String, Path, description = "deferment:<number> or guarantee:<reference>."), ("party" = String, Path)),
+    responses((status = 200, description = "The parties authorised now", body = crate::payments::accounts::Authorities), (status = 404, description = "No such account or authority, or not yours.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub async fn revoke_authority(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path((account, party)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Authorities>, ApiError> {
     let id = held_account(&state, &caller, &account).await?;
     let ended = state
         .store
@@ -248,10 +302,10 @@ pub async fn revoke_authority(
     if !ended {
         return Err(ApiError::new(ErrorCode::NotFound));
     }
-    Ok(Json(json!({
-        "account": id,
-        "authorised": state.store.account_authorities(&id).await?,
-    })))
+    Ok(Json(Authorities {
+        authorised: state.store.account_authorities(&id).await?,
+        account: id,
+    }))
 }
 
 /// A deferment account or guarantee the caller may manage: a trader its own, an administrator any.
@@ -270,18 +324,32 @@ async fn held_account(
     Ok(id)
 }
 
-#[derive(Deserialize)]
+/// Money paid into a deferment account (its period's settlement), a guarantee or a cash account.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SettlementBody {
+pub struct SettlementBody {
+    /// A positive decimal string, at most 2 decimals.
     #[serde(with = "rust_decimal::serde::str")]
     amount: Decimal,
+    /// The payment's reference, 1 to 40 letters, digits, - _ or .: one settlement per reference.
     reference: String,
+    /// The bank it came through, 1 to 40 letters, digits, - _ or .
     bank: String,
 }
 
 /// `POST /api/v1/ledger/accounts/{account}/settlements`: money collected from the trader's bank into an account
 /// (`bank → account`): the period's settlement of a deferment account, or a deposit to a trader's cash account.
 /// Idempotent by reference.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ledger/accounts/{account}/settlements",
+    tag = "ledger",
+    summary = "Settle a deferment account at period end",
+    description = "Officers. Records the amount collected from the trader's bank (bank → deferment account). Idempotent by reference.",
+    params(("account" = String, Path, description = "e.g. deferment:1108654, guarantee:GBCGU3827, revenue:A00, receivable:GB603202734852/MY-REF-0001")),
+    request_body(content((crate::payments::accounts::SettlementBody = "application/json"))),
+    responses((status = 200, description = "applied or already_applied, with the account", body = serde_json::Value), (status = 404, description = "No such account", body = crate::error::ErrorBody), (status = 409, description = "ledger.refused", body = crate::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::error::ErrorBody))
+)]
 pub async fn settle_account(
     State(state): State<AppState>,
     Path(account): Path<String>,

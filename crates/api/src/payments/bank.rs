@@ -17,7 +17,7 @@
 
 use super::bad;
 use crate::access::load_visible;
-use crate::declarations::{Asked, execute, summary};
+use crate::declarations::{Asked, DeclarationSummary, execute, summary};
 use crate::error::ApiError;
 use crate::request::{parse_json, read_body};
 use crate::{AppState, Caller};
@@ -31,8 +31,7 @@ use error_table::{ErrorCode, Problem};
 use hmac::{Hmac, Mac};
 use ledger::TransferId;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use storage::{Confirmation, OrderStatus, PaymentOrder, Write};
 use workflow::{Actor, PaymentSource, Status};
@@ -82,21 +81,17 @@ pub fn verify(key: &[u8], header: &str, body: &[u8], now: i64) -> Result<(), &'s
         .map_err(|_| "The signature does not match the body and the bank's key.")
 }
 
-pub(crate) fn order_json(order: &PaymentOrder) -> Value {
-    json!({
-        "reference": order.reference,
-        "declaration_id": order.declaration_id,
-        "amount": order.amount,
-        "currency": order.currency,
-        "due_date": order.due_date,
-        "status": order.status,
-        "created_at": order.created_at,
-        "paid_at": order.paid_at,
-    })
-}
-
 /// `POST /api/v1/declarations/{id}/payment-orders`: the open order for what is outstanding, or a new one (in the
 /// declaration's transaction, so that requests at once get one order).
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/payment-orders",
+    tag = "payments",
+    summary = "Issue a payment order",
+    description = "For a declaration awaiting payment: issues an order for the outstanding amount, payable through a bank within 10 days (what the declaration owes was posted to the ledger when it was assessed). Asking again returns the same open order; a new amount supersedes it.",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "The order", body = crate::payments::PaymentOrderView), (status = 404, description = "No such declaration visible to you", body = crate::error::ErrorBody), (status = 409, description = "The declaration does not await payment (lifecycle.transition_not_allowed)", body = crate::error::ErrorBody))
+)]
 pub async fn create_order(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -165,37 +160,89 @@ pub async fn create_order(
         .open_order(&row.id)
         .await?
         .ok_or_else(|| ApiError::internal("an order issued is not open"))?;
-    Ok((axum::http::StatusCode::CREATED, Json(order_json(&order))).into_response())
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(crate::payments::PaymentOrderView::from(&order)),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/payment-orders/{reference}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/payment-orders/{reference}",
+    tag = "payments",
+    summary = "A payment order",
+    params(("reference" = String, Path)),
+    responses((status = 200, description = "The order", body = crate::payments::PaymentOrderView), (status = 404, description = "No such order visible to you", body = crate::error::ErrorBody))
+)]
 pub async fn show_order(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(reference): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::payments::PaymentOrderView>, ApiError> {
     let order = match state.store.payment_order(&reference).await? {
         Some(order) if reference.len() <= 64 => order,
         _ => return Err(ApiError::new(ErrorCode::NotFound)),
     };
     // Visible to whoever may see the declaration.
     load_visible(&state, &caller, &order.declaration_id).await?;
-    Ok(Json(order_json(&order)))
+    Ok(Json(crate::payments::PaymentOrderView::from(&order)))
 }
 
-#[derive(Deserialize)]
+/// A bank's confirmation that a payment order was paid.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConfirmationBody {
+pub struct ConfirmationBody {
+    /// The bank's id of this confirmation, 1 to 64 letters, digits, - _ or .: a second delivery is a replay.
     confirmation_id: String,
+    /// The payment order's reference.
     order_reference: String,
+    /// What was paid, a decimal string (at most 2 decimals).
+    #[schema(value_type = crate::openapi::DecimalString)]
     amount: String,
+    /// ISO 4217.
     currency: String,
+    /// When the bank took the money (RFC 3339), for the bank's records.
     #[serde(default)]
     paid_at: Option<String>,
 }
 
+/// What became of a confirmation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationStatus {
+    /// The money paid what the declaration owed.
+    Applied,
+    /// The declaration no longer awaited it (paid already, cancelled): the money is kept as a credit, to refund.
+    ReceivedNotApplied,
+    /// This confirmation was received before: nothing happened again.
+    AlreadyReceived,
+}
+
+/// A declaration after a payment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PaidDeclaration {
+    #[serde(flatten)]
+    summary: DeclarationSummary,
+    /// What it still owes, a decimal string with 2 decimals.
+    #[schema(value_type = crate::openapi::DecimalString)]
+    outstanding: String,
+}
+
+/// The answer to a bank's confirmation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConfirmationAnswer {
+    status: ConfirmationStatus,
+    /// The receipt issued (GET /api/v1/receipts/{receipt}); none for a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declaration: Option<PaidDeclaration>,
+}
+
 /// A payment receipt. Field order is the canonical order: its SHA-256 is taken over this JSON.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub receipt: String,
     pub declaration_id: String,
@@ -211,11 +258,20 @@ pub struct Receipt {
 }
 
 /// `POST /api/v1/bank/confirmations`: no bearer token; the bank's signature authenticates it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bank/confirmations",
+    tag = "payments",
+    summary = "A bank confirms a payment",
+    description = "No bearer token: the bank signs the body. Headers `X-Aduana-Bank: <bank id>` and `X-Aduana-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(key, \"<t>.\" + body)>`; signatures older than 300 s are refused. A confirmation id received before is answered `already_received` without effect; the same id with another body is a conflict. A new confirmation is one transaction: the confirmation, bank → receivable in the ledger, the payment on the declaration (settled and released when all is paid), the receipt, and the order marked paid. Money for a declaration that no longer awaits it is kept as a credit (status received_not_applied), to refund.",
+    request_body(content((crate::payments::bank::ConfirmationBody = "application/json"))),
+    responses((status = 200, description = "applied, already_received, or received_not_applied (the declaration no longer awaited payment: the money stays as a credit for refund)", body = crate::payments::bank::ConfirmationAnswer), (status = 401, description = "payment.signature_invalid", body = crate::error::ErrorBody), (status = 404, description = "No such order", body = crate::error::ErrorBody), (status = 409, description = "payment.confirmation_conflict", body = crate::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::error::ErrorBody))
+)]
 pub async fn confirmation(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConfirmationAnswer>, ApiError> {
     let bytes = read_body(&state, body).await?;
     let bank = headers
         .get(BANK_HEADER)
@@ -381,22 +437,27 @@ pub async fn confirmation(
         Err(error) => return Err(error),
     };
     let lifecycle = row.workflow_state()?;
-    let mut view = summary(&row);
-    view["outstanding"] = json!(format!("{:.2}", lifecycle.outstanding()));
-    Ok(Json(json!({
+    Ok(Json(ConfirmationAnswer {
         // Money for a declaration that no longer awaited it (paid already, cancelled) is recorded and kept on its
         // receivable as a credit, to refund: received, not applied to what is due.
-        "status": if awaiting_before { "applied" } else { "received_not_applied" },
-        "receipt": receipt_id,
-        "declaration": view,
-    })))
+        status: if awaiting_before {
+            ConfirmationStatus::Applied
+        } else {
+            ConfirmationStatus::ReceivedNotApplied
+        },
+        receipt: Some(receipt_id),
+        declaration: Some(PaidDeclaration {
+            summary: summary(&row),
+            outstanding: format!("{:.2}", lifecycle.outstanding()),
+        }),
+    }))
 }
 
 /// The answer to a confirmation received before: the same body is a replay, another one a conflict.
 async fn replayed(
     state: &AppState,
     confirmation: &Confirmation,
-) -> Result<Option<Result<Json<Value>, ApiError>>, ApiError> {
+) -> Result<Option<Result<Json<ConfirmationAnswer>, ApiError>>, ApiError> {
     Ok(
         match state
             .store
@@ -404,7 +465,11 @@ async fn replayed(
             .await?
         {
             Some(stored) if stored.body_sha256 == confirmation.body_sha256 => {
-                Some(Ok(Json(json!({"status": "already_received"}))))
+                Some(Ok(Json(ConfirmationAnswer {
+                    status: ConfirmationStatus::AlreadyReceived,
+                    receipt: None,
+                    declaration: None,
+                })))
             }
             Some(_) => Some(Err(ApiError::with_message(
                 ErrorCode::ConfirmationConflict,
@@ -413,6 +478,15 @@ async fn replayed(
             None => None,
         },
     )
+}
+
+/// A receipt with the exact text it was issued as and that text's SHA-256 (what the audit trail records).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReceiptAnswer {
+    receipt: Receipt,
+    /// The receipt as issued: the JSON whose SHA-256 is `sha256`.
+    content: String,
+    sha256: String,
 }
 
 #[derive(askama::Template)]
@@ -424,6 +498,15 @@ struct ReceiptPage<'a> {
 
 /// `GET /api/v1/receipts/{receipt}`: the receipt as JSON (with its SHA-256), or as a printable page when the
 /// client accepts `text/html`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/receipts/{receipt}",
+    tag = "payments",
+    summary = "A payment receipt",
+    description = "Issued for every bank confirmation applied. JSON: the receipt, its canonical JSON `content` and its `sha256` (recorded with the payment event of the declaration); with `Accept: text/html`, a printable page.",
+    params(("receipt" = String, Path)),
+    responses((status = 200, description = "The receipt", content((crate::payments::bank::ReceiptAnswer = "application/json"), (crate::payments::bank::ReceiptAnswer = "text/html"))), (status = 404, description = "No such receipt visible to you", body = crate::error::ErrorBody))
+)]
 pub async fn show_receipt(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -452,5 +535,10 @@ pub async fn show_receipt(
         )
             .into_response());
     }
-    Ok(Json(json!({"receipt": receipt, "content": content, "sha256": sha256})).into_response())
+    Ok(Json(ReceiptAnswer {
+        receipt,
+        content,
+        sha256,
+    })
+    .into_response())
 }

@@ -12,6 +12,15 @@ use clearance::Act;
 use serde_json::{Value, json};
 use workflow::EventKind;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/guarantee-discharge",
+    tag = "payments",
+    summary = "Discharge the guarantee of a declaration",
+    description = "Officers. Frees the amount the declaration's guarantee (DE 8/3) reserved at lodgement (its duties are paid or no longer due). A retry is answered the same without effect.",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "discharged or called, with the guarantee account", body = serde_json::Value), (status = 404, description = "No such declaration", body = crate::error::ErrorBody), (status = 409, description = "No guarantee secures it, or it was resolved the other way (ledger.refused)", body = crate::error::ErrorBody))
+)]
 pub async fn discharge_guarantee(
     state: State<AppState>,
     caller: axum::Extension<Caller>,
@@ -20,6 +29,15 @@ pub async fn discharge_guarantee(
     resolve(state, caller, path, false).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/guarantee-call",
+    tag = "payments",
+    summary = "Call the guarantee of a declaration",
+    description = "Officers. The trader defaulted: the reserved amount is posted, the guarantor owes it.",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "discharged or called, with the guarantee account", body = serde_json::Value), (status = 404, description = "No such declaration", body = crate::error::ErrorBody), (status = 409, description = "No guarantee secures it, or it was resolved the other way (ledger.refused)", body = crate::error::ErrorBody))
+)]
 pub async fn call_guarantee(
     state: State<AppState>,
     caller: axum::Extension<Caller>,

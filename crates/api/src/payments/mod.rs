@@ -15,6 +15,79 @@ pub use bank::{BANK_HEADER, SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS, sign,
 
 use crate::error::ApiError;
 use error_table::{ErrorCode, Problem};
+use serde::Serialize;
+
+/// A payment order: what a trader is asked to pay for a declaration, through a bank.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PaymentOrder)]
+pub struct PaymentOrderView {
+    /// The reference the bank quotes in its confirmation.
+    reference: String,
+    declaration_id: String,
+    #[schema(value_type = crate::openapi::DecimalString)]
+    amount: String,
+    currency: String,
+    /// YYYY-MM-DD.
+    due_date: String,
+    #[schema(value_type = crate::openapi::OrderStatusName)]
+    status: &'static str,
+    /// RFC 3339, UTC.
+    created_at: String,
+    /// RFC 3339, UTC.
+    paid_at: Option<String>,
+}
+
+impl From<&storage::PaymentOrder> for PaymentOrderView {
+    fn from(order: &storage::PaymentOrder) -> Self {
+        PaymentOrderView {
+            reference: order.reference.clone(),
+            declaration_id: order.declaration_id.clone(),
+            amount: order.amount.clone(),
+            currency: order.currency.clone(),
+            due_date: order.due_date.clone(),
+            status: order.status.as_str(),
+            created_at: order.created_at.clone(),
+            paid_at: order.paid_at.clone(),
+        }
+    }
+}
+
+/// A refund of a declaration's credit and where it stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Refund)]
+pub struct RefundView {
+    id: String,
+    declaration_id: String,
+    #[schema(value_type = crate::openapi::DecimalString)]
+    amount: String,
+    currency: String,
+    #[schema(value_type = crate::openapi::RefundStatusName)]
+    status: &'static str,
+    /// 1, or 2 above the administration's four-eyes threshold.
+    approvals_needed: i64,
+    /// The officers who approved it, in order.
+    approvals: Vec<String>,
+    /// RFC 3339, UTC.
+    requested_at: String,
+    /// RFC 3339, UTC.
+    paid_at: Option<String>,
+}
+
+impl From<&storage::Refund> for RefundView {
+    fn from(refund: &storage::Refund) -> Self {
+        RefundView {
+            id: refund.id.clone(),
+            declaration_id: refund.declaration_id.clone(),
+            amount: refund.amount.clone(),
+            currency: refund.currency.clone(),
+            status: refund.status.as_str(),
+            approvals_needed: refund.approvals_needed,
+            approvals: refund.approvals.clone(),
+            requested_at: refund.requested_at.clone(),
+            paid_at: refund.paid_at.clone(),
+        }
+    }
+}
 
 /// A body field that is not valid, with its pointer.
 pub(crate) fn bad(pointer: &str, message: &str) -> ApiError {

@@ -13,26 +13,20 @@ use axum::response::{IntoResponse, Response};
 use clearance::Act;
 use error_table::ErrorCode;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 use storage::{Refund, RefundStatus, Write};
 use workflow::EventKind;
 
-pub(crate) fn refund_json(refund: &Refund) -> Value {
-    json!({
-        "id": refund.id,
-        "declaration_id": refund.declaration_id,
-        "amount": refund.amount,
-        "currency": refund.currency,
-        "status": refund.status,
-        "approvals_needed": refund.approvals_needed,
-        "approvals": refund.approvals,
-        "requested_at": refund.requested_at,
-        "paid_at": refund.paid_at,
-    })
-}
-
 /// `POST /api/v1/declarations/{id}/refunds`: asks for the whole credit back. One open refund per declaration:
 /// asking again (even at the same instant) gives the open one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/refunds",
+    tag = "payments",
+    summary = "Request the refund of what a declaration is owed back",
+    description = "After a reassessment that lowered the duties (or money received beyond what was due): the ledger is brought to the current assessment and the declaration's credit is requested for refund. One officer approves it; above the configured threshold (1,000.00 by default) a second, different officer too. Asking again returns the open request.",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "The refund", body = crate::payments::RefundView), (status = 404, description = "No such declaration visible to you", body = crate::error::ErrorBody), (status = 409, description = "Nothing is owed back", body = crate::error::ErrorBody))
+)]
 pub async fn request_refund(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
@@ -40,7 +34,11 @@ pub async fn request_refund(
 ) -> Result<Response, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     if let Some(open) = state.store.open_refund(&row.id).await? {
-        return Ok((axum::http::StatusCode::CREATED, Json(refund_json(&open))).into_response());
+        return Ok((
+            axum::http::StatusCode::CREATED,
+            Json(crate::payments::RefundView::from(&open)),
+        )
+            .into_response());
     }
     if row.assessment.is_none() {
         return Err(ApiError::with_message(
@@ -123,32 +121,53 @@ pub async fn request_refund(
         .open_refund(&row.id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::ConcurrentUpdate))?;
-    Ok((axum::http::StatusCode::CREATED, Json(refund_json(&refund))).into_response())
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(crate::payments::RefundView::from(&refund)),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/refunds/{refund}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/refunds/{refund}",
+    tag = "payments",
+    summary = "A refund",
+    params(("refund" = String, Path)),
+    responses((status = 200, description = "The refund", body = crate::payments::RefundView), (status = 404, description = "No such refund visible to you", body = crate::error::ErrorBody))
+)]
 pub async fn show_refund(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::payments::RefundView>, ApiError> {
     let refund = state
         .store
         .refund(&id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     load_visible(&state, &caller, &refund.declaration_id).await?;
-    Ok(Json(refund_json(&refund)))
+    Ok(Json(crate::payments::RefundView::from(&refund)))
 }
 
 /// `POST /api/v1/refunds/{refund}/approvals`: an officer approves; the last approval needed pays the refund out
 /// (`receivable → bank`) if the credit is still there. The officer who requested it, or who approved already,
 /// cannot approve it. Every check is made on the refund as it stands under the declaration's lock.
+#[utoipa::path(
+    post,
+    path = "/api/v1/refunds/{refund}/approvals",
+    tag = "payments",
+    summary = "Approve a refund",
+    description = "Officers. The requester and an officer who approved already cannot approve (refund.four_eyes). The last approval needed pays it out: receivable → the treasury's bank account, once.",
+    params(("refund" = String, Path)),
+    responses((status = 200, description = "The refund, requested or paid", body = crate::payments::RefundView), (status = 404, description = "No such refund", body = crate::error::ErrorBody), (status = 409, description = "refund.four_eyes, paid already, or a concurrent approval", body = crate::error::ErrorBody))
+)]
 pub async fn approve_refund(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::payments::RefundView>, ApiError> {
     let refund = state
         .store
         .refund(&id)
@@ -229,5 +248,5 @@ pub async fn approve_refund(
         .refund(&id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
-    Ok(Json(refund_json(&refund)))
+    Ok(Json(crate::payments::RefundView::from(&refund)))
 }
