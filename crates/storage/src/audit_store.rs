@@ -111,9 +111,8 @@ pub(crate) async fn append(
             .await?;
     }
     let mut head = read_head(&mut *tx).await?;
-    const PER_STATEMENT: usize = 500;
     let chained: Vec<Entry> = entries.into_iter().map(|e| head.append(e)).collect();
-    for chunk in chained.chunks(PER_STATEMENT) {
+    for chunk in chained.chunks(crate::MAX_ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash) VALUES {}",
             crate::placeholders(chunk.len(), 9)

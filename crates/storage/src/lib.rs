@@ -1651,8 +1651,11 @@ async fn write_batch(
     Ok(answers)
 }
 
-/// Most rows one multi-row statement carries (well within both databases' limits on bound parameters).
-const MAX_ROWS_PER_STATEMENT: usize = 64;
+/// Most rows one multi-row statement carries. Small and fixed: a batch's statements then have a few shapes that
+/// stay in the prepared-statement cache, where one statement per batch (a new shape each time) is prepared
+/// afresh — measured, preparing statements of hundreds of rows was most of the SQLite writer's time
+/// (BENCHMARKS.md, "One commit per lodgement").
+pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 16;
 
 /// A decided lodgement, ready to write.
 struct Prepared {
@@ -2004,8 +2007,7 @@ async fn insert_events(
     tx: &mut sqlx::AnyConnection,
     records: &[EventRecord],
 ) -> Result<Vec<audit::NewEntry>, StoreError> {
-    const PER_STATEMENT: usize = 128;
-    for chunk in records.chunks(PER_STATEMENT) {
+    for chunk in records.chunks(MAX_ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES {}",
             placeholders(chunk.len(), 8)
