@@ -79,11 +79,11 @@ async fn invalidations_and_goods_presentations_act_on_the_declaration_they_name(
                 "declaration.unsupported_function_code",
                 "/MetaData/Declaration/FunctionCode",
             ),
-            // A reason longer than any event keeps: refused at the message's text, not cut.
+            // A reason longer than the schema allows (an..512): refused at the message's text, not cut.
             (
                 naming(INVALIDATION, mrn).replace("Lodged twice by mistake", &"x".repeat(1100)),
                 422,
-                "request.invalid",
+                "declaration.invalid_value",
                 "/MetaData/Declaration/AdditionalInformation/StatementDescription",
             ),
             // No reason.

@@ -208,7 +208,7 @@ async fn a_representative_lodges_only_for_its_registered_principals() {
         let xml = xml.replacen(
             "<Declarant>",
             &format!(
-                "<Agent><FunctionCode>2</FunctionCode><ID>{broker_party}</ID></Agent><Declarant>"
+                "<Agent><ID>{broker_party}</ID><FunctionCode>2</FunctionCode></Agent><Declarant>"
             ),
             1,
         );

@@ -189,6 +189,48 @@ pub struct Declaration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acceptance_date_time: Option<String>,
     pub goods_shipment: GoodsShipment,
+    /// Everything else the document holds: the elements and attributes of the WCO DEC-DMS 2 schema that this model
+    /// does not interpret, each kept as received at its place (see [`Kept`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
+}
+
+/// An element or attribute of a WCO DEC-DMS 2 document that the model does not interpret, kept as received so
+/// that nothing a schema allows is refused or lost: written back at its place in schema order, and carried by the
+/// JSON twin. `at` is the path of the element it belongs in, from the `MetaData` envelope: element names joined by
+/// `/`, with `[k]` (from 1) where the name repeats, e.g. `Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]`;
+/// the empty path is the envelope itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Kept {
+    /// A whole element (with everything in it), the `index`-th of its name in the element at `at`.
+    Element {
+        at: String,
+        index: u32,
+        element: KeptElement,
+    },
+    /// An attribute of the element at `at`.
+    Attribute {
+        at: String,
+        name: String,
+        value: String,
+    },
+}
+
+/// An element as received: its name, attributes, text and child elements (namespaces follow from the schema).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct KeptElement {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub children: Vec<KeptElement>,
 }
 
 /// What a function code 13 message asks of a declaration already lodged (its WCO `TypeCode`).
@@ -255,6 +297,9 @@ pub struct AdditionalMessage {
     /// For a correction: the goods items that change, with the changed data only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_shipment: Option<GoodsShipment>,
+    /// What the message holds that this model does not interpret (as for a declaration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
 }
 
 impl AdditionalMessage {

@@ -408,6 +408,7 @@ pub fn declaration_for(
         consignment: None,
         issue_date_time: None,
         acceptance_date_time: None,
+        kept: Vec::new(),
         goods_shipment: GoodsShipment {
             goods_items: vec![item],
             ..GoodsShipment::default()

@@ -30,6 +30,21 @@ pub struct Limits {
     pub max_text_bytes: usize,
 }
 
+impl Limits {
+    /// For reading back what Aduana itself wrote from a model read under the default limits (a little more text
+    /// per element than it read: escapes).
+    pub fn for_own_output() -> Self {
+        Self {
+            max_bytes: 64 * 1024 * 1024,
+            max_depth: 64,
+            max_elements: 1_000_000,
+            max_attributes_per_element: 64,
+            max_attribute_bytes: 64 * 1024,
+            max_text_bytes: 1024 * 1024,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -223,6 +238,18 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, Problem> {
                             Some(line()),
                             "An attribute value is too long.",
                         ));
+                    }
+                    // Namespace declarations are the reader's business, not the document's content; the XML
+                    // Schema instance attributes (xsi:schemaLocation …) are allowed on any element, as by libxml2.
+                    if attribute.key.as_namespace_binding().is_some() {
+                        continue;
+                    }
+                    if attribute.key.prefix().is_some()
+                        && let (ResolveResult::Bound(ns), _) =
+                            reader.resolver().resolve_attribute(attribute.key)
+                        && ns.into_inner() == "http://www.w3.org/2001/XMLSchema-instance"
+                    {
+                        continue;
                     }
                     let key = attribute.key.local_name().as_ref().to_owned();
                     let value = attribute

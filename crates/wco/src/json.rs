@@ -8,7 +8,13 @@ use error_table::{ErrorCode, Problem};
 /// document is refused, not a crash.
 pub fn read_declaration(bytes: &[u8]) -> Result<Declaration, Vec<Problem>> {
     let declaration: Declaration = deserialize(bytes)?;
-    let problems = crate::rules::check(&declaration, crate::rules::PointerStyle::JsonPointer);
+    let mut problems = crate::rules::check(&declaration, crate::rules::PointerStyle::JsonPointer);
+    if problems.is_empty() {
+        problems = check_kept(
+            crate::write::typed_declaration(&declaration),
+            &declaration.kept,
+        );
+    }
     if problems.is_empty() {
         Ok(declaration)
     } else {
@@ -19,13 +25,58 @@ pub fn read_declaration(bytes: &[u8]) -> Result<Declaration, Vec<Problem>> {
 /// Reads a function code 13 message (correction, invalidation, goods presentation) in its JSON form.
 pub fn read_additional_message(bytes: &[u8]) -> Result<AdditionalMessage, Vec<Problem>> {
     let message: AdditionalMessage = deserialize(bytes)?;
-    let problems =
+    let mut problems =
         crate::rules::check_additional(&message, crate::rules::PointerStyle::JsonPointer);
+    if problems.is_empty() {
+        problems = check_kept(
+            crate::write::typed_additional_message(&message),
+            &message.kept,
+        );
+    }
     if problems.is_empty() {
         Ok(message)
     } else {
         Err(problems)
     }
+}
+
+/// What the twin keeps beyond the typed fields must have its place in the schema and fit it: each kept item is put
+/// into the document the typed fields make (`/kept/k` when it has no place), and the whole is checked against the
+/// schema (each problem at `/kept`, naming the XML path).
+fn check_kept(typed: String, kept: &[declaration::Kept]) -> Vec<Problem> {
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    let Ok(mut tree) = crate::dom::parse(typed.as_bytes(), &crate::Limits::for_own_output()) else {
+        return vec![Problem::with_message(
+            ErrorCode::InvalidValue,
+            "/kept",
+            "The declaration cannot be written.",
+        )];
+    };
+    let mut problems = Vec::new();
+    for (k, item) in kept.iter().enumerate() {
+        if let Err(why) = crate::kept::merge(&mut tree, std::slice::from_ref(item)) {
+            problems.push(Problem::with_message(
+                ErrorCode::UnexpectedElement,
+                format!("/kept/{k}"),
+                format!("{why}."),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        for problem in crate::schema::validate(&tree) {
+            problems.push(Problem::with_message(
+                problem.code,
+                "/kept",
+                format!(
+                    "{} (at {} in the XML form)",
+                    problem.message, problem.pointer
+                ),
+            ));
+        }
+    }
+    problems
 }
 
 fn deserialize<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<Problem>> {
@@ -135,6 +186,40 @@ pub fn pointer(path: &serde_path_to_error::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_items_must_have_their_place_in_the_schema_and_fit_it() {
+        let base = r#"{"function_code": "original", "lrn": "A1", "type_code": "IMA", "declarant": {"id": "GB603202734852"}, "goods_shipment": {"goods_items": [{"sequence_numeric": 1, "description": "Shaver"}]}, "kept": [KEPT]}"#;
+        let good = r#"{"element": {"at": "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity", "index": 1, "element": {"name": "DangerousGoods", "children": [{"name": "UNDGID", "text": "1234"}]}}}"#;
+        let declaration = read_declaration(base.replace("KEPT", good).as_bytes()).unwrap();
+        let xml = crate::write::write_declaration(&declaration);
+        assert!(xml.contains("<UNDGID>1234</UNDGID>"), "{xml}");
+        let cases = [
+            (
+                r#"{"element": {"at": "Declaration/Nowhere", "index": 1, "element": {"name": "X"}}}"#,
+                "/kept/0",
+            ),
+            (
+                r#"{"element": {"at": "Declaration", "index": 1, "element": {"name": "Nonsense"}}}"#,
+                "/kept/0",
+            ),
+            (
+                r#"{"attribute": {"at": "Declaration/FunctionalReferenceID", "name": "bogus", "value": "x"}}"#,
+                "/kept/0",
+            ),
+            // In its place, but the value is longer than the schema allows (UNDGID is an..4).
+            (&good.replace("1234", "123456"), "/kept"),
+            // A second Declarant: the schema allows one.
+            (
+                r#"{"element": {"at": "Declaration", "index": 2, "element": {"name": "Declarant", "children": [{"name": "ID", "text": "GB603202734852"}]}}}"#,
+                "/kept",
+            ),
+        ];
+        for (kept, at) in cases {
+            let problems = read_declaration(base.replace("KEPT", kept).as_bytes()).unwrap_err();
+            assert_eq!(problems[0].pointer, at, "{kept}: {problems:?}");
+        }
+    }
 
     #[test]
     fn errors_point_at_the_field() {

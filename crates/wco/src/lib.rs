@@ -15,9 +15,11 @@
 pub mod data_elements;
 pub mod dom;
 pub mod json;
+pub mod kept;
 pub mod map;
 pub mod res;
 pub mod rules;
+pub mod schema;
 pub mod write;
 
 pub use dom::Limits;
@@ -28,17 +30,25 @@ pub fn read_declaration(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<declaration::Declaration, Vec<Problem>> {
-    let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
-    let declaration = map::declaration(&root).map_err(|mut problems| {
-        data_elements::annotate(&mut problems);
-        problems
-    })?;
-    let mut problems = rules::check(&declaration, rules::PointerStyle::XPath);
-    data_elements::annotate(&mut problems);
-    if problems.is_empty() {
-        Ok(declaration)
-    } else {
-        Err(problems)
+    match read_message(bytes, limits)? {
+        Message::Declaration(declaration) => Ok(*declaration),
+        Message::Additional(_) => Err(vec![map::not_a_declaration()]),
+    }
+}
+
+/// Keeps in `message` everything of the document that its model, written back, lacks.
+fn keep_the_rest(root: &dom::Element, message: &mut Message) {
+    let written = write::write_message(message);
+    // The model's own XML always parses (it is tested over the corpus); were it ever not to, nothing is kept
+    // rather than the reading failing.
+    let Ok(written) = dom::parse(written.as_bytes(), &Limits::for_own_output()) else {
+        debug_assert!(false, "the model's XML does not parse");
+        return;
+    };
+    let kept = kept::residue(root, &written);
+    match message {
+        Message::Declaration(d) => d.kept = kept,
+        Message::Additional(m) => m.kept = kept,
     }
 }
 
@@ -48,10 +58,16 @@ pub use map::Message;
 /// (correction, invalidation, goods presentation), each checked by its own context-free rules.
 pub fn read_message(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<Problem>> {
     let root = dom::parse(bytes, limits).map_err(|problem| vec![problem])?;
-    let message = map::message(&root).map_err(|mut problems| {
+    let mut structure = schema::validate(&root);
+    if !structure.is_empty() {
+        data_elements::annotate(&mut structure);
+        return Err(structure);
+    }
+    let mut message = map::message(&root).map_err(|mut problems| {
         data_elements::annotate(&mut problems);
         problems
     })?;
+    keep_the_rest(&root, &mut message);
     let mut problems = match &message {
         Message::Declaration(d) => rules::check(d, rules::PointerStyle::XPath),
         Message::Additional(m) => rules::check_additional(m, rules::PointerStyle::XPath),

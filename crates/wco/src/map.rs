@@ -84,13 +84,9 @@ impl Reader {
         out
     }
 
-    fn unexpected(&mut self, node: &Node) {
-        self.problems.push(Problem::with_message(
-            ErrorCode::UnexpectedElement,
-            node.path().to_owned(),
-            format!("The element {} is not expected here.", node.name()),
-        ));
-    }
+    /// An element the model does not interpret. The schema check before mapping has refused everything the
+    /// schemas do not allow, so what reaches here is allowed: it is kept (`crate::kept`), not refused.
+    fn unexpected(&mut self, _node: &Node) {}
 
     fn missing(&mut self, parent: &Node, name: &str) {
         self.problems.push(Problem::with_message(
@@ -259,17 +255,15 @@ pub enum Message {
 
 /// Maps the root element (an `md:MetaData` envelope) to a declaration. A function code 13 message is refused here
 /// with `declaration.unsupported_function_code` and where to send it instead; [`message`] reads both.
-pub fn declaration(root: &Element) -> Result<Declaration, Vec<Problem>> {
-    match message(root)? {
-        Message::Declaration(declaration) => Ok(*declaration),
-        Message::Additional(_) => Err(vec![Problem::with_message(
-            ErrorCode::UnsupportedFunctionCode,
-            "/MetaData/Declaration/FunctionCode",
-            "Function code 13 (a correction, invalidation or goods presentation) cannot be lodged as a new \
-             declaration: send it about the declaration it names, e.g. an invalidation to \
-             /api/v1/declarations/{id}/cancellation.",
-        )]),
-    }
+/// The refusal of a function code 13 message sent where a declaration is lodged.
+pub(crate) fn not_a_declaration() -> Problem {
+    Problem::with_message(
+        ErrorCode::UnsupportedFunctionCode,
+        "/MetaData/Declaration/FunctionCode",
+        "Function code 13 (a correction, invalidation or goods presentation) cannot be lodged as a new \
+         declaration: send it about the declaration it names, e.g. an invalidation to \
+         /api/v1/declarations/{id}/cancellation.",
+    )
 }
 
 /// Maps the root element (an `md:MetaData` envelope) to a declaration or a function code 13 message.
@@ -598,36 +592,6 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Message> {
         if lrn.is_none() && !has(node.element, "FunctionalReferenceID") {
             r.missing(node, "FunctionalReferenceID");
         }
-        // What a function code 13 message may carry in Aduana; the rest of a declaration's header is refused
-        // (never dropped) until corrections of header data are supported.
-        for (present, name) in [
-            (invoice_amount.is_some(), "InvoiceAmount"),
-            (!currency_exchanges.is_empty(), "CurrencyExchange"),
-            (declaration_office_id.is_some(), "DeclarationOfficeID"),
-            (supervising_office_id.is_some(), "SupervisingOffice"),
-            (exit_office_id.is_some(), "ExitOffice"),
-            (declarant.is_some(), "Declarant"),
-            (exporter.is_some(), "Exporter"),
-            (agent.is_some(), "Agent"),
-            (!authorisation_holders.is_empty(), "AuthorisationHolder"),
-            (border_transport_means.is_some(), "BorderTransportMeans"),
-            (!additional_documents.is_empty(), "AdditionalDocument"),
-            (!obligation_guarantees.is_empty(), "ObligationGuarantee"),
-            (consignment.is_some(), "Consignment"),
-            (issue_date_time.is_some(), "IssueDateTime"),
-            (acceptance_date_time.is_some(), "AcceptanceDateTime"),
-        ] {
-            if present {
-                r.problem_at(
-                    &format!("{}/{name}", node.path()),
-                    ErrorCode::UnexpectedElement,
-                    &format!(
-                        "{name} cannot be changed by a function code 13 message in Aduana: send the whole \
-                         amended declaration to /api/v1/declarations/{{id}}/amendments."
-                    ),
-                );
-            }
-        }
         return Some(Message::Additional(Box::new(AdditionalMessage {
             functional_reference_id: lrn?,
             type_code: type_code?,
@@ -638,6 +602,7 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Message> {
             additional_information,
             amendments,
             goods_shipment,
+            kept: Vec::new(),
         })));
     }
     let type_code = match &type_code {
@@ -707,6 +672,7 @@ fn read_declaration(r: &mut Reader, node: &Node) -> Option<Message> {
         issue_date_time,
         acceptance_date_time,
         goods_shipment: goods_shipment?,
+        kept: Vec::new(),
     })))
 }
 

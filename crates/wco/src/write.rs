@@ -419,8 +419,14 @@ impl Xml {
     }
 }
 
-/// The declaration as a WCO DEC-DMS 2 document in its MetaData envelope.
+/// The declaration as a WCO DEC-DMS 2 document in its MetaData envelope: its typed fields, and what it keeps of
+/// the rest of the schema put back in schema order.
 pub fn write_declaration(d: &Declaration) -> String {
+    with_kept(typed_declaration(d), &d.kept)
+}
+
+/// The typed fields of a declaration, as XML.
+pub(crate) fn typed_declaration(d: &Declaration) -> String {
     let mut x = Xml::envelope();
     x.open("Declaration");
     x.date_time("AcceptanceDateTime", d.acceptance_date_time.as_deref());
@@ -505,6 +511,25 @@ pub fn write_declaration(d: &Declaration) -> String {
 
 /// A function code 13 message as a WCO DEC-DMS 2 document: the same envelope and element order as a declaration.
 pub fn write_additional_message(m: &AdditionalMessage) -> String {
+    with_kept(typed_additional_message(m), &m.kept)
+}
+
+/// What the model keeps beyond its typed fields, merged into `xml` (the typed fields written). The readers accept
+/// only kept items the schema has a place for, so the merge does not fail on a model they made.
+fn with_kept(xml: String, kept: &[Kept]) -> String {
+    if kept.is_empty() {
+        return xml;
+    }
+    let Ok(mut tree) = crate::dom::parse(xml.as_bytes(), &crate::Limits::for_own_output()) else {
+        return xml;
+    };
+    match crate::kept::merge(&mut tree, kept) {
+        Ok(()) => crate::kept::serialize(&tree),
+        Err(_) => xml,
+    }
+}
+
+pub(crate) fn typed_additional_message(m: &AdditionalMessage) -> String {
     let mut x = Xml::envelope();
     x.open("Declaration");
     x.text("FunctionCode", FunctionCode::Amendment.wco_code());

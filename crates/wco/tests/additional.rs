@@ -87,8 +87,9 @@ fn incomplete_messages_are_refused_at_the_element() {
         (
             "<Submitter>",
             "<Declarant><ID>GB603202734852</ID></Declarant><Submitter>",
+            // Out of the schema's order: the schema puts Submitter (and what follows it) before Declarant.
             ErrorCode::UnexpectedElement,
-            "/MetaData/Declaration/Declarant",
+            "/MetaData/Declaration/Submitter",
         ),
         (
             "</Declaration>",

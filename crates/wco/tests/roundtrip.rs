@@ -93,7 +93,7 @@ fn a_value_with_a_control_character_is_refused() {
             .unwrap()
             .replace(
                 "<TypeCode>IMA</TypeCode>",
-                &format!("<TypeCode>IMA</TypeCode><ID>{raw}</ID>"),
+                &format!("<ID>{raw}</ID><TypeCode>IMA</TypeCode>"),
             );
         let problems = wco::read_declaration(xml.as_bytes(), &limits).unwrap_err();
         assert_eq!(
@@ -107,15 +107,23 @@ fn a_value_with_a_control_character_is_refused() {
             problems[0].message
         );
     }
-    // Tab, line feed, carriage return (written as a reference, since a literal one is normalised) are allowed.
-    let xml = String::from_utf8(include_bytes!("minimal.xml").to_vec())
-        .unwrap()
-        .replace(
-            "<TypeCode>IMA</TypeCode>",
-            "<TypeCode>IMA</TypeCode><ID>XI\t5&#xD;5</ID>",
-        );
-    let model = wco::read_declaration(xml.as_bytes(), &limits).unwrap();
-    assert_eq!(model.id.as_deref(), Some("XI\t5\r5"));
+    // A tab is allowed in a value; a carriage return (written as a reference, since a literal one is normalised)
+    // or a line feed is not: every DEC-DMS value is one line (the schemas' pattern `.*[^\s].*`), as libxml2 says.
+    let with_id = |id: &str| {
+        String::from_utf8(include_bytes!("minimal.xml").to_vec())
+            .unwrap()
+            .replace(
+                "<TypeCode>IMA</TypeCode>",
+                &format!("<ID>{id}</ID><TypeCode>IMA</TypeCode>"),
+            )
+    };
+    for id in ["XI5&#xD;5", "XI5&#xA;5"] {
+        let problems = wco::read_declaration(with_id(id).as_bytes(), &limits).unwrap_err();
+        assert_eq!(problems[0].code, wco::ErrorCode::InvalidValue, "{id}");
+        assert_eq!(problems[0].pointer, "/MetaData/Declaration/ID", "{id}");
+    }
+    let model = wco::read_declaration(with_id("XI\t55").as_bytes(), &limits).unwrap();
+    assert_eq!(model.id.as_deref(), Some("XI\t55"));
     let again =
         wco::read_declaration(wco::write::write_declaration(&model).as_bytes(), &limits).unwrap();
     assert_eq!(again, model);

@@ -43,9 +43,11 @@ fn the_json_twin_is_one_value_with_exact_amounts() {
 #[test]
 fn an_impossible_issue_date_is_refused_in_both_forms() {
     let xml = String::from_utf8(include_bytes!("minimal.xml").to_vec()).unwrap();
+    // The schemas' pattern allows 20261345000000Z (month 13, day 45): the reader's date check refuses it.
     let with_date = xml.replacen(
-        "<FunctionCode>",
-        "<IssueDateTime><DateTimeString formatCode=\"304\">99999999999999+0000</DateTimeString></IssueDateTime><FunctionCode>",
+        "<TypeCode>",
+        "<IssueDateTime><ds:DateTimeString xmlns:ds=\"urn:wco:datamodel:WCO:Declaration_DS:DMS:2\" \
+         formatCode=\"304\">20261345000000Z</ds:DateTimeString></IssueDateTime><TypeCode>",
         1,
     );
     let problems = wco::read_declaration(with_date.as_bytes(), &wco::Limits::default())
