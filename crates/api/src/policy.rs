@@ -213,6 +213,7 @@ routes! {
     POST "/api/v1/declarations/{id}/release" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::release;
     POST "/api/v1/declarations/{id}/cancellation" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::declarations::commands::cancellation;
     POST "/api/v1/declarations/{id}/amendments" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::commands::amendment;
+    POST "/api/v1/declarations/{id}/corrections" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::commands::correction;
     POST "/api/v1/declarations/{id}/payment-orders" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::payments::bank::create_order;
     GET "/api/v1/payment-orders/{reference}" => Access::Roles(MONEY_READERS), DeclarationsRead, crate::payments::bank::show_order;
     POST "/api/v1/bank/confirmations" => Access::Signed, None, crate::payments::bank::confirmation;

@@ -118,6 +118,7 @@ error_codes! {
     MethodNotAllowed => (67, "request.method_not_allowed", 405, "This address does not take this method; the Allow header lists those it takes."),
     RequestTimeout => (68, "request.timeout", 408, "The request was not received in time; send it again."),
     AccountNotAuthorised => (69, "ledger.account_not_authorised", 403, "This account's holder has not authorised you to use it."),
+    PointerUnresolved => (70, "declaration.pointer_unresolved", 422, "A pointer of the correction does not name a part of the declaration that the correction carries."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

@@ -199,7 +199,7 @@ fn restore(kept: &KeptElement, namespace: &str, ty: &'static Type) -> Result<Ele
 
 /// Inserts `new` among the children of `parent` (of type `ty`) where the schema's sequence puts it, as the
 /// `index`-th of its name (or after the last of them).
-fn insert(parent: &mut Element, ty: &Type, new: Element, index: u32) {
+pub(crate) fn insert(parent: &mut Element, ty: &Type, new: Element, index: u32) {
     let order = |name: &str| ty.child(name).map_or(usize::MAX, |(i, _)| i);
     let mine = order(&new.name);
     let mut at = 0;

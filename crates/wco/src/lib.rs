@@ -12,6 +12,7 @@
 //!
 //! **Architecture invariant**: pure. This crate reads bytes handed to it; it opens no file and keeps no state.
 
+pub mod correction;
 pub mod data_elements;
 pub mod dom;
 pub mod json;

@@ -425,6 +425,107 @@ pub(crate) async fn amendment(
     Ok(Json(summary(&row)))
 }
 
+/// `POST …/corrections`: a WCO correction (function code 13, COR) applied to the current version: its pointers must
+/// name what it carries; the declaration as corrected is a new version (the correction as received kept with it),
+/// assessed, secured and laned again as an amendment is.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/corrections",
+    tag = "declarations",
+    summary = "Correct the declaration (function code 13, COR)",
+    description = "Traders, before release: a WCO DEC-DMS 2 correction (XML) or its JSON twin (the function code 13 message's form) naming this declaration's MRN, with an Amendment per change (change reason code, pointers from the declaration, 42A, down) and the changed data laid out as in a declaration. Applied as docs/corrections.md says; the result is a new version, assessed again.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((String = "application/xml"), (declaration::AdditionalMessage = "application/json"))),
+    responses((status = 200, description = "The declaration after the correction", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours.", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed), naming the pointer.", body = crate::error::ErrorBody), (status = 422, description = "The correction is invalid, a pointer does not resolve (declaration.pointer_unresolved), or the declaration as corrected is invalid.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub(crate) async fn correction(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Json<DeclarationSummary>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let row = load_visible(&state, &caller, &id).await?;
+    let bytes = read_body(&state, body).await?;
+    let (message, format) = if is_xml(&parts.headers) {
+        let message = additional_message(&state, &bytes, AdditionalMessageType::Correction, &row)?;
+        (message, "xml")
+    } else {
+        let message = wco::json::read_additional_message(&bytes).map_err(ApiError::problems)?;
+        (
+            names_this_declaration(message, AdditionalMessageType::Correction, &row)?,
+            "json",
+        )
+    };
+    // Before release only, as an amendment (after release is a request an officer decides).
+    if !matches!(
+        row.status,
+        workflow::Status::Accepted
+            | workflow::Status::UnderControl
+            | workflow::Status::Assessed
+            | workflow::Status::AwaitingPayment
+            | workflow::Status::Settled
+    ) {
+        let at = if message.amendments.len() > 1 {
+            "/MetaData/Declaration/Amendment[1]/Pointer"
+        } else {
+            "/MetaData/Declaration/Amendment/Pointer"
+        };
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::TransitionNotAllowed,
+            at,
+            format!(
+                "The declaration is {}: a correction is accepted only before release.",
+                row.status.as_str()
+            ),
+        )]));
+    }
+    let current: declaration::Declaration =
+        serde_json::from_str(&row.model).map_err(ApiError::internal)?;
+    let declaration = wco::correction::apply(&current, &message).map_err(ApiError::problems)?;
+    if declaration.lrn.as_str() != row.lrn
+        || declaration.declarant_id().map(|p| p.as_str()) != Some(row.declarant.as_str())
+    {
+        return Err(invalid(
+            "/MetaData/Declaration/Declarant",
+            "A correction cannot change the declarant or the LRN of the declaration.",
+        ));
+    }
+    let reason = message_reason(&message, "Corrected by the trader.")?;
+    let model = serde_json::to_string(&declaration).map_err(ApiError::internal)?;
+    let content_hash = clearance::content_hash(model.as_bytes());
+    let version = storage::NewVersion {
+        format: format.to_owned(),
+        // The version keeps the correction as received; its model is the declaration as corrected.
+        document: String::from_utf8_lossy(&bytes).into_owned(),
+        model,
+        content_hash: content_hash.clone(),
+        received_by: crate::access::audit_actor(&caller),
+    };
+    let amended = declaration.clone();
+    let row = execute(
+        &state,
+        &actor(&caller),
+        &row,
+        Some(&amended),
+        Vec::new(),
+        move |_| {
+            Ok(Some(Asked {
+                act: Act::Amend {
+                    declaration: Box::new(declaration),
+                    content_hash,
+                },
+                reason,
+                version: Some(version),
+            }))
+        },
+        |_, _| Ok(Vec::new()),
+    )
+    .await?;
+    Ok(Json(summary(&row)))
+}
+
 /// A function code 13 message sent about `row`: it must be of the `expected` type and name `row`'s MRN.
 fn additional_message(
     state: &AppState,
@@ -446,6 +547,15 @@ fn additional_message(
                 )]));
             }
         };
+    names_this_declaration(*message, expected, row)
+}
+
+/// A function code 13 message (read from XML or JSON) checked for its type and the MRN it names.
+fn names_this_declaration(
+    message: AdditionalMessage,
+    expected: AdditionalMessageType,
+    row: &DeclarationRow,
+) -> Result<AdditionalMessage, ApiError> {
     if message.type_code != expected {
         return Err(ApiError::problems(vec![Problem::with_message(
             ErrorCode::UnsupportedDeclarationType,
@@ -473,7 +583,7 @@ fn additional_message(
             },
         )]));
     }
-    Ok(*message)
+    Ok(message)
 }
 
 /// The reason an event records for a function code 13 message: its summary and its AES texts (or `default`), at most

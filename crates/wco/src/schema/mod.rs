@@ -62,6 +62,9 @@ pub enum Body {
 #[derive(Debug)]
 pub struct Child {
     pub name: &'static str,
+    /// The WCO data model ID (`67A` for the class GoodsShipment, `112` for ItemChargeAmount) that function code 13
+    /// pointers name; empty where the schema's annotation gives none.
+    pub wco_id: &'static str,
     pub ns: Ns,
     /// Index into [`types`].
     pub ty: usize,

@@ -59,13 +59,13 @@ const ENUMERATION_10: &[&str] = &["0", "1"];
 pub(super) static TYPES: &[Type] = &[
     // 0
     Type { name: "MetaData", body: Body::Complex(&[
-        Child { name: "WCODataModelVersionCode", ns: Ns::Metadata, ty: 1, min: 0, max: 1 },
-        Child { name: "WCOTypeName", ns: Ns::Metadata, ty: 2, min: 0, max: 1 },
-        Child { name: "ResponsibleCountryCode", ns: Ns::Metadata, ty: 3, min: 0, max: 1 },
-        Child { name: "ResponsibleAgencyName", ns: Ns::Metadata, ty: 4, min: 0, max: 1 },
-        Child { name: "AgencyAssignedCustomizationCode", ns: Ns::Metadata, ty: 5, min: 0, max: 1 },
-        Child { name: "AgencyAssignedCustomizationVersionCode", ns: Ns::Metadata, ty: 6, min: 0, max: 1 },
-        Child { name: "Declaration", ns: Ns::Declaration, ty: 7, min: 1, max: 1 },
+        Child { name: "WCODataModelVersionCode", wco_id: "", ns: Ns::Metadata, ty: 1, min: 0, max: 1 },
+        Child { name: "WCOTypeName", wco_id: "", ns: Ns::Metadata, ty: 2, min: 0, max: 1 },
+        Child { name: "ResponsibleCountryCode", wco_id: "", ns: Ns::Metadata, ty: 3, min: 0, max: 1 },
+        Child { name: "ResponsibleAgencyName", wco_id: "", ns: Ns::Metadata, ty: 4, min: 0, max: 1 },
+        Child { name: "AgencyAssignedCustomizationCode", wco_id: "", ns: Ns::Metadata, ty: 5, min: 0, max: 1 },
+        Child { name: "AgencyAssignedCustomizationVersionCode", wco_id: "", ns: Ns::Metadata, ty: 6, min: 0, max: 1 },
+        Child { name: "Declaration", wco_id: "42A", ns: Ns::Declaration, ty: 7, min: 1, max: 1 },
     ]) },
     // 1
     Type { name: "MetaDataWCODataModelVersionCodeType", body: Body::Simple {
@@ -99,41 +99,41 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 7
     Type { name: "Declaration", body: Body::Complex(&[
-        Child { name: "AcceptanceDateTime", ns: Ns::Declaration, ty: 8, min: 0, max: 1 },
-        Child { name: "FunctionCode", ns: Ns::Declaration, ty: 10, min: 1, max: 1 },
-        Child { name: "FunctionalReferenceID", ns: Ns::Declaration, ty: 11, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 12, min: 0, max: 1 },
-        Child { name: "IssueDateTime", ns: Ns::Declaration, ty: 13, min: 0, max: 1 },
-        Child { name: "IssueLocationID", ns: Ns::Declaration, ty: 15, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 16, min: 0, max: 1 },
-        Child { name: "GoodsItemQuantity", ns: Ns::Declaration, ty: 17, min: 0, max: 1 },
-        Child { name: "DeclarationOfficeID", ns: Ns::Declaration, ty: 18, min: 0, max: 1 },
-        Child { name: "InvoiceAmount", ns: Ns::Declaration, ty: 19, min: 0, max: 1 },
-        Child { name: "LoadingListQuantity", ns: Ns::Declaration, ty: 20, min: 0, max: 1 },
-        Child { name: "TotalGrossMassMeasure", ns: Ns::Declaration, ty: 21, min: 0, max: 1 },
-        Child { name: "TotalPackageQuantity", ns: Ns::Declaration, ty: 22, min: 0, max: 1 },
-        Child { name: "SpecificCircumstancesCodeCode", ns: Ns::Declaration, ty: 23, min: 0, max: 1 },
-        Child { name: "Authentication", ns: Ns::Declaration, ty: 24, min: 0, max: 1 },
-        Child { name: "Submitter", ns: Ns::Declaration, ty: 28, min: 0, max: 1 },
-        Child { name: "AdditionalDocument", ns: Ns::Declaration, ty: 38, min: 0, max: u32::MAX },
-        Child { name: "AdditionalInformation", ns: Ns::Declaration, ty: 42, min: 0, max: u32::MAX },
-        Child { name: "Agent", ns: Ns::Declaration, ty: 50, min: 0, max: 1 },
-        Child { name: "Amendment", ns: Ns::Declaration, ty: 55, min: 0, max: u32::MAX },
-        Child { name: "AuthorisationHolder", ns: Ns::Declaration, ty: 58, min: 0, max: u32::MAX },
-        Child { name: "BorderTransportMeans", ns: Ns::Declaration, ty: 61, min: 0, max: 1 },
-        Child { name: "Consignment", ns: Ns::Declaration, ty: 68, min: 0, max: 1 },
-        Child { name: "CurrencyExchange", ns: Ns::Declaration, ty: 91, min: 0, max: u32::MAX },
-        Child { name: "Declarant", ns: Ns::Declaration, ty: 94, min: 0, max: 1 },
-        Child { name: "ExitOffice", ns: Ns::Declaration, ty: 101, min: 0, max: 1 },
-        Child { name: "Exporter", ns: Ns::Declaration, ty: 103, min: 0, max: 1 },
-        Child { name: "GoodsShipment", ns: Ns::Declaration, ty: 109, min: 0, max: 1 },
-        Child { name: "ObligationGuarantee", ns: Ns::Declaration, ty: 292, min: 0, max: u32::MAX },
-        Child { name: "PresentationOffice", ns: Ns::Declaration, ty: 300, min: 0, max: 1 },
-        Child { name: "SupervisingOffice", ns: Ns::Declaration, ty: 302, min: 0, max: 1 },
+        Child { name: "AcceptanceDateTime", wco_id: "023", ns: Ns::Declaration, ty: 8, min: 0, max: 1 },
+        Child { name: "FunctionCode", wco_id: "017", ns: Ns::Declaration, ty: 10, min: 1, max: 1 },
+        Child { name: "FunctionalReferenceID", wco_id: "D026", ns: Ns::Declaration, ty: 11, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D014", ns: Ns::Declaration, ty: 12, min: 0, max: 1 },
+        Child { name: "IssueDateTime", wco_id: "D011", ns: Ns::Declaration, ty: 13, min: 0, max: 1 },
+        Child { name: "IssueLocationID", wco_id: "D012", ns: Ns::Declaration, ty: 15, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "D013", ns: Ns::Declaration, ty: 16, min: 0, max: 1 },
+        Child { name: "GoodsItemQuantity", wco_id: "228", ns: Ns::Declaration, ty: 17, min: 0, max: 1 },
+        Child { name: "DeclarationOfficeID", wco_id: "065", ns: Ns::Declaration, ty: 18, min: 0, max: 1 },
+        Child { name: "InvoiceAmount", wco_id: "109", ns: Ns::Declaration, ty: 19, min: 0, max: 1 },
+        Child { name: "LoadingListQuantity", wco_id: "013", ns: Ns::Declaration, ty: 20, min: 0, max: 1 },
+        Child { name: "TotalGrossMassMeasure", wco_id: "131", ns: Ns::Declaration, ty: 21, min: 0, max: 1 },
+        Child { name: "TotalPackageQuantity", wco_id: "146", ns: Ns::Declaration, ty: 22, min: 0, max: 1 },
+        Child { name: "SpecificCircumstancesCodeCode", wco_id: "504", ns: Ns::Declaration, ty: 23, min: 0, max: 1 },
+        Child { name: "Authentication", wco_id: "61B", ns: Ns::Declaration, ty: 24, min: 0, max: 1 },
+        Child { name: "Submitter", wco_id: "17B", ns: Ns::Declaration, ty: 28, min: 0, max: 1 },
+        Child { name: "AdditionalDocument", wco_id: "02A", ns: Ns::Declaration, ty: 38, min: 0, max: u32::MAX },
+        Child { name: "AdditionalInformation", wco_id: "03A", ns: Ns::Declaration, ty: 42, min: 0, max: u32::MAX },
+        Child { name: "Agent", wco_id: "05A", ns: Ns::Declaration, ty: 50, min: 0, max: 1 },
+        Child { name: "Amendment", wco_id: "06A", ns: Ns::Declaration, ty: 55, min: 0, max: u32::MAX },
+        Child { name: "AuthorisationHolder", wco_id: "17C", ns: Ns::Declaration, ty: 58, min: 0, max: u32::MAX },
+        Child { name: "BorderTransportMeans", wco_id: "15A", ns: Ns::Declaration, ty: 61, min: 0, max: 1 },
+        Child { name: "Consignment", wco_id: "28A", ns: Ns::Declaration, ty: 68, min: 0, max: 1 },
+        Child { name: "CurrencyExchange", wco_id: "40A", ns: Ns::Declaration, ty: 91, min: 0, max: u32::MAX },
+        Child { name: "Declarant", wco_id: "57B", ns: Ns::Declaration, ty: 94, min: 0, max: 1 },
+        Child { name: "ExitOffice", wco_id: "56A", ns: Ns::Declaration, ty: 101, min: 0, max: 1 },
+        Child { name: "Exporter", wco_id: "57A", ns: Ns::Declaration, ty: 103, min: 0, max: 1 },
+        Child { name: "GoodsShipment", wco_id: "67A", ns: Ns::Declaration, ty: 109, min: 0, max: 1 },
+        Child { name: "ObligationGuarantee", wco_id: "90A", ns: Ns::Declaration, ty: 292, min: 0, max: u32::MAX },
+        Child { name: "PresentationOffice", wco_id: "15C", ns: Ns::Declaration, ty: 300, min: 0, max: 1 },
+        Child { name: "SupervisingOffice", wco_id: "97B", ns: Ns::Declaration, ty: 302, min: 0, max: 1 },
     ]) },
     // 8
     Type { name: "DeclarationAcceptanceDateTimeType", body: Body::Complex(&[
-        Child { name: "DateTimeString", ns: Ns::DeclarationDs, ty: 9, min: 1, max: 1 },
+        Child { name: "DateTimeString", wco_id: "", ns: Ns::DeclarationDs, ty: 9, min: 1, max: 1 },
     ]) },
     // 9
     Type { name: "DeclarationAcceptanceDateTimeType/DateTimeString", body: Body::Simple {
@@ -157,7 +157,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 13
     Type { name: "DeclarationIssueDateTimeType", body: Body::Complex(&[
-        Child { name: "DateTimeString", ns: Ns::DeclarationDs, ty: 14, min: 1, max: 1 },
+        Child { name: "DateTimeString", wco_id: "", ns: Ns::DeclarationDs, ty: 14, min: 1, max: 1 },
     ]) },
     // 14
     Type { name: "DeclarationIssueDateTimeType/DateTimeString", body: Body::Simple {
@@ -211,8 +211,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 24
     Type { name: "Declaration/Authentication", body: Body::Complex(&[
-        Child { name: "Authentication", ns: Ns::Declaration, ty: 25, min: 0, max: 1 },
-        Child { name: "Authenticator", ns: Ns::Declaration, ty: 26, min: 0, max: 1 },
+        Child { name: "Authentication", wco_id: "104", ns: Ns::Declaration, ty: 25, min: 0, max: 1 },
+        Child { name: "Authenticator", wco_id: "12A", ns: Ns::Declaration, ty: 26, min: 0, max: 1 },
     ]) },
     // 25
     Type { name: "AuthenticationAuthenticationTextType", body: Body::Simple {
@@ -221,7 +221,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 26
     Type { name: "Declaration/Authentication/Authenticator", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 27, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R007", ns: Ns::Declaration, ty: 27, min: 0, max: 1 },
     ]) },
     // 27
     Type { name: "AuthenticatorNameTextType", body: Body::Simple {
@@ -230,9 +230,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 28
     Type { name: "Declaration/Submitter", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 29, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 30, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 31, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R058", ns: Ns::Declaration, ty: 29, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R059", ns: Ns::Declaration, ty: 30, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 31, min: 0, max: 1 },
     ]) },
     // 29
     Type { name: "SubmitterNameTextType", body: Body::Simple {
@@ -246,12 +246,12 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 31
     Type { name: "Declaration/Submitter/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 32
     Type { name: "AddressCityNameTextType", body: Body::Simple {
@@ -285,9 +285,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 38
     Type { name: "Declaration/AdditionalDocument", body: Body::Complex(&[
-        Child { name: "CategoryCode", ns: Ns::Declaration, ty: 39, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 40, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 41, min: 0, max: 1 },
+        Child { name: "CategoryCode", wco_id: "D031", ns: Ns::Declaration, ty: 39, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D005", ns: Ns::Declaration, ty: 40, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "D006", ns: Ns::Declaration, ty: 41, min: 0, max: 1 },
     ]) },
     // 39
     Type { name: "AdditionalDocumentCategoryCodeType", body: Body::Simple {
@@ -306,10 +306,10 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 42
     Type { name: "Declaration/AdditionalInformation", body: Body::Complex(&[
-        Child { name: "StatementCode", ns: Ns::Declaration, ty: 43, min: 0, max: 1 },
-        Child { name: "StatementDescription", ns: Ns::Declaration, ty: 44, min: 0, max: 1 },
-        Child { name: "StatementTypeCode", ns: Ns::Declaration, ty: 45, min: 0, max: 1 },
-        Child { name: "Pointer", ns: Ns::Declaration, ty: 46, min: 0, max: u32::MAX },
+        Child { name: "StatementCode", wco_id: "226", ns: Ns::Declaration, ty: 43, min: 0, max: 1 },
+        Child { name: "StatementDescription", wco_id: "225", ns: Ns::Declaration, ty: 44, min: 0, max: 1 },
+        Child { name: "StatementTypeCode", wco_id: "369", ns: Ns::Declaration, ty: 45, min: 0, max: 1 },
+        Child { name: "Pointer", wco_id: "97A", ns: Ns::Declaration, ty: 46, min: 0, max: u32::MAX },
     ]) },
     // 43
     Type { name: "AdditionalInformationStatementCodeType", body: Body::Simple {
@@ -328,9 +328,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 46
     Type { name: "Declaration/AdditionalInformation/Pointer", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 47, min: 0, max: 1 },
-        Child { name: "DocumentSectionCode", ns: Ns::Declaration, ty: 48, min: 0, max: 1 },
-        Child { name: "TagID", ns: Ns::Declaration, ty: 49, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 47, min: 0, max: 1 },
+        Child { name: "DocumentSectionCode", wco_id: "375", ns: Ns::Declaration, ty: 48, min: 0, max: 1 },
+        Child { name: "TagID", wco_id: "381", ns: Ns::Declaration, ty: 49, min: 0, max: 1 },
     ]) },
     // 47
     Type { name: "PointerSequenceNumericType", body: Body::Simple {
@@ -349,10 +349,10 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 50
     Type { name: "Declaration/Agent", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 51, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 52, min: 0, max: 1 },
-        Child { name: "FunctionCode", ns: Ns::Declaration, ty: 53, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 54, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R003", ns: Ns::Declaration, ty: 51, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R004", ns: Ns::Declaration, ty: 52, min: 0, max: 1 },
+        Child { name: "FunctionCode", wco_id: "102", ns: Ns::Declaration, ty: 53, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 54, min: 0, max: 1 },
     ]) },
     // 51
     Type { name: "AgentNameTextType", body: Body::Simple {
@@ -371,17 +371,17 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 54
     Type { name: "Declaration/Agent/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 55
     Type { name: "Declaration/Amendment", body: Body::Complex(&[
-        Child { name: "ChangeReasonCode", ns: Ns::Declaration, ty: 56, min: 0, max: 1 },
-        Child { name: "Pointer", ns: Ns::Declaration, ty: 57, min: 0, max: u32::MAX },
+        Child { name: "ChangeReasonCode", wco_id: "099", ns: Ns::Declaration, ty: 56, min: 0, max: 1 },
+        Child { name: "Pointer", wco_id: "97A", ns: Ns::Declaration, ty: 57, min: 0, max: u32::MAX },
     ]) },
     // 56
     Type { name: "AmendmentChangeReasonCodeType", body: Body::Simple {
@@ -390,14 +390,14 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 57
     Type { name: "Declaration/Amendment/Pointer", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 47, min: 0, max: 1 },
-        Child { name: "DocumentSectionCode", ns: Ns::Declaration, ty: 48, min: 0, max: 1 },
-        Child { name: "TagID", ns: Ns::Declaration, ty: 49, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 47, min: 0, max: 1 },
+        Child { name: "DocumentSectionCode", wco_id: "375", ns: Ns::Declaration, ty: 48, min: 0, max: 1 },
+        Child { name: "TagID", wco_id: "381", ns: Ns::Declaration, ty: 49, min: 0, max: 1 },
     ]) },
     // 58
     Type { name: "Declaration/AuthorisationHolder", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 59, min: 0, max: 1 },
-        Child { name: "CategoryCode", ns: Ns::Declaration, ty: 60, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R144", ns: Ns::Declaration, ty: 59, min: 0, max: 1 },
+        Child { name: "CategoryCode", wco_id: "R145", ns: Ns::Declaration, ty: 60, min: 0, max: 1 },
     ]) },
     // 59
     Type { name: "AuthorisationHolderIdentificationIDType", body: Body::Simple {
@@ -411,12 +411,12 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 61
     Type { name: "Declaration/BorderTransportMeans", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 62, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 63, min: 0, max: 1 },
-        Child { name: "IdentificationTypeCode", ns: Ns::Declaration, ty: 64, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 65, min: 0, max: 1 },
-        Child { name: "RegistrationNationalityCode", ns: Ns::Declaration, ty: 66, min: 0, max: 1 },
-        Child { name: "ModeCode", ns: Ns::Declaration, ty: 67, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "T005", ns: Ns::Declaration, ty: 62, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "T006", ns: Ns::Declaration, ty: 63, min: 0, max: 1 },
+        Child { name: "IdentificationTypeCode", wco_id: "T018", ns: Ns::Declaration, ty: 64, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "T010", ns: Ns::Declaration, ty: 65, min: 0, max: 1 },
+        Child { name: "RegistrationNationalityCode", wco_id: "T014", ns: Ns::Declaration, ty: 66, min: 0, max: 1 },
+        Child { name: "ModeCode", wco_id: "T022", ns: Ns::Declaration, ty: 67, min: 0, max: 1 },
     ]) },
     // 62
     Type { name: "BorderTransportMeansNameTextType", body: Body::Simple {
@@ -450,18 +450,18 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 68
     Type { name: "Declaration/Consignment", body: Body::Complex(&[
-        Child { name: "Carrier", ns: Ns::Declaration, ty: 69, min: 0, max: 1 },
-        Child { name: "ConsignmentItem", ns: Ns::Declaration, ty: 76, min: 0, max: 999 },
-        Child { name: "Consignor", ns: Ns::Declaration, ty: 85, min: 0, max: 1 },
-        Child { name: "Freight", ns: Ns::Declaration, ty: 87, min: 0, max: 1 },
-        Child { name: "Itinerary", ns: Ns::Declaration, ty: 88, min: 0, max: u32::MAX },
+        Child { name: "Carrier", wco_id: "18A", ns: Ns::Declaration, ty: 69, min: 0, max: 1 },
+        Child { name: "ConsignmentItem", wco_id: "29A", ns: Ns::Declaration, ty: 76, min: 0, max: 999 },
+        Child { name: "Consignor", wco_id: "30A", ns: Ns::Declaration, ty: 85, min: 0, max: 1 },
+        Child { name: "Freight", wco_id: "62A", ns: Ns::Declaration, ty: 87, min: 0, max: 1 },
+        Child { name: "Itinerary", wco_id: "81A", ns: Ns::Declaration, ty: 88, min: 0, max: u32::MAX },
     ]) },
     // 69
     Type { name: "Declaration/Consignment/Carrier", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 70, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 71, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 72, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 73, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R011", ns: Ns::Declaration, ty: 70, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R012", ns: Ns::Declaration, ty: 71, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 72, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 73, min: 0, max: 1 },
     ]) },
     // 70
     Type { name: "CarrierNameTextType", body: Body::Simple {
@@ -475,17 +475,17 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 72
     Type { name: "Declaration/Consignment/Carrier/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 73
     Type { name: "Declaration/Consignment/Carrier/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 74
     Type { name: "CommunicationIdentificationIDType", body: Body::Simple {
@@ -499,9 +499,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 76
     Type { name: "Declaration/Consignment/ConsignmentItem", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 77, min: 1, max: 1 },
-        Child { name: "Consignor", ns: Ns::Declaration, ty: 78, min: 0, max: 1 },
-        Child { name: "Freight", ns: Ns::Declaration, ty: 83, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 77, min: 1, max: 1 },
+        Child { name: "Consignor", wco_id: "30A", ns: Ns::Declaration, ty: 78, min: 0, max: 1 },
+        Child { name: "Freight", wco_id: "62A", ns: Ns::Declaration, ty: 83, min: 0, max: 1 },
     ]) },
     // 77
     Type { name: "ConsignmentItemSequenceNumericType", body: Body::Simple {
@@ -510,9 +510,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 78
     Type { name: "Declaration/Consignment/ConsignmentItem/Consignor", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 81, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R020", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R021", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 81, min: 0, max: 1 },
     ]) },
     // 79
     Type { name: "ConsignorNameTextType", body: Body::Simple {
@@ -526,13 +526,13 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 81
     Type { name: "Declaration/Consignment/ConsignmentItem/Consignor/Address", body: Body::Complex(&[
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "410", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 82
     Type { name: "AddressTypeCodeType", body: Body::Simple {
@@ -541,7 +541,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 83
     Type { name: "Declaration/Consignment/ConsignmentItem/Freight", body: Body::Complex(&[
-        Child { name: "PaymentMethodCode", ns: Ns::Declaration, ty: 84, min: 0, max: 1 },
+        Child { name: "PaymentMethodCode", wco_id: "098", ns: Ns::Declaration, ty: 84, min: 0, max: 1 },
     ]) },
     // 84
     Type { name: "FreightPaymentMethodCodeType", body: Body::Simple {
@@ -550,28 +550,28 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 85
     Type { name: "Declaration/Consignment/Consignor", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 86, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R020", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R021", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 86, min: 0, max: 1 },
     ]) },
     // 86
     Type { name: "Declaration/Consignment/Consignor/Address", body: Body::Complex(&[
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "410", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 87
     Type { name: "Declaration/Consignment/Freight", body: Body::Complex(&[
-        Child { name: "PaymentMethodCode", ns: Ns::Declaration, ty: 84, min: 0, max: 1 },
+        Child { name: "PaymentMethodCode", wco_id: "098", ns: Ns::Declaration, ty: 84, min: 0, max: 1 },
     ]) },
     // 88
     Type { name: "Declaration/Consignment/Itinerary", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 89, min: 1, max: 1 },
-        Child { name: "RoutingCountryCode", ns: Ns::Declaration, ty: 90, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 89, min: 1, max: 1 },
+        Child { name: "RoutingCountryCode", wco_id: "064", ns: Ns::Declaration, ty: 90, min: 0, max: 1 },
     ]) },
     // 89
     Type { name: "ItinerarySequenceNumericType", body: Body::Simple {
@@ -585,8 +585,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 91
     Type { name: "Declaration/CurrencyExchange", body: Body::Complex(&[
-        Child { name: "CurrencyTypeCode", ns: Ns::Declaration, ty: 92, min: 0, max: 1 },
-        Child { name: "RateNumeric", ns: Ns::Declaration, ty: 93, min: 0, max: 1 },
+        Child { name: "CurrencyTypeCode", wco_id: "135", ns: Ns::Declaration, ty: 92, min: 0, max: 1 },
+        Child { name: "RateNumeric", wco_id: "118", ns: Ns::Declaration, ty: 93, min: 0, max: 1 },
     ]) },
     // 92
     Type { name: "CurrencyExchangeCurrencyTypeCodeType", body: Body::Simple {
@@ -600,11 +600,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 94
     Type { name: "Declaration/Declarant", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 95, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 96, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 97, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 98, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 100, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R124", ns: Ns::Declaration, ty: 95, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R123", ns: Ns::Declaration, ty: 96, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 97, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 98, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 100, min: 0, max: 1 },
     ]) },
     // 95
     Type { name: "DeclarantNameTextType", body: Body::Simple {
@@ -618,16 +618,16 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 97
     Type { name: "Declaration/Declarant/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 98
     Type { name: "Declaration/Declarant/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 99
     Type { name: "ContactNameTextType", body: Body::Simple {
@@ -636,12 +636,12 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 100
     Type { name: "Declaration/Declarant/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 101
     Type { name: "Declaration/ExitOffice", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 102, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "G005", ns: Ns::Declaration, ty: 102, min: 0, max: 1 },
     ]) },
     // 102
     Type { name: "ExitOfficeIdentificationIDType", body: Body::Simple {
@@ -650,11 +650,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 103
     Type { name: "Declaration/Exporter", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 104, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 105, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 106, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 107, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 108, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R031", ns: Ns::Declaration, ty: 104, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R032", ns: Ns::Declaration, ty: 105, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 106, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 107, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 108, min: 0, max: 1 },
     ]) },
     // 104
     Type { name: "ExporterNameTextType", body: Body::Simple {
@@ -668,49 +668,49 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 106
     Type { name: "Declaration/Exporter/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 107
     Type { name: "Declaration/Exporter/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 108
     Type { name: "Declaration/Exporter/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 109
     Type { name: "Declaration/GoodsShipment", body: Body::Complex(&[
-        Child { name: "ExitDateTime", ns: Ns::Declaration, ty: 110, min: 0, max: 1 },
-        Child { name: "TransactionNatureCode", ns: Ns::Declaration, ty: 112, min: 0, max: 1 },
-        Child { name: "AEOMutualRecognitionParty", ns: Ns::Declaration, ty: 113, min: 0, max: u32::MAX },
-        Child { name: "Buyer", ns: Ns::Declaration, ty: 116, min: 0, max: 1 },
-        Child { name: "Consignee", ns: Ns::Declaration, ty: 122, min: 0, max: 1 },
-        Child { name: "Consignment", ns: Ns::Declaration, ty: 126, min: 0, max: 1 },
-        Child { name: "Consignor", ns: Ns::Declaration, ty: 154, min: 0, max: 1 },
-        Child { name: "CustomsValuation", ns: Ns::Declaration, ty: 156, min: 0, max: 1 },
-        Child { name: "Destination", ns: Ns::Declaration, ty: 161, min: 0, max: 1 },
-        Child { name: "DomesticDutyTaxParty", ns: Ns::Declaration, ty: 164, min: 0, max: u32::MAX },
-        Child { name: "ExportCountry", ns: Ns::Declaration, ty: 167, min: 0, max: 1 },
-        Child { name: "GovernmentAgencyGoodsItem", ns: Ns::Declaration, ty: 169, min: 0, max: 999 },
-        Child { name: "Importer", ns: Ns::Declaration, ty: 259, min: 0, max: 1 },
-        Child { name: "Invoice", ns: Ns::Declaration, ty: 265, min: 0, max: 1 },
-        Child { name: "Payer", ns: Ns::Declaration, ty: 269, min: 0, max: 1 },
-        Child { name: "PreviousDocument", ns: Ns::Declaration, ty: 273, min: 0, max: u32::MAX },
-        Child { name: "Seller", ns: Ns::Declaration, ty: 274, min: 0, max: 1 },
-        Child { name: "Surety", ns: Ns::Declaration, ty: 278, min: 0, max: 1 },
-        Child { name: "TradeTerms", ns: Ns::Declaration, ty: 282, min: 0, max: 1 },
-        Child { name: "UCR", ns: Ns::Declaration, ty: 288, min: 0, max: 1 },
-        Child { name: "Warehouse", ns: Ns::Declaration, ty: 289, min: 0, max: 1 },
+        Child { name: "ExitDateTime", wco_id: "024", ns: Ns::Declaration, ty: 110, min: 0, max: 1 },
+        Child { name: "TransactionNatureCode", wco_id: "103", ns: Ns::Declaration, ty: 112, min: 0, max: 1 },
+        Child { name: "AEOMutualRecognitionParty", wco_id: "16C", ns: Ns::Declaration, ty: 113, min: 0, max: u32::MAX },
+        Child { name: "Buyer", wco_id: "16A", ns: Ns::Declaration, ty: 116, min: 0, max: 1 },
+        Child { name: "Consignee", wco_id: "27A", ns: Ns::Declaration, ty: 122, min: 0, max: 1 },
+        Child { name: "Consignment", wco_id: "28A", ns: Ns::Declaration, ty: 126, min: 0, max: 1 },
+        Child { name: "Consignor", wco_id: "30A", ns: Ns::Declaration, ty: 154, min: 0, max: 1 },
+        Child { name: "CustomsValuation", wco_id: "41A", ns: Ns::Declaration, ty: 156, min: 0, max: 1 },
+        Child { name: "Destination", wco_id: "99B", ns: Ns::Declaration, ty: 161, min: 0, max: 1 },
+        Child { name: "DomesticDutyTaxParty", wco_id: "55B", ns: Ns::Declaration, ty: 164, min: 0, max: u32::MAX },
+        Child { name: "ExportCountry", wco_id: "95B", ns: Ns::Declaration, ty: 167, min: 0, max: 1 },
+        Child { name: "GovernmentAgencyGoodsItem", wco_id: "68A", ns: Ns::Declaration, ty: 169, min: 0, max: 999 },
+        Child { name: "Importer", wco_id: "74A", ns: Ns::Declaration, ty: 259, min: 0, max: 1 },
+        Child { name: "Invoice", wco_id: "78A", ns: Ns::Declaration, ty: 265, min: 0, max: 1 },
+        Child { name: "Payer", wco_id: "56B", ns: Ns::Declaration, ty: 269, min: 0, max: 1 },
+        Child { name: "PreviousDocument", wco_id: "99A", ns: Ns::Declaration, ty: 273, min: 0, max: u32::MAX },
+        Child { name: "Seller", wco_id: "09B", ns: Ns::Declaration, ty: 274, min: 0, max: 1 },
+        Child { name: "Surety", wco_id: "19B", ns: Ns::Declaration, ty: 278, min: 0, max: 1 },
+        Child { name: "TradeTerms", wco_id: "22B", ns: Ns::Declaration, ty: 282, min: 0, max: 1 },
+        Child { name: "UCR", wco_id: "35B", ns: Ns::Declaration, ty: 288, min: 0, max: 1 },
+        Child { name: "Warehouse", wco_id: "43B", ns: Ns::Declaration, ty: 289, min: 0, max: 1 },
     ]) },
     // 110
     Type { name: "GoodsShipmentExitDateTimeType", body: Body::Complex(&[
-        Child { name: "DateTimeString", ns: Ns::DeclarationDs, ty: 111, min: 1, max: 1 },
+        Child { name: "DateTimeString", wco_id: "", ns: Ns::DeclarationDs, ty: 111, min: 1, max: 1 },
     ]) },
     // 111
     Type { name: "GoodsShipmentExitDateTimeType/DateTimeString", body: Body::Simple {
@@ -724,8 +724,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 113
     Type { name: "Declaration/GoodsShipment/AEOMutualRecognitionParty", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 114, min: 0, max: 1 },
-        Child { name: "RoleCode", ns: Ns::Declaration, ty: 115, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R143", ns: Ns::Declaration, ty: 114, min: 0, max: 1 },
+        Child { name: "RoleCode", wco_id: "R005", ns: Ns::Declaration, ty: 115, min: 0, max: 1 },
     ]) },
     // 114
     Type { name: "AEOMutualRecognitionPartyIdentificationIDType", body: Body::Simple {
@@ -739,11 +739,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 116
     Type { name: "Declaration/GoodsShipment/Buyer", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 117, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 118, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 119, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 120, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 121, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R009", ns: Ns::Declaration, ty: 117, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R010", ns: Ns::Declaration, ty: 118, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 119, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 120, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 121, min: 0, max: 1 },
     ]) },
     // 117
     Type { name: "BuyerNameTextType", body: Body::Simple {
@@ -757,27 +757,27 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 119
     Type { name: "Declaration/GoodsShipment/Buyer/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 120
     Type { name: "Declaration/GoodsShipment/Buyer/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 121
     Type { name: "Declaration/GoodsShipment/Buyer/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 122
     Type { name: "Declaration/GoodsShipment/Consignee", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 123, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 124, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 125, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R014", ns: Ns::Declaration, ty: 123, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R015", ns: Ns::Declaration, ty: 124, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 125, min: 0, max: 1 },
     ]) },
     // 123
     Type { name: "ConsigneeNameTextType", body: Body::Simple {
@@ -791,21 +791,21 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 125
     Type { name: "Declaration/GoodsShipment/Consignee/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 126
     Type { name: "Declaration/GoodsShipment/Consignment", body: Body::Complex(&[
-        Child { name: "ContainerCode", ns: Ns::Declaration, ty: 127, min: 0, max: 1 },
-        Child { name: "ArrivalTransportMeans", ns: Ns::Declaration, ty: 128, min: 0, max: 1 },
-        Child { name: "DepartureTransportMeans", ns: Ns::Declaration, ty: 134, min: 0, max: 1 },
-        Child { name: "GoodsLocation", ns: Ns::Declaration, ty: 140, min: 0, max: 1 },
-        Child { name: "LoadingLocation", ns: Ns::Declaration, ty: 145, min: 0, max: 1 },
-        Child { name: "TransportEquipment", ns: Ns::Declaration, ty: 148, min: 0, max: u32::MAX },
+        Child { name: "ContainerCode", wco_id: "096", ns: Ns::Declaration, ty: 127, min: 0, max: 1 },
+        Child { name: "ArrivalTransportMeans", wco_id: "10A", ns: Ns::Declaration, ty: 128, min: 0, max: 1 },
+        Child { name: "DepartureTransportMeans", wco_id: "46A", ns: Ns::Declaration, ty: 134, min: 0, max: 1 },
+        Child { name: "GoodsLocation", wco_id: "64A", ns: Ns::Declaration, ty: 140, min: 0, max: 1 },
+        Child { name: "LoadingLocation", wco_id: "83A", ns: Ns::Declaration, ty: 145, min: 0, max: 1 },
+        Child { name: "TransportEquipment", wco_id: "31B", ns: Ns::Declaration, ty: 148, min: 0, max: u32::MAX },
     ]) },
     // 127
     Type { name: "ConsignmentContainerCodeType", body: Body::Simple {
@@ -814,11 +814,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 128
     Type { name: "Declaration/GoodsShipment/Consignment/ArrivalTransportMeans", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 129, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 130, min: 0, max: 1 },
-        Child { name: "IdentificationTypeCode", ns: Ns::Declaration, ty: 131, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 132, min: 0, max: 1 },
-        Child { name: "ModeCode", ns: Ns::Declaration, ty: 133, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "T001", ns: Ns::Declaration, ty: 129, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "T002", ns: Ns::Declaration, ty: 130, min: 0, max: 1 },
+        Child { name: "IdentificationTypeCode", wco_id: "T034", ns: Ns::Declaration, ty: 131, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "T008", ns: Ns::Declaration, ty: 132, min: 0, max: 1 },
+        Child { name: "ModeCode", wco_id: "T020", ns: Ns::Declaration, ty: 133, min: 0, max: 1 },
     ]) },
     // 129
     Type { name: "ArrivalTransportMeansNameTextType", body: Body::Simple {
@@ -847,11 +847,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 134
     Type { name: "Declaration/GoodsShipment/Consignment/DepartureTransportMeans", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 135, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 136, min: 0, max: 1 },
-        Child { name: "IdentificationTypeCode", ns: Ns::Declaration, ty: 137, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 138, min: 0, max: 1 },
-        Child { name: "ModeCode", ns: Ns::Declaration, ty: 139, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "T003", ns: Ns::Declaration, ty: 135, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "T004", ns: Ns::Declaration, ty: 136, min: 0, max: 1 },
+        Child { name: "IdentificationTypeCode", wco_id: "T029", ns: Ns::Declaration, ty: 137, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "T009", ns: Ns::Declaration, ty: 138, min: 0, max: 1 },
+        Child { name: "ModeCode", wco_id: "T021", ns: Ns::Declaration, ty: 139, min: 0, max: 1 },
     ]) },
     // 135
     Type { name: "DepartureTransportMeansNameTextType", body: Body::Simple {
@@ -880,10 +880,10 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 140
     Type { name: "Declaration/GoodsShipment/Consignment/GoodsLocation", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 141, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 142, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 143, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 144, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "L016", ns: Ns::Declaration, ty: 141, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "L017", ns: Ns::Declaration, ty: 142, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "L110", ns: Ns::Declaration, ty: 143, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 144, min: 0, max: 1 },
     ]) },
     // 141
     Type { name: "GoodsLocationNameTextType", body: Body::Simple {
@@ -902,16 +902,16 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 144
     Type { name: "Declaration/GoodsShipment/Consignment/GoodsLocation/Address", body: Body::Complex(&[
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "410", ns: Ns::Declaration, ty: 82, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 145
     Type { name: "Declaration/GoodsShipment/Consignment/LoadingLocation", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 146, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 147, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "L009", ns: Ns::Declaration, ty: 146, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "L010", ns: Ns::Declaration, ty: 147, min: 0, max: 1 },
     ]) },
     // 146
     Type { name: "LoadingLocationNameTextType", body: Body::Simple {
@@ -925,9 +925,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 148
     Type { name: "Declaration/GoodsShipment/Consignment/TransportEquipment", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 149, min: 1, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 150, min: 0, max: 1 },
-        Child { name: "Seal", ns: Ns::Declaration, ty: 151, min: 0, max: u32::MAX },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 149, min: 1, max: 1 },
+        Child { name: "ID", wco_id: "159", ns: Ns::Declaration, ty: 150, min: 0, max: 1 },
+        Child { name: "Seal", wco_id: "44B", ns: Ns::Declaration, ty: 151, min: 0, max: u32::MAX },
     ]) },
     // 149
     Type { name: "TransportEquipmentSequenceNumericType", body: Body::Simple {
@@ -941,8 +941,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 151
     Type { name: "Declaration/GoodsShipment/Consignment/TransportEquipment/Seal", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 152, min: 1, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 153, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 152, min: 1, max: 1 },
+        Child { name: "ID", wco_id: "165", ns: Ns::Declaration, ty: 153, min: 0, max: 1 },
     ]) },
     // 152
     Type { name: "SealSequenceNumericType", body: Body::Simple {
@@ -956,23 +956,23 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 154
     Type { name: "Declaration/GoodsShipment/Consignor", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 155, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R020", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R021", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 155, min: 0, max: 1 },
     ]) },
     // 155
     Type { name: "Declaration/GoodsShipment/Consignor/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 156
     Type { name: "Declaration/GoodsShipment/CustomsValuation", body: Body::Complex(&[
-        Child { name: "FreightChargeAmount", ns: Ns::Declaration, ty: 157, min: 0, max: 1 },
-        Child { name: "ChargeDeduction", ns: Ns::Declaration, ty: 158, min: 0, max: u32::MAX },
+        Child { name: "FreightChargeAmount", wco_id: "117", ns: Ns::Declaration, ty: 157, min: 0, max: 1 },
+        Child { name: "ChargeDeduction", wco_id: "58B", ns: Ns::Declaration, ty: 158, min: 0, max: u32::MAX },
     ]) },
     // 157
     Type { name: "CustomsValuationFreightChargeAmountType", body: Body::Simple {
@@ -981,8 +981,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 158
     Type { name: "Declaration/GoodsShipment/CustomsValuation/ChargeDeduction", body: Body::Complex(&[
-        Child { name: "ChargesTypeCode", ns: Ns::Declaration, ty: 159, min: 0, max: 1 },
-        Child { name: "OtherChargeDeductionAmount", ns: Ns::Declaration, ty: 160, min: 0, max: 1 },
+        Child { name: "ChargesTypeCode", wco_id: "371", ns: Ns::Declaration, ty: 159, min: 0, max: 1 },
+        Child { name: "OtherChargeDeductionAmount", wco_id: "181", ns: Ns::Declaration, ty: 160, min: 0, max: 1 },
     ]) },
     // 159
     Type { name: "ChargeDeductionChargesTypeCodeType", body: Body::Simple {
@@ -996,8 +996,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 161
     Type { name: "Declaration/GoodsShipment/Destination", body: Body::Complex(&[
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 162, min: 0, max: 1 },
-        Child { name: "RegionID", ns: Ns::Declaration, ty: 163, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "465", ns: Ns::Declaration, ty: 162, min: 0, max: 1 },
+        Child { name: "RegionID", wco_id: "477", ns: Ns::Declaration, ty: 163, min: 0, max: 1 },
     ]) },
     // 162
     Type { name: "DestinationCountryCodeType", body: Body::Simple {
@@ -1011,8 +1011,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 164
     Type { name: "Declaration/GoodsShipment/DomesticDutyTaxParty", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 165, min: 0, max: 1 },
-        Child { name: "RoleCode", ns: Ns::Declaration, ty: 166, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R119", ns: Ns::Declaration, ty: 165, min: 0, max: 1 },
+        Child { name: "RoleCode", wco_id: "R005", ns: Ns::Declaration, ty: 166, min: 0, max: 1 },
     ]) },
     // 165
     Type { name: "DomesticDutyTaxPartyIdentificationIDType", body: Body::Simple {
@@ -1026,7 +1026,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 167
     Type { name: "Declaration/GoodsShipment/ExportCountry", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 168, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "062", ns: Ns::Declaration, ty: 168, min: 0, max: 1 },
     ]) },
     // 168
     Type { name: "ExportCountryCountryCodeType", body: Body::Simple {
@@ -1035,28 +1035,28 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 169
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem", body: Body::Complex(&[
-        Child { name: "CustomsValueAmount", ns: Ns::Declaration, ty: 170, min: 0, max: 1 },
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 171, min: 1, max: 1 },
-        Child { name: "StatisticalValueAmount", ns: Ns::Declaration, ty: 172, min: 0, max: 1 },
-        Child { name: "TransactionNatureCode", ns: Ns::Declaration, ty: 173, min: 0, max: 1 },
-        Child { name: "AdditionalDocument", ns: Ns::Declaration, ty: 174, min: 0, max: u32::MAX },
-        Child { name: "AdditionalInformation", ns: Ns::Declaration, ty: 184, min: 0, max: u32::MAX },
-        Child { name: "AEOMutualRecognitionParty", ns: Ns::Declaration, ty: 185, min: 0, max: u32::MAX },
-        Child { name: "Buyer", ns: Ns::Declaration, ty: 186, min: 0, max: 1 },
-        Child { name: "Commodity", ns: Ns::Declaration, ty: 190, min: 0, max: 1 },
-        Child { name: "Consignee", ns: Ns::Declaration, ty: 216, min: 0, max: 1 },
-        Child { name: "Consignor", ns: Ns::Declaration, ty: 218, min: 0, max: 1 },
-        Child { name: "CustomsValuation", ns: Ns::Declaration, ty: 220, min: 0, max: 1 },
-        Child { name: "Destination", ns: Ns::Declaration, ty: 223, min: 0, max: 1 },
-        Child { name: "DomesticDutyTaxParty", ns: Ns::Declaration, ty: 224, min: 0, max: u32::MAX },
-        Child { name: "ExportCountry", ns: Ns::Declaration, ty: 225, min: 0, max: 1 },
-        Child { name: "GovernmentProcedure", ns: Ns::Declaration, ty: 226, min: 0, max: u32::MAX },
-        Child { name: "Origin", ns: Ns::Declaration, ty: 229, min: 0, max: u32::MAX },
-        Child { name: "Packaging", ns: Ns::Declaration, ty: 233, min: 0, max: u32::MAX },
-        Child { name: "PreviousDocument", ns: Ns::Declaration, ty: 243, min: 0, max: u32::MAX },
-        Child { name: "Seller", ns: Ns::Declaration, ty: 248, min: 0, max: 1 },
-        Child { name: "UCR", ns: Ns::Declaration, ty: 254, min: 0, max: 1 },
-        Child { name: "ValuationAdjustment", ns: Ns::Declaration, ty: 257, min: 0, max: 1 },
+        Child { name: "CustomsValueAmount", wco_id: "108", ns: Ns::Declaration, ty: 170, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 171, min: 1, max: 1 },
+        Child { name: "StatisticalValueAmount", wco_id: "114", ns: Ns::Declaration, ty: 172, min: 0, max: 1 },
+        Child { name: "TransactionNatureCode", wco_id: "103", ns: Ns::Declaration, ty: 173, min: 0, max: 1 },
+        Child { name: "AdditionalDocument", wco_id: "02A", ns: Ns::Declaration, ty: 174, min: 0, max: u32::MAX },
+        Child { name: "AdditionalInformation", wco_id: "03A", ns: Ns::Declaration, ty: 184, min: 0, max: u32::MAX },
+        Child { name: "AEOMutualRecognitionParty", wco_id: "16C", ns: Ns::Declaration, ty: 185, min: 0, max: u32::MAX },
+        Child { name: "Buyer", wco_id: "16A", ns: Ns::Declaration, ty: 186, min: 0, max: 1 },
+        Child { name: "Commodity", wco_id: "23A", ns: Ns::Declaration, ty: 190, min: 0, max: 1 },
+        Child { name: "Consignee", wco_id: "27A", ns: Ns::Declaration, ty: 216, min: 0, max: 1 },
+        Child { name: "Consignor", wco_id: "30A", ns: Ns::Declaration, ty: 218, min: 0, max: 1 },
+        Child { name: "CustomsValuation", wco_id: "41A", ns: Ns::Declaration, ty: 220, min: 0, max: 1 },
+        Child { name: "Destination", wco_id: "99B", ns: Ns::Declaration, ty: 223, min: 0, max: 1 },
+        Child { name: "DomesticDutyTaxParty", wco_id: "55B", ns: Ns::Declaration, ty: 224, min: 0, max: u32::MAX },
+        Child { name: "ExportCountry", wco_id: "95B", ns: Ns::Declaration, ty: 225, min: 0, max: 1 },
+        Child { name: "GovernmentProcedure", wco_id: "70A", ns: Ns::Declaration, ty: 226, min: 0, max: u32::MAX },
+        Child { name: "Origin", wco_id: "92A", ns: Ns::Declaration, ty: 229, min: 0, max: u32::MAX },
+        Child { name: "Packaging", wco_id: "93A", ns: Ns::Declaration, ty: 233, min: 0, max: u32::MAX },
+        Child { name: "PreviousDocument", wco_id: "99A", ns: Ns::Declaration, ty: 243, min: 0, max: u32::MAX },
+        Child { name: "Seller", wco_id: "09B", ns: Ns::Declaration, ty: 248, min: 0, max: 1 },
+        Child { name: "UCR", wco_id: "35B", ns: Ns::Declaration, ty: 254, min: 0, max: 1 },
+        Child { name: "ValuationAdjustment", wco_id: "39B", ns: Ns::Declaration, ty: 257, min: 0, max: 1 },
     ]) },
     // 170
     Type { name: "GovernmentAgencyGoodsItemCustomsValueAmountType", body: Body::Simple {
@@ -1080,18 +1080,18 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 174
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/AdditionalDocument", body: Body::Complex(&[
-        Child { name: "CategoryCode", ns: Ns::Declaration, ty: 39, min: 0, max: 1 },
-        Child { name: "EffectiveDateTime", ns: Ns::Declaration, ty: 175, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 40, min: 0, max: 1 },
-        Child { name: "Name", ns: Ns::Declaration, ty: 177, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 41, min: 0, max: 1 },
-        Child { name: "LPCOExemptionCode", ns: Ns::Declaration, ty: 178, min: 0, max: 1 },
-        Child { name: "Submitter", ns: Ns::Declaration, ty: 179, min: 0, max: 1 },
-        Child { name: "WriteOff", ns: Ns::Declaration, ty: 181, min: 0, max: 1 },
+        Child { name: "CategoryCode", wco_id: "D031", ns: Ns::Declaration, ty: 39, min: 0, max: 1 },
+        Child { name: "EffectiveDateTime", wco_id: "276", ns: Ns::Declaration, ty: 175, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D005", ns: Ns::Declaration, ty: 40, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "D028", ns: Ns::Declaration, ty: 177, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "D006", ns: Ns::Declaration, ty: 41, min: 0, max: 1 },
+        Child { name: "LPCOExemptionCode", wco_id: "360", ns: Ns::Declaration, ty: 178, min: 0, max: 1 },
+        Child { name: "Submitter", wco_id: "17B", ns: Ns::Declaration, ty: 179, min: 0, max: 1 },
+        Child { name: "WriteOff", wco_id: "22C", ns: Ns::Declaration, ty: 181, min: 0, max: 1 },
     ]) },
     // 175
     Type { name: "AdditionalDocumentEffectiveDateTimeType", body: Body::Complex(&[
-        Child { name: "DateTimeString", ns: Ns::DeclarationDs, ty: 176, min: 1, max: 1 },
+        Child { name: "DateTimeString", wco_id: "", ns: Ns::DeclarationDs, ty: 176, min: 1, max: 1 },
     ]) },
     // 176
     Type { name: "AdditionalDocumentEffectiveDateTimeType/DateTimeString", body: Body::Simple {
@@ -1110,8 +1110,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 179
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/AdditionalDocument/Submitter", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 29, min: 0, max: 1 },
-        Child { name: "RoleCode", ns: Ns::Declaration, ty: 180, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R058", ns: Ns::Declaration, ty: 29, min: 0, max: 1 },
+        Child { name: "RoleCode", wco_id: "R005", ns: Ns::Declaration, ty: 180, min: 0, max: 1 },
     ]) },
     // 180
     Type { name: "SubmitterRoleCodeType", body: Body::Simple {
@@ -1120,8 +1120,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 181
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/AdditionalDocument/WriteOff", body: Body::Complex(&[
-        Child { name: "QuantityQuantity", ns: Ns::Declaration, ty: 182, min: 0, max: 1 },
-        Child { name: "AmountAmount", ns: Ns::Declaration, ty: 183, min: 0, max: 1 },
+        Child { name: "QuantityQuantity", wco_id: "502", ns: Ns::Declaration, ty: 182, min: 0, max: 1 },
+        Child { name: "AmountAmount", wco_id: "503", ns: Ns::Declaration, ty: 183, min: 0, max: 1 },
     ]) },
     // 182
     Type { name: "WriteOffQuantityQuantityType", body: Body::Simple {
@@ -1135,50 +1135,50 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 184
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/AdditionalInformation", body: Body::Complex(&[
-        Child { name: "StatementCode", ns: Ns::Declaration, ty: 43, min: 0, max: 1 },
-        Child { name: "StatementDescription", ns: Ns::Declaration, ty: 44, min: 0, max: 1 },
-        Child { name: "StatementTypeCode", ns: Ns::Declaration, ty: 45, min: 0, max: 1 },
+        Child { name: "StatementCode", wco_id: "226", ns: Ns::Declaration, ty: 43, min: 0, max: 1 },
+        Child { name: "StatementDescription", wco_id: "225", ns: Ns::Declaration, ty: 44, min: 0, max: 1 },
+        Child { name: "StatementTypeCode", wco_id: "369", ns: Ns::Declaration, ty: 45, min: 0, max: 1 },
     ]) },
     // 185
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/AEOMutualRecognitionParty", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 114, min: 0, max: 1 },
-        Child { name: "RoleCode", ns: Ns::Declaration, ty: 115, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R143", ns: Ns::Declaration, ty: 114, min: 0, max: 1 },
+        Child { name: "RoleCode", wco_id: "R005", ns: Ns::Declaration, ty: 115, min: 0, max: 1 },
     ]) },
     // 186
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Buyer", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 117, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 118, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 187, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 188, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 189, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R009", ns: Ns::Declaration, ty: 117, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R010", ns: Ns::Declaration, ty: 118, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 187, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 188, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 189, min: 0, max: 1 },
     ]) },
     // 187
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Buyer/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 188
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Buyer/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 189
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Buyer/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 190
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity", body: Body::Complex(&[
-        Child { name: "Description", ns: Ns::Declaration, ty: 191, min: 0, max: 1 },
-        Child { name: "Classification", ns: Ns::Declaration, ty: 192, min: 0, max: u32::MAX },
-        Child { name: "DangerousGoods", ns: Ns::Declaration, ty: 195, min: 0, max: u32::MAX },
-        Child { name: "DutyTaxFee", ns: Ns::Declaration, ty: 197, min: 0, max: u32::MAX },
-        Child { name: "GoodsMeasure", ns: Ns::Declaration, ty: 209, min: 0, max: 1 },
-        Child { name: "InvoiceLine", ns: Ns::Declaration, ty: 213, min: 0, max: 1 },
-        Child { name: "TransportEquipment", ns: Ns::Declaration, ty: 215, min: 0, max: u32::MAX },
+        Child { name: "Description", wco_id: "137", ns: Ns::Declaration, ty: 191, min: 0, max: 1 },
+        Child { name: "Classification", wco_id: "21A", ns: Ns::Declaration, ty: 192, min: 0, max: u32::MAX },
+        Child { name: "DangerousGoods", wco_id: "12C", ns: Ns::Declaration, ty: 195, min: 0, max: u32::MAX },
+        Child { name: "DutyTaxFee", wco_id: "50A", ns: Ns::Declaration, ty: 197, min: 0, max: u32::MAX },
+        Child { name: "GoodsMeasure", wco_id: "65A", ns: Ns::Declaration, ty: 209, min: 0, max: 1 },
+        Child { name: "InvoiceLine", wco_id: "79A", ns: Ns::Declaration, ty: 213, min: 0, max: 1 },
+        Child { name: "TransportEquipment", wco_id: "31B", ns: Ns::Declaration, ty: 215, min: 0, max: u32::MAX },
     ]) },
     // 191
     Type { name: "CommodityDescriptionTextType", body: Body::Simple {
@@ -1187,8 +1187,8 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 192
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/Classification", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 193, min: 0, max: 1 },
-        Child { name: "IdentificationTypeCode", ns: Ns::Declaration, ty: 194, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "145", ns: Ns::Declaration, ty: 193, min: 0, max: 1 },
+        Child { name: "IdentificationTypeCode", wco_id: "", ns: Ns::Declaration, ty: 194, min: 0, max: 1 },
     ]) },
     // 193
     Type { name: "ClassificationIdentificationIDType", body: Body::Simple {
@@ -1202,7 +1202,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 195
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DangerousGoods", body: Body::Complex(&[
-        Child { name: "UNDGID", ns: Ns::Declaration, ty: 196, min: 0, max: 1 },
+        Child { name: "UNDGID", wco_id: "506", ns: Ns::Declaration, ty: 196, min: 0, max: 1 },
     ]) },
     // 196
     Type { name: "DangerousGoodsUNDGIDType", body: Body::Simple {
@@ -1211,14 +1211,14 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 197
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee", body: Body::Complex(&[
-        Child { name: "AdValoremTaxBaseAmount", ns: Ns::Declaration, ty: 198, min: 0, max: 1 },
-        Child { name: "DeductAmount", ns: Ns::Declaration, ty: 199, min: 0, max: 1 },
-        Child { name: "DutyRegimeCode", ns: Ns::Declaration, ty: 200, min: 0, max: 1 },
-        Child { name: "SpecificTaxBaseQuantity", ns: Ns::Declaration, ty: 201, min: 0, max: 1 },
-        Child { name: "TaxRateNumeric", ns: Ns::Declaration, ty: 202, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 203, min: 0, max: 1 },
-        Child { name: "QuotaOrderID", ns: Ns::Declaration, ty: 204, min: 0, max: 1 },
-        Child { name: "Payment", ns: Ns::Declaration, ty: 205, min: 0, max: 1 },
+        Child { name: "AdValoremTaxBaseAmount", wco_id: "116", ns: Ns::Declaration, ty: 198, min: 0, max: 1 },
+        Child { name: "DeductAmount", wco_id: "111", ns: Ns::Declaration, ty: 199, min: 0, max: 1 },
+        Child { name: "DutyRegimeCode", wco_id: "164", ns: Ns::Declaration, ty: 200, min: 0, max: 1 },
+        Child { name: "SpecificTaxBaseQuantity", wco_id: "129", ns: Ns::Declaration, ty: 201, min: 0, max: 1 },
+        Child { name: "TaxRateNumeric", wco_id: "115", ns: Ns::Declaration, ty: 202, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "113", ns: Ns::Declaration, ty: 203, min: 0, max: 1 },
+        Child { name: "QuotaOrderID", wco_id: "401", ns: Ns::Declaration, ty: 204, min: 0, max: 1 },
+        Child { name: "Payment", wco_id: "94A", ns: Ns::Declaration, ty: 205, min: 0, max: 1 },
     ]) },
     // 198
     Type { name: "DutyTaxFeeAdValoremTaxBaseAmountType", body: Body::Simple {
@@ -1257,9 +1257,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 205
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/DutyTaxFee/Payment", body: Body::Complex(&[
-        Child { name: "MethodCode", ns: Ns::Declaration, ty: 206, min: 0, max: 1 },
-        Child { name: "TaxAssessedAmount", ns: Ns::Declaration, ty: 207, min: 0, max: 1 },
-        Child { name: "PaymentAmount", ns: Ns::Declaration, ty: 208, min: 0, max: 1 },
+        Child { name: "MethodCode", wco_id: "107", ns: Ns::Declaration, ty: 206, min: 0, max: 1 },
+        Child { name: "TaxAssessedAmount", wco_id: "120", ns: Ns::Declaration, ty: 207, min: 0, max: 1 },
+        Child { name: "PaymentAmount", wco_id: "378", ns: Ns::Declaration, ty: 208, min: 0, max: 1 },
     ]) },
     // 206
     Type { name: "PaymentMethodCodeType", body: Body::Simple {
@@ -1278,9 +1278,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 209
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/GoodsMeasure", body: Body::Complex(&[
-        Child { name: "GrossMassMeasure", ns: Ns::Declaration, ty: 210, min: 0, max: 1 },
-        Child { name: "NetNetWeightMeasure", ns: Ns::Declaration, ty: 211, min: 0, max: 1 },
-        Child { name: "TariffQuantity", ns: Ns::Declaration, ty: 212, min: 0, max: 1 },
+        Child { name: "GrossMassMeasure", wco_id: "126", ns: Ns::Declaration, ty: 210, min: 0, max: 1 },
+        Child { name: "NetNetWeightMeasure", wco_id: "128", ns: Ns::Declaration, ty: 211, min: 0, max: 1 },
+        Child { name: "TariffQuantity", wco_id: "130", ns: Ns::Declaration, ty: 212, min: 0, max: 1 },
     ]) },
     // 210
     Type { name: "GoodsMeasureGrossMassMeasureType", body: Body::Simple {
@@ -1299,7 +1299,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 213
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/InvoiceLine", body: Body::Complex(&[
-        Child { name: "ItemChargeAmount", ns: Ns::Declaration, ty: 214, min: 0, max: 1 },
+        Child { name: "ItemChargeAmount", wco_id: "112", ns: Ns::Declaration, ty: 214, min: 0, max: 1 },
     ]) },
     // 214
     Type { name: "InvoiceLineItemChargeAmountType", body: Body::Simple {
@@ -1308,43 +1308,43 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 215
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity/TransportEquipment", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 149, min: 1, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 150, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 149, min: 1, max: 1 },
+        Child { name: "ID", wco_id: "159", ns: Ns::Declaration, ty: 150, min: 0, max: 1 },
     ]) },
     // 216
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Consignee", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 123, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 124, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 217, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R014", ns: Ns::Declaration, ty: 123, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R015", ns: Ns::Declaration, ty: 124, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 217, min: 0, max: 1 },
     ]) },
     // 217
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Consignee/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 218
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Consignor", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 219, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R020", ns: Ns::Declaration, ty: 79, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R021", ns: Ns::Declaration, ty: 80, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 219, min: 0, max: 1 },
     ]) },
     // 219
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Consignor/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 220
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation", body: Body::Complex(&[
-        Child { name: "MethodCode", ns: Ns::Declaration, ty: 221, min: 0, max: 1 },
-        Child { name: "ChargeDeduction", ns: Ns::Declaration, ty: 222, min: 0, max: u32::MAX },
+        Child { name: "MethodCode", wco_id: "122", ns: Ns::Declaration, ty: 221, min: 0, max: 1 },
+        Child { name: "ChargeDeduction", wco_id: "58B", ns: Ns::Declaration, ty: 222, min: 0, max: u32::MAX },
     ]) },
     // 221
     Type { name: "CustomsValuationMethodCodeType", body: Body::Simple {
@@ -1353,27 +1353,27 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 222
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/CustomsValuation/ChargeDeduction", body: Body::Complex(&[
-        Child { name: "ChargesTypeCode", ns: Ns::Declaration, ty: 159, min: 0, max: 1 },
-        Child { name: "OtherChargeDeductionAmount", ns: Ns::Declaration, ty: 160, min: 0, max: 1 },
+        Child { name: "ChargesTypeCode", wco_id: "371", ns: Ns::Declaration, ty: 159, min: 0, max: 1 },
+        Child { name: "OtherChargeDeductionAmount", wco_id: "181", ns: Ns::Declaration, ty: 160, min: 0, max: 1 },
     ]) },
     // 223
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Destination", body: Body::Complex(&[
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 162, min: 0, max: 1 },
-        Child { name: "RegionID", ns: Ns::Declaration, ty: 163, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "465", ns: Ns::Declaration, ty: 162, min: 0, max: 1 },
+        Child { name: "RegionID", wco_id: "477", ns: Ns::Declaration, ty: 163, min: 0, max: 1 },
     ]) },
     // 224
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/DomesticDutyTaxParty", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 165, min: 0, max: 1 },
-        Child { name: "RoleCode", ns: Ns::Declaration, ty: 166, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R119", ns: Ns::Declaration, ty: 165, min: 0, max: 1 },
+        Child { name: "RoleCode", wco_id: "R005", ns: Ns::Declaration, ty: 166, min: 0, max: 1 },
     ]) },
     // 225
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/ExportCountry", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 168, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "062", ns: Ns::Declaration, ty: 168, min: 0, max: 1 },
     ]) },
     // 226
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/GovernmentProcedure", body: Body::Complex(&[
-        Child { name: "CurrentCode", ns: Ns::Declaration, ty: 227, min: 0, max: 1 },
-        Child { name: "PreviousCode", ns: Ns::Declaration, ty: 228, min: 0, max: 1 },
+        Child { name: "CurrentCode", wco_id: "166", ns: Ns::Declaration, ty: 227, min: 0, max: 1 },
+        Child { name: "PreviousCode", wco_id: "161", ns: Ns::Declaration, ty: 228, min: 0, max: 1 },
     ]) },
     // 227
     Type { name: "GovernmentProcedureCurrentCodeType", body: Body::Simple {
@@ -1387,9 +1387,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 229
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Origin", body: Body::Complex(&[
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 230, min: 0, max: 1 },
-        Child { name: "RegionID", ns: Ns::Declaration, ty: 231, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 232, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "063", ns: Ns::Declaration, ty: 230, min: 0, max: 1 },
+        Child { name: "RegionID", wco_id: "066", ns: Ns::Declaration, ty: 231, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "501", ns: Ns::Declaration, ty: 232, min: 0, max: 1 },
     ]) },
     // 230
     Type { name: "OriginCountryCodeType", body: Body::Simple {
@@ -1408,15 +1408,15 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 233
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Packaging", body: Body::Complex(&[
-        Child { name: "SequenceNumeric", ns: Ns::Declaration, ty: 234, min: 1, max: 1 },
-        Child { name: "MarksNumbersID", ns: Ns::Declaration, ty: 235, min: 0, max: 1 },
-        Child { name: "QuantityQuantity", ns: Ns::Declaration, ty: 236, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 237, min: 0, max: 1 },
-        Child { name: "PackingMaterialDescription", ns: Ns::Declaration, ty: 238, min: 0, max: 1 },
-        Child { name: "LengthMeasure", ns: Ns::Declaration, ty: 239, min: 0, max: 1 },
-        Child { name: "WidthMeasure", ns: Ns::Declaration, ty: 240, min: 0, max: 1 },
-        Child { name: "HeightMeasure", ns: Ns::Declaration, ty: 241, min: 0, max: 1 },
-        Child { name: "VolumeMeasure", ns: Ns::Declaration, ty: 242, min: 0, max: 1 },
+        Child { name: "SequenceNumeric", wco_id: "006", ns: Ns::Declaration, ty: 234, min: 1, max: 1 },
+        Child { name: "MarksNumbersID", wco_id: "142", ns: Ns::Declaration, ty: 235, min: 0, max: 1 },
+        Child { name: "QuantityQuantity", wco_id: "144", ns: Ns::Declaration, ty: 236, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "141", ns: Ns::Declaration, ty: 237, min: 0, max: 1 },
+        Child { name: "PackingMaterialDescription", wco_id: "344", ns: Ns::Declaration, ty: 238, min: 0, max: 1 },
+        Child { name: "LengthMeasure", wco_id: "367", ns: Ns::Declaration, ty: 239, min: 0, max: 1 },
+        Child { name: "WidthMeasure", wco_id: "368", ns: Ns::Declaration, ty: 240, min: 0, max: 1 },
+        Child { name: "HeightMeasure", wco_id: "402", ns: Ns::Declaration, ty: 241, min: 0, max: 1 },
+        Child { name: "VolumeMeasure", wco_id: "395", ns: Ns::Declaration, ty: 242, min: 0, max: 1 },
     ]) },
     // 234
     Type { name: "PackagingSequenceNumericType", body: Body::Simple {
@@ -1465,10 +1465,10 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 243
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/PreviousDocument", body: Body::Complex(&[
-        Child { name: "CategoryCode", ns: Ns::Declaration, ty: 244, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 245, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 246, min: 0, max: 1 },
-        Child { name: "LineNumeric", ns: Ns::Declaration, ty: 247, min: 0, max: 1 },
+        Child { name: "CategoryCode", wco_id: "D031", ns: Ns::Declaration, ty: 244, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D018", ns: Ns::Declaration, ty: 245, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "D019", ns: Ns::Declaration, ty: 246, min: 0, max: 1 },
+        Child { name: "LineNumeric", wco_id: "171", ns: Ns::Declaration, ty: 247, min: 0, max: 1 },
     ]) },
     // 244
     Type { name: "PreviousDocumentCategoryCodeType", body: Body::Simple {
@@ -1492,11 +1492,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 248
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Seller", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 249, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 250, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 251, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 252, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 253, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R050", ns: Ns::Declaration, ty: 249, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R051", ns: Ns::Declaration, ty: 250, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 251, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 252, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 253, min: 0, max: 1 },
     ]) },
     // 249
     Type { name: "SellerNameTextType", body: Body::Simple {
@@ -1510,26 +1510,26 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 251
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Seller/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 252
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Seller/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 253
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Seller/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 254
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/UCR", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 255, min: 0, max: 1 },
-        Child { name: "TraderAssignedReferenceID", ns: Ns::Declaration, ty: 256, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "016", ns: Ns::Declaration, ty: 255, min: 0, max: 1 },
+        Child { name: "TraderAssignedReferenceID", wco_id: "009", ns: Ns::Declaration, ty: 256, min: 0, max: 1 },
     ]) },
     // 255
     Type { name: "UCRIdentificationIDType", body: Body::Simple {
@@ -1543,7 +1543,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 257
     Type { name: "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/ValuationAdjustment", body: Body::Complex(&[
-        Child { name: "AdditionCode", ns: Ns::Declaration, ty: 258, min: 0, max: 1 },
+        Child { name: "AdditionCode", wco_id: "188", ns: Ns::Declaration, ty: 258, min: 0, max: 1 },
     ]) },
     // 258
     Type { name: "ValuationAdjustmentAdditionCodeType", body: Body::Simple {
@@ -1552,11 +1552,11 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 259
     Type { name: "Declaration/GoodsShipment/Importer", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 260, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 261, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 262, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 263, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 264, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R037", ns: Ns::Declaration, ty: 260, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R038", ns: Ns::Declaration, ty: 261, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 262, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 263, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 264, min: 0, max: 1 },
     ]) },
     // 260
     Type { name: "ImporterNameTextType", body: Body::Simple {
@@ -1570,26 +1570,26 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 262
     Type { name: "Declaration/GoodsShipment/Importer/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 263
     Type { name: "Declaration/GoodsShipment/Importer/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 264
     Type { name: "Declaration/GoodsShipment/Importer/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 265
     Type { name: "Declaration/GoodsShipment/Invoice", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 266, min: 0, max: 1 },
-        Child { name: "IssueDateTime", ns: Ns::Declaration, ty: 267, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D016", ns: Ns::Declaration, ty: 266, min: 0, max: 1 },
+        Child { name: "IssueDateTime", wco_id: "D015", ns: Ns::Declaration, ty: 267, min: 0, max: 1 },
     ]) },
     // 266
     Type { name: "InvoiceIdentificationIDType", body: Body::Simple {
@@ -1598,7 +1598,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 267
     Type { name: "InvoiceIssueDateTimeType", body: Body::Complex(&[
-        Child { name: "DateTimeString", ns: Ns::DeclarationDs, ty: 268, min: 1, max: 1 },
+        Child { name: "DateTimeString", wco_id: "", ns: Ns::DeclarationDs, ty: 268, min: 1, max: 1 },
     ]) },
     // 268
     Type { name: "InvoiceIssueDateTimeType/DateTimeString", body: Body::Simple {
@@ -1607,9 +1607,9 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 269
     Type { name: "Declaration/GoodsShipment/Payer", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 270, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 271, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 272, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R120", ns: Ns::Declaration, ty: 270, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R121", ns: Ns::Declaration, ty: 271, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 272, min: 0, max: 1 },
     ]) },
     // 270
     Type { name: "PayerNameTextType", body: Body::Simple {
@@ -1623,51 +1623,51 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 272
     Type { name: "Declaration/GoodsShipment/Payer/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 273
     Type { name: "Declaration/GoodsShipment/PreviousDocument", body: Body::Complex(&[
-        Child { name: "CategoryCode", ns: Ns::Declaration, ty: 244, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 245, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 246, min: 0, max: 1 },
-        Child { name: "LineNumeric", ns: Ns::Declaration, ty: 247, min: 0, max: 1 },
+        Child { name: "CategoryCode", wco_id: "D031", ns: Ns::Declaration, ty: 244, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D018", ns: Ns::Declaration, ty: 245, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "D019", ns: Ns::Declaration, ty: 246, min: 0, max: 1 },
+        Child { name: "LineNumeric", wco_id: "171", ns: Ns::Declaration, ty: 247, min: 0, max: 1 },
     ]) },
     // 274
     Type { name: "Declaration/GoodsShipment/Seller", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 249, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 250, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 275, min: 0, max: 1 },
-        Child { name: "Contact", ns: Ns::Declaration, ty: 276, min: 0, max: 1 },
-        Child { name: "Communication", ns: Ns::Declaration, ty: 277, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R050", ns: Ns::Declaration, ty: 249, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R051", ns: Ns::Declaration, ty: 250, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 275, min: 0, max: 1 },
+        Child { name: "Contact", wco_id: "34A", ns: Ns::Declaration, ty: 276, min: 0, max: 1 },
+        Child { name: "Communication", wco_id: "25A", ns: Ns::Declaration, ty: 277, min: 0, max: 1 },
     ]) },
     // 275
     Type { name: "Declaration/GoodsShipment/Seller/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 276
     Type { name: "Declaration/GoodsShipment/Seller/Contact", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "246", ns: Ns::Declaration, ty: 99, min: 0, max: 1 },
     ]) },
     // 277
     Type { name: "Declaration/GoodsShipment/Seller/Communication", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "240", ns: Ns::Declaration, ty: 74, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "253", ns: Ns::Declaration, ty: 75, min: 0, max: 1 },
     ]) },
     // 278
     Type { name: "Declaration/GoodsShipment/Surety", body: Body::Complex(&[
-        Child { name: "Name", ns: Ns::Declaration, ty: 279, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 280, min: 0, max: 1 },
-        Child { name: "Address", ns: Ns::Declaration, ty: 281, min: 0, max: 1 },
+        Child { name: "Name", wco_id: "R054", ns: Ns::Declaration, ty: 279, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "R055", ns: Ns::Declaration, ty: 280, min: 0, max: 1 },
+        Child { name: "Address", wco_id: "04A", ns: Ns::Declaration, ty: 281, min: 0, max: 1 },
     ]) },
     // 279
     Type { name: "SuretyNameTextType", body: Body::Simple {
@@ -1681,20 +1681,20 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 281
     Type { name: "Declaration/GoodsShipment/Surety/Address", body: Body::Complex(&[
-        Child { name: "CityName", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
-        Child { name: "CountryCode", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionCode", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
-        Child { name: "CountrySubDivisionName", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
-        Child { name: "Line", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
-        Child { name: "PostcodeID", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
+        Child { name: "CityName", wco_id: "241", ns: Ns::Declaration, ty: 32, min: 0, max: 1 },
+        Child { name: "CountryCode", wco_id: "242", ns: Ns::Declaration, ty: 33, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionCode", wco_id: "244", ns: Ns::Declaration, ty: 34, min: 0, max: 1 },
+        Child { name: "CountrySubDivisionName", wco_id: "243", ns: Ns::Declaration, ty: 35, min: 0, max: 1 },
+        Child { name: "Line", wco_id: "239", ns: Ns::Declaration, ty: 36, min: 0, max: 1 },
+        Child { name: "PostcodeID", wco_id: "245", ns: Ns::Declaration, ty: 37, min: 0, max: 1 },
     ]) },
     // 282
     Type { name: "Declaration/GoodsShipment/TradeTerms", body: Body::Complex(&[
-        Child { name: "ConditionCode", ns: Ns::Declaration, ty: 283, min: 0, max: 1 },
-        Child { name: "CountryRelationshipCode", ns: Ns::Declaration, ty: 284, min: 0, max: 1 },
-        Child { name: "Description", ns: Ns::Declaration, ty: 285, min: 0, max: 1 },
-        Child { name: "LocationID", ns: Ns::Declaration, ty: 286, min: 0, max: 1 },
-        Child { name: "LocationName", ns: Ns::Declaration, ty: 287, min: 0, max: 1 },
+        Child { name: "ConditionCode", wco_id: "090", ns: Ns::Declaration, ty: 283, min: 0, max: 1 },
+        Child { name: "CountryRelationshipCode", wco_id: "106", ns: Ns::Declaration, ty: 284, min: 0, max: 1 },
+        Child { name: "Description", wco_id: "089", ns: Ns::Declaration, ty: 285, min: 0, max: 1 },
+        Child { name: "LocationID", wco_id: "L002", ns: Ns::Declaration, ty: 286, min: 0, max: 1 },
+        Child { name: "LocationName", wco_id: "L001", ns: Ns::Declaration, ty: 287, min: 0, max: 1 },
     ]) },
     // 283
     Type { name: "TradeTermsConditionCodeType", body: Body::Simple {
@@ -1723,13 +1723,13 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 288
     Type { name: "Declaration/GoodsShipment/UCR", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 255, min: 0, max: 1 },
-        Child { name: "TraderAssignedReferenceID", ns: Ns::Declaration, ty: 256, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "016", ns: Ns::Declaration, ty: 255, min: 0, max: 1 },
+        Child { name: "TraderAssignedReferenceID", wco_id: "009", ns: Ns::Declaration, ty: 256, min: 0, max: 1 },
     ]) },
     // 289
     Type { name: "Declaration/GoodsShipment/Warehouse", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 290, min: 0, max: 1 },
-        Child { name: "TypeCode", ns: Ns::Declaration, ty: 291, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "L019", ns: Ns::Declaration, ty: 290, min: 0, max: 1 },
+        Child { name: "TypeCode", wco_id: "L112", ns: Ns::Declaration, ty: 291, min: 0, max: 1 },
     ]) },
     // 290
     Type { name: "WarehouseIdentificationIDType", body: Body::Simple {
@@ -1743,12 +1743,12 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 292
     Type { name: "Declaration/ObligationGuarantee", body: Body::Complex(&[
-        Child { name: "AmountAmount", ns: Ns::Declaration, ty: 293, min: 0, max: 1 },
-        Child { name: "ID", ns: Ns::Declaration, ty: 294, min: 0, max: 1 },
-        Child { name: "ReferenceID", ns: Ns::Declaration, ty: 295, min: 0, max: 1 },
-        Child { name: "SecurityDetailsCode", ns: Ns::Declaration, ty: 296, min: 0, max: 1 },
-        Child { name: "AccessCode", ns: Ns::Declaration, ty: 297, min: 0, max: 1 },
-        Child { name: "GuaranteeOffice", ns: Ns::Declaration, ty: 298, min: 0, max: 1 },
+        Child { name: "AmountAmount", wco_id: "492", ns: Ns::Declaration, ty: 293, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "D014", ns: Ns::Declaration, ty: 294, min: 0, max: 1 },
+        Child { name: "ReferenceID", wco_id: "100", ns: Ns::Declaration, ty: 295, min: 0, max: 1 },
+        Child { name: "SecurityDetailsCode", wco_id: "101", ns: Ns::Declaration, ty: 296, min: 0, max: 1 },
+        Child { name: "AccessCode", wco_id: "499", ns: Ns::Declaration, ty: 297, min: 0, max: 1 },
+        Child { name: "GuaranteeOffice", wco_id: "14C", ns: Ns::Declaration, ty: 298, min: 0, max: 1 },
     ]) },
     // 293
     Type { name: "ObligationGuaranteeAmountAmountType", body: Body::Simple {
@@ -1777,7 +1777,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 298
     Type { name: "Declaration/ObligationGuarantee/GuaranteeOffice", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 299, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "G014", ns: Ns::Declaration, ty: 299, min: 0, max: 1 },
     ]) },
     // 299
     Type { name: "GuaranteeOfficeIdentificationIDType", body: Body::Simple {
@@ -1786,7 +1786,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 300
     Type { name: "Declaration/PresentationOffice", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 301, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "G015", ns: Ns::Declaration, ty: 301, min: 0, max: 1 },
     ]) },
     // 301
     Type { name: "PresentationOfficeIdentificationIDType", body: Body::Simple {
@@ -1795,7 +1795,7 @@ pub(super) static TYPES: &[Type] = &[
     } },
     // 302
     Type { name: "Declaration/SupervisingOffice", body: Body::Complex(&[
-        Child { name: "ID", ns: Ns::Declaration, ty: 303, min: 0, max: 1 },
+        Child { name: "ID", wco_id: "G012", ns: Ns::Declaration, ty: 303, min: 0, max: 1 },
     ]) },
     // 303
     Type { name: "SupervisingOfficeIdentificationIDType", body: Body::Simple {

@@ -38,6 +38,9 @@ pub struct Attribute {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Child {
     pub name: String,
+    /// The WCO data model ID of the element (its annotation's `WCOID`: `67A` for a class, `112` for an
+    /// attribute), which function code 13 pointers name; empty where the schema gives none.
+    pub wco_id: String,
     /// "Metadata", "Declaration" or "DeclarationDs".
     pub ns: &'static str,
     pub ty: usize,
@@ -95,6 +98,19 @@ fn qname(node: &roxmltree::Node, value: &str) -> (String, String) {
         .lookup_namespace_uri(prefix)
         .unwrap_or_else(|| panic!("undeclared prefix in {value}"));
     (ns.to_owned(), local.to_owned())
+}
+
+/// The first `WCOID` of an element's annotations.
+fn wco_id(element: &roxmltree::Node) -> String {
+    element
+        .children()
+        .filter(|c| is_xs(c, "annotation"))
+        .flat_map(|a| a.children().filter(|c| is_xs(c, "documentation")))
+        .flat_map(|d| d.children())
+        .find(|n| n.is_element() && n.tag_name().name() == "WCOID")
+        .and_then(|n| n.text())
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn occurs(node: &roxmltree::Node, name: &str) -> u32 {
@@ -355,6 +371,7 @@ impl Builder<'_> {
             );
             children.push(Child {
                 name,
+                wco_id: wco_id(&element),
                 ns: element_ns,
                 ty,
                 min: occurs(&element, "minOccurs"),
@@ -389,6 +406,7 @@ pub fn describe(dir: &Path) -> Description {
         let ty = b.ty(&type_ns, &type_name);
         children.push(Child {
             name: element.attribute("name").unwrap().to_owned(),
+            wco_id: String::new(),
             ns: "Metadata",
             ty,
             min: occurs(&element, "minOccurs"),
@@ -410,6 +428,7 @@ pub fn describe(dir: &Path) -> Description {
     let declaration = b.ty(&type_ns, &type_name);
     children.push(Child {
         name: "Declaration".to_owned(),
+        wco_id: wco_id(&declaration_element),
         ns: "Declaration",
         ty: declaration,
         min: 1,
@@ -512,8 +531,9 @@ pub fn render(d: &Description) -> String {
                 let mut out = String::from("Body::Complex(&[\n");
                 for c in children {
                     out.push_str(&format!(
-                        "        Child {{ name: {:?}, ns: Ns::{}, ty: {}, min: {}, max: {} }},\n",
+                        "        Child {{ name: {:?}, wco_id: {:?}, ns: Ns::{}, ty: {}, min: {}, max: {} }},\n",
                         c.name,
+                        c.wco_id,
                         c.ns,
                         c.ty,
                         c.min,
