@@ -169,6 +169,24 @@ impl Reader {
     }
 
     /// A declared number: exact, non-negative, and below the schema's 16 digits (`declaration::MAX_DECLARED_DIGITS`).
+    /// A mass (DE 6/1, 6/5): kilograms, so a `unitCode` other than `KGM` is refused rather than read as kilograms.
+    fn kilograms(&mut self, node: &Node) -> Option<Decimal> {
+        if let Some(unit) = node.element.attribute("unitCode") {
+            if unit.trim() != "KGM" {
+                self.problems.push(Problem::with_message(
+                    ErrorCode::InvalidValue,
+                    format!("{}/@unitCode", node.path()),
+                    format!(
+                        "{} is declared in kilograms: its unitCode is KGM (or left out), not {unit:?}.",
+                        node.name()
+                    ),
+                ));
+                return None;
+            }
+        }
+        self.decimal(node)
+    }
+
     fn decimal(&mut self, node: &Node) -> Option<Decimal> {
         let value = self.code(node, parse_decimal)?;
         if !declaration::within_declared_limit(value) {
@@ -1396,11 +1414,11 @@ fn commodity(r: &mut Reader, node: &Node, item: &mut GoodsItem) {
                 for g in r.children(&c) {
                     match g.name() {
                         "GrossMassMeasure" => {
-                            let v = r.decimal(&g);
+                            let v = r.kilograms(&g);
                             r.put(&mut item.gross_mass_kg, &g, v);
                         }
                         "NetNetWeightMeasure" => {
-                            let v = r.decimal(&g);
+                            let v = r.kilograms(&g);
                             r.put(&mut item.net_mass_kg, &g, v);
                         }
                         "TariffQuantity" => {

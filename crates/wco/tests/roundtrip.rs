@@ -199,3 +199,24 @@ fn leaves(element: &wco::dom::Element, parent: &str, out: &mut Vec<(String, Stri
         leaves(child, &path, out);
     }
 }
+
+/// A mass is kilograms (DE 6/1, 6/5): another unit is refused at the attribute, never read as kilograms (the model
+/// holds kilograms and writes KGM back, so a tonne would silently become a kilogram).
+#[test]
+fn a_mass_in_another_unit_is_refused_not_read_as_kilograms() {
+    let xml = String::from_utf8(include_bytes!("minimal.xml").to_vec()).unwrap();
+    let with = |unit: &str| {
+        xml.replace(
+            "<InvoiceLine>",
+            &format!("<GoodsMeasure><GrossMassMeasure{unit}>1.5</GrossMassMeasure></GoodsMeasure><InvoiceLine>"),
+        )
+    };
+    let limits = wco::Limits::default();
+    let problems = wco::read_declaration(with(" unitCode=\"TNE\"").as_bytes(), &limits).unwrap_err();
+    assert_eq!(problems[0].code, wco::ErrorCode::InvalidValue);
+    assert!(problems[0].pointer.ends_with("GrossMassMeasure/@unitCode"), "{problems:?}");
+    for unit in ["", " unitCode=\"KGM\""] {
+        let model = wco::read_declaration(with(unit).as_bytes(), &limits).unwrap();
+        assert_eq!(model.goods_shipment.goods_items[0].gross_mass_kg, Some("1.5".parse().unwrap()));
+    }
+}
