@@ -41,17 +41,8 @@ pub fn apply(
             ),
         )]);
     }
-    let own = |xml: String| crate::dom::parse(xml.as_bytes(), &crate::Limits::for_own_output());
-    let (Ok(mut tree), Ok(data)) = (
-        own(crate::write::write_declaration(current)),
-        own(crate::write::write_additional_message(correction)),
-    ) else {
-        return Err(vec![Problem::with_message(
-            ErrorCode::InvalidValue,
-            "/MetaData/Declaration",
-            "The declaration or the correction cannot be written as XML.",
-        )]);
-    };
+    let mut tree = crate::write::declaration_tree(current);
+    let data = crate::write::additional_message_tree(correction);
     let data = declaration_of(&data).expect("a written message holds a Declaration");
     let mut problems = Vec::new();
     if correction.amendments.is_empty() {

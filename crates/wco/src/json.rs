@@ -43,17 +43,10 @@ pub fn read_additional_message(bytes: &[u8]) -> Result<AdditionalMessage, Vec<Pr
 /// What the twin keeps beyond the typed fields must have its place in the schema and fit it: each kept item is put
 /// into the document the typed fields make (`/kept/k` when it has no place), and the whole is checked against the
 /// schema (each problem at `/kept`, naming the XML path).
-fn check_kept(typed: String, kept: &[declaration::Kept]) -> Vec<Problem> {
+fn check_kept(mut tree: crate::dom::Element, kept: &[declaration::Kept]) -> Vec<Problem> {
     if kept.is_empty() {
         return Vec::new();
     }
-    let Ok(mut tree) = crate::dom::parse(typed.as_bytes(), &crate::Limits::for_own_output()) else {
-        return vec![Problem::with_message(
-            ErrorCode::InvalidValue,
-            "/kept",
-            "The declaration cannot be written.",
-        )];
-    };
     let mut problems = Vec::new();
     for (k, item) in kept.iter().enumerate() {
         if let Err(why) = crate::kept::merge(&mut tree, std::slice::from_ref(item)) {

@@ -171,18 +171,18 @@ impl Reader {
     /// A declared number: exact, non-negative, and below the schema's 16 digits (`declaration::MAX_DECLARED_DIGITS`).
     /// A mass (DE 6/1, 6/5): kilograms, so a `unitCode` other than `KGM` is refused rather than read as kilograms.
     fn kilograms(&mut self, node: &Node) -> Option<Decimal> {
-        if let Some(unit) = node.element.attribute("unitCode") {
-            if unit.trim() != "KGM" {
-                self.problems.push(Problem::with_message(
-                    ErrorCode::InvalidValue,
-                    format!("{}/@unitCode", node.path()),
-                    format!(
-                        "{} is declared in kilograms: its unitCode is KGM (or left out), not {unit:?}.",
-                        node.name()
-                    ),
-                ));
-                return None;
-            }
+        if let Some(unit) = node.element.attribute("unitCode")
+            && unit.trim() != "KGM"
+        {
+            self.problems.push(Problem::with_message(
+                ErrorCode::InvalidValue,
+                format!("{}/@unitCode", node.path()),
+                format!(
+                    "{} is declared in kilograms: its unitCode is KGM (or left out), not {unit:?}.",
+                    node.name()
+                ),
+            ));
+            return None;
         }
         self.decimal(node)
     }

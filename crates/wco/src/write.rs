@@ -1,56 +1,83 @@
 //! The declaration model written back as WCO DEC-DMS 2 XML, in the element order of `WCO_DEC_2_DMS.xsd`: what the
 //! reader maps comes back out, so XML → model → XML → model holds (tested over the whole HMRC corpus, and the written
-//! XML validated against the schemas). Pure: model in, text out.
+//! XML validated against the schemas). Pure: model in, element tree or text out.
 
-use crate::escape;
+use crate::dom::{Element, NS_DECLARATION, NS_DECLARATION_DS, NS_METADATA};
 use declaration::*;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
-const NS_DECLARATION_DS: &str = "urn:wco:datamodel:WCO:Declaration_DS:DMS:2";
-
+/// Builds the document as an element tree (serialised by `kept::serialize`): the reader's residue check compares a
+/// document read with this tree directly, with no second parse.
 struct Xml {
-    out: String,
-    depth: usize,
+    stack: Vec<Element>,
+    declaration: Arc<str>,
+    data_structures: Arc<str>,
 }
 
 impl Xml {
-    /// The MetaData envelope up to the Declaration, with the namespaces the DEC schema needs.
+    /// The MetaData envelope up to the Declaration.
     fn envelope() -> Xml {
-        let mut x = Xml {
-            out: String::from(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:MetaData \
-                 xmlns:md=\"urn:wco:datamodel:WCO:DocumentMetaData-DMS:2\" \
-                 xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\" ",
-            ),
-            depth: 1,
+        let metadata: Arc<str> = Arc::from(NS_METADATA);
+        let leaf = |name: &str, text: &str| Element {
+            namespace: Some(Arc::clone(&metadata)),
+            name: name.to_owned(),
+            text: text.to_owned(),
+            ..Element::default()
         };
-        x.out
-            .push_str(&format!("xmlns:ds=\"{NS_DECLARATION_DS}\">\n"));
-        x.out
-            .push_str("  <md:WCODataModelVersionCode>3.6</md:WCODataModelVersionCode>\n");
-        x.out.push_str("  <md:WCOTypeName>DEC</md:WCOTypeName>\n");
-        x
+        let root = Element {
+            namespace: Some(Arc::clone(&metadata)),
+            name: "MetaData".to_owned(),
+            children: vec![
+                leaf("WCODataModelVersionCode", "3.6"),
+                leaf("WCOTypeName", "DEC"),
+            ],
+            ..Element::default()
+        };
+        Xml {
+            stack: vec![root],
+            declaration: Arc::from(NS_DECLARATION),
+            data_structures: Arc::from(NS_DECLARATION_DS),
+        }
+    }
+
+    fn element(&self, name: &str) -> Element {
+        Element {
+            namespace: Some(Arc::clone(&self.declaration)),
+            name: name.to_owned(),
+            ..Element::default()
+        }
+    }
+
+    fn push(&mut self, element: Element) {
+        self.stack
+            .last_mut()
+            .expect("the envelope is never closed")
+            .children
+            .push(element);
     }
 
     fn open(&mut self, name: &str) {
-        self.indent();
-        self.out.push_str(&format!("<{name}>\n"));
-        self.depth += 1;
+        let element = self.element(name);
+        self.stack.push(element);
     }
     fn close(&mut self, name: &str) {
-        self.depth -= 1;
-        self.indent();
-        self.out.push_str(&format!("</{name}>\n"));
-    }
-    fn indent(&mut self) {
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        let element = self.stack.pop().expect("opened");
+        debug_assert_eq!(element.name, name);
+        self.push(element);
     }
     fn text(&mut self, name: &str, value: &str) {
-        self.indent();
-        self.out
-            .push_str(&format!("<{name}>{}</{name}>\n", escape(value)));
+        let mut element = self.element(name);
+        element.text = value.to_owned();
+        self.push(element);
+    }
+    /// The finished document.
+    fn finish(mut self) -> Element {
+        while self.stack.len() > 1 {
+            let element = self.stack.pop().expect("checked");
+            self.push(element);
+        }
+        self.stack.pop().expect("the envelope")
     }
     fn opt(&mut self, name: &str, value: Option<&str>) {
         if let Some(v) = value {
@@ -58,12 +85,12 @@ impl Xml {
         }
     }
     fn with_attribute(&mut self, name: &str, attribute: &str, value: &str, text: &str) {
-        self.indent();
-        self.out.push_str(&format!(
-            "<{name} {attribute}=\"{}\">{}</{name}>\n",
-            escape(value),
-            escape(text)
-        ));
+        let mut element = self.element(name);
+        element
+            .attributes
+            .push((attribute.to_owned(), value.to_owned()));
+        element.text = text.to_owned();
+        self.push(element);
     }
     fn amount(&mut self, name: &str, amount: Option<&Amount>) {
         if let Some(a) = amount {
@@ -96,11 +123,15 @@ impl Xml {
             } else {
                 "304"
             };
-            self.indent();
-            self.out.push_str(&format!(
-                "<{name}><ds:DateTimeString formatCode=\"{format}\">{}</ds:DateTimeString></{name}>\n",
-                escape(v)
-            ));
+            let mut element = self.element(name);
+            element.children.push(Element {
+                namespace: Some(Arc::clone(&self.data_structures)),
+                name: "DateTimeString".to_owned(),
+                attributes: vec![("formatCode".to_owned(), format.to_owned())],
+                text: v.to_owned(),
+                ..Element::default()
+            });
+            self.push(element);
         }
     }
     fn wrapped(&mut self, outer: &str, inner: &str, value: Option<&str>) {
@@ -422,11 +453,16 @@ impl Xml {
 /// The declaration as a WCO DEC-DMS 2 document in its MetaData envelope: its typed fields, and what it keeps of
 /// the rest of the schema put back in schema order.
 pub fn write_declaration(d: &Declaration) -> String {
+    crate::kept::serialize(&declaration_tree(d))
+}
+
+/// The declaration's document as an element tree: typed fields and kept rest.
+pub(crate) fn declaration_tree(d: &Declaration) -> Element {
     with_kept(typed_declaration(d), &d.kept)
 }
 
 /// The typed fields of a declaration, as XML.
-pub(crate) fn typed_declaration(d: &Declaration) -> String {
+pub(crate) fn typed_declaration(d: &Declaration) -> Element {
     let mut x = Xml::envelope();
     x.open("Declaration");
     x.date_time("AcceptanceDateTime", d.acceptance_date_time.as_deref());
@@ -505,31 +541,30 @@ pub(crate) fn typed_declaration(d: &Declaration) -> String {
         d.supervising_office_id.as_deref(),
     );
     x.close("Declaration");
-    x.out.push_str("</md:MetaData>\n");
-    x.out
+    x.finish()
 }
 
 /// A function code 13 message as a WCO DEC-DMS 2 document: the same envelope and element order as a declaration.
 pub fn write_additional_message(m: &AdditionalMessage) -> String {
+    crate::kept::serialize(&additional_message_tree(m))
+}
+
+/// The message's document as an element tree: typed fields and kept rest.
+pub(crate) fn additional_message_tree(m: &AdditionalMessage) -> Element {
     with_kept(typed_additional_message(m), &m.kept)
 }
 
 /// What the model keeps beyond its typed fields, merged into `xml` (the typed fields written). The readers accept
 /// only kept items the schema has a place for, so the merge does not fail on a model they made.
-fn with_kept(xml: String, kept: &[Kept]) -> String {
-    if kept.is_empty() {
-        return xml;
+fn with_kept(mut tree: Element, kept: &[Kept]) -> Element {
+    if !kept.is_empty() {
+        // Nothing is lost if it ever failed: the model's typed fields are still written.
+        let _ = crate::kept::merge(&mut tree, kept);
     }
-    let Ok(mut tree) = crate::dom::parse(xml.as_bytes(), &crate::Limits::for_own_output()) else {
-        return xml;
-    };
-    match crate::kept::merge(&mut tree, kept) {
-        Ok(()) => crate::kept::serialize(&tree),
-        Err(_) => xml,
-    }
+    tree
 }
 
-pub(crate) fn typed_additional_message(m: &AdditionalMessage) -> String {
+pub(crate) fn typed_additional_message(m: &AdditionalMessage) -> Element {
     let mut x = Xml::envelope();
     x.open("Declaration");
     x.text("FunctionCode", FunctionCode::Amendment.wco_code());
@@ -551,8 +586,7 @@ pub(crate) fn typed_additional_message(m: &AdditionalMessage) -> String {
         x.goods_shipment(s);
     }
     x.close("Declaration");
-    x.out.push_str("</md:MetaData>\n");
-    x.out
+    x.finish()
 }
 
 /// Either kind of DEC-DMS 2 message, written back.

@@ -212,11 +212,18 @@ fn a_mass_in_another_unit_is_refused_not_read_as_kilograms() {
         )
     };
     let limits = wco::Limits::default();
-    let problems = wco::read_declaration(with(" unitCode=\"TNE\"").as_bytes(), &limits).unwrap_err();
+    let problems =
+        wco::read_declaration(with(" unitCode=\"TNE\"").as_bytes(), &limits).unwrap_err();
     assert_eq!(problems[0].code, wco::ErrorCode::InvalidValue);
-    assert!(problems[0].pointer.ends_with("GrossMassMeasure/@unitCode"), "{problems:?}");
+    assert!(
+        problems[0].pointer.ends_with("GrossMassMeasure/@unitCode"),
+        "{problems:?}"
+    );
     for unit in ["", " unitCode=\"KGM\""] {
         let model = wco::read_declaration(with(unit).as_bytes(), &limits).unwrap();
-        assert_eq!(model.goods_shipment.goods_items[0].gross_mass_kg, Some("1.5".parse().unwrap()));
+        assert_eq!(
+            model.goods_shipment.goods_items[0].gross_mass_kg,
+            Some("1.5".parse().unwrap())
+        );
     }
 }
