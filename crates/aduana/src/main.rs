@@ -6,6 +6,7 @@ mod bench;
 mod bench_ledger;
 mod bench_risk;
 mod bench_wco;
+mod config;
 mod progress;
 mod risk;
 
@@ -125,6 +126,11 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: admin::DbCommand,
+    },
+    /// The administration profile (docs/configuration.md): check one, or print a built-in one.
+    Config {
+        #[command(subcommand)]
+        command: config::Command,
     },
     /// Check declarations (WCO DEC XML or JSON twin): well-formedness, structure, context-free rules.
     Validate {
@@ -434,6 +440,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::Audit { command } => admin::audit_command(command).await,
         Command::Db { command } => admin::db_command(command).await,
         Command::Risk { command } => risk::run(command),
+        Command::Config { command } => config::run(command),
         Command::Validate { json, files } => Ok(validate(json, &files)),
         Command::Assess {
             json,

@@ -692,3 +692,64 @@ fn command_line_writes_while_the_server_lodges_fail_nothing() {
     assert!(statuses.len() >= 4, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }
+
+/// `aduana config check` says a built-in profile is valid, and names each mistake of a broken one by line and
+/// column with a sentence, exiting 1.
+#[test]
+fn config_check_names_each_mistake_by_line() {
+    let shown = aduana()
+        .args(["config", "show", "demo-sn"])
+        .output()
+        .unwrap();
+    assert!(shown.status.success());
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, &text).unwrap();
+    let out = aduana()
+        .args(["config", "check"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("XOF with 0 decimal places"));
+
+    let bad = dir.path().join("bad.toml");
+    let broken = text
+        .replacen("code = \"XOF\"", "code = \"XOO\"", 1)
+        .replacen("code = \"20A\"", "code = \"10S\"", 1)
+        .replacen("basis = \"value_added\"", "", 1);
+    std::fs::write(&bad, &broken).unwrap();
+    let out = aduana()
+        .args(["config", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let line = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (at, sentence) in [
+        (line("\"XOO\""), "is not an ISO 4217 code"),
+        (
+            broken
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains("code = \"10S\""))
+                .nth(1)
+                .unwrap()
+                .0
+                + 1,
+            "listed twice",
+        ),
+        (line("code = \"TVA\""), "has no rate basis"),
+    ] {
+        assert!(
+            printed.lines().any(|l| l.starts_with(&format!("{}:{at}:", bad.display())) && l.contains(sentence)),
+            "line {at}, {sentence:?}:\n{printed}"
+        );
+    }
+}

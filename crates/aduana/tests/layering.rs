@@ -20,6 +20,7 @@ const DOMAIN: &[&str] = &[
     "ledger",
     "audit",
     "error-table",
+    "administration",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.

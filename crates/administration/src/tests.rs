@@ -1,0 +1,168 @@
+use super::*;
+
+#[test]
+fn the_built_in_profiles_are_valid_and_differ_in_every_field() {
+    let gb = built_in_profile("demo-gb").unwrap();
+    let sn = built_in_profile("demo-sn").unwrap();
+    assert_eq!(gb, demo());
+    assert_eq!(
+        (gb.country.as_str(), gb.currency.code.as_str()),
+        ("GB", "GBP")
+    );
+    assert_eq!(
+        (sn.country.as_str(), sn.currency.code.as_str()),
+        ("SN", "XOF")
+    );
+    assert_ne!(gb.name, sn.name);
+    assert_ne!(gb.languages, sn.languages);
+    assert_ne!(gb.currency.decimal_places, sn.currency.decimal_places);
+    assert_ne!(gb.currency.rounding, sn.currency.rounding);
+    assert!(gb.offices.iter().all(|o| sn.office(&o.code).is_none()));
+    assert_ne!(gb.offices[0].time_zone, sn.offices[0].time_zone);
+    assert_ne!(gb.calendar, sn.calendar);
+    assert!(gb.tax_types.iter().all(|t| sn.tax_type(&t.code).is_none()));
+    assert_ne!(gb.codes.deferment_document, sn.codes.deferment_document);
+    assert_ne!(gb.codes.procedures, sn.codes.procedures);
+    assert_ne!(gb.demonstration, sn.demonstration);
+}
+
+#[test]
+fn working_days_skip_weekends_and_holidays() {
+    let gb = demo();
+    let date = |s: &str| {
+        Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    };
+    // Thursday 24 December 2026 + 2 working days: Friday 25 and Monday 28 are holidays, so Wednesday 30.
+    assert_eq!(
+        gb.calendar.add_working_days(date("2026-12-24"), 2),
+        Some(date("2026-12-30"))
+    );
+    assert!(!gb.calendar.is_working_day(date("2026-12-26")));
+    // Saturday is a working day in the second profile.
+    let sn = built_in_profile("demo-sn").unwrap();
+    assert!(sn.calendar.is_working_day(date("2026-12-26")));
+}
+
+/// A copy of the UK profile with one line replaced.
+fn with(from: &str, to: &str) -> String {
+    let text = built_in()[0].1;
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn each_mistake_is_refused_at_its_line_with_a_sentence() {
+    let cases = [
+        (
+            with("code = \"GBP\"", "code = \"GBX\""),
+            "code = \"GBX\"",
+            "not an ISO 4217 code",
+        ),
+        (
+            with("code = \"GB000060\"", "code = \"GBLBA001\""),
+            "code = \"GBLBA001\"\nname = \"Dover",
+            "listed twice",
+        ),
+        (
+            with("basis = \"value_added\"", ""),
+            "code = \"B00\"",
+            "has no rate basis",
+        ),
+        (
+            with("basis = \"value_added\"", "basis = \"flat\""),
+            "basis = \"flat\"",
+            "not ad_valorem",
+        ),
+        (
+            with("country = \"GB\"", "country = \"XX\""),
+            "country = \"XX\"",
+            "ISO 3166-1",
+        ),
+        (
+            with("languages = [\"en\"]", "languages = [\"de\"]"),
+            "languages = [\"de\"]",
+            "en, fr or es",
+        ),
+        (
+            with("decimal_places = 2", "decimal_places = 3"),
+            "decimal_places = 3",
+            "GBP has 2 decimal places at most",
+        ),
+        (
+            with(
+                "time_zone = \"Europe/London\"",
+                "time_zone = \"Europe/Londres\"",
+            ),
+            "Europe/Londres",
+            "IANA time zone",
+        ),
+        (
+            with(
+                "working_hours = \"08:00-18:00\"",
+                "working_hours = \"18:00-08:00\"",
+            ),
+            "18:00-08:00",
+            "opening before closing",
+        ),
+        (
+            with("\"2026-12-25\"", "\"2026-12-32\""),
+            "2026-12-32",
+            "not a date",
+        ),
+        (
+            with("rounding = \"half_up\"", "roundng = \"half_up\""),
+            "roundng",
+            "unknown field",
+        ),
+        (with("\"4071\"", "\"407\""), "\"407\"", "not 4 digits"),
+    ];
+    for (text, at, sentence) in cases {
+        let errors = parse(&text).expect_err(at);
+        let line = match at.split_once('\n') {
+            Some((first, second)) => {
+                let lines: Vec<&str> = text.lines().collect();
+                lines
+                    .windows(2)
+                    .position(|w| w[0].contains(first) && w[1].contains(second))
+                    .unwrap()
+                    + 1
+            }
+            None => line_of(&text, at),
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.line == line && e.message.contains(sentence)),
+            "{at}: expected line {line} saying {sentence:?}, got {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn every_mistake_is_reported_not_only_the_first() {
+    let text = with("code = \"GBP\"", "code = \"GBX\"").replacen(
+        "country = \"GB\"",
+        "country = \"XX\"",
+        1,
+    );
+    let errors = parse(&text).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].line < errors[1].line);
+    assert_eq!(
+        errors[0].to_string(),
+        format!(
+            "{}:11: The country \"XX\" is not an ISO 3166-1 alpha-2 code such as GB or SN.",
+            line_of(&text, "XX")
+        )
+    );
+}
+
+#[test]
+fn broken_toml_is_refused_at_its_line() {
+    let errors = parse("[administration]\nname = \"x\"\ncountry = \n").unwrap_err();
+    assert_eq!(errors[0].line, 3, "{errors:?}");
+}
