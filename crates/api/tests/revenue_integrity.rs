@@ -1260,3 +1260,90 @@ async fn a_historys_times_never_go_back() {
         money_holds(&app).await;
     }
 }
+
+/// A correction (function code 13, COR) goes through the same decision as an amendment: trader B's correction that
+/// names A's deferment account and switches its duties to deferment (DE 4/8 E) charges nothing to A and releases
+/// nothing; the declaration still awaits payment.
+#[tokio::test]
+async fn a_correction_naming_another_traders_account_charges_nothing_and_releases_nothing() {
+    for backend in common::backends() {
+        let app = spawn(backend).await;
+        let b = app.user("trader", Some(B)).await;
+        let admin = app.user("admin", None).await;
+        open(&app, &admin, "deferment:1108654", "100000.00", A).await;
+        let (_, lodged) = json(
+            app.lodge_json(&b, &declaration("COR-STEAL", B, "100000", "A", None, None))
+                .await,
+        )
+        .await;
+        assert_eq!(lodged["status"], "awaiting_payment", "{lodged}");
+        let (id, mrn) = (
+            lodged["id"].as_str().unwrap(),
+            lodged["mrn"].as_str().unwrap(),
+        );
+        let pointer = |section: &str, sequence: u32| {
+            format!(
+                "<Pointer><SequenceNumeric>{sequence}</SequenceNumeric><DocumentSectionCode>{section}</DocumentSectionCode></Pointer>"
+            )
+        };
+        let fee = |k: u32| {
+            format!(
+                "<Amendment><ChangeReasonCode>21</ChangeReasonCode>{}{}{}{}{}<Pointer><SequenceNumeric>1</SequenceNumeric>\
+                 <DocumentSectionCode>94A</DocumentSectionCode><TagID>107</TagID></Pointer></Amendment>",
+                pointer("42A", 1),
+                pointer("67A", 1),
+                pointer("68A", 1),
+                pointer("23A", 1),
+                pointer("50A", k)
+            )
+        };
+        let correction = format!(
+            "<md:MetaData xmlns=\"urn:wco:datamodel:WCO:DEC-DMS:2\" xmlns:md=\"urn:wco:datamodel:WCO:DocumentMetaData-DMS:2\">\
+             <Declaration><FunctionCode>13</FunctionCode><FunctionalReferenceID>COR-STEAL-1</FunctionalReferenceID>\
+             <ID>{mrn}</ID><TypeCode>COR</TypeCode>\
+             <AdditionalDocument><CategoryCode>1</CategoryCode><ID>1108654</ID><TypeCode>DAN</TypeCode></AdditionalDocument>\
+             <AdditionalInformation><StatementDescription>Defer it</StatementDescription><StatementTypeCode>AES</StatementTypeCode></AdditionalInformation>\
+             <Amendment><ChangeReasonCode>32</ChangeReasonCode>{}{}</Amendment>{}{}\
+             <GoodsShipment><GovernmentAgencyGoodsItem><SequenceNumeric>1</SequenceNumeric><Commodity>\
+             <DutyTaxFee><Payment><MethodCode>E</MethodCode></Payment></DutyTaxFee>\
+             <DutyTaxFee><Payment><MethodCode>E</MethodCode></Payment></DutyTaxFee>\
+             </Commodity></GovernmentAgencyGoodsItem></GoodsShipment></Declaration></md:MetaData>",
+            pointer("42A", 1),
+            pointer("02A", 1),
+            fee(1),
+            fee(2)
+        );
+        let response = app
+            .client
+            .post(format!("{}/api/v1/declarations/{id}/corrections", app.base))
+            .bearer_auth(&b)
+            .header("content-type", "application/xml")
+            .body(correction)
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = json(response).await;
+        // Applied as a new version — the account named, the duties switched to deferment — yet still owed.
+        assert_eq!(
+            (status, answer["version"].as_i64()),
+            (200, Some(2)),
+            "{answer}"
+        );
+        let (_, view) = json(app.get(&b, &format!("/api/v1/declarations/{id}")).await).await;
+        let current = &view["declaration"];
+        assert_eq!(
+            current["additional_documents"][0]["id"], "1108654",
+            "{view}"
+        );
+        assert_eq!(
+            current["goods_shipment"]["goods_items"][0]["duty_tax_fees"][0]["payment_method_code"],
+            "E"
+        );
+        assert_eq!(view["status"], "awaiting_payment", "{view}");
+        assert!(
+            account(&app, "deferment:1108654").await.balance().is_zero(),
+            "nothing charged to A's account"
+        );
+        money_holds(&app).await;
+    }
+}
