@@ -585,13 +585,14 @@ async fn extreme_amounts_get_a_coded_answer_anonymous_or_not() {
         .await;
         assert_eq!(status, 422, "{answer}");
         assert_eq!(answer["errors"][0]["code"], "declaration.amount_too_large");
-        // In a declaration: a price, and 16-digit values whose product with a 16-digit rate is beyond any amount.
+        // In a declaration: a price, and a 16-digit value whose product with a 12-digit rate (the most the schema
+        // allows a rate) is beyond any amount.
         let mut huge = declaration("HUGE-1", A, max, "A", None, None);
         let (status, answer) = json(app.lodge_json(&trader, &huge).await).await;
         assert_eq!(status, 422, "{answer}");
         huge["goods_shipment"]["goods_items"][0]["item_charge_amount"] =
             json!({"value": "9999999999999999", "currency": "USD"});
-        huge["currency_exchanges"] = json!([{"currency": "USD", "rate": "9999999999999999"}]);
+        huge["currency_exchanges"] = json!([{"currency": "USD", "rate": "999999999999"}]);
         let (status, answer) = json(app.lodge_json(&trader, &huge).await).await;
         assert!(status < 500, "{status} {answer}");
         assert!(answer.to_string().contains("amount_too_large"), "{answer}");

@@ -13,6 +13,7 @@ pub fn read_declaration(bytes: &[u8]) -> Result<Declaration, Vec<Problem>> {
         problems = check_kept(
             crate::write::typed_declaration(&declaration),
             &declaration.kept,
+            bytes,
         );
     }
     if problems.is_empty() {
@@ -31,6 +32,7 @@ pub fn read_additional_message(bytes: &[u8]) -> Result<AdditionalMessage, Vec<Pr
         problems = check_kept(
             crate::write::typed_additional_message(&message),
             &message.kept,
+            bytes,
         );
     }
     if problems.is_empty() {
@@ -40,13 +42,15 @@ pub fn read_additional_message(bytes: &[u8]) -> Result<AdditionalMessage, Vec<Pr
     }
 }
 
-/// What the twin keeps beyond the typed fields must have its place in the schema and fit it: each kept item is put
-/// into the document the typed fields make (`/kept/k` when it has no place), and the whole is checked against the
-/// schema (each problem at `/kept`, naming the XML path).
-fn check_kept(mut tree: crate::dom::Element, kept: &[declaration::Kept]) -> Vec<Problem> {
-    if kept.is_empty() {
-        return Vec::new();
-    }
+/// The twin's XML form must fit the schema as an XML declaration must: what the XML reader would refuse, the twin
+/// refuses. Each kept item is first put into the document the typed fields make (`/kept/k` when it has no place);
+/// then the whole is checked against the schema table, and each problem is reported at the JSON pointer of the value
+/// it concerns (found in the twin by that value and the field's name), naming the XML path too.
+fn check_kept(
+    mut tree: crate::dom::Element,
+    kept: &[declaration::Kept],
+    bytes: &[u8],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (k, item) in kept.iter().enumerate() {
         if let Err(why) = crate::kept::merge(&mut tree, std::slice::from_ref(item)) {
@@ -57,19 +61,145 @@ fn check_kept(mut tree: crate::dom::Element, kept: &[declaration::Kept]) -> Vec<
             ));
         }
     }
-    if problems.is_empty() {
-        for problem in crate::schema::validate(&tree) {
-            problems.push(Problem::with_message(
+    if !problems.is_empty() {
+        return problems;
+    }
+    let found = crate::schema::validate(&tree);
+    if found.is_empty() {
+        return found;
+    }
+    let twin: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    found
+        .into_iter()
+        .map(|problem| {
+            let at = json_pointer_of(&twin, &tree, &problem.pointer, !kept.is_empty());
+            Problem::with_message(
                 problem.code,
-                "/kept",
+                at,
                 format!(
                     "{} (at {} in the XML form)",
                     problem.message, problem.pointer
                 ),
-            ));
+            )
+        })
+        .collect()
+}
+
+/// The JSON pointer of the twin's value that the XML form holds at `xpath`: the string leaves equal to that value,
+/// the one whose field name is the element's (or attribute's) in snake case preferred. `/kept` (or the whole
+/// document) when no value names it.
+fn json_pointer_of(
+    twin: &serde_json::Value,
+    tree: &crate::dom::Element,
+    xpath: &str,
+    has_kept: bool,
+) -> String {
+    let fallback = if has_kept {
+        "/kept".to_owned()
+    } else {
+        String::new()
+    };
+    let Some((value, name)) = value_at(tree, xpath).filter(|(value, _)| !value.is_empty()) else {
+        return fallback;
+    };
+    let mut candidates = Vec::new();
+    leaves_equal(twin, &value, String::new(), &mut candidates);
+    // The candidate whose segments echo most of the XML path's names (CurrencyExchange/RateNumeric in
+    // /currency_exchanges/0/rate), the field's own name counting double.
+    let steps: Vec<String> = xpath
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| snake_case(s.trim_start_matches('@').split('[').next().unwrap_or(s)))
+        .collect();
+    let echoes = |step: &str, pointer: &str| {
+        pointer.split('/').any(|segment| {
+            segment.len() >= 3
+                && !segment.bytes().all(|b| b.is_ascii_digit())
+                && (segment.contains(step) || step.starts_with(segment))
+        })
+    };
+    let score = |pointer: &str| {
+        let own = steps.last().is_some_and(|s| echoes(s, pointer))
+            || pointer.ends_with(&snake_case(&name));
+        steps.iter().filter(|s| echoes(s, pointer)).count() + usize::from(own)
+    };
+    let mut best: Option<(&String, usize)> = None;
+    for candidate in &candidates {
+        let s = score(candidate);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((candidate, s));
         }
     }
-    problems
+    best.map(|(p, _)| p.clone()).unwrap_or(fallback)
+}
+
+/// The text (or attribute value) at an XPath of the tree, with the element's or attribute's name.
+fn value_at(tree: &crate::dom::Element, xpath: &str) -> Option<(String, String)> {
+    let mut steps = xpath.split('/').filter(|s| !s.is_empty());
+    let first = steps.next()?;
+    if first != tree.name {
+        return None;
+    }
+    let mut element = tree;
+    for step in steps {
+        if let Some(attribute) = step.strip_prefix('@') {
+            return element
+                .attribute(attribute)
+                .map(|v| (v.to_owned(), attribute.to_owned()));
+        }
+        let (name, index) = match step.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()?),
+            None => (step, 1),
+        };
+        element = element
+            .children
+            .iter()
+            .filter(|c| c.name == name)
+            .nth(index.checked_sub(1)?)?;
+    }
+    Some((element.text.clone(), element.name.clone()))
+}
+
+fn leaves_equal(value: &serde_json::Value, wanted: &str, at: String, out: &mut Vec<String>) {
+    if out.len() >= 16 {
+        return;
+    }
+    match value {
+        serde_json::Value::String(text) if text == wanted => out.push(at),
+        serde_json::Value::Array(items) => {
+            for (k, item) in items.iter().enumerate() {
+                leaves_equal(item, wanted, format!("{at}/{k}"), out);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                leaves_equal(item, wanted, format!("{at}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `StatementDescription` → `statement_description`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let after_lower = i > 0 && chars[i - 1].is_lowercase();
+            let before_lower = i > 0
+                && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+                && chars[i - 1].is_uppercase();
+            if after_lower || before_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
 }
 
 fn deserialize<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<Problem>> {
@@ -200,8 +330,11 @@ mod tests {
                 r#"{"attribute": {"at": "Declaration/FunctionalReferenceID", "name": "bogus", "value": "x"}}"#,
                 "/kept/0",
             ),
-            // In its place, but the value is longer than the schema allows (UNDGID is an..4).
-            (&good.replace("1234", "123456"), "/kept"),
+            // In its place, but the value is longer than the schema allows (UNDGID is an..4): at the value.
+            (
+                &good.replace("1234", "123456"),
+                "/kept/0/element/element/children/0/text",
+            ),
             // A second Declarant: the schema allows one.
             (
                 r#"{"element": {"at": "Declaration", "index": 2, "element": {"name": "Declarant", "children": [{"name": "ID", "text": "GB603202734852"}]}}}"#,
@@ -211,6 +344,46 @@ mod tests {
         for (kept, at) in cases {
             let problems = read_declaration(base.replace("KEPT", kept).as_bytes()).unwrap_err();
             assert_eq!(problems[0].pointer, at, "{kept}: {problems:?}");
+        }
+    }
+
+    /// What the XML reader refuses against the schema, the twin refuses, at the field's JSON pointer: a line break in
+    /// a description (every DEC-DMS value is one line), a text longer than its an..n.
+    #[test]
+    fn the_twin_fits_the_schema_as_the_xml_does() {
+        let base = r#"{"function_code": "original", "lrn": "A1", "type_code": "IMA", "declarant": {"id": "GB603202734852"}, "goods_shipment": {"goods_items": [{"sequence_numeric": 1, "description": "Shaver"}]}}"#;
+        let long = "x".repeat(513);
+        for (from, to, at) in [
+            (
+                "Shaver",
+                "Sha\\nver",
+                "/goods_shipment/goods_items/0/description",
+            ),
+            (
+                "\"lrn\": \"A1\",",
+                &format!(
+                    "\"lrn\": \"A1\", \"additional_information\": [{{\"statement_description\": \"{long}\"}}],"
+                ),
+                "/additional_information/0/statement_description",
+            ),
+            // The same value twice: the rate (at most 12 digits) is named, not the invoice amount.
+            (
+                "\"lrn\": \"A1\",",
+                "\"lrn\": \"A1\", \"invoice_amount\": {\"value\": \"1234567890123\", \"currency\": \"GBP\"}, \"currency_exchanges\": [{\"currency\": \"USD\", \"rate\": \"1234567890123\"}],",
+                "/currency_exchanges/0/rate",
+            ),
+        ] {
+            let text = base.replace(from, to);
+            let problems = read_declaration(text.as_bytes()).unwrap_err();
+            assert_eq!(
+                (problems[0].code, problems[0].pointer.as_str()),
+                (ErrorCode::InvalidValue, at),
+                "{problems:?}"
+            );
+            assert!(
+                problems[0].message.contains("in the XML form"),
+                "{problems:?}"
+            );
         }
     }
 
@@ -257,8 +430,10 @@ mod tests {
             (r"\b", false),
             (r"\f", false),
             (r"\t", true),
-            (r"\n", true),
-            (r"\u000d", true),
+            // A line break is not a control character XML forbids, but every DEC-DMS value is one line (the
+            // schemas' pattern): refused as the XML reader refuses it.
+            (r"\n", false),
+            (r"\u000d", false),
             (r"\u0020", true),
             (r"\\b", true),
             (r"\\u0001", true),
