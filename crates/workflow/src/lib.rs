@@ -95,6 +95,19 @@ impl Status {
             Status::Rejected | Status::Released | Status::Cancelled
         )
     }
+
+    /// Whether a new version (an amendment or a correction) is taken in this status: after acceptance, before
+    /// release.
+    pub fn takes_amendment(self) -> bool {
+        matches!(
+            self,
+            Status::Accepted
+                | Status::UnderControl
+                | Status::Assessed
+                | Status::AwaitingPayment
+                | Status::Settled
+        )
+    }
 }
 
 /// The kind of control a lane calls for.
@@ -808,15 +821,13 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             called: *called,
             amount: *amount,
         }]),
-        Command::Amend { content_hash } => match status {
-            Accepted | UnderControl | Assessed | AwaitingPayment | Settled => {
-                Ok(vec![EventKind::Amended {
-                    version: state.version + 1,
-                    content_hash: content_hash.clone(),
-                }])
-            }
-            _ => refuse("Amendment"),
-        },
+        Command::Amend { content_hash } if status.takes_amendment() => {
+            Ok(vec![EventKind::Amended {
+                version: state.version + 1,
+                content_hash: content_hash.clone(),
+            }])
+        }
+        Command::Amend { .. } => refuse("Amendment"),
     }
 }
 

@@ -394,19 +394,53 @@ pub(crate) async fn amendment(
             "An amendment keeps the LRN and declarant of the declaration it amends.",
         ));
     }
-    let content_hash = clearance::content_hash(parsed.model.as_bytes());
-    let version = storage::NewVersion {
+    let version = Received {
         format: parsed.format.to_owned(),
         document: parsed.document,
         model: parsed.model,
+    };
+    let row = new_version(
+        &state,
+        &caller,
+        &row,
+        declaration,
+        version,
+        "Amended by the trader.".to_owned(),
+    )
+    .await?;
+    Ok(Json(summary(&row)))
+}
+
+/// What a new version keeps: the document as received, in its format, and the model it stands for.
+struct Received {
+    format: String,
+    document: String,
+    model: String,
+}
+
+/// Stores `declaration` as the next version of `row` (amendment or correction): assessed, secured and laned again in
+/// the transaction that stores it.
+async fn new_version(
+    state: &AppState,
+    caller: &Caller,
+    row: &DeclarationRow,
+    declaration: declaration::Declaration,
+    received: Received,
+    reason: String,
+) -> Result<DeclarationRow, ApiError> {
+    let content_hash = clearance::content_hash(received.model.as_bytes());
+    let version = storage::NewVersion {
+        format: received.format,
+        document: received.document,
+        model: received.model,
         content_hash: content_hash.clone(),
-        received_by: crate::access::audit_actor(&caller),
+        received_by: crate::access::audit_actor(caller),
     };
     let amended = declaration.clone();
-    let row = execute(
-        &state,
-        &actor(&caller),
-        &row,
+    execute(
+        state,
+        &actor(caller),
+        row,
         Some(&amended),
         Vec::new(),
         move |_| {
@@ -415,14 +449,13 @@ pub(crate) async fn amendment(
                     declaration: Box::new(declaration),
                     content_hash,
                 },
-                reason: "Amended by the trader.".to_owned(),
+                reason,
                 version: Some(version),
             }))
         },
         |_, _| Ok(Vec::new()),
     )
-    .await?;
-    Ok(Json(summary(&row)))
+    .await
 }
 
 /// `POST …/corrections`: a WCO correction (function code 13, COR) applied to the current version: its pointers must
@@ -459,14 +492,7 @@ pub(crate) async fn correction(
         )
     };
     // Before release only, as an amendment (after release is a request an officer decides).
-    if !matches!(
-        row.status,
-        workflow::Status::Accepted
-            | workflow::Status::UnderControl
-            | workflow::Status::Assessed
-            | workflow::Status::AwaitingPayment
-            | workflow::Status::Settled
-    ) {
+    if !row.status.takes_amendment() {
         let at = if message.amendments.len() > 1 {
             "/MetaData/Declaration/Amendment[1]/Pointer"
         } else {
@@ -494,35 +520,13 @@ pub(crate) async fn correction(
     }
     let reason = message_reason(&message, "Corrected by the trader.")?;
     let model = serde_json::to_string(&declaration).map_err(ApiError::internal)?;
-    let content_hash = clearance::content_hash(model.as_bytes());
-    let version = storage::NewVersion {
+    // The version keeps the correction as received; its model is the declaration as corrected.
+    let received = Received {
         format: format.to_owned(),
-        // The version keeps the correction as received; its model is the declaration as corrected.
         document: String::from_utf8_lossy(&bytes).into_owned(),
         model,
-        content_hash: content_hash.clone(),
-        received_by: crate::access::audit_actor(&caller),
     };
-    let amended = declaration.clone();
-    let row = execute(
-        &state,
-        &actor(&caller),
-        &row,
-        Some(&amended),
-        Vec::new(),
-        move |_| {
-            Ok(Some(Asked {
-                act: Act::Amend {
-                    declaration: Box::new(declaration),
-                    content_hash,
-                },
-                reason,
-                version: Some(version),
-            }))
-        },
-        |_, _| Ok(Vec::new()),
-    )
-    .await?;
+    let row = new_version(&state, &caller, &row, declaration, received, reason).await?;
     Ok(Json(summary(&row)))
 }
 
