@@ -341,6 +341,19 @@ mod tests {
                 "/kept",
             ),
         ];
+        // Nested deeper than any schema path (50 levels, 100 JSON levels, inside serde_json's limit of 128): refused at the item,
+        // the walk stopping where the schema does.
+        let mut deep = r#"{"name": "UNDGID", "text": "1"}"#.to_owned();
+        for _ in 0..50 {
+            deep = format!(r#"{{"name": "DangerousGoods", "children": [{deep}]}}"#);
+        }
+        let deep = format!(
+            r#"{{"element": {{"at": "Declaration/GoodsShipment/GovernmentAgencyGoodsItem/Commodity", "index": 1, "element": {deep}}}}}"#
+        );
+        let cases: Vec<(&str, &str)> = cases
+            .into_iter()
+            .chain([(deep.as_str(), "/kept/0")])
+            .collect();
         for (kept, at) in cases {
             let problems = read_declaration(base.replace("KEPT", kept).as_bytes()).unwrap_err();
             assert_eq!(problems[0].pointer, at, "{kept}: {problems:?}");
