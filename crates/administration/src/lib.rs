@@ -80,6 +80,25 @@ pub struct Office {
     pub closes: Time,
 }
 
+impl Office {
+    /// The office's offset from UTC at `at` (its time zone's rules, daylight saving included); `None` only for a
+    /// zone the bundled database lacks, which [`parse`] refuses.
+    pub fn utc_offset(&self, at: time::OffsetDateTime) -> Option<time::UtcOffset> {
+        let zone = jiff::tz::TimeZone::get(&self.time_zone).ok()?;
+        let instant = jiff::Timestamp::from_second(at.unix_timestamp()).ok()?;
+        time::UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds()).ok()
+    }
+
+    /// Whether the office is open at `at` (a working day of `calendar`, within its working hours, local time).
+    pub fn is_open(&self, calendar: &Calendar, at: time::OffsetDateTime) -> bool {
+        let Some(offset) = self.utc_offset(at) else {
+            return false;
+        };
+        let local = at.to_offset(offset);
+        calendar.is_working_day(local.date()) && (self.opens..=self.closes).contains(&local.time())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Calendar {
     pub working_days: Vec<Weekday>,
@@ -137,8 +156,22 @@ pub struct Codes {
     pub procedures: Vec<String>,
     /// The DE 2/3 document type of a deferment account (UK: `DAN`).
     pub deferment_document: String,
-    /// The DE 2/3 document type of a guarantee reference (UK: `GRN`).
+    /// The DE 2/3 document type of a guarantee reference (UK: `GUA`).
     pub guarantee_document: String,
+    /// How the DE 4/8 methods of payment settle.
+    pub payment_methods: PaymentMethods,
+}
+
+/// How the DE 4/8 methods of payment (one capital letter each) settle; a letter in none of the lists is paid
+/// before release (cash, card, transfer, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentMethods {
+    /// Charged to the deferment account the declaration names (UK: E, F, G).
+    pub deferred: Vec<char>,
+    /// Secured by the guarantee the declaration names (UK: M, R, S).
+    pub guaranteed: Vec<char>,
+    /// Taken from the declarant's cash account (UK: P).
+    pub cash_account: Vec<char>,
 }
 
 /// Conveniences for a demonstration, each off unless a profile turns it on.
@@ -147,11 +180,16 @@ pub struct Demonstration {
     /// A deferment account or guarantee a declaration names but nobody opened is opened with this limit, held by
     /// the declarant. `None`: refused, as a real administration does.
     pub auto_open_limit: Option<rust_decimal::Decimal>,
+    /// The built-in demonstration tariff, exchange rates and nomenclature to start with (`tariff::demo::set`);
+    /// `None`: none until the administration imports its own.
+    pub reference_data: Option<String>,
 }
 
 /// One administration's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profile {
+    /// The profile's text as read (TOML): what is stored, and what a change starts from.
+    pub source: String,
     pub name: String,
     /// The country whose MRNs Aduana issues (their prefix after the year).
     pub country: Country,
@@ -163,10 +201,154 @@ pub struct Profile {
     /// In the order the VAT base adds them.
     pub tax_types: Vec<TaxType>,
     pub codes: Codes,
+    pub deadlines: Deadlines,
     pub demonstration: Demonstration,
 }
 
+/// Time limits counted in working days of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Working days a trader has to pay a payment order (default 10).
+    pub payment_order_working_days: u32,
+}
+
 impl Profile {
+    /// The profile written back as TOML (comments are not kept): what a change made at run time (an office, a
+    /// holiday) is saved as, after [`parse`] has checked it. `parse(&p.to_toml())` gives `p` back.
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write;
+        let quote = |s: &str| {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                        let _ = write!(out, "\\u{:04X}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        };
+        let list = |items: &mut dyn Iterator<Item = String>| {
+            format!(
+                "[{}]",
+                items.map(|i| quote(&i)).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let hm = |t: Time| format!("{:02}:{:02}", t.hour(), t.minute());
+        let day = |d: &Weekday| {
+            match d {
+                Weekday::Monday => "mon",
+                Weekday::Tuesday => "tue",
+                Weekday::Wednesday => "wed",
+                Weekday::Thursday => "thu",
+                Weekday::Friday => "fri",
+                Weekday::Saturday => "sat",
+                Weekday::Sunday => "sun",
+            }
+            .to_owned()
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "[administration]");
+        let _ = writeln!(out, "name = {}", quote(&self.name));
+        let _ = writeln!(out, "country = {}", quote(self.country.as_str()));
+        let _ = writeln!(
+            out,
+            "languages = {}",
+            list(&mut self.languages.iter().map(|l| l.code().to_owned()))
+        );
+        let _ = writeln!(out, "\n[currency]");
+        let _ = writeln!(out, "code = {}", quote(self.currency.code.as_str()));
+        let _ = writeln!(out, "decimal_places = {}", self.currency.decimal_places);
+        let rounding = match self.currency.rounding {
+            Rounding::HalfUp => "half_up",
+            Rounding::HalfEven => "half_even",
+            Rounding::Down => "down",
+            Rounding::Up => "up",
+        };
+        let _ = writeln!(out, "rounding = {}", quote(rounding));
+        for office in &self.offices {
+            let _ = writeln!(out, "\n[[offices]]");
+            let _ = writeln!(out, "code = {}", quote(&office.code));
+            let _ = writeln!(out, "name = {}", quote(&office.name));
+            let _ = writeln!(out, "time_zone = {}", quote(&office.time_zone));
+            let _ = writeln!(
+                out,
+                "working_hours = {}",
+                quote(&format!("{}-{}", hm(office.opens), hm(office.closes)))
+            );
+        }
+        let _ = writeln!(out, "\n[calendar]");
+        let _ = writeln!(
+            out,
+            "working_days = {}",
+            list(&mut self.calendar.working_days.iter().map(day))
+        );
+        let _ = writeln!(
+            out,
+            "holidays = {}",
+            list(&mut self.calendar.holidays.iter().map(|d| d.to_string()))
+        );
+        for tax in &self.tax_types {
+            let _ = writeln!(out, "\n[[tax_types]]");
+            let _ = writeln!(out, "code = {}", quote(&tax.code));
+            let _ = writeln!(out, "name = {}", quote(&tax.name));
+            let basis = match tax.basis {
+                Basis::AdValorem => "ad_valorem",
+                Basis::Specific => "specific",
+                Basis::ValueAdded => "value_added",
+            };
+            let _ = writeln!(out, "basis = {}", quote(basis));
+            let _ = writeln!(out, "in_vat_base = {}", tax.in_vat_base);
+        }
+        let _ = writeln!(out, "\n[codes]");
+        let _ = writeln!(
+            out,
+            "procedures = {}",
+            list(&mut self.codes.procedures.iter().cloned())
+        );
+        let _ = writeln!(
+            out,
+            "deferment_document = {}",
+            quote(&self.codes.deferment_document)
+        );
+        let _ = writeln!(
+            out,
+            "guarantee_document = {}",
+            quote(&self.codes.guarantee_document)
+        );
+        let methods = &self.codes.payment_methods;
+        let _ = writeln!(out, "\n[codes.payment_methods]");
+        for (key, letters) in [
+            ("deferred", &methods.deferred),
+            ("guaranteed", &methods.guaranteed),
+            ("cash_account", &methods.cash_account),
+        ] {
+            let _ = writeln!(
+                out,
+                "{key} = {}",
+                quote(&letters.iter().collect::<String>())
+            );
+        }
+        let _ = writeln!(out, "\n[deadlines]");
+        let _ = writeln!(
+            out,
+            "payment_order_working_days = {}",
+            self.deadlines.payment_order_working_days
+        );
+        let _ = writeln!(out, "\n[demonstration]");
+        if let Some(data) = &self.demonstration.reference_data {
+            let _ = writeln!(out, "reference_data = {}", quote(data));
+        }
+        if let Some(limit) = &self.demonstration.auto_open_limit {
+            let _ = writeln!(out, "auto_open_limit = {}", quote(&limit.to_string()));
+        }
+        out
+    }
+
     pub fn office(&self, code: &str) -> Option<&Office> {
         self.offices.iter().find(|o| o.code == code)
     }
@@ -208,7 +390,15 @@ struct Raw {
     tax_types: Vec<RawTaxType>,
     codes: RawCodes,
     #[serde(default)]
+    deadlines: RawDeadlines,
+    #[serde(default)]
     demonstration: RawDemonstration,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDeadlines {
+    payment_order_working_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -260,12 +450,23 @@ struct RawCodes {
     procedures: Vec<Spanned<String>>,
     deferment_document: Spanned<String>,
     guarantee_document: Spanned<String>,
+    #[serde(default)]
+    payment_methods: RawPaymentMethods,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPaymentMethods {
+    deferred: Option<Spanned<String>>,
+    guaranteed: Option<Spanned<String>>,
+    cash_account: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawDemonstration {
     auto_open_limit: Option<Spanned<String>>,
+    reference_data: Option<Spanned<String>>,
 }
 
 /// Most holidays, offices, tax types or procedure codes one profile may list.
@@ -541,6 +742,92 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
         }
     }
 
+    let mut settles: Vec<(char, &str)> = Vec::new();
+    let mut letters = |list: &Option<Spanned<String>>, name: &'static str| -> Vec<char> {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for letter in list.get_ref().chars() {
+            if !letter.is_ascii_uppercase() {
+                error(
+                    list.span(),
+                    format!(
+                        "A method of payment (DE 4/8) is one capital letter; {letter:?} is not."
+                    ),
+                );
+            } else if let Some((_, other)) = settles.iter().find(|(l, _)| *l == letter) {
+                error(
+                    list.span(),
+                    format!("The method of payment {letter} cannot be both {other} and {name}."),
+                );
+            } else {
+                settles.push((letter, name));
+                out.push(letter);
+            }
+        }
+        out
+    };
+    let payment_methods = PaymentMethods {
+        deferred: letters(&raw.codes.payment_methods.deferred, "deferred"),
+        guaranteed: letters(&raw.codes.payment_methods.guaranteed, "guaranteed"),
+        cash_account: letters(&raw.codes.payment_methods.cash_account, "cash_account"),
+    };
+    let reference_data = raw.demonstration.reference_data.as_ref().and_then(|name| {
+        let known = tariff::demo::SETS
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>();
+        if known.contains(&name.get_ref().as_str()) {
+            Some(name.get_ref().clone())
+        } else {
+            error(
+                name.span(),
+                format!(
+                    "There is no built-in reference data {:?}; the sets are: {}.",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
+            );
+            None
+        }
+    });
+    if let (Some(set), Some(code)) = (
+        reference_data.as_deref().and_then(tariff::demo::set),
+        &currency,
+    ) && set.currency != code.as_str()
+    {
+        error(
+            raw.demonstration
+                .reference_data
+                .as_ref()
+                .map_or(0..0, Spanned::span),
+            format!(
+                "The reference data {:?} is quoted in {}, not in the national currency {}.",
+                set.name,
+                set.currency,
+                code.as_str()
+            ),
+        );
+    }
+
+    let payment_order_working_days = match &raw.deadlines.payment_order_working_days {
+        None => 10,
+        Some(days) => match u32::try_from(*days.get_ref()) {
+            Ok(days @ 1..=366) => days,
+            _ => {
+                error(
+                    days.span(),
+                    format!(
+                        "A payment order falls due 1 to 366 working days after it is issued, not {}.",
+                        days.get_ref()
+                    ),
+                );
+                10
+            }
+        },
+    };
+
     let auto_open_limit = match &raw.demonstration.auto_open_limit {
         None => None,
         Some(limit) => match limit.get_ref().parse::<rust_decimal::Decimal>() {
@@ -580,6 +867,7 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
         return Err(errors);
     }
     Ok(Profile {
+        source: text.to_owned(),
         name: raw.administration.name,
         country: country.expect("checked"),
         languages,
@@ -598,8 +886,15 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
             procedures,
             deferment_document: raw.codes.deferment_document.into_inner(),
             guarantee_document: raw.codes.guarantee_document.into_inner(),
+            payment_methods,
         },
-        demonstration: Demonstration { auto_open_limit },
+        deadlines: Deadlines {
+            payment_order_working_days,
+        },
+        demonstration: Demonstration {
+            auto_open_limit,
+            reference_data,
+        },
     })
 }
 

@@ -166,3 +166,66 @@ fn broken_toml_is_refused_at_its_line() {
     let errors = parse("[administration]\nname = \"x\"\ncountry = \n").unwrap_err();
     assert_eq!(errors[0].line, 3, "{errors:?}");
 }
+
+/// What a run-time change saves (the profile written back) reads as the same profile, for both built-in ones and
+/// for names and codes that need quoting.
+#[test]
+fn a_profile_written_back_reads_the_same() {
+    for (name, text) in built_in() {
+        let profile = parse(text).unwrap();
+        let written = profile.to_toml();
+        let again = parse(&written).unwrap_or_else(|e| panic!("{name}: {e:?}\n{written}"));
+        assert_eq!(
+            Profile {
+                source: String::new(),
+                ..again
+            },
+            Profile {
+                source: String::new(),
+                ..profile.clone()
+            },
+            "{name}"
+        );
+    }
+    let mut profile = demo();
+    profile.name = "Quote \" backslash \\ tab \t é".into();
+    profile.offices[0].name = "Ligne\nnouvelle".into();
+    let again = parse(&profile.to_toml()).unwrap();
+    assert_eq!(again.name, profile.name);
+    assert_eq!(again.offices[0].name, profile.offices[0].name);
+}
+
+/// The methods of payment settle as the profile says, and no letter settles two ways.
+#[test]
+fn payment_methods_are_letters_each_settling_one_way() {
+    let sn = built_in_profile("demo-sn").unwrap();
+    assert_eq!(sn.codes.payment_methods.deferred, vec!['C']);
+    let text = with("guaranteed = \"MRS\"", "guaranteed = \"MRSE\"");
+    let errors = parse(&text).unwrap_err();
+    assert!(
+        errors[0]
+            .message
+            .contains("The method of payment E cannot be both deferred and guaranteed."),
+        "{errors:?}"
+    );
+    let errors = parse(&with("reference_data = \"gb\"", "reference_data = \"sn\"")).unwrap_err();
+    assert!(errors[0].message.contains("quoted in XOF"), "{errors:?}");
+}
+
+/// An office's local date and hours follow its time zone, daylight saving included.
+#[test]
+fn offices_keep_their_local_time() {
+    let profile = demo();
+    let office = profile.office("GBLBA001").unwrap();
+    // 2027-07-01 07:30 UTC is 08:30 in London (BST): open; 2027-01-04 07:30 UTC is 07:30 GMT: closed.
+    let summer = time::macros::datetime!(2027-07-01 07:30 UTC);
+    let winter = time::macros::datetime!(2027-01-04 07:30 UTC);
+    assert_eq!(office.utc_offset(summer).unwrap().whole_hours(), 1);
+    assert!(office.is_open(&profile.calendar, summer));
+    assert!(!office.is_open(&profile.calendar, winter));
+    // New Year's Day is a holiday: closed all day.
+    assert!(!office.is_open(
+        &profile.calendar,
+        time::macros::datetime!(2027-01-01 12:00 UTC)
+    ));
+}

@@ -63,3 +63,57 @@ pub fn run(command: Command) -> Result<ExitCode, String> {
         },
     }
 }
+
+/// The profile named on the command line: a built-in one by name, or a file, checked (every mistake as
+/// FILE:LINE:COLUMN: sentence).
+pub fn named(name: &str) -> Result<administration::Profile, String> {
+    if let Some(profile) = administration::built_in_profile(name) {
+        return Ok(profile);
+    }
+    let text = std::fs::read_to_string(name).map_err(|e| {
+        format!(
+            "--profile {name}: neither a built-in profile ({}) nor a file that can be read ({e})",
+            administration::built_in()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    administration::parse(&text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("{name}:{e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// The profile a server or command uses: the one named (`--profile`), else the one stored in the database, else
+/// the built-in `demo-gb`.
+pub async fn in_use(
+    store: &storage::Store,
+    name: Option<&str>,
+) -> Result<administration::Profile, String> {
+    if let Some(name) = name {
+        return named(name);
+    }
+    match store
+        .current_administration()
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(stored) => administration::parse(&stored.profile).map_err(|errors| {
+            format!(
+                "the stored profile (version {}) no longer reads: {}; start with --profile FILE",
+                stored.version,
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }),
+        None => Ok(administration::demo()),
+    }
+}

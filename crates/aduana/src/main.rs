@@ -73,12 +73,17 @@ enum Command {
         /// An officer releases every declaration by hand instead of the automatic release.
         #[arg(long)]
         manual_release: bool,
+        /// The administration's profile (docs/configuration.md): a TOML file, or a built-in one by name
+        /// (`demo-gb`, `demo-sn`). Checked at start (each mistake with its line); saved as a new version when it
+        /// differs from the one stored. Absent: the stored profile, or `demo-gb` on a new database.
+        #[arg(long, env = "ADUANA_PROFILE")]
+        profile: Option<String>,
         /// Open a deferment account or guarantee a declaration names but the administration has not opened, with
-        /// this limit in the national currency, held by the declarant that names it. A demonstration convenience
-        /// only: the default, 0, refuses an account nobody opened (its duties are then due at once). Accounts are
-        /// opened with `aduana ledger open`.
-        #[arg(long, env = "ADUANA_DEFERMENT_AUTO_OPEN_LIMIT", default_value = "0")]
-        deferment_auto_open_limit: String,
+        /// this limit in the national currency, held by the declarant that names it: a demonstration convenience
+        /// (benchmarks) that overrides the profile's `[demonstration] auto_open_limit`; 0 refuses such an account.
+        /// Accounts are opened with `aduana ledger open`.
+        #[arg(long, env = "ADUANA_DEFERMENT_AUTO_OPEN_LIMIT")]
+        deferment_auto_open_limit: Option<String>,
         /// How shipment-level costs (freight, insurance, header additions) are shared among goods items.
         #[arg(long, value_parser = ["value", "mass"], default_value = "value")]
         apportion_by: String,
@@ -347,6 +352,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             risk_model,
             manual_release,
             apportion_by,
+            profile,
             deferment_auto_open_limit,
             audit,
             checkpoint_seconds,
@@ -354,13 +360,19 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             rate_limit,
             rate_burst,
         } => {
-            let auto_open = declaration::parse_decimal(&deferment_auto_open_limit)
-                .map_err(|_| "--deferment-auto-open-limit: write an amount such as 1000000")?;
+            let auto_open = deferment_auto_open_limit
+                .map(|limit| {
+                    declaration::parse_decimal(&limit)
+                        .map_err(|_| "--deferment-auto-open-limit: write an amount such as 1000000")
+                })
+                .transpose()?;
             let store = storage::Store::open(&database.url()?)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut pipeline = Pipeline::demo(selection_seed(&database.data_dir)?);
-            let reference = api::reference::load(&store).await?;
+            let profile = config::in_use(&store, profile.as_deref()).await?;
+            tracing::info!(administration = %profile.name, country = %profile.country.as_str(), currency = %profile.currency.code.as_str(), "administration profile in use");
+            let mut pipeline = Pipeline::for_profile(profile, selection_seed(&database.data_dir)?);
+            let reference = api::reference::load(&store, &pipeline).await?;
             for file in &reference.files {
                 tracing::info!(kind = %file.kind, name = %file.name, rows = file.row_count, imported_at = %file.imported_at, "reference file in use");
             }
@@ -395,7 +407,9 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 });
             }
             pipeline.auto_release = !manual_release;
-            pipeline.auto_open_limit = (!auto_open.is_zero()).then_some(auto_open);
+            if let Some(limit) = auto_open {
+                pipeline.auto_open_limit = (!limit.is_zero()).then_some(limit);
+            }
             pipeline.apportionment = if apportion_by == "mass" {
                 tariff::Apportionment::ByMass
             } else {
@@ -740,8 +754,10 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
         .unwrap_or_default();
     let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     let spinner = progress::spinner(&format!("checking and importing {name} as {kind}"));
+    let profile = config::in_use(&store, None).await?;
     let imported = api::reference::import(
         &store,
+        &profile,
         kind,
         &name,
         &text,
@@ -921,10 +937,8 @@ fn assess(
         None => tariff::demo::tariff(),
     };
     let rates = match rates_file {
-        Some(path) => {
-            tariff::ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, &read_text(path)?)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        Some(path) => tariff::ExchangeRates::from_csv(tariff::demo::GB.currency, &read_text(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
         None => tariff::demo::exchange_rates(),
     };
     let date = match date {

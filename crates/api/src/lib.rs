@@ -9,6 +9,7 @@
 
 mod access;
 mod cargo;
+mod configuration;
 mod declarations;
 pub mod error;
 mod metrics;
@@ -108,8 +109,9 @@ pub struct AppState {
     /// The pipeline in use: the one the server was started with, plus the risk documents analysts saved (rules,
     /// lists, rates, model choice); replaced whole when they save a new version.
     pipeline: Arc<std::sync::RwLock<Arc<Pipeline>>>,
-    /// The pipeline as started, before stored risk documents: what each reload starts from.
-    base: Arc<Pipeline>,
+    /// The pipeline as started (its profile replaced when an administrator changes it), before stored risk
+    /// documents: what each reload starts from.
+    base: Arc<std::sync::RwLock<Arc<Pipeline>>>,
     /// Today's counts per lane-rate population (the rate controller's state).
     pub rate_book: Arc<std::sync::Mutex<selectivity::rates::RateBook>>,
     pub config: Arc<Config>,
@@ -123,7 +125,7 @@ impl AppState {
         let pipeline = Arc::new(pipeline);
         AppState {
             store,
-            base: pipeline.clone(),
+            base: Arc::new(std::sync::RwLock::new(pipeline.clone())),
             pipeline: Arc::new(std::sync::RwLock::new(pipeline)),
             rate_book: Default::default(),
             config: Arc::new(config),
@@ -140,13 +142,58 @@ impl AppState {
         config: Config,
     ) -> Result<AppState, String> {
         let state = AppState::new(store, pipeline, config);
-        let loaded = risk::load(&state.store, &state.base).await?;
+        // The profile in use is the stored one: saved when it is new or differs from the newest stored version.
+        let profile = &state.base().administration;
+        let stored = state
+            .store
+            .current_administration()
+            .await
+            .map_err(|e| e.to_string())?;
+        if stored.is_none_or(|v| v.profile != profile.source) {
+            state
+                .store
+                .save_administration(
+                    &storage::Actor::new("aduana serve", "system"),
+                    &profile.source,
+                    &format!("in use from the start of the server ({})", profile.name),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let loaded = risk::load(&state.store, &state.base()).await?;
         state.set_pipeline(loaded);
         let counted = risk::rebuild_rate_book(&state, time::OffsetDateTime::now_utc()).await?;
         if counted > 0 {
             tracing::info!(counted, "lane rate counts rebuilt from today's decisions");
         }
         Ok(state)
+    }
+
+    /// The pipeline as started, with the profile in use, before the stored risk documents.
+    pub(crate) fn base(&self) -> Arc<Pipeline> {
+        self.base
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `profile` in use (already checked and saved): the base pipeline takes it, and the risk documents are
+    /// applied over it again. The caller holds `risk::RELOAD`.
+    pub(crate) async fn put_profile_in_use(
+        &self,
+        profile: administration::Profile,
+    ) -> Result<(), error::ApiError> {
+        let base = self.base().with_profile(profile);
+        *self
+            .base
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(base.clone());
+        let loaded = risk::load(&self.store, &base)
+            .await
+            .map_err(error::ApiError::internal)?;
+        self.set_pipeline(loaded);
+        Ok(())
     }
 
     /// The pipeline in use now.

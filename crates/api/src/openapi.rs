@@ -144,6 +144,7 @@ impl utoipa::Modify for Frame {
                 ("ledger", "Deferment accounts and guarantees: holders, authorities, statements, settlements."),
                 ("cargo", "Carriers' cargo reports."),
                 ("risk", "Risk management: rule sets, lists, lane rates, learned models."),
+                ("administration", "The administration as data: country, currency, offices, calendar, tax types and code lists."),
                 ("reports", "The Time Release Study, rule hits, reconciliation."),
                 ("audit", "The hash-chained audit trail."),
                 ("public", "The public tariff and duty calculator."),

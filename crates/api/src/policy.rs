@@ -76,12 +76,14 @@ pub enum Scope {
     Audit,
     /// Risk rules, lists, lane rates and models.
     Risk,
+    /// The administration's profile: offices, calendar, code lists.
+    Administration,
     /// Public routes need no token.
     None,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::DeclarationsRead,
         Scope::DeclarationsWrite,
         Scope::Decisions,
@@ -89,6 +91,7 @@ impl Scope {
         Scope::Reports,
         Scope::Audit,
         Scope::Risk,
+        Scope::Administration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +103,7 @@ impl Scope {
             Scope::Reports => "reports",
             Scope::Audit => "audit",
             Scope::Risk => "risk",
+            Scope::Administration => "administration",
             Scope::None => "",
         }
     }
@@ -247,6 +251,14 @@ routes! {
     GET "/api/v1/declarations/{id}/versions/{n}" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::version;
     POST "/api/v1/ledger/accounts/{account}/authorities" => Access::Roles(HOLDERS), Ledger, crate::payments::accounts::grant_authority;
     DELETE "/api/v1/ledger/accounts/{account}/authorities/{party}" => Access::Roles(HOLDERS), Ledger, crate::payments::accounts::revoke_authority;
+    GET "/api/v1/administration" => Access::Public, None, crate::configuration::show;
+    PUT "/api/v1/administration" => Access::Roles(ADMIN), Administration, crate::configuration::replace;
+    GET "/api/v1/administration/versions" => Access::Roles(AUDITORS), Administration, crate::configuration::versions;
+    PUT "/api/v1/administration/offices/{code}" => Access::Roles(ADMIN), Administration, crate::configuration::put_office;
+    PUT "/api/v1/administration/holidays/{date}" => Access::Roles(ADMIN), Administration, crate::configuration::add_holiday;
+    DELETE "/api/v1/administration/holidays/{date}" => Access::Roles(ADMIN), Administration, crate::configuration::remove_holiday;
+    PUT "/api/v1/administration/procedures/{code}" => Access::Roles(ADMIN), Administration, crate::configuration::add_procedure;
+    DELETE "/api/v1/administration/procedures/{code}" => Access::Roles(ADMIN), Administration, crate::configuration::remove_procedure;
 }
 
 /// The rule for a matched route, if any.

@@ -91,7 +91,9 @@ pub struct MeasureView {
     /// The origins the measure is limited to (a group when several); absent for every origin.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<String>,
-    pub rounding: tariff::measures::Rounding,
+    /// How the amount is rounded; absent: as the administration rounds its currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounding: Option<tariff::measures::Rounding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preference_code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -1,6 +1,7 @@
 //! Reference data in use: the tariff measures, the nomenclature (HS layer and national layer) and the exchange
 //! rates. The administration imports each as a file (`aduana tariff import …`); a file is checked whole before it
-//! is stored, so a bad file changes nothing. What has not been imported comes from the built-in demo.
+//! is stored, so a bad file changes nothing. What has not been imported comes from the reference data the
+//! administration's profile names (`[demonstration] reference_data`), or is empty.
 
 use storage::{ReferenceFile, Store, reference};
 use tariff::{ExchangeRates, Nomenclature, Tariff, TariffError};
@@ -16,11 +17,40 @@ pub struct Reference {
     pub files: Vec<ReferenceFile>,
 }
 
-/// What a file of `kind` holds, checked whole: the number of rows it contributes. `hs_layer` is the HS text in
-/// use, for checking a national layer over it.
-pub fn check(kind: &str, text: &str, hs_layer: Option<&str>) -> Result<usize, TariffError> {
+/// What a file of `kind` holds, checked whole against the administration's profile (a measure's tax type is one of
+/// its tax types, rates are quoted in its currency): the number of rows it contributes. `hs_layer` is the HS text
+/// in use, for checking a national layer over it.
+pub fn check(
+    profile: &administration::Profile,
+    kind: &str,
+    text: &str,
+    hs_layer: Option<&str>,
+) -> Result<usize, TariffError> {
     match kind {
-        reference::MEASURES => Tariff::from_csv(text).map(|t| t.measures().len()),
+        reference::MEASURES => {
+            let tariff = Tariff::from_csv(text)?;
+            if let Some(measure) = tariff
+                .measures()
+                .iter()
+                .find(|m| profile.tax_type(&m.tax_type).is_none())
+            {
+                return Err(TariffError {
+                    line: measure.line,
+                    column: None,
+                    message: format!(
+                        "The tax type {} is not one of the administration's ({}); add it to its profile first.",
+                        measure.tax_type,
+                        profile
+                            .tax_types
+                            .iter()
+                            .map(|t| t.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+            Ok(tariff.measures().len())
+        }
         reference::NOMENCLATURE => Nomenclature::from_csv(text).map(|n| n.len()),
         reference::NATIONAL_NOMENCLATURE => {
             let mut nomenclature = match hs_layer {
@@ -29,7 +59,7 @@ pub fn check(kind: &str, text: &str, hs_layer: Option<&str>) -> Result<usize, Ta
             };
             nomenclature.add_csv(text)
         }
-        reference::EXCHANGE_RATES => ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, text)
+        reference::EXCHANGE_RATES => ExchangeRates::from_csv(profile.currency.code.as_str(), text)
             .map(|r| r.len())
             .map_err(|message| TariffError {
                 line: 0,
@@ -50,6 +80,7 @@ pub fn check(kind: &str, text: &str, hs_layer: Option<&str>) -> Result<usize, Ta
 /// Checks and stores a reference file. Nothing is stored when the check fails.
 pub async fn import(
     store: &Store,
+    profile: &administration::Profile,
     kind: &str,
     name: &str,
     text: &str,
@@ -61,7 +92,7 @@ pub async fn import(
     } else {
         None
     };
-    let rows = check(kind, text, hs.as_deref()).map_err(|e| format!("{name}: {e}"))?;
+    let rows = check(profile, kind, text, hs.as_deref()).map_err(|e| format!("{name}: {e}"))?;
     store
         .add_reference_file(kind, name, text, rows, imported_by, now)
         .await
@@ -82,8 +113,10 @@ async fn current_text(store: &Store, kind: &str) -> Result<Option<String>, Strin
     }
 }
 
-/// Loads the reference data in use: the newest imported file of each kind, the demo's for the others.
-pub async fn load(store: &Store) -> Result<Reference, String> {
+/// Loads the reference data in use: the newest imported file of each kind, `base`'s (the pipeline as its profile
+/// built it) for the others.
+pub async fn load(store: &Store, base: &clearance::Pipeline) -> Result<Reference, String> {
+    let national = base.administration.currency.code.as_str();
     let files = store
         .current_reference_files()
         .await
@@ -102,12 +135,12 @@ pub async fn load(store: &Store) -> Result<Reference, String> {
     };
     let tariff = match texts.get(reference::MEASURES) {
         Some(text) => Tariff::from_csv(text).map_err(|e| broken(reference::MEASURES, &e))?,
-        None => tariff::demo::tariff(),
+        None => base.tariff.clone(),
     };
     let rates = match texts.get(reference::EXCHANGE_RATES) {
-        Some(text) => ExchangeRates::from_csv(tariff::demo::NATIONAL_CURRENCY, text)
+        Some(text) => ExchangeRates::from_csv(national, text)
             .map_err(|e| broken(reference::EXCHANGE_RATES, &e))?,
-        None => tariff::demo::exchange_rates(),
+        None => base.rates.clone(),
     };
     let hs = texts.get(reference::NOMENCLATURE);
     let national = texts.get(reference::NATIONAL_NOMENCLATURE);
@@ -117,7 +150,7 @@ pub async fn load(store: &Store) -> Result<Reference, String> {
             Nomenclature::from_csv(text).map_err(|e| broken(reference::NOMENCLATURE, &e))?
         }
         None if national.is_some() => Nomenclature::default(),
-        None => tariff::demo::nomenclature(),
+        None => base.nomenclature.clone(),
     };
     if let Some(text) = national {
         nomenclature

@@ -140,11 +140,11 @@ pub async fn rebuild_rate_book(state: &AppState, now: OffsetDateTime) -> Result<
 }
 
 /// Serializes reloads, so that the last one to finish saw every save before it.
-static RELOAD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static RELOAD: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn reload(state: &AppState) -> Result<(), ApiError> {
     let _guard = RELOAD.lock().await;
-    let pipeline = load(&state.store, &state.base)
+    let pipeline = load(&state.store, &state.base())
         .await
         .map_err(ApiError::internal)?;
     state.set_pipeline(pipeline);

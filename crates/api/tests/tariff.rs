@@ -298,11 +298,14 @@ async fn with_a_nomenclature_in_force_subdivided_codes_are_refused() {
 async fn reference_files_are_imported_whole_or_not_at_all() {
     for backend in common::backends() {
         let app = TestApp::spawn(backend).await;
+        let profile = administration::demo();
         let now = time::OffsetDateTime::now_utc();
         let bad = "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n85,A00,ad_valorem,two\n";
-        let error = api::reference::import(&app.store, "measures", "bad.csv", bad, "test", now)
-            .await
-            .unwrap_err();
+        let error = api::reference::import(
+            &app.store, &profile, "measures", "bad.csv", bad, "test", now,
+        )
+        .await
+        .unwrap_err();
         assert!(error.contains("line 3, column rate_percent"), "{error}");
         assert!(
             app.store
@@ -313,18 +316,29 @@ async fn reference_files_are_imported_whole_or_not_at_all() {
         );
 
         let good = "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,3\n";
-        let file = api::reference::import(&app.store, "measures", "good.csv", good, "test", now)
-            .await
-            .unwrap();
+        let file = api::reference::import(
+            &app.store, &profile, "measures", "good.csv", good, "test", now,
+        )
+        .await
+        .unwrap();
         assert_eq!(file.row_count, 1);
         let hs = "hscode,description,parent\n85,Electrical machinery,TOTAL\n8510,Shavers,85\n";
-        api::reference::import(&app.store, "nomenclature", "hs.csv", hs, "test", now)
-            .await
-            .unwrap();
+        api::reference::import(
+            &app.store,
+            &profile,
+            "nomenclature",
+            "hs.csv",
+            hs,
+            "test",
+            now,
+        )
+        .await
+        .unwrap();
         // A national layer is checked over the HS layer in force.
         let national = "commodity_code,description\n85100010,Razors\n";
         api::reference::import(
             &app.store,
+            &profile,
             "national_nomenclature",
             "n.csv",
             national,
@@ -337,6 +351,7 @@ async fn reference_files_are_imported_whole_or_not_at_all() {
         assert!(
             api::reference::import(
                 &app.store,
+                &profile,
                 "national_nomenclature",
                 "n2.csv",
                 bad_national,
@@ -347,7 +362,9 @@ async fn reference_files_are_imported_whole_or_not_at_all() {
             .is_err()
         );
 
-        let reference = api::reference::load(&app.store).await.unwrap();
+        let reference = api::reference::load(&app.store, &clearance::Pipeline::demo(vec![]))
+            .await
+            .unwrap();
         assert_eq!(reference.files.len(), 3, "{backend:?}");
         assert_eq!(reference.tariff.measures().len(), 1);
         assert!(reference.check_codes);

@@ -74,6 +74,7 @@ actions! {
     RiskModelSave => ("risk.model.save", "A risk model saved as a new version."),
     RiskModelChoiceSave => ("risk.model_choice.save", "The risk model in use chosen."),
     ManifestLodge => ("manifest.lodge", "A carrier's cargo report received."),
+    AdministrationSave => ("administration.save", "The administration's profile saved as a new version."),
     UserAdd => ("user.add", "A user created."),
     UserRole => ("user.role", "A user's role changed."),
     UserLoginName => ("user.login_name", "A user's portal login set."),

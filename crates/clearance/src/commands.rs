@@ -167,10 +167,10 @@ impl Pipeline {
             .unwrap_or_default();
         let key = ledger_key(&declarant, declaration.lrn.as_str());
         let mut ids = vec![customs::receivable(&key), customs::secured(&key)];
-        if let Some(dan) = crate::deferment_account(declaration) {
+        if let Some(dan) = self.deferment_account(declaration) {
             ids.push(customs::deferment(&dan));
         }
-        if let Some(grn) = crate::guarantee_reference(declaration) {
+        if let Some(grn) = self.guarantee_reference(declaration) {
             ids.push(customs::guarantee(&grn));
         }
         if !declarant.is_empty() {
@@ -223,8 +223,8 @@ impl Pipeline {
             }
             _ => None,
         };
-        let dan = crate::deferment_account(declaration);
-        let grn = crate::guarantee_reference(declaration);
+        let dan = self.deferment_account(declaration);
+        let grn = self.guarantee_reference(declaration);
         let owed = needs.as_ref().map(|needs| revenue::Owed {
             needs,
             deferment: dan.as_deref(),

@@ -40,8 +40,12 @@ pub struct Pipeline {
     /// How shipment-level costs are shared among goods items.
     pub apportionment: tariff::Apportionment,
     pub rules: RuleSet,
-    /// The country whose MRNs we issue.
+    /// The country whose MRNs we issue (the profile's, kept here for the MRN builder).
     pub country: Country,
+    /// The administration this pipeline serves (docs/configuration.md): its currency and rounding, offices and
+    /// their time zones, calendar, tax types in VAT-base order, procedure codes and the document codes of deferment
+    /// accounts and guarantees. [`Pipeline::for_profile`] derives the fields above from it.
+    pub administration: Arc<administration::Profile>,
     /// Secret seed of the random selection draw.
     pub seed: Vec<u8>,
     /// Release at once when every condition holds (the usual setting). When false, an officer releases.
@@ -209,16 +213,36 @@ pub fn guarantee_reference(declaration: &Declaration) -> Option<String> {
         })
 }
 
-/// The deferment account a declaration names (DE 2/6: a header document of type DAN), if any.
-pub fn deferment_account(declaration: &Declaration) -> Option<String> {
+/// The identifier of the header document (DE 2/3) of `document_type` a declaration names, if it is one Aduana can
+/// name an account by: a deferment account (the administration's deferment document type, UK `DAN`, DE 2/6) or
+/// a guarantee.
+pub fn header_document_id(declaration: &Declaration, document_type: &str) -> Option<String> {
     declaration
         .additional_documents
         .iter()
-        .find(|d| d.type_code == "DAN")
+        .find(|d| d.type_code == document_type)
         .and_then(|d| d.id.clone())
         .filter(|id| {
             !id.is_empty() && id.len() <= 35 && id.bytes().all(|b| b.is_ascii_alphanumeric())
         })
+}
+
+/// What each DE 4/8 method of payment means for settlement, as the profile says.
+fn methods_of(profile: &administration::Profile) -> revenue::Methods {
+    let methods = &profile.codes.payment_methods;
+    let mut table = std::collections::BTreeMap::new();
+    for (letters, settles) in [
+        (&methods.deferred, revenue::Settles::Deferred),
+        (&methods.guaranteed, revenue::Settles::Guaranteed),
+        (&methods.cash_account, revenue::Settles::CashAccount),
+    ] {
+        for letter in letters {
+            if let Ok(method) = declaration::PaymentMethod::parse(&letter.to_string()) {
+                table.insert(method, settles);
+            }
+        }
+    }
+    revenue::Methods::new(table)
 }
 
 /// The facts the risk rules see (`lists` gives the `aeo` fact).
@@ -295,26 +319,146 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 impl Pipeline {
-    /// The demo administration: demo tariff, rates and rules, MRNs for GB.
+    /// The UK demonstration administration (`demo-gb`): its demo tariff, rates and rules, MRNs for GB.
     pub fn demo(seed: Vec<u8>) -> Pipeline {
+        Pipeline::for_profile(administration::demo(), seed)
+    }
+
+    /// The pipeline of an administration: every national fact from its profile (country, payment methods, tax
+    /// regime, codes, demonstration conveniences), the reference data its profile names (none: an empty tariff and
+    /// nomenclature, rates in the national currency only, until the administration imports its files) and the demo
+    /// risk rules.
+    pub fn for_profile(profile: administration::Profile, seed: Vec<u8>) -> Pipeline {
+        let set = profile
+            .demonstration
+            .reference_data
+            .as_deref()
+            .and_then(tariff::demo::set);
         Pipeline {
-            tariff: tariff::demo::tariff(),
-            nomenclature: tariff::demo::nomenclature(),
+            tariff: set.map(|s| s.tariff()).unwrap_or_default(),
+            nomenclature: set.map(|s| s.nomenclature()).unwrap_or_default(),
             check_codes: false,
-            rates: tariff::demo::exchange_rates(),
+            rates: set.map_or_else(
+                || ExchangeRates::new(profile.currency.code.clone()),
+                |s| s.exchange_rates(),
+            ),
             apportionment: tariff::Apportionment::ByValue,
             rules: RuleSet::parse(selectivity::DEMO_RULES).expect("demo rules are valid (tested)"),
-            country: Country::parse("GB").expect("GB"),
+            country: profile.country.clone(),
             seed,
             auto_release: true,
             risk_model: None,
             rule_versions: Vec::new(),
             lists: Arc::new(Lists::default()),
             lane_rates: None,
-            methods: revenue::Methods::uk(),
+            methods: methods_of(&profile),
             max_amount: DEFAULT_MAX_AMOUNT,
-            auto_open_limit: None,
+            auto_open_limit: profile.demonstration.auto_open_limit,
+            administration: Arc::new(profile),
         }
+    }
+
+    /// This pipeline with another profile in use (changed at run time): the national facts it derives from the
+    /// profile are replaced; the reference data, rules and settings stay.
+    pub fn with_profile(&self, profile: administration::Profile) -> Pipeline {
+        Pipeline {
+            country: profile.country.clone(),
+            methods: methods_of(&profile),
+            auto_open_limit: profile.demonstration.auto_open_limit,
+            administration: Arc::new(profile),
+            ..self.clone()
+        }
+    }
+
+    /// The tax regime of the administration: its tax types in VAT-base order, its currency's places and rounding.
+    pub fn tax_regime(&self) -> tariff::TaxRegime {
+        let profile = &self.administration;
+        tariff::TaxRegime {
+            order: profile
+                .tax_types
+                .iter()
+                .map(|t| (t.code.clone(), t.in_vat_base))
+                .collect(),
+            decimal_places: Some(profile.currency.decimal_places),
+            rounding: match profile.currency.rounding {
+                administration::Rounding::HalfUp => tariff::measures::Rounding::HalfUp,
+                administration::Rounding::HalfEven => tariff::measures::Rounding::HalfEven,
+                administration::Rounding::Down => tariff::measures::Rounding::Down,
+                administration::Rounding::Up => tariff::measures::Rounding::Up,
+            },
+        }
+    }
+
+    /// The deferment account `declaration` names, by the administration's document type.
+    pub fn deferment_account(&self, declaration: &Declaration) -> Option<String> {
+        header_document_id(declaration, &self.administration.codes.deferment_document)
+    }
+
+    /// The guarantee `declaration` names: DE 8/3 (`ObligationGuarantee`), or a header document of the
+    /// administration's guarantee document type.
+    pub fn guarantee_reference(&self, declaration: &Declaration) -> Option<String> {
+        guarantee_reference(declaration).or_else(|| {
+            header_document_id(declaration, &self.administration.codes.guarantee_document)
+        })
+    }
+
+    /// The date at the office of lodgement (its time zone in the profile; the first office's for an office the
+    /// profile does not list): the date duties, rates and rules are taken on.
+    pub fn local_date(&self, declaration: &Declaration, at: time::OffsetDateTime) -> time::Date {
+        self.date_at_office(declaration.office(), at)
+    }
+
+    /// The date at `office` (see [`Pipeline::local_date`]).
+    pub fn date_at_office(&self, office: Option<&str>, at: time::OffsetDateTime) -> time::Date {
+        let profile = &self.administration;
+        let office = office
+            .and_then(|code| profile.office(code))
+            .or(profile.offices.first());
+        office
+            .and_then(|o| o.utc_offset(at))
+            .map_or(at.date(), |offset| at.to_offset(offset).date())
+    }
+
+    /// The day a payment order issued at `at` at `office` falls due: the profile's number of working days later,
+    /// by its calendar.
+    pub fn payment_due(&self, office: Option<&str>, at: time::OffsetDateTime) -> time::Date {
+        let profile = &self.administration;
+        let today = self.date_at_office(office, at);
+        profile
+            .calendar
+            .add_working_days(today, profile.deadlines.payment_order_working_days)
+            .unwrap_or(today)
+    }
+
+    /// An amount in the national currency as the API writes it: with the currency's decimal places.
+    pub fn amount_text(&self, amount: Decimal) -> String {
+        let places = self.administration.currency.decimal_places as usize;
+        format!("{amount:.places$}")
+    }
+
+    /// Refuses goods items under a procedure (DE 1/10) the administration does not accept.
+    pub fn check_procedures(&self, declaration: &Declaration) -> Vec<Problem> {
+        let accepted = &self.administration.codes.procedures;
+        let mut problems = Vec::new();
+        for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
+            let Some(code) = item.procedure_code() else {
+                continue;
+            };
+            if !accepted.contains(&code) {
+                problems.push(Problem::with_message(
+                    ErrorCode::ProcedureNotAccepted,
+                    format!(
+                        "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/GovernmentProcedure",
+                        index + 1
+                    ),
+                    format!(
+                        "The procedure {code} (DE 1/10) of goods item {} is not one this administration accepts.",
+                        index + 1
+                    ),
+                ));
+            }
+        }
+        problems
     }
 
     /// The rules deciding on `date`, and their stored version (`None`: the rules the pipeline was built with).
@@ -331,11 +475,12 @@ impl Pipeline {
         declaration: &Declaration,
         date: time::Date,
     ) -> Result<Assessment, Vec<Problem>> {
+        let mut problems = self.check_procedures(declaration);
         if self.check_codes {
-            let problems = self.check_codes(declaration, date);
-            if !problems.is_empty() {
-                return Err(problems);
-            }
+            problems.extend(self.check_codes(declaration, date));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
         }
         let assessment = tariff::assess_with(
             declaration,
@@ -343,6 +488,7 @@ impl Pipeline {
             &self.rates,
             date,
             self.apportionment,
+            &self.tax_regime(),
         )?;
         self.check_ceiling(&assessment)?;
         Ok(assessment)

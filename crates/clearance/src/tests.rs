@@ -19,7 +19,9 @@ fn a_standard_import_with_deferment_is_released_at_once_with_hand_computed_taxes
     };
     let pipeline = Pipeline::demo(b"test seed".to_vec());
     // The deferment account the declaration names, open and held by its declarant.
-    let dan = deferment_account(&declaration).expect("TT_IM001b names a DAN");
+    let dan = pipeline
+        .deferment_account(&declaration)
+        .expect("TT_IM001b names a DAN");
     let declarant = declaration.declarant_id().unwrap().to_string();
     let account = ledger::Account::new(
         ledger::customs::deferment(&dan),

@@ -119,6 +119,8 @@ error_codes! {
     RequestTimeout => (68, "request.timeout", 408, "The request was not received in time; send it again."),
     AccountNotAuthorised => (69, "ledger.account_not_authorised", 403, "This account's holder has not authorised you to use it."),
     PointerUnresolved => (70, "declaration.pointer_unresolved", 422, "A pointer of the correction does not name a part of the declaration that the correction carries."),
+    ProcedureNotAccepted => (71, "declaration.procedure_not_accepted", 422, "The procedure (DE 1/10) is not one this administration accepts."),
+    ProfileInvalid => (72, "administration.profile_invalid", 422, "The administration's profile has a mistake; each is named with its line and column."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

@@ -16,6 +16,7 @@
 //!
 //! **API boundary**: this crate knows SQL; it knows nothing of HTTP. It stores what the pure crates decided.
 
+mod admin_store;
 mod audit_store;
 mod cargo_store;
 mod ledger_store;
@@ -24,6 +25,7 @@ pub mod observe;
 mod payments;
 mod risk_store;
 mod security;
+pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
 pub use ledger_store::TransferOutcome;
@@ -413,6 +415,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         12,
         include_str!("../migrations/sqlite/0012_declarations_without_document.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_administration.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -441,6 +447,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../migrations/postgres/0012_declarations_without_document.sql"),
+    ),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_administration.sql"),
     ),
 ];
 

@@ -604,6 +604,7 @@ pub const APPEND_ONLY_TABLES: &[&str] = &[
     "reference_files",
     "risk_documents",
     "cargo_reports",
+    "administration_versions",
     "schema_migrations",
 ];
 

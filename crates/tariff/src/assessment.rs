@@ -250,6 +250,44 @@ pub fn claims(declaration: &Declaration, item: &GoodsItem) -> Claims {
     }
 }
 
+/// What the administration's profile says of its taxes (docs/configuration.md, `[[tax_types]]` and `[currency]`):
+/// the order they are computed in, which of them join the base of the value-added taxes, and how amounts in the
+/// national currency are rounded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaxRegime {
+    /// The tax types in the order the VAT base adds them: (code, joins the VAT base). Empty: measures on the
+    /// customs value first, each of them joining the base of the taxes on value plus duties.
+    pub order: Vec<(String, bool)>,
+    /// Decimal places tax amounts are rounded to; `None`: the national currency's minor units.
+    pub decimal_places: Option<u32>,
+    /// How a tax amount is rounded when its measure does not say.
+    pub rounding: crate::measures::Rounding,
+}
+
+impl TaxRegime {
+    /// The place of `tax_type` in the order (unknown types after every known one) and whether it joins the base
+    /// of the taxes computed on value plus duties.
+    fn place(&self, measure: &Measure) -> (usize, bool) {
+        if self.order.is_empty() {
+            return (
+                usize::from(measure.base != Base::CustomsValue),
+                measure.base == Base::CustomsValue,
+            );
+        }
+        match self
+            .order
+            .iter()
+            .position(|(code, _)| *code == measure.tax_type)
+        {
+            Some(place) => (
+                place,
+                self.order[place].1 && measure.base != Base::CustomsValueAlone,
+            ),
+            None => (self.order.len(), false),
+        }
+    }
+}
+
 /// Assesses `declaration` against `tariff` on `date`, shipment costs shared by value. Exports are valued but bear
 /// no duty in this tariff.
 pub fn assess(
@@ -264,16 +302,19 @@ pub fn assess(
         rates,
         date,
         valuation::Apportionment::ByValue,
+        &TaxRegime::default(),
     )
 }
 
-/// [`assess`], with shipment costs shared as `apportionment` says.
+/// [`assess`], with shipment costs shared as `apportionment` says and the taxes computed, added to the VAT base and
+/// rounded as `regime` says.
 pub fn assess_with(
     declaration: &Declaration,
     tariff: &Tariff,
     rates: &ExchangeRates,
     date: time::Date,
     apportionment: valuation::Apportionment,
+    regime: &TaxRegime,
 ) -> Result<Assessment, Vec<Problem>> {
     let Valuation {
         currency,
@@ -333,14 +374,19 @@ pub fn assess_with(
             let default_method = methods
                 .first()
                 .map_or(declaration::PaymentMethod::CASH, |(_, m)| *m);
+            // The taxes that join the VAT base so far ("duties" in the CSV's base names).
             let mut duties = Decimal::ZERO;
-            // Duties on the customs value first, then taxes whose base includes them.
-            let mut measures: Vec<&Measure> = tax_types
+            // In the administration's order: the taxes of the VAT base before the taxes computed on it.
+            let mut measures: Vec<(usize, bool, &Measure)> = tax_types
                 .iter()
                 .filter_map(|t| tariff.applicable(code.as_str(), t, date, &claims))
+                .map(|m| {
+                    let (place, joins) = regime.place(m);
+                    (place, joins, m)
+                })
                 .collect();
-            measures.sort_by_key(|m| m.base != Base::CustomsValue);
-            for measure in measures {
+            measures.sort_by_key(|(place, _, _)| *place);
+            for (_, joins_vat_base, measure) in measures {
                 let pointer = item_path(index, "Commodity/DutyTaxFee");
                 let base = match measure.base {
                     Base::CustomsValue | Base::CustomsValueAlone => value.customs_value,
@@ -355,8 +401,11 @@ pub fn assess_with(
                 };
                 match compute(measure, base, item, rates, &pointer) {
                     Ok(mut computed) => {
-                        let minor = currency.minor_units();
-                        let mut amount = measure.rounding.apply(computed.amount, minor);
+                        let minor = regime
+                            .decimal_places
+                            .map_or(currency.minor_units(), |p| p.min(currency.minor_units()));
+                        let rounding = measure.rounding.unwrap_or(regime.rounding);
+                        let mut amount = rounding.apply(computed.amount, minor);
                         let mut relieved = None;
                         if let Some(relief) =
                             tariff.relief(code.as_str(), &measure.tax_type, date, &claims)
@@ -364,7 +413,7 @@ pub fn assess_with(
                             let share = relief.rate_percent.unwrap_or(Decimal::ONE_HUNDRED);
                             let Some(off) = amount
                                 .checked_mul(share)
-                                .map(|v| measure.rounding.apply(v / Decimal::ONE_HUNDRED, minor))
+                                .map(|v| rounding.apply(v / Decimal::ONE_HUNDRED, minor))
                             else {
                                 problems.push(crate::valuation::too_large(&pointer));
                                 continue;
@@ -376,7 +425,7 @@ pub fn assess_with(
                                 .push_str(&format!("; {off} relieved by {}", relief.describe()));
                         }
                         // A relieved duty does not join the base of the taxes computed on the duties.
-                        if measure.base == Base::CustomsValue {
+                        if joins_vat_base {
                             match duties.checked_add(amount) {
                                 Some(sum) => duties = sum,
                                 None => {

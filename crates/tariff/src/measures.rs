@@ -123,6 +123,8 @@ pub enum Rounding {
     Down,
     /// Away from zero (0.001 → 0.01).
     Up,
+    /// Half to even, banker's rounding (0.005 → 0.00, 0.015 → 0.02).
+    HalfEven,
 }
 
 impl Rounding {
@@ -131,6 +133,7 @@ impl Rounding {
             Rounding::HalfUp => rust_decimal::RoundingStrategy::MidpointAwayFromZero,
             Rounding::Down => rust_decimal::RoundingStrategy::ToZero,
             Rounding::Up => rust_decimal::RoundingStrategy::AwayFromZero,
+            Rounding::HalfEven => rust_decimal::RoundingStrategy::MidpointNearestEven,
         };
         let mut rounded = value.round_dp_with_strategy(minor_units, strategy);
         rounded.rescale(minor_units);
@@ -159,8 +162,9 @@ pub struct Measure {
     /// Countries of origin the measure is limited to (one country, or a group written as several); empty for
     /// every origin.
     pub origins: Vec<Country>,
-    /// How the amount is rounded.
-    pub rounding: Rounding,
+    /// How the amount is rounded; `None`: as the administration rounds its national currency
+    /// ([`crate::TaxRegime::rounding`]).
+    pub rounding: Option<Rounding>,
     /// Preference code (DE 4/17) the measure is limited to, e.g. 300 for a tariff preference.
     pub preference_code: Option<String>,
     /// What the declaration must claim for the measure to apply (every one of them).
@@ -414,14 +418,17 @@ impl Tariff {
                     "A group may hold at most 300 countries.".into(),
                 ));
             }
-            let rounding = match cell("rounding").unwrap_or("half_up") {
-                "half_up" => Rounding::HalfUp,
-                "down" => Rounding::Down,
-                "up" => Rounding::Up,
-                other => {
+            // Absent: the administration's rounding of the national currency (its profile).
+            let rounding = match cell("rounding") {
+                None => None,
+                Some("half_up") => Some(Rounding::HalfUp),
+                Some("half_even") => Some(Rounding::HalfEven),
+                Some("down") => Some(Rounding::Down),
+                Some("up") => Some(Rounding::Up),
+                Some(other) => {
                     return Err(fail(
                         "rounding",
-                        format!("{other:?} must be half_up, down or up."),
+                        format!("{other:?} must be half_up, half_even, down or up."),
                     ));
                 }
             };

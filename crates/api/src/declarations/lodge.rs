@@ -105,8 +105,10 @@ pub(crate) async fn lodge(
     let at = now();
     let lrn = declaration.lrn.to_string();
     let pipeline = state.pipeline();
+    // The date at the office of lodgement, in its time zone: the date of the tariff, rates and rules applied.
+    let date = pipeline.local_date(declaration, at);
     // Assessed here, on the handler's task; the decision that needs the ledger is made under its lock.
-    let assessment = pipeline.assess(declaration, at.date());
+    let assessment = pipeline.assess(declaration, date);
     let new = NewDeclaration {
         declarant,
         representative,
@@ -148,7 +150,7 @@ pub(crate) async fn lodge(
                     declaration: &owned,
                     hash: &hash,
                     serial,
-                    date: at.date(),
+                    date,
                     assessment,
                 },
                 &books,

@@ -218,7 +218,7 @@ pub(crate) async fn execute(
                         asked.act,
                         &asked.reason,
                         &books,
-                        context.now.date(),
+                        pipeline.local_date(&model, context.now),
                     )
                     .map_err(refused)?;
                 let writes = finish(context, Some(&executed))?;

@@ -40,8 +40,6 @@ pub const BANK_HEADER: &str = "x-aduana-bank";
 pub const SIGNATURE_HEADER: &str = "x-aduana-signature";
 /// How old a signature may be.
 pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;
-/// Days a trader has to pay an order.
-pub const ORDER_DAYS: i64 = 10;
 
 /// The signature header for `body` sent at `timestamp` (unix seconds): what a bank computes.
 pub fn sign(key: &[u8], timestamp: i64, body: &[u8]) -> String {
@@ -99,6 +97,7 @@ pub async fn create_order(
 ) -> Result<Response, ApiError> {
     let row = load_visible(&state, &caller, &id).await?;
     let who = crate::access::actor(&caller);
+    let pipeline = state.pipeline();
     execute(
         &state,
         &who,
@@ -118,7 +117,8 @@ pub async fn create_order(
                 ));
             }
             let due = lifecycle.outstanding();
-            let amount = format!("{due:.2}");
+            let amount = pipeline.amount_text(due);
+            let due_date = pipeline.payment_due(context.row.office.as_deref(), context.now);
             let open = context.orders.iter().find(|o| o.status == OrderStatus::Open);
             if open.is_some_and(|o| o.amount == amount) {
                 return Ok(Vec::new()); // asked again: the same order
@@ -146,7 +146,7 @@ pub async fn create_order(
                 party: Some(context.row.declarant.clone()),
                 amount,
                 currency,
-                due_date: (context.now.date() + time::Duration::days(ORDER_DAYS)).to_string(),
+                due_date: due_date.to_string(),
                 status: OrderStatus::Open,
                 created_at: storage::format_time(context.now),
                 paid_at: None,
