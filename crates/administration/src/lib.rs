@@ -30,23 +30,8 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
-/// A language the portal and notifications speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
-    En,
-    Fr,
-    Es,
-}
-
-impl Language {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Fr => "fr",
-            Self::Es => "es",
-        }
-    }
-}
+/// A language the portal and notifications speak (the `wording` crate holds what is said in each).
+pub use wording::Language;
 
 /// How amounts in the national currency are rounded to its decimal places.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -753,3 +753,79 @@ fn config_check_names_each_mistake_by_line() {
         );
     }
 }
+
+/// `aduana serve --profile FILE` refuses a profile with mistakes before it listens, naming each by line and column;
+/// with a good one (here the built-in `demo-sn`) it serves that administration, and a restart without `--profile`
+/// keeps the one stored.
+#[test]
+fn serve_starts_only_with_a_valid_profile_and_keeps_the_stored_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = aduana()
+        .args(["config", "show", "demo-sn"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let bad = dir.path().join("aduana.toml");
+    let broken = text.replacen("code = \"XOF\"", "code = \"XOO\"", 1);
+    std::fs::write(&bad, &broken).unwrap();
+    let line = broken.lines().position(|l| l.contains("\"XOO\"")).unwrap() + 1;
+    let refused = aduana()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .arg("--profile")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!(
+            "{}:{line}:8: The currency \"XOO\" is not an ISO 4217 code",
+            bad.display()
+        )),
+        "{said}"
+    );
+
+    let serve = |profile: Option<&str>| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let mut command = aduana();
+        command
+            .args(["serve", "--addr", &address, "--data-dir"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null());
+        if let Some(profile) = profile {
+            command.args(["--profile", profile]);
+        }
+        let mut server = command.spawn().unwrap();
+        let healthy = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::net::TcpStream::connect(&address).is_ok()
+        });
+        assert!(healthy, "the server did not start");
+        let shown: Value =
+            reqwest::blocking::get(format!("http://{address}/api/v1/administration"))
+                .unwrap()
+                .json()
+                .unwrap();
+        server.kill().unwrap();
+        server.wait().unwrap();
+        shown
+    };
+    let first = serve(Some("demo-sn"));
+    assert_eq!(
+        first["profile"]["administration"]["country"], "SN",
+        "{first}"
+    );
+    assert_eq!(first["version"], 1, "{first}");
+    let again = serve(None);
+    assert_eq!(again["profile"]["currency"]["code"], "XOF", "{again}");
+    assert_eq!(
+        again["version"], 1,
+        "the same profile is not stored twice: {again}"
+    );
+}

@@ -21,6 +21,7 @@ const DOMAIN: &[&str] = &[
     "audit",
     "error-table",
     "administration",
+    "wording",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.

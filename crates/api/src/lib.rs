@@ -196,6 +196,22 @@ impl AppState {
         Ok(())
     }
 
+    /// How to word an answer to a request with these headers: the administration's language the request's
+    /// `Accept-Language` prefers (its default otherwise), and its currency's decimal places.
+    pub(crate) fn wording(&self, headers: &axum::http::HeaderMap) -> notifications::Wording {
+        let pipeline = self.pipeline();
+        let profile = &pipeline.administration;
+        notifications::Wording {
+            language: wording::Language::negotiate(
+                headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+                &profile.languages,
+            ),
+            places: profile.currency.decimal_places,
+        }
+    }
+
     /// The pipeline in use now.
     pub fn pipeline(&self) -> Arc<Pipeline> {
         self.pipeline

@@ -44,10 +44,40 @@ pub struct Notification {
     pub detail: Value,
 }
 
+/// How notifications are worded: the language and the national currency's decimal places.
+#[derive(Clone, Copy, Debug)]
+pub struct Wording {
+    pub language: wording::Language,
+    pub places: u32,
+}
+
+impl Wording {
+    /// English, two places: what RES XML and the audit read.
+    pub const ENGLISH: Wording = Wording {
+        language: wording::Language::En,
+        places: 2,
+    };
+
+    fn amount(&self, amount: rust_decimal::Decimal, currency: &str) -> String {
+        self.language.amount(amount, self.places, currency)
+    }
+}
+
 /// The notifications of a declaration, in order, each derived from one event of its log (its typed kind, never
-/// its reason sentence): what a trader's software reads as JSON, and `res_xml` writes as WCO RES.
-pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Notification> {
+/// its reason sentence): what a trader's software reads as JSON, and `res_xml` writes as WCO RES. The sentences
+/// are in `wording`'s language, amounts written as it writes them; what a program reads (`detail`) is the same
+/// in every language, each rejection error with the error table's sentence in the language beside its own.
+pub fn derive(row: &DeclarationRow, events: &[EventRow], wording: Wording) -> Vec<Notification> {
     use workflow::{ControlKind, EventKind};
+    let language = wording.language;
+    let say = |id: &str, args: &[(&str, &str)]| language.text(id, args);
+    // Amounts of payments and refunds are in the declaration's assessment currency.
+    let currency: String = row
+        .assessment
+        .as_deref()
+        .and_then(|a| serde_json::from_str::<Value>(a).ok())
+        .and_then(|a| a["currency"].as_str().map(str::to_owned))
+        .unwrap_or_default();
     let mut out = Vec::new();
     for event in events {
         // Stored events are the lifecycle's own (storage writes what `decide` returned); an unreadable one is
@@ -59,44 +89,59 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Notification> {
         let (name, message, detail) = match kind {
             EventKind::Lodged { .. } => (
                 NotificationType::Receipt,
-                "Your declaration has been received.".to_owned(),
+                say("notice-receipt", &[]),
                 json!({"lrn": row.lrn}),
             ),
             EventKind::Accepted { mrn } => (
                 NotificationType::Acceptance,
-                format!("Your declaration is accepted with MRN {mrn}."),
+                say("notice-acceptance", &[("mrn", mrn.as_str())]),
                 json!({"mrn": mrn}),
             ),
-            EventKind::Rejected { errors } => (
-                NotificationType::Rejection,
-                "Your declaration is rejected; each error says where and why.".to_owned(),
-                json!({"errors": errors}),
-            ),
+            EventKind::Rejected { errors } => {
+                let errors: Vec<Value> = errors
+                    .iter()
+                    .map(|e| {
+                        let mut error = json!(e);
+                        if let Some(code) = error_table::ErrorCode::ALL
+                            .iter()
+                            .find(|c| c.code() == e.code)
+                        {
+                            error["sentence"] = json!(language.error_sentence(*code));
+                        }
+                        error
+                    })
+                    .collect();
+                (
+                    NotificationType::Rejection,
+                    say("notice-rejection", &[]),
+                    json!({"errors": errors}),
+                )
+            }
             EventKind::LaneAssigned { control, .. } | EventKind::LaneOverridden { control, .. } => {
                 match control {
                     Some(ControlKind::DocumentaryCheck) => (
                         NotificationType::Control,
-                        "Documents are requested: a documentary check will be made before release."
-                            .to_owned(),
+                        say("notice-documentary-check", &[]),
                         json!({"control": "documentary_check"}),
                     ),
                     Some(ControlKind::PhysicalExamination) => (
                         NotificationType::Control,
-                        "The goods are selected for physical examination before release."
-                            .to_owned(),
+                        say("notice-physical-examination", &[]),
                         json!({"control": "physical_examination"}),
                     ),
                     None => continue,
                 }
             }
             EventKind::ControlRecorded { outcome, .. } => {
-                let result = match &outcome {
-                    workflow::ControlResult::NoIrregularity => "no irregularity",
-                    workflow::ControlResult::Irregularity { .. } => "irregularity",
+                let id = match &outcome {
+                    workflow::ControlResult::NoIrregularity => "notice-control-result-clear",
+                    workflow::ControlResult::Irregularity { .. } => {
+                        "notice-control-result-irregularity"
+                    }
                 };
                 (
                     NotificationType::ControlResult,
-                    format!("Control result: {result}."),
+                    say(id, &[]),
                     json!({"outcome": outcome, "remarks": event.reason}),
                 )
             }
@@ -110,7 +155,7 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Notification> {
                     .and_then(|a| serde_json::from_str(a).ok())
                     .unwrap_or(Value::Null);
                 // Why an account did not take its part, from the event's own field.
-                let mut message = "Duties and taxes are assessed.".to_owned();
+                let mut message = say("notice-assessed", &[]);
                 for why in &refusals {
                     message.push(' ');
                     message.push_str(why);
@@ -123,39 +168,60 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow]) -> Vec<Notification> {
             }
             EventKind::PaymentRequested { amount, currency } => (
                 NotificationType::PaymentRequest,
-                format!("Please pay {amount} {currency} before release."),
+                say(
+                    "notice-payment-request",
+                    &[("amount", &wording.amount(amount, &currency))],
+                ),
                 json!({"amount": amount.to_string(), "currency": currency}),
             ),
             EventKind::PaymentReceived {
                 amount, reference, ..
             } => (
                 NotificationType::Payment,
-                format!("A payment of {amount} is received ({reference})."),
+                say(
+                    "notice-payment",
+                    &[
+                        ("amount", &wording.amount(amount, &currency)),
+                        ("reference", &reference),
+                    ],
+                ),
                 json!({"amount": amount.to_string(), "reference": reference}),
             ),
             EventKind::Released => (
                 NotificationType::Release,
-                "Your goods are released.".to_owned(),
+                say("notice-release", &[]),
                 json!({}),
             ),
             EventKind::Cancelled => (
                 NotificationType::Cancellation,
-                "Your declaration is cancelled.".to_owned(),
+                say("notice-cancellation", &[]),
                 json!({"reason": event.reason}),
             ),
             EventKind::Amended { version, .. } => (
                 NotificationType::Amendment,
-                format!("Your amendment is accepted as version {version}."),
+                say("notice-amendment", &[("version", &version.to_string())]),
                 json!({"version": version}),
             ),
             EventKind::RefundRequested { refund, amount } => (
                 NotificationType::RefundRequest,
-                format!("A refund of {amount} is requested ({refund})."),
+                say(
+                    "notice-refund-request",
+                    &[
+                        ("amount", &wording.amount(amount, &currency)),
+                        ("refund", &refund),
+                    ],
+                ),
                 json!({"refund": refund, "amount": amount.to_string()}),
             ),
             EventKind::Refunded { refund, amount } => (
                 NotificationType::Refund,
-                format!("A refund of {amount} is paid ({refund})."),
+                say(
+                    "notice-refund",
+                    &[
+                        ("amount", &wording.amount(amount, &currency)),
+                        ("refund", &refund),
+                    ],
+                ),
                 json!({"refund": refund, "amount": amount.to_string()}),
             ),
             EventKind::Settled { .. }
@@ -209,7 +275,7 @@ pub fn res_xml(
         .take(28)
         .collect();
     let mut out = Vec::new();
-    for n in derive(row, events) {
+    for n in derive(row, events, Wording::ENGLISH) {
         let kind = match (n.kind, n.detail["control"].as_str()) {
             (NotificationType::Receipt, _) => Kind::Receipt,
             (NotificationType::Acceptance, _) => Kind::Acceptance,

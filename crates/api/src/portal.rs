@@ -56,6 +56,7 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    t: wording::Language,
     csrf: String,
     login: String,
     error: Option<String>,
@@ -73,12 +74,29 @@ struct PortalRow {
 #[derive(Template)]
 #[template(path = "portal.html")]
 struct PortalPage {
-    name: String,
-    role: String,
-    party: Option<String>,
+    t: wording::Language,
+    /// "Signed in as …", in the page's language.
+    who: String,
+    /// The time zone lodgement times are shown in (the administration's first office's).
+    zone: String,
     csrf: String,
     rows: Vec<PortalRow>,
     empty: String,
+}
+
+/// An RFC 3339 UTC time as `YYYY-MM-DD HH:MM` at `office` (its time zone); as stored when it does not read.
+fn local_time(at: &str, office: Option<&administration::Office>) -> String {
+    let Ok(time) = storage::parse_time(at) else {
+        return at.to_owned();
+    };
+    let local = office
+        .and_then(|o| o.utc_offset(time))
+        .map_or(time, |offset| time.to_offset(offset));
+    local
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]"
+        ))
+        .unwrap_or_else(|_| at.to_owned())
 }
 
 fn render(template: &impl Template) -> Result<String, ApiError> {
@@ -134,6 +152,13 @@ fn login_page(
 ) -> Result<Response, ApiError> {
     let csrf = security::new_secret("");
     let page = render(&LoginPage {
+        t: state
+            .pipeline()
+            .administration
+            .languages
+            .first()
+            .copied()
+            .unwrap_or(wording::Language::En),
         csrf: csrf.clone(),
         login: login.chars().take(MAX_LOGIN_CHARS).collect(),
         error,
@@ -334,8 +359,14 @@ pub async fn portal(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<PortalSession>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let role = caller.role;
+    let t = state.wording(&headers).language;
+    let pipeline = state.pipeline();
+    // Times in the administration's own zone (its first office's), as its officers and traders read them.
+    let office = pipeline.administration.offices.first();
+    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
     let (rows, empty) = if role.sees_all_declarations() || role == crate::policy::Role::Trader {
         let filter = ListFilter {
             party: (!role.sees_all_declarations())
@@ -348,7 +379,7 @@ pub async fn portal(
             limit: PORTAL_ROWS,
         };
         let rows = state.store.list(&filter).await?;
-        (rows, "No declarations yet.".to_owned())
+        (rows, t.get("page-no-declarations"))
     } else {
         (
             Vec::new(),
@@ -361,15 +392,25 @@ pub async fn portal(
             lrn: row.lrn,
             mrn: row.mrn.unwrap_or_default(),
             declarant: row.declarant,
-            status: row.status.as_str().to_owned(),
-            lane: row.lane.map(|l| l.as_str().to_owned()).unwrap_or_default(),
-            lodged_at: row.lodged_at,
+            status: t.get(&format!("status-{}", row.status.as_str())),
+            lane: row
+                .lane
+                .map(|l| t.get(&format!("lane-{}", l.as_str())))
+                .unwrap_or_default(),
+            lodged_at: local_time(&row.lodged_at, office),
         })
         .collect();
+    let role_text = match &caller.user.party {
+        Some(party) => format!("{}, {party}", role.as_str()),
+        None => role.as_str().to_owned(),
+    };
     let page = render(&PortalPage {
-        name: caller.user.name.clone(),
-        role: role.as_str().to_owned(),
-        party: caller.user.party.clone(),
+        t,
+        who: t.text(
+            "page-signed-in",
+            &[("name", &caller.user.name), ("role", &role_text)],
+        ),
+        zone,
         csrf: session.csrf_token,
         rows,
         empty,

@@ -87,8 +87,10 @@ pub(crate) struct ErrorCodeRow {
     #[serde(serialize_with = "code_text")]
     code: ErrorCode,
     http_status: u16,
-    /// The default sentence.
+    /// The default sentence, in English (the table's own).
     message: &'static str,
+    /// The sentence in every language the administration speaks, by language code (`en`, `fr`, `es`).
+    sentences: std::collections::BTreeMap<&'static str, String>,
 }
 
 fn code_text<S: serde::Serializer>(code: &ErrorCode, serializer: S) -> Result<S::Ok, S::Error> {
@@ -106,10 +108,11 @@ pub(crate) struct ErrorCodes {
     path = "/api/v1/error-codes",
     tag = "service",
     summary = "The table of error codes",
-    description = "Every code a client may receive, with its HTTP status and default message. Clients switch on the code, never on the message.",
+    description = "Every code a client may receive, with its HTTP status, default message and its sentence in each language the administration speaks. Clients switch on the code, never on the message.",
     responses((status = 200, description = "The table", body = crate::reports::ErrorCodes))
 )]
-pub(crate) async fn error_codes() -> Json<ErrorCodes> {
+pub(crate) async fn error_codes(State(state): State<AppState>) -> Json<ErrorCodes> {
+    let languages = state.pipeline().administration.languages.clone();
     Json(ErrorCodes {
         codes: ErrorCode::ALL
             .iter()
@@ -118,6 +121,10 @@ pub(crate) async fn error_codes() -> Json<ErrorCodes> {
                 code,
                 http_status: code.http_status(),
                 message: code.message(),
+                sentences: languages
+                    .iter()
+                    .map(|l| (l.code(), l.error_sentence(code)))
+                    .collect(),
             })
             .collect(),
     })
@@ -355,6 +362,7 @@ pub(crate) async fn reconciliation(
     State(state): State<AppState>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Result<Json<Value>, ApiError> {
+    let pipeline = state.pipeline();
     record_export(&state, &caller, "report/reconciliation", "").await?;
     let orders = state.store.payment_orders().await?;
     let confirmations = state.store.confirmations().await?;
@@ -400,10 +408,10 @@ pub(crate) async fn reconciliation(
             "reference": order.reference,
             "declaration_id": order.declaration_id,
             "status": order.status,
-            "ordered": format!("{ordered:.2}"),
-            "confirmed": format!("{confirmed:.2}"),
-            "in_ledger": format!("{received_in_ledger:.2}"),
-            "receivable_balance": format!("{receivable:.2}"),
+            "ordered": pipeline.amount_text(ordered),
+            "confirmed": pipeline.amount_text(confirmed),
+            "in_ledger": pipeline.amount_text(received_in_ledger),
+            "receivable_balance": pipeline.amount_text(receivable),
             "reconciled": ok,
         }));
     }

@@ -259,11 +259,15 @@ pub(crate) async fn notifications_of(
         )
             .into_response());
     }
-    Ok(Json(Notifications {
-        notifications: notifications::derive(&row, &events),
-        declaration: row.id,
-    })
-    .into_response())
+    let wording = state.wording(&headers);
+    Ok((
+        [(header::CONTENT_LANGUAGE, wording.language.code())],
+        Json(Notifications {
+            notifications: notifications::derive(&row, &events, wording),
+            declaration: row.id,
+        }),
+    )
+        .into_response())
 }
 
 /// What the trader of a declaration was told.

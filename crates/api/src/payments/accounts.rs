@@ -61,6 +61,7 @@ pub async fn account_statement(
     Path(account): Path<String>,
     Queried(query): Queried<StatementQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let pipeline = state.pipeline();
     let id = account_param(&account)?;
     let date = |name: &str, value: &Option<String>| -> Result<Option<time::Date>, ApiError> {
         value
@@ -120,8 +121,8 @@ pub async fn account_statement(
         lines.push(json!({
             "id": t.id, "at": t.at, "code": t.code, "reference": t.reference,
             "kind": t.kind, "debit": t.debit, "credit": t.credit,
-            "amount": format!("{:.2}", t.amount),
-            "balance": format!("{balance:.2}"),
+            "amount": pipeline.amount_text(t.amount),
+            "balance": pipeline.amount_text(balance),
         }));
     }
     let closing = opening.checked_add(running).ok_or_else(too_large)?;
@@ -132,12 +133,12 @@ pub async fn account_statement(
     };
     Ok(Json(json!({
         "account": found,
-        "balance": format!("{:.2}", found.balance()),
-        "available": found.available().map(|a| format!("{a:.2}")),
+        "balance": pipeline.amount_text(found.balance()),
+        "available": found.available().map(|a| pipeline.amount_text(a)),
         "authorised": authorities,
         "period": {"from": from.map(|d| d.to_string()), "to": to.map(|d| d.to_string())},
-        "opening_balance": format!("{opening:.2}"),
-        "closing_balance": format!("{closing:.2}"),
+        "opening_balance": pipeline.amount_text(opening),
+        "closing_balance": pipeline.amount_text(closing),
         "transfers": lines,
     })))
 }

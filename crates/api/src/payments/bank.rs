@@ -272,6 +272,7 @@ pub async fn confirmation(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ConfirmationAnswer>, ApiError> {
+    let pipeline = state.pipeline();
     let bytes = read_body(&state, body).await?;
     let bank = headers
         .get(BANK_HEADER)
@@ -337,7 +338,7 @@ pub async fn confirmation(
         bank: bank.clone(),
         confirmation_id: body.confirmation_id.clone(),
         order_reference: order.reference.clone(),
-        amount: format!("{amount:.2}"),
+        amount: pipeline.amount_text(amount),
         currency: currency.to_string(),
         body_sha256: hex::encode(Sha256::digest(&bytes)),
         received_at: storage::format_time(now),
@@ -370,7 +371,7 @@ pub async fn confirmation(
             order_reference: order.reference.clone(),
             bank: bank.clone(),
             confirmation_id: body.confirmation_id.clone(),
-            amount: format!("{amount:.2}"),
+            amount: pipeline.amount_text(amount),
             currency: currency.to_string(),
             received_at: confirmation.received_at.clone(),
         };
@@ -448,7 +449,7 @@ pub async fn confirmation(
         receipt: Some(receipt_id),
         declaration: Some(PaidDeclaration {
             summary: summary(&row),
-            outstanding: format!("{:.2}", lifecycle.outstanding()),
+            outstanding: pipeline.amount_text(lifecycle.outstanding()),
         }),
     }))
 }
@@ -494,6 +495,9 @@ pub struct ReceiptAnswer {
 struct ReceiptPage<'a> {
     r: &'a Receipt,
     sha256: &'a str,
+    /// The amount as the page's language writes it, with its currency.
+    amount: String,
+    t: wording::Language,
 }
 
 /// `GET /api/v1/receipts/{receipt}`: the receipt as JSON (with its SHA-256), or as a printable page when the
@@ -522,15 +526,32 @@ pub async fn show_receipt(
     let receipt: Receipt = serde_json::from_str(&content).map_err(ApiError::internal)?;
     if crate::request::accepts(&headers, &["text/html"]) {
         use askama::Template;
+        let wording = state.wording(&headers);
+        let amount = declaration::parse_decimal(&receipt.amount).map_or_else(
+            |_| format!("{} {}", receipt.amount, receipt.currency),
+            |a| {
+                wording
+                    .language
+                    .amount(a, wording.places, &receipt.currency)
+            },
+        );
         let page = ReceiptPage {
             r: &receipt,
             sha256: &sha256,
+            amount,
+            t: wording.language,
         }
         .render()
         .map_err(ApiError::internal)?;
         return Ok((
             // The security headers are added to every response by `security::headers`.
-            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_LANGUAGE,
+                    wording.language.code(),
+                ),
+            ],
             page,
         )
             .into_response());

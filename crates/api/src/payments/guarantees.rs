@@ -52,6 +52,7 @@ async fn resolve(
     Path(id): Path<String>,
     called: bool,
 ) -> Result<Json<Value>, ApiError> {
+    let pipeline = state.pipeline();
     let row = load_visible(&state, &caller, &id).await?;
     let mut amount = String::new();
     let mut guarantees = Vec::new();
@@ -76,7 +77,7 @@ async fn resolve(
             if let Some(executed) = executed {
                 for step in &executed.steps {
                     if let EventKind::GuaranteeResolved { amount: a, .. } = &step.event {
-                        amount = format!("{a:.2}");
+                        amount = pipeline.amount_text(*a);
                     }
                 }
                 guarantees = executed

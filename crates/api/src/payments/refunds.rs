@@ -32,6 +32,7 @@ pub async fn request_refund(
     axum::Extension(caller): axum::Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let pipeline = state.pipeline();
     let row = load_visible(&state, &caller, &id).await?;
     if let Some(open) = state.store.open_refund(&row.id).await? {
         return Ok((
@@ -99,7 +100,7 @@ pub async fn request_refund(
                 id: refund_id.clone(),
                 declaration_id: context.row.id.clone(),
                 ledger_key: context.row.ledger_key(),
-                amount: format!("{amount:.2}"),
+                amount: pipeline.amount_text(amount),
                 currency,
                 status: RefundStatus::Requested,
                 approvals_needed: if amount > four_eyes_above { 2 } else { 1 },
