@@ -120,6 +120,8 @@ pub enum Basis {
     AdValorem,
     /// An amount per unit of quantity.
     Specific,
+    /// A percentage, an amount per unit, or both (a compound duty): customs duties whose tariff lines differ.
+    Mixed,
     /// A value-added tax: a percentage of the customs value plus the taxes `in_vat_base`.
     ValueAdded,
 }
@@ -284,6 +286,7 @@ impl Profile {
             let basis = match tax.basis {
                 Basis::AdValorem => "ad_valorem",
                 Basis::Specific => "specific",
+                Basis::Mixed => "mixed",
                 Basis::ValueAdded => "value_added",
             };
             let _ = writeln!(out, "basis = {}", quote(basis));
@@ -340,6 +343,66 @@ impl Profile {
     pub fn tax_type(&self, code: &str) -> Option<&TaxType> {
         self.tax_types.iter().find(|t| t.code == code)
     }
+}
+
+/// Whether `tariff` fits `profile`: each measure's tax type is one of the profile's, computed as its basis says
+/// (an ad valorem type by rates, a specific one by amounts per unit, a value-added one by a rate on the value plus
+/// duties or on the duties). Each misfit with the tariff line it is on (1-based) and a sentence.
+pub fn misfits(profile: &Profile, tariff: &tariff::Tariff) -> Vec<(usize, String)> {
+    use tariff::{Base, MeasureKind};
+    let mut out = Vec::new();
+    for measure in tariff.measures() {
+        let Some(tax) = profile.tax_type(&measure.tax_type) else {
+            out.push((
+                measure.line,
+                format!(
+                    "The tax type {} is not one of the administration's ({}); add it to its profile first.",
+                    measure.tax_type,
+                    profile
+                        .tax_types
+                        .iter()
+                        .map(|t| t.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+            continue;
+        };
+        if measure.kind == MeasureKind::Relief {
+            continue;
+        }
+        let fits = match tax.basis {
+            Basis::AdValorem => {
+                matches!(measure.kind, MeasureKind::AdValorem | MeasureKind::Compound)
+            }
+            Basis::Specific => {
+                matches!(measure.kind, MeasureKind::Specific | MeasureKind::Compound)
+            }
+            Basis::Mixed => true,
+            Basis::ValueAdded => {
+                measure.kind == MeasureKind::AdValorem
+                    && matches!(measure.base, Base::CustomsValuePlusDuties | Base::Duties)
+            }
+        };
+        if !fits {
+            let basis = match tax.basis {
+                Basis::AdValorem => "ad valorem: a rate (ad_valorem or compound)",
+                Basis::Specific => "specific: an amount per unit (specific or compound)",
+                Basis::Mixed => unreachable!("every kind computes a mixed tax type"),
+                Basis::ValueAdded => {
+                    "value added: a rate on customs_value_plus_duties or on duties"
+                }
+            };
+            out.push((
+                measure.line,
+                format!(
+                    "The tax type {} is {basis} in the administration's profile; this measure does not compute it so.",
+                    measure.tax_type
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// The profiles built into the binary: (name, TOML text).
@@ -666,11 +729,14 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
         let basis = match tax.basis.as_ref().map(|b| (b.get_ref().as_str(), b.span())) {
             Some(("ad_valorem", _)) => Some(Basis::AdValorem),
             Some(("specific", _)) => Some(Basis::Specific),
+            Some(("mixed", _)) => Some(Basis::Mixed),
             Some(("value_added", _)) => Some(Basis::ValueAdded),
             Some((other, span)) => {
                 error(
                     span,
-                    format!("The rate basis {other:?} is not ad_valorem, specific or value_added."),
+                    format!(
+                        "The rate basis {other:?} is not ad_valorem, specific, mixed or value_added."
+                    ),
                 );
                 None
             }
@@ -678,7 +744,7 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
                 error(
                     tax.code.span(),
                     format!(
-                        "The tax type {code} has no rate basis: say basis = \"ad_valorem\", \"specific\" or \"value_added\"."
+                        "The tax type {code} has no rate basis: say basis = \"ad_valorem\", \"specific\", \"mixed\" or \"value_added\"."
                     ),
                 );
                 None

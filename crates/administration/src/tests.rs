@@ -229,3 +229,32 @@ fn offices_keep_their_local_time() {
         time::macros::datetime!(2027-01-01 12:00 UTC)
     ));
 }
+
+/// Each built-in profile fits the demonstration tariff it names; a measure of a type the profile lacks, or computed
+/// otherwise than its basis says, is named with its line.
+#[test]
+fn tariffs_fit_their_profile_or_are_refused_by_line() {
+    for (name, _) in built_in() {
+        let profile = built_in_profile(name).unwrap();
+        let set =
+            tariff::demo::set(profile.demonstration.reference_data.as_deref().unwrap()).unwrap();
+        assert_eq!(misfits(&profile, &set.tariff()), Vec::new(), "{name}");
+    }
+    let sn = built_in_profile("demo-sn").unwrap();
+    let gb_tariff = tariff::demo::GB.tariff();
+    let found = misfits(&sn, &gb_tariff);
+    assert!(
+        found[0]
+            .1
+            .contains("The tax type A00 is not one of the administration's (DD, RS, PCS, TVA)"),
+        "{found:?}"
+    );
+    let text = "commodity_code,tax_type,kind,rate_percent,amount,currency,unit,base\n85,DD,specific,,10,XOF,KGM,customs_value\n85,TVA,ad_valorem,18,,,,customs_value\n";
+    let found = misfits(&sn, &tariff::Tariff::from_csv(text).unwrap());
+    assert_eq!(
+        found.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [2, 3],
+        "{found:?}"
+    );
+    assert!(found[1].1.contains("TVA is value added"), "{found:?}");
+}

@@ -155,9 +155,13 @@ enum Command {
         /// An exchange rates CSV, as `tariff import-rates` takes (default: the demo rates).
         #[arg(long)]
         rates: Option<PathBuf>,
-        /// The date of assessment, YYYY-MM-DD (default: today, UTC).
+        /// The date of assessment, YYYY-MM-DD (default: today at the office of lodgement).
         #[arg(long)]
         date: Option<String>,
+        /// The administration whose tax types, order and rounding assess: a built-in profile (`demo-gb`, the
+        /// default; `demo-sn`) or a TOML file; its demonstration reference data unless --tariff or --rates.
+        #[arg(long, default_value = "demo-gb")]
+        profile: String,
         file: PathBuf,
     },
     /// Lodge a declaration with a running server.
@@ -214,8 +218,9 @@ enum LedgerCommand {
         /// The EORI of the holder: the only declarant who may name the account, besides those it authorises.
         #[arg(long)]
         holder: String,
-        #[arg(long, default_value = "GBP")]
-        currency: String,
+        /// Default: the national currency of the administration's profile stored in the database.
+        #[arg(long)]
+        currency: Option<String>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -256,8 +261,9 @@ enum BankCommand {
         /// The amount paid, e.g. 224.00.
         #[arg(long)]
         amount: String,
-        #[arg(long, default_value = "GBP")]
-        currency: String,
+        /// Default: the national currency the server's administration uses (`GET /api/v1/administration`).
+        #[arg(long)]
+        currency: Option<String>,
         /// The bank's id, as the server knows it (ADUANA_BANK_KEYS).
         #[arg(long, env = "ADUANA_BANK")]
         bank: String,
@@ -436,6 +442,12 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 stopped,
             ));
             let state = api::AppState::start(store, pipeline, config).await?;
+            // Several servers on one database: a profile changed through another is put in use here too.
+            let following = tokio::spawn(
+                state
+                    .clone()
+                    .follow_profile_changes(std::time::Duration::from_secs(5)),
+            );
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -444,6 +456,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             api::serve(listener, state, shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            following.abort();
             let _ = stop_checkpoints.send(true);
             let _ = checkpoints.await;
             Ok(ExitCode::SUCCESS)
@@ -461,12 +474,14 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             tariff,
             rates,
             date,
+            profile,
             file,
         } => assess(
             json,
             tariff.as_deref(),
             rates.as_deref(),
             date.as_deref(),
+            &profile,
             &file,
         ),
         Command::Lodge {
@@ -489,6 +504,24 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 },
         } => {
             let key = hex::decode(key.trim()).map_err(|_| "--key: write the key in hex")?;
+            let currency = match currency {
+                Some(currency) => currency,
+                None => {
+                    let shown: serde_json::Value = reqwest::get(format!(
+                        "{}/api/v1/administration",
+                        server.trim_end_matches('/')
+                    ))
+                    .await
+                    .map_err(|e| format!("cannot reach {server}: {e}"))?
+                    .json()
+                    .await
+                    .map_err(|e| format!("{server} did not say its administration: {e}"))?;
+                    shown["profile"]["currency"]["code"]
+                        .as_str()
+                        .ok_or("the server did not say its national currency; give --currency")?
+                        .to_owned()
+                }
+            };
             let body = serde_json::to_vec(&serde_json::json!({
                 "confirmation_id": confirmation_id
                     .unwrap_or_else(|| format!("SIM-{}", hex::encode(rand::random::<[u8; 8]>()))),
@@ -593,7 +626,12 @@ async fn ledger_command(command: LedgerCommand) -> Result<ExitCode, String> {
                 .ok()
                 .filter(|l| *l <= clearance::DEFAULT_MAX_AMOUNT)
                 .ok_or("--limit: write an amount such as 100000")?;
-            let currency = declaration::Currency::parse(&currency).map_err(|e| e.to_string())?;
+            let currency = match currency {
+                Some(currency) => {
+                    declaration::Currency::parse(&currency).map_err(|e| e.to_string())?
+                }
+                None => config::in_use(&store, None).await?.currency.code,
+            };
             let holder = declaration::PartyId::parse(&holder)
                 .map_err(|_| "--holder: an EORI such as GB603202734852")?
                 .to_string();
@@ -919,8 +957,10 @@ fn assess(
     tariff_file: Option<&Path>,
     rates_file: Option<&Path>,
     date: Option<&str>,
+    profile: &str,
     file: &Path,
 ) -> Result<ExitCode, String> {
+    let mut pipeline = Pipeline::for_profile(config::named(profile)?, Vec::new());
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let declaration = match read_declaration(&bytes) {
         Ok(d) => d,
@@ -931,25 +971,26 @@ fn assess(
             return Ok(ExitCode::from(1));
         }
     };
-    let tariff = match tariff_file {
-        Some(path) => tariff::Tariff::from_csv(&read_text(path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?,
-        None => tariff::demo::tariff(),
-    };
-    let rates = match rates_file {
-        Some(path) => tariff::ExchangeRates::from_csv(tariff::demo::GB.currency, &read_text(path)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?,
-        None => tariff::demo::exchange_rates(),
-    };
+    if let Some(path) = tariff_file {
+        pipeline.tariff = tariff::Tariff::from_csv(&read_text(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = rates_file {
+        pipeline.rates = tariff::ExchangeRates::from_csv(
+            pipeline.administration.currency.code.as_str(),
+            &read_text(path)?,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let date = match date {
         Some(text) => time::Date::parse(
             text,
             time::macros::format_description!("[year]-[month]-[day]"),
         )
         .map_err(|_| format!("--date {text:?}: write YYYY-MM-DD"))?,
-        None => time::OffsetDateTime::now_utc().date(),
+        None => pipeline.local_date(&declaration, time::OffsetDateTime::now_utc()),
     };
-    match tariff::assess(&declaration, &tariff, &rates, date) {
+    match pipeline.assess(&declaration, date) {
         Ok(assessment) => {
             if json {
                 println!(

@@ -425,7 +425,7 @@ fn tariff_files_import_all_or_nothing_and_are_listed_on() {
     let good = dir.path().join("good.csv");
     std::fs::write(
         &good,
-        "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n85,B00,ad_valorem,20\n",
+        "commodity_code,tax_type,kind,rate_percent,base\n85,A00,ad_valorem,2,customs_value\n85,B00,ad_valorem,20,customs_value_plus_duties\n",
     )
     .unwrap();
     let (code, stdout, stderr) = run(&["tariff", "import", good.to_str().unwrap()]);
@@ -433,6 +433,19 @@ fn tariff_files_import_all_or_nothing_and_are_listed_on() {
     assert!(stdout.contains("2 rows"), "{stdout}");
     let (_, status, _) = run(&["tariff", "status"]);
     assert!(status.contains("measures: good.csv (2 rows"), "{status}");
+    // A tariff that does not fit the administration's profile: a tax type it lacks, VAT on the bare value.
+    let misfit = dir.path().join("misfit.csv");
+    std::fs::write(
+        &misfit,
+        "commodity_code,tax_type,kind,rate_percent\n85,A00,ad_valorem,2\n85,B00,ad_valorem,20\n86,XYZ,ad_valorem,1\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["tariff", "import", misfit.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("line 3: The tax type B00 is value added"),
+        "{stderr}"
+    );
 
     let Some(shared) = test_support::shared_dir() else {
         return;

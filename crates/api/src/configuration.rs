@@ -135,19 +135,14 @@ async fn apply(
             ),
         )]));
     }
-    if let Some(measure) = current
-        .tariff
-        .measures()
-        .iter()
-        .find(|m| profile.tax_type(&m.tax_type).is_none())
+    if let Some((line, message)) = ::administration::misfits(&profile, &current.tariff)
+        .into_iter()
+        .next()
     {
         return Err(ApiError::problems(vec![Problem::with_message(
             ErrorCode::ProfileInvalid,
             pointer_base,
-            format!(
-                "The tariff in use has measures of tax type {}, which this profile does not list.",
-                measure.tax_type
-            ),
+            format!("The tariff in use does not fit this profile (its line {line}): {message}"),
         )]));
     }
     state

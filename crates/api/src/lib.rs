@@ -212,6 +212,57 @@ impl AppState {
         }
     }
 
+    /// Puts in use the profile stored by another server on the same database (an administrator's change made
+    /// there): the newest stored version, when it differs from the one in use. `Ok(true)` when it changed.
+    pub async fn follow_stored_profile(&self) -> Result<bool, String> {
+        let Some(stored) = self
+            .store
+            .current_administration()
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(false);
+        };
+        let _guard = risk::RELOAD.lock().await;
+        let base = self.base();
+        if stored.profile == base.administration.source {
+            return Ok(false);
+        }
+        let profile = ::administration::parse(&stored.profile).map_err(|errors| {
+            format!(
+                "stored profile version {} does not read: {}",
+                stored.version,
+                errors.first().map(|e| e.to_string()).unwrap_or_default()
+            )
+        })?;
+        if profile.currency.code != base.administration.currency.code {
+            return Err(format!(
+                "stored profile version {} changes the national currency; restart the server to use it",
+                stored.version
+            ));
+        }
+        self.put_profile_in_use(profile)
+            .await
+            .map_err(|e| e.message.clone())?;
+        Ok(true)
+    }
+
+    /// Follows the profile other servers store, every `every`, for ever (run it as a task beside `serve`).
+    pub async fn follow_profile_changes(self, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.follow_stored_profile().await {
+                Ok(true) => tracing::info!(
+                    "the administration's profile stored by another server is in use"
+                ),
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "the stored profile was not put in use"),
+            }
+        }
+    }
+
     /// The pipeline in use now.
     pub fn pipeline(&self) -> Arc<Pipeline> {
         self.pipeline
@@ -374,6 +425,51 @@ pub async fn serve(
 mod tests {
     use super::*;
     use tower::ServiceExt;
+
+    /// A profile stored by another server on the same database is put in use by this one.
+    #[tokio::test]
+    async fn a_profile_another_server_stored_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let sn = || {
+            Pipeline::for_profile(
+                ::administration::built_in_profile("demo-sn").unwrap(),
+                vec![],
+            )
+        };
+        let one = AppState::start(store.clone(), sn(), Config::default())
+            .await
+            .unwrap();
+        let other = AppState::start(store.clone(), sn(), Config::default())
+            .await
+            .unwrap();
+        assert!(!other.follow_stored_profile().await.unwrap());
+        let mut changed = (*one.pipeline().administration).clone();
+        changed
+            .calendar
+            .holidays
+            .push(time::macros::date!(2027 - 04 - 27));
+        store
+            .save_administration(
+                &storage::Actor::cli(),
+                &changed.to_toml(),
+                "a holiday, saved by the first server",
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        assert!(other.follow_stored_profile().await.unwrap());
+        assert!(
+            other
+                .pipeline()
+                .administration
+                .calendar
+                .holidays
+                .contains(&time::macros::date!(2027 - 04 - 27))
+        );
+        assert!(!other.follow_stored_profile().await.unwrap());
+    }
 
     /// A panic in a handler fails that request alone, with the error table's 500 and the security headers, and
     /// the next request is answered.

@@ -370,7 +370,13 @@ pub fn calculate(
             )]);
         }
     }
-    tariff::calculate(request, &pipeline.tariff, &pipeline.rates, today())
+    tariff::calculate(
+        request,
+        &pipeline.tariff,
+        &pipeline.rates,
+        &pipeline.tax_regime(),
+        pipeline.date_at_office(None, time::OffsetDateTime::now_utc()),
+    )
 }
 
 /// `POST /api/v1/duty-calculations`.

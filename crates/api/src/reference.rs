@@ -29,24 +29,13 @@ pub fn check(
     match kind {
         reference::MEASURES => {
             let tariff = Tariff::from_csv(text)?;
-            if let Some(measure) = tariff
-                .measures()
-                .iter()
-                .find(|m| profile.tax_type(&m.tax_type).is_none())
+            if let Some((line, message)) =
+                administration::misfits(profile, &tariff).into_iter().next()
             {
                 return Err(TariffError {
-                    line: measure.line,
+                    line,
                     column: None,
-                    message: format!(
-                        "The tax type {} is not one of the administration's ({}); add it to its profile first.",
-                        measure.tax_type,
-                        profile
-                            .tax_types
-                            .iter()
-                            .map(|t| t.code.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    message,
                 });
             }
             Ok(tariff.measures().len())

@@ -1,7 +1,7 @@
 //! The e-duty calculator: "what would I pay for this?" before shipping.
 //!
 //! A [`DutyCalculationRequest`] (commodity code, origin, value, quantities, date and the claims a declaration
-//! would make) is turned into a one-item import declaration and assessed by [`crate::assess`], the same code the
+//! would make) is turned into a one-item import declaration and assessed by [`crate::assess_with`], the same code the
 //! clearance pipeline runs, so the calculator can never disagree with the assessment of a real declaration.
 
 use crate::assessment::{TaxLine, TaxTotal};
@@ -417,15 +417,25 @@ pub fn declaration_for(
     Ok((declaration, date))
 }
 
-/// Answers a duty calculation with the tariff and rates given.
+/// Answers a duty calculation with the tariff and rates given, taxes computed as the administration's `regime`
+/// says (as the pipeline computes them).
 pub fn calculate(
     request: &DutyCalculationRequest,
     tariff: &Tariff,
     rates: &ExchangeRates,
+    regime: &crate::TaxRegime,
     today: Date,
 ) -> Result<DutyCalculation, Vec<Problem>> {
     let (declaration, date) = declaration_for(request, today)?;
-    let assessment = crate::assess(&declaration, tariff, rates, date).map_err(|problems| {
+    let assessment = crate::assess_with(
+        &declaration,
+        tariff,
+        rates,
+        date,
+        crate::Apportionment::ByValue,
+        regime,
+    )
+    .map_err(|problems| {
         problems
             .into_iter()
             .map(|mut p| {

@@ -95,7 +95,7 @@ proptest! {
         r.quantities = vec![QuantityInput { unit: "KGM".into(), value: quantity.to_string() }];
         r.customs_value = MoneyInput { amount: value.to_string(), currency: "USD".into() };
         let rates = tariff::demo::exchange_rates();
-        match calculate(&r, &tariff::demo::tariff(), &rates, day()) {
+        match calculate(&r, &tariff::demo::tariff(), &rates, &Default::default(), day()) {
             Ok(answer) => prop_assert!(answer.total >= Decimal::ZERO),
             Err(problems) => prop_assert!(problems.iter().all(|p| p.pointer.starts_with('/'))),
         }
@@ -110,6 +110,7 @@ fn the_findings_exact_requests_are_refused_with_their_codes() {
         &request("79228162514264337593543950335"),
         &tariff::demo::tariff(),
         &rates,
+        &Default::default(),
         day(),
     )
     .unwrap_err();
@@ -117,6 +118,13 @@ fn the_findings_exact_requests_are_refused_with_their_codes() {
     assert_eq!(problems[0].pointer, "/customs_value/amount");
     let mut dated = request("100");
     dated.date = Some("-0001-01-01".into());
-    let problems = calculate(&dated, &tariff::demo::tariff(), &rates, day()).unwrap_err();
+    let problems = calculate(
+        &dated,
+        &tariff::demo::tariff(),
+        &rates,
+        &Default::default(),
+        day(),
+    )
+    .unwrap_err();
     assert_eq!(problems[0].pointer, "/date");
 }

@@ -245,8 +245,14 @@ fn every_kind_of_measure_computes_the_hand_computed_amount() {
         let tariff = Tariff::from_csv(&format!("{HEADER}{}\n", case.tariff))
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let request = serde_json::from_str(case.request).unwrap();
-        let calculation = tariff::calculate(&request, &tariff, &rates(), today)
-            .unwrap_or_else(|p| panic!("{}: {p:?}", case.name));
+        let calculation = tariff::calculate(
+            &request,
+            &tariff,
+            &rates(),
+            &tariff::TaxRegime::default(),
+            today,
+        )
+        .unwrap_or_else(|p| panic!("{}: {p:?}", case.name));
         let got: Vec<String> = calculation
             .taxes
             .iter()
@@ -282,6 +288,7 @@ fn a_bad_request_names_every_bad_field() {
         &request,
         &tariff,
         &rates(),
+        &tariff::TaxRegime::default(),
         time::macros::date!(2026 - 03 - 01),
     )
     .unwrap_err();
@@ -314,6 +321,7 @@ fn a_specific_measure_without_its_quantity_asks_for_it() {
         &request,
         &tariff,
         &rates(),
+        &tariff::TaxRegime::default(),
         time::macros::date!(2026 - 03 - 01),
     )
     .unwrap_err();
