@@ -301,6 +301,15 @@ enum TariffCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Import UK Trade Tariff commodity files (the Online Trade Tariff's commodity JSON): their prohibitions and
+    /// restrictions become the Single Window's requirements (which goods need which documents), merged over those
+    /// in use. All or nothing.
+    ImportUk {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// List the reference files in use.
     Status {
         #[command(flatten)]
@@ -386,6 +395,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             pipeline.rates = reference.rates;
             pipeline.nomenclature = reference.nomenclature;
             pipeline.check_codes = reference.check_codes;
+            pipeline.requirements = std::sync::Arc::new(reference.requirements);
             if let Some(path) = tariff {
                 pipeline.tariff = tariff::Tariff::from_csv(&read_text(&path)?)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -761,6 +771,43 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
         ),
         TariffCommand::ImportRates { file, database } => {
             (storage::reference::EXCHANGE_RATES, file, database)
+        }
+        TariffCommand::ImportUk { files, database } => {
+            let store = storage::Store::open(&database.url()?)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut texts = Vec::new();
+            for file in &files {
+                texts.push((file.display().to_string(), read_text(file)?));
+            }
+            let (set, read) = match api::reference::uk_requirements(&store, &texts).await {
+                Ok(done) => done,
+                Err(error) => {
+                    eprintln!("aduana: nothing imported: {error}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let profile = config::in_use(&store, None).await?;
+            let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            let name = format!("uk-trade-tariff ({} files)", files.len());
+            let file = api::reference::import(
+                &store,
+                &profile,
+                storage::reference::REQUIREMENTS,
+                &name,
+                &set,
+                &by,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(|e| format!("nothing imported: {e}"))?;
+            println!(
+                "imported {read} requirements from {} files: {} in use (sha256 {}); restart the server to use them",
+                files.len(),
+                file.row_count,
+                file.sha256
+            );
+            return Ok(ExitCode::SUCCESS);
         }
         TariffCommand::Status { database } => {
             let store = storage::Store::open(&database.url()?)

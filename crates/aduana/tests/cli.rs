@@ -842,3 +842,56 @@ fn serve_starts_only_with_a_valid_profile_and_keeps_the_stored_one() {
         "the same profile is not stored twice: {again}"
     );
 }
+
+/// `aduana tariff import-uk FILE…` turns the UK Trade Tariff's commodity files into the Single Window's
+/// requirements, all or nothing, and `tariff status` lists them.
+#[test]
+fn uk_commodity_files_import_as_requirements_all_or_nothing() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = shared.join("data/uk-trade-tariff/uk/commodities");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let bad = dir.path().join("not-a-commodity.json");
+    std::fs::write(&bad, "{\"data\": []}").unwrap();
+    let run = |files: &[std::path::PathBuf]| {
+        let output = aduana()
+            .args(["tariff", "import-uk", "--data-dir"])
+            .arg(dir.path())
+            .args(files)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let mut with_bad = files.clone();
+    with_bad.push(bad.clone());
+    let (code, _, stderr) = run(&with_bad);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("nothing imported")
+            && stderr.contains("not-a-commodity.json: no goods_nomenclature_item_id"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&files);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("from 7 files: 18 in use"), "{stdout}");
+    let status = aduana()
+        .args(["tariff", "status", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("requirements: uk-trade-tariff (7 files) (18 rows"),
+        "{status}"
+    );
+}

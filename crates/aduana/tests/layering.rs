@@ -22,6 +22,7 @@ const DOMAIN: &[&str] = &[
     "error-table",
     "administration",
     "wording",
+    "lpco",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.

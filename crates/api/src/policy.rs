@@ -198,6 +198,7 @@ routes! {
     GET "/api/v1/tariff" => Access::Public, None, crate::public::tariff_search;
     GET "/api/v1/tariff/{code}" => Access::Public, None, crate::public::tariff_code;
     POST "/api/v1/duty-calculations" => Access::Public, None, crate::public::duty_calculation;
+    GET "/api/v1/lpco/requirements" => Access::Public, None, crate::public::requirements;
     GET "/duty-calculator" => Access::Public, None, crate::public::calculator_page;
     GET "/login" => Access::Public, None, crate::portal::show_login;
     POST "/login" => Access::Public, None, crate::portal::login;

@@ -556,3 +556,75 @@ pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Re
         Err(error) => ApiError::internal(error).into_response(),
     }
 }
+
+/// Most requirements one answer lists (a goods item has a handful; the ceiling bounds the answer).
+const MAX_REQUIREMENTS_ANSWERED: usize = 500;
+
+/// What a trader needs for goods: the requirements in force (`GET /api/v1/lpco/requirements`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RequirementsAnswer {
+    commodity: String,
+    direction: lpco::Direction,
+    /// The country of origin (imports) or destination (exports) asked about.
+    country: String,
+    date: String,
+    requirements: Vec<lpco::Requirement>,
+}
+
+/// `GET /api/v1/lpco/requirements`: "what do I need to import X from Y".
+#[utoipa::path(
+    get,
+    path = "/api/v1/lpco/requirements",
+    tag = "public",
+    summary = "The documents goods need",
+    description = "The licences, permits, certificates and other documents (LPCO) required for goods of `commodity` (2 to 10 digits) imported from `origin` or exported to `destination` (ISO 3166-1 alpha-2) on `date` (default today): each requirement with its groups — every group must be met, by one of its ways: a document code cited in DE 2/3, a waiver code, or a quantity at most a threshold — and what happens otherwise. `direction` is `import` (the default) or `export`. No login.",
+    params(("commodity" = String, Query), ("origin" = Option<String>, Query), ("destination" = Option<String>, Query), ("direction" = Option<String>, Query), ("date" = Option<String>, Query)),
+    responses((status = 200, description = "The requirements in force", body = crate::public::RequirementsAnswer), (status = 400, description = "A parameter is missing or wrong (request.invalid_query)", body = crate::error::ErrorBody))
+)]
+pub async fn requirements(
+    State(state): State<AppState>,
+    query: Params,
+) -> Result<axum::Json<RequirementsAnswer>, ApiError> {
+    let params = params(query)?;
+    let commodity = params
+        .get("commodity")
+        .map(|c| c.trim())
+        .unwrap_or_default();
+    if !(2..=10).contains(&commodity.len()) || !commodity.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(query_problem(
+            "commodity",
+            format!("{commodity:?} is not a commodity code: write 2 to 10 digits."),
+        ));
+    }
+    let direction = match params.get("direction").map(|d| d.trim()) {
+        None | Some("") => lpco::Direction::Import,
+        Some(text) => lpco::Direction::parse(text).ok_or_else(|| {
+            query_problem("direction", format!("{text:?} is not import or export."))
+        })?,
+    };
+    let (name, wanted) = match direction {
+        lpco::Direction::Import => ("origin", "the country of origin"),
+        lpco::Direction::Export => ("destination", "the country of destination"),
+    };
+    let country = params.get(name).map(|c| c.trim()).unwrap_or_default();
+    if declaration::Country::parse(country).is_err() {
+        return Err(query_problem(
+            name,
+            format!("Give {wanted} as an ISO 3166-1 alpha-2 code such as US, not {country:?}."),
+        ));
+    }
+    let date = date_param(&params)?;
+    let pipeline = state.pipeline();
+    Ok(axum::Json(RequirementsAnswer {
+        requirements: pipeline
+            .requirements
+            .for_goods(commodity, direction, country, date)
+            .take(MAX_REQUIREMENTS_ANSWERED)
+            .cloned()
+            .collect(),
+        commodity: commodity.to_owned(),
+        direction,
+        country: country.to_owned(),
+        date: date.to_string(),
+    }))
+}

@@ -13,6 +13,8 @@ pub struct Reference {
     pub nomenclature: Nomenclature,
     /// True when a nomenclature was imported: declared codes are then checked against it.
     pub check_codes: bool,
+    /// The LPCO requirements in force (none until imported).
+    pub requirements: lpco::Requirements,
     /// The imported files in use (empty when everything is the demo's).
     pub files: Vec<ReferenceFile>,
 }
@@ -48,6 +50,23 @@ pub fn check(
             };
             nomenclature.add_csv(text)
         }
+        reference::REQUIREMENTS => serde_json::from_str::<lpco::Requirements>(text)
+            .map_err(|e| TariffError {
+                line: e.line(),
+                column: Some(e.column().to_string()),
+                message: format!("not a set of requirements: {e}"),
+            })
+            .and_then(|set| {
+                if set.requirements.len() > lpco::MAX_REQUIREMENTS {
+                    Err(TariffError {
+                        line: 0,
+                        column: None,
+                        message: format!("more than {} requirements", lpco::MAX_REQUIREMENTS),
+                    })
+                } else {
+                    Ok(set.requirements.len())
+                }
+            }),
         reference::EXCHANGE_RATES => ExchangeRates::from_csv(profile.currency.code.as_str(), text)
             .map(|r| r.len())
             .map_err(|message| TariffError {
@@ -151,6 +170,35 @@ pub async fn load(store: &Store, base: &clearance::Pipeline) -> Result<Reference
         rates,
         nomenclature,
         check_codes,
+        requirements: match texts.get(reference::REQUIREMENTS) {
+            Some(text) => {
+                serde_json::from_str(text).map_err(|e| broken(reference::REQUIREMENTS, &e))?
+            }
+            None => lpco::Requirements::default(),
+        },
         files,
     })
+}
+
+/// The UK Trade Tariff commodity files `texts` (name, text) read into requirements and merged over the set in use:
+/// the JSON of the set to import as [`reference::REQUIREMENTS`], and how many requirements the files gave.
+pub async fn uk_requirements(
+    store: &Store,
+    texts: &[(String, String)],
+) -> Result<(String, usize), String> {
+    let mut set: lpco::Requirements = match current_text(store, reference::REQUIREMENTS).await? {
+        Some(text) => serde_json::from_str(&text).map_err(|e| e.to_string())?,
+        None => lpco::Requirements::default(),
+    };
+    let mut read = 0;
+    for (name, text) in texts {
+        let requirements = lpco::uk::read(text).map_err(|e| format!("{name}: {e}"))?;
+        read += requirements.len();
+        set.merge(requirements)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok((
+        serde_json::to_string(&set).map_err(|e| e.to_string())?,
+        read,
+    ))
 }

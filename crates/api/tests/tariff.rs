@@ -385,3 +385,63 @@ async fn reference_files_are_imported_whole_or_not_at_all() {
         );
     }
 }
+
+/// Issue 18 (begun): "what do I need to import X from Y", public, from the UK Trade Tariff's commodity files.
+#[tokio::test]
+async fn the_public_asks_which_documents_goods_need() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let folder = shared.join("data/uk-trade-tariff/uk/commodities");
+    let mut set = lpco::Requirements::default();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        set.merge(lpco::uk::read(&text).unwrap()).unwrap();
+    }
+    let set = std::sync::Arc::new(set);
+    for backend in common::backends() {
+        let requirements = set.clone();
+        let app = TestApp::spawn_with(backend, move |p| p.requirements = requirements).await;
+        let ask = |query: &str| {
+            let url = format!("{}/api/v1/lpco/requirements?{query}", app.base);
+            let client = app.client.clone();
+            async move { json(client.get(url).send().await.unwrap()).await }
+        };
+        let (status, answer) = ask("commodity=0102291010&origin=US&date=2026-12-01").await;
+        assert_eq!(status, 200, "{answer}");
+        let types: Vec<&str> = answer["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["measure_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["410", "750"], "{answer}");
+        let ched = &answer["requirements"][0]["groups"][0];
+        assert_eq!(ched["ways"][0]["code"], "C640");
+        assert_eq!(ched["otherwise"], "Import/export not allowed after control");
+        let (_, swiss) = ask("commodity=0102291010&origin=CH").await;
+        assert_eq!(swiss["requirements"], json!([]));
+        let (_, export) = ask("commodity=0702000007&direction=export&destination=US").await;
+        assert_eq!(export["requirements"][0]["measure_type"], "357", "{export}");
+        for (query, parameter) in [
+            ("commodity=01x&origin=US", "?commodity"),
+            ("commodity=0102291010", "?origin"),
+            (
+                "commodity=0102291010&origin=US&direction=sideways",
+                "?direction",
+            ),
+            ("commodity=0102291010&origin=US&date=2026-13-01", "?date"),
+        ] {
+            let (status, error) = ask(query).await;
+            assert_eq!(
+                (
+                    status,
+                    error["code"].as_str(),
+                    error["errors"][0]["pointer"].as_str()
+                ),
+                (400, Some("request.invalid_query"), Some(parameter)),
+                "{query}: {error}"
+            );
+        }
+    }
+}

@@ -37,6 +37,9 @@ pub struct Pipeline {
     /// imported its nomenclature; the demo nomenclature only describes).
     pub check_codes: bool,
     pub rates: ExchangeRates,
+    /// Which goods need which licences, permits, certificates and other documents (the Single Window's
+    /// requirements; none until the administration imports them).
+    pub requirements: Arc<lpco::Requirements>,
     /// How shipment-level costs are shared among goods items.
     pub apportionment: tariff::Apportionment,
     pub rules: RuleSet,
@@ -338,6 +341,7 @@ impl Pipeline {
             tariff: set.map(|s| s.tariff()).unwrap_or_default(),
             nomenclature: set.map(|s| s.nomenclature()).unwrap_or_default(),
             check_codes: false,
+            requirements: Arc::default(),
             rates: set.map_or_else(
                 || ExchangeRates::new(profile.currency.code.clone()),
                 |s| s.exchange_rates(),

@@ -464,11 +464,14 @@ pub mod reference {
     pub const NOMENCLATURE: &str = "nomenclature";
     pub const NATIONAL_NOMENCLATURE: &str = "national_nomenclature";
     pub const EXCHANGE_RATES: &str = "exchange_rates";
+    /// The LPCO requirements (which goods need which documents), as `lpco::Requirements` JSON.
+    pub const REQUIREMENTS: &str = "requirements";
     pub const KINDS: &[&str] = &[
         MEASURES,
         NOMENCLATURE,
         NATIONAL_NOMENCLATURE,
         EXCHANGE_RATES,
+        REQUIREMENTS,
     ];
 }
 

@@ -1,0 +1,216 @@
+//! Licences, permits, certificates and other documents (LPCO) that partner agencies require before goods cross the
+//! border — the Single Window's requirements as data.
+//!
+//! A [`Requirement`] says which goods (a commodity code prefix, imported from or exported to which countries, in a
+//! period) need which documents: every [`Group`] of it must be met (a conjunction, TARIC's condition codes), each by
+//! one of its [`Way`]s (alternatives: a document code as traders declare it in DE 2/3, e.g. `C640`; a waiver code,
+//! e.g. `Y929` "goods not concerned"; or a quantity at most a threshold, e.g. 20 kg of waste). What happens
+//! otherwise is the group's action ("Import/export not allowed after control").
+//!
+//! [`uk::read`] reads them from the UK Trade Tariff's commodity format (the prohibitions and restrictions among a
+//! commodity's measures: those whose conditions end in "not allowed"), its geographical groups expanded.
+//! [`Requirements::for_goods`] finds those in force for a goods item; [`Requirement::check`] says whether the
+//! documents a declaration cites meet it.
+//!
+//! **Architecture invariant**: pure. Text in, requirements out; the date is passed in.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+pub mod uk;
+
+/// Which way the goods cross.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Import,
+    Export,
+}
+
+impl Direction {
+    pub fn parse(text: &str) -> Option<Direction> {
+        match text {
+            "import" => Some(Direction::Import),
+            "export" => Some(Direction::Export),
+            _ => None,
+        }
+    }
+}
+
+/// One way to meet a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Way {
+    /// A document cited in DE 2/3 (category and type, e.g. `C640`).
+    Document {
+        code: String,
+        description: String,
+        /// A waiver: the code declares the goods are not concerned (the UK's Y-codes), rather than a document held.
+        waiver: bool,
+    },
+    /// The declared quantity in `unit` is at most `amount` (e.g. 20 KGM): no document needed.
+    AtMost {
+        #[serde(with = "rust_decimal::serde::str")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        amount: Decimal,
+        unit: String,
+    },
+}
+
+/// Ways of which one must be met, and what happens when none is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Group {
+    /// The source's condition code (TARIC: `B` a document, `E`/`I` a quantity or a document, `Z` several documents).
+    pub condition: String,
+    pub ways: Vec<Way>,
+    /// What happens when no way is met.
+    pub otherwise: String,
+}
+
+/// Which goods need which documents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Requirement {
+    /// Stable within its source (`uk:` and the measure's id).
+    pub id: String,
+    /// The source's measure type, e.g. `410`.
+    pub measure_type: String,
+    /// What it is, e.g. "Veterinary control".
+    pub title: String,
+    /// The agency that decides, when the administration has said (by measure type); `None` until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    pub commodity_prefix: String,
+    pub direction: Direction,
+    /// The countries of origin (imports) or destination (exports), as named by the source (a country or a group,
+    /// e.g. `1008` "all third countries") and expanded.
+    pub area: String,
+    pub countries: Vec<String>,
+    pub excluded: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Date>,
+    /// Every group must be met.
+    pub groups: Vec<Group>,
+}
+
+/// Whether a requirement is met by what a declaration cites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Each group met: by the documents or waivers named (a quantity under a threshold names none).
+    Met { by: Vec<String> },
+    /// The first group no way meets: the document codes that would.
+    Missing {
+        condition: String,
+        documents: Vec<String>,
+        otherwise: String,
+    },
+}
+
+impl Requirement {
+    /// Whether it concerns goods of `commodity` from (import) or to (export) `country` on `date`.
+    pub fn applies(
+        &self,
+        commodity: &str,
+        direction: Direction,
+        country: &str,
+        date: Date,
+    ) -> bool {
+        self.direction == direction
+            && commodity.starts_with(&self.commodity_prefix)
+            && self.countries.iter().any(|c| c == country)
+            && !self.excluded.iter().any(|c| c == country)
+            && self.valid_from.is_none_or(|from| from <= date)
+            && self.valid_to.is_none_or(|to| date <= to)
+    }
+
+    /// Whether the documents cited (DE 2/3 category and type, e.g. `C640`) and the declared quantities (amount,
+    /// unit) meet every group.
+    pub fn check(&self, documents: &[&str], quantities: &[(Decimal, &str)]) -> Verdict {
+        let mut by = Vec::new();
+        for group in &self.groups {
+            let met = group.ways.iter().find(|way| match way {
+                Way::Document { code, .. } => documents.contains(&code.as_str()),
+                Way::AtMost { amount, unit } => quantities
+                    .iter()
+                    .any(|(quantity, u)| u == unit && quantity <= amount),
+            });
+            match met {
+                Some(Way::Document { code, .. }) => by.push(code.clone()),
+                Some(Way::AtMost { .. }) => {}
+                None => {
+                    return Verdict::Missing {
+                        condition: group.condition.clone(),
+                        documents: group
+                            .ways
+                            .iter()
+                            .filter_map(|w| match w {
+                                Way::Document { code, .. } => Some(code.clone()),
+                                Way::AtMost { .. } => None,
+                            })
+                            .collect(),
+                        otherwise: group.otherwise.clone(),
+                    };
+                }
+            }
+        }
+        by.dedup();
+        Verdict::Met { by }
+    }
+}
+
+/// A set of requirements, as the administration has them in force.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirements {
+    pub requirements: Vec<Requirement>,
+}
+
+/// Most requirements one set may hold.
+pub const MAX_REQUIREMENTS: usize = 200_000;
+
+impl Requirements {
+    /// Those in force on `date` for goods of `commodity` from or to `country`.
+    pub fn for_goods<'a>(
+        &'a self,
+        commodity: &'a str,
+        direction: Direction,
+        country: &'a str,
+        date: Date,
+    ) -> impl Iterator<Item = &'a Requirement> + 'a {
+        self.requirements
+            .iter()
+            .filter(move |r| r.applies(commodity, direction, country, date))
+    }
+
+    /// Adds `more`, replacing a requirement of the same id; refused past [`MAX_REQUIREMENTS`].
+    pub fn merge(&mut self, more: Vec<Requirement>) -> Result<(), String> {
+        for requirement in more {
+            match self
+                .requirements
+                .iter_mut()
+                .find(|r| r.id == requirement.id)
+            {
+                Some(existing) => *existing = requirement,
+                None => {
+                    if self.requirements.len() >= MAX_REQUIREMENTS {
+                        return Err(format!(
+                            "A set holds at most {MAX_REQUIREMENTS} requirements."
+                        ));
+                    }
+                    self.requirements.push(requirement);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

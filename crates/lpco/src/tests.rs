@@ -1,0 +1,131 @@
+use super::*;
+
+fn waste() -> Requirement {
+    let doc = |code: &str| Way::Document {
+        code: code.into(),
+        description: String::new(),
+        waiver: code.starts_with('Y'),
+    };
+    let group = |condition: &str, codes: &[&str]| Group {
+        condition: condition.into(),
+        ways: codes
+            .iter()
+            .map(|c| doc(c))
+            .chain([Way::AtMost {
+                amount: Decimal::from(20),
+                unit: "KGM".into(),
+            }])
+            .collect(),
+        otherwise: "Import/export not allowed after control".into(),
+    };
+    Requirement {
+        id: "t".into(),
+        measure_type: "755".into(),
+        title: "Import control - waste".into(),
+        agency: None,
+        commodity_prefix: "1516".into(),
+        direction: Direction::Import,
+        area: "1011".into(),
+        countries: vec!["US".into(), "CN".into()],
+        excluded: vec!["CN".into()],
+        additional_code: None,
+        valid_from: Some(time::macros::date!(2021 - 01 - 01)),
+        valid_to: Some(time::macros::date!(2021 - 12 - 31)),
+        groups: vec![
+            group("E", &["C672", "C669", "Y923"]),
+            group("I", &["C672", "C670", "Y923"]),
+        ],
+    }
+}
+
+#[test]
+fn a_requirement_applies_to_its_goods_countries_and_period_only() {
+    let r = waste();
+    let day = time::macros::date!(2021 - 06 - 01);
+    assert!(r.applies("1516209821", Direction::Import, "US", day));
+    assert!(!r.applies("1516209821", Direction::Export, "US", day));
+    assert!(!r.applies("1517000000", Direction::Import, "US", day));
+    assert!(
+        !r.applies("1516209821", Direction::Import, "CN", day),
+        "excluded"
+    );
+    assert!(
+        !r.applies("1516209821", Direction::Import, "FR", day),
+        "not in the area"
+    );
+    assert!(!r.applies(
+        "1516209821",
+        Direction::Import,
+        "US",
+        time::macros::date!(2022 - 01 - 01)
+    ));
+}
+
+#[test]
+fn every_group_must_be_met_by_one_of_its_ways() {
+    let r = waste();
+    let kg = |n: i64| (Decimal::from(n), "KGM");
+    assert_eq!(
+        r.check(&["C672"], &[]),
+        Verdict::Met {
+            by: vec!["C672".into()]
+        }
+    );
+    assert_eq!(
+        r.check(&["C669", "C670"], &[]),
+        Verdict::Met {
+            by: vec!["C669".into(), "C670".into()]
+        }
+    );
+    assert_eq!(
+        r.check(&["Y923"], &[]),
+        Verdict::Met {
+            by: vec!["Y923".into()]
+        }
+    );
+    assert_eq!(r.check(&[], &[kg(20)]), Verdict::Met { by: vec![] });
+    // C669 meets E only; I needs C672, C670, Y923 or at most 20 kg.
+    assert_eq!(
+        r.check(&["C669"], &[kg(21)]),
+        Verdict::Missing {
+            condition: "I".into(),
+            documents: vec!["C672".into(), "C670".into(), "Y923".into()],
+            otherwise: "Import/export not allowed after control".into()
+        }
+    );
+    assert!(matches!(
+        r.check(&[], &[(Decimal::from(5), "LTR")]),
+        Verdict::Missing { .. }
+    ));
+}
+
+#[test]
+fn a_merge_replaces_by_id_and_stops_at_the_ceiling() {
+    let mut set = Requirements::default();
+    set.merge(vec![waste()]).unwrap();
+    let mut changed = waste();
+    changed.title = "changed".into();
+    set.merge(vec![changed]).unwrap();
+    assert_eq!(set.requirements.len(), 1);
+    assert_eq!(set.requirements[0].title, "changed");
+    let json = serde_json::to_string(&set).unwrap();
+    assert_eq!(serde_json::from_str::<Requirements>(&json).unwrap(), set);
+}
+
+#[test]
+fn what_is_not_the_uk_format_is_refused_with_a_sentence() {
+    assert!(uk::read("{").unwrap_err().starts_with("not JSON"));
+    assert!(
+        uk::read("{}")
+            .unwrap_err()
+            .contains("goods_nomenclature_item_id")
+    );
+    assert!(uk::read(r#"{"goods_nomenclature_item_id": "12x"}"#).is_err());
+    assert_eq!(
+        uk::read(r#"{"goods_nomenclature_item_id": "0102"}"#).unwrap(),
+        vec![]
+    );
+    let no_id = r#"{"goods_nomenclature_item_id": "0102", "import_measures": [{"measure_conditions":
+        [{"condition_code": "B", "document_code": "", "action": "Import/export not allowed after control"}]}]}"#;
+    assert!(uk::read(no_id).unwrap_err().contains("without an id"));
+}

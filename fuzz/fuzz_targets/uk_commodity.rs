@@ -1,0 +1,19 @@
+//! The UK Trade Tariff's commodity format: any text gives requirements or a sentence, never a panic, and what it
+//! gives survives the JSON the administration stores it as.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        match lpco::uk::read(text) {
+            Ok(requirements) => {
+                let mut set = lpco::Requirements::default();
+                set.merge(requirements).expect("one file is under the ceiling");
+                let stored = serde_json::to_string(&set).expect("serialises");
+                let back: lpco::Requirements = serde_json::from_str(&stored).expect("reads back");
+                assert_eq!(back, set);
+            }
+            Err(sentence) => assert!(!sentence.is_empty()),
+        }
+    }
+});
