@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_ledger;
+mod bench_lpco;
 mod bench_risk;
 mod bench_wco;
 mod config;
@@ -195,6 +196,8 @@ enum Command {
     BenchRisk(bench_risk::Args),
     /// How fast WCO XML is read and checked, beside libxml2 XSD validation (BENCHMARKS.md).
     BenchWco(bench_wco::Args),
+    /// How fast a goods item's Single Window requirements are found and checked (BENCHMARKS.md).
+    BenchLpco(bench_lpco::Args),
 }
 
 #[derive(Subcommand)]
@@ -568,6 +571,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::Bench(args) => bench::run(args).await,
         Command::BenchLedger(args) => bench_ledger::run(args).await,
         Command::BenchRisk(args) => bench_risk::run(args),
+        Command::BenchLpco(args) => bench_lpco::run(args),
         Command::BenchWco(args) => bench_wco::run(args),
     }
 }

@@ -423,6 +423,50 @@ async fn the_public_asks_which_documents_goods_need() {
         assert_eq!(swiss["requirements"], json!([]));
         let (_, export) = ask("commodity=0702000007&direction=export&destination=US").await;
         assert_eq!(export["requirements"][0]["measure_type"], "357", "{export}");
+        // Lodged without the documents: rejected, each missing one named with its item; with them: accepted.
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let cattle = |lrn: &str, documents: Value| {
+            json!({
+                "function_code": "original", "lrn": lrn, "type_code": "IMA",
+                "declarant": {"id": "GB603202734852"},
+                "goods_shipment": {"goods_items": [{
+                    "sequence_numeric": 1,
+                    "classifications": [{"id": "0102291010", "identification_type_code": "TSP"}],
+                    "duty_tax_fees": [{"type_code": "A00", "payment_method_code": "A"}, {"type_code": "B00", "payment_method_code": "A"}],
+                    "item_charge_amount": {"value": "1000", "currency": "GBP"},
+                    "origins": [{"country_code": "US", "type_code": "1"}],
+                    "additional_documents": documents
+                }]}
+            })
+        };
+        let (_, refused) = json(app.lodge_json(&trader, &cattle("COW-1", json!([]))).await).await;
+        assert_eq!(refused["status"], "rejected", "{refused}");
+        let errors = refused["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 2, "{refused}");
+        assert!(errors.iter().all(|e| e["code"] == "lpco.document_missing"
+            && e["pointer"] == "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/AdditionalDocument"));
+        assert_eq!(
+            errors[0]["message"],
+            "Goods item 1 (0102291010 from US) needs C640 for Veterinary control: Import/export not allowed after control."
+        );
+        assert!(
+            errors[1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("needs C644 or Y929 for Import control of organic products")
+        );
+        let documents = json!([
+            {"category_code": "C", "type_code": "640", "id": "GBCHD2026.0001234"},
+            {"category_code": "Y", "type_code": "929", "id": "EXEMPT"}
+        ]);
+        let (status, lodged) =
+            json(app.lodge_json(&trader, &cattle("COW-2", documents)).await).await;
+        assert_eq!(
+            (status, lodged["status"].as_str()),
+            (201, Some("awaiting_payment")),
+            "{lodged}"
+        );
+
         for (query, parameter) in [
             ("commodity=01x&origin=US", "?commodity"),
             ("commodity=0102291010", "?origin"),

@@ -440,6 +440,84 @@ impl Pipeline {
         format!("{amount:.places$}")
     }
 
+    /// Refuses goods items that lack a document the Single Window's requirements ask for (docs/single-window.md):
+    /// for each item, the requirements in force for its commodity and its country of origin (imports) or the
+    /// declaration's destination (exports), checked against the documents cited (DE 2/3, the item's and the
+    /// header's) and its net mass and supplementary quantity.
+    pub fn check_requirements(&self, declaration: &Declaration, date: time::Date) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.requirements.is_empty() {
+            return problems;
+        }
+        let exports = declaration.type_code.kind == declaration::DeclarationKind::EX;
+        let direction = if exports {
+            lpco::Direction::Export
+        } else {
+            lpco::Direction::Import
+        };
+        for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
+            let Some(code) = item.commodity_code() else {
+                continue;
+            };
+            let country = if exports {
+                declaration.goods_shipment.destination_country.as_ref()
+            } else {
+                item.origin_country()
+            };
+            let Some(country) = country else {
+                continue;
+            };
+            let cited: Vec<String> = item
+                .additional_documents
+                .iter()
+                .chain(&declaration.additional_documents)
+                .map(|d| format!("{}{}", d.category_code, d.type_code))
+                .collect();
+            let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
+            let mut quantities = Vec::new();
+            if let Some(kg) = item.net_mass_kg {
+                quantities.push((kg, "KGM"));
+            }
+            if let Some(measure) = &item.tariff_quantity
+                && let Some(unit) = measure.unit_code.as_deref()
+            {
+                quantities.push((measure.value, unit));
+            }
+            for requirement in
+                self.requirements
+                    .for_goods(code.as_str(), direction, country.as_str(), date)
+            {
+                if let lpco::Verdict::Missing {
+                    documents,
+                    otherwise,
+                    ..
+                } = requirement.check(&cited, &quantities)
+                {
+                    let agency = requirement
+                        .agency
+                        .as_deref()
+                        .map(|a| format!(" (agency {a})"))
+                        .unwrap_or_default();
+                    problems.push(Problem::with_message(
+                        ErrorCode::LpcoMissing,
+                        format!(
+                            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/AdditionalDocument",
+                            index + 1
+                        ),
+                        format!(
+                            "Goods item {} ({code} {} {country}) needs {} for {}{agency}: {otherwise}.",
+                            index + 1,
+                            if exports { "to" } else { "from" },
+                            documents.join(" or "),
+                            requirement.title,
+                        ),
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     /// Refuses goods items under a procedure (DE 1/10) the administration does not accept.
     pub fn check_procedures(&self, declaration: &Declaration) -> Vec<Problem> {
         let accepted = &self.administration.codes.procedures;
@@ -480,6 +558,7 @@ impl Pipeline {
         date: time::Date,
     ) -> Result<Assessment, Vec<Problem>> {
         let mut problems = self.check_procedures(declaration);
+        problems.extend(self.check_requirements(declaration, date));
         if self.check_codes {
             problems.extend(self.check_codes(declaration, date));
         }

@@ -121,6 +121,7 @@ error_codes! {
     PointerUnresolved => (70, "declaration.pointer_unresolved", 422, "A pointer of the correction does not name a part of the declaration that the correction carries."),
     ProcedureNotAccepted => (71, "declaration.procedure_not_accepted", 422, "The procedure (DE 1/10) is not one this administration accepts."),
     ProfileInvalid => (72, "administration.profile_invalid", 422, "The administration's profile has a mistake; each is named with its line and column."),
+    LpcoMissing => (73, "lpco.document_missing", 422, "A goods item lacks a licence, permit, certificate or other document a partner agency requires."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

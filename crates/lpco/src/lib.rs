@@ -87,7 +87,7 @@ pub struct Requirement {
     pub commodity_prefix: String,
     pub direction: Direction,
     /// The countries of origin (imports) or destination (exports), as named by the source (a country or a group,
-    /// e.g. `1008` "all third countries") and expanded.
+    /// e.g. `1008` "all third countries") and expanded; kept sorted.
     pub area: String,
     pub countries: Vec<String>,
     pub excluded: Vec<String>,
@@ -125,7 +125,10 @@ impl Requirement {
     ) -> bool {
         self.direction == direction
             && commodity.starts_with(&self.commodity_prefix)
-            && self.countries.iter().any(|c| c == country)
+            && self
+                .countries
+                .binary_search_by(|c| c.as_str().cmp(country))
+                .is_ok()
             && !self.excluded.iter().any(|c| c == country)
             && self.valid_from.is_none_or(|from| from <= date)
             && self.valid_to.is_none_or(|to| date <= to)
@@ -166,17 +169,59 @@ impl Requirement {
     }
 }
 
-/// A set of requirements, as the administration has them in force.
+/// A set of requirements, as the administration has them in force, indexed by commodity prefix.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Stored", into = "Stored")]
 pub struct Requirements {
     pub requirements: Vec<Requirement>,
+    /// Positions in `requirements` by commodity prefix (rebuilt on every change).
+    by_prefix: std::collections::HashMap<String, Vec<usize>>,
+}
+
+/// The stored form: the requirements alone.
+#[derive(Clone, Serialize, Deserialize)]
+struct Stored {
+    requirements: Vec<Requirement>,
+}
+
+impl From<Stored> for Requirements {
+    fn from(stored: Stored) -> Self {
+        let mut set = Requirements {
+            requirements: stored.requirements,
+            by_prefix: Default::default(),
+        };
+        set.reindex();
+        set
+    }
+}
+
+impl From<Requirements> for Stored {
+    fn from(set: Requirements) -> Self {
+        Stored {
+            requirements: set.requirements,
+        }
+    }
 }
 
 /// Most requirements one set may hold.
 pub const MAX_REQUIREMENTS: usize = 200_000;
 
 impl Requirements {
-    /// Those in force on `date` for goods of `commodity` from or to `country`.
+    fn reindex(&mut self) {
+        self.by_prefix.clear();
+        for (at, requirement) in self.requirements.iter_mut().enumerate() {
+            // Countries looked up by binary search.
+            requirement.countries.sort();
+            requirement.countries.dedup();
+            self.by_prefix
+                .entry(requirement.commodity_prefix.clone())
+                .or_default()
+                .push(at);
+        }
+    }
+
+    /// Those in force on `date` for goods of `commodity` from or to `country`: the requirements of each prefix of
+    /// the code (2 to 10 digits), so the cost does not grow with the size of the set.
     pub fn for_goods<'a>(
         &'a self,
         commodity: &'a str,
@@ -184,31 +229,46 @@ impl Requirements {
         country: &'a str,
         date: Date,
     ) -> impl Iterator<Item = &'a Requirement> + 'a {
-        self.requirements
-            .iter()
+        (1..=commodity.len().min(10))
+            .filter_map(move |len| commodity.get(..len))
+            .filter_map(move |prefix| self.by_prefix.get(prefix))
+            .flatten()
+            .map(move |&at| &self.requirements[at])
             .filter(move |r| r.applies(commodity, direction, country, date))
     }
 
     /// Adds `more`, replacing a requirement of the same id; refused past [`MAX_REQUIREMENTS`].
     pub fn merge(&mut self, more: Vec<Requirement>) -> Result<(), String> {
+        let mut ids: std::collections::HashMap<String, usize> = self
+            .requirements
+            .iter()
+            .enumerate()
+            .map(|(at, r)| (r.id.clone(), at))
+            .collect();
         for requirement in more {
-            match self
-                .requirements
-                .iter_mut()
-                .find(|r| r.id == requirement.id)
-            {
-                Some(existing) => *existing = requirement,
+            match ids.get(&requirement.id) {
+                Some(&at) => self.requirements[at] = requirement,
                 None => {
                     if self.requirements.len() >= MAX_REQUIREMENTS {
                         return Err(format!(
                             "A set holds at most {MAX_REQUIREMENTS} requirements."
                         ));
                     }
+                    ids.insert(requirement.id.clone(), self.requirements.len());
                     self.requirements.push(requirement);
                 }
             }
         }
+        self.reindex();
         Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.requirements.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
     }
 }
 

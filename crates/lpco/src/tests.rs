@@ -26,7 +26,7 @@ fn waste() -> Requirement {
         commodity_prefix: "1516".into(),
         direction: Direction::Import,
         area: "1011".into(),
-        countries: vec!["US".into(), "CN".into()],
+        countries: vec!["CN".into(), "US".into()],
         excluded: vec!["CN".into()],
         additional_code: None,
         valid_from: Some(time::macros::date!(2021 - 01 - 01)),

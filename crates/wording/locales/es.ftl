@@ -74,6 +74,7 @@ error-69 = El titular de esta cuenta no le ha autorizado a usarla.
 error-70 = Un puntero de la rectificación no designa ninguna parte de la declaración que la rectificación contiene.
 error-71 = El régimen (DE 1/10) no es de los que acepta esta administración.
 error-72 = El perfil de la administración contiene un error; cada uno se indica con su línea y su columna.
+error-73 = A una partida le falta una licencia, un permiso, un certificado u otro documento que exige un organismo asociado.
 
 ## Notifications to the trader.
 notice-receipt = Su declaración ha sido recibida.

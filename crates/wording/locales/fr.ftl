@@ -74,6 +74,7 @@ error-69 = Le titulaire de ce compte ne vous a pas autorisé à l'utiliser.
 error-70 = Un pointeur de la rectification ne désigne aucune partie de la déclaration que la rectification contient.
 error-71 = Le régime (DE 1/10) n'est pas de ceux que cette administration accepte.
 error-72 = Le profil de l'administration contient une erreur ; chacune est indiquée avec sa ligne et sa colonne.
+error-73 = Il manque à un article une licence, un permis, un certificat ou un autre document qu'une administration partenaire exige.
 
 ## Notifications to the trader.
 notice-receipt = Votre déclaration a été reçue.
