@@ -258,3 +258,23 @@ fn tariffs_fit_their_profile_or_are_refused_by_line() {
     );
     assert!(found[1].1.contains("TVA is value added"), "{found:?}");
 }
+
+/// No input stops the server: a profile nested 100,000 deep (arrays or inline tables) is refused with an error, on a
+/// small stack, never a stack overflow.
+#[test]
+fn deeply_nested_text_is_refused_not_a_crash() {
+    for depth in [1_000usize, 100_000] {
+        let text = format!("a = {}{}", "[".repeat(depth), "]".repeat(depth));
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(&text).is_err())
+            .unwrap();
+        assert!(handle.join().unwrap(), "{depth}");
+        let inline = format!("a = {}1{}", "{b = ".repeat(depth), "}".repeat(depth));
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(&inline).is_err())
+            .unwrap();
+        assert!(handle.join().unwrap(), "inline {depth}");
+    }
+}

@@ -129,3 +129,21 @@ fn what_is_not_the_uk_format_is_refused_with_a_sentence() {
         [{"condition_code": "B", "document_code": "", "action": "Import/export not allowed after control"}]}]}"#;
     assert!(uk::read(no_id).unwrap_err().contains("without an id"));
 }
+
+/// No input stops the server: a commodity file nested 100,000 deep is refused with a sentence (serde_json's depth
+/// limit), on a small stack.
+#[test]
+fn a_deeply_nested_file_is_refused_not_a_crash() {
+    let text = format!(
+        "{{\"goods_nomenclature_item_id\": \"0102\", \"import_measures\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let refused = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || uk::read(&text))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(refused.unwrap_err().contains("recursion limit"));
+}
