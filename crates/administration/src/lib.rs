@@ -949,8 +949,8 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
     })
 }
 
-/// `HH:MM-HH:MM`, opening before closing.
-fn parse_hours(text: &str) -> Option<(Time, Time)> {
+/// Working hours written `HH:MM-HH:MM`, opening before closing: (opens, closes).
+pub fn parse_hours(text: &str) -> Option<(Time, Time)> {
     let (opens, closes) = text.split_once('-')?;
     let format = time::macros::format_description!("[hour]:[minute]");
     let opens = Time::parse(opens.trim(), &format).ok()?;

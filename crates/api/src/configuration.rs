@@ -208,12 +208,7 @@ pub async fn put_office(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let body: OfficeBody = parse_json(&read_body(&state, body).await?)?;
-    let (opens, closes) = body
-        .working_hours
-        .split_once('-')
-        .and_then(|(o, c)| Some((hours(o)?, hours(c)?)))
-        .filter(|(o, c)| o < c)
-        .ok_or_else(|| {
+    let (opens, closes) = administration::parse_hours(&body.working_hours).ok_or_else(|| {
             ApiError::problems(vec![Problem::with_message(
                 ErrorCode::InvalidRequest,
                 "/working_hours",
@@ -238,14 +233,6 @@ pub async fn put_office(
         Ok(())
     })
     .await
-}
-
-fn hours(text: &str) -> Option<time::Time> {
-    time::Time::parse(
-        text.trim(),
-        time::macros::format_description!("[hour]:[minute]"),
-    )
-    .ok()
 }
 
 fn holiday(text: &str) -> Result<time::Date, ApiError> {

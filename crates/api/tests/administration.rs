@@ -94,23 +94,7 @@ async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value
 }
 
 async fn confirm(app: &TestApp, body: &Value) -> (u16, Value) {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    json(
-        app.client
-            .post(format!("{}/api/v1/bank/confirmations", app.base))
-            .header(api::payments::BANK_HEADER, "CBAO")
-            .header(
-                api::payments::SIGNATURE_HEADER,
-                api::payments::sign(KEY, timestamp, &bytes),
-            )
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.confirm("CBAO", KEY, body, 0).await
 }
 
 const NNBSP: &str = "\u{202f}";

@@ -16,7 +16,7 @@ fn config() -> api::Config {
     }
 }
 
-/// What a bank's system does: sign the confirmation and post it.
+/// What a bank's system does (the harness's `TestApp::confirm`).
 async fn confirm(
     app: &TestApp,
     bank: &str,
@@ -24,23 +24,7 @@ async fn confirm(
     body: &Value,
     age_seconds: i64,
 ) -> (u16, Value) {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp() - age_seconds;
-    json(
-        app.client
-            .post(format!("{}/api/v1/bank/confirmations", app.base))
-            .header(api::payments::BANK_HEADER, bank)
-            .header(
-                api::payments::SIGNATURE_HEADER,
-                api::payments::sign(key, timestamp, &bytes),
-            )
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.confirm(bank, key, body, age_seconds).await
 }
 
 async fn spawn(backend: Backend) -> TestApp {

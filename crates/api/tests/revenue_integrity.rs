@@ -114,25 +114,9 @@ fn receivable(lrn: &str, declarant: &str) -> String {
     )
 }
 
-/// What a bank's system does: sign the confirmation and post it.
+/// What a bank's system does: sign the confirmation and post it, as BANKA.
 async fn confirm(app: &TestApp, body: &Value) -> (u16, Value) {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    json(
-        app.client
-            .post(format!("{}/api/v1/bank/confirmations", app.base))
-            .header(api::payments::BANK_HEADER, "BANKA")
-            .header(
-                api::payments::SIGNATURE_HEADER,
-                api::payments::sign(KEY, timestamp, &bytes),
-            )
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.confirm("BANKA", KEY, body, 0).await
 }
 
 /// How many rounds a race runs: `ADUANA_RACE_ROUNDS`, else 100 on PostgreSQL in CI (the issue asks for it), 10

@@ -467,12 +467,7 @@ impl Pipeline {
             let Some(country) = country else {
                 continue;
             };
-            let cited: Vec<String> = item
-                .additional_documents
-                .iter()
-                .chain(&declaration.additional_documents)
-                .map(|d| format!("{}{}", d.category_code, d.type_code))
-                .collect();
+            let cited = declaration.documents_cited(item);
             let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
             let mut quantities = Vec::new();
             if let Some(kg) = item.net_mass_kg {

@@ -848,6 +848,16 @@ impl GoodsItem {
 }
 
 impl Declaration {
+    /// The documents cited for `item` (DE 2/3, the item's then the header's), each as its category and type
+    /// (`C640`, `Y929`): what the tariff's conditions and the Single Window's requirements look for.
+    pub fn documents_cited(&self, item: &GoodsItem) -> Vec<String> {
+        item.additional_documents
+            .iter()
+            .chain(&self.additional_documents)
+            .map(|d| format!("{}{}", d.category_code, d.type_code))
+            .collect()
+    }
+
     /// The party acting as declarant (DE 3/18), whose (party, LRN) pair is the idempotency key.
     pub fn declarant_id(&self) -> Option<&PartyId> {
         self.declarant.as_ref().and_then(|p| p.id.as_ref())

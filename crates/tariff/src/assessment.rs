@@ -236,12 +236,7 @@ pub fn claims(declaration: &Declaration, item: &GoodsItem) -> Claims {
             .chain(&declaration.additional_information)
             .filter_map(|a| a.statement_code.clone())
             .collect(),
-        documents: item
-            .additional_documents
-            .iter()
-            .chain(&declaration.additional_documents)
-            .map(|d| format!("{}{}", d.category_code, d.type_code))
-            .collect(),
+        documents: declaration.documents_cited(item),
         quotas: item
             .duty_tax_fees
             .iter()

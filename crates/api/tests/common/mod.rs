@@ -223,6 +223,36 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// What a bank's system does: sign a payment confirmation with `key`, as of `age_seconds` ago, and post it
+    /// as `bank`.
+    pub async fn confirm(
+        &self,
+        bank: &str,
+        key: &[u8],
+        body: &Value,
+        age_seconds: i64,
+    ) -> (u16, Value) {
+        let bytes = serde_json::to_vec(body).unwrap();
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp() - age_seconds;
+        json(
+            self.client
+                .post(format!("{}/api/v1/bank/confirmations", self.base))
+                .header(api::payments::BANK_HEADER, bank)
+                .header(
+                    api::payments::SIGNATURE_HEADER,
+                    api::payments::sign(key, timestamp, &bytes),
+                )
+                .header("content-type", "application/json")
+                .body(bytes)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
 /// Reads a response as (status, JSON).
 pub async fn json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
