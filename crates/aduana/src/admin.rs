@@ -185,7 +185,7 @@ pub enum DbCommand {
     },
 }
 
-async fn open(database: &DatabaseArgs) -> Result<Store, String> {
+pub(crate) async fn open(database: &DatabaseArgs) -> Result<Store, String> {
     Store::open(&database.url()?)
         .await
         .map_err(|e| e.to_string())
@@ -259,6 +259,22 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
                 None
             };
             let store = open(&database).await?;
+            if role == "agency" {
+                // An agency officer acts for one registered agency: its code is the user's party.
+                let Some(code) = &party else {
+                    return Err("an agency officer needs --party AGENCY (its code)".into());
+                };
+                if store
+                    .agency(code)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+                {
+                    return Err(format!(
+                        "no agency has the code {code}: register it first with aduana agencies add"
+                    ));
+                }
+            }
             let name = name.unwrap_or_else(|| {
                 format!("{role} {}", party.as_deref().unwrap_or(""))
                     .trim()

@@ -2,6 +2,7 @@
 //! offline tools (validate, assess, lodge).
 
 mod admin;
+mod agencies;
 mod bench;
 mod bench_ledger;
 mod bench_lpco;
@@ -102,6 +103,11 @@ enum Command {
         /// Requests allowed at once above the rate (the bucket's size).
         #[arg(long, env = "ADUANA_RATE_BURST", default_value_t = 400)]
         rate_burst: u32,
+    },
+    /// The Single Window's partner agencies and the licences, permits and certificates each issues.
+    Agencies {
+        #[command(subcommand)]
+        command: agencies::AgenciesCommand,
     },
     /// Manage users: roles, parties, portal logins and passwords.
     Users {
@@ -474,6 +480,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             let _ = checkpoints.await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agencies { command } => agencies::agencies(command).await,
         Command::Users { command } => admin::users(command).await,
         Command::Tokens { command } => admin::tokens(command).await,
         Command::Representations { command } => admin::representations(command).await,

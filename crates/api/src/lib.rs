@@ -24,6 +24,7 @@ mod reports;
 mod request;
 pub mod risk;
 mod security;
+pub mod single_window;
 
 use axum::Router;
 use axum::middleware;

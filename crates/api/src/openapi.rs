@@ -145,6 +145,7 @@ impl utoipa::Modify for Frame {
                 ("cargo", "Carriers' cargo reports."),
                 ("risk", "Risk management: rule sets, lists, lane rates, learned models."),
                 ("administration", "The administration as data: country, currency, offices, calendar, tax types and code lists."),
+                ("single-window", "Partner agencies, the licences, permits and certificates they issue, applications and decisions, and the agencies' feed."),
                 ("reports", "The Time Release Study, rule hits, reconciliation."),
                 ("audit", "The hash-chained audit trail."),
                 ("public", "The public tariff and duty calculator."),

@@ -76,14 +76,16 @@ pub enum Scope {
     Audit,
     /// Risk rules, lists, lane rates and models.
     Risk,
-    /// The administration's profile: offices, calendar, code lists.
+    /// The administration's profile: offices, calendar, code lists; the agency registry.
     Administration,
+    /// The Single Window: LPCO types, applications, agencies' decisions, issued documents, the agency feed.
+    Lpco,
     /// Public routes need no token.
     None,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::DeclarationsRead,
         Scope::DeclarationsWrite,
         Scope::Decisions,
@@ -92,6 +94,7 @@ impl Scope {
         Scope::Audit,
         Scope::Risk,
         Scope::Administration,
+        Scope::Lpco,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +107,7 @@ impl Scope {
             Scope::Audit => "audit",
             Scope::Risk => "risk",
             Scope::Administration => "administration",
+            Scope::Lpco => "lpco",
             Scope::None => "",
         }
     }
@@ -158,6 +162,11 @@ const RISK_READERS: &[Role] = &[Role::RiskAnalyst, Role::Auditor, Role::Admin];
 const RISK_WRITERS: &[Role] = &[Role::RiskAnalyst];
 /// Managing who may name a deferment account or guarantee: its holder (a trader) or the administration.
 const HOLDERS: &[Role] = &[Role::Trader, Role::Admin];
+const AGENCY: &[Role] = &[Role::Agency];
+/// Those who keep an agency's document types: the administration, the agency itself.
+const AGENCY_KEEPERS: &[Role] = &[Role::Admin, Role::Agency];
+/// Applications and issued documents: the trader its own, the agency its own, customs all.
+const LPCO_READERS: &[Role] = &[Role::Trader, Role::Agency, Role::Officer, Role::Auditor];
 /// Everyone with a portal login.
 const PORTAL: &[Role] = &[
     Role::Trader,
@@ -260,6 +269,16 @@ routes! {
     DELETE "/api/v1/administration/holidays/{date}" => Access::Roles(ADMIN), Administration, crate::configuration::remove_holiday;
     PUT "/api/v1/administration/procedures/{code}" => Access::Roles(ADMIN), Administration, crate::configuration::add_procedure;
     DELETE "/api/v1/administration/procedures/{code}" => Access::Roles(ADMIN), Administration, crate::configuration::remove_procedure;
+    GET "/api/v1/agencies" => Access::Public, None, crate::single_window::agencies;
+    PUT "/api/v1/agencies/{code}" => Access::Roles(ADMIN), Administration, crate::single_window::put_agency;
+    PUT "/api/v1/lpco/types/{code}" => Access::Roles(AGENCY_KEEPERS), Lpco, crate::single_window::put_lpco_type;
+    POST "/api/v1/lpco/applications" => Access::Roles(TRADER), Lpco, crate::single_window::apply;
+    GET "/api/v1/lpco/applications" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::applications;
+    GET "/api/v1/lpco/applications/{id}" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::application;
+    POST "/api/v1/lpco/applications/{id}/decisions" => Access::Roles(AGENCY), Lpco, crate::single_window::decide;
+    GET "/api/v1/lpco/licences/{code}/{reference}" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::licence;
+    GET "/api/v1/agency/queue" => Access::Roles(AGENCY), Lpco, crate::single_window::queue;
+    GET "/api/v1/agency/feed" => Access::Roles(AGENCY), Lpco, crate::single_window::feed;
 }
 
 /// The rule for a matched route, if any.

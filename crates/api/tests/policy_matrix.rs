@@ -13,6 +13,15 @@ use common::{TestApp, json};
 
 const DECLARANT: &str = "GB603202734852";
 
+/// A trader acts for the declarant; an agency officer for its agency.
+fn party_of(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Trader => Some(DECLARANT),
+        Role::Agency => Some("VET"),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn every_route_answers_every_caller_as_the_policy_table_says() {
     for backend in common::backends() {
@@ -22,7 +31,7 @@ async fn every_route_answers_every_caller_as_the_policy_table_says() {
         .await;
         let mut tokens: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
         for role in Role::ALL {
-            let party = (role == Role::Trader).then_some(DECLARANT);
+            let party = party_of(role);
             tokens.push((Some(role), Some(app.user(role.as_str(), party).await)));
         }
         let stranger = app.user("trader", Some("GB000000000009")).await;
@@ -38,7 +47,7 @@ async fn every_route_answers_every_caller_as_the_policy_table_says() {
         // For each role and scope, a token of that role holding that scope alone.
         let mut scoped = std::collections::HashMap::new();
         for role in Role::ALL {
-            let party = (role == Role::Trader).then_some(DECLARANT);
+            let party = party_of(role);
             for scope in Scope::ALL {
                 let token = app
                     .user_with_token(role.as_str(), party, &[scope.as_str()], None)

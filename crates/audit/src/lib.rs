@@ -88,6 +88,13 @@ actions! {
     RepresentationGrant => ("representation.grant", "A representative registered for a principal."),
     RepresentationRevoke => ("representation.revoke", "A representation ended."),
     Export => ("export", "A report, statement or the trail itself read (a data export)."),
+    AgencySave => ("agency.save", "A partner agency registered or changed."),
+    LpcoTypeSave => ("lpco.type_save", "An agency's licence, permit or certificate type saved."),
+    LpcoApplication => ("lpco.application", "An application for a licence, permit or certificate filed."),
+    LpcoDecision => ("lpco.decision", "An agency's decision on an application."),
+    LpcoIssue => ("lpco.issue", "A licence, permit or certificate issued."),
+    LpcoDraw => ("lpco.draw", "A declaration's goods item drew on a licence, permit or certificate."),
+    LpcoReturn => ("lpco.return", "What a cancelled declaration drew given back to a licence, permit or certificate."),
 }
 
 /// What a new entry says; the chain gives it its number and hashes.

@@ -134,6 +134,9 @@ pub struct Lodging<'a> {
     pub serial: u64,
     pub date: time::Date,
     pub assessment: Result<Assessment, Vec<Problem>>,
+    /// The LPCO types and issued documents the declaration cites, as storage loaded them
+    /// ([`Pipeline::check_licences`]).
+    pub licences: &'a lpco::Held,
 }
 
 /// A lodgement's outcome and its money.
@@ -142,6 +145,9 @@ pub struct Lodgement {
     pub outcome: Outcome,
     pub transfers: Vec<Transfer>,
     pub opens: Vec<revenue::Opening>,
+    /// What the goods items draw from the licences, permits and certificates they cite, written with the
+    /// lodgement (none when it is rejected).
+    pub draws: Vec<lpco::Draw>,
 }
 
 fn overflow(error: revenue::Overflow) -> Vec<Problem> {
@@ -263,6 +269,7 @@ impl Pipeline {
                 serial,
                 date,
                 assessment: self.assess(declaration, date),
+                licences: &lpco::Held::default(),
             },
             &Books::none(),
             None,
@@ -284,6 +291,7 @@ impl Pipeline {
             serial,
             date,
             assessment,
+            licences,
         } = lodging;
         let mut outcome = Outcome {
             events: Vec::new(),
@@ -297,9 +305,10 @@ impl Pipeline {
         };
         self.run(&mut outcome, &lodge, "Declaration received.");
         let plan = assessment.and_then(|assessment| {
+            let draws = self.check_licences(declaration, licences, date)?;
             let plan =
                 self.plan_money(declaration, &outcome.state, Some(&assessment), books, &[])?;
-            Ok((assessment, plan))
+            Ok((assessment, plan, draws))
         });
         match plan {
             Err(problems) => {
@@ -322,9 +331,10 @@ impl Pipeline {
                     outcome,
                     transfers: Vec::new(),
                     opens: Vec::new(),
+                    draws: Vec::new(),
                 }
             }
-            Ok((assessment, plan)) => {
+            Ok((assessment, plan, draws)) => {
                 let procedure = match declaration.type_code.kind {
                     DeclarationKind::IM => 'J',
                     DeclarationKind::EX => 'A',
@@ -348,6 +358,7 @@ impl Pipeline {
                     outcome,
                     transfers: plan.transfers,
                     opens: plan.opens,
+                    draws,
                 }
             }
         }

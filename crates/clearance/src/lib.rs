@@ -444,7 +444,14 @@ impl Pipeline {
     /// for each item, the requirements in force for its commodity and its country of origin (imports) or the
     /// declaration's destination (exports), checked against the documents cited (DE 2/3, the item's and the
     /// header's) and its net mass and supplementary quantity.
-    pub fn check_requirements(&self, declaration: &Declaration, date: time::Date) -> Vec<Problem> {
+    ///
+    /// `agencies` names the agency that issues each document code (the registry's LPCO types), for the message.
+    pub fn check_requirements(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+        agencies: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.requirements.is_empty() {
             return problems;
@@ -488,11 +495,19 @@ impl Pipeline {
                     ..
                 } = requirement.check(&cited, &quantities)
                 {
-                    let agency = requirement
-                        .agency
-                        .as_deref()
-                        .map(|a| format!(" (agency {a})"))
-                        .unwrap_or_default();
+                    let mut named: Vec<&str> = requirement.agency.as_deref().into_iter().collect();
+                    for document in &documents {
+                        if let Some(agency) = agencies.get(document)
+                            && !named.contains(&agency.as_str())
+                        {
+                            named.push(agency);
+                        }
+                    }
+                    let agency = if named.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (agency {})", named.join(", "))
+                    };
                     problems.push(Problem::with_message(
                         ErrorCode::LpcoMissing,
                         format!(
@@ -511,6 +526,118 @@ impl Pipeline {
             }
         }
         problems
+    }
+
+    /// Checks every licence, permit, certificate or other document a goods item cites (DE 2/3) whose code is an
+    /// LPCO type an agency registered, against what the agencies issued (`held`, loaded by storage with the
+    /// declaration's transaction): by its status code (the type's data), an exempt or not-required document is
+    /// passed, one applied for is refused until the agency decides, and a held one must be issued to the declarant
+    /// or the importer, in force on `date`, cover the item's commodity and origin, and have balance enough for the
+    /// quantity (DE 8/7 written off, else the item's net mass or supplementary quantity in the document's unit).
+    /// Returns the draws to write with the lodgement, or every problem; the documents are not changed either way.
+    pub fn check_licences(
+        &self,
+        declaration: &Declaration,
+        held: &lpco::Held,
+        date: time::Date,
+    ) -> Result<Vec<lpco::Draw>, Vec<Problem>> {
+        if held.types.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut book = held.clone();
+        let mut draws: Vec<lpco::Draw> = Vec::new();
+        let mut problems = Vec::new();
+        let declarant = declaration.declarant_id().map(|p| p.as_str());
+        let importer = declaration
+            .goods_shipment
+            .importer
+            .as_ref()
+            .and_then(|p| p.id.as_ref())
+            .map(|p| p.as_str());
+        let parties: Vec<&str> = [declarant, importer].into_iter().flatten().collect();
+        for (index, item) in declaration.goods_shipment.goods_items.iter().enumerate() {
+            let sequence = index as u32 + 1;
+            let Some(commodity) = item.commodity_code() else {
+                continue;
+            };
+            let cited = item
+                .additional_documents
+                .iter()
+                .enumerate()
+                .map(|(at, d)| {
+                    (
+                        d,
+                        format!(
+                            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{sequence}]/AdditionalDocument[{}]",
+                            at + 1
+                        ),
+                    )
+                })
+                .chain(declaration.additional_documents.iter().enumerate().map(|(at, d)| {
+                    (d, format!("/MetaData/Declaration/AdditionalDocument[{}]", at + 1))
+                }));
+            for (document, pointer) in cited {
+                let code = format!("{}{}", document.category_code, document.type_code);
+                let Some(kind) = held.lpco_type(&code) else {
+                    continue;
+                };
+                let mut quantities: Vec<(Decimal, &str)> = Vec::new();
+                if let Some(write_off) = &document.write_off_quantity
+                    && let Some(unit) = write_off.unit_code.as_deref()
+                {
+                    // `KGM#G`: the unit, then a qualifier.
+                    quantities.push((write_off.value, unit.split('#').next().unwrap_or(unit)));
+                }
+                if let Some(kg) = item.net_mass_kg {
+                    quantities.push((kg, "KGM"));
+                }
+                if let Some(measure) = &item.tariff_quantity
+                    && let Some(unit) = measure.unit_code.as_deref()
+                {
+                    quantities.push((measure.value, unit));
+                }
+                let status = document.lpco_exemption_code.as_deref();
+                let refusal = match kind.statuses.meaning(status) {
+                    lpco::Meaning::Exempt | lpco::Meaning::NotRequired => continue,
+                    lpco::Meaning::AppliedFor => lpco::Refusal::AppliedFor,
+                    lpco::Meaning::Held => {
+                        let same_declaration = draws.iter().any(|d| {
+                            d.code == kind.code
+                                && Some(d.reference.as_str()) == document.id.as_deref()
+                        });
+                        let using = lpco::Use {
+                            item: sequence,
+                            commodity: &commodity,
+                            origin: item.origin_country(),
+                            parties: &parties,
+                            date,
+                            quantities: &quantities,
+                            same_declaration,
+                        };
+                        match book.draw(&kind.code, document.id.as_deref(), &using) {
+                            Ok(draw) => {
+                                draws.push(draw);
+                                continue;
+                            }
+                            Err(refusal) => refusal,
+                        }
+                    }
+                };
+                problems.push(licence_problem(
+                    refusal,
+                    kind,
+                    document.id.as_deref().unwrap_or_default(),
+                    sequence,
+                    &commodity,
+                    pointer,
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(draws)
+        } else {
+            Err(problems)
+        }
     }
 
     /// Refuses goods items under a procedure (DE 1/10) the administration does not accept.
@@ -546,14 +673,72 @@ impl Pipeline {
         }
     }
 
+    /// The document codes the Single Window's requirements in force ask of `declaration`'s goods items (any way
+    /// of any group), so that the agencies issuing them can be named.
+    pub fn documents_required(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+    ) -> std::collections::BTreeSet<String> {
+        let mut codes = std::collections::BTreeSet::new();
+        if self.requirements.is_empty() {
+            return codes;
+        }
+        let exports = declaration.type_code.kind == declaration::DeclarationKind::EX;
+        let direction = if exports {
+            lpco::Direction::Export
+        } else {
+            lpco::Direction::Import
+        };
+        for item in &declaration.goods_shipment.goods_items {
+            let country = if exports {
+                declaration.goods_shipment.destination_country.as_ref()
+            } else {
+                item.origin_country()
+            };
+            let (Some(code), Some(country)) = (item.commodity_code(), country) else {
+                continue;
+            };
+            for requirement in
+                self.requirements
+                    .for_goods(code.as_str(), direction, country.as_str(), date)
+            {
+                for group in &requirement.groups {
+                    for way in &group.ways {
+                        if let lpco::Way::Document {
+                            code,
+                            waiver: false,
+                            ..
+                        } = way
+                        {
+                            codes.insert(code.clone());
+                        }
+                    }
+                }
+            }
+        }
+        codes
+    }
+
     /// Assesses `declaration` as of `date` (exports are valued, not taxed).
     pub fn assess(
         &self,
         declaration: &Declaration,
         date: time::Date,
     ) -> Result<Assessment, Vec<Problem>> {
+        self.assess_naming(declaration, date, &Default::default())
+    }
+
+    /// [`Pipeline::assess`], naming in a missing document's message the agency that issues it (`agencies`: by
+    /// document code).
+    pub fn assess_naming(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+        agencies: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Assessment, Vec<Problem>> {
         let mut problems = self.check_procedures(declaration);
-        problems.extend(self.check_requirements(declaration, date));
+        problems.extend(self.check_requirements(declaration, date, agencies));
         if self.check_codes {
             problems.extend(self.check_codes(declaration, date));
         }
@@ -776,3 +961,71 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests;
+
+/// A refused document as the trader reads it: the document, its agency, the goods item and what is wrong.
+fn licence_problem(
+    refusal: lpco::Refusal,
+    kind: &lpco::LpcoType,
+    reference: &str,
+    item: u32,
+    commodity: &declaration::CommodityCode,
+    pointer: String,
+) -> Problem {
+    let named = format!(
+        "The {} {} {reference} (agency {}) cited for goods item {item} ({commodity})",
+        kind.code, kind.title, kind.agency
+    );
+    let (code, message) = match refusal {
+        lpco::Refusal::Unknown => (
+            ErrorCode::LpcoUnknown,
+            format!(
+                "{named} was not issued by the agency: no {} has this reference.",
+                kind.code
+            ),
+        ),
+        lpco::Refusal::NoReference => (
+            ErrorCode::LpcoUnknown,
+            format!("{named} has no reference (DE 2/3 ID): give the one the agency issued."),
+        ),
+        lpco::Refusal::NotHolder => (
+            ErrorCode::LpcoNotHolder,
+            format!("{named} was issued to another party than the declarant or the importer."),
+        ),
+        lpco::Refusal::NotInForce { from, to, revoked } => (
+            ErrorCode::LpcoNotInForce,
+            if revoked {
+                format!("{named} was revoked by the agency.")
+            } else {
+                format!("{named} is in force from {from} to {to}, not on the date of acceptance.")
+            },
+        ),
+        lpco::Refusal::NotCovering { prefix, origin } => (
+            ErrorCode::LpcoGoodsNotCovered,
+            format!(
+                "{named} covers goods of codes {prefix}…{}, not these.",
+                origin.map(|o| format!(" from {o}")).unwrap_or_default()
+            ),
+        ),
+        lpco::Refusal::NoQuantity { unit } => (
+            ErrorCode::LpcoBalanceExceeded,
+            format!(
+                "{named} keeps its balance in {unit}: declare the quantity to write off in {unit} (DE 8/7)."
+            ),
+        ),
+        lpco::Refusal::Exhausted { left, wanted, unit } => (
+            ErrorCode::LpcoBalanceExceeded,
+            format!("{named} has {left} {unit} left, less than the {wanted} {unit} declared."),
+        ),
+        lpco::Refusal::AlreadyUsed => (
+            ErrorCode::LpcoBalanceExceeded,
+            format!("{named} serves one declaration and another declaration has used it."),
+        ),
+        lpco::Refusal::AppliedFor => (
+            ErrorCode::LpcoNotIssued,
+            format!(
+                "{named} is declared as applied for: lodge once the agency has issued it, citing its reference."
+            ),
+        ),
+    };
+    Problem::with_message(code, pointer, message)
+}

@@ -223,6 +223,7 @@ impl World {
                 serial: self.serial,
                 date,
                 assessment: self.pipeline.assess(&declaration, date),
+                licences: &lpco::Held::default(),
             },
             &Books {
                 accounts: &accounts,

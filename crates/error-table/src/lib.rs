@@ -122,6 +122,17 @@ error_codes! {
     ProcedureNotAccepted => (71, "declaration.procedure_not_accepted", 422, "The procedure (DE 1/10) is not one this administration accepts."),
     ProfileInvalid => (72, "administration.profile_invalid", 422, "The administration's profile has a mistake; each is named with its line and column."),
     LpcoMissing => (73, "lpco.document_missing", 422, "A goods item lacks a licence, permit, certificate or other document a partner agency requires."),
+    LpcoUnknown => (74, "lpco.unknown", 422, "The licence, permit or certificate cited is not one an agency issued: check its code and reference."),
+    LpcoNotHolder => (75, "lpco.not_holder", 422, "The licence, permit or certificate cited was issued to another party."),
+    LpcoNotInForce => (76, "lpco.not_in_force", 422, "The licence, permit or certificate cited is not in force on the date."),
+    LpcoGoodsNotCovered => (77, "lpco.goods_not_covered", 422, "The licence, permit or certificate cited does not cover these goods."),
+    LpcoBalanceExceeded => (78, "lpco.balance_exceeded", 422, "The quantity is more than what is left of the licence, permit or certificate."),
+    LpcoNotIssued => (79, "lpco.not_issued", 422, "The document is applied for and not issued yet: the agency has not decided."),
+    LpcoUnknownType => (80, "lpco.unknown_type", 422, "No partner agency issues a document of this code."),
+    LpcoOtherAgency => (81, "lpco.other_agency", 403, "This belongs to another agency; only its own officers may act on it."),
+    LpcoApplicationClosed => (82, "lpco.application_closed", 409, "The application is already decided; it cannot be decided again."),
+    AgencyUnknown => (83, "agency.unknown", 422, "No partner agency has this code; the administration registers agencies."),
+    AgencyInvalid => (84, "agency.invalid", 422, "The agency or its document type is not valid; nothing was saved."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

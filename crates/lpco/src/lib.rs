@@ -18,7 +18,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+pub mod application;
+pub mod register;
 pub mod uk;
+
+pub use register::{
+    Agency, AgencyCode, Delivery, DocumentCode, Draw, Held, Kind, Licence, LpcoType, Meaning,
+    Refusal, Standing, Statuses, Use, Uses,
+};
 
 /// Which way the goods cross.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

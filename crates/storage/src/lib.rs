@@ -25,6 +25,7 @@ pub mod observe;
 mod payments;
 mod risk_store;
 mod security;
+mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
@@ -33,10 +34,12 @@ pub use money::Money;
 pub use payments::{Confirmation, OrderStatus, PaymentOrder, Refund, RefundStatus, Write};
 pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
+pub use single_window::{Decided as ApplicationDecided, MAX_LIST, OutboxEvent};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -279,6 +282,21 @@ pub struct NewDeclaration {
     /// The accounts its decision may touch (`clearance::Pipeline::accounts_for`): loaded and locked, in id order,
     /// before the decision.
     pub accounts: Vec<ledger::AccountId>,
+    /// The documents it cites (DE 2/3 code and reference): the LPCO types among the codes and the issued documents
+    /// they name are loaded (and locked) for the decision.
+    pub cited: Vec<(String, Option<String>)>,
+}
+
+impl NewDeclaration {
+    fn cited_keys(&self) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
+        let codes = self.cited.iter().map(|(c, _)| c.clone()).collect();
+        let named = self
+            .cited
+            .iter()
+            .filter_map(|(c, r)| r.as_ref().map(|r| (c.clone(), r.clone())))
+            .collect();
+        (codes, named)
+    }
 }
 
 /// What the pipeline decided for a new declaration, given its id and serial and the ledger as it stands.
@@ -291,6 +309,8 @@ pub struct Decided {
     /// The money: accounts to open, then transfers to apply as one, in the lodgement's transaction.
     pub opens: Vec<revenue::Opening>,
     pub transfers: Vec<ledger::Transfer>,
+    /// What its goods items draw from the licences, permits and certificates they cite.
+    pub draws: Vec<lpco::Draw>,
 }
 
 /// What a command's decision reads, inside its transaction: the row (locked), the ledger (accounts locked), the
@@ -419,6 +439,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_administration.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_single_window.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -451,6 +475,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         13,
         include_str!("../migrations/postgres/0013_administration.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_single_window.sql"),
     ),
 ];
 
@@ -771,7 +799,7 @@ impl Store {
         &self,
         new: NewDeclaration,
         now: OffsetDateTime,
-        decide: impl FnOnce(&str, u64, &Money) -> Decided + Send + 'static,
+        decide: impl FnOnce(&str, u64, &Money, &lpco::Held) -> Decided + Send + 'static,
     ) -> Result<Lodged, StoreError> {
         match (&self.writer, &self.serials) {
             (Some(writer), Some(serials)) => {
@@ -804,7 +832,7 @@ impl Store {
         &self,
         new: NewDeclaration,
         now: OffsetDateTime,
-        decide: impl FnOnce(&str, u64, &Money) -> Decided,
+        decide: impl FnOnce(&str, u64, &Money, &lpco::Held) -> Decided,
     ) -> Result<Lodged, StoreError> {
         let mut tx = self.begin_write().await?;
         if let Some(found) = existing(&mut tx, &new.declarant, &new.lrn, &new.content_hash).await? {
@@ -825,9 +853,21 @@ impl Store {
         let view = loaded
             .money(&mut tx, self.backend, &key, &new.accounts)
             .await?;
+        let (codes, named) = new.cited_keys();
+        let mut held = lpco::Held::default();
+        single_window::load_held(&mut tx, self.backend, &mut held, &codes, &named).await?;
         let id = uuid::Uuid::now_v7().to_string();
-        let decided = decide(&id, u64::try_from(serial).unwrap_or_default(), &view);
+        let decided = decide(&id, u64::try_from(serial).unwrap_or_default(), &view, &held);
+        if let Err(error) = held.replay(&decided.draws) {
+            return Err(StoreError::Corrupt(format!("a lodgement's draws: {error}")));
+        }
+        let actor = new.received_by.clone();
         let prepared = prepare(id, serial, new, document, now, decided)?;
+        let draws: Vec<_> = prepared
+            .draws
+            .iter()
+            .map(|d| (prepared.row.id.clone(), actor.clone(), d.clone()))
+            .collect();
         let inserted = async {
             if let Err(error) = loaded
                 .apply(
@@ -847,6 +887,7 @@ impl Store {
                 .extend(insert_versions(&mut tx, std::slice::from_ref(&prepared.version)).await?);
             entries.extend(insert_events(&mut tx, &prepared.events).await?);
             entries.extend(loaded.write(&mut tx, now).await?);
+            entries.extend(single_window::write_draws(&mut tx, &held, &draws, now).await?);
             audit_store::append(&mut tx, self.backend, entries).await?;
             Ok(())
         }
@@ -933,6 +974,7 @@ impl Store {
             return Err(StoreError::LedgerRefused(error));
         }
         let previous_revision = row.revision;
+        let previous_status = row.status;
         let now_text = format_time(now);
         // Rows alone (an order, a refund's approval) leave the declaration's row as it is.
         let touches_row = change.state.is_some()
@@ -1006,6 +1048,22 @@ impl Store {
             );
             for write in &change.writes {
                 entries.extend(payments::write(&mut tx, write, now).await?);
+            }
+            // A declaration cancelled gives back what it drew from licences, permits and certificates.
+            if change
+                .state
+                .as_ref()
+                .is_some_and(|s| s.status == workflow::Status::Cancelled)
+                && previous_status != workflow::Status::Cancelled
+            {
+                let actor = change
+                    .events
+                    .first()
+                    .map(|e| Actor::new(e.actor.id.clone(), e.actor.role.clone()))
+                    .unwrap_or_else(|| Actor::new("system", "system"));
+                entries.extend(
+                    single_window::give_back(&mut tx, self.backend, &row.id, &actor, now).await?,
+                );
             }
             entries.extend(loaded.write(&mut tx, now).await?);
             audit_store::append(&mut tx, self.backend, entries).await?;
@@ -1461,7 +1519,7 @@ struct LodgeJob {
     document: Vec<u8>,
     serial: i64,
     now: OffsetDateTime,
-    decide: Box<dyn FnOnce(&str, u64, &Money) -> Decided + Send>,
+    decide: Box<dyn FnOnce(&str, u64, &Money, &lpco::Held) -> Decided + Send>,
     reply: tokio::sync::oneshot::Sender<Result<Lodged, StoreError>>,
 }
 
@@ -1529,7 +1587,7 @@ type Work = (
     Vec<u8>,
     i64,
     OffsetDateTime,
-    Box<dyn FnOnce(&str, u64, &Money) -> Decided + Send>,
+    Box<dyn FnOnce(&str, u64, &Money, &lpco::Held) -> Decided + Send>,
 );
 
 async fn write_batch(
@@ -1572,6 +1630,8 @@ async fn write_batch(
         }
     }
     let mut loaded = money::Loaded::default();
+    let mut held = lpco::Held::default();
+    let mut draws = Vec::new();
     let mut answers = Vec::with_capacity(work.len());
     let mut prepared_rows = Vec::new();
     let mut versions = Vec::new();
@@ -1598,9 +1658,11 @@ async fn write_batch(
         let view = loaded
             .money(&mut tx, Backend::Sqlite, &ledger_key, &new.accounts)
             .await?;
+        let (codes, named) = new.cited_keys();
+        single_window::load_held(&mut tx, Backend::Sqlite, &mut held, &codes, &named).await?;
         let id = uuid::Uuid::now_v7().to_string();
         let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decide(&id, u64::try_from(serial).unwrap_or_default(), &view)
+            decide(&id, u64::try_from(serial).unwrap_or_default(), &view, &held)
         }));
         let decided = match decided {
             Ok(decided) => decided,
@@ -1610,6 +1672,20 @@ async fn write_batch(
                 continue;
             }
         };
+        // The draws as the documents stand after this batch's earlier lodgements; kept only if its money is.
+        let mut after = None;
+        if !decided.draws.is_empty() {
+            let mut next = held.clone();
+            if let Err(error) = next.replay(&decided.draws) {
+                tracing::error!(%error, "a lodgement's draws do not fit the documents");
+                answers.push(Err(StoreError::Corrupt(format!(
+                    "a lodgement's draws: {error}"
+                ))));
+                continue;
+            }
+            after = Some(next);
+        }
+        let actor = new.received_by.clone();
         let prepared = match prepare(id, serial, new, document, now, decided) {
             Ok(prepared) => prepared,
             Err(error) => {
@@ -1632,6 +1708,15 @@ async fn write_batch(
             answers.push(Err(StoreError::LedgerRefused(error)));
             continue;
         }
+        if let Some(next) = after {
+            held = next;
+        }
+        draws.extend(
+            prepared
+                .draws
+                .iter()
+                .map(|d| (prepared.row.id.clone(), actor.clone(), d.clone())),
+        );
         known.insert(
             key,
             (
@@ -1659,6 +1744,15 @@ async fn write_batch(
             )
             .await?,
     );
+    entries.extend(
+        single_window::write_draws(
+            &mut tx,
+            &held,
+            &draws,
+            now_of_batch.unwrap_or_else(OffsetDateTime::now_utc),
+        )
+        .await?,
+    );
     audit_store::append(&mut tx, Backend::Sqlite, entries).await?;
     tx.commit().await?;
     Ok(answers)
@@ -1677,6 +1771,7 @@ struct Prepared {
     events: Vec<EventRecord>,
     opens: Vec<revenue::Opening>,
     transfers: Vec<ledger::Transfer>,
+    draws: Vec<lpco::Draw>,
 }
 
 /// Builds the row, first version and event records of a decided lodgement.
@@ -1735,6 +1830,7 @@ fn prepare(
         events,
         opens: decided.opens,
         transfers: decided.transfers,
+        draws: decided.draws,
     })
 }
 

@@ -18,6 +18,7 @@ fn new(lrn: &str) -> NewDeclaration {
         declaration_type: "IMA".into(),
         received_by: storage::Actor::new("u1", "trader"),
         accounts: Vec::new(),
+        cited: Vec::new(),
     }
 }
 
@@ -40,6 +41,7 @@ fn decided() -> Decided {
         response: "{}".into(),
         opens: Vec::new(),
         transfers: Vec::new(),
+        draws: Vec::new(),
     }
 }
 
@@ -51,12 +53,14 @@ async fn a_panicking_decision_fails_its_lodgement_alone() {
         .unwrap();
     let now = time::OffsetDateTime::now_utc();
     let failed = store
-        .lodge(new("PANIC-1"), now, |_, _, _| {
+        .lodge(new("PANIC-1"), now, |_, _, _, _| {
             panic!("a decision that panics")
         })
         .await;
     assert!(failed.is_err(), "{failed:?}");
-    let stored = store.lodge(new("FINE-1"), now, |_, _, _| decided()).await;
+    let stored = store
+        .lodge(new("FINE-1"), now, |_, _, _, _| decided())
+        .await;
     assert!(matches!(stored, Ok(Lodged::Created { .. })), "{stored:?}");
     assert!(
         store

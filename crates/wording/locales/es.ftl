@@ -75,6 +75,17 @@ error-70 = Un puntero de la rectificación no designa ninguna parte de la declar
 error-71 = El régimen (DE 1/10) no es de los que acepta esta administración.
 error-72 = El perfil de la administración contiene un error; cada uno se indica con su línea y su columna.
 error-73 = A una partida le falta una licencia, un permiso, un certificado u otro documento que exige un organismo asociado.
+error-74 = El documento citado (licencia, permiso o certificado) no lo ha expedido ningún organismo: compruebe su código y su referencia.
+error-75 = La licencia, el permiso o el certificado citado se expidió a otra parte.
+error-76 = La licencia, el permiso o el certificado citado no está en vigor en esa fecha.
+error-77 = La licencia, el permiso o el certificado citado no cubre estas mercancías.
+error-78 = La cantidad supera lo que queda de la licencia, el permiso o el certificado.
+error-79 = El documento está solicitado y aún no expedido: el organismo asociado no ha decidido.
+error-80 = Ningún organismo asociado expide documentos con este código.
+error-81 = Esto pertenece a otro organismo; solo sus funcionarios pueden actuar.
+error-82 = La solicitud ya tiene una decisión; no puede decidirse de nuevo.
+error-83 = Ningún organismo asociado tiene este código; la administración registra los organismos.
+error-84 = El organismo o su tipo de documento no es válido; no se ha guardado nada.
 
 ## Notifications to the trader.
 notice-receipt = Su declaración ha sido recibida.

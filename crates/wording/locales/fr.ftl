@@ -75,6 +75,17 @@ error-70 = Un pointeur de la rectification ne désigne aucune partie de la décl
 error-71 = Le régime (DE 1/10) n'est pas de ceux que cette administration accepte.
 error-72 = Le profil de l'administration contient une erreur ; chacune est indiquée avec sa ligne et sa colonne.
 error-73 = Il manque à un article une licence, un permis, un certificat ou un autre document qu'une administration partenaire exige.
+error-74 = Le document cité (licence, permis ou certificat) n'a été délivré par aucune administration : vérifiez son code et sa référence.
+error-75 = La licence, le permis ou le certificat cité a été délivré à une autre partie.
+error-76 = La licence, le permis ou le certificat cité n'est pas en vigueur à cette date.
+error-77 = La licence, le permis ou le certificat cité ne couvre pas ces marchandises.
+error-78 = La quantité dépasse ce qui reste de la licence, du permis ou du certificat.
+error-79 = Le document est demandé mais pas encore délivré : l'administration partenaire n'a pas décidé.
+error-80 = Aucune administration partenaire ne délivre de document de ce code.
+error-81 = Ceci relève d'une autre administration ; seuls ses agents peuvent agir.
+error-82 = La demande a déjà reçu une décision ; elle ne peut pas être décidée à nouveau.
+error-83 = Aucune administration partenaire n'a ce code ; l'administration enregistre les administrations partenaires.
+error-84 = L'administration partenaire ou son type de document n'est pas valide ; rien n'a été enregistré.
 
 ## Notifications to the trader.
 notice-receipt = Votre déclaration a été reçue.

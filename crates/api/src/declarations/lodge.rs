@@ -108,7 +108,14 @@ pub(crate) async fn lodge(
     // The date at the office of lodgement, in its time zone: the date of the tariff, rates and rules applied.
     let date = pipeline.local_date(declaration, at);
     // Assessed here, on the handler's task; the decision that needs the ledger is made under its lock.
-    let assessment = pipeline.assess(declaration, date);
+    // The agencies issuing the documents the Single Window's requirements ask for, to name them in a refusal.
+    let required = pipeline.documents_required(declaration, date);
+    let agencies = if required.is_empty() {
+        Default::default()
+    } else {
+        state.store.agencies_issuing(&required).await?
+    };
+    let assessment = pipeline.assess_naming(declaration, date, &agencies);
     let new = NewDeclaration {
         declarant,
         representative,
@@ -122,6 +129,18 @@ pub(crate) async fn lodge(
         declaration_type: declaration.type_code.to_string(),
         received_by: crate::access::audit_actor(&caller),
         accounts: pipeline.accounts_for(declaration, assessment.as_ref().ok()),
+        cited: declaration
+            .additional_documents
+            .iter()
+            .chain(
+                declaration
+                    .goods_shipment
+                    .goods_items
+                    .iter()
+                    .flat_map(|item| &item.additional_documents),
+            )
+            .map(|d| (format!("{}{}", d.category_code, d.type_code), d.id.clone()))
+            .collect(),
     };
     let rate_book = state.rate_book.clone();
     let lodger = crate::access::actor(&caller);
@@ -129,7 +148,7 @@ pub(crate) async fn lodge(
     let response_lrn = lrn.clone();
     let outcome = state
         .store
-        .lodge(new, at, move |id, serial, money| {
+        .lodge(new, at, move |id, serial, money, licences| {
             // The rate controller's counts are taken only when a rate table is in force; the lock is held for
             // the decision alone (microseconds), inside the lodgement's transaction.
             let mut book = pipeline.lane_rates.as_ref().map(|_| {
@@ -152,6 +171,7 @@ pub(crate) async fn lodge(
                     serial,
                     date,
                     assessment,
+                    licences,
                 },
                 &books,
                 book.as_deref_mut(),
@@ -182,6 +202,7 @@ pub(crate) async fn lodge(
                 response,
                 opens: lodged.opens,
                 transfers: lodged.transfers,
+                draws: lodged.draws,
             }
         })
         .await?;

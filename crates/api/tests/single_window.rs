@@ -1,0 +1,380 @@
+//! Issue 18, end to end over HTTP on SQLite and PostgreSQL: an agency and its document type registered, the UK
+//! Trade Tariff's requirements for live cattle in use; a trader's import from the US without the CHED-A (C640)
+//! refused naming the document and the agency; the trader applies, the agency approves, declarations citing the
+//! issued reference draw on its balance until it is exhausted, the next is refused with the balance named, and a
+//! cancellation gives back what its declaration drew. The agency's feed carries every event once, in order.
+
+mod common;
+
+use common::{TestApp, json};
+use serde_json::{Value, json};
+
+const TRADER: &str = "GB603202734852";
+const OTHER: &str = "GB000000000009";
+
+fn cattle(lrn: &str, kg: u32, origin: &str, documents: Value) -> Value {
+    json!({
+        "function_code": "original", "lrn": lrn, "type_code": "IMA",
+        "declarant": {"id": TRADER},
+        "goods_shipment": {"goods_items": [{
+            "sequence_numeric": 1,
+            "classifications": [{"id": "0102291010", "identification_type_code": "TSP"}],
+            "duty_tax_fees": [{"type_code": "A00", "payment_method_code": "A"}, {"type_code": "B00", "payment_method_code": "A"}],
+            "item_charge_amount": {"value": "1000", "currency": "GBP"},
+            "net_mass_kg": kg.to_string(),
+            "origins": [{"country_code": origin, "type_code": "1"}],
+            "additional_documents": documents
+        }]}
+    })
+}
+
+fn citing(reference: &str) -> Value {
+    json!([
+        {"category_code": "C", "type_code": "640", "id": reference, "lpco_exemption_code": "AE"},
+        {"category_code": "Y", "type_code": "929", "id": "EXEMPT"}
+    ])
+}
+
+/// The requirements of the UK Trade Tariff's file for 0102291010 (live bovine animals).
+fn uk_cattle() -> Option<lpco::Requirements> {
+    let shared = test_support::shared_dir()?;
+    let text =
+        std::fs::read_to_string(shared.join("data/uk-trade-tariff/uk/commodities/0102291010.json"))
+            .unwrap();
+    let mut set = lpco::Requirements::default();
+    set.merge(lpco::uk::read(&text).unwrap()).unwrap();
+    Some(set)
+}
+
+#[tokio::test]
+async fn an_agency_issues_a_certificate_and_declarations_draw_on_it_until_exhausted() {
+    let Some(set) = uk_cattle() else {
+        return;
+    };
+    let set = std::sync::Arc::new(set);
+    for backend in common::backends() {
+        let requirements = set.clone();
+        let app = TestApp::spawn_with(backend, move |p| p.requirements = requirements).await;
+        let admin = app.user("admin", None).await;
+        for (code, name) in [
+            ("VET", "Animal and Plant Health Agency"),
+            ("PLANT", "Plant Health Service"),
+        ] {
+            let (status, saved) = json(
+                app.put(
+                    &admin,
+                    &format!("/api/v1/agencies/{code}"),
+                    json!({"name": name}),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(status, 200, "{saved}");
+        }
+        let vet = app.user("agency", Some("VET")).await;
+        let plant = app.user("agency", Some("PLANT")).await;
+        let ched = json!({
+            "agency": "VET", "kind": "certificate", "title": "CHED-A", "validity_days": 30, "balance_unit": "KGM",
+            "fields": [{"name": "establishment", "label": "Establishment of origin", "required": true}]
+        });
+        // Another agency may not keep VET's types; the administration or VET may.
+        let (status, refused) = json(
+            app.put(&plant, "/api/v1/lpco/types/C640", ched.clone())
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (403, Some("lpco.other_agency")),
+            "{refused}"
+        );
+        let (status, saved) = json(app.put(&vet, "/api/v1/lpco/types/C640", ched).await).await;
+        assert_eq!(status, 200, "{saved}");
+        let (_, registry) = json(
+            app.client
+                .get(format!("{}/api/v1/agencies", app.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let vet_entry = registry["agencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == "VET")
+            .unwrap();
+        assert_eq!(vet_entry["documents"][0]["code"], "C640", "{registry}");
+
+        // Without the certificate: refused, naming it and its agency.
+        let trader = app.user("trader", Some(TRADER)).await;
+        let (_, refused) = json(
+            app.lodge_json(
+                &trader,
+                &cattle(
+                    "COW-0",
+                    1000,
+                    "US",
+                    json!([{"category_code": "Y", "type_code": "929"}]),
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(refused["status"], "rejected", "{refused}");
+        assert_eq!(refused["errors"][0]["code"], "lpco.document_missing");
+        assert_eq!(
+            refused["errors"][0]["message"],
+            "Goods item 1 (0102291010 from US) needs C640 for Veterinary control (agency VET): Import/export not allowed after control."
+        );
+
+        // The application: an unknown code and a form lacking its field are refused, nothing stored.
+        let apply = |body: Value| {
+            let app = &app;
+            let trader = trader.clone();
+            async move { json(app.post(&trader, "/api/v1/lpco/applications", body).await).await }
+        };
+        let (status, refused) =
+            apply(json!({"document_code": "C999", "commodity": "0102291010"})).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (422, Some("lpco.unknown_type")),
+            "{refused}"
+        );
+        let (status, refused) = apply(json!({"document_code": "C640", "commodity": "0102291010", "origin": "US", "quantity": "3000", "unit": "KGM"})).await;
+        assert_eq!(
+            (status, refused["errors"][0]["pointer"].as_str()),
+            (422, Some("/fields/establishment")),
+            "{refused}"
+        );
+        let (status, application) = apply(json!({
+            "document_code": "C640", "commodity": "0102291010", "origin": "US", "quantity": "3000", "unit": "KGM",
+            "fields": {"establishment": "US-TX-0042"}
+        }))
+        .await;
+        assert_eq!(status, 201, "{application}");
+        let id = application["id"].as_str().unwrap().to_owned();
+        assert_eq!(application["agency"], "VET");
+
+        // VET's queue has it; PLANT's does not, and PLANT may not decide it.
+        let (_, queue) = json(app.get(&vet, "/api/v1/agency/queue").await).await;
+        assert_eq!(queue["applications"][0]["id"], id.as_str(), "{queue}");
+        let (_, other) = json(app.get(&plant, "/api/v1/agency/queue").await).await;
+        assert_eq!(other["applications"], json!([]));
+        let decisions = format!("/api/v1/lpco/applications/{id}/decisions");
+        let (status, refused) = json(
+            app.post(&plant, &decisions, json!({"decision": "approve"}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (403, Some("lpco.other_agency")),
+            "{refused}"
+        );
+        let (status, refused) = json(
+            app.post(&vet, &decisions, json!({"decision": "reject"}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errors"][0]["pointer"].as_str()),
+            (422, Some("/reasons")),
+            "{refused}"
+        );
+        let (status, decided) = json(
+            app.post(&vet, &decisions, json!({"decision": "approve"}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{decided}");
+        let reference = decided["licence"]["reference"].as_str().unwrap().to_owned();
+        assert!(
+            reference.starts_with("VET-20") && reference.ends_with("-000001"),
+            "{reference}"
+        );
+        let (status, again) = json(
+            app.post(&vet, &decisions, json!({"decision": "approve"}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, again["code"].as_str()),
+            (409, Some("lpco.application_closed")),
+            "{again}"
+        );
+        // The trader sees its application decided; another trader sees nothing of it.
+        let (_, mine) = json(
+            app.get(&trader, &format!("/api/v1/lpco/applications/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(mine["status"], "approved", "{mine}");
+        let stranger = app.user("trader", Some(OTHER)).await;
+        let (status, _) = json(
+            app.get(&stranger, &format!("/api/v1/lpco/applications/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 404);
+
+        // Three declarations of 1,000 kg each draw the 3,000 kg down; the fourth is refused with the balance named.
+        let mut ids = Vec::new();
+        for n in 1..=3 {
+            let (status, lodged) = json(
+                app.lodge_json(
+                    &trader,
+                    &cattle(&format!("COW-{n}"), 1000, "US", citing(&reference)),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{lodged}");
+            assert_ne!(lodged["status"], "rejected", "{lodged}");
+            ids.push(lodged["id"].as_str().unwrap().to_owned());
+        }
+        let licence_path = format!("/api/v1/lpco/licences/C640/{reference}");
+        let (_, licence) = json(app.get(&trader, &licence_path).await).await;
+        assert_eq!(
+            (licence["drawn"].as_str(), licence["left"].as_str()),
+            (Some("3000"), Some("0")),
+            "{licence}"
+        );
+        let (_, refused) = json(
+            app.lodge_json(&trader, &cattle("COW-4", 1000, "US", citing(&reference)))
+                .await,
+        )
+        .await;
+        assert_eq!(refused["status"], "rejected", "{refused}");
+        assert_eq!(
+            refused["errors"][0]["code"], "lpco.balance_exceeded",
+            "{refused}"
+        );
+        assert_eq!(
+            refused["errors"][0]["pointer"],
+            "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[1]/AdditionalDocument[1]"
+        );
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("has 0 KGM left, less than the 1000 KGM declared"),
+            "{refused}"
+        );
+
+        // Another party may not cite it; goods from elsewhere are not covered; an unknown reference is named.
+        let mut theirs = cattle("COW-X", 10, "US", citing(&reference));
+        theirs["declarant"]["id"] = json!(OTHER);
+        let (_, refused) = json(app.lodge_json(&stranger, &theirs).await).await;
+        assert_eq!(refused["errors"][0]["code"], "lpco.not_holder", "{refused}");
+        let (_, refused) = json(
+            app.lodge_json(&trader, &cattle("COW-FR", 10, "FR", citing(&reference)))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            refused["errors"][0]["code"], "lpco.goods_not_covered",
+            "{refused}"
+        );
+        let (_, refused) = json(
+            app.lodge_json(
+                &trader,
+                &cattle("COW-NONE", 10, "US", citing("VET-1999-000009")),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["code"], "lpco.unknown", "{refused}");
+        let mut applied = citing(&reference);
+        applied[0]["lpco_exemption_code"] = json!("LP");
+        let (_, refused) = json(
+            app.lodge_json(&trader, &cattle("COW-LP", 10, "US", applied))
+                .await,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["code"], "lpco.not_issued", "{refused}");
+
+        // A cancellation gives back its 1,000 kg: a fifth declaration then draws them.
+        let (status, cancelled) = json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{}/cancellation", ids[0]),
+                json!({"reason": "The cattle were not shipped."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, cancelled["status"].as_str()),
+            (200, Some("cancelled")),
+            "{cancelled}"
+        );
+        let (_, licence) = json(app.get(&vet, &licence_path).await).await;
+        assert_eq!(licence["left"], "1000", "{licence}");
+        let (_, lodged) = json(
+            app.lodge_json(&trader, &cattle("COW-5", 1000, "US", citing(&reference)))
+                .await,
+        )
+        .await;
+        assert_ne!(lodged["status"], "rejected", "{lodged}");
+        // Nobody but its holder, its agency and customs sees the document.
+        let (status, _) = json(app.get(&stranger, &licence_path).await).await;
+        assert_eq!(status, 404);
+        let (status, _) = json(app.get(&plant, &licence_path).await).await;
+        assert_eq!(status, 404);
+
+        // VET's feed: every event once, in order; read again after `next`, nothing more. PLANT's is empty.
+        let (status, feed) = json(app.get(&vet, "/api/v1/agency/feed?after=0").await).await;
+        assert_eq!(status, 200, "{feed}");
+        let topics: Vec<&str> = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["topic"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            topics,
+            [
+                "application.filed",
+                "application.decided",
+                "declaration.lodged",
+                "declaration.lodged",
+                "declaration.lodged",
+                "declaration.cancelled",
+                "declaration.lodged"
+            ],
+            "{feed}"
+        );
+        let positions: Vec<i64> = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["position"].as_i64().unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        let next = feed["next"].as_i64().unwrap();
+        let (_, rest) = json(
+            app.get(&vet, &format!("/api/v1/agency/feed?after={next}"))
+                .await,
+        )
+        .await;
+        assert_eq!(rest["events"], json!([]));
+        let (_, split) = json(
+            app.get(
+                &vet,
+                &format!("/api/v1/agency/feed?after={}&limit=2", positions[1]),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(split["events"][0]["topic"], "declaration.lodged", "{split}");
+        let (_, theirs) = json(app.get(&plant, "/api/v1/agency/feed").await).await;
+        assert_eq!(theirs["events"], json!([]));
+        let (status, bad) = json(app.get(&vet, "/api/v1/agency/feed?after=-1").await).await;
+        assert_eq!(
+            (status, bad["errors"][0]["pointer"].as_str()),
+            (400, Some("?after")),
+            "{bad}"
+        );
+    }
+}
