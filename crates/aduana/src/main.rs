@@ -103,6 +103,11 @@ enum Command {
         /// Requests allowed at once above the rate (the bucket's size).
         #[arg(long, env = "ADUANA_RATE_BURST", default_value_t = 400)]
         rate_burst: u32,
+        /// Publish the Single Window's events to this NATS server's JetStream (stream ADUANA, subjects
+        /// `aduana.<agency>.<topic>`, the outbox id as message id). Without it, agencies read
+        /// `GET /api/v1/agency/feed`.
+        #[arg(long, env = "ADUANA_NATS")]
+        nats: Option<String>,
     },
     /// The Single Window's partner agencies and the licences, permits and certificates each issues.
     Agencies {
@@ -383,6 +388,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             insecure_cookies,
             rate_limit,
             rate_burst,
+            nats,
         } => {
             let auto_open = deferment_auto_open_limit
                 .map(|limit| {
@@ -467,6 +473,24 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                     .clone()
                     .follow_profile_changes(std::time::Duration::from_secs(5)),
             );
+            // The outbox's events get their positions as they commit; with a broker, they are published too.
+            let sequencer = tokio::spawn(dispatch::sequence(
+                state.store.clone(),
+                std::time::Duration::from_millis(250),
+            ));
+            let publisher = match &nats {
+                Some(url) => {
+                    let context =
+                        dispatch::connect(url, std::time::Duration::from_secs(120)).await?;
+                    tracing::info!(%url, stream = dispatch::STREAM, "Single Window events published to NATS JetStream");
+                    Some(tokio::spawn(dispatch::publish(
+                        state.store.clone(),
+                        context,
+                        std::time::Duration::from_millis(100),
+                    )))
+                }
+                None => None,
+            };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -476,6 +500,10 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             following.abort();
+            sequencer.abort();
+            if let Some(publisher) = publisher {
+                publisher.abort();
+            }
             let _ = stop_checkpoints.send(true);
             let _ = checkpoints.await;
             Ok(ExitCode::SUCCESS)

@@ -510,3 +510,142 @@ fn the_server_log_holds_no_secrets_or_personal_data_on(database: test_support::D
         assert!(!text.contains(secret), "the log holds {secret:?}");
     }
 }
+
+/// Issue 18 from the command line: `aduana agencies add`, a document type, an agency officer (`users add --role
+/// agency --party VET`, refused for an agency nobody registered), the UK Trade Tariff's file for 0102291010
+/// imported; then the server refuses cattle from the US without the CHED-A, naming it and VET, and VET's officer
+/// sees the trader's application in its queue.
+#[test]
+fn an_agency_is_set_up_by_command_line_and_its_requirement_refuses_goods() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    for database in test_support::databases() {
+        let dir = place(database);
+        let dir = dir.path();
+        let refused = run(dir, &["users", "add", "--role", "agency", "--party", "VET"]);
+        assert!(!refused.status.success());
+        assert!(
+            stderr(&refused).contains("no agency has the code VET"),
+            "{}",
+            stderr(&refused)
+        );
+        let refused = run(
+            dir,
+            &["agencies", "add", "vet", "--name", "Veterinary service"],
+        );
+        assert!(
+            stderr(&refused).contains("is not an agency code"),
+            "{}",
+            stderr(&refused)
+        );
+        ok(run(
+            dir,
+            &[
+                "agencies",
+                "add",
+                "VET",
+                "--name",
+                "Animal and Plant Health Agency",
+                "--contact",
+                "imports@apha.example",
+            ],
+        ));
+        ok(run(
+            dir,
+            &[
+                "agencies",
+                "document",
+                "VET",
+                "C640",
+                "--kind",
+                "certificate",
+                "--title",
+                "CHED-A",
+                "--validity-days",
+                "30",
+                "--balance-unit",
+                "KGM",
+                "--field",
+                "establishment:Establishment of origin:required",
+            ],
+        ));
+        let listed: serde_json::Value =
+            serde_json::from_str(&ok(run(dir, &["agencies", "list"]))).unwrap();
+        assert_eq!(
+            listed[0]["documents"][0]["fields"][0]["required"], true,
+            "{listed}"
+        );
+        let vet = ok(run(
+            dir,
+            &["users", "add", "--role", "agency", "--party", "VET"],
+        ))
+        .trim()
+        .to_owned();
+        let trader = ok(run(
+            dir,
+            &[
+                "users",
+                "add",
+                "--role",
+                "trader",
+                "--party",
+                "GB603202734852",
+            ],
+        ))
+        .trim()
+        .to_owned();
+        let file = shared.join("data/uk-trade-tariff/uk/commodities/0102291010.json");
+        ok(aduana(dir)
+            .args(["tariff", "import-uk"])
+            .arg(&file)
+            .output()
+            .unwrap());
+
+        let server = Server::start(dir);
+        let client = reqwest::blocking::Client::new();
+        let cattle = serde_json::json!({
+            "function_code": "original", "lrn": "CLI-COW-1", "type_code": "IMA",
+            "declarant": {"id": "GB603202734852"},
+            "goods_shipment": {"goods_items": [{
+                "sequence_numeric": 1,
+                "classifications": [{"id": "0102291010", "identification_type_code": "TSP"}],
+                "duty_tax_fees": [{"type_code": "A00", "payment_method_code": "A"}],
+                "item_charge_amount": {"value": "1000", "currency": "GBP"},
+                "origins": [{"country_code": "US", "type_code": "1"}],
+                "additional_documents": [{"category_code": "Y", "type_code": "929"}]
+            }]}
+        });
+        let answer: serde_json::Value = client
+            .post(format!("{}/api/v1/declarations", server.base))
+            .bearer_auth(&trader)
+            .json(&cattle)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(answer["status"], "rejected", "{answer}");
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("needs C640") && message.contains("(agency VET)"),
+            "{message}"
+        );
+        let filed = client
+            .post(format!("{}/api/v1/lpco/applications", server.base))
+            .bearer_auth(&trader)
+            .json(&serde_json::json!({
+                "document_code": "C640", "commodity": "0102291010", "origin": "US", "quantity": "500", "unit": "KGM",
+                "fields": {"establishment": "US-TX-0042"}
+            }))
+            .send()
+            .unwrap();
+        assert_eq!(filed.status().as_u16(), 201);
+        let (status, queue) = get(&server.base, "/api/v1/agency/queue", &vet);
+        assert_eq!(
+            (status, queue["applications"].as_array().map(Vec::len)),
+            (200, Some(1)),
+            "{queue}"
+        );
+        server.stop();
+    }
+}

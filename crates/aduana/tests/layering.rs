@@ -48,6 +48,8 @@ const FORBIDDEN: &[&str] = &[
     "storage",
     "api",
     "aduana",
+    "dispatch",
+    "async-nats",
 ];
 
 #[test]

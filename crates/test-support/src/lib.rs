@@ -190,3 +190,88 @@ pub async fn fresh_postgres() -> String {
         None => format!("{base}/{name}"),
     }
 }
+
+/// A throwaway NATS server with JetStream (Debian's `nats-server`, or `ADUANA_NATS_SERVER`), storing in its own
+/// folder, on a free local port; killed when dropped. [`NatsServer::kill`] and [`NatsServer::restart`] make a
+/// broker outage.
+pub struct NatsServer {
+    binary: PathBuf,
+    pub folder: tempfile::TempDir,
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl NatsServer {
+    /// Starts one, or `None` (after printing why) when no `nats-server` is installed outside CI. Panics in CI.
+    pub fn start() -> Option<NatsServer> {
+        let binary = std::env::var_os("ADUANA_NATS_SERVER")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("PATH").and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|p| p.join("nats-server"))
+                        .find(|p| p.is_file())
+                })
+            })
+            .or_else(|| Some(PathBuf::from("/usr/sbin/nats-server")).filter(|p| p.is_file()));
+        let Some(binary) = binary else {
+            let reason = "no nats-server (apt-get install nats-server, or set ADUANA_NATS_SERVER)";
+            if in_ci() {
+                panic!("{reason}: in CI this is a failure");
+            }
+            eprintln!("SKIPPED: {reason}");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut server = NatsServer {
+            binary,
+            folder: tempfile::tempdir().expect("a folder"),
+            port,
+            child: None,
+        };
+        server.restart();
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills it at once (SIGKILL): an outage, not a shutdown.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it (again) on the same port and folder, and waits until it takes connections.
+    pub fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new(&self.binary)
+            .args(["-js", "-sd"])
+            .arg(self.folder.path())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nats-server");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("nats-server did not start on port {}", self.port);
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
