@@ -48,6 +48,10 @@ pub enum AgenciesCommand {
         /// One declaration only.
         #[arg(long)]
         single_use: bool,
+        /// A declaration lacking it where a requirement asks for it is held for the agency's decision instead of
+        /// refused.
+        #[arg(long)]
+        hold_when_missing: bool,
         /// A field of the application form: `name:Label`, or `name:Label:required`. Repeat for each.
         #[arg(long = "field")]
         fields: Vec<String>,
@@ -138,6 +142,7 @@ pub async fn agencies(command: AgenciesCommand) -> Result<ExitCode, String> {
             validity_days,
             balance_unit,
             single_use,
+            hold_when_missing,
             fields,
             database,
         } => {
@@ -156,6 +161,11 @@ pub async fn agencies(command: AgenciesCommand) -> Result<ExitCode, String> {
                     lpco::Uses::Multiple
                 },
                 statuses: lpco::Statuses::uk(),
+                when_missing: if hold_when_missing {
+                    lpco::WhenMissing::Hold
+                } else {
+                    lpco::WhenMissing::Refuse
+                },
             };
             if let Some((name, message)) = kind.problems().first() {
                 return Err(format!("--{}: {message}", name.replace('_', "-")));

@@ -39,6 +39,11 @@ pub(crate) async fn visible_to(
             }
             _ => false,
         },
+        // An agency officer: the declarations its agency is asked about.
+        Role::Agency => match caller.user.party.as_deref() {
+            Some(agency) => state.store.agency_asked(agency, &row.id).await?,
+            None => false,
+        },
         _ => false,
     })
 }

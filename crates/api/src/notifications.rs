@@ -24,6 +24,10 @@ pub enum NotificationType {
     Amendment,
     RefundRequest,
     Refund,
+    /// Release waits for a partner agency (the Single Window).
+    AgencyHold,
+    /// A partner agency decided on the consignment.
+    AgencyDecision,
 }
 
 /// One thing the trader was told.
@@ -40,7 +44,7 @@ pub struct Notification {
     /// What a program reads, by type: `lrn` (receipt), `mrn` (acceptance), `errors` (rejection), `control`,
     /// `outcome` and `remarks` (control result), `liabilities` and `assessment` (tax assessment), `amount` with
     /// `currency` or `reference` (payment request, payment), `reason` (cancellation), `version` (amendment),
-    /// `refund` and `amount` (refunds).
+    /// `refund` and `amount` (refunds), `agency` with `reason` or `decision` (agency hold and decision).
     pub detail: Value,
 }
 
@@ -187,6 +191,29 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow], wording: Wording) -> Ve
                 ),
                 json!({"amount": amount.to_string(), "reference": reference}),
             ),
+            EventKind::AgencyAwaited { agency, reason } => (
+                NotificationType::AgencyHold,
+                say(
+                    "notice-agency-awaited",
+                    &[("agency", &agency), ("reason", &reason)],
+                ),
+                json!({"agency": agency, "reason": reason}),
+            ),
+            EventKind::AgencyDecided { agency, decision } => {
+                let id = match decision {
+                    workflow::AgencyStanding::Released | workflow::AgencyStanding::Awaited => {
+                        "notice-agency-released"
+                    }
+                    workflow::AgencyStanding::HeldForInspection => "notice-agency-inspection",
+                    workflow::AgencyStanding::JointInspection => "notice-agency-joint-inspection",
+                    workflow::AgencyStanding::Refused => "notice-agency-refused",
+                };
+                (
+                    NotificationType::AgencyDecision,
+                    say(id, &[("agency", &agency)]),
+                    json!({"agency": agency, "decision": decision, "reasons": event.reason}),
+                )
+            }
             EventKind::Released => (
                 NotificationType::Release,
                 say("notice-release", &[]),

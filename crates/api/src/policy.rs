@@ -150,6 +150,14 @@ const READERS: &[Role] = &[
     Role::RiskAnalyst,
     Role::Auditor,
 ];
+/// Reading one declaration: as [`READERS`], and an agency officer those its agency is asked about.
+const DECLARATION_READERS: &[Role] = &[
+    Role::Trader,
+    Role::Officer,
+    Role::RiskAnalyst,
+    Role::Auditor,
+    Role::Agency,
+];
 /// Reading what a declaration owes and paid.
 const MONEY_READERS: &[Role] = &[Role::Trader, Role::Officer, Role::Auditor];
 const REPORTS: &[Role] = &[Role::Officer, Role::RiskAnalyst, Role::Auditor, Role::Admin];
@@ -218,7 +226,7 @@ routes! {
     GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead, crate::cargo::list;
     GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead, crate::cargo::show;
     GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::list;
-    GET "/api/v1/declarations/{id}" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::show;
+    GET "/api/v1/declarations/{id}" => Access::Roles(DECLARATION_READERS), DeclarationsRead, crate::declarations::read::show;
     GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::notifications_of;
     POST "/api/v1/declarations/{id}/arrival" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::declarations::commands::arrival;
     POST "/api/v1/declarations/{id}/control-results" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::control_results;
@@ -279,6 +287,7 @@ routes! {
     GET "/api/v1/lpco/licences/{code}/{reference}" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::licence;
     GET "/api/v1/agency/queue" => Access::Roles(AGENCY), Lpco, crate::single_window::queue;
     GET "/api/v1/agency/feed" => Access::Roles(AGENCY), Lpco, crate::single_window::feed;
+    POST "/api/v1/declarations/{id}/agency-decisions" => Access::Roles(AGENCY), Lpco, crate::single_window::decide_on_declaration;
 }
 
 /// The rule for a matched route, if any.

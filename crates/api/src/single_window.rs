@@ -184,6 +184,10 @@ pub struct LpcoTypeBody {
     /// What the DE 2/3 status codes mean; default: the UK CDS reading.
     #[serde(default)]
     pub statuses: Option<lpco::Statuses>,
+    /// What a declaration lacking it, where a requirement asks for it, gets: `refuse` (default) or `hold` (release
+    /// waits for the agency's decision on the consignment).
+    #[serde(default)]
+    pub when_missing: lpco::WhenMissing,
 }
 
 /// `PUT /api/v1/lpco/types/{code}`: an agency's document type.
@@ -234,6 +238,7 @@ pub async fn put_lpco_type(
         balance_unit: body.balance_unit,
         uses: body.uses,
         statuses: body.statuses.unwrap_or_else(lpco::Statuses::uk),
+        when_missing: body.when_missing,
     };
     let problems: Vec<Problem> = kind
         .problems()
@@ -470,6 +475,10 @@ pub struct Queue {
     agency: String,
     /// Open applications, oldest first.
     applications: Vec<Application>,
+    /// Declarations whose release waits for the agency (awaited, held for inspection, joint inspection), oldest
+    /// first.
+    #[schema(value_type = Vec<Object>)]
+    declarations: Vec<storage::AgencyHold>,
 }
 
 /// `GET /api/v1/agency/queue`: what waits for the caller's agency.
@@ -478,7 +487,7 @@ pub struct Queue {
     path = "/api/v1/agency/queue",
     tag = "single-window",
     summary = "The agency's queue",
-    description = "The open applications of the caller's agency, oldest first. Agency officers; scope `lpco`.",
+    description = "The open applications of the caller's agency and the declarations whose release waits for it, oldest first. Agency officers; scope `lpco`.",
     responses((status = 200, description = "The queue", body = crate::single_window::Queue))
 )]
 pub async fn queue(
@@ -490,9 +499,14 @@ pub async fn queue(
         .store
         .applications(Some(agency.as_str()), None, true, storage::MAX_LIST)
         .await?;
+    let declarations = state
+        .store
+        .agency_holds(agency.as_str(), false, storage::MAX_LIST)
+        .await?;
     Ok(Json(Queue {
         agency: agency.to_string(),
         applications,
+        declarations,
     }))
 }
 
@@ -577,4 +591,70 @@ pub async fn licence(
     let mut value = serde_json::to_value(&licence).map_err(ApiError::internal)?;
     value["left"] = json!(left);
     Ok(Json(value))
+}
+
+/// An agency's decision on a consignment.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyDecisionBody {
+    /// `released`, `held_for_inspection`, `joint_inspection` or `refused` (entry refused: final).
+    pub decision: workflow::AgencyStanding,
+    /// Why (told to the trader; needed except to release).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/declarations/{id}/agency-decisions`: a partner agency decides on a consignment it was asked about.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/agency-decisions",
+    tag = "single-window",
+    summary = "An agency's decision on a consignment",
+    description = "Release, hold for inspection, ask for a joint inspection, or refuse entry. Only an agency the declaration's release waits for; the goods are released when customs and every agency involved agree (automatically, as customs' own conditions). Agency officers; scope `lpco`. Timed, audited, told to the trader and to the other agencies.",
+    params(("id" = String, Path, description = "The declaration's id.")),
+    request_body = crate::single_window::AgencyDecisionBody,
+    responses((status = 200, description = "The declaration after the decision and what followed", body = crate::declarations::DeclarationSummary), (status = 404, description = "No declaration this agency is asked about", body = crate::error::ErrorBody), (status = 409, description = "Decided so already, or entry refused (lifecycle.transition_not_allowed)", body = crate::error::ErrorBody), (status = 422, description = "A field is wrong", body = crate::error::ErrorBody))
+)]
+pub(crate) async fn decide_on_declaration(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<crate::declarations::DeclarationSummary>, ApiError> {
+    let agency = agency_of(&caller)?;
+    let body: AgencyDecisionBody = parse_json(&read_body(&state, body).await?)?;
+    if body.decision == workflow::AgencyStanding::Awaited {
+        return Err(invalid(
+            "/decision",
+            "Decide: released, held_for_inspection, joint_inspection or refused.",
+        ));
+    }
+    let reason = body
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
+        return Err(invalid("/reason", "A reason is at most 1,000 characters."));
+    }
+    let reason = match (body.decision, reason) {
+        (workflow::AgencyStanding::Released, None) => format!("Released by agency {agency}."),
+        (_, None) => {
+            return Err(invalid(
+                "/reason",
+                "Give the reason: the trader is told it.",
+            ));
+        }
+        (_, Some(reason)) => reason,
+    };
+    crate::declarations::apply(
+        &state,
+        &caller,
+        &id,
+        workflow::Command::RecordAgencyDecision {
+            agency: agency.to_string(),
+            decision: body.decision,
+        },
+        reason,
+    )
+    .await
 }

@@ -307,7 +307,8 @@ async fn access_is_denied_by_default_and_traders_see_only_their_own() {
             (404, Some("request.not_found")),
             "another party's declaration does not exist for you"
         );
-        assert_eq!(json(app.get(&agency, &path).await).await.0, 403);
+        // An agency officer reads only declarations its agency is asked about: this one does not exist for it.
+        assert_eq!(json(app.get(&agency, &path).await).await.0, 404);
         assert_eq!(json(app.get(&admin, &path).await).await.0, 403);
         let (_, mine) = json(app.get(&stranger, "/api/v1/declarations").await).await;
         assert_eq!(mine["items"].as_array().unwrap().len(), 0);

@@ -378,3 +378,168 @@ async fn an_agency_issues_a_certificate_and_declarations_draw_on_it_until_exhaus
         );
     }
 }
+
+/// A document type whose absence holds the declaration for its agency instead of refusing it: accepted, release
+/// waits for the agency (named on the declaration and in its queue), the agency alone may decide, and its release
+/// lifts the hold; the feed tells it.
+#[tokio::test]
+async fn a_missing_document_can_hold_the_declaration_for_its_agency() {
+    let Some(set) = uk_cattle() else {
+        return;
+    };
+    let set = std::sync::Arc::new(set);
+    for backend in common::backends() {
+        let requirements = set.clone();
+        let app = TestApp::spawn_with(backend, move |p| p.requirements = requirements).await;
+        let admin = app.user("admin", None).await;
+        for code in ["VET", "ORG"] {
+            let (status, _) = json(
+                app.put(
+                    &admin,
+                    &format!("/api/v1/agencies/{code}"),
+                    json!({"name": code}),
+                )
+                .await,
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+        // Organic products: C644 (or the waiver Y929); lacking it holds the declaration for ORG.
+        let (status, saved) = json(app.put(&admin, "/api/v1/lpco/types/C644", json!({
+            "agency": "ORG", "kind": "certificate", "title": "Certificate of inspection for organic products",
+            "validity_days": 30, "when_missing": "hold"
+        })).await).await;
+        assert_eq!(status, 200, "{saved}");
+        let org = app.user("agency", Some("ORG")).await;
+        let vet = app.user("agency", Some("VET")).await;
+        let trader = app.user("trader", Some(TRADER)).await;
+        let officer = app.user("officer", None).await;
+        // The CHED-A is cited (VET registered no type: its reference is not checked); the C644 is missing.
+        let documents =
+            json!([{"category_code": "C", "type_code": "640", "id": "GBCHD2026.0001234"}]);
+        let (_, lodged) = json(
+            app.lodge_json(&trader, &cattle("HOLD-1", 100, "US", documents))
+                .await,
+        )
+        .await;
+        assert_ne!(lodged["status"], "rejected", "{lodged}");
+        let id = lodged["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/declarations/{id}");
+        let (_, shown) = json(app.get(&trader, &path).await).await;
+        assert_eq!(
+            shown["awaiting_agencies"],
+            json!({"ORG": "awaited"}),
+            "{shown}"
+        );
+        let (_, queue) = json(app.get(&org, "/api/v1/agency/queue").await).await;
+        assert_eq!(
+            queue["declarations"][0]["declaration_id"],
+            id.as_str(),
+            "{queue}"
+        );
+        assert!(
+            queue["declarations"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("needs C644 or Y929"),
+            "{queue}"
+        );
+        // ORG sees the declaration; VET, not asked, does not, and may not decide.
+        let (status, _) = json(app.get(&org, &path).await).await;
+        assert_eq!(status, 200);
+        let (status, _) = json(app.get(&vet, &path).await).await;
+        assert_eq!(status, 404);
+        let decisions = format!("{path}/agency-decisions");
+        let (status, _) = json(
+            app.post(&vet, &decisions, json!({"decision": "released"}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 404);
+        // Customs cannot release past the agency.
+        let (status, refused) = json(
+            app.post(&officer, &format!("{path}/release"), json!({}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 409, "{refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains("agency ORG has not decided"),
+            "{refused}"
+        );
+        // A hold for inspection needs its reason; then release lifts it.
+        let (status, bad) = json(
+            app.post(&org, &decisions, json!({"decision": "held_for_inspection"}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, bad["errors"][0]["pointer"].as_str()),
+            (422, Some("/reason")),
+            "{bad}"
+        );
+        let (status, held) = json(
+            app.post(
+                &org,
+                &decisions,
+                json!({"decision": "held_for_inspection", "reason": "Sampling for residues."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, &held["awaiting_agencies"]),
+            (200, &json!({"ORG": "held_for_inspection"})),
+            "{held}"
+        );
+        let (status, released) = json(
+            app.post(&org, &decisions, json!({"decision": "released"}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{released}");
+        assert!(released.get("awaiting_agencies").is_none(), "{released}");
+        let (status, again) = json(
+            app.post(&org, &decisions, json!({"decision": "released"}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, again["code"].as_str()),
+            (409, Some("lifecycle.transition_not_allowed")),
+            "{again}"
+        );
+        // The trader was told each step; ORG's feed has the hold and the decisions.
+        let (_, notices) = json(app.get(&trader, &format!("{path}/notifications")).await).await;
+        let types: Vec<&str> = notices["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert!(
+            types.contains(&"agency_hold")
+                && types.iter().filter(|t| **t == "agency_decision").count() == 2,
+            "{types:?}"
+        );
+        let (_, feed) = json(app.get(&org, "/api/v1/agency/feed").await).await;
+        let topics: Vec<&str> = feed["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["topic"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            topics,
+            [
+                "declaration.awaiting",
+                "declaration.agency_decided",
+                "declaration.agency_decided"
+            ],
+            "{feed}"
+        );
+    }
+}

@@ -137,6 +137,8 @@ pub struct Lodging<'a> {
     /// The LPCO types and issued documents the declaration cites, as storage loaded them
     /// ([`Pipeline::check_licences`]).
     pub licences: &'a lpco::Held,
+    /// The agencies release is to wait for, with why ([`Pipeline::agency_holds`]).
+    pub holds: Vec<(String, String)>,
 }
 
 /// A lodgement's outcome and its money.
@@ -270,6 +272,7 @@ impl Pipeline {
                 date,
                 assessment: self.assess(declaration, date),
                 licences: &lpco::Held::default(),
+                holds: Vec::new(),
             },
             &Books::none(),
             None,
@@ -292,6 +295,7 @@ impl Pipeline {
             date,
             assessment,
             licences,
+            holds,
         } = lodging;
         let mut outcome = Outcome {
             events: Vec::new(),
@@ -346,6 +350,16 @@ impl Pipeline {
                     &Command::Accept { mrn: mrn.clone() },
                     "Declaration accepted.",
                 );
+                for (agency, reason) in holds {
+                    self.run(
+                        &mut outcome,
+                        &Command::AwaitAgency {
+                            agency: agency.clone(),
+                            reason: reason.clone(),
+                        },
+                        &format!("Release waits for agency {agency}: {reason}"),
+                    );
+                }
                 outcome.assessment = Some(assessment);
                 self.continue_automatically(
                     declaration,

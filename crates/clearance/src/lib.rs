@@ -27,6 +27,10 @@ use workflow::{Command, EventKind, RejectionError, State};
 pub mod commands;
 pub use commands::{Act, Books, Current, Executed, Lodgement, Lodging, Refused, Step};
 
+/// Who issues each document code an agency registered, and whether a declaration lacking it is held for that agency
+/// rather than refused (read from the registry by the caller).
+pub type Issuers = std::collections::BTreeMap<String, lpco::Issuer>;
+
 /// What the administration has configured: its tariff, rates, rules and identity.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
@@ -450,8 +454,46 @@ impl Pipeline {
         &self,
         declaration: &Declaration,
         date: time::Date,
-        agencies: &std::collections::BTreeMap<String, String>,
+        issuers: &Issuers,
     ) -> Vec<Problem> {
+        self.requirement_findings(declaration, date, issuers)
+            .into_iter()
+            .filter(|(_, hold)| hold.is_none())
+            .map(|(problem, _)| problem)
+            .collect()
+    }
+
+    /// The agencies release must wait for because a goods item lacks a document whose type says to hold the
+    /// declaration rather than refuse it (`when_missing = "hold"`): each agency with the sentence saying why.
+    pub fn agency_holds(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+        issuers: &Issuers,
+    ) -> Vec<(String, String)> {
+        let mut holds: Vec<(String, String)> = Vec::new();
+        for (problem, hold) in self.requirement_findings(declaration, date, issuers) {
+            if let Some(agency) = hold {
+                match holds.iter_mut().find(|(a, _)| *a == agency) {
+                    Some((_, reason)) => {
+                        reason.push(' ');
+                        reason.push_str(&problem.message);
+                    }
+                    None => holds.push((agency, problem.message)),
+                }
+            }
+        }
+        holds
+    }
+
+    /// Each requirement a goods item does not meet: the problem, and the agency to hold the declaration for when
+    /// every registered type of the missing documents says to hold.
+    fn requirement_findings(
+        &self,
+        declaration: &Declaration,
+        date: time::Date,
+        issuers: &Issuers,
+    ) -> Vec<(Problem, Option<String>)> {
         let mut problems = Vec::new();
         if self.requirements.is_empty() {
             return problems;
@@ -496,19 +538,21 @@ impl Pipeline {
                 } = requirement.check(&cited, &quantities)
                 {
                     let mut named: Vec<&str> = requirement.agency.as_deref().into_iter().collect();
-                    for document in &documents {
-                        if let Some(agency) = agencies.get(document)
-                            && !named.contains(&agency.as_str())
-                        {
-                            named.push(agency);
+                    let registered: Vec<&lpco::Issuer> =
+                        documents.iter().filter_map(|d| issuers.get(d)).collect();
+                    for issuer in &registered {
+                        if !named.contains(&issuer.agency.as_str()) {
+                            named.push(&issuer.agency);
                         }
                     }
+                    let hold = (!registered.is_empty() && registered.iter().all(|i| i.hold))
+                        .then(|| registered[0].agency.clone());
                     let agency = if named.is_empty() {
                         String::new()
                     } else {
                         format!(" (agency {})", named.join(", "))
                     };
-                    problems.push(Problem::with_message(
+                    problems.push((Problem::with_message(
                         ErrorCode::LpcoMissing,
                         format!(
                             "/MetaData/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[{}]/AdditionalDocument",
@@ -521,7 +565,7 @@ impl Pipeline {
                             documents.join(" or "),
                             requirement.title,
                         ),
-                    ));
+                    ), hold));
                 }
             }
         }
@@ -726,7 +770,7 @@ impl Pipeline {
         declaration: &Declaration,
         date: time::Date,
     ) -> Result<Assessment, Vec<Problem>> {
-        self.assess_naming(declaration, date, &Default::default())
+        self.assess_naming(declaration, date, &Issuers::new())
     }
 
     /// [`Pipeline::assess`], naming in a missing document's message the agency that issues it (`agencies`: by
@@ -735,10 +779,10 @@ impl Pipeline {
         &self,
         declaration: &Declaration,
         date: time::Date,
-        agencies: &std::collections::BTreeMap<String, String>,
+        issuers: &Issuers,
     ) -> Result<Assessment, Vec<Problem>> {
         let mut problems = self.check_procedures(declaration);
-        problems.extend(self.check_requirements(declaration, date, agencies));
+        problems.extend(self.check_requirements(declaration, date, issuers));
         if self.check_codes {
             problems.extend(self.check_codes(declaration, date));
         }

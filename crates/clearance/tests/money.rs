@@ -224,6 +224,7 @@ impl World {
                 date,
                 assessment: self.pipeline.assess(&declaration, date),
                 licences: &lpco::Held::default(),
+                holds: Vec::new(),
             },
             &Books {
                 accounts: &accounts,

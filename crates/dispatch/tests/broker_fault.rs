@@ -72,6 +72,7 @@ async fn a_broker_killed_during_a_burst_loses_and_duplicates_nothing() {
                     balance_unit: None,
                     uses: lpco::Uses::Multiple,
                     statuses: lpco::Statuses::uk(),
+                    when_missing: lpco::WhenMissing::Refuse,
                 },
                 now,
             )

@@ -23,8 +23,8 @@ pub mod register;
 pub mod uk;
 
 pub use register::{
-    Agency, AgencyCode, Delivery, DocumentCode, Draw, Held, Kind, Licence, LpcoType, Meaning,
-    Refusal, Standing, Statuses, Use, Uses,
+    Agency, AgencyCode, Delivery, DocumentCode, Draw, Held, Issuer, Kind, Licence, LpcoType,
+    Meaning, Refusal, Standing, Statuses, Use, Uses, WhenMissing,
 };
 
 /// Which way the goods cross.

@@ -214,6 +214,26 @@ impl Statuses {
     }
 }
 
+/// What a declaration lacking a required document of a type gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = LpcoWhenMissing))]
+#[serde(rename_all = "snake_case")]
+pub enum WhenMissing {
+    /// Rejected at acceptance, the requirement, its agency and the item named (as CDS does).
+    #[default]
+    Refuse,
+    /// Accepted, and release waits for the agency's decision on the consignment.
+    Hold,
+}
+
+/// Who issues a document code, and what its absence does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    pub agency: String,
+    pub hold: bool,
+}
+
 /// A field of an LPCO type's application form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -245,6 +265,9 @@ pub struct LpcoType {
     pub uses: Uses,
     #[serde(default)]
     pub statuses: Statuses,
+    /// What a declaration lacking it, where a requirement asks for it, gets.
+    #[serde(default)]
+    pub when_missing: WhenMissing,
 }
 
 /// Most days a document may be in force, fields a form may ask for, and the length of texts in them.

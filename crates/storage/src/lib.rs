@@ -34,7 +34,7 @@ pub use money::Money;
 pub use payments::{Confirmation, OrderStatus, PaymentOrder, Refund, RefundStatus, Write};
 pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
-pub use single_window::{Decided as ApplicationDecided, MAX_LIST, OutboxEvent};
+pub use single_window::{AgencyHold, Decided as ApplicationDecided, MAX_LIST, OutboxEvent};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -1048,6 +1048,15 @@ impl Store {
             );
             for write in &change.writes {
                 entries.extend(payments::write(&mut tx, write, now).await?);
+            }
+            // The agencies a released declaration waited for are told.
+            if change
+                .state
+                .as_ref()
+                .is_some_and(|s| s.status == workflow::Status::Released)
+                && previous_status != workflow::Status::Released
+            {
+                single_window::tell_release(&mut tx, &row.id, now).await?;
             }
             // A declaration cancelled gives back what it drew from licences, permits and certificates.
             if change
@@ -2116,6 +2125,19 @@ async fn insert_events(
     tx: &mut sqlx::AnyConnection,
     records: &[EventRecord],
 ) -> Result<Vec<audit::NewEntry>, StoreError> {
+    // The Single Window's holds follow their events (rare: nothing is done for the others).
+    for record in records {
+        if matches!(record.event_type, "agency_awaited" | "agency_decided") {
+            single_window::follow_agency_event(
+                tx,
+                &record.declaration_id,
+                record.event_type,
+                &record.data,
+                &record.at,
+            )
+            .await?;
+        }
+    }
     for chunk in records.chunks(MAX_ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO events (declaration_id, revision, type, at, actor, actor_role, reason, data) VALUES {}",

@@ -294,6 +294,123 @@ pub(crate) async fn give_back(
     Ok(entries)
 }
 
+/// Keeps `agency_holds` as a declaration's agency events say, in their transaction, and tells the agencies
+/// concerned: the one awaited (`declaration.awaiting`), and on a decision every agency of the declaration
+/// (`declaration.agency_decided`: a decision taken elsewhere).
+pub(crate) async fn follow_agency_event(
+    tx: &mut sqlx::AnyConnection,
+    declaration_id: &str,
+    event_type: &str,
+    data: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    let kind: workflow::EventKind =
+        serde_json::from_str(data).map_err(|e| corrupt("an agency event", e))?;
+    let now = crate::parse_time(at)?;
+    match kind {
+        workflow::EventKind::AgencyAwaited { agency, reason } => {
+            sqlx::query(
+                "INSERT INTO agency_holds (declaration_id, agency, reason, standing, held_at) VALUES ($1, $2, $3, 'awaited', $4)",
+            )
+            .bind(declaration_id)
+            .bind(&agency)
+            .bind(&reason)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            insert_events(
+                tx,
+                &[NewEvent {
+                    topic: "declaration.awaiting",
+                    agency: Some(agency.clone()),
+                    party: None,
+                    subject: format!("declaration/{declaration_id}"),
+                    body: serde_json::json!({"declaration": declaration_id, "agency": agency, "reason": reason}),
+                }],
+                now,
+            )
+            .await
+        }
+        workflow::EventKind::AgencyDecided { agency, decision } => {
+            sqlx::query(
+                "UPDATE agency_holds SET standing = $1, decided_at = COALESCE(decided_at, $2) \
+                 WHERE declaration_id = $3 AND agency = $4",
+            )
+            .bind(decision.as_str())
+            .bind(at)
+            .bind(declaration_id)
+            .bind(&agency)
+            .execute(&mut *tx)
+            .await?;
+            let agencies = holds_of(tx, declaration_id).await?;
+            let events: Vec<NewEvent> = agencies
+                .into_iter()
+                .map(|(other, _)| NewEvent {
+                    topic: "declaration.agency_decided",
+                    agency: Some(other),
+                    party: None,
+                    subject: format!("declaration/{declaration_id}"),
+                    body: serde_json::json!({"declaration": declaration_id, "agency": agency, "decision": decision}),
+                })
+                .collect();
+            insert_events(tx, &events, now).await
+        }
+        _ => {
+            tracing::warn!(event_type, "not an agency event");
+            Ok(())
+        }
+    }
+}
+
+/// The agencies a declaration waited or waits for, with their standing.
+async fn holds_of(
+    tx: &mut sqlx::AnyConnection,
+    declaration_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT agency, standing FROM agency_holds WHERE declaration_id = $1 ORDER BY agency",
+    )
+    .bind(declaration_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("agency")?, r.try_get("standing")?)))
+        .collect()
+}
+
+/// Tells every agency a declaration waited for that it is released.
+pub(crate) async fn tell_release(
+    tx: &mut sqlx::AnyConnection,
+    declaration_id: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let events: Vec<NewEvent> = holds_of(tx, declaration_id)
+        .await?
+        .into_iter()
+        .map(|(agency, _)| NewEvent {
+            topic: "declaration.released",
+            agency: Some(agency),
+            party: None,
+            subject: format!("declaration/{declaration_id}"),
+            body: serde_json::json!({"declaration": declaration_id}),
+        })
+        .collect();
+    insert_events(tx, &events, now).await
+}
+
+/// A declaration an agency is asked about, for its queue.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgencyHold {
+    pub declaration_id: String,
+    pub mrn: Option<String>,
+    pub declarant: String,
+    pub status: String,
+    pub reason: String,
+    pub standing: String,
+    pub held_at: String,
+    pub decided_at: Option<String>,
+}
+
 /// Where an application decision ended.
 #[derive(Debug)]
 pub enum Decided {
@@ -444,15 +561,23 @@ impl Store {
     pub async fn agencies_issuing(
         &self,
         codes: &BTreeSet<String>,
-    ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<String, lpco::Issuer>, StoreError> {
         let mut found = std::collections::BTreeMap::new();
         for code in codes.iter().take(64) {
-            let row = sqlx::query("SELECT agency FROM lpco_types WHERE code = $1")
+            let row = sqlx::query("SELECT body FROM lpco_types WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&self.pool)
                 .await?;
             if let Some(row) = row {
-                found.insert(code.clone(), row.try_get("agency")?);
+                let kind: LpcoType = serde_json::from_str(&row.try_get::<String, _>("body")?)
+                    .map_err(|e| corrupt("an LPCO type", e))?;
+                found.insert(
+                    code.clone(),
+                    lpco::Issuer {
+                        agency: kind.agency.to_string(),
+                        hold: kind.when_missing == lpco::WhenMissing::Hold,
+                    },
+                );
             }
         }
         Ok(found)
@@ -699,6 +824,54 @@ impl Store {
                 .map_err(|e| corrupt("a licence", e))
         })
         .transpose()
+    }
+
+    /// The declarations an agency is asked about and has not released (awaited, held, joint inspection), oldest
+    /// first; with `all`, those it decided too.
+    pub async fn agency_holds(
+        &self,
+        agency: &str,
+        all: bool,
+        limit: i64,
+    ) -> Result<Vec<AgencyHold>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.declaration_id, d.mrn, d.declarant, d.status, h.reason, h.standing, h.held_at, h.decided_at \
+             FROM agency_holds h JOIN declarations d ON d.id = h.declaration_id \
+             WHERE h.agency = $1 AND ($2 = 1 OR h.standing IN ('awaited', 'held_for_inspection', 'joint_inspection')) \
+             AND ($2 = 1 OR d.status NOT IN ('cancelled', 'released', 'rejected')) \
+             ORDER BY h.held_at, h.declaration_id LIMIT $3",
+        )
+        .bind(agency)
+        .bind(i64::from(all))
+        .bind(limit.clamp(1, MAX_LIST))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AgencyHold {
+                    declaration_id: r.try_get("declaration_id")?,
+                    mrn: r.try_get("mrn")?,
+                    declarant: r.try_get("declarant")?,
+                    status: r.try_get("status")?,
+                    reason: r.try_get("reason")?,
+                    standing: r.try_get("standing")?,
+                    held_at: r.try_get("held_at")?,
+                    decided_at: r.try_get("decided_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `agency` was asked about declaration `id`.
+    pub async fn agency_asked(&self, agency: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT 1 AS one FROM agency_holds WHERE declaration_id = $1 AND agency = $2",
+        )
+        .bind(id)
+        .bind(agency)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
     }
 
     /// Gives the outbox's new events their positions, in the order they became visible (one sequencer at a time);

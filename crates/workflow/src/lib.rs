@@ -293,13 +293,53 @@ pub enum EventKind {
         #[serde(with = "rust_decimal::serde::str")]
         amount: Decimal,
     },
+    /// Release waits for a partner agency (the Single Window): a document it issues is missing, or its own
+    /// selection chose the consignment.
+    AgencyAwaited {
+        agency: String,
+        reason: String,
+    },
+    /// A partner agency decided on the consignment.
+    AgencyDecided {
+        agency: String,
+        decision: AgencyStanding,
+    },
+}
+
+/// Where a partner agency stands on a declaration it was asked about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyStanding {
+    /// Not decided yet.
+    Awaited,
+    /// The agency lets the goods go.
+    Released,
+    /// It holds them for its own inspection.
+    HeldForInspection,
+    /// It asks for a joint inspection with customs.
+    JointInspection,
+    /// It refuses entry: the goods are never released.
+    Refused,
+}
+
+impl AgencyStanding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgencyStanding::Awaited => "awaited",
+            AgencyStanding::Released => "released",
+            AgencyStanding::HeldForInspection => "held_for_inspection",
+            AgencyStanding::JointInspection => "joint_inspection",
+            AgencyStanding::Refused => "refused",
+        }
+    }
 }
 
 impl EventKind {
     /// Every event type's name, as stored in the event log and served by the API, in declaration order. A new
     /// kind needs its name here: `type_name` indexes this array with a constant, so a missing entry fails to
     /// compile.
-    pub const TYPE_NAMES: [&'static str; 17] = [
+    pub const TYPE_NAMES: [&'static str; 19] = [
         "lodged",
         "accepted",
         "rejected",
@@ -317,6 +357,8 @@ impl EventKind {
         "refund_requested",
         "refunded",
         "guarantee_resolved",
+        "agency_awaited",
+        "agency_decided",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -338,6 +380,8 @@ impl EventKind {
             EventKind::RefundRequested { .. } => Self::TYPE_NAMES[14],
             EventKind::Refunded { .. } => Self::TYPE_NAMES[15],
             EventKind::GuaranteeResolved { .. } => Self::TYPE_NAMES[16],
+            EventKind::AgencyAwaited { .. } => Self::TYPE_NAMES[17],
+            EventKind::AgencyDecided { .. } => Self::TYPE_NAMES[18],
         }
     }
 }
@@ -430,6 +474,16 @@ pub enum Command {
         called: bool,
         amount: Decimal,
     },
+    /// Release is to wait for `agency`.
+    AwaitAgency {
+        agency: String,
+        reason: String,
+    },
+    /// `agency` decides on the consignment (never back to `Awaited`).
+    RecordAgencyDecision {
+        agency: String,
+        decision: AgencyStanding,
+    },
 }
 
 /// Why a command was refused.
@@ -468,6 +522,9 @@ pub struct State {
     /// Of `paid`, what came from the trader's cash account (DE 4/8 P).
     #[serde(default, with = "rust_decimal::serde::str")]
     pub paid_from_cash_account: Decimal,
+    /// The partner agencies release waits for, and where each stands (release needs every one `released`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub agencies: std::collections::BTreeMap<String, AgencyStanding>,
 }
 
 impl Default for State {
@@ -485,6 +542,7 @@ impl Default for State {
             paid: Decimal::ZERO,
             settlement: None,
             paid_from_cash_account: Decimal::ZERO,
+            agencies: Default::default(),
         }
     }
 }
@@ -568,6 +626,13 @@ impl State {
             EventKind::Arrived => self.arrived = true,
             EventKind::Released => self.status = Status::Released,
             EventKind::Cancelled => self.status = Status::Cancelled,
+            EventKind::AgencyAwaited { agency, .. } => {
+                self.agencies
+                    .insert(agency.clone(), AgencyStanding::Awaited);
+            }
+            EventKind::AgencyDecided { agency, decision } => {
+                self.agencies.insert(agency.clone(), *decision);
+            }
             EventKind::Amended { version, .. } => {
                 self.version = *version;
                 self.liabilities = None;
@@ -583,7 +648,21 @@ impl State {
 
     /// True when every condition of release holds: goods arrived, control passed, liabilities settled.
     pub fn releasable(&self) -> bool {
-        self.status == Status::Settled && self.arrived && self.control_passed && self.lane.is_some()
+        self.status == Status::Settled
+            && self.arrived
+            && self.control_passed
+            && self.lane.is_some()
+            && self.awaiting_agencies().is_empty()
+    }
+
+    /// The agencies that have not released the goods (awaited, holding them, asking for a joint inspection, or
+    /// refusing entry).
+    pub fn awaiting_agencies(&self) -> Vec<&str> {
+        self.agencies
+            .iter()
+            .filter(|(_, standing)| **standing != AgencyStanding::Released)
+            .map(|(agency, _)| agency.as_str())
+            .collect()
     }
 
     /// The amount still to pay now.
@@ -771,15 +850,29 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             if state.releasable() {
                 Ok(vec![EventKind::Released])
             } else {
-                let mut missing = Vec::new();
+                let mut missing: Vec<String> = Vec::new();
                 if !state.arrived {
-                    missing.push("the goods have not arrived");
+                    missing.push("the goods have not arrived".into());
                 }
                 if !state.control_passed {
-                    missing.push("the control has not passed");
+                    missing.push("the control has not passed".into());
                 }
                 if status != Settled {
-                    missing.push("the duties are not settled");
+                    missing.push("the duties are not settled".into());
+                }
+                for (agency, standing) in &state.agencies {
+                    match standing {
+                        AgencyStanding::Released => {}
+                        AgencyStanding::Refused => {
+                            missing.push(format!("agency {agency} refused entry"))
+                        }
+                        AgencyStanding::Awaited => {
+                            missing.push(format!("agency {agency} has not decided"))
+                        }
+                        other => {
+                            missing.push(format!("agency {agency} decided {}", other.as_str()))
+                        }
+                    }
                 }
                 Err(Refusal::not_allowed(format!(
                     "Release is not possible yet: {}.",
@@ -828,6 +921,42 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }])
         }
         Command::Amend { .. } => refuse("Amendment"),
+        Command::AwaitAgency { agency, reason } => match status {
+            Lodged | Rejected => refuse("Waiting for an agency"),
+            _ if state.agencies.contains_key(agency) => Err(Refusal::not_allowed(format!(
+                "Release already waits for agency {agency}."
+            ))),
+            _ => Ok(vec![EventKind::AgencyAwaited {
+                agency: agency.clone(),
+                reason: reason.clone(),
+            }]),
+        },
+        Command::RecordAgencyDecision { agency, decision } => {
+            let Some(standing) = state.agencies.get(agency) else {
+                return Err(Refusal::not_allowed(format!(
+                    "Agency {agency} was not asked about this declaration."
+                )));
+            };
+            if *decision == AgencyStanding::Awaited || standing == decision {
+                return Err(Refusal::not_allowed(format!(
+                    "Agency {agency} has {} already.",
+                    if *decision == AgencyStanding::Awaited {
+                        "been asked".to_owned()
+                    } else {
+                        format!("decided {}", decision.as_str())
+                    }
+                )));
+            }
+            if *standing == AgencyStanding::Refused {
+                return Err(Refusal::not_allowed(format!(
+                    "Agency {agency} refused entry; its decision is final."
+                )));
+            }
+            Ok(vec![EventKind::AgencyDecided {
+                agency: agency.clone(),
+                decision: *decision,
+            }])
+        }
     }
 }
 

@@ -116,6 +116,7 @@ pub(crate) async fn lodge(
         state.store.agencies_issuing(&required).await?
     };
     let assessment = pipeline.assess_naming(declaration, date, &agencies);
+    let holds = pipeline.agency_holds(declaration, date, &agencies);
     let new = NewDeclaration {
         declarant,
         representative,
@@ -172,6 +173,7 @@ pub(crate) async fn lodge(
                     date,
                     assessment,
                     licences,
+                    holds,
                 },
                 &books,
                 book.as_deref_mut(),

@@ -92,6 +92,10 @@ pub(crate) struct DeclarationSummary {
     updated_at: String,
     /// RFC 3339, UTC; none until released.
     released_at: Option<String>,
+    /// The partner agencies release waits for (the Single Window), each with where it stands: `awaited`,
+    /// `held_for_inspection`, `joint_inspection`, `refused`; those that released the goods are not listed.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    awaiting_agencies: std::collections::BTreeMap<String, workflow::AgencyStanding>,
 }
 
 pub(crate) fn summary(row: &DeclarationRow) -> DeclarationSummary {
@@ -109,6 +113,15 @@ pub(crate) fn summary(row: &DeclarationRow) -> DeclarationSummary {
         lodged_at: row.lodged_at.clone(),
         updated_at: row.updated_at.clone(),
         released_at: row.released_at.clone(),
+        awaiting_agencies: serde_json::from_str::<workflow::State>(&row.state)
+            .map(|state| {
+                state
+                    .agencies
+                    .into_iter()
+                    .filter(|(_, standing)| *standing != workflow::AgencyStanding::Released)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -69,3 +69,15 @@ CREATE TABLE outbox_cursors (
     name TEXT PRIMARY KEY,
     position BIGINT NOT NULL
 );
+-- The agencies a declaration's release waits for (from its agency_awaited and agency_decided events): an agency's
+-- queue, and its intervals in the Time Release Study (held → decided → released).
+CREATE TABLE agency_holds (
+    declaration_id TEXT NOT NULL REFERENCES declarations (id),
+    agency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    standing TEXT NOT NULL,
+    held_at TEXT NOT NULL,
+    decided_at TEXT,
+    PRIMARY KEY (declaration_id, agency)
+);
+CREATE INDEX agency_holds_agency ON agency_holds (agency, standing, held_at);
