@@ -145,7 +145,7 @@ const MAX_REPORT_DECLARATIONS: i64 = 1_000_000;
     path = "/api/v1/reports/release-times",
     tag = "reports",
     summary = "Time Release Study: stage durations",
-    description = "For declarations released in [from, to): count, mean, median and 90th percentile (nearest rank) in seconds of each stage interval and of lodgement to release, grouped by lane, office or transport mode. Officers and administrators.",
+    description = "For declarations released in [from, to): count, mean, median and 90th percentile (nearest rank) in seconds of each stage interval and of lodgement to release, grouped by lane, office, transport mode or partner agency (each agency's request-to-decision and request-to-release times). Officers and administrators.",
     params(("from" = Option<String>, Query), ("to" = Option<String>, Query), ("group_by" = Option<String>, Query)),
     responses((status = 200, description = "The report", body = crate::reports::ReleaseTimes), (status = 400, description = "A query parameter is invalid.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
     security(("bearer" = []))
@@ -168,8 +168,11 @@ pub(crate) async fn release_times(
     let to =
         parse_instant("to", query.to)?.unwrap_or_else(|| "9999-12-31T23:59:59.999999Z".to_owned());
     let group_by = query.group_by.unwrap_or_else(|| "lane".to_owned());
-    if !matches!(group_by.as_str(), "lane" | "office" | "mode") {
-        return Err(query_error("group_by", "Group by lane, office or mode."));
+    if !matches!(group_by.as_str(), "lane" | "office" | "mode" | "agency") {
+        return Err(query_error(
+            "group_by",
+            "Group by lane, office, mode or agency.",
+        ));
     }
     let released = state
         .store
@@ -177,6 +180,28 @@ pub(crate) async fn release_times(
         .await?;
     let mut timelines = Vec::with_capacity(released.len());
     for declaration in released {
+        if group_by == "agency" {
+            // One timeline per agency the declaration waited for: its own request and decision, with the
+            // declaration's other events.
+            let mut events = Vec::with_capacity(declaration.events.len());
+            for (kind, at) in &declaration.events {
+                if !kind.starts_with("agency_") {
+                    events.push((kind.clone(), storage::parse_time(at)?));
+                }
+            }
+            for (agency, asked, decided) in &declaration.agencies {
+                let mut own = events.clone();
+                own.push(("agency_awaited".to_owned(), storage::parse_time(asked)?));
+                if let Some(decided) = decided {
+                    own.push(("agency_decided".to_owned(), storage::parse_time(decided)?));
+                }
+                timelines.push(workflow::study::Timeline {
+                    group: agency.clone(),
+                    events: own,
+                });
+            }
+            continue;
+        }
         let group = match group_by.as_str() {
             "lane" => declaration.lane,
             "office" => declaration.office,
@@ -208,7 +233,8 @@ pub(crate) struct ReleaseTimes {
     from: String,
     /// Released before (RFC 3339).
     to: String,
-    /// `lane`, `office` or `mode` (of transport).
+    /// `lane`, `office`, `mode` (of transport) or `agency` (the partner agencies release waited for: each agency's
+    /// request-to-decision and request-to-release times).
     group_by: String,
     groups: Vec<ReleaseGroup>,
 }

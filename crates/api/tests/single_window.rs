@@ -512,6 +512,50 @@ async fn a_missing_document_can_hold_the_declaration_for_its_agency() {
             (409, Some("lifecycle.transition_not_allowed")),
             "{again}"
         );
+        // Paid at the counter: customs' conditions hold too, and the goods are released.
+        let (_, shown) = json(app.get(&officer, &path).await).await;
+        assert_eq!(shown["status"], "awaiting_payment", "{shown}");
+        let (_, orders) = json(app.get(&trader, &format!("{path}/notifications")).await).await;
+        let due = orders["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["type"] == "payment_request")
+            .unwrap()["detail"]["amount"]
+            .clone();
+        let (status, paid) = json(
+            app.post(
+                &officer,
+                &format!("{path}/payments"),
+                json!({"amount": due, "reference": "CTR-1"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, paid["status"].as_str()),
+            (200, Some("released")),
+            "{paid}"
+        );
+        // The Time Release Study by agency: ORG's request to decision and to release.
+        let (status, study) = json(
+            app.get(&officer, "/api/v1/reports/release-times?group_by=agency")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{study}");
+        assert_eq!(study["groups"][0]["group"], "ORG", "{study}");
+        let stages: Vec<&str> = study["groups"][0]["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["stage"].as_str().unwrap())
+            .collect();
+        assert!(
+            stages.contains(&"agency_request_to_decision")
+                && stages.contains(&"agency_request_to_release"),
+            "{stages:?}"
+        );
         // The trader was told each step; ORG's feed has the hold and the decisions.
         let (_, notices) = json(app.get(&trader, &format!("{path}/notifications")).await).await;
         let types: Vec<&str> = notices["notifications"]
@@ -537,7 +581,8 @@ async fn a_missing_document_can_hold_the_declaration_for_its_agency() {
             [
                 "declaration.awaiting",
                 "declaration.agency_decided",
-                "declaration.agency_decided"
+                "declaration.agency_decided",
+                "declaration.released"
             ],
             "{feed}"
         );

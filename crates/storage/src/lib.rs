@@ -405,6 +405,8 @@ pub struct ReleasedTimeline {
     pub office: Option<String>,
     pub transport_mode: Option<String>,
     pub events: Vec<(String, String)>,
+    /// The partner agencies its release waited for: (agency, asked at, first decided at).
+    pub agencies: Vec<(String, String, Option<String>)>,
 }
 
 const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
@@ -1309,6 +1311,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<ReleasedTimeline> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
         let mut current: Option<String> = None;
         for row in rows {
             let id: String = row.try_get("id")?;
@@ -1318,11 +1321,36 @@ impl Store {
                     office: row.try_get("office")?,
                     transport_mode: row.try_get("transport_mode")?,
                     events: Vec::new(),
+                    agencies: Vec::new(),
                 });
+                ids.push(id.clone());
                 current = Some(id);
             }
             let last = out.last_mut().expect("pushed above");
             last.events.push((row.try_get("type")?, row.try_get("at")?));
+        }
+        // The agencies of those that waited for one (few): one query per declaration that has agency events.
+        for (timeline, id) in out.iter_mut().zip(&ids) {
+            if !timeline
+                .events
+                .iter()
+                .any(|(kind, _)| kind == "agency_awaited")
+            {
+                continue;
+            }
+            let rows = sqlx::query(
+                "SELECT agency, held_at, decided_at FROM agency_holds WHERE declaration_id = $1 ORDER BY agency",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                timeline.agencies.push((
+                    row.try_get("agency")?,
+                    row.try_get("held_at")?,
+                    row.try_get("decided_at")?,
+                ));
+            }
         }
         Ok(out)
     }

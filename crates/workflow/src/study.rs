@@ -28,6 +28,14 @@ pub const STAGES: &[(&str, &str, &str)] = &[
     ("settlement_to_release", "settled", "released"),
     ("arrival_to_release", "arrived_or_lodged", "released"),
     ("lodgement_to_release", "lodged", "released"),
+    // The Single Window: a partner agency asked (a document missing, or its selection) until it decided, and until
+    // the goods were released. Grouped by agency, each agency's own times.
+    (
+        "agency_request_to_decision",
+        "agency_awaited",
+        "agency_decided",
+    ),
+    ("agency_request_to_release", "agency_awaited", "released"),
 ];
 
 /// One declaration's history: its group key and its events (type, time) in order.
@@ -42,7 +50,7 @@ pub struct Timeline {
 pub struct StageStats {
     /// One of the stages of [`STAGES`]: lodgement_to_acceptance, acceptance_to_lane, lane_to_control_result,
     /// control_or_lane_to_assessment, assessment_to_settlement, settlement_to_release, arrival_to_release,
-    /// lodgement_to_release.
+    /// lodgement_to_release, agency_request_to_decision, agency_request_to_release.
     pub stage: String,
     pub count: usize,
     pub mean_seconds: f64,
