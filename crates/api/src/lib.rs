@@ -11,6 +11,7 @@ mod access;
 mod cargo;
 mod configuration;
 mod declarations;
+pub mod documents;
 pub mod error;
 mod metrics;
 mod notifications;

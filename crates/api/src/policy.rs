@@ -175,6 +175,8 @@ const AGENCY: &[Role] = &[Role::Agency];
 const AGENCY_KEEPERS: &[Role] = &[Role::Admin, Role::Agency];
 /// Applications and issued documents: the trader its own, the agency its own, customs all.
 const LPCO_READERS: &[Role] = &[Role::Trader, Role::Agency, Role::Officer, Role::Auditor];
+/// Who uploads documents: traders (for applications) and agency officers.
+const UPLOADERS: &[Role] = &[Role::Trader, Role::Agency];
 /// Everyone with a portal login.
 const PORTAL: &[Role] = &[
     Role::Trader,
@@ -287,6 +289,8 @@ routes! {
     GET "/api/v1/lpco/licences/{code}/{reference}" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::licence;
     GET "/api/v1/agency/queue" => Access::Roles(AGENCY), Lpco, crate::single_window::queue;
     GET "/api/v1/agency/feed" => Access::Roles(AGENCY), Lpco, crate::single_window::feed;
+    POST "/api/v1/documents" => Access::Roles(UPLOADERS), Lpco, crate::documents::upload;
+    GET "/api/v1/documents/{sha256}" => Access::Roles(LPCO_READERS), Lpco, crate::documents::download;
     POST "/api/v1/declarations/{id}/agency-decisions" => Access::Roles(AGENCY), Lpco, crate::single_window::decide_on_declaration;
 }
 

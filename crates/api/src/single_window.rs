@@ -310,6 +310,24 @@ pub async fn apply(
                 "Your user names no party to apply for.",
             )
         })?;
+    // Attachments are documents this party uploaded.
+    let mut missing = Vec::new();
+    for (at, sha256) in request.documents.iter().enumerate() {
+        if !state
+            .store
+            .document_owned_by(sha256, applicant.as_str())
+            .await?
+        {
+            missing.push(Problem::with_message(
+                ErrorCode::DocumentUnknown,
+                format!("/documents/{at}"),
+                format!("You uploaded no document with SHA-256 {sha256}: POST it to /api/v1/documents first."),
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::problems(missing));
+    }
     let at = now();
     let application = Application {
         id: uuid::Uuid::now_v7().to_string(),

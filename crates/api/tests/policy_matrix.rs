@@ -73,7 +73,11 @@ async fn every_route_answers_every_caller_as_the_policy_table_says() {
                 .replace("{receipt}", "RC-NONE")
                 .replace("{account}", "deferment:0000001")
                 .replace("{version}", "1")
-                .replace("{name}", "watch");
+                .replace("{name}", "watch")
+                .replace(
+                    "{sha256}",
+                    "0000000000000000000000000000000000000000000000000000000000000000",
+                );
             for (role, token) in &tokens {
                 let mut request =
                     client.request(rule.method.clone(), format!("{}{path}", app.base));

@@ -588,3 +588,137 @@ async fn a_missing_document_can_hold_the_declaration_for_its_agency() {
         );
     }
 }
+
+/// Documents: accepted by their content (a PDF; an executable refused; a PNG sent as a PDF refused), stored once
+/// by SHA-256, attached to an application only by their uploader, and read by the uploader and the agency the
+/// application goes to — nobody else.
+#[tokio::test]
+async fn documents_are_typed_by_content_stored_once_and_read_by_those_entitled() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.user("admin", None).await;
+        for code in ["VET", "PLANT"] {
+            json(
+                app.put(
+                    &admin,
+                    &format!("/api/v1/agencies/{code}"),
+                    json!({"name": code}),
+                )
+                .await,
+            )
+            .await;
+        }
+        let (status, _) = json(
+            app.put(
+                &admin,
+                "/api/v1/lpco/types/C640",
+                json!({
+                    "agency": "VET", "kind": "certificate", "title": "CHED-A", "validity_days": 30
+                }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let trader = app.user("trader", Some(TRADER)).await;
+        let stranger = app.user("trader", Some(OTHER)).await;
+        let vet = app.user("agency", Some("VET")).await;
+        let plant = app.user("agency", Some("PLANT")).await;
+        let upload = |token: &str, content_type: &str, bytes: Vec<u8>| {
+            let request = app
+                .client
+                .post(format!("{}/api/v1/documents", app.base))
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(bytes);
+            async move { json(request.send().await.unwrap()).await }
+        };
+        let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+        let (status, stored) = upload(&trader, "application/pdf", pdf.clone()).await;
+        assert_eq!(
+            (status, stored["media_type"].as_str()),
+            (201, Some("application/pdf")),
+            "{stored}"
+        );
+        let sha256 = stored["sha256"].as_str().unwrap().to_owned();
+        let (status, again) = upload(&trader, "application/octet-stream", pdf.clone()).await;
+        assert_eq!(
+            (status, again["sha256"].as_str()),
+            (200, Some(sha256.as_str())),
+            "stored once"
+        );
+        let (status, refused) = upload(
+            &trader,
+            "application/pdf",
+            b"MZ\x90\x00 an executable".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (415, Some("document.type_not_accepted")),
+            "{refused}"
+        );
+        let (status, refused) = upload(
+            &trader,
+            "application/pdf",
+            b"\x89PNG\r\n\x1a\n....".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (415, Some("document.type_not_accepted")),
+            "{refused}"
+        );
+
+        let application = |documents: Value| json!({"document_code": "C640", "commodity": "0102291010", "origin": "US", "documents": documents});
+        let (status, refused) = json(
+            app.post(
+                &stranger,
+                "/api/v1/lpco/applications",
+                application(json!([sha256])),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errors"][0]["pointer"].as_str()),
+            (422, Some("/documents/0")),
+            "{refused}"
+        );
+        let (status, filed) = json(
+            app.post(
+                &trader,
+                "/api/v1/lpco/applications",
+                application(json!([sha256])),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{filed}");
+
+        let path = format!("/api/v1/documents/{sha256}");
+        let read = |token: &str| {
+            let request = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(token);
+            async move {
+                let response = request.send().await.unwrap();
+                (
+                    response.status().as_u16(),
+                    response.bytes().await.unwrap().to_vec(),
+                )
+            }
+        };
+        assert_eq!(read(&trader).await, (200, pdf.clone()));
+        assert_eq!(
+            read(&vet).await,
+            (200, pdf.clone()),
+            "the agency the application goes to"
+        );
+        assert_eq!(read(&plant).await.0, 404);
+        assert_eq!(read(&stranger).await.0, 404);
+        let (status, _) = json(app.get(&trader, "/api/v1/documents/not-a-hash").await).await;
+        assert_eq!(status, 404);
+    }
+}

@@ -94,6 +94,7 @@ actions! {
     LpcoDecision => ("lpco.decision", "An agency's decision on an application."),
     LpcoIssue => ("lpco.issue", "A licence, permit or certificate issued."),
     LpcoDraw => ("lpco.draw", "A declaration's goods item drew on a licence, permit or certificate."),
+    DocumentUpload => ("document.upload", "A document uploaded (its SHA-256, type and size; stored once)."),
     LpcoReturn => ("lpco.return", "What a cancelled declaration drew given back to a licence, permit or certificate."),
 }
 

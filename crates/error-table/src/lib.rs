@@ -133,6 +133,8 @@ error_codes! {
     LpcoApplicationClosed => (82, "lpco.application_closed", 409, "The application is already decided; it cannot be decided again."),
     AgencyUnknown => (83, "agency.unknown", 422, "No partner agency has this code; the administration registers agencies."),
     AgencyInvalid => (84, "agency.invalid", 422, "The agency or its document type is not valid; nothing was saved."),
+    DocumentTypeNotAccepted => (85, "document.type_not_accepted", 415, "The file is not a PDF, PNG, JPEG or XML document, or not what its Content-Type says."),
+    DocumentUnknown => (86, "document.unknown", 422, "No document you uploaded has this SHA-256; upload it first."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

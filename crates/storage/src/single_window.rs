@@ -619,6 +619,15 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::classify(e, "an application"))?;
+        for sha256 in &application.request.documents {
+            sqlx::query(
+                "INSERT INTO application_documents (application_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&application.id)
+            .bind(sha256)
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_events(
             &mut tx,
             &[NewEvent {
@@ -868,6 +877,104 @@ impl Store {
             "SELECT 1 AS one FROM agency_holds WHERE declaration_id = $1 AND agency = $2",
         )
         .bind(id)
+        .bind(agency)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
+    /// Stores a document once by its SHA-256 (computed here), and records `party` as one who uploaded it; audited.
+    /// Returns whether its bytes were new.
+    pub async fn save_document(
+        &self,
+        actor: &Actor,
+        party: &str,
+        media_type: &str,
+        content: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(String, bool), StoreError> {
+        use sha2::Digest;
+        let _guard = self.lock().await;
+        let sha256 = hex::encode(sha2::Sha256::digest(content));
+        let at = format_time(now);
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO documents (sha256, media_type, size, content, uploaded_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&sha256)
+        .bind(media_type)
+        .bind(content.len() as i64)
+        .bind(content.to_vec())
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        sqlx::query(
+            "INSERT INTO document_owners (sha256, party, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sha256, party) DO NOTHING",
+        )
+        .bind(&sha256)
+        .bind(party)
+        .bind(&actor.id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            self.backend,
+            vec![entry(
+                actor,
+                audit::Action::DocumentUpload,
+                &format!("document/{sha256}"),
+                &canonical(&[party, media_type, &content.len().to_string()]),
+                now,
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((sha256, inserted))
+    }
+
+    /// A document's media type and bytes, checked against its SHA-256 (a mismatch is [`StoreError::Corrupt`]).
+    pub async fn document(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        use sha2::Digest;
+        let Some(row) = sqlx::query("SELECT media_type, content FROM documents WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let content: Vec<u8> = row.try_get("content")?;
+        if hex::encode(sha2::Sha256::digest(&content)) != sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "document {sha256} does not match its SHA-256"
+            )));
+        }
+        Ok(Some((row.try_get("media_type")?, content)))
+    }
+
+    /// Whether `party` uploaded document `sha256`.
+    pub async fn document_owned_by(&self, sha256: &str, party: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM document_owners WHERE sha256 = $1 AND party = $2")
+                .bind(sha256)
+                .bind(party)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Whether an application to `agency` cites document `sha256`.
+    pub async fn document_cited_to(&self, sha256: &str, agency: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT 1 AS one FROM application_documents d JOIN lpco_applications a ON a.id = d.application_id \
+             WHERE d.sha256 = $1 AND a.agency = $2",
+        )
+        .bind(sha256)
         .bind(agency)
         .fetch_optional(&self.pool)
         .await?

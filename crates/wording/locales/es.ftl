@@ -86,6 +86,8 @@ error-81 = Esto pertenece a otro organismo; solo sus funcionarios pueden actuar.
 error-82 = La solicitud ya tiene una decisión; no puede decidirse de nuevo.
 error-83 = Ningún organismo asociado tiene este código; la administración registra los organismos.
 error-84 = El organismo o su tipo de documento no es válido; no se ha guardado nada.
+error-85 = El archivo no es un documento PDF, PNG, JPEG o XML, o no es lo que indica su Content-Type.
+error-86 = Ningún documento que usted haya subido tiene este SHA-256; súbalo primero.
 
 ## Notifications to the trader.
 notice-receipt = Su declaración ha sido recibida.

@@ -86,6 +86,8 @@ error-81 = Ceci relève d'une autre administration ; seuls ses agents peuvent ag
 error-82 = La demande a déjà reçu une décision ; elle ne peut pas être décidée à nouveau.
 error-83 = Aucune administration partenaire n'a ce code ; l'administration enregistre les administrations partenaires.
 error-84 = L'administration partenaire ou son type de document n'est pas valide ; rien n'a été enregistré.
+error-85 = Le fichier n'est pas un document PDF, PNG, JPEG ou XML, ou pas ce qu'annonce son Content-Type.
+error-86 = Aucun document que vous avez déposé n'a cette empreinte SHA-256 ; déposez-le d'abord.
 
 ## Notifications to the trader.
 notice-receipt = Votre déclaration a été reçue.

@@ -81,3 +81,24 @@ CREATE TABLE agency_holds (
     PRIMARY KEY (declaration_id, agency)
 );
 CREATE INDEX agency_holds_agency ON agency_holds (agency, standing, held_at);
+-- Dematerialised documents (certificates, invoices, photos) stored once by SHA-256, checked against it on every
+-- read; who uploaded each (a party may read what it uploaded, and an agency what an application to it cites).
+CREATE TABLE documents (
+    sha256 TEXT PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+CREATE TABLE document_owners (
+    sha256 TEXT NOT NULL REFERENCES documents (sha256),
+    party TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, party)
+);
+CREATE TABLE application_documents (
+    application_id TEXT NOT NULL REFERENCES lpco_applications (id),
+    sha256 TEXT NOT NULL REFERENCES documents (sha256),
+    PRIMARY KEY (application_id, sha256)
+);
