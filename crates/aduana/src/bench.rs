@@ -23,6 +23,125 @@ pub struct Args {
     /// in-process; `--database` must then name that server's database, where the bench adds its traders.
     #[arg(long, requires = "database")]
     pub server: Option<String>,
+    /// With the Single Window's checks (issue 18's cost target): 50,000 generated requirements looked up for every
+    /// goods item (none applying to the samples' goods, so the work is the same), every document code the samples
+    /// cite registered as an LPCO type, and every document they cite issued to their declarant, so that each
+    /// lodgement loads, checks and records the use of each cited document.
+    #[arg(long, conflicts_with = "server")]
+    pub single_window: bool,
+    /// With `--single-window`: publish the events to this NATS server during the run (the sequencer and the
+    /// publisher of `aduana serve --nats`), sample the backlog every second, and report how long it took to drain.
+    #[arg(long, requires = "single_window")]
+    pub nats: Option<String>,
+}
+
+/// Registers every document code the samples cite as an LPCO type of agency BENCH, and issues every (code,
+/// reference) they cite to the sample's declarant (multiple use, no balance); a code cited under one reference by
+/// two declarants is left unregistered.
+async fn register_cited(
+    store: &storage::Store,
+    samples: &[Vec<u8>],
+) -> Result<(usize, usize), String> {
+    use std::collections::BTreeMap;
+    let mut holders: BTreeMap<(String, String), std::collections::BTreeSet<String>> =
+        BTreeMap::new();
+    for sample in samples {
+        let d = wco::read_declaration(sample, &wco::Limits::default()).map_err(|_| "sample")?;
+        let declarant = d.declarant_id().expect("filtered").to_string();
+        let documents = d.additional_documents.iter().chain(
+            d.goods_shipment
+                .goods_items
+                .iter()
+                .flat_map(|i| &i.additional_documents),
+        );
+        for document in documents {
+            if let Some(id) = &document.id {
+                holders
+                    .entry((
+                        format!("{}{}", document.category_code, document.type_code),
+                        id.clone(),
+                    ))
+                    .or_default()
+                    .insert(declarant.clone());
+            }
+        }
+    }
+    let shared: std::collections::BTreeSet<&String> = holders
+        .iter()
+        .filter(|(_, h)| h.len() > 1)
+        .map(|((code, _), _)| code)
+        .collect();
+    let actor = storage::Actor::cli();
+    let now = time::OffsetDateTime::now_utc();
+    let agency = lpco::AgencyCode::parse("BENCH")?;
+    store
+        .save_agency(
+            &actor,
+            &lpco::Agency {
+                code: agency.clone(),
+                name: "Benchmark agency".into(),
+                contact: None,
+                delivery: lpco::Delivery::Feed,
+            },
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut types = std::collections::BTreeSet::new();
+    let mut issued = 0;
+    for ((code, reference), parties) in &holders {
+        let Ok(document_code) = lpco::DocumentCode::parse(code) else {
+            continue;
+        };
+        if shared.contains(code) {
+            continue;
+        }
+        if types.insert(code.clone()) {
+            let kind = lpco::LpcoType {
+                code: document_code.clone(),
+                agency: agency.clone(),
+                kind: lpco::Kind::Other,
+                title: format!("document {code}"),
+                fields: Vec::new(),
+                validity_days: 3660,
+                balance_unit: None,
+                uses: lpco::Uses::Multiple,
+                statuses: lpco::Statuses::uk(),
+                when_missing: lpco::WhenMissing::Refuse,
+            };
+            store
+                .save_lpco_type(&actor, &kind, now)
+                .await
+                .map_err(|e| e.to_string())??;
+        }
+        let holder = parties.iter().next().expect("one");
+        store
+            .issue_licence(
+                &actor,
+                &lpco::Licence {
+                    reference: reference.clone(),
+                    code: document_code,
+                    agency: agency.clone(),
+                    holder: declaration::PartyId::parse(holder).map_err(|e| e.to_string())?,
+                    commodity_prefix: String::new(),
+                    origin: None,
+                    valid_from: time::macros::date!(2000 - 01 - 01),
+                    valid_to: time::macros::date!(2099 - 12 - 31),
+                    unit: None,
+                    granted: None,
+                    drawn: rust_decimal::Decimal::ZERO,
+                    uses: lpco::Uses::Multiple,
+                    used_by: 0,
+                    standing: lpco::Standing::InForce,
+                    conditions: Vec::new(),
+                },
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        issued += 1;
+    }
+    Ok((types.len(), issued))
 }
 
 fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
@@ -125,6 +244,23 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             // lodgement's own transaction, as in production.
             let mut pipeline = clearance::Pipeline::demo(b"bench".to_vec());
             pipeline.auto_open_limit = Some(rust_decimal::Decimal::from(1_000_000_000));
+            if args.single_window {
+                let mut requirements = crate::bench_lpco::generated(50_000);
+                // Looked up for every goods item, applying to none of the samples' (no such country).
+                for requirement in &mut requirements.requirements {
+                    requirement.countries = vec!["XZ".into()];
+                }
+                // Reindexed by a merge into an empty set.
+                let mut indexed = lpco::Requirements::default();
+                indexed.merge(requirements.requirements)?;
+                let requirements = indexed;
+                pipeline.requirements = std::sync::Arc::new(requirements);
+                let (types, issued) = register_cited(&store, &samples).await?;
+                eprintln!(
+                    "Single Window: {} requirements, {types} document types, {issued} documents issued",
+                    pipeline.requirements.len()
+                );
+            }
             let state = api::AppState::new(
                 store.clone(),
                 pipeline,
@@ -159,6 +295,27 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             })
             .collect(),
     );
+    // The outbox's publishers, as `aduana serve --nats` runs them, with the backlog sampled every second.
+    let mut publishing = Vec::new();
+    let backlog = Arc::new(std::sync::Mutex::new(Vec::<(f64, i64, i64)>::new()));
+    let clock = Instant::now();
+    if let Some(nats) = &args.nats {
+        let context = dispatch::connect(nats, Duration::from_secs(120)).await?;
+        publishing.push(tokio::spawn(dispatch::sequence(store.clone(), Duration::from_millis(250))));
+        publishing.push(tokio::spawn(dispatch::publish(store.clone(), context, Duration::from_millis(100))));
+        let (store, backlog) = (store.clone(), backlog.clone());
+        publishing.push(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Ok((total, waiting)) = store.outbox_backlog(dispatch::CURSOR).await {
+                    backlog
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((clock.elapsed().as_secs_f64(), total, waiting));
+                }
+            }
+        }));
+    }
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let progress = crate::progress::bar(args.requests as u64, "declarations lodged");
     let started = Instant::now();
@@ -170,6 +327,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             let client = reqwest::Client::new();
             let mut latencies = Vec::new();
             let mut failures = 0usize;
+            let mut rejected = 0usize;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some((body, token)) = work.get(i) else {
@@ -185,25 +343,59 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
                     .await;
                 match response {
                     Ok(r) if r.status().as_u16() == 201 => {
-                        let _ = r.bytes().await;
+                        let body = r.bytes().await.unwrap_or_default();
                         latencies.push(t.elapsed());
+                        let needle: &[u8] = b"\"status\":\"rejected\"";
+                        if body.windows(needle.len()).any(|w| w == needle) {
+                            rejected += 1;
+                        }
                     }
                     _ => failures += 1,
                 }
                 progress.inc(1);
             }
-            (latencies, failures)
+            (latencies, failures, rejected)
         }));
     }
     let mut latencies: Vec<Duration> = Vec::new();
     let mut failures = 0;
+    let mut rejected = 0;
     for handle in handles {
-        let (l, f) = handle.await.map_err(|e| e.to_string())?;
+        let (l, f, r) = handle.await.map_err(|e| e.to_string())?;
         latencies.extend(l);
         failures += f;
+        rejected += r;
     }
     let elapsed = started.elapsed();
     progress.finish_and_clear();
+    if args.nats.is_some() {
+        // Drained when every event is acknowledged by the broker.
+        let drain = Instant::now();
+        loop {
+            let (total, waiting) = store.outbox_backlog(dispatch::CURSOR).await.map_err(|e| e.to_string())?;
+            if waiting == 0 {
+                let samples = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                let peak = samples.iter().map(|s| s.2).max().unwrap_or(0);
+                let rate = total as f64 / elapsed.as_secs_f64();
+                eprintln!(
+                    "outbox: {total} events ({rate:.0}/s during the run), backlog sampled each second: peak {peak}, \
+                     last during the run {}, drained {:.1} s after the last lodgement",
+                    samples.last().map_or(0, |s| s.2),
+                    drain.elapsed().as_secs_f64()
+                );
+                let series: Vec<String> = samples.iter().map(|(t, _, w)| format!("{t:.0}s:{w}")).collect();
+                eprintln!("backlog by second: {}", series.join(" "));
+                break;
+            }
+            if drain.elapsed() > Duration::from_secs(600) {
+                return Err(format!("the outbox did not drain in 600 s ({waiting} of {total} waiting)"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for task in publishing {
+            task.abort();
+        }
+    }
     if let Some(server) = server {
         server.abort();
     }
@@ -220,11 +412,11 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         "PostgreSQL"
     };
     println!(
-        "| backend | clients | declarations | failures | declarations/s | p50 ms | p99 ms | peak RSS MiB |"
+        "| backend | clients | declarations | rejected | failures | declarations/s | p50 ms | p99 ms | peak RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {backend} | {} | {} | {failures} | {:.0} | {:.2} | {:.2} | {} |",
+        "| {backend} | {} | {} | {rejected} | {failures} | {:.0} | {:.2} | {:.2} | {} |",
         args.clients,
         latencies.len(),
         latencies.len() as f64 / elapsed.as_secs_f64(),

@@ -31,7 +31,7 @@ fn countries(n: usize, offset: usize) -> Vec<String> {
 
 /// Requirements on prefixes of 4 to 10 digits spread over the nomenclature, each for a group of 200 countries, with
 /// two groups of two documents and a waiver.
-fn generated(n: usize) -> Requirements {
+pub(crate) fn generated(n: usize) -> Requirements {
     let mut set = Requirements::default();
     let requirements = (0..n)
         .map(|i| {

@@ -373,7 +373,7 @@ pub struct Licence {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub drawn: Decimal,
     pub uses: Uses,
-    /// How many declarations draw on it now.
+    /// How many declarations draw on it now (counted for a single-use document only).
     pub used_by: u32,
     pub standing: Standing,
     /// Conditions the agency attached to its approval.
@@ -382,6 +382,11 @@ pub struct Licence {
 }
 
 impl Licence {
+    /// Whether a use changes it (a balance drawn, or a single use taken): only then is it locked and written.
+    pub fn is_consumed(&self) -> bool {
+        self.unit.is_some() || self.uses == Uses::Single
+    }
+
     /// What is left in `unit`, if it has a balance.
     pub fn left(&self) -> Option<Decimal> {
         self.granted.map(|g| g - self.drawn)
@@ -537,7 +542,8 @@ impl Held {
                 Some(wanted)
             }
         };
-        if !using.same_declaration {
+        // Uses are counted where they matter: a single-use document.
+        if !using.same_declaration && licence.uses == Uses::Single {
             licence.used_by = licence.used_by.saturating_add(1);
         }
         Ok(Draw {
@@ -568,7 +574,7 @@ impl Held {
                     })?;
                 licence.drawn = drawn;
             }
-            if counted.insert(key) {
+            if counted.insert(key) && licence.uses == Uses::Single {
                 licence.used_by = licence.used_by.saturating_add(1);
             }
         }
@@ -584,7 +590,7 @@ pub fn give_back(licence: &mut Licence, draws: &[&Draw]) {
         returned = returned.saturating_add(draw.quantity.unwrap_or_default());
     }
     licence.drawn = (licence.drawn - returned).max(Decimal::ZERO);
-    if !draws.is_empty() {
+    if !draws.is_empty() && licence.uses == Uses::Single {
         licence.used_by = licence.used_by.saturating_sub(1);
     }
 }

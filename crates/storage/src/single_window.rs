@@ -101,12 +101,8 @@ pub(crate) async fn load_held(
             held.types.insert(key, kind);
         }
     }
-    let sql = match backend {
-        Backend::Sqlite => "SELECT body FROM licences WHERE code = $1 AND reference = $2",
-        Backend::Postgres => {
-            "SELECT body FROM licences WHERE code = $1 AND reference = $2 FOR UPDATE"
-        }
-    };
+    const READ: &str = "SELECT body FROM licences WHERE code = $1 AND reference = $2";
+    const LOCK: &str = "SELECT body FROM licences WHERE code = $1 AND reference = $2 FOR UPDATE";
     for (code, reference) in cited {
         let Ok(key) = DocumentCode::parse(code) else {
             continue;
@@ -118,16 +114,29 @@ pub(crate) async fn load_held(
         {
             continue;
         }
-        let row = sqlx::query(sql)
+        let Some(row) = sqlx::query(READ)
             .bind(code)
             .bind(reference)
             .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = row {
-            let licence: Licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
+            .await?
+        else {
+            continue;
+        };
+        let mut licence: Licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
+            .map_err(|e| corrupt("a licence", e))?;
+        // A document a use changes (a balance, a single use) is locked until the commit and read again under the
+        // lock; one a use leaves as it is (multiple use, no balance) is not, so that lodgements citing it do not
+        // wait for each other.
+        if licence.is_consumed() && backend == Backend::Postgres {
+            let row = sqlx::query(LOCK)
+                .bind(code)
+                .bind(reference)
+                .fetch_one(&mut *tx)
+                .await?;
+            licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
                 .map_err(|e| corrupt("a licence", e))?;
-            held.licences.insert((key, reference.clone()), licence);
         }
+        held.licences.insert((key, reference.clone()), licence);
     }
     Ok(())
 }
@@ -188,7 +197,7 @@ pub(crate) async fn write_draws(
         }
     }
     for key in &touched {
-        if let Some(licence) = held.licences.get(key) {
+        if let Some(licence) = held.licences.get(key).filter(|l| l.is_consumed()) {
             update_licence(tx, licence, &at).await?;
         }
     }
@@ -981,6 +990,47 @@ impl Store {
         .is_some())
     }
 
+    /// Records a document an agency issued outside Aduana (an import of its register, or a benchmark): its code must
+    /// be a registered LPCO type. Audited.
+    pub async fn issue_licence(
+        &self,
+        actor: &Actor,
+        licence: &Licence,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        let at = format_time(now);
+        let body = to_json(licence)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO licences (code, reference, agency, holder, body, issued_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(licence.code.as_str())
+        .bind(&licence.reference)
+        .bind(licence.agency.as_str())
+        .bind(licence.holder.as_str())
+        .bind(&body)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::classify(e, "a licence"))?;
+        append(
+            &mut tx,
+            self.backend,
+            vec![entry(
+                actor,
+                audit::Action::LpcoIssue,
+                &format!("licence/{}/{}", licence.code, licence.reference),
+                body.as_bytes(),
+                now,
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Gives the outbox's new events their positions, in the order they became visible (one sequencer at a time);
     /// returns how many.
     pub async fn sequence_outbox(&self) -> Result<u64, StoreError> {
@@ -1049,6 +1099,22 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// How many events the outbox holds, and how many of them the publisher `name` has not had acknowledged.
+    pub async fn outbox_backlog(&self, name: &str) -> Result<(i64, i64), StoreError> {
+        let cursor = self.outbox_cursor(name).await?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM outbox")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let waiting: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE position IS NULL OR position > $1")
+                .bind(cursor)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+        Ok((total, waiting))
     }
 
     /// A publisher's position (0 before it published anything).
