@@ -301,8 +301,15 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let clock = Instant::now();
     if let Some(nats) = &args.nats {
         let context = dispatch::connect(nats, Duration::from_secs(120)).await?;
-        publishing.push(tokio::spawn(dispatch::sequence(store.clone(), Duration::from_millis(250))));
-        publishing.push(tokio::spawn(dispatch::publish(store.clone(), context, Duration::from_millis(100))));
+        publishing.push(tokio::spawn(dispatch::sequence(
+            store.clone(),
+            Duration::from_millis(250),
+        )));
+        publishing.push(tokio::spawn(dispatch::publish(
+            store.clone(),
+            context,
+            Duration::from_millis(100),
+        )));
         let (store, backlog) = (store.clone(), backlog.clone());
         publishing.push(tokio::spawn(async move {
             loop {
@@ -372,9 +379,15 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         // Drained when every event is acknowledged by the broker.
         let drain = Instant::now();
         loop {
-            let (total, waiting) = store.outbox_backlog(dispatch::CURSOR).await.map_err(|e| e.to_string())?;
+            let (total, waiting) = store
+                .outbox_backlog(dispatch::CURSOR)
+                .await
+                .map_err(|e| e.to_string())?;
             if waiting == 0 {
-                let samples = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                let samples = backlog
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
                 let peak = samples.iter().map(|s| s.2).max().unwrap_or(0);
                 let rate = total as f64 / elapsed.as_secs_f64();
                 eprintln!(
@@ -383,12 +396,17 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
                     samples.last().map_or(0, |s| s.2),
                     drain.elapsed().as_secs_f64()
                 );
-                let series: Vec<String> = samples.iter().map(|(t, _, w)| format!("{t:.0}s:{w}")).collect();
+                let series: Vec<String> = samples
+                    .iter()
+                    .map(|(t, _, w)| format!("{t:.0}s:{w}"))
+                    .collect();
                 eprintln!("backlog by second: {}", series.join(" "));
                 break;
             }
             if drain.elapsed() > Duration::from_secs(600) {
-                return Err(format!("the outbox did not drain in 600 s ({waiting} of {total} waiting)"));
+                return Err(format!(
+                    "the outbox did not drain in 600 s ({waiting} of {total} waiting)"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

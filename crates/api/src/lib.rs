@@ -19,6 +19,7 @@ mod openapi;
 pub mod payments;
 pub mod policy;
 mod portal;
+mod portal_sw;
 pub mod public;
 pub mod reference;
 mod reports;

@@ -223,6 +223,11 @@ routes! {
     POST "/login" => Access::Public, None, crate::portal::login;
     POST "/logout" => Access::Session(PORTAL), None, crate::portal::logout;
     GET "/portal" => Access::Session(PORTAL), None, crate::portal::portal;
+    GET "/portal/applications" => Access::Session(TRADER), None, crate::portal_sw::show_applications;
+    POST "/portal/applications" => Access::Session(TRADER), None, crate::portal_sw::submit_application;
+    GET "/portal/agency" => Access::Session(AGENCY), None, crate::portal_sw::agency_queue;
+    GET "/portal/agency/applications/{id}" => Access::Session(AGENCY), None, crate::portal_sw::show_application;
+    POST "/portal/agency/applications/{id}/decisions" => Access::Session(AGENCY), None, crate::portal_sw::submit_decision;
     POST "/api/v1/declarations" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::lodge::lodge;
     POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite, crate::cargo::lodge;
     GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead, crate::cargo::list;

@@ -22,6 +22,9 @@ pub const TEMPLATES_WITH_STYLES: &[&str] = &[
     include_str!("../templates/receipt.html"),
     include_str!("../templates/login.html"),
     include_str!("../templates/portal.html"),
+    include_str!("../templates/sw_applications.html"),
+    include_str!("../templates/sw_agency.html"),
+    include_str!("../templates/sw_application.html"),
 ];
 
 /// The cookie holding the sign-in form's CSRF token (before there is a session).
@@ -82,10 +85,12 @@ struct PortalPage {
     csrf: String,
     rows: Vec<PortalRow>,
     empty: String,
+    /// The pages of the signed-in role: (address, name).
+    links: Vec<(String, String)>,
 }
 
 /// An RFC 3339 UTC time as `YYYY-MM-DD HH:MM` at `office` (its time zone); as stored when it does not read.
-fn local_time(at: &str, office: Option<&administration::Office>) -> String {
+pub(crate) fn local_time(at: &str, office: Option<&administration::Office>) -> String {
     let Ok(time) = storage::parse_time(at) else {
         return at.to_owned();
     };
@@ -99,7 +104,7 @@ fn local_time(at: &str, office: Option<&administration::Office>) -> String {
         .unwrap_or_else(|_| at.to_owned())
 }
 
-fn render(template: &impl Template) -> Result<String, ApiError> {
+pub(crate) fn render(template: &impl Template) -> Result<String, ApiError> {
     template.render().map_err(ApiError::internal)
 }
 
@@ -116,14 +121,14 @@ fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -
 }
 
 /// A form's fields, at most a few and short.
-fn form(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form(body: &[u8]) -> Vec<(String, String)> {
     if body.len() > 4096 {
         return Vec::new();
     }
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields
         .iter()
         .find(|(k, _)| k == name)
@@ -131,7 +136,7 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// A form posted from another site is refused (on top of `SameSite=Strict` and the CSRF token).
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // older browsers; the CSRF token still has to match
     };
@@ -414,6 +419,19 @@ pub async fn portal(
         csrf: session.csrf_token,
         rows,
         empty,
+        links: match role {
+            crate::policy::Role::Trader => {
+                vec![("/portal/applications".into(), t.get("page-applications"))]
+            }
+            crate::policy::Role::Agency => vec![(
+                "/portal/agency".into(),
+                t.text(
+                    "page-agency-queue",
+                    &[("agency", caller.user.party.as_deref().unwrap_or(""))],
+                ),
+            )],
+            _ => Vec::new(),
+        },
     })?;
     Ok(Html(page).into_response())
 }

@@ -276,6 +276,16 @@ pub async fn apply(
     body: Body,
 ) -> Result<(StatusCode, Json<Application>), ApiError> {
     let request: Request = parse_json(&read_body(&state, body).await?)?;
+    let application = file(&state, &caller, request).await?;
+    Ok((StatusCode::CREATED, Json(application)))
+}
+
+/// Files a trader's application: checked against its type's form and its attachments, stored with its event.
+pub(crate) async fn file(
+    state: &AppState,
+    caller: &Caller,
+    request: Request,
+) -> Result<Application, ApiError> {
     let Some(kind) = state
         .store
         .lpco_type(request.document_code.as_str())
@@ -340,9 +350,9 @@ pub async fn apply(
     };
     state
         .store
-        .file_application(&crate::access::audit_actor(&caller), &application, at)
+        .file_application(&crate::access::audit_actor(caller), &application, at)
         .await?;
-    Ok((StatusCode::CREATED, Json(application)))
+    Ok(application)
 }
 
 /// Whether `caller` may see `application`.
@@ -447,17 +457,31 @@ pub async fn decide(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<DecisionAnswer>, ApiError> {
-    let agency = agency_of(&caller)?;
     let request: DecisionRequest = parse_json(&read_body(&state, body).await?)?;
+    let (application, licence) = decide_application(&state, &caller, &id, &request).await?;
+    Ok(Json(DecisionAnswer {
+        application,
+        licence,
+    }))
+}
+
+/// An agency officer's decision on application `id`, stored with what it issues.
+pub(crate) async fn decide_application(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    request: &DecisionRequest,
+) -> Result<(Application, Option<Licence>), ApiError> {
+    let agency = agency_of(caller)?;
     let at = now();
     let today = state.pipeline().date_at_office(None, at);
     match state
         .store
         .decide_application(
-            &crate::access::audit_actor(&caller),
+            &crate::access::audit_actor(caller),
             &agency,
-            &id,
-            &request,
+            id,
+            request,
             today,
             at,
         )
@@ -466,10 +490,7 @@ pub async fn decide(
         ApplicationDecided::Done {
             application,
             licence,
-        } => Ok(Json(DecisionAnswer {
-            application: *application,
-            licence: licence.map(|l| *l),
-        })),
+        } => Ok((*application, licence.map(|l| *l))),
         ApplicationDecided::NotFound => Err(not_found("application")),
         ApplicationDecided::OtherAgency => Err(ApiError::with_message(
             ErrorCode::LpcoOtherAgency,

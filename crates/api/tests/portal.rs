@@ -346,3 +346,218 @@ async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_brows
         browser.client.clone().close().await.unwrap();
     }
 }
+
+/// Creates a user with a portal login and password.
+async fn portal_user(app: &TestApp, name: &str, role: &str, party: Option<&str>, login: &str) {
+    let now = time::OffsetDateTime::now_utc();
+    let user = app
+        .store
+        .add_user_as(
+            &storage::Actor::cli(),
+            storage::NewUser {
+                name: name.into(),
+                role: role.into(),
+                party: party.map(str::to_owned),
+                login: Some(login.into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    app.store
+        .change_user(
+            &storage::Actor::cli(),
+            &user.id,
+            storage::UserChange {
+                password_hash: Some(
+                    api::hash_password(&format!("a password for {login}")).unwrap(),
+                ),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+async fn sign_in(client: &fantoccini::Client, base: &str, login: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    fill(client, "#login", login).await;
+    fill(client, "#password", &format!("a password for {login}")).await;
+    client
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(client, "#who").await;
+}
+
+async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Issue 18's journeys in a real browser: a trader applies for a CHED-A from the portal (a missing field of the
+/// agency's form named in the error summary, linked to the field), the agency's officer finds it in its queue,
+/// opens it and approves it, and the trader sees the reference issued.
+#[tokio::test]
+async fn a_trader_applies_and_the_agency_approves_in_a_real_browser() {
+    for backend in common::backends() {
+        let Some(driver) = chromedriver() else {
+            return;
+        };
+        let app = TestApp::spawn(backend).await;
+        let admin = app.user("admin", None).await;
+        let (status, _) = common::json(
+            app.put(
+                &admin,
+                "/api/v1/agencies/VET",
+                serde_json::json!({"name": "Veterinary service"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _) = common::json(
+            app.put(
+                &admin,
+                "/api/v1/lpco/types/C640",
+                serde_json::json!({
+                    "agency": "VET", "kind": "certificate", "title": "CHED-A", "validity_days": 30,
+                    "balance_unit": "KGM",
+                    "fields": [{"name": "establishment", "label": "Establishment of origin", "required": true}]
+                }),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200);
+        portal_user(&app, "Trader Tom", "trader", Some("GB603202734852"), "tom").await;
+        portal_user(&app, "Vet Vera", "agency", Some("VET"), "vera").await;
+
+        let browser = start_browser(&driver).await;
+        let client = &browser.client;
+        let base = app.base.replace("127.0.0.1", "localhost");
+        sign_in(client, &base, "tom").await;
+        client
+            .find(Locator::LinkText("Licences, permits and certificates"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert_eq!(text_of(client, "#none").await, "No applications.");
+        fill(client, "#commodity", "0102291010").await;
+        fill(client, "#origin", "US").await;
+        fill(client, "#quantity", "3000").await;
+        fill(client, "#unit", "KGM").await;
+        click(client, "#apply").await;
+        // The agency's form asks for the establishment: named at the top, linked to the field.
+        let summary = text_of(client, "#error-summary").await;
+        assert!(
+            summary.contains("There is a problem") && summary.contains("Establishment of origin"),
+            "{summary}"
+        );
+        let link = client
+            .find(Locator::Css("#error-summary a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap();
+        assert_eq!(link.as_deref(), Some("#fields"));
+        // What was typed is kept.
+        let kept = client
+            .find(Locator::Css("#commodity"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some("0102291010"));
+        fill(client, "#fields", "establishment=US-TX-0042").await;
+        click(client, "#apply").await;
+        assert_eq!(
+            text_of(client, "#done").await,
+            "Your application for C640 is filed with agency VET."
+        );
+        assert_eq!(text_of(client, "#applications .status").await, "filed");
+        client.goto(&format!("{base}/portal")).await.unwrap();
+        click(client, "#sign-out").await;
+        text_of(client, "#sign-in").await;
+
+        // The agency's officer: the queue, the application, the decision.
+        sign_in(client, &base, "vera").await;
+        client
+            .find(Locator::LinkText("Agency queue: VET"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let queue = text_of(client, "#applications").await;
+        assert!(
+            queue.contains("GB603202734852") && queue.contains("3000 KGM"),
+            "{queue}"
+        );
+        client
+            .find(Locator::LinkText("C640"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let shown = text_of(client, "#application").await;
+        assert!(
+            shown.contains("US-TX-0042") && shown.contains("filed"),
+            "{shown}"
+        );
+        // A rejection needs its reasons: the error summary says so.
+        client
+            .find(Locator::Css("#decision option[value='reject']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        click(client, "#decide").await;
+        assert!(
+            text_of(client, "#error-summary")
+                .await
+                .contains("Give the reasons")
+        );
+        click(client, "#decide").await; // the select is back at its first choice: approve
+        assert_eq!(
+            text_of(client, "#done").await,
+            "Decision recorded: approved."
+        );
+        assert_eq!(
+            text_of(client, "#no-applications").await,
+            "No applications."
+        );
+        client.goto(&format!("{base}/portal")).await.unwrap();
+        click(client, "#sign-out").await;
+        text_of(client, "#sign-in").await;
+
+        // The trader sees the reference.
+        sign_in(client, &base, "tom").await;
+        client
+            .goto(&format!("{base}/portal/applications"))
+            .await
+            .unwrap();
+        assert_eq!(text_of(client, "#applications .status").await, "approved");
+        let reference = text_of(client, "#applications .reference").await;
+        assert!(
+            reference.starts_with("VET-20") && reference.ends_with("-000001"),
+            "{reference}"
+        );
+        browser.client.clone().close().await.unwrap();
+    }
+}
