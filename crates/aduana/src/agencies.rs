@@ -18,7 +18,8 @@ pub enum AgenciesCommand {
         name: String,
         #[arg(long)]
         contact: Option<String>,
-        /// Post each event to this address too (signed).
+        /// Post each event to this address too, signed (HMAC-SHA256) with the key read from standard input (one
+        /// line, at least 32 characters).
         #[arg(long)]
         webhook: Option<String>,
         #[command(flatten)]
@@ -102,9 +103,25 @@ pub async fn agencies(command: AgenciesCommand) -> Result<ExitCode, String> {
             if let Some(problem) = problems.first() {
                 return Err(format!("{}: {}", problem.pointer, problem.message));
             }
+            let secret = if matches!(agency.delivery, lpco::Delivery::Webhook { .. }) {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| format!("reading the webhook key: {e}"))?;
+                let line = line.trim().to_owned();
+                if line.len() < api::single_window::MIN_WEBHOOK_SECRET {
+                    return Err(format!(
+                        "--webhook: give its key on standard input, at least {} characters",
+                        api::single_window::MIN_WEBHOOK_SECRET
+                    ));
+                }
+                Some(line)
+            } else {
+                None
+            };
             let store = crate::admin::open(&database).await?;
             store
-                .save_agency(&Actor::cli(), &agency, now)
+                .save_agency(&Actor::cli(), &agency, secret.as_deref(), now)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("agency {} saved", agency.code);

@@ -83,6 +83,7 @@ async fn register_cited(
                 contact: None,
                 delivery: lpco::Delivery::Feed,
             },
+            None,
             now,
         )
         .await

@@ -478,6 +478,11 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 state.store.clone(),
                 std::time::Duration::from_millis(250),
             ));
+            // Agencies registered with a webhook get their events posted, signed.
+            let webhooks = tokio::spawn(dispatch::webhooks(
+                state.store.clone(),
+                std::time::Duration::from_secs(1),
+            ));
             let publisher = match &nats {
                 Some(url) => {
                     let context =
@@ -501,6 +506,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             following.abort();
             sequencer.abort();
+            webhooks.abort();
             if let Some(publisher) = publisher {
                 publisher.abort();
             }

@@ -23,6 +23,7 @@ const DOMAIN: &[&str] = &[
     "administration",
     "wording",
     "lpco",
+    "signed",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.

@@ -93,7 +93,14 @@ pub struct AgencyBody {
     pub contact: Option<String>,
     #[serde(default)]
     pub delivery: lpco::Delivery,
+    /// With a webhook: the key its posts are signed with (HMAC-SHA256, at least 32 characters). Needed the first
+    /// time; kept, and never shown again.
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
 }
+
+/// Least length of a webhook key.
+pub const MIN_WEBHOOK_SECRET: usize = 32;
 
 /// Checks an agency's texts.
 pub fn check_agency(agency: &Agency) -> Vec<Problem> {
@@ -155,13 +162,43 @@ pub async fn put_agency(
         contact: body.contact,
         delivery: body.delivery,
     };
-    let problems = check_agency(&agency);
+    let mut problems = check_agency(&agency);
+    let secret = body.webhook_secret.filter(|s| !s.is_empty());
+    if secret
+        .as_ref()
+        .is_some_and(|s| s.len() < MIN_WEBHOOK_SECRET || s.len() > 256)
+    {
+        problems.push(Problem::with_message(
+            ErrorCode::AgencyInvalid,
+            "/webhook_secret",
+            format!("A webhook key has {MIN_WEBHOOK_SECRET} to 256 characters."),
+        ));
+    }
+    if matches!(agency.delivery, lpco::Delivery::Webhook { .. })
+        && secret.is_none()
+        && state
+            .store
+            .agency_secret(agency.code.as_str())
+            .await?
+            .is_none()
+    {
+        problems.push(Problem::with_message(
+            ErrorCode::AgencyInvalid,
+            "/webhook_secret",
+            "A webhook needs the key its posts are signed with.",
+        ));
+    }
     if !problems.is_empty() {
         return Err(ApiError::problems(problems));
     }
     state
         .store
-        .save_agency(&crate::access::audit_actor(&caller), &agency, now())
+        .save_agency(
+            &crate::access::audit_actor(&caller),
+            &agency,
+            secret.as_deref(),
+            now(),
+        )
         .await?;
     Ok(Json(agency))
 }

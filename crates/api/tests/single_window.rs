@@ -620,6 +620,38 @@ async fn documents_are_typed_by_content_stored_once_and_read_by_those_entitled()
         )
         .await;
         assert_eq!(status, 200);
+        // A webhook needs the key its posts are signed with, long enough.
+        let hook = |key: Value| json!({"name": "Hooked", "delivery": {"by": "webhook", "url": "https://agency.example/hook"}, "webhook_secret": key});
+        let (status, refused) = json(
+            app.put(&admin, "/api/v1/agencies/HOOK", hook(Value::Null))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errors"][0]["pointer"].as_str()),
+            (422, Some("/webhook_secret")),
+            "{refused}"
+        );
+        let (status, refused) = json(
+            app.put(&admin, "/api/v1/agencies/HOOK", hook(json!("short")))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errors"][0]["pointer"].as_str()),
+            (422, Some("/webhook_secret")),
+            "{refused}"
+        );
+        let (status, saved) = json(
+            app.put(&admin, "/api/v1/agencies/HOOK", hook(json!("k".repeat(40))))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{saved}");
+        assert!(
+            saved.get("webhook_secret").is_none(),
+            "the key is never shown"
+        );
         let trader = app.user("trader", Some(TRADER)).await;
         let stranger = app.user("trader", Some(OTHER)).await;
         let vet = app.user("agency", Some("VET")).await;

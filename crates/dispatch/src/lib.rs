@@ -11,6 +11,12 @@
 //!   passed once acknowledged) and nothing is delivered twice (within the duplicate window, two minutes by default,
 //!   which a publisher's retry never exceeds).
 //!
+//! - [`webhooks`] posts each agency's events to its webhook (an agency registered with `delivery = webhook`),
+//!   signed as banks sign their confirmations (`x-aduana-signature: t=<unix seconds>,v1=<HMAC-SHA256 hex>` of
+//!   `t.body` with the agency's key) and carrying `x-aduana-event-id` (the outbox id, for the agency to drop a
+//!   repeat); an answer other than 2xx is retried with backoff (1 s doubling to 5 min); the position of each agency
+//!   is stored, so a restart resends from the first event not acknowledged.
+//!
 //! **An edge**: IO only; no customs decision is made here.
 
 use async_nats::jetstream;
@@ -166,6 +172,112 @@ pub async fn publish(store: Store, context: jetstream::Context, every: Duration)
                 tracing::warn!(%error, "the broker did not take the events; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// The header carrying the signature of a webhook post, and the one carrying the event's id.
+pub const SIGNATURE_HEADER: &str = "x-aduana-signature";
+pub const EVENT_HEADER: &str = "x-aduana-event-id";
+/// Most events one agency's round posts.
+pub const WEBHOOK_ROUND: i64 = 100;
+
+/// One round of webhook posts for `agency` to `url`: the events after its stored position, each signed, in order,
+/// until one is not acknowledged (2xx). Returns how many were acknowledged, or the failure.
+pub async fn post_round(
+    store: &Store,
+    client: &reqwest::Client,
+    agency: &str,
+    url: &str,
+    key: &[u8],
+) -> Result<usize, String> {
+    let cursor = format!("webhook:{agency}");
+    let after = store
+        .outbox_cursor(&cursor)
+        .await
+        .map_err(|e| e.to_string())?;
+    let events = store
+        .outbox(Some(agency), None, after, WEBHOOK_ROUND)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut count = 0;
+    for event in &events {
+        let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let answer = client
+            .post(url)
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, signed::sign(key, now, &body))
+            .header(EVENT_HEADER, event.id.to_string())
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(response) if response.status().is_success() => {
+                store
+                    .advance_outbox_cursor(&cursor, event.position)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                count += 1;
+            }
+            Ok(response) => return Err(format!("{url} answered {}", response.status())),
+            Err(error) => return Err(format!("{url}: {error}")),
+        }
+    }
+    Ok(count)
+}
+
+/// Posts every webhook agency's events, forever: a round per agency every `every`; an agency whose endpoint
+/// failed waits (1 s, doubling to 5 min) before it is tried again.
+pub async fn webhooks(store: Store, every: Duration) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    let mut waiting: std::collections::HashMap<String, (std::time::Instant, Duration)> =
+        Default::default();
+    loop {
+        tokio::time::sleep(every).await;
+        let agencies = match store.agencies().await {
+            Ok(agencies) => agencies,
+            Err(error) => {
+                tracing::warn!(%error, "agencies not read");
+                continue;
+            }
+        };
+        for agency in agencies {
+            let lpco::Delivery::Webhook { url } = &agency.delivery else {
+                continue;
+            };
+            let code = agency.code.to_string();
+            if waiting
+                .get(&code)
+                .is_some_and(|(until, _)| std::time::Instant::now() < *until)
+            {
+                continue;
+            }
+            let key = match store.agency_secret(&code).await {
+                Ok(Some(key)) => key,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, agency = %code, "webhook key not read");
+                    continue;
+                }
+            };
+            match post_round(&store, &client, &code, url, key.as_bytes()).await {
+                Ok(_) => {
+                    waiting.remove(&code);
+                }
+                Err(error) => {
+                    let backoff = waiting.get(&code).map_or(Duration::from_secs(1), |(_, b)| {
+                        (*b * 2).min(Duration::from_secs(300))
+                    });
+                    tracing::warn!(%error, agency = %code, retry_in_s = backoff.as_secs(), "webhook not acknowledged");
+                    waiting.insert(code, (std::time::Instant::now() + backoff, backoff));
+                }
             }
         }
     }

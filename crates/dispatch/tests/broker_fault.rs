@@ -55,6 +55,7 @@ async fn a_broker_killed_during_a_burst_loses_and_duplicates_nothing() {
                     contact: None,
                     delivery: lpco::Delivery::Feed,
                 },
+                None,
                 now,
             )
             .await

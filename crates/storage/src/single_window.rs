@@ -442,11 +442,13 @@ fn application_from(row: &sqlx::any::AnyRow) -> Result<Application, StoreError> 
 pub const MAX_LIST: i64 = 500;
 
 impl Store {
-    /// Registers an agency, or changes its name, contact and delivery.
+    /// Registers an agency, or changes its name, contact and delivery; with `secret`, sets the key its webhooks are
+    /// signed with, in the same transaction.
     pub async fn save_agency(
         &self,
         actor: &Actor,
         agency: &Agency,
+        secret: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let _guard = self.lock().await;
@@ -462,6 +464,17 @@ impl Store {
         .bind(&at)
         .execute(&mut *tx)
         .await?;
+        if let Some(secret) = secret {
+            sqlx::query(
+                "INSERT INTO agency_secrets (agency, secret, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (agency) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",
+            )
+            .bind(agency.code.as_str())
+            .bind(secret)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        }
         append(
             &mut tx,
             self.backend,
@@ -476,6 +489,18 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The key an agency's webhooks are signed with, if one was set.
+    pub async fn agency_secret(&self, agency: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query("SELECT secret FROM agency_secrets WHERE agency = $1")
+                .bind(agency)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get("secret"))
+                .transpose()?,
+        )
     }
 
     pub async fn agencies(&self) -> Result<Vec<Agency>, StoreError> {

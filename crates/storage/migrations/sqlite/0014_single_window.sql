@@ -102,3 +102,9 @@ CREATE TABLE application_documents (
     sha256 TEXT NOT NULL REFERENCES documents (sha256),
     PRIMARY KEY (application_id, sha256)
 );
+-- The key each agency's webhooks are signed with (HMAC-SHA256); written by the administration, never served.
+CREATE TABLE agency_secrets (
+    agency TEXT PRIMARY KEY REFERENCES agencies (code),
+    secret TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
