@@ -294,6 +294,8 @@ routes! {
     GET "/api/v1/lpco/licences/{code}/{reference}" => Access::Roles(LPCO_READERS), Lpco, crate::single_window::licence;
     GET "/api/v1/agency/queue" => Access::Roles(AGENCY), Lpco, crate::single_window::queue;
     GET "/api/v1/agency/feed" => Access::Roles(AGENCY), Lpco, crate::single_window::feed;
+    GET "/api/v1/agency/rules" => Access::Roles(AGENCY), Lpco, crate::single_window::agency_rules;
+    PUT "/api/v1/agency/rules" => Access::Roles(AGENCY), Lpco, crate::single_window::put_agency_rules;
     POST "/api/v1/documents" => Access::Roles(UPLOADERS), Lpco, crate::documents::upload;
     GET "/api/v1/documents/{sha256}" => Access::Roles(LPCO_READERS), Lpco, crate::documents::download;
     POST "/api/v1/declarations/{id}/agency-decisions" => Access::Roles(AGENCY), Lpco, crate::single_window::decide_on_declaration;

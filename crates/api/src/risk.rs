@@ -27,6 +27,8 @@ const LIST: &str = "list";
 const RATES: &str = "rates";
 const MODEL: &str = "model";
 const CHOICE: &str = "model_choice";
+/// A partner agency's own selection rules (the Single Window), one document per agency.
+pub(crate) const AGENCY_RULES: &str = "agency_rules";
 
 /// Largest risk model accepted (the KCS model, 150 trees of depth 5 and its statistics tables, is 6.8 MB of JSON).
 pub const MAX_MODEL_BYTES: usize = 64 * 1024 * 1024;
@@ -65,6 +67,24 @@ pub async fn load(store: &Store, base: &Pipeline) -> Result<Pipeline, String> {
         });
     }
     pipeline.rule_versions = versions;
+    let mut agency_rules = Vec::new();
+    for document in store
+        .latest_risk_documents(AGENCY_RULES)
+        .await
+        .map_err(fail)?
+    {
+        if document.body.trim().is_empty() {
+            continue;
+        }
+        let rules = RuleSet::parse(&document.body).map_err(|e| {
+            format!(
+                "stored selection rules of agency {} version {}: {e}",
+                document.name, document.version
+            )
+        })?;
+        agency_rules.push((document.name.clone(), rules));
+    }
+    pipeline.agency_rules = Arc::new(agency_rules);
     if let Some(document) = store
         .risk_document(RATES, RATES, None)
         .await
@@ -149,6 +169,33 @@ async fn reload(state: &AppState) -> Result<(), ApiError> {
         .map_err(ApiError::internal)?;
     state.set_pipeline(pipeline);
     Ok(())
+}
+
+/// Saves an agency's selection rules (checked as risk rules are) as the next version, and puts them in use.
+pub(crate) async fn save_agency_rules(
+    state: &AppState,
+    caller: &Caller,
+    agency: &str,
+    text: String,
+    comment: String,
+) -> Result<(RiskDocument, usize), ApiError> {
+    let count = if text.trim().is_empty() {
+        0
+    } else {
+        check_rules(state, &text)?.len()
+    };
+    let saved = save(
+        state,
+        caller,
+        AGENCY_RULES,
+        agency,
+        text,
+        comment,
+        (None, None),
+    )
+    .await?;
+    reload(state).await?;
+    Ok((saved, count))
 }
 
 /// Saves the next version of (`kind`, `name`) as `caller`, with its audit entry.

@@ -669,6 +669,67 @@ pub async fn licence(
     Ok(Json(value))
 }
 
+/// An agency's selection rules.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyRulesBody {
+    /// The rules, one per line, in the risk rule language (docs/risk-rules.md); empty: none.
+    pub text: String,
+    /// Why this version, for the audit trail.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `PUT /api/v1/agency/rules`: the caller's agency's own selection rules.
+#[utoipa::path(
+    put,
+    path = "/api/v1/agency/rules",
+    tag = "single-window",
+    summary = "The agency's selection rules",
+    description = "The rule language of risk management (docs/risk-rules.md) over the same facts: a declaration the rules select (a rule hit, or `random N% then …`) is accepted and waits for the agency's decision before release. Checked before it is stored (422 `risk.rules_invalid` with `/text/line/L/column/C`); each save a version on the audit trail, in use at once. Agency officers, for their own agency; scope `lpco`.",
+    request_body = crate::single_window::AgencyRulesBody,
+    responses((status = 200, description = "Saved: version, rules", body = serde_json::Value), (status = 422, description = "Invalid rules (risk.rules_invalid)", body = crate::error::ErrorBody))
+)]
+pub async fn put_agency_rules(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let agency = agency_of(&caller)?;
+    let body: AgencyRulesBody = parse_json(&read_body(&state, body).await?)?;
+    let (saved, rules) =
+        crate::risk::save_agency_rules(&state, &caller, agency.as_str(), body.text, body.comment)
+            .await?;
+    Ok(Json(
+        json!({"agency": agency, "version": saved.version, "rules": rules, "sha256": saved.sha256}),
+    ))
+}
+
+/// `GET /api/v1/agency/rules`: the caller's agency's selection rules in use.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agency/rules",
+    tag = "single-window",
+    summary = "The agency's selection rules in use",
+    description = "The newest version's text (empty before any). Agency officers, for their own agency; scope `lpco`.",
+    responses((status = 200, description = "The rules", body = serde_json::Value))
+)]
+pub async fn agency_rules(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<Value>, ApiError> {
+    let agency = agency_of(&caller)?;
+    let document = state
+        .store
+        .risk_document(crate::risk::AGENCY_RULES, agency.as_str(), None)
+        .await?;
+    Ok(Json(json!({
+        "agency": agency,
+        "version": document.as_ref().map(|d| d.version),
+        "text": document.map(|d| d.body).unwrap_or_default(),
+    })))
+}
+
 /// An agency's decision on a consignment.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -754,3 +754,89 @@ async fn documents_are_typed_by_content_stored_once_and_read_by_those_entitled()
         assert_eq!(status, 404);
     }
 }
+
+/// An agency's own selection rules, in the risk rule language: checked before they are stored, in use at once; a
+/// declaration they select is accepted and waits for the agency, one they do not is not.
+#[tokio::test]
+async fn an_agency_selects_consignments_with_its_own_rules() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.user("admin", None).await;
+        json(
+            app.put(&admin, "/api/v1/agencies/VET", json!({"name": "VET"}))
+                .await,
+        )
+        .await;
+        let vet = app.user("agency", Some("VET")).await;
+        let trader = app.user("trader", Some(TRADER)).await;
+        let (status, refused) = json(
+            app.put(
+                &vet,
+                "/api/v1/agency/rules",
+                json!({"text": "rule V1 \"x\" when commodity starts_with then red"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (422, Some("risk.rules_invalid")),
+            "{refused}"
+        );
+        assert!(
+            refused["errors"][0]["pointer"]
+                .as_str()
+                .unwrap()
+                .starts_with("/text/line/1/column/"),
+            "{refused}"
+        );
+        let (status, saved) = json(app.put(&vet, "/api/v1/agency/rules", json!({
+            "text": "rule V1 \"Live cattle\" when commodity starts_with \"0102\" then red", "comment": "BSE watch"
+        })).await).await;
+        assert_eq!((status, saved["rules"].as_i64()), (200, Some(1)), "{saved}");
+        let (_, shown) = json(app.get(&vet, "/api/v1/agency/rules").await).await;
+        assert!(
+            shown["text"].as_str().unwrap().contains("Live cattle"),
+            "{shown}"
+        );
+
+        let (_, cattle) = json(
+            app.lodge_json(&trader, &cattle("SEL-1", 100, "US", json!([])))
+                .await,
+        )
+        .await;
+        assert_ne!(cattle["status"], "rejected", "{cattle}");
+        let path = format!("/api/v1/declarations/{}", cattle["id"].as_str().unwrap());
+        let (_, shown) = json(app.get(&trader, &path).await).await;
+        assert_eq!(
+            shown["awaiting_agencies"],
+            json!({"VET": "awaited"}),
+            "{shown}"
+        );
+        let (_, queue) = json(app.get(&vet, "/api/v1/agency/queue").await).await;
+        assert!(
+            queue["declarations"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Live cattle"),
+            "{queue}"
+        );
+        let (status, _) = json(app.get(&vet, &path).await).await;
+        assert_eq!(status, 200, "the agency reads what it selected");
+
+        let (_, shavers) = json(
+            app.lodge_xml(&trader, include_bytes!("../../wco/tests/minimal.xml"))
+                .await,
+        )
+        .await;
+        let (_, shown) = json(
+            app.get(
+                &trader,
+                &format!("/api/v1/declarations/{}", shavers["id"].as_str().unwrap()),
+            )
+            .await,
+        )
+        .await;
+        assert!(shown.get("awaiting_agencies").is_none(), "{shown}");
+    }
+}

@@ -89,6 +89,7 @@ actions! {
     RepresentationRevoke => ("representation.revoke", "A representation ended."),
     Export => ("export", "A report, statement or the trail itself read (a data export)."),
     AgencySave => ("agency.save", "A partner agency registered or changed."),
+    AgencyRulesSave => ("agency.rules_save", "A partner agency's selection rules saved as a new version."),
     LpcoTypeSave => ("lpco.type_save", "An agency's licence, permit or certificate type saved."),
     LpcoApplication => ("lpco.application", "An application for a licence, permit or certificate filed."),
     LpcoDecision => ("lpco.decision", "An agency's decision on an application."),

@@ -350,6 +350,13 @@ impl Pipeline {
                     &Command::Accept { mrn: mrn.clone() },
                     "Declaration accepted.",
                 );
+                let mut holds = holds;
+                for (agency, reason) in self.agency_selections(declaration, Some(&assessment), &mrn)
+                {
+                    if !holds.iter().any(|(held, _)| *held == agency) {
+                        holds.push((agency, reason));
+                    }
+                }
                 for (agency, reason) in holds {
                     self.run(
                         &mut outcome,

@@ -65,6 +65,9 @@ pub struct Pipeline {
     pub rule_versions: Vec<RuleVersion>,
     /// Watch lists and the AEO register the rules look identifiers up in.
     pub lists: Arc<Lists>,
+    /// Partner agencies' own selection rules (the Single Window): a declaration one of them selects (any lane but
+    /// green) waits for that agency's decision before release.
+    pub agency_rules: Arc<Vec<(String, RuleSet)>>,
     /// Expected lane shares per office and regime; when set, declarations the rules leave green are topped up
     /// (the counts are passed to [`Pipeline::lodge_with`]).
     pub lane_rates: Option<RateTable>,
@@ -346,6 +349,7 @@ impl Pipeline {
             nomenclature: set.map(|s| s.nomenclature()).unwrap_or_default(),
             check_codes: false,
             requirements: Arc::default(),
+            agency_rules: Arc::default(),
             rates: set.map_or_else(
                 || ExchangeRates::new(profile.currency.code.clone()),
                 |s| s.exchange_rates(),
@@ -715,6 +719,33 @@ impl Pipeline {
             Some(version) => (&version.rules, Some(version.version)),
             None => (&self.rules, None),
         }
+    }
+
+    /// The agencies whose own selection rules choose `declaration` (a rule hit, or their random selection), each
+    /// with the reason; each agency's draw is its own (derived from the seed, the agency and the MRN).
+    pub fn agency_selections(
+        &self,
+        declaration: &Declaration,
+        assessment: Option<&Assessment>,
+        mrn: &Mrn,
+    ) -> Vec<(String, String)> {
+        if self.agency_rules.is_empty() {
+            return Vec::new();
+        }
+        let facts = facts(declaration, assessment, &self.lists);
+        self.agency_rules
+            .iter()
+            .filter_map(|(agency, rules)| {
+                let seed = [self.seed.as_slice(), b"agency:", agency.as_bytes()].concat();
+                let decision = rules.decide_with(&facts, &self.lists, roll_for(&seed, mrn));
+                (decision.lane != selectivity::Lane::Green).then(|| {
+                    (
+                        agency.clone(),
+                        format!("Selected by the agency's rules: {}", decision.reason),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The document codes the Single Window's requirements in force ask of `declaration`'s goods items (any way

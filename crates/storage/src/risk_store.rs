@@ -71,6 +71,7 @@ fn action_of(kind: &str) -> Result<audit::Action, StoreError> {
         "rates" => audit::Action::RiskRatesSave,
         "model" => audit::Action::RiskModelSave,
         "model_choice" => audit::Action::RiskModelChoiceSave,
+        "agency_rules" => audit::Action::AgencyRulesSave,
         other => return Err(StoreError::Corrupt(format!("risk document kind {other:?}"))),
     })
 }
