@@ -833,8 +833,43 @@ async fn tariff_command(command: TariffCommand) -> Result<ExitCode, String> {
                 }
             };
             let profile = config::in_use(&store, None).await?;
+            // The duties and VAT become lines of the tariff in use; both files are checked before either is stored.
+            let (tariff_text, duty_rows, skipped) =
+                match api::reference::uk_tariff(&store, &profile, &texts).await {
+                    Ok(done) => done,
+                    Err(error) => {
+                        eprintln!("aduana: nothing imported: {error}");
+                        return Ok(ExitCode::from(1));
+                    }
+                };
+            if let Err(error) =
+                api::reference::check(&profile, storage::reference::MEASURES, &tariff_text, None)
+            {
+                eprintln!("aduana: nothing imported: the tariff with the UK duties: {error}");
+                return Ok(ExitCode::from(1));
+            }
             let by = std::env::var("USER").unwrap_or_else(|_| "cli".into());
             let name = format!("uk-trade-tariff ({} files)", files.len());
+            if duty_rows > 0 {
+                let tariff = api::reference::import(
+                    &store,
+                    &profile,
+                    storage::reference::MEASURES,
+                    &format!("tariff in use + {name}"),
+                    &tariff_text,
+                    &by,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await
+                .map_err(|e| format!("nothing imported: {e}"))?;
+                println!(
+                    "imported {duty_rows} duty and VAT lines into the tariff: {} lines in use (sha256 {})",
+                    tariff.row_count, tariff.sha256
+                );
+            }
+            for why in &skipped {
+                println!("left out: {why}");
+            }
             let file = api::reference::import(
                 &store,
                 &profile,

@@ -646,6 +646,26 @@ fn an_agency_is_set_up_by_command_line_and_its_requirement_refuses_goods() {
             (200, Some(1)),
             "{queue}"
         );
+        // The UK's third country duty is in the tariff now: 10.2 % + 93.10 EUR / 100 kg (EUR at 0.85 GBP):
+        // 102.00 + 79.135 = 181.135, rounded half up.
+        let calculated: serde_json::Value = client
+            .post(format!("{}/api/v1/duty-calculations", server.base))
+            .json(&serde_json::json!({
+                "commodity_code": "0102291010", "origin": "US", "date": "2026-12-01",
+                "customs_value": {"amount": "1000", "currency": "GBP"},
+                "quantities": [{"unit": "KGM", "value": "100"}]
+            }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let a00 = calculated["taxes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "A00")
+            .unwrap();
+        assert_eq!(a00["amount"], "181.14", "{calculated}");
         server.stop();
     }
 }

@@ -884,6 +884,24 @@ fn uk_commodity_files_import_as_requirements_all_or_nothing() {
     let (code, stdout, stderr) = run(&files);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("from 7 files: 18 in use"), "{stdout}");
+    // The duties and VAT join the tariff in use (the demonstration's 201 lines), each measure left out named.
+    assert!(
+        stdout.contains("imported 54 duty and VAT lines into the tariff: 255 lines in use"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("left out: 0702000007 measure type 143: tariff quotas are not imported"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("left out: 0809400500 measure type 305: an additional code is not imported"),
+        "{stdout}"
+    );
+    // Imported again: each commodity's lines replaced, not added twice.
+    let (code, stdout, _) = run(&files);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("255 lines in use"), "{stdout}");
     let status = aduana()
         .args(["tariff", "status", "--data-dir"])
         .arg(dir.path())
@@ -892,6 +910,10 @@ fn uk_commodity_files_import_as_requirements_all_or_nothing() {
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(
         status.contains("requirements: uk-trade-tariff (7 files) (18 rows"),
+        "{status}"
+    );
+    assert!(
+        status.contains("measures: tariff in use + uk-trade-tariff (7 files) (255 rows"),
         "{status}"
     );
 }

@@ -202,3 +202,154 @@ pub async fn uk_requirements(
         read,
     ))
 }
+
+/// The UK Trade Tariff commodity files `texts` (name, text) read for their duties and VAT ([`lpco::uk::duties`]) and
+/// written as lines of the tariff in use (docs/tariff-csv.md; the stored tariff, or the profile's demonstration
+/// tariff), each commodity's lines in a block that a later import of the same commodity replaces: the text of the
+/// tariff to import, how many lines the files gave, and each measure left out with why. The duty is the profile's
+/// first tax type that is not a VAT (on the customs value), the VAT its first value-added type (on the value plus
+/// duties).
+pub async fn uk_tariff(
+    store: &Store,
+    profile: &administration::Profile,
+    texts: &[(String, String)],
+) -> Result<(String, usize, Vec<String>), String> {
+    let duty_type = profile
+        .tax_types
+        .iter()
+        .find(|t| t.basis != administration::Basis::ValueAdded)
+        .ok_or("the profile has no customs duty tax type")?
+        .code
+        .clone();
+    let vat_type = profile
+        .tax_types
+        .iter()
+        .find(|t| t.basis == administration::Basis::ValueAdded)
+        .ok_or("the profile has no value-added tax type")?
+        .code
+        .clone();
+    let base = match current_text(store, reference::MEASURES).await? {
+        Some(text) => text,
+        None => profile
+            .demonstration
+            .reference_data
+            .as_deref()
+            .and_then(tariff::demo::set)
+            .map(|set| set.tariff_csv.to_owned())
+            .ok_or("no tariff is in use to add the UK duties to: import one first")?,
+    };
+    let header: Vec<String> = base
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or("the tariff in use has no header line")?
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .collect();
+    let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut rows = 0;
+    for (name, text) in texts {
+        let (duties, left_out) = lpco::uk::duties(text).map_err(|e| format!("{name}: {e}"))?;
+        skipped.extend(left_out);
+        let Some(commodity) = duties.first().map(|d| d.commodity.clone()) else {
+            continue;
+        };
+        let mut lines = Vec::new();
+        for duty in &duties {
+            let value = |column: &str| -> String {
+                match column {
+                    "commodity_code" => duty.commodity.clone(),
+                    "tax_type" => {
+                        if duty.vat {
+                            vat_type.clone()
+                        } else {
+                            duty_type.clone()
+                        }
+                    }
+                    "kind" => duty.kind.to_owned(),
+                    "rate_percent" => duty
+                        .rate_percent
+                        .map(|r| r.normalize().to_string())
+                        .unwrap_or_default(),
+                    "amount" => duty
+                        .amount
+                        .map(|a| a.normalize().to_string())
+                        .unwrap_or_default(),
+                    "currency" => duty.currency.clone().unwrap_or_default(),
+                    "unit" => duty.unit.clone().unwrap_or_default(),
+                    "base" => {
+                        if duty.vat {
+                            "customs_value_plus_duties".into()
+                        } else {
+                            "customs_value".into()
+                        }
+                    }
+                    "origin" => duty.origins.join(" "),
+                    "preference_code" => duty.preference.clone().unwrap_or_default(),
+                    "valid_from" => duty.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                    "valid_to" => duty.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+                    _ => String::new(),
+                }
+            };
+            let needed = [
+                "commodity_code",
+                "tax_type",
+                "kind",
+                "rate_percent",
+                "amount",
+                "currency",
+                "unit",
+            ];
+            if let Some(missing) = needed.iter().find(|c| !header.iter().any(|h| h == *c)) {
+                return Err(format!(
+                    "the tariff in use has no column {missing}: add it to import the UK duties"
+                ));
+            }
+            if !duty.origins.is_empty() && !header.iter().any(|h| h == "origin") {
+                return Err(
+                    "the tariff in use has no column origin: add it to import the UK preferences"
+                        .into(),
+                );
+            }
+            lines.push(
+                header
+                    .iter()
+                    .map(|c| value(c))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        rows += lines.len();
+        blocks.retain(|(c, _)| *c != commodity);
+        blocks.push((commodity, lines));
+    }
+    // The tariff in use, without the blocks the files replace, then theirs.
+    let mut out = String::new();
+    let mut dropping = None::<String>;
+    for line in base.lines() {
+        if let Some(commodity) = line.strip_prefix("# uk-trade-tariff begin ")
+            && blocks.iter().any(|(c, _)| c == commodity.trim())
+        {
+            dropping = Some(commodity.trim().to_owned());
+            continue;
+        }
+        if let Some(commodity) = &dropping {
+            if line.trim() == format!("# uk-trade-tariff end {commodity}") {
+                dropping = None;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    for (commodity, lines) in &blocks {
+        out.push_str(&format!("# uk-trade-tariff begin {commodity}\n"));
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&format!("# uk-trade-tariff end {commodity}\n"));
+    }
+    Ok((out, rows, skipped))
+}

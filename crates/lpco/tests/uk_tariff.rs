@@ -168,3 +168,74 @@ fn the_uk_commodities_give_the_requirements_their_measures_state() {
         if description.starts_with("Other certificates: Common Health Entry Document for Animals (CHED-A)"))
     );
 }
+
+/// The duties and VAT of the UK files, as tariff lines: the third country duty of each commodity for every
+/// origin (ad valorem, specific per 100 kg, or both), the preferences for their areas expanded, VAT; each measure
+/// Aduana cannot read left out and named.
+#[test]
+fn uk_duties_become_tariff_lines_with_what_is_left_out_named() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let read = |code: &str| {
+        let text = std::fs::read_to_string(
+            shared.join(format!("data/uk-trade-tariff/uk/commodities/{code}.json")),
+        )
+        .unwrap();
+        lpco::uk::duties(&text).unwrap()
+    };
+    let decimal = |t: &str| Some(t.parse::<rust_decimal::Decimal>().unwrap());
+    let (cattle, skipped) = read("0102291010");
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let third = cattle
+        .iter()
+        .find(|d| !d.vat && d.preference.is_none())
+        .unwrap();
+    assert_eq!(
+        (
+            third.kind,
+            third.rate_percent,
+            third.amount,
+            third.currency.as_deref(),
+            third.unit.as_deref()
+        ),
+        (
+            "compound",
+            decimal("10.20"),
+            decimal("93.10"),
+            Some("EUR"),
+            Some("100 KGM")
+        )
+    );
+    assert!(third.origins.is_empty(), "every origin");
+    let vat = cattle.iter().find(|d| d.vat).unwrap();
+    assert_eq!(
+        (vat.kind, vat.rate_percent),
+        ("ad_valorem", decimal("0.00"))
+    );
+    let (swine, _) = read("0103921100");
+    let third = swine
+        .iter()
+        .find(|d| !d.vat && d.preference.is_none())
+        .unwrap();
+    assert_eq!(
+        (third.kind, third.amount, third.unit.as_deref()),
+        ("specific", decimal("35.10"), Some("100 KGM"))
+    );
+    let (tomatoes, skipped) = read("0702000007");
+    let canada = tomatoes.iter().find(|d| d.origins == ["CA"]).unwrap();
+    assert_eq!(
+        (canada.preference.as_deref(), canada.rate_percent),
+        (Some("300"), decimal("0.00"))
+    );
+    let eu = tomatoes.iter().find(|d| d.origins.len() > 20).unwrap();
+    assert!(eu.origins.contains(&"FR".to_owned()) && eu.origins.contains(&"DE".to_owned()));
+    assert_eq!(
+        skipped
+            .iter()
+            .filter(|s| s.contains("tariff quotas"))
+            .count(),
+        7,
+        "{skipped:?}"
+    );
+}
