@@ -293,6 +293,43 @@ async fn an_agency_issues_a_certificate_and_declarations_draw_on_it_until_exhaus
         )
         .await;
         assert_eq!(refused["errors"][0]["code"], "lpco.not_issued", "{refused}");
+        // A certificate in force only from next month is not in force today.
+        let (_, later) = json(app.post(&trader, "/api/v1/lpco/applications", json!({
+            "document_code": "C640", "commodity": "0102291010", "origin": "US", "quantity": "500", "unit": "KGM",
+            "fields": {"establishment": "US-TX-0042"}
+        })).await).await;
+        let next_month =
+            (time::OffsetDateTime::now_utc().date() + time::Duration::days(31)).to_string();
+        let (status, issued) = json(
+            app.post(
+                &vet,
+                &format!(
+                    "/api/v1/lpco/applications/{}/decisions",
+                    later["id"].as_str().unwrap()
+                ),
+                json!({"decision": "approve", "valid_from": next_month}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{issued}");
+        let not_yet = issued["licence"]["reference"].as_str().unwrap().to_owned();
+        let (_, refused) = json(
+            app.lodge_json(&trader, &cattle("COW-LATER", 10, "US", citing(&not_yet)))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            refused["errors"][0]["code"], "lpco.not_in_force",
+            "{refused}"
+        );
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("is in force from {next_month}")),
+            "{refused}"
+        );
 
         // A cancellation gives back its 1,000 kg: a fifth declaration then draws them.
         let (status, cancelled) = json(
@@ -340,6 +377,8 @@ async fn an_agency_issues_a_certificate_and_declarations_draw_on_it_until_exhaus
                 "declaration.lodged",
                 "declaration.lodged",
                 "declaration.lodged",
+                "application.filed",
+                "application.decided",
                 "declaration.cancelled",
                 "declaration.lodged"
             ],

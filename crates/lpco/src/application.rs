@@ -118,8 +118,13 @@ pub struct DecisionRequest {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub quantity: Option<Decimal>,
-    /// The first day in force (default: the day of the decision).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The first day in force, `YYYY-MM-DD` (default: the day of the decision).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::date::option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub valid_from: Option<Date>,
 }
 

@@ -100,9 +100,19 @@ pub struct Requirement {
     pub excluded: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::date::option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub valid_from: Option<Date>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::date::option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub valid_to: Option<Date>,
     /// Every group must be met.
     pub groups: Vec<Group>,
@@ -281,3 +291,60 @@ impl Requirements {
 
 #[cfg(test)]
 mod tests;
+
+/// Dates as the API writes them, `YYYY-MM-DD`; read from that or from the `[year, ordinal day]` pair that stored
+/// requirement sets of earlier versions hold.
+pub mod date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
+        time::macros::format_description!("[year]-[month]-[day]");
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Pair(i32, u16),
+    }
+
+    fn read<E: serde::de::Error>(either: Either) -> Result<Date, E> {
+        match either {
+            Either::Text(text) => Date::parse(&text, FORMAT)
+                .map_err(|_| E::custom(format!("{text:?} is not a date (YYYY-MM-DD)"))),
+            Either::Pair(year, day) => Date::from_ordinal_date(year, day)
+                .map_err(|_| E::custom(format!("[{year}, {day}] is not a date"))),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&date.format(FORMAT).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        read(Either::deserialize(deserializer)?)
+    }
+
+    /// The same for an optional date.
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            date: &Option<Date>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(date) => super::serialize(date, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Date>, D::Error> {
+            Option::<Either>::deserialize(deserializer)?
+                .map(read)
+                .transpose()
+        }
+    }
+}

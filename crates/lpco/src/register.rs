@@ -360,7 +360,11 @@ pub struct Licence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub origin: Option<Country>,
+    #[serde(with = "crate::date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub valid_from: Date,
+    #[serde(with = "crate::date")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub valid_to: Date,
     /// The unit of its balance; `None`: no balance.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -147,3 +147,23 @@ fn a_deeply_nested_file_is_refused_not_a_crash() {
         .unwrap();
     assert!(refused.unwrap_err().contains("recursion limit"));
 }
+
+#[test]
+fn dates_are_written_as_iso_and_read_from_iso_or_the_stored_pair() {
+    let mut r = waste();
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(text.contains("\"valid_from\":\"2021-01-01\""), "{text}");
+    assert_eq!(serde_json::from_str::<Requirement>(&text).unwrap(), r);
+    // Sets stored before wrote [year, ordinal day].
+    let old = text
+        .replace("\"2021-01-01\"", "[2021,1]")
+        .replace("\"2021-12-31\"", "[2021,365]");
+    assert_eq!(serde_json::from_str::<Requirement>(&old).unwrap(), r);
+    r.valid_to = None;
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(!text.contains("valid_to"), "{text}");
+    assert!(
+        serde_json::from_str::<Requirement>(&text.replace("\"2021-01-01\"", "\"2021-13-01\""))
+            .is_err()
+    );
+}
