@@ -284,18 +284,21 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
     let base = format!("{root}/api/v1/declarations");
+    // Each sample with its declarant's token; the i-th request is a copy of sample i mod n with its own LRN, made
+    // when it is sent (a long run would not fit in memory made beforehand).
     let work: Arc<Vec<(Vec<u8>, String)>> = Arc::new(
-        (0..args.requests)
-            .map(|i| {
-                let sample = &samples[i % samples.len()];
+        samples
+            .iter()
+            .map(|sample| {
                 let d = wco::read_declaration(sample, &wco::Limits::default()).expect("filtered");
                 (
-                    unique(sample, i),
+                    sample.clone(),
                     tokens[&d.declarant_id().expect("filtered").to_string()].clone(),
                 )
             })
             .collect(),
     );
+    let requests = args.requests;
     // The outbox's publishers, as `aduana serve --nats` runs them, with the backlog sampled every second.
     let mut publishing = Vec::new();
     let backlog = Arc::new(std::sync::Mutex::new(Vec::<(f64, i64, i64)>::new()));
@@ -338,15 +341,17 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             let mut rejected = 0usize;
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((body, token)) = work.get(i) else {
+                if i >= requests {
                     break;
-                };
+                }
+                let (sample, token) = &work[i % work.len()];
+                let body = unique(sample, i);
                 let t = Instant::now();
                 let response = client
                     .post(&base)
                     .bearer_auth(token)
                     .header("content-type", "application/xml")
-                    .body(body.clone())
+                    .body(body)
                     .send()
                     .await;
                 match response {
