@@ -333,15 +333,6 @@ struct AgencyPage {
     done: Option<String>,
 }
 
-fn agency_code(caller: &Caller) -> Result<String, ApiError> {
-    caller
-        .user
-        .party
-        .clone()
-        .filter(|p| lpco::AgencyCode::parse(p).is_ok())
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
-}
-
 #[utoipa::path(
     get,
     path = "/portal/agency",
@@ -357,7 +348,7 @@ pub async fn agency_queue(
     headers: HeaderMap,
     Query(query): Query<Done>,
 ) -> Result<Response, ApiError> {
-    let agency = agency_code(&caller)?;
+    let agency = crate::single_window::agency_of(&caller)?.to_string();
     let t = state.wording(&headers).language;
     let pipeline = state.pipeline();
     let office = pipeline.administration.offices.first();
@@ -427,7 +418,7 @@ async fn application_page(
     id: &str,
     errors: Vec<FieldError>,
 ) -> Result<Response, ApiError> {
-    let agency = agency_code(caller)?;
+    let agency = crate::single_window::agency_of(caller)?.to_string();
     let Some(application) = state
         .store
         .application(id)

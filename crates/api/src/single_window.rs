@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use storage::ApplicationDecided;
 
 /// The agency an agency officer acts for (its code is the user's party).
-fn agency_of(caller: &Caller) -> Result<AgencyCode, ApiError> {
+pub(crate) fn agency_of(caller: &Caller) -> Result<AgencyCode, ApiError> {
     caller
         .user
         .party
@@ -392,11 +392,12 @@ pub(crate) async fn file(
     Ok(application)
 }
 
-/// Whether `caller` may see `application`.
-fn sees(caller: &Caller, application: &Application) -> bool {
+/// Whether `caller` may see what belongs to `party` and goes to `agency` (an application, an issued document): that
+/// trader, that agency's officers, officers and auditors.
+fn entitled(caller: &Caller, party: &str, agency: &AgencyCode) -> bool {
     match caller.role {
-        Role::Trader => caller.user.party.as_deref() == Some(application.applicant.as_str()),
-        Role::Agency => caller.user.party.as_deref() == Some(application.agency.as_str()),
+        Role::Trader => caller.user.party.as_deref() == Some(party),
+        Role::Agency => caller.user.party.as_deref() == Some(agency.as_str()),
         Role::Officer | Role::Auditor => true,
         _ => false,
     }
@@ -464,7 +465,11 @@ pub async fn application(
     Path(id): Path<String>,
 ) -> Result<Json<Application>, ApiError> {
     match state.store.application(&id).await? {
-        Some(application) if sees(&caller, &application) => Ok(Json(application)),
+        Some(application)
+            if entitled(&caller, application.applicant.as_str(), &application.agency) =>
+        {
+            Ok(Json(application))
+        }
         _ => Err(not_found("application")),
     }
 }
@@ -654,13 +659,7 @@ pub async fn licence(
     let Some(licence) = state.store.licence(&code, &reference).await? else {
         return Err(not_found("document"));
     };
-    let visible = match caller.role {
-        Role::Trader => caller.user.party.as_deref() == Some(licence.holder.as_str()),
-        Role::Agency => caller.user.party.as_deref() == Some(licence.agency.as_str()),
-        Role::Officer | Role::Auditor => true,
-        _ => false,
-    };
-    if !visible {
+    if !entitled(&caller, licence.holder.as_str(), &licence.agency) {
         return Err(not_found("document"));
     }
     let left = licence.left().map(|l| l.to_string());

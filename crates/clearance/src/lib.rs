@@ -522,15 +522,7 @@ impl Pipeline {
             };
             let cited = declaration.documents_cited(item);
             let cited: Vec<&str> = cited.iter().map(String::as_str).collect();
-            let mut quantities = Vec::new();
-            if let Some(kg) = item.net_mass_kg {
-                quantities.push((kg, "KGM"));
-            }
-            if let Some(measure) = &item.tariff_quantity
-                && let Some(unit) = measure.unit_code.as_deref()
-            {
-                quantities.push((measure.value, unit));
-            }
+            let quantities = item_quantities(item);
             for requirement in
                 self.requirements
                     .for_goods(code.as_str(), direction, country.as_str(), date)
@@ -629,21 +621,14 @@ impl Pipeline {
                 let Some(kind) = held.lpco_type(&code) else {
                     continue;
                 };
+                // DE 8/7 written off first (`KGM#G`: the unit, then a qualifier), then the item's own quantities.
                 let mut quantities: Vec<(Decimal, &str)> = Vec::new();
                 if let Some(write_off) = &document.write_off_quantity
                     && let Some(unit) = write_off.unit_code.as_deref()
                 {
-                    // `KGM#G`: the unit, then a qualifier.
                     quantities.push((write_off.value, unit.split('#').next().unwrap_or(unit)));
                 }
-                if let Some(kg) = item.net_mass_kg {
-                    quantities.push((kg, "KGM"));
-                }
-                if let Some(measure) = &item.tariff_quantity
-                    && let Some(unit) = measure.unit_code.as_deref()
-                {
-                    quantities.push((measure.value, unit));
-                }
+                quantities.extend(item_quantities(item));
                 let status = document.lpco_exemption_code.as_deref();
                 let refusal = match kind.statuses.meaning(status) {
                     lpco::Meaning::Exempt | lpco::Meaning::NotRequired => continue,
@@ -1036,6 +1021,20 @@ impl Pipeline {
 
 #[cfg(test)]
 mod tests;
+
+/// The quantities a goods item declares, in their units: its net mass in KGM and its supplementary quantity.
+fn item_quantities(item: &declaration::GoodsItem) -> Vec<(Decimal, &str)> {
+    let mut quantities = Vec::new();
+    if let Some(kg) = item.net_mass_kg {
+        quantities.push((kg, "KGM"));
+    }
+    if let Some(measure) = &item.tariff_quantity
+        && let Some(unit) = measure.unit_code.as_deref()
+    {
+        quantities.push((measure.value, unit));
+    }
+    quantities
+}
 
 /// A refused document as the trader reads it: the document, its agency, the goods item and what is wrong.
 fn licence_problem(

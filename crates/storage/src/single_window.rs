@@ -71,6 +71,14 @@ fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {error}"))
 }
 
+/// The JSON `body` column of a row read as `T` (`what` names it in the error).
+fn body_of<T: serde::de::DeserializeOwned>(
+    row: &sqlx::any::AnyRow,
+    what: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|e| corrupt(what, e))
+}
+
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| corrupt("serialising", e))
 }
@@ -96,8 +104,7 @@ pub(crate) async fn load_held(
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = row {
-            let kind: LpcoType = serde_json::from_str(&row.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("an LPCO type", e))?;
+            let kind: LpcoType = body_of(&row, "an LPCO type")?;
             held.types.insert(key, kind);
         }
     }
@@ -122,8 +129,7 @@ pub(crate) async fn load_held(
         else {
             continue;
         };
-        let mut licence: Licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
-            .map_err(|e| corrupt("a licence", e))?;
+        let mut licence: Licence = body_of(&row, "a licence")?;
         // A document a use changes (a balance, a single use) is locked until the commit and read again under the
         // lock; one a use leaves as it is (multiple use, no balance) is not, so that lodgements citing it do not
         // wait for each other.
@@ -133,8 +139,7 @@ pub(crate) async fn load_held(
                 .bind(reference)
                 .fetch_one(&mut *tx)
                 .await?;
-            licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("a licence", e))?;
+            licence = body_of(&row, "a licence")?;
         }
         held.licences.insert((key, reference.clone()), licence);
     }
@@ -270,8 +275,7 @@ pub(crate) async fn give_back(
             .bind(reference)
             .fetch_one(&mut *tx)
             .await?;
-        let mut licence: Licence = serde_json::from_str(&row.try_get::<String, _>("body")?)
-            .map_err(|e| corrupt("a licence", e))?;
+        let mut licence: Licence = body_of(&row, "a licence")?;
         lpco::register::give_back(&mut licence, &draws.iter().collect::<Vec<_>>());
         update_licence(tx, &licence, &at).await?;
         entries.push(entry(
@@ -433,11 +437,6 @@ pub enum Decided {
     Refused(Refused),
 }
 
-fn application_from(row: &sqlx::any::AnyRow) -> Result<Application, StoreError> {
-    serde_json::from_str(&row.try_get::<String, _>("body")?)
-        .map_err(|e| corrupt("an application", e))
-}
-
 /// Most rows one list answers.
 pub const MAX_LIST: i64 = 500;
 
@@ -507,12 +506,7 @@ impl Store {
         let rows = sqlx::query("SELECT body FROM agencies ORDER BY code")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                serde_json::from_str(&r.try_get::<String, _>("body")?)
-                    .map_err(|e| corrupt("an agency", e))
-            })
-            .collect()
+        rows.iter().map(|r| body_of(r, "an agency")).collect()
     }
 
     pub async fn agency(&self, code: &str) -> Result<Option<Agency>, StoreError> {
@@ -520,11 +514,7 @@ impl Store {
             .bind(code)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            serde_json::from_str(&r.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("an agency", e))
-        })
-        .transpose()
+        row.map(|r| body_of(&r, "an agency")).transpose()
     }
 
     /// Saves an LPCO type (its agency registered: [`StoreError::Corrupt`] otherwise is never reached, the caller
@@ -583,12 +573,7 @@ impl Store {
         let rows = sqlx::query("SELECT body FROM lpco_types ORDER BY code")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                serde_json::from_str(&r.try_get::<String, _>("body")?)
-                    .map_err(|e| corrupt("an LPCO type", e))
-            })
-            .collect()
+        rows.iter().map(|r| body_of(r, "an LPCO type")).collect()
     }
 
     /// The agency issuing each of `codes` that an agency registered.
@@ -603,8 +588,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
             if let Some(row) = row {
-                let kind: LpcoType = serde_json::from_str(&row.try_get::<String, _>("body")?)
-                    .map_err(|e| corrupt("an LPCO type", e))?;
+                let kind: LpcoType = body_of(&row, "an LPCO type")?;
                 found.insert(
                     code.clone(),
                     lpco::Issuer {
@@ -622,11 +606,7 @@ impl Store {
             .bind(code)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            serde_json::from_str(&r.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("an LPCO type", e))
-        })
-        .transpose()
+        row.map(|r| body_of(&r, "an LPCO type")).transpose()
     }
 
     /// Stores a filed application with its audit entry and the agency's event.
@@ -696,7 +676,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| application_from(&r)).transpose()
+        row.map(|r| body_of(&r, "an application")).transpose()
     }
 
     /// The applications of an agency (open ones only when `open`) or of an applicant, oldest first.
@@ -718,7 +698,7 @@ impl Store {
         .bind(limit.clamp(1, MAX_LIST))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(application_from).collect()
+        rows.iter().map(|r| body_of(r, "an application")).collect()
     }
 
     /// An agency officer's decision on application `id`: decided by [`lpco::application::decide`] on the
@@ -742,7 +722,7 @@ impl Store {
         let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(Decided::NotFound);
         };
-        let mut application = application_from(&row)?;
+        let mut application: Application = body_of(&row, "an application")?;
         if &application.agency != agency {
             return Ok(Decided::OtherAgency);
         }
@@ -751,8 +731,7 @@ impl Store {
                 .bind(application.request.document_code.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
-            serde_json::from_str(&row.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("an LPCO type", e))?
+            body_of(&row, "an LPCO type")?
         };
         if self.backend == Backend::Postgres {
             // References are numbered per agency and year: two approvals at once take turns.
@@ -862,11 +841,7 @@ impl Store {
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            serde_json::from_str(&r.try_get::<String, _>("body")?)
-                .map_err(|e| corrupt("a licence", e))
-        })
-        .transpose()
+        row.map(|r| body_of(&r, "a licence")).transpose()
     }
 
     /// The declarations an agency is asked about and has not released (awaited, held, joint inspection), oldest
@@ -1118,8 +1093,7 @@ impl Store {
                     agency: r.try_get("agency")?,
                     party: r.try_get("party")?,
                     subject: r.try_get("subject")?,
-                    body: serde_json::from_str(&r.try_get::<String, _>("body")?)
-                        .map_err(|e| corrupt("an event", e))?,
+                    body: body_of(r, "an event")?,
                     created_at: r.try_get("created_at")?,
                 })
             })
