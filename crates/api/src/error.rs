@@ -85,11 +85,17 @@ impl From<storage::StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The HTTP status the error table gives its code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         crate::metrics::rejected(self.code);
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status();
         let body = ErrorBody {
             code: self.code,
             message: self.message,

@@ -13,12 +13,16 @@ mod configuration;
 mod declarations;
 pub mod documents;
 pub mod error;
+mod frame;
 mod metrics;
 mod notifications;
 mod openapi;
 pub mod payments;
 pub mod policy;
 mod portal;
+mod portal_audit;
+mod portal_declarations;
+mod portal_public;
 mod portal_sw;
 pub mod public;
 pub mod reference;
@@ -204,13 +208,20 @@ impl AppState {
     pub(crate) fn wording(&self, headers: &axum::http::HeaderMap) -> notifications::Wording {
         let pipeline = self.pipeline();
         let profile = &pipeline.administration;
+        // The language a portal user chose (its cookie), when the administration offers it; else the request's.
+        let chosen = security::cookie(headers, frame::LANGUAGE_COOKIE)
+            .as_deref()
+            .and_then(wording::Language::parse)
+            .filter(|l| profile.languages.contains(l));
         notifications::Wording {
-            language: wording::Language::negotiate(
-                headers
-                    .get(axum::http::header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-                &profile.languages,
-            ),
+            language: chosen.unwrap_or_else(|| {
+                wording::Language::negotiate(
+                    headers
+                        .get(axum::http::header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok()),
+                    &profile.languages,
+                )
+            }),
             places: profile.currency.decimal_places,
         }
     }

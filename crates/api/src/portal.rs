@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use error_table::ErrorCode;
 use std::net::SocketAddr;
-use storage::ListFilter;
 use time::OffsetDateTime;
 
 /// The templates whose inline styles the Content-Security-Policy allows by hash.
@@ -21,7 +20,6 @@ pub const TEMPLATES_WITH_STYLES: &[&str] = &[
     include_str!("../templates/duty_calculator.html"),
     include_str!("../templates/receipt.html"),
     include_str!("../templates/login.html"),
-    include_str!("../templates/portal.html"),
     include_str!("../templates/sw_applications.html"),
     include_str!("../templates/sw_agency.html"),
     include_str!("../templates/sw_application.html"),
@@ -31,8 +29,6 @@ pub const TEMPLATES_WITH_STYLES: &[&str] = &[
 const LOGIN_CSRF_COOKIE: &str = "aduana_login_csrf";
 const MAX_LOGIN_CHARS: usize = 128;
 const MAX_PASSWORD_BYTES: usize = 1024;
-/// Declarations the portal page lists.
-const PORTAL_ROWS: i64 = 50;
 
 /// An argon2id hash of a password, in the PHC string format (salt and parameters inside).
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -63,30 +59,6 @@ struct LoginPage {
     csrf: String,
     login: String,
     error: Option<String>,
-}
-
-struct PortalRow {
-    lrn: String,
-    mrn: String,
-    declarant: String,
-    status: String,
-    lane: String,
-    lodged_at: String,
-}
-
-#[derive(Template)]
-#[template(path = "portal.html")]
-struct PortalPage {
-    t: wording::Language,
-    /// "Signed in as …", in the page's language.
-    who: String,
-    /// The time zone lodgement times are shown in (the administration's first office's).
-    zone: String,
-    csrf: String,
-    rows: Vec<PortalRow>,
-    empty: String,
-    /// The pages of the signed-in role: (address, name).
-    links: Vec<(String, String)>,
 }
 
 /// An RFC 3339 UTC time as `YYYY-MM-DD HH:MM` at `office` (its time zone); as stored when it does not read.
@@ -349,89 +321,4 @@ pub async fn logout(
         .headers_mut()
         .append(header::SET_COOKIE, cookie(&state, name, "", "/", 0));
     Ok(response)
-}
-
-#[utoipa::path(
-    get,
-    path = "/portal",
-    tag = "portal",
-    summary = "The portal's declarations page",
-    description = "The declarations the signed-in user may see (a trader its party's, customs roles all), newest first, with a sign-out form. Without a session: 303 to /login.",
-    responses((status = 200, description = "The page", content((String = "text/html"))), (status = 303, description = "No session: go to /login")),
-    security(("session" = []))
-)]
-pub async fn portal(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Extension(session): Extension<PortalSession>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let role = caller.role;
-    let t = state.wording(&headers).language;
-    let pipeline = state.pipeline();
-    // Times in the administration's own zone (its first office's), as its officers and traders read them.
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
-    let (rows, empty) = if role.sees_all_declarations() || role == crate::policy::Role::Trader {
-        let filter = ListFilter {
-            party: (!role.sees_all_declarations())
-                .then(|| caller.user.party.clone().unwrap_or_default()),
-            status: None,
-            lane: None,
-            from: None,
-            to: None,
-            before_serial: None,
-            limit: PORTAL_ROWS,
-        };
-        let rows = state.store.list(&filter).await?;
-        (rows, t.get("page-no-declarations"))
-    } else {
-        (
-            Vec::new(),
-            format!("The {} role has no declarations to list.", role.as_str()),
-        )
-    };
-    let rows = rows
-        .into_iter()
-        .map(|row| PortalRow {
-            lrn: row.lrn,
-            mrn: row.mrn.unwrap_or_default(),
-            declarant: row.declarant,
-            status: t.get(&format!("status-{}", row.status.as_str())),
-            lane: row
-                .lane
-                .map(|l| t.get(&format!("lane-{}", l.as_str())))
-                .unwrap_or_default(),
-            lodged_at: local_time(&row.lodged_at, office),
-        })
-        .collect();
-    let role_text = match &caller.user.party {
-        Some(party) => format!("{}, {party}", role.as_str()),
-        None => role.as_str().to_owned(),
-    };
-    let page = render(&PortalPage {
-        t,
-        who: t.text(
-            "page-signed-in",
-            &[("name", &caller.user.name), ("role", &role_text)],
-        ),
-        zone,
-        csrf: session.csrf_token,
-        rows,
-        empty,
-        links: match role {
-            crate::policy::Role::Trader => {
-                vec![("/portal/applications".into(), t.get("page-applications"))]
-            }
-            crate::policy::Role::Agency => vec![(
-                "/portal/agency".into(),
-                t.text(
-                    "page-agency-queue",
-                    &[("agency", caller.user.party.as_deref().unwrap_or(""))],
-                ),
-            )],
-            _ => Vec::new(),
-        },
-    })?;
-    Ok(Html(page).into_response())
 }

@@ -9,6 +9,7 @@
 //! The forms go through the same functions as the API (`single_window::file`, `single_window::decide_application`).
 
 use crate::error::ApiError;
+pub(crate) use crate::frame::{FieldError, field_errors};
 use crate::portal::{field, form, local_time, render, same_origin};
 use crate::security::{PortalSession, same_secret};
 use crate::{AppState, Caller};
@@ -20,37 +21,6 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use error_table::ErrorCode;
 use lpco::application::{Application, DecisionRequest, Request, Verdict};
-
-/// An error of a form: the field it is at (its element id) and the sentence.
-pub(crate) struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// An API error's problems as form errors: a JSON pointer's first step names the field.
-fn field_errors(error: &ApiError, fallback: &str) -> Vec<FieldError> {
-    if error.errors.is_empty() {
-        return vec![FieldError {
-            field: fallback.to_owned(),
-            message: error.message.clone(),
-        }];
-    }
-    error
-        .errors
-        .iter()
-        .map(|p| FieldError {
-            field: p
-                .pointer
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .filter(|f| !f.is_empty())
-                .unwrap_or(fallback)
-                .to_owned(),
-            message: p.message.clone(),
-        })
-        .collect()
-}
 
 /// One application as a row of a page.
 pub(crate) struct ApplicationRow {

@@ -174,9 +174,29 @@ pub(crate) async fn release_times(
             "Group by lane, office, mode or agency.",
         ));
     }
+    let report = study(&state, &from, &to, &group_by).await?;
+    Ok(Json(ReleaseTimes {
+        from,
+        to,
+        group_by,
+        groups: report
+            .into_iter()
+            .map(|(group, stages)| ReleaseGroup { group, stages })
+            .collect(),
+    }))
+}
+
+/// The Time Release Study of declarations released in [from, to), grouped by `group_by` (lane, office, mode or
+/// agency): each group's stage statistics. The API's report and the public release-times page read this.
+pub(crate) async fn study(
+    state: &AppState,
+    from: &str,
+    to: &str,
+    group_by: &str,
+) -> Result<std::collections::BTreeMap<String, Vec<workflow::study::StageStats>>, ApiError> {
     let released = state
         .store
-        .released_timelines(&from, &to, MAX_REPORT_DECLARATIONS)
+        .released_timelines(from, to, MAX_REPORT_DECLARATIONS)
         .await?;
     let mut timelines = Vec::with_capacity(released.len());
     for declaration in released {
@@ -202,7 +222,7 @@ pub(crate) async fn release_times(
             }
             continue;
         }
-        let group = match group_by.as_str() {
+        let group = match group_by {
             "lane" => declaration.lane,
             "office" => declaration.office,
             _ => declaration.transport_mode,
@@ -214,16 +234,7 @@ pub(crate) async fn release_times(
         }
         timelines.push(workflow::study::Timeline { group, events });
     }
-    let report = workflow::study::release_times(&timelines);
-    Ok(Json(ReleaseTimes {
-        from,
-        to,
-        group_by,
-        groups: report
-            .into_iter()
-            .map(|(group, stages)| ReleaseGroup { group, stages })
-            .collect(),
-    }))
+    Ok(workflow::study::release_times(&timelines))
 }
 
 /// The Time Release Study: how long each stage took, per group of released declarations.

@@ -427,7 +427,7 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
         }
     }
     let policy = format!(
-        "default-src 'none'; style-src {}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'self' {}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         hashes.join(" ")
     );
     HeaderValue::from_str(&policy).expect("ASCII")

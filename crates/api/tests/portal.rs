@@ -5,95 +5,11 @@
 mod common;
 
 use common::TestApp;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
+
+mod browser;
+use browser::*;
 use std::time::Duration;
-
-fn chromedriver() -> Option<String> {
-    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    if std::path::Path::new(&path).exists() {
-        return Some(path);
-    }
-    let reason = format!("{path} not found (apt-get install chromium chromium-driver)");
-    if test_support::in_ci() {
-        panic!("{reason}: in CI the browser tests must run");
-    }
-    eprintln!("SKIPPED: {reason}");
-    None
-}
-
-struct Driver {
-    _process: tokio::process::Child,
-    _profile: tempfile::TempDir,
-    client: fantoccini::Client,
-}
-
-async fn start_browser(driver: &str) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let process = tokio::process::Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start chromedriver");
-    let profile = tempfile::tempdir().unwrap();
-    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": binary,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--disable-quic",
-                     format!("--user-data-dir={}", profile.path().display())]
-        }),
-    );
-    let mut last_error = String::new();
-    for _ in 0..100 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(client) => {
-                return Driver {
-                    _process: process,
-                    _profile: profile,
-                    client,
-                };
-            }
-            Err(error) => {
-                last_error = error.to_string();
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-    panic!("chromedriver did not answer: {last_error}");
-}
-
-async fn text_of(client: &fantoccini::Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn fill(client: &fantoccini::Client, css: &str, value: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap();
-    element.clear().await.unwrap();
-    element.send_keys(value).await.unwrap();
-}
 
 #[tokio::test]
 async fn a_trader_searches_looks_up_and_calculates_in_a_real_browser() {
@@ -313,7 +229,7 @@ async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_brows
             .await
             .unwrap();
         let who = text_of(client, "#who").await;
-        assert!(who.contains("Officer Ada (officer)"), "{who}");
+        assert!(who.contains("Officer Ada (customs officer)"), "{who}");
         let table = text_of(client, "#declarations").await;
         assert!(
             table.contains("MINIMAL-1") && table.contains("GB603202734852"),
@@ -345,63 +261,6 @@ async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_brows
         );
         browser.client.clone().close().await.unwrap();
     }
-}
-
-/// Creates a user with a portal login and password.
-async fn portal_user(app: &TestApp, name: &str, role: &str, party: Option<&str>, login: &str) {
-    let now = time::OffsetDateTime::now_utc();
-    let user = app
-        .store
-        .add_user_as(
-            &storage::Actor::cli(),
-            storage::NewUser {
-                name: name.into(),
-                role: role.into(),
-                party: party.map(str::to_owned),
-                login: Some(login.into()),
-            },
-            now,
-        )
-        .await
-        .unwrap();
-    app.store
-        .change_user(
-            &storage::Actor::cli(),
-            &user.id,
-            storage::UserChange {
-                password_hash: Some(
-                    api::hash_password(&format!("a password for {login}")).unwrap(),
-                ),
-                ..Default::default()
-            },
-            now,
-        )
-        .await
-        .unwrap();
-}
-
-async fn sign_in(client: &fantoccini::Client, base: &str, login: &str) {
-    client.goto(&format!("{base}/login")).await.unwrap();
-    fill(client, "#login", login).await;
-    fill(client, "#password", &format!("a password for {login}")).await;
-    client
-        .find(Locator::Css("#sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    text_of(client, "#who").await;
-}
-
-async fn click(client: &fantoccini::Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
 }
 
 /// Issue 18's journeys in a real browser: a trader applies for a CHED-A from the portal (a missing field of the
@@ -495,13 +354,7 @@ async fn a_trader_applies_and_the_agency_approves_in_a_real_browser() {
 
         // The agency's officer: the queue, the application, the decision.
         sign_in(client, &base, "vera").await;
-        client
-            .find(Locator::LinkText("Agency queue: VET"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(client, "#nav-agency").await;
         let queue = text_of(client, "#applications").await;
         assert!(
             queue.contains("GB603202734852") && queue.contains("3000 KGM"),

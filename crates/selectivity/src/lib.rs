@@ -113,6 +113,8 @@ pub enum Lane {
 }
 
 impl Lane {
+    pub const ALL: [Lane; 4] = [Lane::Green, Lane::Blue, Lane::Yellow, Lane::Red];
+
     pub fn parse(text: &str) -> Option<Lane> {
         match text {
             "green" => Some(Lane::Green),

@@ -264,6 +264,58 @@ impl Store {
         .collect()
     }
 
+    /// Entries newest first before `before` (a seq; none: from the head), at most `limit`, of one actor or whose
+    /// subject starts with `subject` (ending with `/`), or all: each on its index, never a scan of the trail.
+    pub async fn audit_search(
+        &self,
+        subject: Option<&str>,
+        actor: Option<&str>,
+        before: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        const COLUMNS: &str =
+            "seq, at, actor, actor_role, action, subject, data_hash, prev_hash, hash";
+        let before = before.map_or(i64::MAX, |b| b.min(i64::MAX as u64) as i64);
+        let query = if let Some(actor) = actor {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE actor = $1 AND seq < $2 ORDER BY actor DESC, seq DESC LIMIT $3"
+            )))
+            .bind(actor.to_owned())
+        } else if let Some(prefix) = subject {
+            let Some(_) = prefix.strip_suffix('/') else {
+                return Err(StoreError::Corrupt(format!(
+                    "audit subject prefix {prefix:?} must end with /"
+                )));
+            };
+            let collate = match self.backend {
+                Backend::Sqlite => "",
+                Backend::Postgres => " COLLATE \"C\"",
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE subject{collate} >= $1 AND subject{collate} < $4 AND seq < $2 \
+                 ORDER BY seq DESC LIMIT $3"
+            )))
+            .bind(prefix.to_owned())
+        } else {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE $1 = '' AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            )))
+            .bind(String::new())
+        };
+        let mut query = query.bind(before).bind(limit);
+        if actor.is_none()
+            && let Some(prefix) = subject
+        {
+            query = query.bind(format!("{}0", prefix.trim_end_matches('/')));
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry_from)
+            .collect()
+    }
+
     /// Entries whose subject starts with `prefix` (a declaration's events: `declaration/<id>/`, which must end
     /// with `/`), oldest first. A range on the subject index (binary order on both databases).
     pub async fn audit_entries_for(&self, prefix: &str) -> Result<Vec<Entry>, StoreError> {

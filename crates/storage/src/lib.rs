@@ -445,6 +445,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/sqlite/0014_single_window.sql"),
     ),
+    (15, include_str!("../migrations/sqlite/0015_portal.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -482,6 +483,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/postgres/0014_single_window.sql"),
     ),
+    (15, include_str!("../migrations/postgres/0015_portal.sql")),
 ];
 
 /// The migration after which the documents of declarations stored before versions existed are copied into

@@ -493,6 +493,22 @@ impl Store {
         .collect()
     }
 
+    /// The receipts issued for a declaration, oldest first: (id, issued at).
+    pub async fn receipts_of(
+        &self,
+        declaration_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query(
+            "SELECT id, issued_at FROM receipts WHERE declaration_id = $1 ORDER BY issued_at, id LIMIT 1000",
+        )
+        .bind(declaration_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("issued_at")?)))
+        .collect()
+    }
+
     /// A receipt: (declaration id, content, sha256).
     pub async fn receipt(&self, id: &str) -> Result<Option<(String, String, String)>, StoreError> {
         let row = sqlx::query("SELECT declaration_id, content, sha256 FROM receipts WHERE id = $1")

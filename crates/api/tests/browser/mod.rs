@@ -1,0 +1,170 @@
+//! What the browser tests share: chromedriver and Chromium started headless, portal users, signing in, and
+//! waiting for what a page shows. Included by each browser test (`mod browser`).
+
+#![allow(dead_code)]
+
+use crate::common::TestApp;
+use fantoccini::{ClientBuilder, Locator};
+use std::time::Duration;
+
+/// axe-core's script (`ADUANA_AXE`: the path of axe.min.js); required in CI, where `.ci/run` installs it.
+pub fn axe_source() -> Option<String> {
+    match std::env::var("ADUANA_AXE") {
+        Ok(path) => Some(
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("ADUANA_AXE={path}: {e}")),
+        ),
+        Err(_) if test_support::in_ci() => {
+            panic!("ADUANA_AXE is not set: in CI every page is checked with axe-core")
+        }
+        Err(_) => {
+            eprintln!(
+                "SKIPPED accessibility checks: ADUANA_AXE (the path of axe-core's axe.min.js) is not set"
+            );
+            None
+        }
+    }
+}
+
+pub fn chromedriver() -> Option<String> {
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    if std::path::Path::new(&path).exists() {
+        return Some(path);
+    }
+    let reason = format!("{path} not found (apt-get install chromium chromium-driver)");
+    if test_support::in_ci() {
+        panic!("{reason}: in CI the browser tests must run");
+    }
+    eprintln!("SKIPPED: {reason}");
+    None
+}
+
+pub struct Driver {
+    pub _process: tokio::process::Child,
+    pub _profile: tempfile::TempDir,
+    pub client: fantoccini::Client,
+}
+
+pub async fn start_browser(driver: &str) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let process = tokio::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().unwrap();
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": binary,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-quic",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }),
+    );
+    let mut last_error = String::new();
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => {
+                return Driver {
+                    _process: process,
+                    _profile: profile,
+                    client,
+                };
+            }
+            Err(error) => {
+                last_error = error.to_string();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not answer: {last_error}");
+}
+
+pub async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+pub async fn fill(client: &fantoccini::Client, css: &str, value: &str) {
+    let element = client.find(Locator::Css(css)).await.unwrap();
+    element.clear().await.unwrap();
+    element.send_keys(value).await.unwrap();
+}
+
+/// Creates a user with a portal login and password.
+pub async fn portal_user(app: &TestApp, name: &str, role: &str, party: Option<&str>, login: &str) {
+    let now = time::OffsetDateTime::now_utc();
+    let user = app
+        .store
+        .add_user_as(
+            &storage::Actor::cli(),
+            storage::NewUser {
+                name: name.into(),
+                role: role.into(),
+                party: party.map(str::to_owned),
+                login: Some(login.into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    app.store
+        .change_user(
+            &storage::Actor::cli(),
+            &user.id,
+            storage::UserChange {
+                password_hash: Some(
+                    api::hash_password(&format!("a password for {login}")).unwrap(),
+                ),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+pub async fn sign_in(client: &fantoccini::Client, base: &str, login: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    fill(client, "#login", login).await;
+    fill(client, "#password", &format!("a password for {login}")).await;
+    client
+        .find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(client, "#who").await;
+}
+
+pub async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
