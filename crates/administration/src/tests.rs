@@ -83,7 +83,10 @@ fn each_mistake_is_refused_at_its_line_with_a_sentence() {
             "ISO 3166-1",
         ),
         (
-            with("languages = [\"en\"]", "languages = [\"de\"]"),
+            with(
+                "languages = [\"en\", \"fr\", \"es\"]",
+                "languages = [\"de\"]",
+            ),
             "languages = [\"de\"]",
             "en, fr or es",
         ),

@@ -94,16 +94,32 @@ pub async fn start_browser(driver: &str) -> Driver {
     panic!("chromedriver did not answer: {last_error}");
 }
 
+/// The text of the element `css` names, waiting for it up to 30 s (CI runs the browser beside the other tests on
+/// two cores); when it never comes, the panic says where the browser is and what the page shows.
 pub async fn text_of(client: &fantoccini::Client, css: &str) -> String {
-    client
+    match client
         .wait()
-        .at_most(Duration::from_secs(10))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    {
+        Ok(element) => element.text().await.unwrap(),
+        Err(error) => {
+            let url = client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let page = client
+                .execute(
+                    "return document.body ? document.body.innerText : ''",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            panic!("{css}: {error}; at {url}, the page shows: {page}")
+        }
+    }
 }
 
 pub async fn fill(client: &fantoccini::Client, css: &str, value: &str) {
