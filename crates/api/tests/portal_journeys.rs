@@ -106,7 +106,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         // The trader lodges by upload: first a file that is no declaration, then the declaration.
         sign_in(client, &base, "tom").await;
         accessibility(client, axe.as_deref(), "declarations").await;
-        click(client, "#nav-lodge").await;
+        submit(client, "#nav-lodge").await;
         let folder = tempfile::tempdir().unwrap();
         let wrong = folder.path().join("photo.txt");
         std::fs::write(&wrong, b"%PDF-1.7 not a declaration").unwrap();
@@ -117,7 +117,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             .send_keys(wrong.to_str().unwrap())
             .await
             .unwrap();
-        click(client, "#lodge").await;
+        submit(client, "#lodge").await;
         let summary = text_of(client, "#error-summary").await;
         assert!(summary.contains("WCO DEC-DMS 2 XML"), "{summary}");
         let link = client.find(Locator::Css("#error-summary a")).await.unwrap();
@@ -135,7 +135,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             .send_keys(file.to_str().unwrap())
             .await
             .unwrap();
-        click(client, "#lodge").await;
+        submit(client, "#lodge").await;
         assert_eq!(
             text_of(client, "#done").await,
             "Your declaration is lodged."
@@ -159,7 +159,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         let code = text_of(client, "#public-code").await;
 
         // Pays: a payment order, which the bank confirms (the simulated bank signs its confirmation).
-        click(client, "#pay").await;
+        submit(client, "#pay").await;
         assert_eq!(text_of(client, "#done").await, "A payment order is issued.");
         let reference = text_of(client, "#order-reference").await;
         assert_eq!(text_of(client, "#order-amount").await, "224.00 GBP");
@@ -175,7 +175,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         client.refresh().await.unwrap();
         assert_eq!(text_of(client, "#status").await, "released");
         assert_eq!(text_of(client, "#outstanding").await, "0.00 GBP");
-        click(client, "#receipts a").await;
+        submit(client, "#receipts a").await;
         let receipt = text_of(client, "body").await;
         assert!(
             receipt.contains("224.00") && receipt.contains(&reference),
@@ -194,7 +194,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             .click()
             .await
             .unwrap();
-        click(client, "#cancel").await;
+        submit(client, "#cancel").await;
         let link = client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -204,9 +204,9 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         assert_eq!(link.attr("href").await.unwrap().as_deref(), Some("#reason"));
         assert!(link.text().await.unwrap().contains("reason"));
         fill(client, "#reason", "Lodged twice by mistake").await;
-        click(client, "#cancel").await;
+        submit(client, "#cancel").await;
         assert_eq!(text_of(client, "#status").await, "cancelled");
-        click(client, "#sign-out").await;
+        submit(client, "#sign-out").await;
 
         // The public: the status by MRN and code, nothing else; a wrong code tells nothing.
         client
@@ -221,7 +221,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         client.goto(&format!("{base}/status")).await.unwrap();
         fill(client, "#mrn", &mrn).await;
         fill(client, "#code", &code).await;
-        click(client, "#check").await;
+        submit(client, "#check").await;
         assert_eq!(
             text_of(client, "#found").await,
             format!("Declaration {mrn}: released.")
@@ -248,7 +248,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             .click()
             .await
             .unwrap();
-        click(client, "#override").await;
+        submit(client, "#override").await;
         let link = client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -265,9 +265,9 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             "Intelligence: shavers declared below value",
         )
         .await;
-        click(client, "#override").await;
+        submit(client, "#override").await;
         assert_eq!(text_of(client, "#status").await, "under control");
-        click(client, "#nav-queue").await;
+        submit(client, "#nav-queue").await;
         client
             .find(Locator::LinkText("PORTAL-3"))
             .await
@@ -286,22 +286,22 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                 .contains("physical examination")
         );
         accessibility(client, axe.as_deref(), "officer's declaration").await;
-        click(client, "#record-control").await;
+        submit(client, "#record-control").await;
         assert_eq!(
             text_of(client, "#done").await,
             "The control result is recorded."
         );
         assert_eq!(text_of(client, "#status").await, "awaiting payment");
-        click(client, "#sign-out").await;
+        submit(client, "#sign-out").await;
 
         // The auditor verifies the chain.
         sign_in(client, &base, "abe").await;
-        click(client, "#nav-audit").await;
+        submit(client, "#nav-audit").await;
         assert!(text_of(client, "#entries").await.contains("declaration/"));
-        click(client, "#verify").await;
+        submit(client, "#verify").await;
         assert_eq!(text_of(client, "#verdict").await, "The trail is intact.");
         accessibility(client, axe.as_deref(), "audit").await;
-        click(client, "#sign-out").await;
+        submit(client, "#sign-out").await;
 
         // Every page in French and Spanish, at desktop and phone sizes, chosen with the switcher.
         let pages = [
@@ -331,7 +331,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         ] {
             client.set_window_size(size.0, size.1).await.unwrap();
             client.goto(&format!("{base}/status")).await.unwrap();
-            click(client, &format!("#language-{language}")).await;
+            submit(client, &format!("#language-{language}")).await;
             for public in [
                 format!("/status?mrn={mrn}&code={code}"),
                 "/release-times".to_owned(),
@@ -353,12 +353,12 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                         accessibility(client, axe.as_deref(), address).await;
                     }
                 }
-                click(client, "#sign-out").await;
+                submit(client, "#sign-out").await;
             }
         }
         client.set_window_size(1280, 900).await.unwrap();
         client.goto(&format!("{base}/status")).await.unwrap();
-        click(client, "#language-fr").await;
+        submit(client, "#language-fr").await;
         client
             .goto(&format!("{base}/status?mrn={mrn}&code={code}"))
             .await

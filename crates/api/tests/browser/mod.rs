@@ -184,3 +184,26 @@ pub async fn click(client: &fantoccini::Client, css: &str) {
         .await
         .unwrap();
 }
+
+/// Clicks what `css` names and waits until the browser has left the page and loaded the next one: a click
+/// returns before the navigation it starts ends, and a later `goto` or read could race it.
+pub async fn submit(client: &fantoccini::Client, css: &str) {
+    client
+        .execute("window.__aduana_old_page = true", vec![])
+        .await
+        .unwrap();
+    click(client, css).await;
+    for _ in 0..300 {
+        let loaded = client
+            .execute(
+                "return window.__aduana_old_page !== true && document.readyState === 'complete'",
+                vec![],
+            )
+            .await;
+        if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: the click led to no new page in 30 s");
+}
