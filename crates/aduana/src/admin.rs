@@ -6,7 +6,7 @@ use clap::Subcommand;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use storage::{Actor, NewUser, Store, UserChange};
+use storage::{Actor, Store};
 use time::OffsetDateTime;
 
 const ROLES: [&str; 7] = [
@@ -197,41 +197,7 @@ fn read_password() -> Result<String, String> {
         .take(4096)
         .read_to_string(&mut text)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = text.lines().next().unwrap_or("").to_owned();
-    if password.chars().count() < 12 {
-        return Err("the password must be at least 12 characters long".into());
-    }
-    Ok(password)
-}
-
-fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
-    let scopes: Vec<String> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    for scope in &scopes {
-        if scope != "*" && api::policy::Scope::parse(scope).is_none() {
-            let known: Vec<&str> = api::policy::Scope::ALL.iter().map(|s| s.as_str()).collect();
-            return Err(format!(
-                "unknown scope {scope:?}: use * or some of {}",
-                known.join(", ")
-            ));
-        }
-    }
-    if scopes.is_empty() {
-        return Err("give at least one scope, or *".into());
-    }
-    Ok(scopes)
-}
-
-async fn find_user(store: &Store, id: &str) -> Result<storage::User, String> {
-    store
-        .user(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no user {id}"))
+    Ok(text.lines().next().unwrap_or("").to_owned())
 }
 
 pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
@@ -245,81 +211,30 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
             password_stdin,
             database,
         } => {
-            if role == "trader" && party.is_none() {
-                return Err("a trader needs --party EORI".into());
-            }
-            if role == "trader"
-                && let Some(party) = &party
-            {
-                declaration::PartyId::parse(party).map_err(|e| e.to_string())?;
-            }
             let password = if password_stdin {
-                Some(api::hash_password(&read_password()?)?)
+                Some(read_password()?)
             } else {
                 None
             };
             let store = open(&database).await?;
-            if role == "agency" {
-                // An agency officer acts for one registered agency: its code is the user's party.
-                let Some(code) = &party else {
-                    return Err("an agency officer needs --party AGENCY (its code)".into());
-                };
-                if store
-                    .agency(code)
+            let user = api::users::add_user(
+                &store,
+                &Actor::cli(),
+                api::users::UserRequest {
+                    name: name.unwrap_or_default(),
+                    role: role.clone(),
+                    party,
+                    login,
+                    password,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| e.english())?;
+            let (_, token) =
+                api::users::create_token(&store, &Actor::cli(), &user.id, "initial", "*", 0, now)
                     .await
-                    .map_err(|e| e.to_string())?
-                    .is_none()
-                {
-                    return Err(format!(
-                        "no agency has the code {code}: register it first with aduana agencies add"
-                    ));
-                }
-            }
-            let name = name.unwrap_or_else(|| {
-                format!("{role} {}", party.as_deref().unwrap_or(""))
-                    .trim()
-                    .to_owned()
-            });
-            let user = store
-                .add_user_as(
-                    &Actor::cli(),
-                    NewUser {
-                        name,
-                        role: role.clone(),
-                        party,
-                        login,
-                    },
-                    now,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(hash) = password {
-                store
-                    .change_user(
-                        &Actor::cli(),
-                        &user.id,
-                        UserChange {
-                            password_hash: Some(hash),
-                            ..UserChange::default()
-                        },
-                        now,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            let token = api::new_secret("adu_");
-            store
-                .create_token(
-                    &Actor::cli(),
-                    &user.id,
-                    "initial",
-                    &["*".to_owned()],
-                    None,
-                    &api::token_hash(&token),
-                    now,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+                    .map_err(|e| e.english())?;
             eprintln!("created user {} ({role})", user.id);
             println!("{token}");
             Ok(ExitCode::SUCCESS)
@@ -342,21 +257,13 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         UsersCommand::Passwd { user, database } => {
-            let hash = api::hash_password(&read_password()?)?;
+            let password = read_password()?;
             let store = open(&database).await?;
-            let user = find_user(&store, &user).await?;
-            if user.login.is_none() {
-                return Err(format!("user {} has no portal login", user.id));
-            }
-            change(
-                &store,
-                &user.id,
-                UserChange {
-                    password_hash: Some(hash),
-                    ..Default::default()
-                },
-            )
-            .await
+            api::users::set_password(&store, &Actor::cli(), &user, &password, now)
+                .await
+                .map_err(|e| e.english())?;
+            eprintln!("user {user} changed");
+            Ok(ExitCode::SUCCESS)
         }
         UsersCommand::Role {
             user,
@@ -364,41 +271,20 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
             database,
         } => {
             let store = open(&database).await?;
-            change(
-                &store,
-                &user,
-                UserChange {
-                    role: Some(role),
-                    ..Default::default()
-                },
-            )
-            .await
+            api::users::set_role(&store, &Actor::cli(), &user, &role, now)
+                .await
+                .map_err(|e| e.english())?;
+            eprintln!("user {user} changed");
+            Ok(ExitCode::SUCCESS)
         }
         UsersCommand::Disable { user, database } => {
             let store = open(&database).await?;
-            change(
-                &store,
-                &user,
-                UserChange {
-                    disable: true,
-                    ..Default::default()
-                },
-            )
-            .await
+            api::users::disable(&store, &Actor::cli(), &user, now)
+                .await
+                .map_err(|e| e.english())?;
+            eprintln!("user {user} changed");
+            Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-async fn change(store: &Store, user: &str, change: UserChange) -> Result<ExitCode, String> {
-    if store
-        .change_user(&Actor::cli(), user, change, OffsetDateTime::now_utc())
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        eprintln!("user {user} changed");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(format!("no user {user}"))
     }
 }
 
@@ -412,31 +298,24 @@ pub async fn tokens(command: TokensCommand) -> Result<ExitCode, String> {
             expires_in_days,
             database,
         } => {
-            let scopes = parse_scopes(&scopes)?;
             let store = open(&database).await?;
-            let user = find_user(&store, &user).await?;
-            if user.disabled_at.is_some() {
-                return Err(format!("user {} is disabled", user.id));
-            }
-            let expires = (expires_in_days > 0)
-                .then(|| now + time::Duration::days(i64::from(expires_in_days)));
-            let secret = api::new_secret("adu_");
-            let token = store
-                .create_token(
-                    &Actor::cli(),
-                    &user.id,
-                    &name,
-                    &scopes,
-                    expires,
-                    &api::token_hash(&secret),
-                    now,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+            let (token, secret) = api::users::create_token(
+                &store,
+                &Actor::cli(),
+                &user,
+                &name,
+                &scopes,
+                expires_in_days,
+                now,
+            )
+            .await
+            .map_err(|e| e.english())?;
+            let scopes = token.scopes.clone();
+            let user = token.user_id.clone();
             eprintln!(
                 "created token {} for {} (scopes {}, expires {})",
                 token.id,
-                user.id,
+                user,
                 scopes.join(" "),
                 token.expires_at.as_deref().unwrap_or("never")
             );
@@ -497,20 +376,17 @@ pub async fn representations(command: RepresentationsCommand) -> Result<ExitCode
             database,
         } => (representative, principal, false, database),
     };
-    for party in [&representative, &principal] {
-        declaration::PartyId::parse(party).map_err(|e| format!("{party}: {e}"))?;
-    }
     let store = open(&database).await?;
-    store
-        .set_representation(
-            &Actor::cli(),
-            &representative,
-            &principal,
-            granted,
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    api::users::set_representation(
+        &store,
+        &Actor::cli(),
+        &representative,
+        &principal,
+        granted,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .map_err(|e| e.english())?;
     eprintln!(
         "{representative} {} for {principal}",
         if granted {

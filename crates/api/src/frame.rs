@@ -102,10 +102,13 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         Some(Role::Officer) => &[
             ("/portal/queue", "queue", "page-queue"),
             ("/portal", "declarations", "page-declarations"),
+            ("/portal/refunds", "refunds", "page-refunds"),
             ("/release-times", "release-times", "page-release-times"),
             ("/duty-calculator", "tariff", "page-tariff"),
         ],
         Some(Role::RiskAnalyst) => &[
+            ("/portal/risk/rules", "rules", "page-risk-rules"),
+            ("/portal/risk/hit-rates", "hit-rates", "page-hit-rates"),
             ("/portal", "declarations", "page-declarations"),
             ("/release-times", "release-times", "page-release-times"),
         ],
@@ -115,7 +118,8 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         ],
         Some(Role::Agency) => &[("/portal/agency", "agency", "page-agency")],
         Some(Role::Admin) => &[
-            ("/portal", "home", "page-home"),
+            ("/portal/users", "users", "page-users"),
+            ("/portal/representations", "representations", "page-representations"),
             ("/portal/audit", "audit", "page-audit"),
         ],
         Some(Role::Bank) => &[],
@@ -341,6 +345,12 @@ mod catalogue {
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
+        include_str!("../templates/users.html"),
+        include_str!("../templates/refunds.html"),
+        include_str!("../templates/risk_rules.html"),
+        include_str!("../templates/hit_rates.html"),
+        include_str!("../templates/user.html"),
+        include_str!("../templates/representations.html"),
         include_str!("../templates/sw_applications.html"),
         include_str!("../templates/sw_agency.html"),
         include_str!("../templates/sw_application.html"),
@@ -350,6 +360,10 @@ mod catalogue {
         include_str!("portal_declarations.rs"),
         include_str!("portal_public.rs"),
         include_str!("portal_audit.rs"),
+        include_str!("portal_admin.rs"),
+        include_str!("portal_refunds.rs"),
+        include_str!("portal_risk.rs"),
+        include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];
 

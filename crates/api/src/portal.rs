@@ -94,10 +94,31 @@ fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -
 
 /// A form's fields, at most a few and short.
 pub(crate) fn form(body: &[u8]) -> Vec<(String, String)> {
-    if body.len() > 4096 {
+    form_up_to(body, 4096)
+}
+
+/// A form's fields when the body is at most `max` bytes (none otherwise: the CSRF check then fails).
+pub(crate) fn form_up_to(body: &[u8], max: usize) -> Vec<(String, String)> {
+    if body.len() > max {
         return Vec::new();
     }
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+/// A form's fields (at most `max` bytes) once its CSRF token is the session's and it was sent from this site.
+pub(crate) fn posted_form(
+    headers: &HeaderMap,
+    session: &crate::security::PortalSession,
+    body: &[u8],
+    max: usize,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let fields = form_up_to(body, max);
+    if !same_origin(headers)
+        || !crate::security::same_secret(field(&fields, "csrf"), &session.csrf_token)
+    {
+        return Err(ApiError::new(error_table::ErrorCode::CsrfInvalid));
+    }
+    Ok(fields)
 }
 
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

@@ -386,6 +386,10 @@ struct DeclarationPage {
     can_control: bool,
     can_override: bool,
     can_release: bool,
+    /// The credit a refund may be asked for, when there is one and no refund is open.
+    refundable: Option<String>,
+    /// The declaration's refunds: (amount, status, approvals given of needed).
+    refunds: Vec<(String, String, String)>,
     lanes: Vec<(String, String)>,
     /// What was typed into a form, given back with its errors: (field, value).
     typed: Vec<(String, String)>,
@@ -424,6 +428,7 @@ fn done_text(t: Language, key: &str) -> String {
         "lane",
         "release",
         "amendment",
+        "refund",
     ];
     if KNOWN.contains(&key) {
         t.get(&format!("page-done-{key}"))
@@ -686,6 +691,32 @@ async fn declaration_page(
     let trader = role == Role::Trader;
     let officer = role == Role::Officer;
     let open = !terminal(lifecycle.status) && lifecycle.status != Status::Lodged;
+    let refunds_stored = state.store.refunds_for(&row.id).await?;
+    let credit = lifecycle.liabilities.as_ref().map_or(Decimal::ZERO, |l| {
+        lifecycle.paid.checked_sub(l.immediate).unwrap_or(Decimal::ZERO)
+    });
+    let refundable = ((trader || officer)
+        && credit > Decimal::ZERO
+        && !refunds_stored
+            .iter()
+            .any(|r| r.status == storage::RefundStatus::Requested))
+    .then(|| t.amount(credit, places, &currency));
+    let refunds = refunds_stored
+        .iter()
+        .map(|r| {
+            (
+                amount(t, places, &r.amount, &r.currency),
+                t.get(&format!("page-refund-status-{}", r.status.as_str())),
+                t.text(
+                    "page-refund-approvals-of",
+                    &[
+                        ("given", &r.approvals.len().to_string()),
+                        ("needed", &r.approvals_needed.to_string()),
+                    ],
+                ),
+            )
+        })
+        .collect();
     let title = t.with("page-declaration", "lrn", &row.lrn);
     let frame = Frame::signed_in(state, caller, session, headers, uri, title)
         .with_errors(errors)
@@ -727,6 +758,8 @@ async fn declaration_page(
         can_control: officer && lifecycle.status == Status::UnderControl,
         can_override: officer && open,
         can_release: officer && lifecycle.status == Status::Settled && lifecycle.arrived,
+        refundable,
+        refunds,
         lanes: Lane::ALL
             .iter()
             .map(|l| {
@@ -771,7 +804,7 @@ fn checked(
 
 /// An API error in the page's language: the table's sentence when the error is the code's own, the problems as
 /// they are (they name values).
-fn in_language(t: Language, mut error: ApiError) -> ApiError {
+pub(crate) fn in_language(t: Language, mut error: ApiError) -> ApiError {
     if error.message == error.code.message() {
         error.message = t.error_sentence(error.code);
     }
@@ -898,6 +931,43 @@ documented_action!(
             outcome,
             "arrival",
             "arrival",
+            Vec::new(),
+        )
+        .await
+    }
+);
+
+documented_action!(
+    "/portal/declarations/{id}/refund",
+    "Ask for the declaration's credit to be refunded (form)",
+    "Form field `csrf`. As `POST /api/v1/declarations/{id}/refunds`: officers then approve it (two above the four-eyes threshold) on /portal/refunds; the page shows its approvals.",
+    pub async fn refund(
+        State(state): State<AppState>,
+        Extension(caller): Extension<Caller>,
+        Extension(session): Extension<PortalSession>,
+        headers: HeaderMap,
+        uri: Uri,
+        Path(id): Path<String>,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        posted(&headers, &session, &body)?;
+        let outcome = crate::payments::refunds::request_refund(
+            State(state.clone()),
+            Extension(caller.clone()),
+            Path(id.clone()),
+        )
+        .await
+        .map(|_| ());
+        after_action(
+            &state,
+            &caller,
+            &session,
+            &headers,
+            &uri,
+            &id,
+            outcome,
+            "refund",
+            "ask-refund",
             Vec::new(),
         )
         .await

@@ -366,19 +366,34 @@ pub(crate) async fn rule_hits(
         uri.query().unwrap_or(""),
     )
     .await?;
-    let histories = state
-        .store
-        .selection_histories(&from, &to, MAX_REPORT_DECLARATIONS)
-        .await?;
-    let report = workflow::hit_rates::report(histories.iter().map(|h| h.as_slice()));
+    let (report, declarations, truncated) = hit_report(&state, &from, &to).await?;
     Ok(Json(json!({
         "from": from,
         "to": to,
-        "declarations": histories.len(),
-        "truncated": histories.len() as i64 >= MAX_REPORT_DECLARATIONS,
+        "declarations": declarations,
+        "truncated": truncated,
         "selectors": report.selectors,
         "models": report.models,
     })))
+}
+
+/// The hit-rate report over declarations lodged in [from, to): the report, how many declarations it read, and
+/// whether it stopped at the ceiling. The API's report and the analyst's page are this one computation.
+pub(crate) async fn hit_report(
+    state: &AppState,
+    from: &str,
+    to: &str,
+) -> Result<(workflow::hit_rates::HitReport, usize, bool), ApiError> {
+    let histories = state
+        .store
+        .selection_histories(from, to, MAX_REPORT_DECLARATIONS)
+        .await?;
+    let report = workflow::hit_rates::report(histories.iter().map(|h| h.as_slice()));
+    Ok((
+        report,
+        histories.len(),
+        histories.len() as i64 >= MAX_REPORT_DECLARATIONS,
+    ))
 }
 
 fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use storage::{NewRiskDocument, RiskDocument, Store};
 use time::{Date, OffsetDateTime};
 
-const RULES: &str = "rules";
+pub(crate) const RULES: &str = "rules";
 const LIST: &str = "list";
 const RATES: &str = "rates";
 const MODEL: &str = "model";

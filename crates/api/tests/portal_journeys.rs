@@ -371,3 +371,359 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         browser.client.clone().close().await.unwrap();
     }
 }
+
+/// The pre-lodged (IMD) minimal declaration: paid before the goods arrive, so that an amendment can lower it.
+fn pre_lodged(lrn: &str) -> String {
+    String::from_utf8(minimal(lrn))
+        .unwrap()
+        .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>")
+}
+
+#[tokio::test]
+async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() {
+    for backend in common::backends() {
+        let Some(driver) = chromedriver() else {
+            return;
+        };
+        let axe = axe_source();
+        let app = TestApp::spawn_full(
+            backend,
+            |p| {
+                p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+            },
+            api::Config {
+                bank_keys: [("BANKA".to_owned(), KEY.to_vec())].into(),
+                refund_four_eyes_above: rust_decimal::Decimal::from(100),
+                ..common::config()
+            },
+        )
+        .await;
+        portal_user(&app, "Admin Ada", "admin", None, "ada").await;
+        portal_user(&app, "Trader Tom", "trader", Some("GB603202734852"), "tom").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let browser = start_browser(&driver).await;
+        let client = &browser.client;
+        let base = app.base.clone();
+        client.set_window_size(1280, 900).await.unwrap();
+
+        // The administrator creates an officer (a short password first: refused at its field) and a token.
+        sign_in(client, &base, "ada").await;
+        submit(client, "#nav-users").await;
+        fill(client, "#name", "Officer Oscar").await;
+        fill(client, "#login", "oscar").await;
+        fill(client, "#password", "short").await;
+        submit(client, "#create-user").await;
+        let link = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#error-summary a"))
+            .await
+            .unwrap();
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some("#password")
+        );
+        assert!(link.text().await.unwrap().contains("at least 12"));
+        accessibility(client, axe.as_deref(), "users with an error").await;
+        // What was typed is given back, never the password.
+        let login = client.find(Locator::Css("#login")).await.unwrap();
+        assert_eq!(login.prop("value").await.unwrap().as_deref(), Some("oscar"));
+        fill(client, "#password", "a password for oscar").await;
+        submit(client, "#create-user").await;
+        assert_eq!(text_of(client, "#done").await, "The user is created.");
+        assert_eq!(text_of(client, "#role-now").await, "customs officer");
+        let oscar_page = client.current_url().await.unwrap();
+        let oscar_id = oscar_page
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        fill(client, "#token-name", "broker software").await;
+        click(client, "#scope-1").await; // not everything …
+        click(client, "#scope-2").await; // … only reading declarations
+        submit(client, "#create-token").await;
+        let secret = text_of(client, "#token-secret").await;
+        assert!(secret.starts_with("adu_"), "{secret}");
+        assert!(text_of(client, "#tokens").await.contains("declarations:read"));
+        accessibility(client, axe.as_deref(), "user with a new token").await;
+        let read = app.get(&secret, "/api/v1/declarations").await;
+        assert_eq!(read.status(), 200, "the token reads declarations");
+        let write = app
+            .post(&secret, "/api/v1/cargo-reports", json!({}))
+            .await;
+        assert_eq!(write.status(), 403, "and nothing else");
+        submit(client, "#revoke-1").await;
+        assert_eq!(text_of(client, "#done").await, "The token is revoked.");
+        submit(client, "#nav-representations").await;
+        fill(client, "#representative", "GB123456789000").await;
+        fill(client, "#principal", "GB123456789000").await;
+        submit(client, "#grant").await;
+        assert_eq!(
+            client
+                .find(Locator::Css("#error-summary a"))
+                .await
+                .unwrap()
+                .attr("href")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("#representative")
+        );
+        fill(client, "#principal", "GB603202734852").await;
+        submit(client, "#grant").await;
+        assert_eq!(
+            text_of(client, "#done").await,
+            "The representation is registered."
+        );
+        assert!(
+            text_of(client, "#representations")
+                .await
+                .contains("GB123456789000")
+        );
+        accessibility(client, axe.as_deref(), "representations").await;
+        submit(client, "#sign-out").await;
+        let entries = app.store.audit_entries(0, 10_000).await.unwrap();
+        for action in ["user.add", "user.password", "token.create", "token.revoke"] {
+            assert!(
+                entries.iter().any(|e| e.action == action && e.actor_role == "admin"),
+                "{action} under the administrator: {entries:?}"
+            );
+        }
+
+        // A refund above the threshold: the trader asks, two officers approve, the second pays it out.
+        let (_, lodged) =
+            common::json(app.lodge_xml(&trader, pre_lodged("WORK-1").as_bytes()).await).await;
+        let id = lodged["id"].as_str().unwrap().to_owned();
+        let (_, order) = common::json(
+            app.post(
+                &trader,
+                &format!("/api/v1/declarations/{id}/payment-orders"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+        let (status, _) = app
+            .confirm(
+                "BANKA",
+                KEY,
+                &json!({"confirmation_id": "TX-WORK-1", "order_reference": order["reference"], "amount": "224.00", "currency": "GBP"}),
+                0,
+            )
+            .await;
+        assert_eq!(status, 200);
+        let amended = app
+            .client
+            .post(format!("{}/api/v1/declarations/{id}/amendments", app.base))
+            .bearer_auth(&trader)
+            .header("content-type", "application/xml")
+            .body(pre_lodged("WORK-1").replace(">1000<", ">500<"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(amended.status(), 200);
+        sign_in(client, &base, "tom").await;
+        client
+            .goto(&format!("{base}/portal/declarations/{id}"))
+            .await
+            .unwrap();
+        submit(client, "#ask-refund").await;
+        assert_eq!(
+            text_of(client, "#done").await,
+            "The refund is asked for; officers approve it."
+        );
+        assert_eq!(
+            text_of(client, "#declaration-refunds").await,
+            "112.00 GBP: awaiting approval (approvals 0 of 2)"
+        );
+        submit(client, "#sign-out").await;
+        for (login, done) in [
+            ("olga", "Your approval is recorded; another officer approves too."),
+            ("oscar", "The refund is approved and paid out."),
+        ] {
+            sign_in(client, &base, login).await;
+            submit(client, "#nav-refunds").await;
+            assert!(text_of(client, "#refunds").await.contains("WORK-1"));
+            accessibility(client, axe.as_deref(), "refunds").await;
+            submit(client, "button.approve").await;
+            assert_eq!(text_of(client, "#done").await, done);
+            if login == "olga" {
+                assert!(
+                    text_of(client, "#refunds")
+                        .await
+                        .contains("You approved it")
+                );
+            } else {
+                assert!(text_of(client, "#none").await.contains("No refund"));
+            }
+            submit(client, "#sign-out").await;
+        }
+        sign_in(client, &base, "tom").await;
+        client
+            .goto(&format!("{base}/portal/declarations/{id}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            text_of(client, "#declaration-refunds").await,
+            "112.00 GBP: paid (approvals 2 of 2)"
+        );
+        submit(client, "#sign-out").await;
+        app.store.ledger().await.unwrap().verify().unwrap();
+
+        // The analyst saves a rule with a mistake (shown at its line), then a good one, and sees its hit rate.
+        sign_in(client, &base, "ana").await;
+        submit(client, "#nav-rules").await;
+        accessibility(client, axe.as_deref(), "rule editor").await;
+        fill(
+            client,
+            "#text",
+            "# shavers\nrule R010 \"Shavers examined\" when commodity starts_wit \"8510\" then red",
+        )
+        .await;
+        submit(client, "#save").await;
+        let summary = text_of(client, "#error-summary").await;
+        assert!(summary.contains("Line 2, column"), "{summary}");
+        let problem = client
+            .find(Locator::Css(".rule-problem"))
+            .await
+            .unwrap();
+        assert_eq!(
+            problem.attr("data-line").await.unwrap().as_deref(),
+            Some("2")
+        );
+        assert!(problem.text().await.unwrap().contains("starts_wit"));
+        accessibility(client, axe.as_deref(), "rule editor with an error").await;
+        fill(
+            client,
+            "#text",
+            "# shavers\nrule R010 \"Shavers examined\" when commodity starts_with \"8510\" then red",
+        )
+        .await;
+        submit(client, "#check").await;
+        assert_eq!(
+            text_of(client, "#checked").await,
+            "The rules are valid. Rules read: 1."
+        );
+        fill(client, "#comment", "Shavers undervalued").await;
+        submit(client, "#save").await;
+        assert_eq!(
+            text_of(client, "#done").await,
+            "The rules are saved as a new version."
+        );
+        assert!(text_of(client, "#versions").await.contains("Shavers undervalued"));
+        // The rule sends the next declaration to red; the officer finds an irregularity.
+        let (_, red) =
+            common::json(app.lodge_xml(&trader, &minimal("WORK-2")).await).await;
+        assert_eq!(red["status"], "under_control", "{red}");
+        let red_id = red["id"].as_str().unwrap();
+        let (status, body) = common::json(
+            app.post(
+                &officer,
+                &format!("/api/v1/declarations/{red_id}/control-results"),
+                json!({"result": "irregularity", "irregularity_type": "valuation", "additional_duty": "12.50"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        submit(client, "#nav-hit-rates").await;
+        client.find(Locator::Css("#hit-chart")).await.unwrap();
+        let table = text_of(client, "#hit-rates").await;
+        assert!(table.contains("R010") && table.contains("100 %"), "{table}");
+        accessibility(client, axe.as_deref(), "hit rates").await;
+        // The CSV, fetched with the browser's session (the page's CSP lets no script fetch).
+        let href = client
+            .find(Locator::Css("#csv"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let cookies = client
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let csv = app
+            .client
+            .get(format!("{base}{href}"))
+            .header("cookie", cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert_eq!(
+            csv.headers()["content-type"].to_str().unwrap(),
+            "text/csv; charset=utf-8"
+        );
+        let csv = csv.text().await.unwrap();
+        assert!(csv.contains("R010,"), "{csv}");
+        submit(client, "#sign-out").await;
+
+        // In French: the administrator's error in French, and every new page in French and Spanish, phone and
+        // desktop sizes.
+        client.goto(&format!("{base}/status")).await.unwrap();
+        submit(client, "#language-fr").await;
+        sign_in(client, &base, "ada").await;
+        submit(client, "#nav-users").await;
+        fill(client, "#name", "Agente Ana").await;
+        fill(client, "#login", "ana2").await;
+        fill(client, "#password", "court").await;
+        submit(client, "#create-user").await;
+        assert!(
+            text_of(client, "#error-summary")
+                .await
+                .contains("Le mot de passe doit compter au moins 12 caractères")
+        );
+        submit(client, "#sign-out").await;
+        let pages = [
+            (
+                "ada",
+                vec![
+                    "/portal/users".to_owned(),
+                    format!("/portal/users/{oscar_id}"),
+                    "/portal/representations".to_owned(),
+                ],
+            ),
+            ("olga", vec!["/portal/refunds".to_owned()]),
+            (
+                "ana",
+                vec![
+                    "/portal/risk/rules".to_owned(),
+                    "/portal/risk/hit-rates".to_owned(),
+                ],
+            ),
+            ("tom", vec![format!("/portal/declarations/{id}")]),
+        ];
+        for (language, size) in [
+            ("fr", (390, 844)),
+            ("es", (390, 844)),
+            ("es", (1280, 900)),
+        ] {
+            client.set_window_size(size.0, size.1).await.unwrap();
+            client.goto(&format!("{base}/status")).await.unwrap();
+            submit(client, &format!("#language-{language}")).await;
+            for (login, addresses) in &pages {
+                sign_in(client, &base, login).await;
+                for address in addresses {
+                    client.goto(&format!("{base}{address}")).await.unwrap();
+                    text_of(client, "main").await;
+                    well_formed(client, language, address).await;
+                    if size.0 == 390 {
+                        accessibility(client, axe.as_deref(), address).await;
+                    }
+                }
+                submit(client, "#sign-out").await;
+            }
+        }
+        browser.client.clone().close().await.unwrap();
+    }
+}

@@ -446,6 +446,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0014_single_window.sql"),
     ),
     (15, include_str!("../migrations/sqlite/0015_portal.sql")),
+    (16, include_str!("../migrations/sqlite/0016_workbench.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -484,6 +485,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0014_single_window.sql"),
     ),
     (15, include_str!("../migrations/postgres/0015_portal.sql")),
+    (16, include_str!("../migrations/postgres/0016_workbench.sql")),
 ];
 
 /// The migration after which the documents of declarations stored before versions existed are copied into

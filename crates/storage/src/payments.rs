@@ -481,6 +481,33 @@ impl Store {
         row.as_ref().map(refund_from).transpose()
     }
 
+    /// Refunds waiting for their approvals, oldest first, at most `limit` (the officer's page), each with its
+    /// declaration's LRN.
+    pub async fn refunds_awaiting(&self, limit: i64) -> Result<Vec<(Refund, String)>, StoreError> {
+        let columns: Vec<String> = REFUND_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{}", c.trim()))
+            .collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {}, d.lrn FROM refunds r JOIN declarations d ON d.id = r.declaration_id \
+             WHERE r.status = $1 ORDER BY r.requested_at, r.id LIMIT $2",
+            columns.join(", ")
+        )))
+        .bind(RefundStatus::Requested.as_str())
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((refund_from(row)?, row.try_get("lrn")?)))
+            .collect()
+    }
+
+    /// A declaration's refunds, oldest first.
+    pub async fn refunds_for(&self, declaration_id: &str) -> Result<Vec<Refund>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        refunds_of(&mut connection, declaration_id).await
+    }
+
     /// Every refund, for the reconciliation report and `ledger verify`.
     pub async fn refunds(&self) -> Result<Vec<Refund>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(

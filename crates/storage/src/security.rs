@@ -170,6 +170,52 @@ impl Store {
             .transpose()
     }
 
+    /// Users newest first (ids are UUIDv7, in creation order), older than `before` when given, at most `limit`.
+    pub async fn users_page(
+        &self,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(before)
+            .bind(limit.clamp(1, 1000))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from)
+            .collect()
+    }
+
+    /// Representations registered (in force or ended), by principal, at most `limit`:
+    /// (representative, principal, granted by, granted at, ended at).
+    #[allow(clippy::type_complexity)]
+    pub async fn representations(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String, String, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT representative, principal, granted_by, granted_at, revoked_at FROM representations \
+             ORDER BY principal, representative LIMIT $1",
+        )
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("representative")?,
+                    r.try_get("principal")?,
+                    r.try_get("granted_by")?,
+                    r.try_get("granted_at")?,
+                    r.try_get("revoked_at")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id");
         sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -62,7 +62,7 @@ pub struct RefundView {
     amount: String,
     currency: String,
     #[schema(value_type = crate::openapi::RefundStatusName)]
-    status: &'static str,
+    pub(crate) status: &'static str,
     /// 1, or 2 above the administration's four-eyes threshold.
     approvals_needed: i64,
     /// The officers who approved it, in order.
