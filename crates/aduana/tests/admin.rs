@@ -526,7 +526,7 @@ fn an_agency_is_set_up_by_command_line_and_its_requirement_refuses_goods() {
         let refused = run(dir, &["users", "add", "--role", "agency", "--party", "VET"]);
         assert!(!refused.status.success());
         assert!(
-            stderr(&refused).contains("no agency has the code VET"),
+            stderr(&refused).contains("No agency is registered with this code"),
             "{}",
             stderr(&refused)
         );

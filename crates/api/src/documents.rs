@@ -16,6 +16,9 @@ use axum::response::{IntoResponse, Response};
 use error_table::ErrorCode;
 use serde::Serialize;
 
+/// The owner of the documents officers upload (no party's: the administration's).
+pub const CUSTOMS_OWNER: &str = "customs";
+
 /// What the bytes are, by their first bytes: `application/pdf`, `image/png`, `image/jpeg` or `application/xml`.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"%PDF-") {
@@ -55,7 +58,7 @@ pub struct Stored {
     path = "/api/v1/documents",
     tag = "single-window",
     summary = "Upload a document",
-    description = "The file as the request body (PDF, PNG, JPEG or XML, told apart by its content; a Content-Type that says otherwise is refused), at most the service's body limit. Stored once by SHA-256: the same bytes again answer the same hash. Traders and agency officers; scope `lpco`. Audited.",
+    description = "The file as the request body (PDF, PNG, JPEG or XML, told apart by its content; a Content-Type that says otherwise is refused), at most the service's body limit. Stored once by SHA-256: the same bytes again answer the same hash. Traders and agency officers for their party; customs officers for customs (an examination's photos and scanner images, cited by an inspection act). Scope `lpco`. Audited.",
     request_body(content((String = "application/pdf"), (String = "image/png"), (String = "image/jpeg"), (String = "application/xml"))),
     responses((status = 201, description = "Stored", body = crate::documents::Stored), (status = 200, description = "Stored already", body = crate::documents::Stored), (status = 413, description = "Too large (request.too_large)", body = crate::error::ErrorBody), (status = 415, description = "Not an accepted type (document.type_not_accepted)", body = crate::error::ErrorBody))
 )]
@@ -79,12 +82,17 @@ pub async fn upload(
             format!("The Content-Type says {declared}, but the file is {sniffed}."),
         ));
     }
-    let party = caller.user.party.clone().ok_or_else(|| {
-        ApiError::with_message(
-            ErrorCode::Forbidden,
-            "Your user names no party to upload for.",
-        )
-    })?;
+    // Officers upload for customs (photos and scanner images of an examination); others for their party.
+    let party = if caller.role == Role::Officer {
+        CUSTOMS_OWNER.to_owned()
+    } else {
+        caller.user.party.clone().ok_or_else(|| {
+            ApiError::with_message(
+                ErrorCode::Forbidden,
+                "Your user names no party to upload for.",
+            )
+        })?
+    };
     let (sha256, new) = state
         .store
         .save_document(

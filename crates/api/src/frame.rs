@@ -71,6 +71,8 @@ pub(crate) struct Frame {
     pub languages: Vec<(&'static str, &'static str, bool)>,
     /// This page's address, encoded for the switcher's `back`.
     pub back: String,
+    /// This page's address as it is (a form's hidden `back`).
+    pub back_path: String,
     pub errors: Vec<FieldError>,
     pub done: Option<String>,
 }
@@ -119,7 +121,11 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         Some(Role::Agency) => &[("/portal/agency", "agency", "page-agency")],
         Some(Role::Admin) => &[
             ("/portal/users", "users", "page-users"),
-            ("/portal/representations", "representations", "page-representations"),
+            (
+                "/portal/representations",
+                "representations",
+                "page-representations",
+            ),
             ("/portal/audit", "audit", "page-audit"),
         ],
         Some(Role::Bank) => &[],
@@ -168,6 +174,7 @@ impl Frame {
                 .map(|l| (l.code(), language_name(l), l == t))
                 .collect(),
             back: url_encode(here),
+            back_path: here.to_owned(),
             errors: Vec::new(),
             done: None,
         }
@@ -363,6 +370,7 @@ mod catalogue {
         include_str!("portal_admin.rs"),
         include_str!("portal_refunds.rs"),
         include_str!("portal_risk.rs"),
+        include_str!("portal_inspection.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

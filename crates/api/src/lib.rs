@@ -23,6 +23,7 @@ mod portal;
 mod portal_admin;
 mod portal_audit;
 mod portal_declarations;
+mod portal_inspection;
 mod portal_public;
 mod portal_refunds;
 mod portal_risk;

@@ -176,7 +176,7 @@ const AGENCY_KEEPERS: &[Role] = &[Role::Admin, Role::Agency];
 /// Applications and issued documents: the trader its own, the agency its own, customs all.
 const LPCO_READERS: &[Role] = &[Role::Trader, Role::Agency, Role::Officer, Role::Auditor];
 /// Who uploads documents: traders (for applications) and agency officers.
-const UPLOADERS: &[Role] = &[Role::Trader, Role::Agency];
+const UPLOADERS: &[Role] = &[Role::Trader, Role::Agency, Role::Officer];
 /// Everyone with a portal login.
 const PORTAL: &[Role] = &[
     Role::Trader,
@@ -238,6 +238,9 @@ routes! {
     POST "/portal/declarations/{id}/refund" => Access::Session(TRADER_OFFICER), None, crate::portal_declarations::refund;
     GET "/portal/refunds" => Access::Session(OFFICER), None, crate::portal_refunds::show;
     POST "/portal/refunds/{refund}/approval" => Access::Session(OFFICER), None, crate::portal_refunds::approve;
+    POST "/portal/declarations/{id}/inspection" => Access::Session(OFFICER), None, crate::portal_inspection::record;
+    POST "/portal/queue/allocation" => Access::Session(OFFICER), None, crate::portal_inspection::allocate;
+    GET "/portal/documents/{sha256}" => Access::Session(LPCO_READERS), None, crate::portal_inspection::document;
     POST "/portal/declarations/{id}/control-result" => Access::Session(OFFICER), None, crate::portal_declarations::control_result;
     POST "/portal/declarations/{id}/lane" => Access::Session(OFFICER), None, crate::portal_declarations::lane;
     POST "/portal/declarations/{id}/release" => Access::Session(OFFICER), None, crate::portal_declarations::release;

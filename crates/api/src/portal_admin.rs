@@ -65,7 +65,11 @@ fn role_choices(t: Language, chosen: &str) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-fn state_text(t: Language, user: &storage::User, office: Option<&administration::Office>) -> String {
+fn state_text(
+    t: Language,
+    user: &storage::User,
+    office: Option<&administration::Office>,
+) -> String {
     match &user.disabled_at {
         Some(at) => t.with("page-user-disabled-at", "at", &local_time(at, office)),
         None => t.get("page-user-active"),
@@ -247,9 +251,9 @@ pub async fn create_user(
     )
     .await
     {
-        Ok(user) => {
-            Ok(Redirect::to(&format!("/portal/users/{}?done=user-created", user.id)).into_response())
-        }
+        Ok(user) => Ok(
+            Redirect::to(&format!("/portal/users/{}?done=user-created", user.id)).into_response(),
+        ),
         Err(error) => {
             let errors = refusals(t, error)?;
             // The password is never given back.
@@ -371,11 +375,12 @@ async fn user_page(
         token_form.scopes
     };
     let scopes = std::iter::once(("*".to_owned(), t.get("page-token-every-scope")))
-        .chain(
-            Scope::ALL
-                .iter()
-                .map(|s| (s.as_str().to_owned(), t.get(&format!("page-scope-{}", s.as_str().replace(':', "-"))))),
-        )
+        .chain(Scope::ALL.iter().map(|s| {
+            (
+                s.as_str().to_owned(),
+                t.get(&format!("page-scope-{}", s.as_str().replace(':', "-"))),
+            )
+        }))
         .map(|(s, d)| {
             let chosen = chosen_scopes.contains(&s);
             (s, d, chosen)
@@ -554,7 +559,10 @@ user_action!(
             OffsetDateTime::now_utc(),
         )
         .await;
-        after_user_action(&state, &caller, &session, &headers, &id, outcome, "password").await
+        after_user_action(
+            &state, &caller, &session, &headers, &id, outcome, "password",
+        )
+        .await
     }
 );
 
@@ -578,7 +586,10 @@ user_action!(
             OffsetDateTime::now_utc(),
         )
         .await;
-        after_user_action(&state, &caller, &session, &headers, &id, outcome, "disabled").await
+        after_user_action(
+            &state, &caller, &session, &headers, &id, outcome, "disabled",
+        )
+        .await
     }
 );
 

@@ -68,6 +68,8 @@ pub(crate) struct Row {
     pub lane: String,
     pub lane_code: String,
     pub lodged_at: String,
+    /// In the control queue: the examiner allocated (empty when none).
+    pub examiner: String,
 }
 
 fn row_of(t: Language, office: Option<&administration::Office>, row: &DeclarationRow) -> Row {
@@ -83,6 +85,7 @@ fn row_of(t: Language, office: Option<&administration::Office>, row: &Declaratio
             .unwrap_or_default(),
         lane_code: row.lane.map(|l| l.as_str()).unwrap_or_default().to_owned(),
         lodged_at: local_time(&row.lodged_at, office),
+        examiner: String::new(),
     }
 }
 
@@ -217,6 +220,27 @@ async fn list_page(
             .iter()
             .map(|r| row_of(t, office.as_ref(), r))
             .collect();
+        if !tabs.is_empty() {
+            // The control queue shows who examines each declaration.
+            let ids: Vec<String> = rows.iter().map(|r: &Row| r.id.clone()).collect();
+            let mut names = std::collections::BTreeMap::new();
+            for inspection in state.store.inspections(&ids).await? {
+                let Some(examiner) = inspection.examiner else {
+                    continue;
+                };
+                if !names.contains_key(&examiner) {
+                    let name = state
+                        .store
+                        .user(&examiner)
+                        .await?
+                        .map_or_else(|| examiner.clone(), |u| u.name);
+                    names.insert(examiner.clone(), name);
+                }
+                if let Some(row) = rows.iter_mut().find(|r| r.id == inspection.declaration_id) {
+                    row.examiner = names[&examiner].clone();
+                }
+            }
+        }
     }
     let newest = before.map(|_| {
         let mut query = Vec::new();
@@ -266,6 +290,7 @@ async fn list_page(
 pub struct QueueQuery {
     lane: Option<String>,
     before: Option<i64>,
+    done: Option<String>,
 }
 
 /// `GET /portal/queue`: declarations under control, by lane.
@@ -301,6 +326,13 @@ pub async fn queue(
         &headers,
         &uri,
         t.get("page-queue"),
+    )
+    .with_done(
+        query
+            .done
+            .as_deref()
+            .filter(|d| *d == "allocated")
+            .map(|_| t.get("page-done-allocated")),
     );
     let tabs = [Lane::Red, Lane::Yellow]
         .into_iter()
@@ -390,6 +422,13 @@ struct DeclarationPage {
     refundable: Option<String>,
     /// The declaration's refunds: (amount, status, approvals given of needed).
     refunds: Vec<(String, String, String)>,
+    /// Customs roles: the examiner allocated, if any.
+    examiner: Option<String>,
+    /// The officer may record an inspection act (under control in the red lane): the goods items (number,
+    /// description) it describes.
+    inspect_items: Vec<crate::portal_inspection::InspectItem>,
+    /// The act recorded, if any.
+    act: Option<crate::portal_inspection::ActView>,
     lanes: Vec<(String, String)>,
     /// What was typed into a form, given back with its errors: (field, value).
     typed: Vec<(String, String)>,
@@ -429,6 +468,7 @@ fn done_text(t: Language, key: &str) -> String {
         "release",
         "amendment",
         "refund",
+        "inspection",
     ];
     if KNOWN.contains(&key) {
         t.get(&format!("page-done-{key}"))
@@ -692,8 +732,53 @@ async fn declaration_page(
     let officer = role == Role::Officer;
     let open = !terminal(lifecycle.status) && lifecycle.status != Status::Lodged;
     let refunds_stored = state.store.refunds_for(&row.id).await?;
+    let inspection = if customs {
+        state
+            .store
+            .inspections(std::slice::from_ref(&row.id))
+            .await?
+            .pop()
+    } else {
+        None
+    };
+    let examiner = match inspection.as_ref().and_then(|i| i.examiner.clone()) {
+        Some(examiner) => Some(
+            state
+                .store
+                .user(&examiner)
+                .await?
+                .map_or(examiner, |u| u.name),
+        ),
+        None => None,
+    };
+    let act = inspection
+        .as_ref()
+        .and_then(|i| crate::portal_inspection::act_view(t, i, office));
+    let inspect_items: Vec<(u32, String)> =
+        if officer && lifecycle.status == Status::UnderControl && row.lane == Some(Lane::Red) {
+            serde_json::from_str::<declaration::Declaration>(&row.model)
+                .map(|d| {
+                    d.goods_shipment
+                        .goods_items
+                        .iter()
+                        .take(workflow::inspection::MAX_FINDINGS)
+                        .map(|g| {
+                            (
+                                g.sequence_numeric,
+                                g.description.clone().unwrap_or_default(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
     let credit = lifecycle.liabilities.as_ref().map_or(Decimal::ZERO, |l| {
-        lifecycle.paid.checked_sub(l.immediate).unwrap_or(Decimal::ZERO)
+        lifecycle
+            .paid
+            .checked_sub(l.immediate)
+            .unwrap_or(Decimal::ZERO)
     });
     let refundable = ((trader || officer)
         && credit > Decimal::ZERO
@@ -760,6 +845,9 @@ async fn declaration_page(
         can_release: officer && lifecycle.status == Status::Settled && lifecycle.arrived,
         refundable,
         refunds,
+        examiner,
+        inspect_items: crate::portal_inspection::inspect_items(t, &inspect_items),
+        act,
         lanes: Lane::ALL
             .iter()
             .map(|l| {
@@ -851,6 +939,58 @@ async fn after_action(
                     e
                 })
                 .collect();
+            let view = Uri::from_maybe_shared(format!("/portal/declarations/{id}"))
+                .unwrap_or_else(|_| uri.clone());
+            declaration_page(
+                state, caller, session, headers, &view, id, errors, typed, None, code,
+            )
+            .await
+        }
+    }
+}
+
+/// The answer to a form whose errors point into a body other than the page's fields: 303 to the declaration
+/// with `done`, or its page again with each problem at the field `field_of` its pointer names.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn answer(
+    state: &AppState,
+    caller: &Caller,
+    session: &PortalSession,
+    headers: &HeaderMap,
+    uri: &Uri,
+    id: &str,
+    outcome: Result<(), ApiError>,
+    done: &str,
+    fallback_field: &str,
+    typed: Vec<(String, String)>,
+    field_of: fn(&str) -> String,
+) -> Result<Response, ApiError> {
+    match outcome {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/portal/declarations/{id}?done={done}")).into_response())
+        }
+        Err(error) if error.code == ErrorCode::NotFound || error.code == ErrorCode::CsrfInvalid => {
+            Err(error)
+        }
+        Err(error) => {
+            let t = state.wording(headers).language;
+            let error = in_language(t, error);
+            let code = error.status();
+            let errors = if error.errors.is_empty() {
+                vec![FieldError {
+                    field: fallback_field.to_owned(),
+                    message: error.message.clone(),
+                }]
+            } else {
+                error
+                    .errors
+                    .iter()
+                    .map(|p| FieldError {
+                        field: field_of(&p.pointer),
+                        message: p.message.clone(),
+                    })
+                    .collect()
+            };
             let view = Uri::from_maybe_shared(format!("/portal/declarations/{id}"))
                 .unwrap_or_else(|_| uri.clone());
             declaration_page(

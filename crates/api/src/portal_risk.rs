@@ -125,9 +125,16 @@ async fn rules_page(
         .filter(|d| *d == "rules-saved")
         .map(|d| t.get(&format!("page-done-{d}")));
     let uri = Uri::from_static("/portal/risk/rules");
-    let frame = Frame::signed_in(state, caller, session, headers, &uri, t.get("page-risk-rules"))
-        .with_errors(errors)
-        .with_done(done);
+    let frame = Frame::signed_in(
+        state,
+        caller,
+        session,
+        headers,
+        &uri,
+        t.get("page-risk-rules"),
+    )
+    .with_errors(errors)
+    .with_done(done);
     let html = render(&RulesPage {
         t,
         frame,
@@ -341,7 +348,9 @@ fn period(query: &HitQuery) -> (String, String, String, String) {
     let date = |d: &Option<String>| {
         d.as_deref()
             .map(str::trim)
-            .filter(|d| time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).is_ok())
+            .filter(|d| {
+                time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).is_ok()
+            })
             .map(str::to_owned)
             .unwrap_or_default()
     };
@@ -362,12 +371,7 @@ fn period(query: &HitQuery) -> (String, String, String, String) {
 fn percent(rate: Option<Decimal>) -> String {
     rate.map_or_else(
         || "–".to_owned(),
-        |r| {
-            format!(
-                "{} %",
-                (r * Decimal::from(100)).round_dp(1).normalize()
-            )
-        },
+        |r| format!("{} %", (r * Decimal::from(100)).round_dp(1).normalize()),
     )
 }
 
@@ -392,8 +396,13 @@ pub async fn hit_rates(
 ) -> Result<Response, ApiError> {
     let t = state.wording(&headers).language;
     let (from, to, from_at, to_at) = period(&query);
-    crate::access::record_export(&state, &caller, "report/rule-hits", uri.query().unwrap_or(""))
-        .await?;
+    crate::access::record_export(
+        &state,
+        &caller,
+        "report/rule-hits",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
     let (report, declarations, truncated) =
         crate::reports::hit_report(&state, &from_at, &to_at).await?;
     let pipeline = state.pipeline();
@@ -439,7 +448,14 @@ pub async fn hit_rates(
         })
         .collect();
     let chart_height = (rows.len() as f64 * 34.0).max(34.0);
-    let frame = Frame::signed_in(&state, &caller, &session, &headers, &uri, t.get("page-hit-rates"));
+    let frame = Frame::signed_in(
+        &state,
+        &caller,
+        &session,
+        &headers,
+        &uri,
+        t.get("page-hit-rates"),
+    );
     let csv = format!(
         "/portal/risk/hit-rates.csv?from={}&to={}",
         crate::frame::url_encode(&from),
@@ -478,8 +494,13 @@ pub async fn hit_rates_csv(
     Query(query): Query<HitQuery>,
 ) -> Result<Response, ApiError> {
     let (_, _, from_at, to_at) = period(&query);
-    crate::access::record_export(&state, &caller, "report/rule-hits", uri.query().unwrap_or(""))
-        .await?;
+    crate::access::record_export(
+        &state,
+        &caller,
+        "report/rule-hits",
+        uri.query().unwrap_or(""),
+    )
+    .await?;
     let (report, _, _) = crate::reports::hit_report(&state, &from_at, &to_at).await?;
     let mut out = String::from(
         "selector,description,lane,selected,controlled,irregular,hit_rate,additional_duty\r\n",
@@ -493,7 +514,9 @@ pub async fn hit_rates_csv(
                 s.selected.to_string(),
                 s.controlled.to_string(),
                 s.irregular.to_string(),
-                s.hit_rate.map(|r| r.round_dp(4).to_string()).unwrap_or_default(),
+                s.hit_rate
+                    .map(|r| r.round_dp(4).to_string())
+                    .unwrap_or_default(),
                 s.additional_duty.to_string(),
             ]
             .join(","),

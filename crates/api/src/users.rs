@@ -164,9 +164,7 @@ pub struct UserRequest {
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// A login: 3 to 64 letters, digits and `.`, `_`, `-`, `@`.

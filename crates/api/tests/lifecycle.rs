@@ -328,3 +328,88 @@ async fn rule_hit_rates_report_what_each_rule_found() {
         );
     }
 }
+
+/// An inspection act is stored with the control result it gives, in one transaction, or not at all: an act
+/// citing an image nobody uploaded, naming a goods item the declaration lacks, or given by a trader is refused
+/// and leaves the declaration under control with no act; an officer's image uploaded first is accepted.
+#[tokio::test]
+async fn an_inspection_act_is_stored_with_its_control_result_or_not_at_all() {
+    for backend in common::backends() {
+        let app = TestApp::spawn_full(
+            backend,
+            |p| p.rules = selectivity::RuleSet::parse("random 100% then red").unwrap(),
+            common::config(),
+        )
+        .await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let minimal = include_bytes!("../../wco/tests/minimal.xml");
+        let (_, lodged) = json(app.lodge_xml(&trader, minimal).await).await;
+        assert_eq!(lodged["status"], "under_control", "{lodged}");
+        let id = lodged["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/declarations/{id}/control-results");
+        let act = |images: Value, item: u32| {
+            json!({
+                "result": "no_irregularity",
+                "inspection": {
+                    "findings": [{"item": item, "quantity_found": "10", "description_found": "Shavers"}],
+                    "seals_checked": true, "seals_intact": true, "seal_numbers": ["S1"],
+                    "images": images,
+                }
+            })
+        };
+        let unknown = "0".repeat(64);
+        for (body, pointer) in [
+            (act(json!([unknown]), 1), "/inspection/images/0"),
+            (act(json!([]), 2), "/inspection/findings/0/item"),
+            (act(json!(["not a hash"]), 1), "/inspection/images/0"),
+        ] {
+            let (status, answer) = json(app.post(&officer, &path, body).await).await;
+            assert_eq!(status, 422, "{answer}");
+            assert_eq!(answer["errors"][0]["pointer"], pointer, "{answer}");
+        }
+        let (status, _) = json(app.post(&trader, &path, act(json!([]), 1)).await).await;
+        assert_eq!(status, 403, "traders record no act");
+        assert!(
+            app.store
+                .inspections(std::slice::from_ref(&id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (_, still) = json(
+            app.get(&officer, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
+        assert_eq!(still["status"], "under_control", "nothing half-stored");
+
+        // The officer uploads the photo, then the act cites it.
+        let photo = app
+            .client
+            .post(format!("{}/api/v1/documents", app.base))
+            .bearer_auth(&officer)
+            .body(b"\x89PNG\r\n\x1a\n photo".to_vec())
+            .send()
+            .await
+            .unwrap();
+        let (status, stored) = json(photo).await;
+        assert_eq!(status, 201, "{stored}");
+        let (status, answer) = json(
+            app.post(&officer, &path, act(json!([stored["sha256"]]), 1))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_ne!(answer["status"], "under_control", "{answer}");
+        let inspections = app
+            .store
+            .inspections(std::slice::from_ref(&id))
+            .await
+            .unwrap();
+        let recorded: workflow::inspection::InspectionAct =
+            serde_json::from_str(inspections[0].act.as_deref().unwrap()).unwrap();
+        assert_eq!(recorded.images, [stored["sha256"].as_str().unwrap()]);
+        assert_eq!(recorded.seal_numbers, ["S1"]);
+    }
+}

@@ -403,7 +403,6 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         portal_user(&app, "Officer Olga", "officer", None, "olga").await;
         portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
         let trader = app.user("trader", Some("GB603202734852")).await;
-        let officer = app.user("officer", None).await;
         let browser = start_browser(&driver).await;
         let client = &browser.client;
         let base = app.base.clone();
@@ -434,27 +433,24 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         fill(client, "#password", "a password for oscar").await;
         submit(client, "#create-user").await;
         assert_eq!(text_of(client, "#done").await, "The user is created.");
-        assert_eq!(text_of(client, "#role-now").await, "customs officer");
+        assert_eq!(text_of(client, "#current-role").await, "customs officer");
         let oscar_page = client.current_url().await.unwrap();
-        let oscar_id = oscar_page
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned();
+        let oscar_id = oscar_page.path().rsplit('/').next().unwrap().to_owned();
         fill(client, "#token-name", "broker software").await;
         click(client, "#scope-1").await; // not everything …
         click(client, "#scope-2").await; // … only reading declarations
         submit(client, "#create-token").await;
         let secret = text_of(client, "#token-secret").await;
         assert!(secret.starts_with("adu_"), "{secret}");
-        assert!(text_of(client, "#tokens").await.contains("declarations:read"));
+        assert!(
+            text_of(client, "#tokens")
+                .await
+                .contains("declarations:read")
+        );
         accessibility(client, axe.as_deref(), "user with a new token").await;
         let read = app.get(&secret, "/api/v1/declarations").await;
         assert_eq!(read.status(), 200, "the token reads declarations");
-        let write = app
-            .post(&secret, "/api/v1/cargo-reports", json!({}))
-            .await;
+        let write = app.post(&secret, "/api/v1/cargo-reports", json!({})).await;
         assert_eq!(write.status(), 403, "and nothing else");
         submit(client, "#revoke-1").await;
         assert_eq!(text_of(client, "#done").await, "The token is revoked.");
@@ -489,14 +485,19 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         let entries = app.store.audit_entries(0, 10_000).await.unwrap();
         for action in ["user.add", "user.password", "token.create", "token.revoke"] {
             assert!(
-                entries.iter().any(|e| e.action == action && e.actor_role == "admin"),
+                entries
+                    .iter()
+                    .any(|e| e.action == action && e.actor_role == "admin"),
                 "{action} under the administrator: {entries:?}"
             );
         }
 
         // A refund above the threshold: the trader asks, two officers approve, the second pays it out.
-        let (_, lodged) =
-            common::json(app.lodge_xml(&trader, pre_lodged("WORK-1").as_bytes()).await).await;
+        let (_, lodged) = common::json(
+            app.lodge_xml(&trader, pre_lodged("WORK-1").as_bytes())
+                .await,
+        )
+        .await;
         let id = lodged["id"].as_str().unwrap().to_owned();
         let (_, order) = common::json(
             app.post(
@@ -542,7 +543,10 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         );
         submit(client, "#sign-out").await;
         for (login, done) in [
-            ("olga", "Your approval is recorded; another officer approves too."),
+            (
+                "olga",
+                "Your approval is recorded; another officer approves too.",
+            ),
             ("oscar", "The refund is approved and paid out."),
         ] {
             sign_in(client, &base, login).await;
@@ -587,10 +591,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         submit(client, "#save").await;
         let summary = text_of(client, "#error-summary").await;
         assert!(summary.contains("Line 2, column"), "{summary}");
-        let problem = client
-            .find(Locator::Css(".rule-problem"))
-            .await
-            .unwrap();
+        let problem = client.find(Locator::Css(".rule-problem")).await.unwrap();
         assert_eq!(
             problem.attr("data-line").await.unwrap().as_deref(),
             Some("2")
@@ -614,22 +615,140 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             text_of(client, "#done").await,
             "The rules are saved as a new version."
         );
-        assert!(text_of(client, "#versions").await.contains("Shavers undervalued"));
-        // The rule sends the next declaration to red; the officer finds an irregularity.
-        let (_, red) =
-            common::json(app.lodge_xml(&trader, &minimal("WORK-2")).await).await;
+        assert!(
+            text_of(client, "#versions")
+                .await
+                .contains("Shavers undervalued")
+        );
+        submit(client, "#sign-out").await;
+
+        // The rule sends the next declaration to red. The officer allocates the queue's examiners, takes it,
+        // reads why it is red and records the inspection act with a photo: an irregularity, duty found.
+        let (_, red) = common::json(app.lodge_xml(&trader, &minimal("WORK-2")).await).await;
         assert_eq!(red["status"], "under_control", "{red}");
-        let red_id = red["id"].as_str().unwrap();
-        let (status, body) = common::json(
-            app.post(
-                &officer,
-                &format!("/api/v1/declarations/{red_id}/control-results"),
-                json!({"result": "irregularity", "irregularity_type": "valuation", "additional_duty": "12.50"}),
-            )
-            .await,
+        let red_id = red["id"].as_str().unwrap().to_owned();
+        sign_in(client, &base, "olga").await;
+        submit(client, "#nav-queue").await;
+        assert!(
+            text_of(client, "#declarations")
+                .await
+                .contains("not allocated")
+        );
+        submit(client, "#allocate").await;
+        assert_eq!(text_of(client, "#done").await, "Examiners are allocated.");
+        let examiner = text_of(client, "#declarations td.examiner").await;
+        assert!(
+            examiner == "Officer Olga" || examiner == "Officer Oscar",
+            "{examiner}"
+        );
+        accessibility(client, axe.as_deref(), "queue with examiners").await;
+        client
+            .find(Locator::LinkText("WORK-2"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(text_of(client, "#risk-hits").await.contains("R010"));
+        assert_eq!(
+            text_of(client, "#examiner").await,
+            format!("Examiner: {examiner}.")
+        );
+        fill(client, "#quantity_1", "ten").await;
+        submit(client, "#record-act").await;
+        let link = client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#error-summary a"))
+            .await
+            .unwrap();
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some("#quantity_1")
+        );
+        accessibility(client, axe.as_deref(), "inspection act with an error").await;
+        fill(client, "#quantity_1", "10").await;
+        fill(
+            client,
+            "#description_1",
+            "Electric shavers, declared at half their price",
         )
         .await;
-        assert_eq!(status, 200, "{body}");
+        click(client, "#seals_checked").await;
+        click(client, "#seals_intact").await;
+        fill(client, "#seal_numbers", "GB123, GB124").await;
+        let photo = tempfile::tempdir().unwrap();
+        let image = photo.path().join("shavers.png");
+        std::fs::write(&image, b"\x89PNG\r\n\x1a\n a photo of the shavers").unwrap();
+        client
+            .find(Locator::Css("#images"))
+            .await
+            .unwrap()
+            .send_keys(image.to_str().unwrap())
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css(
+                "#inspection-result option[value=irregularity]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        fill(client, "#act_irregularity_type", "valuation").await;
+        fill(client, "#act_additional_duty", "12.50").await;
+        submit(client, "#record-act").await;
+        assert_eq!(
+            text_of(client, "#done").await,
+            "The inspection act and the control result are recorded."
+        );
+        assert!(
+            text_of(client, "#findings")
+                .await
+                .contains("Electric shavers")
+        );
+        assert!(text_of(client, "#act-seals").await.contains("GB123, GB124"));
+        // An irregularity keeps the declaration under control until the trader amends it.
+        assert_eq!(text_of(client, "#status").await, "under control");
+        let href = client
+            .find(Locator::Css("#act-images a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        accessibility(client, axe.as_deref(), "declaration with its act").await;
+        let cookies = client
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let photo_back = app
+            .client
+            .get(format!("{base}{href}"))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(photo_back.status(), 200);
+        assert_eq!(
+            photo_back.bytes().await.unwrap().as_ref(),
+            b"\x89PNG\r\n\x1a\n a photo of the shavers"
+        );
+        submit(client, "#sign-out").await;
+        // The act and the result were written together: the act's audit entry, the control event.
+        let entries = app.store.audit_entries(0, 100_000).await.unwrap();
+        assert!(
+            entries.iter().any(
+                |e| e.action == "inspection.act" && e.subject == format!("inspection/{red_id}")
+            )
+        );
+        sign_in(client, &base, "ana").await;
         submit(client, "#nav-hit-rates").await;
         client.find(Locator::Css("#hit-chart")).await.unwrap();
         let table = text_of(client, "#hit-rates").await;
@@ -693,7 +812,14 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/representations".to_owned(),
                 ],
             ),
-            ("olga", vec!["/portal/refunds".to_owned()]),
+            (
+                "olga",
+                vec![
+                    "/portal/refunds".to_owned(),
+                    "/portal/queue?lane=red".to_owned(),
+                    format!("/portal/declarations/{red_id}"),
+                ],
+            ),
             (
                 "ana",
                 vec![
@@ -703,11 +829,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             ),
             ("tom", vec![format!("/portal/declarations/{id}")]),
         ];
-        for (language, size) in [
-            ("fr", (390, 844)),
-            ("es", (390, 844)),
-            ("es", (1280, 900)),
-        ] {
+        for (language, size) in [("fr", (390, 844)), ("es", (390, 844)), ("es", (1280, 900))] {
             client.set_window_size(size.0, size.1).await.unwrap();
             client.goto(&format!("{base}/status")).await.unwrap();
             submit(client, &format!("#language-{language}")).await;

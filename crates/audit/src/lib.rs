@@ -97,6 +97,8 @@ actions! {
     LpcoDraw => ("lpco.draw", "A declaration's goods item drew on a licence, permit or certificate."),
     DocumentUpload => ("document.upload", "A document uploaded (its SHA-256, type and size; stored once)."),
     LpcoReturn => ("lpco.return", "What a cancelled declaration drew given back to a licence, permit or certificate."),
+    InspectionAllocate => ("inspection.allocate", "An examiner allocated to a declaration under control."),
+    InspectionAct => ("inspection.act", "An inspection act recorded with the control result it gave."),
 }
 
 /// What a new entry says; the chain gives it its number and hashes.

@@ -31,7 +31,9 @@ pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
 pub use ledger_store::TransferOutcome;
 pub use money::Money;
-pub use payments::{Confirmation, OrderStatus, PaymentOrder, Refund, RefundStatus, Write};
+pub use payments::{
+    Confirmation, Inspection, OrderStatus, PaymentOrder, Refund, RefundStatus, Write,
+};
 pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
 pub use single_window::{AgencyHold, Decided as ApplicationDecided, MAX_LIST, OutboxEvent};
@@ -485,7 +487,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0014_single_window.sql"),
     ),
     (15, include_str!("../migrations/postgres/0015_portal.sql")),
-    (16, include_str!("../migrations/postgres/0016_workbench.sql")),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_workbench.sql"),
+    ),
 ];
 
 /// The migration after which the documents of declarations stored before versions existed are copied into

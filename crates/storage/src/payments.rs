@@ -1,7 +1,7 @@
 //! Payment orders, bank confirmations, refunds and receipts: rows written with the declaration's change they belong
 //! to ([`Write`], in [`crate::Store::update`]'s transaction), and read back.
 
-use crate::audit_store::{Actor, canonical, entry_at};
+use crate::audit_store::{Actor, append, canonical, entry_at};
 use crate::{Store, StoreError, format_time};
 use serde::Serialize;
 use sqlx::Row;
@@ -132,6 +132,13 @@ pub enum Write {
     },
     /// A bank's confirmation, once (its id is unique per bank).
     Confirmation(Confirmation),
+    /// An inspection act (canonical JSON), recorded by the examiner with the control result it gives.
+    InspectionAct {
+        declaration_id: String,
+        act: String,
+        recorded_by: String,
+        recorded_by_role: String,
+    },
     /// A receipt, as issued (canonical JSON and its SHA-256).
     Receipt {
         id: String,
@@ -419,7 +426,137 @@ pub(crate) async fn write(
                 &at,
             )]
         }
+        Write::InspectionAct {
+            declaration_id,
+            act,
+            recorded_by,
+            recorded_by_role,
+        } => {
+            sqlx::query(
+                "INSERT INTO inspections (declaration_id, act, recorded_by, recorded_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (declaration_id) DO UPDATE SET act = excluded.act, recorded_by = excluded.recorded_by, \
+                 recorded_at = excluded.recorded_at",
+            )
+            .bind(declaration_id)
+            .bind(act)
+            .bind(recorded_by)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            vec![entry_at(
+                &Actor::new(recorded_by.clone(), recorded_by_role.clone()),
+                audit::Action::InspectionAct,
+                &format!("inspection/{declaration_id}"),
+                &canonical(&[declaration_id, act]),
+                &at,
+            )]
+        }
     })
+}
+
+/// A declaration's inspection: the examiner allocated, when, and the act once recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    pub declaration_id: String,
+    pub examiner: Option<String>,
+    pub allocated_at: Option<String>,
+    pub act: Option<String>,
+    pub recorded_by: Option<String>,
+    pub recorded_at: Option<String>,
+}
+
+fn inspection_from(row: &AnyRow) -> Result<Inspection, StoreError> {
+    Ok(Inspection {
+        declaration_id: row.try_get("declaration_id")?,
+        examiner: row.try_get("examiner")?,
+        allocated_at: row.try_get("allocated_at")?,
+        act: row.try_get("act")?,
+        recorded_by: row.try_get("recorded_by")?,
+        recorded_at: row.try_get("recorded_at")?,
+    })
+}
+
+impl Store {
+    /// The inspections of these declarations (those that have one).
+    pub async fn inspections(
+        &self,
+        declaration_ids: &[String],
+    ) -> Result<Vec<Inspection>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in declaration_ids.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT declaration_id, examiner, allocated_at, act, recorded_by, recorded_at FROM inspections \
+                 WHERE declaration_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(inspection_from(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The examiners (active officers) with their open inspections (allocated, no act yet), at most 1,000.
+    pub async fn examiner_workloads(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, (SELECT COUNT(*) FROM inspections i WHERE i.examiner = u.id AND i.recorded_at IS NULL) \
+             AS open FROM users u WHERE u.role = 'officer' AND u.disabled_at IS NULL ORDER BY u.id LIMIT 1000",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let open: i64 = r.try_get("open")?;
+                Ok((r.try_get("id")?, open.max(0) as u64))
+            })
+            .collect()
+    }
+
+    /// Allocates `examiner` to a declaration that has no examiner yet (a second server allocating the same
+    /// declaration at once changes nothing): whether this call allocated it. Audited.
+    pub async fn allocate_examiner(
+        &self,
+        actor: &Actor,
+        declaration_id: &str,
+        examiner: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.lock().await;
+        let at = format_time(now);
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO inspections (declaration_id, examiner, allocated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (declaration_id) DO NOTHING",
+        )
+        .bind(declaration_id)
+        .bind(examiner)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            append(
+                &mut tx,
+                self.backend,
+                vec![crate::audit_store::entry(
+                    actor,
+                    audit::Action::InspectionAllocate,
+                    &format!("inspection/{declaration_id}"),
+                    &canonical(&[declaration_id, examiner, &at]),
+                    now,
+                )],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
 }
 
 impl Store {

@@ -24,6 +24,7 @@
 //! (released, rejected, cancelled).
 
 pub mod hit_rates;
+pub mod inspection;
 pub mod study;
 
 use declaration::Mrn;

@@ -78,6 +78,11 @@ pub(crate) struct ControlBody {
     additional_duty: Option<Decimal>,
     #[serde(default)]
     remarks: Option<String>,
+    /// The examination's act (per item: quantity and description found; seals; samples; images uploaded as
+    /// documents), recorded with this result in the same transaction.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    inspection: Option<workflow::inspection::InspectionAct>,
 }
 
 /// What a control found.
@@ -95,7 +100,7 @@ pub(crate) enum ControlOutcome {
     path = "/api/v1/declarations/{id}/control-results",
     tag = "declarations",
     summary = "Record the officer's control result",
-    description = "Officers. `no_irregularity` lets the declaration go on to assessment; `irregularity` keeps it under control until an amendment or a later result.",
+    description = "Officers. `no_irregularity` lets the declaration go on to assessment; `irregularity` keeps it under control until an amendment or a later result. With `inspection` (the examination's act: `findings` per goods item with `item`, `quantity_found`, `description_found`; `seals_checked`, `seals_intact`, `seal_numbers`; `samples_taken`, `sample_description`; `images`, SHA-256s of images officers uploaded by `POST /api/v1/documents`) the act is stored in the same transaction as the result, or neither.",
     params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
     request_body(content((crate::declarations::commands::ControlBody = "application/json"))),
     responses((status = 200, description = "The declaration after the command and every automatic step that followed.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration, or not yours (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not allowed in the current status (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
@@ -142,14 +147,59 @@ pub(crate) async fn control_results(
         }
     };
     let reason = limited(body.remarks, "Control result recorded.")?;
-    apply(
+    let Some(act) = body.inspection else {
+        return apply(
+            &state,
+            &caller,
+            &id,
+            Command::RecordControl { outcome },
+            reason,
+        )
+        .await;
+    };
+    let row = load_visible(&state, &caller, &id).await?;
+    let items = serde_json::from_str::<declaration::Declaration>(&row.model)
+        .map(|d| d.goods_shipment.goods_items.len())
+        .map_err(ApiError::internal)?;
+    act.check(items)
+        .map_err(|f| invalid(&format!("/inspection{}", f.pointer), &f.message))?;
+    for (n, image) in act.images.iter().enumerate() {
+        if !state
+            .store
+            .document_owned_by(image, crate::documents::CUSTOMS_OWNER)
+            .await?
+        {
+            return Err(ApiError::problems(vec![Problem::with_message(
+                ErrorCode::DocumentUnknown,
+                format!("/inspection/images/{n}"),
+                "No image an officer uploaded has this SHA-256: upload it first.",
+            )]));
+        }
+    }
+    let write = storage::Write::InspectionAct {
+        declaration_id: row.id.clone(),
+        act: serde_json::to_string(&act).map_err(ApiError::internal)?,
+        recorded_by: caller.user.id.clone(),
+        recorded_by_role: caller.role.as_str().to_owned(),
+    };
+    let command = Command::RecordControl { outcome };
+    let row = super::execute(
         &state,
-        &caller,
-        &id,
-        Command::RecordControl { outcome },
-        reason,
+        &actor(&caller),
+        &row,
+        None,
+        Vec::new(),
+        move |_| {
+            Ok(Some(Asked {
+                act: Act::Lifecycle(command),
+                reason,
+                version: None,
+            }))
+        },
+        |_, _| Ok(vec![write]),
     )
-    .await
+    .await?;
+    Ok(Json(summary(&row)))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
