@@ -153,6 +153,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                 .contains("Payment of 224.00 GBP")
         );
         accessibility(client, axe.as_deref(), "declaration").await;
+        screenshot(client, "portal-trader-declaration").await;
         let url = client.current_url().await.unwrap();
         let id = url.path().rsplit('/').next().unwrap().to_owned();
         let mrn = text_of(client, "#mrn").await;
@@ -232,6 +233,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
         assert!(times.contains("Released") && times.contains('1'), "{times}");
         client.find(Locator::Css("#stages-chart")).await.unwrap();
         accessibility(client, axe.as_deref(), "release times").await;
+        screenshot(client, "portal-release-times").await;
 
         // The officer: a declaration sent to red with a reason, found in the red queue, read, controlled.
         let (_, third) = common::json(app.lodge_xml(&trader, &minimal("PORTAL-3")).await).await;
@@ -642,6 +644,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             "{examiner}"
         );
         accessibility(client, axe.as_deref(), "queue with examiners").await;
+        screenshot(client, "portal-officer-queue").await;
         client
             .find(Locator::LinkText("WORK-2"))
             .await
@@ -720,6 +723,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             .unwrap()
             .unwrap();
         accessibility(client, axe.as_deref(), "declaration with its act").await;
+        screenshot(client, "portal-inspection-act").await;
         let cookies = client
             .get_all_cookies()
             .await
@@ -754,6 +758,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         let table = text_of(client, "#hit-rates").await;
         assert!(table.contains("R010") && table.contains("100 %"), "{table}");
         accessibility(client, axe.as_deref(), "hit rates").await;
+        screenshot(client, "portal-hit-rates").await;
         // The CSV, fetched with the browser's session (the page's CSP lets no script fetch).
         let href = client
             .find(Locator::Css("#csv"))

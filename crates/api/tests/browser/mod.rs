@@ -207,3 +207,18 @@ pub async fn submit(client: &fantoccini::Client, css: &str) {
     }
     panic!("{css}: the click led to no new page in 30 s");
 }
+
+/// With `ADUANA_SCREENSHOTS` (a folder), saves the page shown as `{name}.png` there: how the README's pictures
+/// of the portal are made (`docs/portal-*.png`).
+pub async fn screenshot(client: &fantoccini::Client, name: &str) {
+    let Ok(folder) = std::env::var("ADUANA_SCREENSHOTS") else {
+        return;
+    };
+    let png = client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        std::path::Path::new(&folder).join(format!("{name}.png")),
+        png,
+    )
+    .unwrap();
+}
