@@ -577,7 +577,42 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             text_of(client, "#declaration-refunds").await,
             "112.00 GBP: paid (approvals 2 of 2)"
         );
+        let mrn = text_of(client, "#mrn").await;
+        let code = text_of(client, "#public-code").await;
         submit(client, "#sign-out").await;
+
+        // Keyboard only: the skip link comes first and leads to the page's content, whose form is filled and
+        // sent without a pointer, its fields in their visual order.
+        use fantoccini::key::Key;
+        client.goto(&format!("{base}/status")).await.unwrap();
+        // The first Tab into the page (as from the address bar): WebDriver gives the document the keys by its body.
+        client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys(&Key::Tab)
+            .await
+            .unwrap();
+        assert_eq!(focused(client).await, "skip");
+        press(client, Key::Enter).await;
+        assert_eq!(focused(client).await, "main");
+        press(client, Key::Tab).await;
+        assert_eq!(focused(client).await, "mrn");
+        type_text(client, &mrn).await;
+        press(client, Key::Tab).await;
+        assert_eq!(focused(client).await, "code");
+        type_text(client, &code).await;
+        press(client, Key::Tab).await;
+        assert_eq!(focused(client).await, "check");
+        client
+            .execute("window.__aduana_old_page = true", vec![])
+            .await
+            .unwrap();
+        press(client, Key::Enter).await;
+        assert_eq!(
+            text_of(client, "#found").await,
+            format!("Declaration {mrn}: settled.")
+        );
         app.store.ledger().await.unwrap().verify().unwrap();
 
         // The analyst saves a rule with a mistake (shown at its line), then a good one, and sees its hit rate.

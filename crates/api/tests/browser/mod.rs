@@ -222,3 +222,38 @@ pub async fn screenshot(client: &fantoccini::Client, name: &str) {
     )
     .unwrap();
 }
+
+/// Presses one key (a keyboard-only journey).
+pub async fn press(client: &fantoccini::Client, key: fantoccini::key::Key) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let value: char = key.into();
+    let actions = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value })
+        .then(KeyAction::Up { value });
+    client.perform_actions(actions).await.unwrap();
+}
+
+/// Types into whatever has the focus.
+pub async fn type_text(client: &fantoccini::Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// What has the focus: its id, else its class.
+pub async fn focused(client: &fantoccini::Client) -> String {
+    client
+        .execute(
+            "const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : ''",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
