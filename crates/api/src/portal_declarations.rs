@@ -133,7 +133,7 @@ fn zone_of(state: &AppState) -> (Option<administration::Office>, String) {
     path = "/portal",
     tag = "portal",
     summary = "The portal's declarations page",
-    description = "The declarations the signed-in user may see (a trader its party's, customs roles all), newest first, 25 a page by the serial index (`before`, the link to older ones), filtered by `status` and `lane`; each links to its page. An administrator is sent to /portal/users, an agency officer to /portal/agency. Without a session: 303 to /login.",
+    description = "The declarations the signed-in user may see (a trader its party's, customs roles all), newest first, 25 a page by the serial index (`before`, the link to older ones), filtered by `status` and `lane`; each links to its page. An administrator is sent to /portal/users; an agency officer sees its pages in the navigation. Without a session: 303 to /login.",
     params(("status" = Option<String>, Query), ("lane" = Option<String>, Query), ("before" = Option<i64>, Query)),
     responses((status = 200, description = "The page", content((String = "text/html"))), (status = 303, description = "No session: go to /login")),
     security(("session" = []))
@@ -146,11 +146,9 @@ pub async fn declarations(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    // Roles without declarations start on their own first page.
-    match caller.role {
-        Role::Admin => return Ok(Redirect::to("/portal/users").into_response()),
-        Role::Agency => return Ok(Redirect::to("/portal/agency").into_response()),
-        _ => {}
+    // An administrator, who has no declarations, starts on the users page.
+    if caller.role == Role::Admin {
+        return Ok(Redirect::to("/portal/users").into_response());
     }
     let t = state.wording(&headers).language;
     let status = query.status.as_deref().and_then(Status::parse);
