@@ -25,6 +25,7 @@ mod portal_audit;
 mod portal_declarations;
 mod portal_inspection;
 mod portal_public;
+mod portal_queue;
 mod portal_refunds;
 mod portal_risk;
 mod portal_sw;

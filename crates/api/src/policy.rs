@@ -228,7 +228,7 @@ routes! {
     GET "/release-times" => Access::Public, None, crate::portal_public::release_times;
     GET "/release-times.csv" => Access::Public, None, crate::portal_public::release_times_csv;
     GET "/portal" => Access::Session(PORTAL), None, crate::portal_declarations::declarations;
-    GET "/portal/queue" => Access::Session(OFFICER), None, crate::portal_declarations::queue;
+    GET "/portal/queue" => Access::Session(OFFICER), None, crate::portal_queue::queue;
     GET "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::show_lodge;
     POST "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::submit_lodge;
     GET "/portal/declarations/{id}" => Access::Session(DECLARATION_READERS), None, crate::portal_declarations::show;

@@ -3,7 +3,7 @@
 //!
 //! - `/portal`: declarations (a trader its party's, customs roles all), filtered by status and lane, newest first,
 //!   a page at a time by the serial index (`before`), never by offset.
-//! - `/portal/queue`: an officer's work: declarations under control, red then yellow, each a page of its own.
+//! - `/portal/queue` is `portal_queue`'s.
 //! - `/portal/declarations/{id}`: one declaration: status and what it waits for, lane (and, for customs roles, why),
 //!   the assessment per item and tax type, money, the timeline, what the trader was told, versions, payment orders
 //!   and receipts; the forms of what the signed-in role may do now.
@@ -68,8 +68,6 @@ pub(crate) struct Row {
     pub lane: String,
     pub lane_code: String,
     pub lodged_at: String,
-    /// In the control queue: the examiner allocated (empty when none).
-    pub examiner: String,
 }
 
 fn row_of(t: Language, office: Option<&administration::Office>, row: &DeclarationRow) -> Row {
@@ -85,7 +83,6 @@ fn row_of(t: Language, office: Option<&administration::Office>, row: &Declaratio
             .unwrap_or_default(),
         lane_code: row.lane.map(|l| l.as_str()).unwrap_or_default().to_owned(),
         lodged_at: local_time(&row.lodged_at, office),
-        examiner: String::new(),
     }
 }
 
@@ -105,8 +102,6 @@ struct ListPage {
     older: Option<String>,
     /// The address of the first page, when this is not it.
     newest: Option<String>,
-    /// The queue page's lane tabs: (address, name, current).
-    tabs: Vec<(String, String, bool)>,
     action: String,
 }
 
@@ -173,7 +168,6 @@ pub async fn declarations(
         query.before,
         lists,
         "/portal",
-        Vec::new(),
     )
     .await?;
     Ok(Html(page).into_response())
@@ -190,7 +184,6 @@ async fn list_page(
     before: Option<i64>,
     lists: bool,
     action: &str,
-    tabs: Vec<(String, String, bool)>,
 ) -> Result<String, ApiError> {
     let (office, zone) = zone_of(state);
     let mut rows = Vec::new();
@@ -224,27 +217,6 @@ async fn list_page(
             .iter()
             .map(|r| row_of(t, office.as_ref(), r))
             .collect();
-        if !tabs.is_empty() {
-            // The control queue shows who examines each declaration.
-            let ids: Vec<String> = rows.iter().map(|r: &Row| r.id.clone()).collect();
-            let mut names = std::collections::BTreeMap::new();
-            for inspection in state.store.inspections(&ids).await? {
-                let Some(examiner) = inspection.examiner else {
-                    continue;
-                };
-                if !names.contains_key(&examiner) {
-                    let name = state
-                        .store
-                        .user(&examiner)
-                        .await?
-                        .map_or_else(|| examiner.clone(), |u| u.name);
-                    names.insert(examiner.clone(), name);
-                }
-                if let Some(row) = rows.iter_mut().find(|r| r.id == inspection.declaration_id) {
-                    row.examiner = names[&examiner].clone();
-                }
-            }
-        }
     }
     let newest = before.map(|_| {
         let mut query = Vec::new();
@@ -285,83 +257,8 @@ async fn list_page(
             .collect(),
         older,
         newest,
-        tabs,
         action: action.to_owned(),
     })
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct QueueQuery {
-    lane: Option<String>,
-    before: Option<i64>,
-    done: Option<String>,
-}
-
-/// `GET /portal/queue`: declarations under control, by lane.
-#[utoipa::path(
-    get,
-    path = "/portal/queue",
-    tag = "portal",
-    summary = "The officer's queue",
-    description = "Declarations under control (`lane` red, the default, or yellow), newest first by the serial index, 25 a page; each links to its page, where the control result is recorded. Officers.",
-    params(("lane" = Option<String>, Query), ("before" = Option<i64>, Query)),
-    responses((status = 200, description = "The page", content((String = "text/html"))), (status = 303, description = "No session: go to /login")),
-    security(("session" = []))
-)]
-pub async fn queue(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Extension(session): Extension<PortalSession>,
-    headers: HeaderMap,
-    uri: Uri,
-    Query(query): Query<QueueQuery>,
-) -> Result<Response, ApiError> {
-    let t = state.wording(&headers).language;
-    let lane = query
-        .lane
-        .as_deref()
-        .and_then(Lane::parse)
-        .filter(|l| matches!(l, Lane::Red | Lane::Yellow))
-        .unwrap_or(Lane::Red);
-    let frame = Frame::signed_in(
-        &state,
-        &caller,
-        &session,
-        &headers,
-        &uri,
-        t.get("page-queue"),
-    )
-    .with_done(
-        query
-            .done
-            .as_deref()
-            .filter(|d| *d == "allocated")
-            .map(|_| t.get("page-done-allocated")),
-    );
-    let tabs = [Lane::Red, Lane::Yellow]
-        .into_iter()
-        .map(|l| {
-            (
-                format!("/portal/queue?lane={}", l.as_str()),
-                t.get(&format!("page-queue-{}", l.as_str())),
-                l == lane,
-            )
-        })
-        .collect();
-    let page = list_page(
-        &state,
-        &caller,
-        t,
-        frame,
-        Some(Status::UnderControl),
-        Some(lane),
-        query.before,
-        true,
-        "/portal/queue",
-        tabs,
-    )
-    .await?;
-    Ok(Html(page).into_response())
 }
 
 /// One event of the timeline.

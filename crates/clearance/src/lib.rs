@@ -936,7 +936,16 @@ impl Pipeline {
             model: facts.score.as_ref().map(|s| s.model.clone()),
             score: facts.score.as_ref().map(|s| s.score),
             rate: None,
+            priority: rules.priority(&facts, &self.lists),
         };
+        if let Some(priority) = &basis.priority {
+            decision.reason = format!(
+                "{} Queue priority {}: {}.",
+                decision.reason,
+                priority.id,
+                priority.name()
+            );
+        }
         if let (Some(table), Some(book)) = (&self.lane_rates, rate_book) {
             let office = declaration.office().unwrap_or("*");
             let regime: String = declaration

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! file      = { line } ;
-//! line      = [ rule | random ] [ "#" comment ] NEWLINE ;
+//! line      = [ rule | priority | random ] [ "#" comment ] NEWLINE ;
 //! rule      = "rule" IDENT [ STRING ] "when" expr "then" LANE ;
+//! priority  = "priority" IDENT [ STRING ] "when" expr ;
 //! random    = "random" NUMBER "%" "then" LANE ;
 //! expr      = term { "or" term } ;
 //! term      = factor { "and" factor } ;
@@ -14,7 +15,7 @@
 //! FLAG      = "aeo" ;
 //! ```
 
-use crate::{Decision, Facts, Hit, Lane, Lists};
+use crate::{Decision, Facts, Hit, Lane, Lists, Priority};
 use rust_decimal::Decimal;
 
 /// How deeply a condition may nest parentheses and `not`.
@@ -152,10 +153,20 @@ struct Rule {
     lane: Lane,
 }
 
+/// A queue priority line: the first that holds places a declaration ahead in every officer's queue.
+#[derive(Clone, Debug, PartialEq)]
+struct PriorityLine {
+    id: String,
+    description: String,
+    condition: Expr,
+}
+
 /// A checked rule set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Queue priorities, in the file's order: the first is the highest.
+    priorities: Vec<PriorityLine>,
     /// Random selection: basis points (1/100 of a percent) of otherwise-green declarations, and their lane.
     random: Option<(u32, Lane)>,
     /// The named lists the rules refer to, with where (line, column), for checking against the lists kept.
@@ -486,6 +497,7 @@ impl RuleSet {
     /// Parses and checks a rules file.
     pub fn parse(text: &str) -> Result<RuleSet, RuleError> {
         let mut rules: Vec<Rule> = Vec::new();
+        let mut priorities: Vec<PriorityLine> = Vec::new();
         let mut random = None;
         let mut list_references = Vec::new();
         for (index, line) in text.lines().enumerate() {
@@ -501,7 +513,47 @@ impl RuleSet {
                 end_column: line.chars().count() + 1,
                 list_references: std::mem::take(&mut list_references),
             };
-            if p.is_word("rule") {
+            if p.is_word("priority") {
+                p.position += 1;
+                let id = match p.next().cloned() {
+                    Some(Token::Word(w)) => w,
+                    _ => {
+                        p.position -= 1;
+                        return Err(p.error("Expected the priority's identifier, e.g. P1."));
+                    }
+                };
+                if rules.iter().any(|r| r.id == id)
+                    || priorities.iter().any(|r: &PriorityLine| r.id == id)
+                {
+                    p.position -= 1;
+                    return Err(p.error(format!("The identifier {id} is used twice.")));
+                }
+                let description = match p.peek().cloned() {
+                    Some(Token::Text(t)) => {
+                        p.position += 1;
+                        t
+                    }
+                    _ => String::new(),
+                };
+                p.keyword("when")?;
+                let condition = p.expr(0)?;
+                if p.is_word("then") {
+                    return Err(p.error(
+                        "A priority line has no lane: it orders the queues. Remove \"then\" and what follows.",
+                    ));
+                }
+                if p.peek().is_some() {
+                    return Err(p.error("Unexpected text after the condition."));
+                }
+                if rules.len() + priorities.len() >= MAX_RULES {
+                    return Err(p.error(format!("A rule set may hold at most {MAX_RULES} rules.")));
+                }
+                priorities.push(PriorityLine {
+                    id,
+                    description,
+                    condition,
+                });
+            } else if p.is_word("rule") {
                 p.position += 1;
                 let id = match p.next().cloned() {
                     Some(Token::Word(w)) => w,
@@ -510,6 +562,10 @@ impl RuleSet {
                         return Err(p.error("Expected the rule's identifier, e.g. R001."));
                     }
                 };
+                if priorities.iter().any(|r| r.id == id) {
+                    p.position -= 1;
+                    return Err(p.error(format!("The identifier {id} is used twice.")));
+                }
                 if rules.iter().any(|r| r.id == id) {
                     p.position -= 1;
                     return Err(p.error(format!("The rule {id} is defined twice.")));
@@ -528,7 +584,7 @@ impl RuleSet {
                 if p.peek().is_some() {
                     return Err(p.error("Unexpected text after the lane."));
                 }
-                if rules.len() >= MAX_RULES {
+                if rules.len() + priorities.len() >= MAX_RULES {
                     return Err(p.error(format!("A rule set may hold at most {MAX_RULES} rules.")));
                 }
                 rules.push(Rule {
@@ -571,13 +627,14 @@ impl RuleSet {
                 ));
             } else {
                 return Err(
-                    p.error("A line starts with \"rule\" or \"random\" (or \"#\" for a comment).")
+                    p.error("A line starts with \"rule\", \"priority\" or \"random\" (or \"#\" for a comment).")
                 );
             }
             list_references = std::mem::take(&mut p.list_references);
         }
         Ok(RuleSet {
             rules,
+            priorities,
             random,
             list_references,
         })
@@ -620,6 +677,27 @@ impl RuleSet {
 
     pub fn len(&self) -> usize {
         self.rules.len()
+    }
+
+    /// How many queue priority lines the set holds.
+    pub fn priority_count(&self) -> usize {
+        self.priorities.len()
+    }
+
+    /// The queue priority of a declaration with `facts`: the first priority line whose condition holds (its rank
+    /// is its place among the priority lines, 1 the highest), or none.
+    pub fn priority(&self, facts: &Facts, lists: &Lists) -> Option<Priority> {
+        self.priorities
+            .iter()
+            .position(|line| eval(&line.condition, facts, lists))
+            .map(|index| {
+                let line = &self.priorities[index];
+                Priority {
+                    rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                    id: line.id.clone(),
+                    description: line.description.clone(),
+                }
+            })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -807,6 +885,70 @@ mod tests {
                 ..ItemFacts::default()
             }],
             ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn the_first_priority_line_that_holds_places_a_declaration_and_priorities_never_change_the_lane()
+     {
+        let text = "priority P1 \"Perishable goods\" when commodity starts_with \"03\" or commodity starts_with \"07\"\n\
+                    priority EXP \"Express consignment\" when declarant in list \"express\"\n\
+                    priority AEO when aeo\n\
+                    rule R1 when origin = \"KP\" then red\n";
+        let rules = RuleSet::parse(text).unwrap();
+        assert_eq!((rules.len(), rules.priority_count()), (1, 3));
+        assert_eq!(rules.list_names(), ["express"]);
+        let mut lists = Lists::default();
+        lists.insert("express", ["GB777".to_owned()]);
+        let with = |commodity: &str, declarant: &str, aeo: bool| Facts {
+            declarant: Some(declarant.into()),
+            aeo,
+            ..facts(commodity, "KP", 10)
+        };
+        // (commodity, declarant, aeo) → (rank, id, the name an officer reads)
+        let cases = [
+            (
+                ("0302110000", "GB777", true),
+                Some((1, "P1", "Perishable goods")),
+            ),
+            (
+                ("8471300000", "GB777", true),
+                Some((2, "EXP", "Express consignment")),
+            ),
+            (("8471300000", "GB123", true), Some((3, "AEO", "AEO"))),
+            (("8471300000", "GB123", false), None),
+        ];
+        for ((commodity, declarant, aeo), expected) in cases {
+            let facts = with(commodity, declarant, aeo);
+            let got = rules.priority(&facts, &lists);
+            assert_eq!(
+                got.as_ref().map(|p| (p.rank, p.id.as_str(), p.name())),
+                expected,
+                "{commodity} {declarant} {aeo}"
+            );
+            // The lane is the rules' alone: red for the origin whatever the priority.
+            assert_eq!(rules.decide_with(&facts, &lists, 9_999).lane, Lane::Red);
+        }
+        // Mistakes in a priority line, each at its place.
+        for (bad, column, words) in [
+            ("priority \"Fish\" when aeo", 10, "identifier"),
+            ("priority P1 when aeo then red", 22, "no lane"),
+            ("priority P1 when", 17, ""),
+            (
+                "rule P1 when aeo then red\npriority P1 when aeo",
+                10,
+                "used twice",
+            ),
+            (
+                "priority P1 when aeo\nrule P1 when aeo then red",
+                6,
+                "used twice",
+            ),
+            ("priority P1 when aeo extra", 22, "Unexpected"),
+        ] {
+            let error = RuleSet::parse(bad).unwrap_err();
+            assert_eq!(error.column, column, "{bad}: {error}");
+            assert!(error.message.contains(words), "{bad}: {error}");
         }
     }
 

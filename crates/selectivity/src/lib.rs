@@ -214,6 +214,28 @@ pub struct ItemFacts {
     pub supplementary_units: Option<Decimal>,
 }
 
+/// Where a declaration stands in the officers' queues (TFA Art. 7.8, 7.9: perishable goods, express
+/// consignments, authorised operators first): the priority line of the rule set that placed it, its rank among
+/// those lines (1 is served first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Priority {
+    pub rank: u32,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Priority {
+    /// The priority's name as an officer reads it: its description, or its identifier when it has none.
+    pub fn name(&self) -> &str {
+        if self.description.is_empty() {
+            &self.id
+        } else {
+            &self.description
+        }
+    }
+}
+
 /// One rule that fired, with its reason.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hit {

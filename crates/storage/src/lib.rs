@@ -181,6 +181,22 @@ pub struct DeclarationRow {
     pub lodged_at: String,
     pub updated_at: String,
     pub released_at: Option<String>,
+    /// Its place in the officers' queues: [`queue_key`] of its priority and serial.
+    pub queue_key: i64,
+}
+
+/// The band of declarations no priority line placed: after every priority's (ranks 1 to [`selectivity::MAX_RULES`]).
+const NO_PRIORITY_BAND: i64 = selectivity::MAX_RULES as i64 + 1;
+/// The serials one priority band holds (2^40).
+const QUEUE_BAND: i64 = 1 << 40;
+
+/// The key a queue is ordered by: the priority's rank (none after every rank), then the serial (oldest first).
+/// One integer, so that a page of a queue is one index range.
+pub fn queue_key(priority: Option<&selectivity::Priority>, serial: i64) -> i64 {
+    let band = priority.map_or(NO_PRIORITY_BAND, |p| {
+        i64::from(p.rank).clamp(1, NO_PRIORITY_BAND)
+    });
+    band * QUEUE_BAND + serial.rem_euclid(QUEUE_BAND)
 }
 
 impl DeclarationRow {
@@ -214,6 +230,7 @@ impl DeclarationRow {
             lodged_at: row.try_get("lodged_at")?,
             updated_at: row.try_get("updated_at")?,
             released_at: row.try_get("released_at")?,
+            queue_key: row.try_get("queue_key")?,
         })
     }
 
@@ -401,6 +418,18 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
+/// Which queue [`Store::queue`] reads.
+#[derive(Clone, Debug)]
+pub struct QueueFilter {
+    pub status: workflow::Status,
+    pub lane: selectivity::Lane,
+    /// Only the declarations at this customs office.
+    pub office: Option<String>,
+    /// Only those after this `queue_key` (the cursor).
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
 /// One released declaration's events, for the Time Release Study.
 pub struct ReleasedTimeline {
     pub lane: Option<String>,
@@ -449,6 +478,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     ),
     (15, include_str!("../migrations/sqlite/0015_portal.sql")),
     (16, include_str!("../migrations/sqlite/0016_workbench.sql")),
+    (
+        17,
+        include_str!("../migrations/sqlite/0017_queue_priority.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -490,6 +523,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_workbench.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_queue_priority.sql"),
     ),
 ];
 
@@ -995,6 +1032,7 @@ impl Store {
         if let Some(state) = &change.state {
             row.status = state.status;
             row.lane = state.lane;
+            row.queue_key = queue_key(state.priority.as_ref(), row.serial);
             row.mrn = state.mrn.as_ref().map(|m| m.to_string());
             row.version = i64::from(state.version);
             row.state =
@@ -1026,7 +1064,7 @@ impl Store {
         } else {
             Some(sqlx::query(
             "UPDATE declarations SET status = $1, lane = $2, mrn = $3, version = $4, revision = $5, state = $6, \
-             assessment = $7, format = $8, model = $9, released_at = $10, updated_at = $11 \
+             assessment = $7, format = $8, model = $9, released_at = $10, updated_at = $11, queue_key = $14 \
              WHERE id = $12 AND revision = $13",
         )
         .bind(row.status.as_str())
@@ -1042,6 +1080,7 @@ impl Store {
         .bind(&row.updated_at)
         .bind(&row.id)
         .bind(previous_revision)
+        .bind(row.queue_key)
         .execute(&mut *tx)
         .await?)
         };
@@ -1212,28 +1251,90 @@ impl Store {
         Ok(row.map(|r| DeclarationRow::from_row(&r)).transpose()?)
     }
 
-    /// Declarations matching `filter`, newest first, at most `filter.limit`.
+    /// Declarations matching `filter`, newest first, at most `filter.limit`. Only the conditions given are in
+    /// the statement (each bound), so that each is answered by its index: a party's by (declarant, serial) and
+    /// (representative, serial), each read newest first and merged; a status by (status, serial).
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<DeclarationRow>, StoreError> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut next = |conditions: &mut Vec<String>, template: &str, value: String| {
+            texts.push(value);
+            conditions.push(template.replace('?', &format!("${}", texts.len())));
+        };
+        if let Some(status) = filter.status {
+            next(&mut conditions, "status = ?", status.as_str().to_owned());
+        }
+        if let Some(lane) = filter.lane {
+            next(&mut conditions, "lane = ?", lane.as_str().to_owned());
+        }
+        if let Some(from) = &filter.from {
+            next(&mut conditions, "lodged_at >= ?", from.clone());
+        }
+        if let Some(to) = &filter.to {
+            next(&mut conditions, "lodged_at < ?", to.clone());
+        }
+        let serial = texts.len() + 1;
+        let limit = serial + 1;
+        conditions.push(format!("serial < ${serial}"));
+        let party = limit + 1;
+        let select = |by: Option<&str>| {
+            let mut all = conditions.clone();
+            if let Some(column) = by {
+                all.push(format!("{column} = ${party}"));
+            }
+            format!(
+                "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE {} ORDER BY serial DESC LIMIT ${limit}",
+                all.join(" AND ")
+            )
+        };
+        let sql = if filter.party.is_some() {
+            format!(
+                "SELECT * FROM ({}) AS by_declarant UNION SELECT * FROM ({}) AS by_representative \
+                 ORDER BY serial DESC LIMIT ${limit}",
+                select(Some("declarant")),
+                select(Some("representative"))
+            )
+        } else {
+            select(None)
+        };
+        // Only placeholders and column names are formatted into the statement; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for text in &texts {
+            query = query.bind(text.clone());
+        }
+        query = query
+            .bind(filter.before_serial.unwrap_or(i64::MAX))
+            .bind(filter.limit);
+        if let Some(party) = &filter.party {
+            query = query.bind(party.clone());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| DeclarationRow::from_row(r).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// An officer's queue: declarations of `filter.status` and `filter.lane` (at `filter.office`), by priority
+    /// then oldest first, after the cursor `filter.after` (a row's `queue_key`): one range of the queue index.
+    pub async fn queue(&self, filter: &QueueFilter) -> Result<Vec<DeclarationRow>, StoreError> {
+        let office = if filter.office.is_some() {
+            " AND office = $5"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT {DECLARATION_COLUMNS} FROM declarations \
-            WHERE (CAST($1 AS TEXT) IS NULL OR declarant = $1 OR representative = $1) \
-              AND (CAST($2 AS TEXT) IS NULL OR status = $2) \
-              AND (CAST($3 AS TEXT) IS NULL OR lane = $3) \
-              AND (CAST($4 AS TEXT) IS NULL OR lodged_at >= $4) \
-              AND (CAST($5 AS TEXT) IS NULL OR lodged_at < $5) \
-              AND (CAST($6 AS BIGINT) IS NULL OR serial < $6) \
-            ORDER BY serial DESC LIMIT $7"
+             WHERE status = $1 AND lane = $2 AND queue_key > $3{office} ORDER BY queue_key LIMIT $4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(filter.party.clone())
-            .bind(filter.status.map(|s| s.as_str()))
-            .bind(filter.lane.map(|l| l.as_str()))
-            .bind(filter.from.clone())
-            .bind(filter.to.clone())
-            .bind(filter.before_serial)
-            .bind(filter.limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.status.as_str())
+            .bind(filter.lane.as_str())
+            .bind(filter.after.unwrap_or(-1))
+            .bind(filter.limit);
+        if let Some(office) = &filter.office {
+            query = query.bind(office.clone());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| DeclarationRow::from_row(r).map_err(StoreError::from))
             .collect()
@@ -1543,7 +1644,7 @@ fn decompress(compressed: &[u8]) -> Result<String, String> {
 /// The columns of a declaration row, in `DeclarationRow::from_row`'s names.
 const DECLARATION_COLUMNS: &str = "id, serial, declarant, representative, lrn, mrn, status, lane, office, \
     transport_mode, declaration_type, version, revision, content_hash, format, model, state, assessment, \
-    lodge_response, lodged_at, updated_at, released_at";
+    lodge_response, lodged_at, updated_at, released_at, queue_key";
 
 /// Begins a writing transaction (`BEGIN IMMEDIATE` on SQLite: see [`Store::begin_write`]).
 pub(crate) async fn begin_write(
@@ -1868,6 +1969,7 @@ fn prepare(
         lodged_at: now_text.clone(),
         updated_at: now_text,
         released_at,
+        queue_key: queue_key(state.priority.as_ref(), serial),
     };
     let events = event_records(&id, 0, &decided.events)?;
     Ok(Prepared {
@@ -2078,7 +2180,7 @@ async fn insert_rows(
     tx: &mut sqlx::AnyConnection,
     rows: &[DeclarationRow],
 ) -> Result<(), StoreError> {
-    const COLUMNS: usize = 22;
+    const COLUMNS: usize = 23;
     for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
         if chunk.is_empty() {
             continue;
@@ -2112,7 +2214,8 @@ async fn insert_rows(
                 .bind(row.lodge_response.as_str())
                 .bind(row.lodged_at.as_str())
                 .bind(row.updated_at.as_str())
-                .bind(row.released_at.as_deref());
+                .bind(row.released_at.as_deref())
+                .bind(row.queue_key);
         }
         query.execute(&mut *tx).await?;
     }

@@ -199,6 +199,9 @@ pub struct SelectionBasis {
     /// The controlled-rate population the declaration was counted in, when a rate table is in force.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<RateRecord>,
+    /// The queue priority the rule set's priority lines gave it (perishable, express, AEO, …), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<selectivity::Priority>,
 }
 
 impl SelectionBasis {
@@ -526,6 +529,9 @@ pub struct State {
     /// The partner agencies release waits for, and where each stands (release needs every one `released`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub agencies: std::collections::BTreeMap<String, AgencyStanding>,
+    /// Where it stands in the officers' queues (from its lane decision; an officer's new lane keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<selectivity::Priority>,
 }
 
 impl Default for State {
@@ -544,6 +550,7 @@ impl Default for State {
             settlement: None,
             paid_from_cash_account: Decimal::ZERO,
             agencies: Default::default(),
+            priority: None,
         }
     }
 }
@@ -577,7 +584,13 @@ impl State {
                 self.mrn = Some(mrn.clone());
             }
             EventKind::Rejected { .. } => self.status = Status::Rejected,
-            EventKind::LaneAssigned { lane, control, .. } => {
+            EventKind::LaneAssigned {
+                lane,
+                control,
+                basis,
+                ..
+            } => {
+                self.priority = basis.priority.clone();
                 self.lane = Some(*lane);
                 self.control = *control;
                 self.control_passed = control.is_none();

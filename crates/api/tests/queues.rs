@@ -1,0 +1,218 @@
+//! The officer's queue over HTTP with a portal session, on SQLite and PostgreSQL: declarations under control by
+//! priority (the rule set's priority lines: perishable goods, then authorised operators) and then oldest first,
+//! read a page at a time by the queue index with no row lost or shown twice; the priority kept when an officer
+//! changes the lane; the office filter.
+
+mod common;
+
+use common::{TestApp, json};
+use reqwest::header;
+
+mod browser;
+use browser::portal_user;
+
+const MINIMAL: &str = include_str!("../../wco/tests/minimal.xml");
+
+fn declaration(lrn: &str, commodity: &str) -> Vec<u8> {
+    MINIMAL
+        .replace("MINIMAL-1", lrn)
+        .replace("85109000", commodity)
+        .into_bytes()
+}
+
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.split('=').next().is_some_and(|n| n.contains(name)))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_owned()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Signs `login` in (the password `portal_user` gave it): the session cookie to send.
+async fn session(app: &TestApp, client: &reqwest::Client, login: &str) -> String {
+    let form = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = set_cookie(&form, "aduana_login_csrf");
+    let csrf = hidden_csrf(&form.text().await.unwrap());
+    let password = format!("a password for {login}");
+    let response = client
+        .post(format!("{}/login", app.base))
+        .header(header::COOKIE, csrf_cookie)
+        .form(&[
+            ("login", login),
+            ("password", password.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    set_cookie(&response, "aduana_session")
+}
+
+/// The queue page at `path`: the LRNs in order, each with its priority's name, and the next page's address.
+async fn queue_page(
+    app: &TestApp,
+    client: &reqwest::Client,
+    cookie: &str,
+    path: &str,
+) -> (Vec<(String, String)>, Option<String>) {
+    let response = client
+        .get(format!("{}{path}", app.base))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let html = response.text().await.unwrap();
+    let mut rows = Vec::new();
+    for row in html.split("<tr data-id=").skip(1) {
+        let priority = row
+            .split("<span class=\"tag priority\">")
+            .nth(1)
+            .filter(|_| row.find("tag priority") < row.find("</td>"))
+            .map(|p| p[..p.find('<').unwrap()].to_owned())
+            .unwrap_or_default();
+        let link = row.split("<a href=\"/portal/declarations/").nth(1).unwrap();
+        let text = &link[link.find("\">").unwrap() + 2..];
+        let lrn = text[..text.find('<').unwrap()].to_owned();
+        rows.push((lrn, priority));
+    }
+    let next = html
+        .split("id=\"next\"")
+        .next()
+        .filter(|_| html.contains("id=\"next\""))
+        .and_then(|before| before.rsplit("href=\"").next())
+        .map(|href| href[..href.find('"').unwrap()].replace("&#38;", "&"));
+    (rows, next)
+}
+
+#[tokio::test]
+async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_at_a_time() {
+    for backend in common::backends() {
+        let app = TestApp::spawn_with(backend, |p| {
+            p.rules = selectivity::RuleSet::parse(
+                "rule R1 \"Everything examined\" when value >= 0 then red\n\
+                 priority P1 \"Perishable goods\" when commodity starts_with \"03\" or commodity starts_with \"07\"\n\
+                 priority P2 \"Express consignment\" when declarant in list \"express\"\n",
+            )
+            .unwrap();
+        })
+        .await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        // 30 declarations: every third one fish or vegetables, the others shaver parts, lodged in order.
+        let mut perishable = Vec::new();
+        let mut others = Vec::new();
+        for n in 0..30 {
+            let lrn = format!("Q-{n:02}");
+            let commodity = match n % 6 {
+                0 => "03021100",
+                3 => "07020000",
+                _ => "85109000",
+            };
+            let (status, body) =
+                json(app.lodge_xml(&trader, &declaration(&lrn, commodity)).await).await;
+            assert_eq!(status, 201, "{lrn}: {body}");
+            assert_eq!(body["status"], "under_control", "{lrn}: {body}");
+            if n % 3 == 0 {
+                perishable.push(lrn);
+            } else {
+                others.push(lrn);
+            }
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = session(&app, &client, "olga").await;
+
+        // Page one: the ten perishable first, oldest first, then the first fifteen others; page two the rest.
+        let (first, next) = queue_page(&app, &client, &cookie, "/portal/queue?lane=red").await;
+        assert_eq!(first.len(), 25);
+        let next = next.expect("a second page");
+        assert!(next.contains("after="), "{next}");
+        let (second, last) = queue_page(&app, &client, &cookie, &next).await;
+        assert_eq!(last, None);
+        let order: Vec<&str> = first
+            .iter()
+            .chain(&second)
+            .map(|(l, _)| l.as_str())
+            .collect();
+        let expected: Vec<&str> = perishable
+            .iter()
+            .chain(&others)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(order, expected);
+        for (lrn, priority) in first.iter().chain(&second) {
+            let wanted = if perishable.contains(lrn) {
+                "Perishable goods"
+            } else {
+                ""
+            };
+            assert_eq!(priority, wanted, "{lrn}");
+        }
+
+        // The decision's reason names the priority, and an officer's new lane keeps it.
+        let id = app
+            .store
+            .declaration_id_by_lrn("GB603202734852", "Q-03")
+            .await
+            .unwrap()
+            .unwrap();
+        let officer = app.user("officer", None).await;
+        let (_, detail) = json(
+            app.get(&officer, &format!("/api/v1/declarations/{id}"))
+                .await,
+        )
+        .await;
+        let reason = detail.to_string();
+        assert!(
+            reason.contains("Queue priority P1: Perishable goods."),
+            "{reason}"
+        );
+        let (status, body) = json(
+            app.post(
+                &officer,
+                &format!("/api/v1/declarations/{id}/lane"),
+                serde_json::json!({"lane": "yellow", "reason": "Documents suffice"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (yellow, _) = queue_page(&app, &client, &cookie, "/portal/queue?lane=yellow").await;
+        assert_eq!(yellow, [("Q-03".to_owned(), "Perishable goods".to_owned())]);
+        let (red, _) = queue_page(&app, &client, &cookie, "/portal/queue?lane=red").await;
+        assert_eq!(red[0].0, "Q-00");
+        assert_eq!(red[1].0, "Q-06");
+
+        // No declaration names the office chosen: its queue is empty; an office the administration does not
+        // have is no filter.
+        let (at_dover, _) = queue_page(
+            &app,
+            &client,
+            &cookie,
+            "/portal/queue?lane=red&office=GB000060",
+        )
+        .await;
+        assert!(at_dover.is_empty(), "{at_dover:?}");
+        let (unknown, _) =
+            queue_page(&app, &client, &cookie, "/portal/queue?lane=red&office=XX").await;
+        assert_eq!(unknown.len(), 25);
+    }
+}
