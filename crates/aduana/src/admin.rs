@@ -59,6 +59,14 @@ pub enum UsersCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Set the customs office an officer works at (an office of the administration's profile in use; `any`
+    /// for every office): examiners are allocated from the officers of a declaration's office.
+    Office {
+        user: String,
+        office: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Disable a user: its tokens are revoked and its sessions ended.
     Disable {
         user: String,
@@ -246,7 +254,10 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     user.id,
                     user.role,
-                    user.party.as_deref().unwrap_or("-"),
+                    user.party
+                        .as_deref()
+                        .or(user.office.as_deref())
+                        .unwrap_or("-"),
                     user.login.as_deref().unwrap_or("-"),
                     user.disabled_at
                         .as_deref()
@@ -272,6 +283,34 @@ pub async fn users(command: UsersCommand) -> Result<ExitCode, String> {
         } => {
             let store = open(&database).await?;
             api::users::set_role(&store, &Actor::cli(), &user, &role, now)
+                .await
+                .map_err(|e| e.english())?;
+            eprintln!("user {user} changed");
+            Ok(ExitCode::SUCCESS)
+        }
+        UsersCommand::Office {
+            user,
+            office,
+            database,
+        } => {
+            let store = open(&database).await?;
+            // The profile in use: the stored one, else the demonstration's a new database starts with.
+            let profile = match store
+                .current_administration()
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(stored) => administration::parse(&stored.profile).map_err(|errors| {
+                    format!(
+                        "the stored administration profile does not read: {}",
+                        errors[0]
+                    )
+                })?,
+                None => administration::built_in_profile("demo-gb")
+                    .ok_or("the built-in profile demo-gb is missing")?,
+            };
+            let office = if office == "any" { "" } else { office.as_str() };
+            api::users::set_office(&store, &Actor::cli(), &user, office, &profile.offices, now)
                 .await
                 .map_err(|e| e.english())?;
             eprintln!("user {user} changed");

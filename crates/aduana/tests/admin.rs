@@ -207,6 +207,50 @@ fn users_tokens_and_representations_are_administered_by_command_line_on(
         "{users}"
     );
 
+    // An officer works at an office of the profile in use (Dover in the demonstration); a trader at none.
+    ok(run(
+        dir,
+        &[
+            "users",
+            "add",
+            "--role",
+            "officer",
+            "--name",
+            "Officer Dora",
+        ],
+    ));
+    let users = ok(run(dir, &["users", "list"]));
+    let dora = users
+        .lines()
+        .find(|l| l.contains("Officer Dora"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    ok(run(dir, &["users", "office", &dora, "GB000060"]));
+    let users = ok(run(dir, &["users", "list"]));
+    assert!(
+        users
+            .lines()
+            .any(|l| l.contains("Officer Dora") && l.contains("\tGB000060\t")),
+        "{users}"
+    );
+    let unknown = run(dir, &["users", "office", &dora, "XX000001"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("one of the administration's offices"),
+        "{}",
+        stderr(&unknown)
+    );
+    let trader = run(dir, &["users", "office", &user_id, "GB000060"]);
+    assert_eq!(trader.status.code(), Some(2));
+    assert!(
+        stderr(&trader).contains("Only a customs officer"),
+        "{}",
+        stderr(&trader)
+    );
+    ok(run(dir, &["users", "office", &dora, "any"]));
+    ok(run(dir, &["users", "disable", &dora]));
+
     // A read-only token that expires, and one for another scope.
     let read_only = ok(run(
         dir,

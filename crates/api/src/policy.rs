@@ -252,6 +252,7 @@ routes! {
     POST "/portal/users" => Access::Session(ADMIN), None, crate::portal_admin::create_user;
     GET "/portal/users/{id}" => Access::Session(ADMIN), None, crate::portal_admin::show_user;
     POST "/portal/users/{id}/role" => Access::Session(ADMIN), None, crate::portal_admin::change_role;
+    POST "/portal/users/{id}/office" => Access::Session(ADMIN), None, crate::portal_admin::change_office;
     POST "/portal/users/{id}/password" => Access::Session(ADMIN), None, crate::portal_admin::change_password;
     POST "/portal/users/{id}/disable" => Access::Session(ADMIN), None, crate::portal_admin::disable_user;
     POST "/portal/users/{id}/tokens" => Access::Session(ADMIN), None, crate::portal_admin::create_token;

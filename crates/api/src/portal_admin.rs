@@ -28,6 +28,7 @@ fn done_text(t: Language, key: Option<&str>) -> Option<String> {
     const KNOWN: &[&str] = &[
         "user-created",
         "role",
+        "office",
         "password",
         "disabled",
         "token-revoked",
@@ -297,6 +298,10 @@ struct UserPage {
     state: String,
     active: bool,
     roles: Vec<(String, String, bool)>,
+    /// An officer's office choices: (code, name, chosen); empty for other roles.
+    offices: Vec<(String, String, bool)>,
+    /// The office the officer works at, in words.
+    office_now: String,
     tokens: Vec<TokenRow>,
     /// (scope, its description, chosen) for the new token's form.
     scopes: Vec<(String, String, bool)>,
@@ -407,6 +412,32 @@ async fn user_page(
         state: state_text(t, &user, office),
         active: user.disabled_at.is_none(),
         roles: role_choices(t, &user.role),
+        offices: if user.role == "officer" {
+            state
+                .pipeline()
+                .administration
+                .offices
+                .iter()
+                .map(|o| {
+                    (
+                        o.code.clone(),
+                        format!("{} ({})", o.name, o.code),
+                        user.office.as_deref() == Some(o.code.as_str()),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        office_now: match &user.office {
+            Some(code) => state
+                .pipeline()
+                .administration
+                .office(code)
+                .map_or_else(|| code.clone(), |o| format!("{} ({code})", o.name)),
+            None if user.role == "officer" => t.get("page-any-office"),
+            None => String::new(),
+        },
         tokens,
         scopes,
         new_token,
@@ -535,6 +566,33 @@ user_action!(
         )
         .await;
         after_user_action(&state, &caller, &session, &headers, &id, outcome, "role").await
+    }
+);
+
+user_action!(
+    "/portal/users/{id}/office",
+    "Set the office an officer works at (form)",
+    "Form fields `office` (one of the administration's office codes; empty: any office), `csrf`. Examiners are allocated to a declaration under control from the officers of its office and those of any office. Officers only; recorded in the audit trail.",
+    pub async fn change_office(
+        State(state): State<AppState>,
+        Extension(caller): Extension<Caller>,
+        Extension(session): Extension<PortalSession>,
+        headers: HeaderMap,
+        Path(id): Path<String>,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        let fields = posted_form(&headers, &session, &body, 4096)?;
+        let offices = state.pipeline().administration.offices.clone();
+        let outcome = users::set_office(
+            &state.store,
+            &crate::access::audit_actor(&caller),
+            &id,
+            field(&fields, "office"),
+            &offices,
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+        after_user_action(&state, &caller, &session, &headers, &id, outcome, "office").await
     }
 );
 

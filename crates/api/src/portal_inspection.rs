@@ -294,7 +294,9 @@ pub async fn allocate(
         .take(100)
         .collect();
     let allocated = state.store.inspections(&ids).await?;
-    let mut workloads = state.store.examiner_workloads().await?;
+    // The examiners of each office (and of any office), loaded once each.
+    let mut teams: std::collections::BTreeMap<Option<String>, Vec<(String, u64)>> =
+        std::collections::BTreeMap::new();
     let actor = crate::access::audit_actor(&caller);
     for id in &ids {
         if allocated
@@ -309,17 +311,30 @@ pub async fn allocate(
         if row.status != workflow::Status::UnderControl {
             continue;
         }
-        let Some(examiner) = workflow::inspection::allocate(id, &workloads).map(str::to_owned)
-        else {
-            break;
+        if !teams.contains_key(&row.office) {
+            let team = state
+                .store
+                .examiner_workloads(row.office.as_deref())
+                .await?;
+            teams.insert(row.office.clone(), team);
+        }
+        let Some(team) = teams.get_mut(&row.office) else {
+            continue;
+        };
+        let Some(examiner) = workflow::inspection::allocate(id, team).map(str::to_owned) else {
+            continue;
         };
         if state
             .store
             .allocate_examiner(&actor, id, &examiner, OffsetDateTime::now_utc())
             .await?
-            && let Some(load) = workloads.iter_mut().find(|(e, _)| *e == examiner)
         {
-            load.1 += 1;
+            // Every team the examiner is in counts the new inspection.
+            for team in teams.values_mut() {
+                if let Some(load) = team.iter_mut().find(|(e, _)| *e == examiner) {
+                    load.1 += 1;
+                }
+            }
         }
     }
     let back = crate::frame::local_path(Some(field(&fields, "back")));

@@ -3,8 +3,9 @@
 //! priority lines (perishable goods, express consignments, authorised operators: TFA Art. 7.8, 7.9) place a
 //! declaration in a band when its lane is decided, and the queue is read a page at a time by one index range
 //! (`Store::queue`, the cursor a row's `queue_key`), never by offset. Each row names its priority, office, how long
-//! it has waited and its examiner; the examiners of the page are allocated with one button
-//! (`portal_inspection::allocate`).
+//! it has waited and its examiner (allocated in the transaction that decided its lane, from the officers of its
+//! office: `storage::payments::allocate_examiners`); those that found no examiner then are allocated with one
+//! button (`portal_inspection::allocate`).
 
 use crate::error::ApiError;
 use crate::frame::{Frame, url_encode};
@@ -52,6 +53,8 @@ struct QueuePage {
     /// The offices to choose from: (code, name, chosen).
     offices: Vec<(String, String, bool)>,
     rows: Vec<QueueRow>,
+    /// Whether a row has no examiner yet (then the allocation button is shown).
+    unallocated: bool,
     /// The next page's address, if there is one.
     next: Option<String>,
     /// The start of the queue, when this page is not it.
@@ -232,6 +235,7 @@ pub async fn queue(
                 )
             })
             .collect(),
+        unallocated: rows.iter().any(|r| r.examiner.is_empty()),
         rows,
         next,
         first: query.after.map(|_| address(lane, None)),

@@ -39,6 +39,8 @@ pub enum Refusal {
     RepresentativeInvalid,
     PrincipalInvalid,
     SameParty,
+    OfficeUnknown,
+    OfficeNotOfficer,
 }
 
 impl Refusal {
@@ -61,6 +63,7 @@ impl Refusal {
             Refusal::TokenUnknown => "token",
             Refusal::RepresentativeInvalid | Refusal::SameParty => "representative",
             Refusal::PrincipalInvalid => "principal",
+            Refusal::OfficeUnknown | Refusal::OfficeNotOfficer => "office",
         }
     }
 
@@ -87,10 +90,12 @@ impl Refusal {
             Refusal::RepresentativeInvalid => "representation-representative-invalid",
             Refusal::PrincipalInvalid => "representation-principal-invalid",
             Refusal::SameParty => "representation-same-party",
+            Refusal::OfficeUnknown => "user-office-unknown",
+            Refusal::OfficeNotOfficer => "user-office-not-officer",
         }
     }
 
-    pub const ALL: [Refusal; 20] = [
+    pub const ALL: [Refusal; 22] = [
         Refusal::NameMissing,
         Refusal::RoleUnknown,
         Refusal::TraderNeedsParty,
@@ -111,6 +116,8 @@ impl Refusal {
         Refusal::RepresentativeInvalid,
         Refusal::PrincipalInvalid,
         Refusal::SameParty,
+        Refusal::OfficeUnknown,
+        Refusal::OfficeNotOfficer,
     ];
 
     /// The sentence, in `t`.
@@ -323,6 +330,38 @@ pub async fn set_role(
             &user.id,
             UserChange {
                 role: Some(role.as_str().to_owned()),
+                ..UserChange::default()
+            },
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Sets the customs office an officer works at (`office` one of the administration's `offices`; blank: any
+/// office): examiners are allocated from the officers of a declaration's office.
+pub async fn set_office(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    office: &str,
+    offices: &[administration::Office],
+    now: OffsetDateTime,
+) -> Result<(), UsersError> {
+    let user = existing_user(store, id).await?;
+    let office = office.trim();
+    if Role::parse(&user.role) != Some(Role::Officer) {
+        return Err(UsersError::Refused(vec![Refusal::OfficeNotOfficer]));
+    }
+    if !office.is_empty() && !offices.iter().any(|o| o.code == office) {
+        return Err(UsersError::Refused(vec![Refusal::OfficeUnknown]));
+    }
+    store
+        .change_user(
+            actor,
+            &user.id,
+            UserChange {
+                office: Some((!office.is_empty()).then(|| office.to_owned())),
                 ..UserChange::default()
             },
             now,

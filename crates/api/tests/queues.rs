@@ -20,6 +20,17 @@ fn declaration(lrn: &str, commodity: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A declaration lodged at customs office `office` (DE 5/12).
+fn at_office(lrn: &str, office: &str) -> Vec<u8> {
+    MINIMAL
+        .replace("MINIMAL-1", lrn)
+        .replace(
+            "<GoodsItemQuantity>1</GoodsItemQuantity>",
+            &format!("<GoodsItemQuantity>1</GoodsItemQuantity><DeclarationOfficeID>{office}</DeclarationOfficeID>"),
+        )
+        .into_bytes()
+}
+
 fn set_cookie(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
@@ -70,6 +81,30 @@ async fn queue_page(
     cookie: &str,
     path: &str,
 ) -> (Vec<(String, String)>, Option<String>) {
+    let (rows, next, _) = queue_html(app, client, cookie, path).await;
+    (rows, next)
+}
+
+/// The examiners the queue page at `path` shows, in order.
+async fn examiners(
+    app: &TestApp,
+    client: &reqwest::Client,
+    cookie: &str,
+    path: &str,
+) -> Vec<String> {
+    let (_, _, html) = queue_html(app, client, cookie, path).await;
+    html.split("<td class=\"examiner\">")
+        .skip(1)
+        .map(|cell| cell[..cell.find('<').unwrap()].to_owned())
+        .collect()
+}
+
+async fn queue_html(
+    app: &TestApp,
+    client: &reqwest::Client,
+    cookie: &str,
+    path: &str,
+) -> (Vec<(String, String)>, Option<String>, String) {
     let response = client
         .get(format!("{}{path}", app.base))
         .header(header::COOKIE, cookie)
@@ -97,7 +132,7 @@ async fn queue_page(
         .filter(|_| html.contains("id=\"next\""))
         .and_then(|before| before.rsplit("href=\"").next())
         .map(|href| href[..href.find('"').unwrap()].replace("&#38;", "&"));
-    (rows, next)
+    (rows, next, html)
 }
 
 #[tokio::test]
@@ -112,9 +147,8 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
             .unwrap();
         })
         .await;
-        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
         let trader = app.user("trader", Some("GB603202734852")).await;
-        // 30 declarations: every third one fish or vegetables, the others shaver parts, lodged in order.
+        // 30 declarations, lodged while no officer has an account: nobody can examine them yet.: every third one fish or vegetables, the others shaver parts, lodged in order.
         let mut perishable = Vec::new();
         let mut others = Vec::new();
         for n in 0..30 {
@@ -134,11 +168,14 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
                 others.push(lrn);
             }
         }
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         let cookie = session(&app, &client, "olga").await;
+        let unallocated = examiners(&app, &client, &cookie, "/portal/queue?lane=red").await;
+        assert_eq!(unallocated, vec!["not allocated".to_owned(); 25]);
 
         // Page one: the ten perishable first, oldest first, then the first fifteen others; page two the rest.
         let (first, next) = queue_page(&app, &client, &cookie, "/portal/queue?lane=red").await;
@@ -166,6 +203,106 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
             };
             assert_eq!(priority, wanted, "{lrn}");
         }
+
+        // The queue's button allocates the page's declarations: to Olga, the only officer.
+        let page = client
+            .get(format!("{}/portal/queue?lane=red", app.base))
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let form = &page[page.find("/portal/queue/allocation").unwrap()..];
+        let mut fields = vec![
+            ("csrf".to_owned(), hidden_csrf(form)),
+            ("back".to_owned(), "/portal/queue?lane=red".to_owned()),
+        ];
+        for hidden in form.split("name=\"id\" value=\"").skip(1) {
+            fields.push((
+                "id".to_owned(),
+                hidden[..hidden.find('"').unwrap()].to_owned(),
+            ));
+        }
+        assert_eq!(fields.len(), 27);
+        let allocated = client
+            .post(format!("{}/portal/queue/allocation", app.base))
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, &app.base)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allocated.status(), 303);
+        assert_eq!(
+            examiners(&app, &client, &cookie, "/portal/queue?lane=red").await,
+            vec!["Officer Olga".to_owned(); 25]
+        );
+
+        // Officers by office: Dora works at Dover, Lee at Leeds Bradford, Olga at any office. Declarations lodged
+        // at Dover get their examiner with their lane, from Dover's officers and Olga: Dora, the least loaded.
+        portal_user(&app, "Officer Dora", "officer", None, "dora").await;
+        portal_user(&app, "Officer Lee", "officer", None, "lee").await;
+        portal_user(&app, "Trader Tim", "trader", Some("GB603202734852"), "tim").await;
+        let profile = administration::built_in_profile("demo-gb").unwrap();
+        let users = app.store.users().await.unwrap();
+        let id_of = |login: &str| {
+            users
+                .iter()
+                .find(|u| u.login.as_deref() == Some(login))
+                .unwrap()
+                .id
+                .clone()
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let cli = storage::Actor::cli();
+        for (login, office) in [("dora", "GB000060"), ("lee", "GBLBA001")] {
+            api::users::set_office(
+                &app.store,
+                &cli,
+                &id_of(login),
+                office,
+                &profile.offices,
+                now,
+            )
+            .await
+            .unwrap();
+        }
+        for (login, office, refusal) in [
+            ("dora", "XX000001", api::users::Refusal::OfficeUnknown),
+            ("tim", "GB000060", api::users::Refusal::OfficeNotOfficer),
+        ] {
+            match api::users::set_office(
+                &app.store,
+                &cli,
+                &id_of(login),
+                office,
+                &profile.offices,
+                now,
+            )
+            .await
+            {
+                Err(api::users::UsersError::Refused(r)) => assert_eq!(r, [refusal], "{login}"),
+                other => panic!("{login} {office}: {other:?}"),
+            }
+        }
+        for n in 0..4 {
+            let (status, body) = json(
+                app.lodge_xml(&trader, &at_office(&format!("DOVER-{n}"), "GB000060"))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let path = "/portal/queue?lane=red&office=GB000060";
+        let (at_dover, _) = queue_page(&app, &client, &cookie, path).await;
+        let lrns: Vec<&str> = at_dover.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(lrns, ["DOVER-0", "DOVER-1", "DOVER-2", "DOVER-3"]);
+        assert_eq!(
+            examiners(&app, &client, &cookie, path).await,
+            vec!["Officer Dora".to_owned(); 4]
+        );
 
         // The decision's reason names the priority, and an officer's new lane keeps it.
         let id = app
@@ -201,16 +338,16 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
         assert_eq!(red[0].0, "Q-00");
         assert_eq!(red[1].0, "Q-06");
 
-        // No declaration names the office chosen: its queue is empty; an office the administration does not
-        // have is no filter.
-        let (at_dover, _) = queue_page(
+        // No declaration names Leeds Bradford: its queue is empty; an office the administration does not have is
+        // no filter.
+        let (at_leeds, _) = queue_page(
             &app,
             &client,
             &cookie,
-            "/portal/queue?lane=red&office=GB000060",
+            "/portal/queue?lane=red&office=GBLBA001",
         )
         .await;
-        assert!(at_dover.is_empty(), "{at_dover:?}");
+        assert!(at_leeds.is_empty(), "{at_leeds:?}");
         let (unknown, _) =
             queue_page(&app, &client, &cookie, "/portal/queue?lane=red&office=XX").await;
         assert_eq!(unknown.len(), 25);

@@ -78,6 +78,7 @@ actions! {
     UserAdd => ("user.add", "A user created."),
     UserRole => ("user.role", "A user's role changed."),
     UserLoginName => ("user.login_name", "A user's portal login set."),
+    UserOffice => ("user.office", "The customs office an officer works at set."),
     UserPassword => ("user.password", "A user's portal password changed (never the password)."),
     UserDisable => ("user.disable", "A user disabled."),
     UserLogin => ("user.login", "A portal sign-in."),

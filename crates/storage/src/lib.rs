@@ -150,6 +150,8 @@ pub struct User {
     pub login: Option<String>,
     pub disabled_at: Option<String>,
     pub created_at: String,
+    /// The customs office an officer works at (absent: any office).
+    pub office: Option<String>,
 }
 
 /// The current state of a declaration, as stored.
@@ -482,6 +484,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/sqlite/0017_queue_priority.sql"),
     ),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_officer_offices.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -527,6 +533,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_queue_priority.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_officer_offices.sql"),
     ),
 ];
 
@@ -931,6 +941,7 @@ impl Store {
             }
             let mut entries = Vec::new();
             insert_rows(&mut tx, std::slice::from_ref(&prepared.row)).await?;
+            entries.extend(payments::allocate_examiners(&mut tx, &[&prepared.row], now).await?);
             entries
                 .extend(insert_versions(&mut tx, std::slice::from_ref(&prepared.version)).await?);
             entries.extend(insert_events(&mut tx, &prepared.events).await?);
@@ -1098,6 +1109,12 @@ impl Store {
             );
             for write in &change.writes {
                 entries.extend(payments::write(&mut tx, write, now).await?);
+            }
+            // A declaration just put under control gets its examiner in the same transaction.
+            if row.status == workflow::Status::UnderControl
+                && previous_status != workflow::Status::UnderControl
+            {
+                entries.extend(payments::allocate_examiners(&mut tx, &[&row], now).await?);
             }
             // The agencies a released declaration waited for are told.
             if change
@@ -1881,6 +1898,14 @@ async fn write_batch(
     }
     let mut entries = Vec::new();
     insert_rows(&mut tx, &prepared_rows).await?;
+    entries.extend(
+        payments::allocate_examiners(
+            &mut tx,
+            &prepared_rows.iter().collect::<Vec<_>>(),
+            now_of_batch.unwrap_or_else(OffsetDateTime::now_utc),
+        )
+        .await?,
+    );
     entries.extend(insert_versions(&mut tx, &versions).await?);
     entries.extend(insert_events(&mut tx, &events).await?);
     entries.extend(

@@ -8,6 +8,84 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+/// The officers who may examine a declaration at `office`, with their open inspections (see
+/// [`Store::examiner_workloads`]).
+pub(crate) async fn workloads(
+    tx: &mut sqlx::AnyConnection,
+    office: Option<&str>,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT u.id, (SELECT COUNT(*) FROM inspections i WHERE i.examiner = u.id AND i.recorded_at IS NULL) \
+         AS open FROM users u WHERE u.role = 'officer' AND u.disabled_at IS NULL \
+         AND (CAST($1 AS TEXT) IS NULL OR u.office IS NULL OR u.office = $1) ORDER BY u.id LIMIT 1000",
+    )
+    .bind(office.map(str::to_owned))
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let open: i64 = r.try_get("open")?;
+            Ok((r.try_get("id")?, open.max(0) as u64))
+        })
+        .collect()
+}
+
+/// Gives each of `rows` that is under control and has no examiner the officer `workflow::inspection::allocate`
+/// chooses among those of its office (least loaded, rotating among equals), in the transaction that put it under
+/// control: the entries for the audit trail (by the system). A declaration no officer may examine stays
+/// unallocated (the queue's button allocates it later).
+pub(crate) async fn allocate_examiners(
+    tx: &mut sqlx::AnyConnection,
+    rows: &[&crate::DeclarationRow],
+    now: OffsetDateTime,
+) -> Result<Vec<audit::NewEntry>, StoreError> {
+    let at = format_time(now);
+    let mut entries = Vec::new();
+    let mut teams: std::collections::BTreeMap<Option<String>, Vec<(String, u64)>> =
+        std::collections::BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|r| r.status == workflow::Status::UnderControl)
+    {
+        if !teams.contains_key(&row.office) {
+            let team = workloads(tx, row.office.as_deref()).await?;
+            teams.insert(row.office.clone(), team);
+        }
+        let team = teams.get_mut(&row.office).expect("inserted above");
+        let Some(examiner) = workflow::inspection::allocate(&row.id, team).map(str::to_owned)
+        else {
+            continue;
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO inspections (declaration_id, examiner, allocated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (declaration_id) DO NOTHING",
+        )
+        .bind(&row.id)
+        .bind(&examiner)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if inserted {
+            // Every team the examiner is in (its office's, and each office's when it works at any) counts it.
+            for team in teams.values_mut() {
+                if let Some(load) = team.iter_mut().find(|(e, _)| *e == examiner) {
+                    load.1 += 1;
+                }
+            }
+            entries.push(entry_at(
+                &Actor::system(),
+                audit::Action::InspectionAllocate,
+                &format!("inspection/{}", row.id),
+                &canonical(&[row.id.as_str(), examiner.as_str(), at.as_str()]),
+                &at,
+            ));
+        }
+    }
+    Ok(entries)
+}
+
 /// Where a payment order stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -501,20 +579,14 @@ impl Store {
         Ok(found)
     }
 
-    /// The examiners (active officers) with their open inspections (allocated, no act yet), at most 1,000.
-    pub async fn examiner_workloads(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT u.id, (SELECT COUNT(*) FROM inspections i WHERE i.examiner = u.id AND i.recorded_at IS NULL) \
-             AS open FROM users u WHERE u.role = 'officer' AND u.disabled_at IS NULL ORDER BY u.id LIMIT 1000",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let open: i64 = r.try_get("open")?;
-                Ok((r.try_get("id")?, open.max(0) as u64))
-            })
-            .collect()
+    /// The active officers who may examine a declaration at `office` (those of that office and those of any
+    /// office; every officer when the declaration names none), each with its open inspections.
+    pub async fn examiner_workloads(
+        &self,
+        office: Option<&str>,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        workloads(&mut connection, office).await
     }
 
     /// Allocates `examiner` to a declaration that has no examiner yet (a second server allocating the same

@@ -40,7 +40,7 @@ pub struct Session {
     pub ended_at: Option<String>,
 }
 
-const USER_COLUMNS: &str = "id, name, role, party, login, disabled_at, created_at";
+const USER_COLUMNS: &str = "id, name, role, party, login, disabled_at, created_at, office";
 
 pub(crate) fn user_from(row: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -51,6 +51,7 @@ pub(crate) fn user_from(row: &AnyRow) -> Result<User, StoreError> {
         login: row.try_get("login")?,
         disabled_at: row.try_get("disabled_at")?,
         created_at: row.try_get("created_at")?,
+        office: row.try_get("office")?,
     })
 }
 
@@ -124,6 +125,7 @@ impl Store {
             login: new.login,
             disabled_at: None,
             created_at: format_time(now),
+            office: None,
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -274,6 +276,20 @@ impl Store {
                 audit::Action::UserRole,
                 &subject,
                 &canonical(&[id, role]),
+                now,
+            ));
+        }
+        if let Some(office) = &change.office {
+            sqlx::query("UPDATE users SET office = $1 WHERE id = $2")
+                .bind(office.clone())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            entries.push(entry(
+                actor,
+                audit::Action::UserOffice,
+                &subject,
+                &canonical(&[id, office.as_deref().unwrap_or("")]),
                 now,
             ));
         }
@@ -467,7 +483,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(User, Token)>, StoreError> {
         let sql = format!(
-            "SELECT u.id, u.name, u.role, u.party, u.login, u.disabled_at, u.created_at, {TOKEN_COLUMNS} \
+            "SELECT u.id, u.name, u.role, u.party, u.login, u.disabled_at, u.created_at, u.office, {TOKEN_COLUMNS} \
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -521,7 +537,7 @@ impl Store {
     }
 
     pub async fn session(&self, id_hash: &str) -> Result<Option<(User, Session)>, StoreError> {
-        let sql = "SELECT u.id, u.name, u.role, u.party, u.login, u.disabled_at, u.created_at, s.csrf_token, \
+        let sql = "SELECT u.id, u.name, u.role, u.party, u.login, u.disabled_at, u.created_at, u.office, s.csrf_token, \
              s.expires_at, s.ended_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
         let Some(row) = sqlx::query(sql)
             .bind(id_hash)
@@ -722,6 +738,8 @@ impl Store {
 #[derive(Clone, Debug, Default)]
 pub struct UserChange {
     pub role: Option<String>,
+    /// The office an officer works at: `Some(None)` any office.
+    pub office: Option<Option<String>>,
     pub login: Option<String>,
     pub password_hash: Option<String>,
     pub disable: bool,
