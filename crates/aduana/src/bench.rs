@@ -145,7 +145,7 @@ async fn register_cited(
     Ok((types.len(), issued))
 }
 
-fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
+pub(crate) fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -170,7 +170,7 @@ fn samples(dir: &std::path::Path) -> Vec<Vec<u8>> {
 }
 
 /// Gives the `index`-th copy of a sample a unique LRN, so that every request is a new declaration.
-fn unique(sample: &[u8], index: usize) -> Vec<u8> {
+pub(crate) fn unique(sample: &[u8], index: usize) -> Vec<u8> {
     let text = String::from_utf8_lossy(sample);
     let start = text
         .find("<FunctionalReferenceID>")

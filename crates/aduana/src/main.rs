@@ -6,6 +6,7 @@ mod agencies;
 mod bench;
 mod bench_ledger;
 mod bench_lpco;
+mod bench_portal;
 mod bench_risk;
 mod bench_wco;
 mod config;
@@ -209,6 +210,9 @@ enum Command {
     BenchWco(bench_wco::Args),
     /// How fast a goods item's Single Window requirements are found and checked (BENCHMARKS.md).
     BenchLpco(bench_lpco::Args),
+    /// The portal's pages against a national-size database: a million declarations, ten million events
+    /// (BENCHMARKS.md).
+    BenchPortal(bench_portal::Args),
 }
 
 #[derive(Subcommand)]
@@ -614,6 +618,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::BenchRisk(args) => bench_risk::run(args),
         Command::BenchLpco(args) => bench_lpco::run(args),
         Command::BenchWco(args) => bench_wco::run(args),
+        Command::BenchPortal(args) => bench_portal::run(args).await,
     }
 }
 

@@ -48,6 +48,8 @@ use std::time::Duration;
 use storage::{Store, User};
 
 pub use metrics::Metrics;
+/// The code a trader gives so that anyone may read its declaration's status by MRN (`GET /status`).
+pub use portal_declarations::status_code as public_status_code;
 
 /// The OpenAPI document served at `/api/v1/openapi.json`: generated from the route table's handlers and the
 /// types they read and answer ([`policy::ApiDoc`]), once per process.

@@ -41,7 +41,7 @@ const PAGE_ROWS: i64 = 25;
 /// The code a trader gives to let anyone read its declaration's status by MRN (`GET /status`): ten characters
 /// derived from the declaration's id (a UUIDv7 with 74 random bits, which only those who may read the
 /// declaration see), so every server computes the same code and none is stored.
-pub(crate) fn status_code(declaration_id: &str) -> String {
+pub fn status_code(declaration_id: &str) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let digest = Sha256::digest(format!("aduana-status-code:{declaration_id}").as_bytes());
     digest

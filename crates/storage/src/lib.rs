@@ -25,6 +25,7 @@ pub mod observe;
 mod payments;
 mod risk_store;
 mod security;
+pub mod seed;
 mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
