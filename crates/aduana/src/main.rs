@@ -477,6 +477,8 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                     .clone()
                     .follow_profile_changes(std::time::Duration::from_secs(5)),
             );
+            // The release times and hit rates pages read figures computed here, beside the requests.
+            let publishing = tokio::spawn(state.clone().publish_reports());
             // The outbox's events get their positions as they commit; with a broker, they are published too.
             let sequencer = tokio::spawn(dispatch::sequence(
                 state.store.clone(),
@@ -509,6 +511,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
             following.abort();
+            publishing.abort();
             sequencer.abort();
             webhooks.abort();
             if let Some(publisher) = publisher {

@@ -217,6 +217,11 @@ impl Frame {
         self.done = done;
         self
     }
+
+    /// Whether the error summary names the field `name` (a template marks it).
+    pub(crate) fn has_error(&self, name: &str) -> bool {
+        self.errors.iter().any(|e| e.field == name)
+    }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.

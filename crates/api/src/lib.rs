@@ -86,6 +86,10 @@ pub struct Config {
     pub session_lifetime: Duration,
     /// Whether session cookies carry `Secure` (off only for plain-HTTP development on another host than localhost).
     pub secure_cookies: bool,
+    /// How old the figures of a report computed from the whole history (the published release times, the rules'
+    /// hit rates) may be on a page; `AppState::publish_reports` computes the standing ones again within half of
+    /// it. Zero: computed for every request.
+    pub published_every: Duration,
 }
 
 /// A token bucket: `per_second` sustained, `burst` at once.
@@ -113,6 +117,7 @@ impl Default for Config {
             }),
             session_lifetime: Duration::from_secs(8 * 3600),
             secure_cookies: true,
+            published_every: Duration::from_secs(600),
         }
     }
 }
@@ -281,6 +286,25 @@ impl AppState {
                 ),
                 Ok(false) => {}
                 Err(error) => tracing::warn!(%error, "the stored profile was not put in use"),
+            }
+        }
+    }
+
+    /// Computes the standing published reports again (the release times of the last 30, 90 and 365 days by mode
+    /// and by office; the hit rates of every rule over the whole history) whenever they are older than half of
+    /// `Config::published_every`, for ever (run it as a task beside `serve`; every server may: the newest
+    /// computation is kept), so that no page waits for one.
+    pub async fn publish_reports(self) {
+        if self.config.published_every.is_zero() {
+            return;
+        }
+        let mut ticks =
+            tokio::time::interval((self.config.published_every / 4).max(Duration::from_secs(1)));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = reports::refresh_published(&self).await {
+                tracing::warn!(error = %error.message, "a published report was not computed");
             }
         }
     }

@@ -62,6 +62,16 @@ struct LoginPage {
 }
 
 /// An RFC 3339 UTC time as `YYYY-MM-DD HH:MM` at `office` (its time zone); as stored when it does not read.
+/// The office whose time zone a page's times are shown in (the administration's first), and the zone's name
+/// (UTC when the administration has no office).
+pub(crate) fn zone_of(
+    profile: &administration::Profile,
+) -> (Option<&administration::Office>, String) {
+    let office = profile.offices.first();
+    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    (office, zone)
+}
+
 pub(crate) fn local_time(at: &str, office: Option<&administration::Office>) -> String {
     let Ok(time) = storage::parse_time(at) else {
         return at.to_owned();
@@ -113,12 +123,23 @@ pub(crate) fn posted_form(
     max: usize,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let fields = form_up_to(body, max);
+    check_posted(headers, session, &fields)?;
+    Ok(fields)
+}
+
+/// A form's fields are the session's own: posted from this site with the session's CSRF token (any form,
+/// urlencoded or multipart).
+pub(crate) fn check_posted(
+    headers: &HeaderMap,
+    session: &crate::security::PortalSession,
+    fields: &[(String, String)],
+) -> Result<(), ApiError> {
     if !same_origin(headers)
-        || !crate::security::same_secret(field(&fields, "csrf"), &session.csrf_token)
+        || !crate::security::same_secret(field(fields, "csrf"), &session.csrf_token)
     {
         return Err(ApiError::new(error_table::ErrorCode::CsrfInvalid));
     }
-    Ok(fields)
+    Ok(())
 }
 
 pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

@@ -106,10 +106,6 @@ impl UsersPage {
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
     }
-
-    fn has_error(&self, name: &str) -> bool {
-        self.frame.errors.iter().any(|e| e.field == name)
-    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -145,8 +141,7 @@ async fn users_page(
         )
     });
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let rows = users
         .iter()
         .map(|u| UserRow {
@@ -312,12 +307,6 @@ struct UserPage {
     zone: String,
 }
 
-impl UserPage {
-    fn has_error(&self, name: &str) -> bool {
-        self.frame.errors.iter().any(|e| e.field == name)
-    }
-}
-
 #[derive(serde::Deserialize, Default)]
 pub struct UserQuery {
     done: Option<String>,
@@ -350,8 +339,7 @@ async fn user_page(
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let tokens = state
         .store
         .tokens(Some(&user.id))
@@ -785,12 +773,6 @@ struct RepresentationsPage {
     zone: String,
 }
 
-impl RepresentationsPage {
-    fn has_error(&self, name: &str) -> bool {
-        self.frame.errors.iter().any(|e| e.field == name)
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn representations_page(
     state: &AppState,
@@ -803,8 +785,7 @@ async fn representations_page(
 ) -> Result<Response, ApiError> {
     let t = state.wording(headers).language;
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let rows = state
         .store
         .representations(REPRESENTATIONS_SHOWN)

@@ -106,8 +106,7 @@ async fn page(
     });
     let head = state.store.audit_head().await?.seq;
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let rows = entries
         .iter()
         .map(|e| EntryRow {

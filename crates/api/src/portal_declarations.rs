@@ -16,7 +16,7 @@
 
 use crate::declarations::{commands, lodge};
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame, field_errors};
+use crate::frame::{FieldError, Frame};
 use crate::policy::Role;
 use crate::portal::{field, form, local_time, render, same_origin};
 use crate::security::{PortalSession, same_secret};
@@ -115,11 +115,8 @@ pub struct ListQuery {
 
 fn zone_of(state: &AppState) -> (Option<administration::Office>, String) {
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first().cloned();
-    let zone = office
-        .as_ref()
-        .map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
-    (office, zone)
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
+    (office.cloned(), zone)
 }
 
 /// `GET /portal`: the declarations the signed-in user may see, filtered, a page at a time.
@@ -342,11 +339,6 @@ impl DeclarationPage {
             .iter()
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// Whether the error summary names `name` (its field is marked).
-    fn has_error(&self, name: &str) -> bool {
-        self.frame.errors.iter().any(|e| e.field == name)
     }
 }
 
@@ -805,7 +797,9 @@ pub(crate) fn in_language(t: Language, mut error: ApiError) -> ApiError {
     error
 }
 
-/// The answer to a form: 303 to the declaration with `done`, or its page again with the errors.
+/// The answer to a form of the page's own fields: as [`answer`], each problem at the field its pointer's first
+/// step names when the form has it, else at `fallback_field` (an amendment's pointer into the declaration points
+/// at the file field).
 #[allow(clippy::too_many_arguments)]
 async fn after_action(
     state: &AppState,
@@ -819,35 +813,30 @@ async fn after_action(
     fallback_field: &str,
     typed: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
-    match outcome {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/portal/declarations/{id}?done={done}")).into_response())
-        }
-        Err(error) if error.code == ErrorCode::NotFound || error.code == ErrorCode::CsrfInvalid => {
-            Err(error)
-        }
-        Err(error) => {
-            let t = state.wording(headers).language;
-            let error = in_language(t, error);
-            let code = error.status();
-            let errors = field_errors(&error, fallback_field)
-                .into_iter()
-                .map(|mut e| {
-                    // A pointer into the declaration (an amendment's) points at the file field.
-                    if !typed.iter().any(|(k, _)| *k == e.field) {
-                        e.field = fallback_field.to_owned();
-                    }
-                    e
-                })
-                .collect();
-            let view = Uri::from_maybe_shared(format!("/portal/declarations/{id}"))
-                .unwrap_or_else(|_| uri.clone());
-            declaration_page(
-                state, caller, session, headers, &view, id, errors, typed, None, code,
-            )
-            .await
-        }
-    }
+    let names: Vec<String> = typed.iter().map(|(k, _)| k.clone()).collect();
+    let fallback = fallback_field.to_owned();
+    let field_of = move |pointer: &str| {
+        pointer
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .filter(|f| names.iter().any(|n| n == f))
+            .map_or_else(|| fallback.clone(), str::to_owned)
+    };
+    answer(
+        state,
+        caller,
+        session,
+        headers,
+        uri,
+        id,
+        outcome,
+        done,
+        fallback_field,
+        typed,
+        &field_of,
+    )
+    .await
 }
 
 /// The answer to a form whose errors point into a body other than the page's fields: 303 to the declaration
@@ -864,7 +853,7 @@ pub(crate) async fn answer(
     done: &str,
     fallback_field: &str,
     typed: Vec<(String, String)>,
-    field_of: fn(&str) -> String,
+    field_of: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<Response, ApiError> {
     match outcome {
         Ok(()) => {

@@ -7,7 +7,7 @@
 
 use crate::error::ApiError;
 use crate::portal::{field, posted_form};
-use crate::security::{PortalSession, same_secret};
+use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -171,16 +171,12 @@ pub async fn record(
                 "inspection",
                 "images",
                 Vec::new(),
-                field_of,
+                &field_of,
             )
             .await;
         }
     };
-    if !crate::portal::same_origin(&headers)
-        || !same_secret(field(&fields, "csrf"), &session.csrf_token)
-    {
-        return Err(ApiError::new(ErrorCode::CsrfInvalid));
-    }
+    crate::portal::check_posted(&headers, &session, &fields)?;
     let row = crate::access::load_visible(&state, &caller, &id).await?;
     let items = serde_json::from_str::<declaration::Declaration>(&row.model)
         .map(|d| d.goods_shipment.goods_items.len())
@@ -263,7 +259,7 @@ pub async fn record(
         "inspection",
         "inspection-result",
         typed,
-        field_of,
+        &field_of,
     )
     .await
 }

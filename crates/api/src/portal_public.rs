@@ -176,6 +176,8 @@ struct ReleaseTimesPage {
     legend: Vec<(&'static str, String)>,
     chart_height: f64,
     csv: String,
+    /// When the figures were computed, in the first office's time.
+    as_of: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -202,30 +204,34 @@ struct Published {
     group_by: String,
     days: i64,
     groups: Vec<(String, Vec<StageStats>)>,
+    /// When the figures were computed (RFC 3339).
+    computed_at: String,
 }
 
+/// The window and grouping asked (30, 90 or 365 days; mode or office), as published (`reports::published`):
+/// the page reads the figures kept, computed again at most every `Config::published_every`.
 async fn published(state: &AppState, query: ReleaseTimesQuery) -> Result<Published, ApiError> {
     let group_by = match query.group_by.as_deref() {
         Some("office") => "office",
         _ => "mode",
-    }
-    .to_owned();
+    };
     let days = match query.days {
         Some(30) => 30,
         Some(365) => 365,
         _ => 90,
     };
-    let now = crate::request::now();
-    let from = storage::format_time(now - time::Duration::days(days));
-    let to = storage::format_time(now + time::Duration::minutes(1));
-    let groups = crate::reports::study(state, &from, &to, &group_by)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(Published {
+    let (groups, computed_at) = crate::reports::published_release_times(
+        state,
         group_by,
         days,
-        groups,
+        state.config.published_every,
+    )
+    .await?;
+    Ok(Published {
+        group_by: group_by.to_owned(),
+        days,
+        groups: groups.into_iter().collect(),
+        computed_at,
     })
 }
 
@@ -318,6 +324,14 @@ pub async fn release_times(
             "/release-times.csv?group_by={}&days={}",
             published.group_by, published.days
         ),
+        as_of: {
+            let pipeline = state.pipeline();
+            let (office, zone) = crate::portal::zone_of(&pipeline.administration);
+            format!(
+                "{} ({zone})",
+                crate::portal::local_time(&published.computed_at, office)
+            )
+        },
         group_by: published.group_by,
         days: published.days,
         legend: SEQUENCE

@@ -58,8 +58,7 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let t = state.wording(headers).language;
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let places = pipeline.administration.currency.decimal_places;
     let currency = pipeline.administration.currency.code.as_str().to_owned();
     let mut names = std::collections::BTreeMap::new();

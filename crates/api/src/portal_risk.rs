@@ -47,12 +47,6 @@ struct RulesPage {
     can_write: bool,
 }
 
-impl RulesPage {
-    fn has_error(&self, name: &str) -> bool {
-        self.frame.errors.iter().any(|e| e.field == name)
-    }
-}
-
 #[derive(serde::Deserialize, Default)]
 pub struct RulesQuery {
     done: Option<String>,
@@ -79,8 +73,7 @@ async fn rules_page(
 ) -> Result<Response, ApiError> {
     let t = state.wording(headers).language;
     let pipeline = state.pipeline();
-    let office = pipeline.administration.offices.first();
-    let zone = office.map_or_else(|| "UTC".to_owned(), |o| o.time_zone.clone());
+    let (office, zone) = crate::portal::zone_of(&pipeline.administration);
     let today = time::OffsetDateTime::now_utc().date();
     let in_force = pipeline.rules_for(today).1.map(i64::from);
     let stored = state
@@ -331,6 +324,8 @@ struct HitRatesPage {
     models: Vec<(String, u64, u64, u64, u64, String, String, String, String)>,
     declarations: usize,
     truncated: bool,
+    /// When the figures were computed, in the first office's time.
+    as_of: String,
     from: String,
     to: String,
     csv: String,
@@ -403,8 +398,13 @@ pub async fn hit_rates(
         uri.query().unwrap_or(""),
     )
     .await?;
-    let (report, declarations, truncated) =
-        crate::reports::hit_report(&state, &from_at, &to_at).await?;
+    let ((report, declarations, truncated), computed_at) = crate::reports::published_hit_report(
+        &state,
+        &from_at,
+        &to_at,
+        state.config.published_every,
+    )
+    .await?;
     let pipeline = state.pipeline();
     let places = pipeline.administration.currency.decimal_places;
     let currency = pipeline.administration.currency.code.as_str().to_owned();
@@ -468,6 +468,10 @@ pub async fn hit_rates(
         models,
         declarations,
         truncated,
+        as_of: {
+            let (office, zone) = crate::portal::zone_of(&pipeline.administration);
+            format!("{} ({zone})", local_time(&computed_at, office))
+        },
         from,
         to,
         csv,
@@ -501,7 +505,13 @@ pub async fn hit_rates_csv(
         uri.query().unwrap_or(""),
     )
     .await?;
-    let (report, _, _) = crate::reports::hit_report(&state, &from_at, &to_at).await?;
+    let ((report, _, _), _) = crate::reports::published_hit_report(
+        &state,
+        &from_at,
+        &to_at,
+        state.config.published_every,
+    )
+    .await?;
     let mut out = String::from(
         "selector,description,lane,selected,controlled,irregular,hit_rate,additional_duty\r\n",
     );

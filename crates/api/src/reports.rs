@@ -237,6 +237,97 @@ pub(crate) async fn study(
     Ok(workflow::study::release_times(&timelines))
 }
 
+/// A report computed from the whole history, as last published: computed again (and kept in the store, for
+/// every server) when older than `max_age`. Answers the report and when it was computed (RFC 3339).
+pub(crate) async fn published<T, F, Fut>(
+    state: &AppState,
+    name: &str,
+    max_age: std::time::Duration,
+    compute: F,
+) -> Result<(T, String), ApiError>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let now = crate::request::now();
+    if !max_age.is_zero()
+        && let Some((body, at)) = state.store.published_report(name).await?
+        && let Ok(computed) = storage::parse_time(&at)
+        && (now - computed) < max_age
+        && let Ok(value) = serde_json::from_str(&body)
+    {
+        return Ok((value, at));
+    }
+    let value = compute().await?;
+    if !max_age.is_zero() {
+        let body = serde_json::to_string(&value).map_err(ApiError::internal)?;
+        state.store.save_published_report(name, &body, now).await?;
+    }
+    Ok((value, storage::format_time(now)))
+}
+
+/// The release times published: the windows of the public page (days) and its groupings.
+pub(crate) const PUBLISHED_DAYS: [i64; 3] = [30, 90, 365];
+pub(crate) const PUBLISHED_GROUPS: [&str; 2] = ["mode", "office"];
+
+/// The release times of the last `days` by `group_by`, as published (see [`published`]).
+pub(crate) async fn published_release_times(
+    state: &AppState,
+    group_by: &str,
+    days: i64,
+    max_age: std::time::Duration,
+) -> Result<
+    (
+        std::collections::BTreeMap<String, Vec<workflow::study::StageStats>>,
+        String,
+    ),
+    ApiError,
+> {
+    published(
+        state,
+        &format!("release-times:{group_by}:{days}"),
+        max_age,
+        || async move {
+            let now = crate::request::now();
+            let from = storage::format_time(now - time::Duration::days(days));
+            let to = storage::format_time(now + time::Duration::minutes(1));
+            study(state, &from, &to, group_by).await
+        },
+    )
+    .await
+}
+
+/// The hit-rate report over [from, to), as published (see [`published`]): the report, the declarations read,
+/// whether it stopped at the ceiling, and when it was computed.
+pub(crate) async fn published_hit_report(
+    state: &AppState,
+    from: &str,
+    to: &str,
+    max_age: std::time::Duration,
+) -> Result<((workflow::hit_rates::HitReport, usize, bool), String), ApiError> {
+    published(state, &format!("hit-rates:{from}:{to}"), max_age, || {
+        hit_report(state, from, to)
+    })
+    .await
+}
+
+/// The whole history's hit rates, the analyst's page without dates.
+pub(crate) const ALL_FROM: &str = "0000-01-01T00:00:00.000000Z";
+pub(crate) const ALL_TO: &str = "9999-12-31T23:59:59.999999Z";
+
+/// Computes again every standing published report older than half of `Config::published_every`.
+pub(crate) async fn refresh_published(state: &AppState) -> Result<(), ApiError> {
+    let max_age = state.config.published_every / 2;
+    for days in PUBLISHED_DAYS {
+        for group_by in PUBLISHED_GROUPS {
+            published_release_times(state, group_by, days, max_age).await?;
+        }
+    }
+    published_hit_report(state, ALL_FROM, ALL_TO, max_age).await?;
+    Ok(())
+}
+
 /// The Time Release Study: how long each stage took, per group of released declarations.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ReleaseTimes {

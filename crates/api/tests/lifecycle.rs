@@ -418,3 +418,92 @@ async fn an_inspection_act_is_stored_with_its_control_result_or_not_at_all() {
         assert_eq!(recorded.seal_numbers, ["S1"]);
     }
 }
+
+/// The declarations counted on the public release-times page (last 30 days, by mode) and when its figures were
+/// computed.
+async fn published_page(app: &TestApp) -> (u64, String) {
+    let html = app
+        .client
+        .get(format!("{}/release-times?days=30", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let as_of = html
+        .split("id=\"as-of\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no #as-of: {html}"))
+        .to_owned();
+    let count = html
+        .split("<tr><th scope=\"row\">")
+        .skip(1)
+        .map(|row| {
+            let cell = row.split("</th><td class=\"amount\">").nth(1).unwrap();
+            cell[..cell.find('<').unwrap()].parse::<u64>().unwrap()
+        })
+        .sum();
+    (count, as_of)
+}
+
+/// The public page reads the figures published (kept in the store for every server), not the live history:
+/// a release after the publication is counted once a server computes them again, which the page then shows.
+#[tokio::test]
+async fn the_release_times_page_shows_the_figures_published() {
+    const MINIMAL: &str = include_str!("../../wco/tests/minimal.xml");
+    for backend in common::backends() {
+        let hourly = api::Config {
+            published_every: std::time::Duration::from_secs(3600),
+            ..common::config()
+        };
+        let app = TestApp::spawn_full(backend, |_| {}, hourly.clone()).await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        let release = async |lrn: &str| {
+            let (status, lodged) = json(
+                app.lodge_xml(&trader, MINIMAL.replace("MINIMAL-1", lrn).as_bytes())
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{lodged}");
+            let view = drive(&app, &trader, &officer, lodged["id"].as_str().unwrap()).await;
+            assert_eq!(view["status"], "released", "{view}");
+        };
+        release("PUBLISHED-1").await;
+        let (count, as_of) = published_page(&app).await;
+        assert_eq!(count, 1, "{backend:?}");
+        release("PUBLISHED-2").await;
+        // Within the hour the page shows what was published, though the officers' report is live.
+        assert_eq!(
+            published_page(&app).await,
+            (count, as_of.clone()),
+            "{backend:?}"
+        );
+        let (_, live) = json(
+            app.get(&officer, "/api/v1/reports/release-times?group_by=mode")
+                .await,
+        )
+        .await;
+        assert!(live.to_string().contains("\"count\":2"), "{live}");
+        let (body, _) = app
+            .store
+            .published_report("release-times:mode:30")
+            .await
+            .unwrap()
+            .expect("kept in the store");
+        assert!(body.contains("\"count\":1"), "{body}");
+        // Another server publishing every millisecond finds them old, computes them again and keeps them; the
+        // first server reads the newer figures from the store.
+        let eager = api::Config {
+            published_every: std::time::Duration::from_millis(1),
+            ..common::config()
+        };
+        let other = TestApp::spawn_on_with(backend, app.url(), eager).await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (recounted, recomputed) = published_page(&other).await;
+        assert_eq!(recounted, 2, "{backend:?}");
+        assert_eq!(published_page(&app).await, (2, recomputed), "{backend:?}");
+    }
+}

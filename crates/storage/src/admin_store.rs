@@ -128,3 +128,42 @@ fn version_from(
         changed_at: row.try_get("changed_at")?,
     })
 }
+
+impl Store {
+    /// A published report as last computed: its body (JSON) and when it was computed.
+    pub async fn published_report(
+        &self,
+        name: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT body, computed_at FROM published_reports WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("body")?, r.try_get("computed_at")?)))
+            .transpose()
+    }
+
+    /// Keeps a report's newest computation: a server that computed it later replaces it, one that computed it
+    /// earlier and saves it later does not (times are fixed-width UTC, so their text orders as they do).
+    pub async fn save_published_report(
+        &self,
+        name: &str,
+        body: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO published_reports (name, body, computed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET body = excluded.body, computed_at = excluded.computed_at \
+             WHERE published_reports.computed_at < excluded.computed_at",
+        )
+        .bind(name)
+        .bind(body)
+        .bind(crate::format_time(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -489,6 +489,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         18,
         include_str!("../migrations/sqlite/0018_officer_offices.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_published_reports.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -538,6 +542,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../migrations/postgres/0018_officer_offices.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_published_reports.sql"),
     ),
 ];
 

@@ -40,6 +40,17 @@ const PER_TRANSACTION: usize = 2_000;
 /// Rows per INSERT statement (within both backends' limits on bound values).
 const ROWS_PER_STATEMENT: usize = 200;
 
+/// What [`Store::seed_copies`] writes: how many copies, lodged evenly from `first` to `last`, their MRNs'
+/// country, and whether each carries its template's versions as received.
+#[derive(Clone, Copy, Debug)]
+pub struct Copies<'a> {
+    pub count: usize,
+    pub first: OffsetDateTime,
+    pub last: OffsetDateTime,
+    pub country: &'a declaration::Country,
+    pub with_versions: bool,
+}
+
 impl Store {
     /// How many events are stored (a count of the whole log: for benchmarks, not for pages).
     pub async fn event_count(&self) -> Result<i64, StoreError> {
@@ -121,19 +132,23 @@ impl Store {
         Ok(templates)
     }
 
-    /// Writes `count` copies of `templates` (round robin), lodged evenly from `first` to `last`: each with a new
-    /// id, the next serial, an MRN of `country` for that serial (when the template has one), and every time of its
-    /// template shifted by the same amount. `progress` is told the copies written so far. Answers the declarations
-    /// and events written.
+    /// Writes `copies.count` copies of `templates` (round robin), lodged evenly over the copies' period: each
+    /// with a new id, the next serial, an MRN of the copies' country for that serial (when the template has one),
+    /// every time of its template shifted by the same amount, and (`with_versions`) its versions as received.
+    /// `progress` is told the copies written so far. Answers the declarations and events written.
     pub async fn seed_copies(
         &self,
         templates: &[Template],
-        count: usize,
-        first: OffsetDateTime,
-        last: OffsetDateTime,
-        country: &declaration::Country,
+        copies: &Copies<'_>,
         mut progress: impl FnMut(usize),
     ) -> Result<(usize, usize), StoreError> {
+        let Copies {
+            count,
+            first,
+            last,
+            country,
+            with_versions,
+        } = *copies;
         if templates.is_empty() || count == 0 {
             return Ok((0, 0));
         }
@@ -196,7 +211,7 @@ impl Store {
                         data.clone(),
                     ));
                 }
-                for version in &template.versions {
+                for version in template.versions.iter().filter(|_| with_versions) {
                     versions.push((id.clone(), version, shift(&version.received_at, by)?));
                 }
                 rows.push(row);

@@ -474,3 +474,4 @@ page-user-office-hint = Examiners are allocated to a declaration from the office
 page-user-save-office = Save the office
 user-office-unknown = Choose one of the administration's offices, or any office.
 user-office-not-officer = Only a customs officer works at an office.
+page-figures-as-of = Figures as of { $at }; computed again every few minutes.

@@ -562,3 +562,4 @@ page-user-office-hint = Los verificadores de una declaración se eligen entre lo
 page-user-save-office = Guardar la aduana
 user-office-unknown = Elija una de las aduanas de la administración, o cualquier aduana.
 user-office-not-officer = Solo un funcionario de aduanas tiene aduana de destino.
+page-figures-as-of = Cifras a { $at }; se recalculan cada pocos minutos.

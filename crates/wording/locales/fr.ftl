@@ -562,3 +562,4 @@ page-user-office-hint = Les vérificateurs d'une déclaration sont choisis parmi
 page-user-save-office = Enregistrer le bureau
 user-office-unknown = Choisissez l'un des bureaux de l'administration, ou tout bureau.
 user-office-not-officer = Seul un agent des douanes est affecté à un bureau.
+page-figures-as-of = Chiffres au { $at } ; recalculés toutes les quelques minutes.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The row of one selector (a rule's id, or `random`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct SelectorHits {
     pub selector: String,
     pub description: String,
@@ -37,7 +37,7 @@ pub const TOP_UP: &str = "rate-top-up";
 
 /// One risk model version's row: of the declarations it scored, how many went to a control lane, were
 /// controlled, found irregular, and the duty found; with the mean score of the irregular and of the others.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModelHits {
     pub model: String,
     pub scored: u64,
@@ -55,7 +55,7 @@ pub struct ModelHits {
 }
 
 /// The report: per selector, and per model version.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct HitReport {
     pub selectors: Vec<SelectorHits>,
     pub models: Vec<ModelHits>,

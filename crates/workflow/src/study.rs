@@ -45,7 +45,7 @@ pub struct Timeline {
     pub events: Vec<(String, OffsetDateTime)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageStats {
     /// One of the stages of [`STAGES`]: lodgement_to_acceptance, acceptance_to_lane, lane_to_control_result,

@@ -30,6 +30,8 @@ pub fn config() -> api::Config {
     api::Config {
         // Tests send as fast as they can from one token; the limit has its own test.
         rate_limit: None,
+        // Reports show what was just done (the published figures' cache has its own test).
+        published_every: std::time::Duration::ZERO,
         ..api::Config::default()
     }
 }
@@ -89,8 +91,13 @@ impl TestApp {
 
     /// The application on an existing database (e.g. as another PostgreSQL role).
     pub async fn spawn_on(backend: Backend, url: &str) -> TestApp {
+        Self::spawn_on_with(backend, url, config()).await
+    }
+
+    /// Another server with its own configuration on an existing database.
+    pub async fn spawn_on_with(backend: Backend, url: &str, config: api::Config) -> TestApp {
         let temp = tempfile::tempdir().unwrap();
-        Self::start(backend, url.to_owned(), temp, |_| {}, config()).await
+        Self::start(backend, url.to_owned(), temp, |_| {}, config).await
     }
 
     async fn start(
