@@ -354,6 +354,8 @@ mod catalogue {
         include_str!("../templates/declarations.html"),
         include_str!("../templates/declaration.html"),
         include_str!("../templates/lodge.html"),
+        include_str!("../templates/lodge_form.html"),
+        include_str!("../templates/queue.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -376,6 +378,8 @@ mod catalogue {
         include_str!("portal_refunds.rs"),
         include_str!("portal_risk.rs"),
         include_str!("portal_inspection.rs"),
+        include_str!("portal_lodge_form.rs"),
+        include_str!("portal_queue.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

@@ -24,6 +24,7 @@ mod portal_admin;
 mod portal_audit;
 mod portal_declarations;
 mod portal_inspection;
+mod portal_lodge_form;
 mod portal_public;
 mod portal_queue;
 mod portal_refunds;

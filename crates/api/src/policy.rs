@@ -231,6 +231,8 @@ routes! {
     GET "/portal/queue" => Access::Session(OFFICER), None, crate::portal_queue::queue;
     GET "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::show_lodge;
     POST "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::submit_lodge;
+    GET "/portal/lodge/import" => Access::Session(TRADER), None, crate::portal_lodge_form::show;
+    POST "/portal/lodge/import" => Access::Session(TRADER), None, crate::portal_lodge_form::submit;
     GET "/portal/declarations/{id}" => Access::Session(DECLARATION_READERS), None, crate::portal_declarations::show;
     POST "/portal/declarations/{id}/arrival" => Access::Session(TRADER_OFFICER), None, crate::portal_declarations::arrival;
     POST "/portal/declarations/{id}/cancellation" => Access::Session(TRADER_OFFICER), None, crate::portal_declarations::cancellation;

@@ -314,6 +314,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                     format!("/portal/declarations/{id}"),
                     format!("/portal/declarations/{other_id}"),
                     "/portal/lodge".to_owned(),
+                    "/portal/lodge/import".to_owned(),
                 ],
             ),
             (

@@ -9,7 +9,7 @@ use common::{TestApp, json};
 use reqwest::header;
 
 mod browser;
-use browser::portal_user;
+use browser::{hidden_csrf, portal_user, session};
 
 const MINIMAL: &str = include_str!("../../wco/tests/minimal.xml");
 
@@ -29,49 +29,6 @@ fn at_office(lrn: &str, office: &str) -> Vec<u8> {
             &format!("<GoodsItemQuantity>1</GoodsItemQuantity><DeclarationOfficeID>{office}</DeclarationOfficeID>"),
         )
         .into_bytes()
-}
-
-fn set_cookie(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|pair| pair.split('=').next().is_some_and(|n| n.contains(name)))
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-        .to_owned()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
-/// Signs `login` in (the password `portal_user` gave it): the session cookie to send.
-async fn session(app: &TestApp, client: &reqwest::Client, login: &str) -> String {
-    let form = client
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap();
-    let csrf_cookie = set_cookie(&form, "aduana_login_csrf");
-    let csrf = hidden_csrf(&form.text().await.unwrap());
-    let password = format!("a password for {login}");
-    let response = client
-        .post(format!("{}/login", app.base))
-        .header(header::COOKIE, csrf_cookie)
-        .form(&[
-            ("login", login),
-            ("password", password.as_str()),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    set_cookie(&response, "aduana_session")
 }
 
 /// The queue page at `path`: the LRNs in order, each with its priority's name, and the next page's address.

@@ -5,6 +5,7 @@
 
 use crate::common::TestApp;
 use fantoccini::{ClientBuilder, Locator};
+use reqwest::header;
 use std::time::Duration;
 
 /// axe-core's script (`ADUANA_AXE`: the path of axe.min.js); required in CI, where `.ci/run` installs it.
@@ -256,4 +257,50 @@ pub async fn focused(client: &fantoccini::Client) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+// Portal sessions over plain HTTP (for tests that post forms without a browser).
+
+/// A cookie the response sets (`name=value`).
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.split('=').next().is_some_and(|n| n.contains(name)))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_owned()
+}
+
+pub fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Signs `login` in (the password `portal_user` gave it): the session cookie to send.
+pub async fn session(app: &TestApp, client: &reqwest::Client, login: &str) -> String {
+    let form = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = set_cookie(&form, "aduana_login_csrf");
+    let csrf = hidden_csrf(&form.text().await.unwrap());
+    let password = format!("a password for {login}");
+    let response = client
+        .post(format!("{}/login", app.base))
+        .header(header::COOKIE, csrf_cookie)
+        .form(&[
+            ("login", login),
+            ("password", password.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    set_cookie(&response, "aduana_session")
 }
