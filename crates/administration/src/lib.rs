@@ -74,6 +74,20 @@ impl Office {
         time::UtcOffset::from_whole_seconds(zone.to_offset(instant).seconds()).ok()
     }
 
+    /// The instant the local day `date` begins at this office (its zone's rules: a day that begins in a gap of
+    /// daylight saving begins at the gap's end); `None` only for a zone the bundled database lacks.
+    pub fn day_starts(&self, date: time::Date) -> Option<time::OffsetDateTime> {
+        let zone = jiff::tz::TimeZone::get(&self.time_zone).ok()?;
+        let civil = jiff::civil::date(
+            i16::try_from(date.year()).ok()?,
+            i8::try_from(u8::from(date.month())).ok()?,
+            i8::try_from(date.day()).ok()?,
+        )
+        .at(0, 0, 0, 0);
+        let zoned = civil.to_zoned_datetime(zone).ok()?;
+        time::OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).ok()
+    }
+
     /// Whether the office is open at `at` (a working day of `calendar`, within its working hours, local time).
     pub fn is_open(&self, calendar: &Calendar, at: time::OffsetDateTime) -> bool {
         let Some(offset) = self.utc_offset(at) else {

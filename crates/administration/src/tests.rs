@@ -281,3 +281,32 @@ fn deeply_nested_text_is_refused_not_a_crash() {
         assert!(handle.join().unwrap(), "inline {depth}");
     }
 }
+
+#[test]
+fn a_local_day_begins_at_the_offices_midnight() {
+    let mut office = crate::demo().offices[0].clone();
+    let mut starts = |zone: &str, month, day| {
+        office.time_zone = zone.to_owned();
+        office
+            .day_starts(time::Date::from_calendar_date(2026, month, day).unwrap())
+            .map(|t| t.to_string())
+            .unwrap()
+    };
+    // Summer time (UTC+1), then winter (UTC); a zone without daylight saving; a half-hour offset.
+    assert_eq!(
+        starts("Europe/London", time::Month::July, 1),
+        "2026-06-30 23:00:00.0 +00:00:00"
+    );
+    assert_eq!(
+        starts("Europe/London", time::Month::December, 1),
+        "2026-12-01 0:00:00.0 +00:00:00"
+    );
+    assert_eq!(
+        starts("Africa/Dakar", time::Month::July, 1),
+        "2026-07-01 0:00:00.0 +00:00:00"
+    );
+    assert_eq!(
+        starts("Asia/Kolkata", time::Month::July, 1),
+        "2026-06-30 18:30:00.0 +00:00:00"
+    );
+}

@@ -292,6 +292,9 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
     let mid = max_serial / 2;
     let today = time::OffsetDateTime::now_utc().date();
     let month_ago = today - time::Duration::days(30);
+    let week_ago = today - time::Duration::days(7);
+    let half_year_ago = today - time::Duration::days(180);
+    let seven_months_ago = today - time::Duration::days(210);
     type Ask = Box<dyn Fn(usize) -> String>;
     let ids: Vec<String> = picked.iter().map(|r| r.id.clone()).collect();
     let pages: Vec<(&str, &str, Ask)> = vec![
@@ -314,6 +317,26 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             "declarations awaiting payment, red lane (officer)",
             "officer",
             Box::new(|_| "/portal?status=awaiting_payment&lane=red".to_owned()),
+        ),
+        (
+            "declarations lodged in the last 7 days (officer)",
+            "officer",
+            Box::new(move |_| format!("/portal?from={week_ago}")),
+        ),
+        (
+            "declarations lodged on one day 6 months ago (officer)",
+            "officer",
+            Box::new(move |_| format!("/portal?from={half_year_ago}&to={half_year_ago}")),
+        ),
+        (
+            "the trader's declarations of a month 6 months ago",
+            "trader",
+            Box::new(move |_| format!("/portal?from={seven_months_ago}&to={half_year_ago}")),
+        ),
+        (
+            "lodge a standard import by form (trader)",
+            "trader",
+            Box::new(|_| "/portal/lodge/import".to_owned()),
         ),
         (
             "the trader's own declarations",

@@ -100,6 +100,9 @@ struct ListPage {
     lanes: Vec<(String, String, bool)>,
     /// The address of the next (older) page, if any.
     older: Option<String>,
+    /// The dates asked (YYYY-MM-DD), for the form.
+    from: String,
+    to: String,
     /// The address of the first page, when this is not it.
     newest: Option<String>,
     action: String,
@@ -109,8 +112,69 @@ struct ListPage {
 pub struct ListQuery {
     status: Option<String>,
     lane: Option<String>,
+    /// Lodged on or after this local day (YYYY-MM-DD, the administration's time zone).
+    from: Option<String>,
+    /// Lodged on or before this local day.
+    to: Option<String>,
     before: Option<i64>,
     done: Option<String>,
+}
+
+/// The list's filters as asked: each kept in the paging links.
+#[derive(Clone, Copy, Default)]
+struct Filters {
+    status: Option<Status>,
+    lane: Option<Lane>,
+    from: Option<time::Date>,
+    to: Option<time::Date>,
+}
+
+impl Filters {
+    /// The query string of these filters (without a cursor).
+    fn query(&self) -> Vec<String> {
+        let mut query = Vec::new();
+        if let Some(s) = self.status {
+            query.push(format!("status={}", s.as_str()));
+        }
+        if let Some(l) = self.lane {
+            query.push(format!("lane={}", l.as_str()));
+        }
+        if let Some(d) = self.from {
+            query.push(format!("from={}", date_text(d)));
+        }
+        if let Some(d) = self.to {
+            query.push(format!("to={}", date_text(d)));
+        }
+        query
+    }
+}
+
+fn date_text(date: time::Date) -> String {
+    date.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+/// A date field of the list's filters: empty is none; anything but YYYY-MM-DD is an error at the field.
+fn date_field(
+    t: Language,
+    name: &str,
+    text: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<time::Date> {
+    let text = text.map(str::trim).filter(|s| !s.is_empty())?;
+    match time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
+        Ok(date) => Some(date),
+        Err(_) => {
+            errors.push(FieldError {
+                field: name.to_owned(),
+                message: t.text("page-date-invalid", &[("value", text)]),
+            });
+            None
+        }
+    }
 }
 
 fn zone_of(state: &AppState) -> (Option<administration::Office>, String) {
@@ -143,8 +207,13 @@ pub async fn declarations(
         return Ok(Redirect::to("/portal/users").into_response());
     }
     let t = state.wording(&headers).language;
-    let status = query.status.as_deref().and_then(Status::parse);
-    let lane = query.lane.as_deref().and_then(Lane::parse);
+    let mut errors = Vec::new();
+    let filters = Filters {
+        status: query.status.as_deref().and_then(Status::parse),
+        lane: query.lane.as_deref().and_then(Lane::parse),
+        from: date_field(t, "from", query.from.as_deref(), &mut errors),
+        to: date_field(t, "to", query.to.as_deref(), &mut errors),
+    };
     let lists = caller.role.sees_all_declarations() || caller.role == Role::Trader;
     let frame = Frame::signed_in(
         &state,
@@ -154,14 +223,14 @@ pub async fn declarations(
         &uri,
         t.get("page-declarations"),
     )
-    .with_done(query.done.as_deref().map(|d| done_text(t, d)));
+    .with_done(query.done.as_deref().map(|d| done_text(t, d)))
+    .with_errors(errors);
     let page = list_page(
         &state,
         &caller,
         t,
         frame,
-        status,
-        lane,
+        filters,
         query.before,
         lists,
         "/portal",
@@ -176,13 +245,26 @@ async fn list_page(
     caller: &Caller,
     t: Language,
     frame: Frame,
-    status: Option<Status>,
-    lane: Option<Lane>,
+    filters: Filters,
     before: Option<i64>,
     lists: bool,
     action: &str,
 ) -> Result<String, ApiError> {
     let (office, zone) = zone_of(state);
+    let Filters {
+        status,
+        lane,
+        from,
+        to,
+    } = filters;
+    // A local day begins at the administration's first office's midnight (UTC without an office); `to` is the
+    // last day listed.
+    let day_starts = |date: time::Date| {
+        office
+            .as_ref()
+            .and_then(|o| o.day_starts(date))
+            .unwrap_or_else(|| date.midnight().assume_utc())
+    };
     let mut rows = Vec::new();
     let mut older = None;
     if lists {
@@ -191,8 +273,10 @@ async fn list_page(
                 .then(|| caller.user.party.clone().unwrap_or_default()),
             status,
             lane,
-            from: None,
-            to: None,
+            from: from.map(|d| storage::format_time(day_starts(d))),
+            to: to
+                .and_then(|d| d.next_day())
+                .map(|d| storage::format_time(day_starts(d))),
             before_serial: before,
             limit: PAGE_ROWS + 1,
         };
@@ -201,12 +285,7 @@ async fn list_page(
             found.truncate(PAGE_ROWS as usize);
             older = found.last().map(|r| {
                 let mut query = vec![format!("before={}", r.serial)];
-                if let Some(s) = status {
-                    query.push(format!("status={}", s.as_str()));
-                }
-                if let Some(l) = lane {
-                    query.push(format!("lane={}", l.as_str()));
-                }
+                query.extend(filters.query());
                 format!("{action}?{}", query.join("&"))
             });
         }
@@ -215,16 +294,7 @@ async fn list_page(
             .map(|r| row_of(t, office.as_ref(), r))
             .collect();
     }
-    let newest = before.map(|_| {
-        let mut query = Vec::new();
-        if let Some(s) = status {
-            query.push(format!("status={}", s.as_str()));
-        }
-        if let Some(l) = lane {
-            query.push(format!("lane={}", l.as_str()));
-        }
-        format!("{action}?{}", query.join("&"))
-    });
+    let newest = before.map(|_| format!("{action}?{}", filters.query().join("&")));
     render(&ListPage {
         t,
         frame,
@@ -252,6 +322,8 @@ async fn list_page(
                 )
             })
             .collect(),
+        from: from.map(date_text).unwrap_or_default(),
+        to: to.map(date_text).unwrap_or_default(),
         older,
         newest,
         action: action.to_owned(),

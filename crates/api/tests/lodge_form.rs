@@ -1,7 +1,7 @@
 //! Lodging a standard import by the portal's form over HTTP with a session, on SQLite and PostgreSQL: rows added
 //! without script keep what was typed, blank rows are not declared, each error is linked to the field of the row
 //! it concerns (whether the form, the JSON twin's reader or the assessment found it), and what is lodged is the
-//! declaration the API would have stored from the same goods.
+//! declaration the API would have stored from the same goods. The trader's list then filters by the day lodged.
 
 mod common;
 
@@ -169,6 +169,31 @@ async fn a_trader_lodges_an_import_with_several_goods_items_by_form() {
         assert_eq!(items[1]["item_charge_amount"]["value"], "250.50");
         assert_eq!(items[1]["procedures"][0]["current_code"], "40");
         assert_eq!(items[1]["procedures"][0]["previous_code"], "00");
+
+        // The trader's list by the day lodged (the administration's local days: a day either side of today's UTC
+        // date holds today's lodgement wherever the office is); a date that is none is an error at its field.
+        let today = time::OffsetDateTime::now_utc().date();
+        let day = |d: time::Date| d.to_string();
+        let listed = |html: &str| html.contains(">FORM-1</a>");
+        let around = format!(
+            "/portal?from={}&to={}",
+            day(today.previous_day().unwrap()),
+            day(today.next_day().unwrap())
+        );
+        assert!(listed(&get(&around).await.unwrap().text().await.unwrap()));
+        let later = format!("/portal?from={}", day(today + time::Duration::days(2)));
+        let html = get(&later).await.unwrap().text().await.unwrap();
+        assert!(!listed(&html) && html.contains("id=\"none\""), "{html}");
+        let earlier = format!("/portal?to={}", day(today - time::Duration::days(2)));
+        assert!(!listed(&get(&earlier).await.unwrap().text().await.unwrap()));
+        let html = get("/portal?from=31%2F12%2F2026")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(linked(&html), ["from"]);
+        assert!(listed(&html), "an unreadable date filters nothing");
 
         // The same reference again is the API's answer too (another declaration under a used LRN).
         let again = post(fields(&csrf, &[("item-1-price", "999")]))

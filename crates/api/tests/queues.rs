@@ -105,7 +105,8 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
         })
         .await;
         let trader = app.user("trader", Some("GB603202734852")).await;
-        // 30 declarations, lodged while no officer has an account: nobody can examine them yet.: every third one fish or vegetables, the others shaver parts, lodged in order.
+        // 30 declarations, lodged while no officer has an account (nobody can examine them yet): every third one
+        // fish or vegetables, the others shaver parts, lodged in order.
         let mut perishable = Vec::new();
         let mut others = Vec::new();
         for n in 0..30 {

@@ -509,3 +509,6 @@ page-lodge-form-unit = Their unit (e.g. LTR, NAR)
 page-lodge-form-add = Add another goods item
 page-lodge-form-whole-number = Goods item { $item }: the number of packages is a whole number, such as 12.
 page-lodge-form-no-items = Declare at least one goods item: fill in its description, commodity code, origin and price.
+page-lodged-from = Lodged from
+page-lodged-to = Lodged until
+page-date-invalid = { $value } is not a date: write it as 2026-12-31.

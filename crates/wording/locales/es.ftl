@@ -597,3 +597,6 @@ page-lodge-form-unit = Su unidad (p. ej. LTR, NAR)
 page-lodge-form-add = Añadir otra partida
 page-lodge-form-whole-number = Partida { $item }: el número de bultos es un número entero, por ejemplo 12.
 page-lodge-form-no-items = Declare al menos una partida: su descripción, código de mercancía, origen y precio.
+page-lodged-from = Presentada desde
+page-lodged-to = Presentada hasta
+page-date-invalid = { $value } no es una fecha: escríbala así: 2026-12-31.

@@ -597,3 +597,6 @@ page-lodge-form-unit = Leur unité (par ex. LTR, NAR)
 page-lodge-form-add = Ajouter un article
 page-lodge-form-whole-number = Article { $item } : le nombre de colis est un nombre entier, par exemple 12.
 page-lodge-form-no-items = Déclarez au moins un article : sa désignation, son code de marchandise, son origine et son prix.
+page-lodged-from = Déposée à partir du
+page-lodged-to = Déposée jusqu'au
+page-date-invalid = { $value } n'est pas une date : écrivez-la ainsi : 2026-12-31.
