@@ -400,6 +400,11 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             Box::new(move |_| format!("/portal/risk/hit-rates?from={month_ago}&to={today}")),
         ),
         (
+            "key performance indicators (officer)",
+            "officer",
+            Box::new(|_| "/portal/kpis".to_owned()),
+        ),
+        (
             "release times, last 30 days (public)",
             "public",
             Box::new(|_| "/release-times?days=30".to_owned()),

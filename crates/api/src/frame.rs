@@ -105,18 +105,21 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal/queue", "queue", "page-queue"),
             ("/portal", "declarations", "page-declarations"),
             ("/portal/refunds", "refunds", "page-refunds"),
+            ("/portal/kpis", "kpis", "page-kpis"),
             ("/release-times", "release-times", "page-release-times"),
             ("/duty-calculator", "tariff", "page-tariff"),
         ],
         Some(Role::RiskAnalyst) => &[
             ("/portal/risk/rules", "rules", "page-risk-rules"),
             ("/portal/risk/hit-rates", "hit-rates", "page-hit-rates"),
+            ("/portal/kpis", "kpis", "page-kpis"),
             ("/portal", "declarations", "page-declarations"),
             ("/release-times", "release-times", "page-release-times"),
         ],
         Some(Role::Auditor) => &[
             ("/portal/audit", "audit", "page-audit"),
             ("/portal", "declarations", "page-declarations"),
+            ("/portal/kpis", "kpis", "page-kpis"),
         ],
         Some(Role::Agency) => &[("/portal/agency", "agency", "page-agency")],
         Some(Role::Admin) => &[
@@ -127,6 +130,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
                 "page-representations",
             ),
             ("/portal/audit", "audit", "page-audit"),
+            ("/portal/kpis", "kpis", "page-kpis"),
         ],
         Some(Role::Bank) => &[],
     }
@@ -356,6 +360,7 @@ mod catalogue {
         include_str!("../templates/lodge.html"),
         include_str!("../templates/lodge_form.html"),
         include_str!("../templates/queue.html"),
+        include_str!("../templates/kpis.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -380,6 +385,7 @@ mod catalogue {
         include_str!("portal_inspection.rs"),
         include_str!("portal_lodge_form.rs"),
         include_str!("portal_queue.rs"),
+        include_str!("portal_kpis.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

@@ -24,6 +24,7 @@ mod portal_admin;
 mod portal_audit;
 mod portal_declarations;
 mod portal_inspection;
+mod portal_kpis;
 mod portal_lodge_form;
 mod portal_public;
 mod portal_queue;
@@ -292,7 +293,7 @@ impl AppState {
     }
 
     /// Computes the standing published reports again (the release times of the last 30, 90 and 365 days by mode
-    /// and by office; the hit rates of every rule over the whole history) whenever they are older than half of
+    /// and by office; the hit rates of every rule over the whole history; the dashboard's indicators) whenever they are older than half of
     /// `Config::published_every`, for ever (run it as a task beside `serve`; every server may: the newest
     /// computation is kept), so that no page waits for one.
     pub async fn publish_reports(self) {

@@ -264,6 +264,8 @@ routes! {
     GET "/portal/risk/rules" => Access::Session(RISK_READERS), None, crate::portal_risk::show_rules;
     POST "/portal/risk/rules" => Access::Session(RISK_WRITERS), None, crate::portal_risk::submit_rules;
     GET "/portal/risk/hit-rates" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates;
+    GET "/portal/kpis" => Access::Session(REPORTS), None, crate::portal_kpis::show;
+    GET "/portal/kpis.csv" => Access::Session(REPORTS), None, crate::portal_kpis::csv;
     GET "/portal/risk/hit-rates.csv" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates_csv;
     GET "/portal/applications" => Access::Session(TRADER), None, crate::portal_sw::show_applications;
     POST "/portal/applications" => Access::Session(TRADER), None, crate::portal_sw::submit_application;

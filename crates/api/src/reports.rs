@@ -316,6 +316,103 @@ pub(crate) async fn published_hit_report(
 pub(crate) const ALL_FROM: &str = "0000-01-01T00:00:00.000000Z";
 pub(crate) const ALL_TO: &str = "9999-12-31T23:59:59.999999Z";
 
+/// The dashboard's indicators: the last [`KPI_DAYS`] days (UTC) and the last [`KPI_WEEKS`] weeks.
+#[derive(Serialize, serde::Deserialize)]
+pub(crate) struct Kpis {
+    pub volumes: Vec<workflow::kpi::DayVolume>,
+    /// Releases of the last `KPI_DAYS` days per class of `workflow::kpi::RELEASE_CLASSES`.
+    pub distribution: Vec<u64>,
+    pub trend: Vec<workflow::kpi::WeekTrend>,
+    pub revenue: Vec<workflow::kpi::DayRevenue>,
+    /// Whether a ceiling of rows read was reached (the figures then cover the oldest part only).
+    pub truncated: bool,
+}
+
+pub(crate) const KPI_DAYS: i64 = 30;
+pub(crate) const KPI_WEEKS: u32 = 12;
+
+/// Computes the dashboard's indicators from the store at `now`.
+async fn kpis(state: &AppState, now: time::OffsetDateTime) -> Result<Kpis, ApiError> {
+    let last = now.date();
+    let first = last - time::Duration::days(KPI_DAYS - 1);
+    let first_at = storage::format_time(first.midnight().assume_utc());
+    let day = |text: &str| {
+        time::Date::parse(
+            text.get(..10).unwrap_or(text),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()
+    };
+    let counts: Vec<_> = state
+        .store
+        .lodged_per_day(&first_at)
+        .await?
+        .into_iter()
+        .filter_map(|(d, lane, n)| {
+            Some((
+                day(&d)?,
+                lane.as_deref().and_then(selectivity::Lane::parse),
+                u64::try_from(n).unwrap_or(0),
+            ))
+        })
+        .collect();
+    let trend_from = now - time::Duration::days(7) * KPI_WEEKS;
+    let releases = state
+        .store
+        .releases_since(&storage::format_time(trend_from), MAX_REPORT_DECLARATIONS)
+        .await?;
+    let mut truncated = releases.len() as i64 >= MAX_REPORT_DECLARATIONS;
+    let mut timed = Vec::with_capacity(releases.len());
+    for (lodged, released) in &releases {
+        let (Ok(lodged), Ok(released)) =
+            (storage::parse_time(lodged), storage::parse_time(released))
+        else {
+            continue;
+        };
+        timed.push((released, (released - lodged).whole_seconds().max(0)));
+    }
+    let recent: Vec<i64> = timed
+        .iter()
+        .filter(|(at, _)| *at >= first.midnight().assume_utc())
+        .map(|(_, s)| *s)
+        .collect();
+    let movements = state
+        .store
+        .revenue_movements(&first_at, MAX_REPORT_DECLARATIONS)
+        .await?;
+    truncated |= movements.len() as i64 >= MAX_REPORT_DECLARATIONS;
+    let movements: Vec<_> = movements
+        .into_iter()
+        .filter_map(|(at, amount, credited)| {
+            Some((
+                day(&at)?,
+                amount.parse::<rust_decimal::Decimal>().ok()?,
+                credited,
+            ))
+        })
+        .collect();
+    Ok(Kpis {
+        volumes: workflow::kpi::volumes(first, last, &counts),
+        distribution: workflow::kpi::release_distribution(&recent),
+        trend: workflow::kpi::weekly_trend(now, KPI_WEEKS, &timed),
+        revenue: workflow::kpi::revenue(first, last, &movements).ok_or_else(|| {
+            ApiError::internal("the revenue of a day is beyond the decimal range")
+        })?,
+        truncated,
+    })
+}
+
+/// The dashboard's indicators, as published (see [`published`]).
+pub(crate) async fn published_kpis(
+    state: &AppState,
+    max_age: std::time::Duration,
+) -> Result<(Kpis, String), ApiError> {
+    published(state, "kpis", max_age, || {
+        kpis(state, crate::request::now())
+    })
+    .await
+}
+
 /// Computes again every standing published report older than half of `Config::published_every`.
 pub(crate) async fn refresh_published(state: &AppState) -> Result<(), ApiError> {
     let max_age = state.config.published_every / 2;
@@ -325,6 +422,7 @@ pub(crate) async fn refresh_published(state: &AppState) -> Result<(), ApiError> 
         }
     }
     published_hit_report(state, ALL_FROM, ALL_TO, max_age).await?;
+    published_kpis(state, max_age).await?;
     Ok(())
 }
 

@@ -4,6 +4,8 @@
 mod common;
 
 use common::{Backend, TestApp, json};
+
+mod browser;
 use serde_json::{Value, json};
 
 /// The standard (additional type A) and pre-lodged standard (D) imports and exports of the corpus.
@@ -505,5 +507,90 @@ async fn the_release_times_page_shows_the_figures_published() {
         let (recounted, recomputed) = published_page(&other).await;
         assert_eq!(recounted, 2, "{backend:?}");
         assert_eq!(published_page(&app).await, (2, recomputed), "{backend:?}");
+    }
+}
+
+/// The indicators count what was done: today's declarations per lane, their releases, the revenue posted; the
+/// page and each CSV table agree.
+#[tokio::test]
+async fn the_indicators_count_what_was_lodged_released_and_paid() {
+    const MINIMAL: &str = include_str!("../../wco/tests/minimal.xml");
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let officer = app.user("officer", None).await;
+        for n in 0..3 {
+            let lrn = format!("KPI-{n}");
+            let (status, lodged) = json(
+                app.lodge_xml(&trader, MINIMAL.replace("MINIMAL-1", &lrn).as_bytes())
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{lodged}");
+            let view = drive(&app, &trader, &officer, lodged["id"].as_str().unwrap()).await;
+            assert_eq!(view["status"], "released", "{view}");
+        }
+        browser::portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = browser::session(&app, &client, "olga").await;
+        let get = async |path: &str| {
+            let response = client
+                .get(format!("{}{path}", app.base))
+                .header(reqwest::header::COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.text().await.unwrap()
+        };
+        let html = get("/portal/kpis").await;
+        assert!(
+            html.contains("3 declarations lodged in the period."),
+            "{html}"
+        );
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        let volumes = get("/portal/kpis.csv?table=volumes").await;
+        let line = volumes
+            .lines()
+            .find(|l| l.starts_with(&today))
+            .unwrap_or_else(|| panic!("{volumes}"));
+        assert!(line.ends_with(",3"), "{line}");
+        assert_eq!(volumes.lines().count(), 1 + 30, "a line per day");
+        let releases = get("/portal/kpis.csv?table=releases").await;
+        let released: u64 = releases
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(released, 3, "{releases}");
+        let trend = get("/portal/kpis.csv?table=trend").await;
+        assert_eq!(trend.lines().count(), 1 + 12, "{trend}");
+        assert!(
+            trend.lines().last().unwrap().split(',').nth(1) == Some("3"),
+            "{trend}"
+        );
+        let revenue = get("/portal/kpis.csv?table=revenue").await;
+        let posted: rust_decimal::Decimal = revenue
+            .lines()
+            .skip(1)
+            .map(|l| {
+                l.rsplit(',')
+                    .next()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert!(posted > rust_decimal::Decimal::ZERO, "{revenue}");
+        // A trader has no indicators.
+        let response = client
+            .get(format!("{}/portal/kpis", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), 200);
     }
 }

@@ -322,6 +322,7 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                 vec![
                     "/portal/queue?lane=red".to_owned(),
                     format!("/portal/declarations/{third_id}"),
+                    "/portal/kpis".to_owned(),
                 ],
             ),
             ("abe", vec!["/portal/audit".to_owned()]),

@@ -19,6 +19,7 @@
 mod admin_store;
 mod audit_store;
 mod cargo_store;
+mod kpi_store;
 mod ledger_store;
 mod money;
 pub mod observe;

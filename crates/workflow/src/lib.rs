@@ -25,6 +25,7 @@
 
 pub mod hit_rates;
 pub mod inspection;
+pub mod kpi;
 pub mod study;
 
 use declaration::Mrn;
