@@ -12,6 +12,8 @@
 //! come from the IANA database bundled in the binary).
 
 use declaration::{Country, Currency};
+pub mod publication;
+
 use serde::Deserialize;
 use time::{Date, Time, Weekday};
 use toml::Spanned;

@@ -91,6 +91,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         ("/duty-calculator", "tariff", "page-tariff"),
         ("/status", "status", "page-status-check"),
         ("/release-times", "release-times", "page-release-times"),
+        ("/information", "information", "page-information"),
         ("/login", "sign-in", "page-sign-in"),
     ];
     match role {
@@ -130,6 +131,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
                 "page-representations",
             ),
             ("/portal/audit", "audit", "page-audit"),
+            ("/portal/publications", "publications", "page-publications"),
             ("/portal/kpis", "kpis", "page-kpis"),
         ],
         Some(Role::Bank) => &[],
@@ -361,6 +363,9 @@ mod catalogue {
         include_str!("../templates/lodge_form.html"),
         include_str!("../templates/queue.html"),
         include_str!("../templates/kpis.html"),
+        include_str!("../templates/information.html"),
+        include_str!("../templates/publication.html"),
+        include_str!("../templates/publications.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -386,6 +391,7 @@ mod catalogue {
         include_str!("portal_lodge_form.rs"),
         include_str!("portal_queue.rs"),
         include_str!("portal_kpis.rs"),
+        include_str!("portal_publications.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];
@@ -461,6 +467,15 @@ mod catalogue {
         }
         for lane in ["red", "yellow"] {
             made.push(format!("page-queue-{lane}"));
+        }
+        for kind in administration::publication::Kind::ALL {
+            made.push(format!("publication-kind-{}", kind.as_str()));
+        }
+        for stage in administration::publication::Stage::ALL {
+            made.push(format!("publication-stage-{}", stage.as_str()));
+        }
+        for refusal in administration::publication::Refusal::ALL {
+            made.push(refusal.message_id().to_owned());
         }
         for done in [
             "lodged",

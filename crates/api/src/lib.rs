@@ -27,6 +27,7 @@ mod portal_inspection;
 mod portal_kpis;
 mod portal_lodge_form;
 mod portal_public;
+mod portal_publications;
 mod portal_queue;
 mod portal_refunds;
 mod portal_risk;

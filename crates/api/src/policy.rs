@@ -227,6 +227,9 @@ routes! {
     GET "/status" => Access::Public, None, crate::portal_public::status;
     GET "/release-times" => Access::Public, None, crate::portal_public::release_times;
     GET "/release-times.csv" => Access::Public, None, crate::portal_public::release_times_csv;
+    GET "/information" => Access::Public, None, crate::portal_publications::list;
+    GET "/information/{id}" => Access::Public, None, crate::portal_publications::show;
+    POST "/information/{id}/comments" => Access::Public, None, crate::portal_publications::comment;
     GET "/portal" => Access::Session(PORTAL), None, crate::portal_declarations::declarations;
     GET "/portal/queue" => Access::Session(OFFICER), None, crate::portal_queue::queue;
     GET "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::show_lodge;
@@ -260,6 +263,9 @@ routes! {
     POST "/portal/users/{id}/tokens" => Access::Session(ADMIN), None, crate::portal_admin::create_token;
     POST "/portal/tokens/{id}/revocation" => Access::Session(ADMIN), None, crate::portal_admin::revoke_token;
     GET "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::show_representations;
+    GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;
+    POST "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::publish;
+    POST "/portal/publications/{id}/final" => Access::Session(ADMIN), None, crate::portal_publications::finalise;
     POST "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::change_representation;
     GET "/portal/risk/rules" => Access::Session(RISK_READERS), None, crate::portal_risk::show_rules;
     POST "/portal/risk/rules" => Access::Session(RISK_WRITERS), None, crate::portal_risk::submit_rules;

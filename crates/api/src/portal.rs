@@ -90,7 +90,13 @@ pub(crate) fn render(template: &impl Template) -> Result<String, ApiError> {
     template.render().map_err(ApiError::internal)
 }
 
-fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {

@@ -839,6 +839,23 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 .contains("Le mot de passe doit compter au moins 12 caractères")
         );
         submit(client, "#sign-out").await;
+        // A draft rule open for comment, for its public page (with the comment form) and the administrator's.
+        let now = time::OffsetDateTime::now_utc();
+        let draft = administration::publication::check(
+            "rule",
+            "RULE-1",
+            "Advance rulings",
+            "Applications are decided within 90 days.\n\nRulings are valid for 3 years.",
+            Some(now + time::Duration::days(30)),
+            now,
+        )
+        .unwrap();
+        let rule = app
+            .store
+            .add_publication(&storage::Actor::cli(), &draft, now)
+            .await
+            .unwrap()
+            .unwrap();
         let pages = [
             (
                 "ada",
@@ -846,6 +863,10 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/users".to_owned(),
                     format!("/portal/users/{oscar_id}"),
                     "/portal/representations".to_owned(),
+                    "/information".to_owned(),
+                    format!("/information/{}", rule.id),
+                    // Last, a page with the sign-out button (public pages have none).
+                    "/portal/publications".to_owned(),
                 ],
             ),
             (

@@ -79,6 +79,8 @@ actions! {
     UserRole => ("user.role", "A user's role changed."),
     UserLoginName => ("user.login_name", "A user's portal login set."),
     UserOffice => ("user.office", "The customs office an officer works at set."),
+    PublicationSave => ("publication.save", "A procedure, form, fee or draft rule published for everyone."),
+    PublicationFinal => ("publication.final", "A rule's final text published, its comment period over."),
     UserPassword => ("user.password", "A user's portal password changed (never the password)."),
     UserDisable => ("user.disable", "A user disabled."),
     UserLogin => ("user.login", "A portal sign-in."),

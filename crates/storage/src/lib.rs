@@ -24,9 +24,11 @@ mod ledger_store;
 mod money;
 pub mod observe;
 mod payments;
+mod publications_store;
 mod risk_store;
 mod security;
 pub mod seed;
+pub use publications_store::{Publication, PublicationRefused, StoredComment};
 mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
@@ -494,6 +496,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/sqlite/0019_published_reports.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_publications.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -547,6 +553,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         19,
         include_str!("../migrations/postgres/0019_published_reports.sql"),
+    ),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_publications.sql"),
     ),
 ];
 
