@@ -120,7 +120,7 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             ..api::Config::default()
         },
     );
-    let server = tokio::spawn(api::serve(listener, state, std::future::pending()));
+    let server = tokio::spawn(api::serve(listener, state.clone(), std::future::pending()));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -415,9 +415,16 @@ pub async fn run(args: Args) -> Result<ExitCode, String> {
             Box::new(|_| "/release-times".to_owned()),
         ),
     ];
+    // The published reports (release times, hit rates, indicators) as the publishing task computes them: not a
+    // page, but what every page of figures reads.
+    let started = Instant::now();
+    state.refresh_published_reports().await?;
+    let publishing = started.elapsed();
     println!(
-        "{declarations} declarations, {events} events; {} requests a page, one at a time",
-        args.requests
+        "{declarations} declarations, {events} events; {} requests a page, one at a time; the published reports \
+         computed in {:.1} s beforehand (as the publishing task does every few minutes)",
+        args.requests,
+        publishing.as_secs_f64()
     );
     println!();
     println!(

@@ -306,10 +306,20 @@ impl AppState {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if let Err(error) = reports::refresh_published(&self).await {
+            if let Err(error) =
+                reports::refresh_published(&self, self.config.published_every / 2).await
+            {
                 tracing::warn!(error = %error.message, "a published report was not computed");
             }
         }
+    }
+
+    /// Computes every standing published report now and keeps it (what `publish_reports` does on its ticks), for
+    /// an operator's command or a benchmark.
+    pub async fn refresh_published_reports(&self) -> Result<(), String> {
+        reports::refresh_published(self, Duration::from_nanos(1))
+            .await
+            .map_err(|e| e.message)
     }
 
     /// The pipeline in use now.

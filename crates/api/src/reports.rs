@@ -413,9 +413,11 @@ pub(crate) async fn published_kpis(
     .await
 }
 
-/// Computes again every standing published report older than half of `Config::published_every`.
-pub(crate) async fn refresh_published(state: &AppState) -> Result<(), ApiError> {
-    let max_age = state.config.published_every / 2;
+/// Computes again every standing published report older than `max_age` (not zero).
+pub(crate) async fn refresh_published(
+    state: &AppState,
+    max_age: std::time::Duration,
+) -> Result<(), ApiError> {
     for days in PUBLISHED_DAYS {
         for group_by in PUBLISHED_GROUPS {
             published_release_times(state, group_by, days, max_age).await?;

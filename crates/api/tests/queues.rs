@@ -311,3 +311,93 @@ async fn the_queue_serves_priority_goods_first_then_the_longest_waiting_a_page_a
         assert_eq!(unknown.len(), 25);
     }
 }
+
+/// The declarations list by the day lodged: over 600 declarations spread over 20 days (copies of lodged ones,
+/// every time shifted, their serials after those of the originals lodged today: serials and lodging times in
+/// different orders, as after an import of history), any window read page by page lists exactly those lodged
+/// within it, newest lodged first, and a trader's window only its own.
+#[tokio::test]
+async fn a_list_by_dates_holds_exactly_the_declarations_lodged_within_them() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        for n in 0..3 {
+            let (status, body) = json(
+                app.lodge_xml(&trader, &declaration(&format!("D-{n}"), "85109000"))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let templates = app.store.seed_templates().await.unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let country = declaration::Country::parse("GB").unwrap();
+        app.store
+            .seed_copies(
+                &templates,
+                &storage::seed::Copies {
+                    count: 600,
+                    first: now - time::Duration::days(20),
+                    last: now - time::Duration::days(1),
+                    country: &country,
+                    with_versions: false,
+                },
+                |_| {},
+            )
+            .await
+            .unwrap();
+        let all = |party: Option<&str>| storage::ListFilter {
+            party: party.map(str::to_owned),
+            status: None,
+            lane: None,
+            from: None,
+            to: None,
+            before_serial: None,
+            limit: 10_000,
+        };
+        let every = app.store.list(&all(None)).await.unwrap();
+        assert_eq!(every.len(), 603);
+        let mut rng = 7u64;
+        let mut next = |below: i64| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) as i64 % below
+        };
+        for case in 0..24 {
+            let from = now - time::Duration::hours(next(21 * 24));
+            let to = from + time::Duration::hours(1 + next(5 * 24));
+            let (from, to) = (storage::format_time(from), storage::format_time(to));
+            let party = (case % 3 == 0).then_some("GB603202734852");
+            let mut within: Vec<&storage::DeclarationRow> = every
+                .iter()
+                .filter(|r| r.lodged_at >= from && r.lodged_at < to)
+                .filter(|r| party.is_none_or(|p| r.declarant == p))
+                .collect();
+            within.sort_by(|a, b| (&b.lodged_at, b.serial).cmp(&(&a.lodged_at, a.serial)));
+            let expected: Vec<String> = within.iter().map(|r| r.id.clone()).collect();
+            // Read 25 a page, as the portal does.
+            let mut listed = Vec::new();
+            let mut before = None;
+            loop {
+                let page = app
+                    .store
+                    .list(&storage::ListFilter {
+                        from: Some(from.clone()),
+                        to: Some(to.clone()),
+                        before_serial: before,
+                        limit: 25,
+                        ..all(party)
+                    })
+                    .await
+                    .unwrap();
+                listed.extend(page.iter().map(|r| r.id.clone()));
+                match page.last() {
+                    Some(last) if page.len() == 25 => before = Some(last.serial),
+                    _ => break,
+                }
+            }
+            assert_eq!(listed, expected, "{backend:?}: from {from} to {to}");
+        }
+    }
+}

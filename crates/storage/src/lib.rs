@@ -500,6 +500,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_publications.sql"),
     ),
+    (
+        21,
+        include_str!("../migrations/sqlite/0021_list_indexes.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -557,6 +561,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         20,
         include_str!("../migrations/postgres/0020_publications.sql"),
+    ),
+    (
+        21,
+        include_str!("../migrations/postgres/0021_list_indexes.sql"),
     ),
 ];
 
@@ -1310,9 +1318,37 @@ impl Store {
         if let Some(to) = &filter.to {
             next(&mut conditions, "lodged_at < ?", to.clone());
         }
+        // Dated lists are read by the day lodged, newest first (`lodged_at` then `serial`), so that a window of
+        // a day or a month is one range of a (…, lodged_at) index whatever the serials; the cursor is still the
+        // serial of the last row shown, continued after that row's lodging time.
+        let dated = filter.from.is_some() || filter.to.is_some();
+        let before = filter.before_serial.unwrap_or(i64::MAX);
+        let mut cursor_at = None;
+        if dated && let Some(serial) = filter.before_serial {
+            cursor_at = sqlx::query("SELECT lodged_at FROM declarations WHERE serial = $1")
+                .bind(serial)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get::<String, _>("lodged_at"))
+                .transpose()?;
+        }
+        let at = cursor_at.map(|at| {
+            texts.push(at);
+            texts.len()
+        });
         let serial = texts.len() + 1;
         let limit = serial + 1;
-        conditions.push(format!("serial < ${serial}"));
+        match at {
+            Some(at) => conditions.push(format!(
+                "(lodged_at < ${at} OR (lodged_at = ${at} AND serial < ${serial}))"
+            )),
+            None => conditions.push(format!("serial < ${serial}")),
+        }
+        let order = if dated {
+            "lodged_at DESC, serial DESC"
+        } else {
+            "serial DESC"
+        };
         let party = limit + 1;
         let select = |by: Option<&str>| {
             let mut all = conditions.clone();
@@ -1320,14 +1356,14 @@ impl Store {
                 all.push(format!("{column} = ${party}"));
             }
             format!(
-                "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE {} ORDER BY serial DESC LIMIT ${limit}",
+                "SELECT {DECLARATION_COLUMNS} FROM declarations WHERE {} ORDER BY {order} LIMIT ${limit}",
                 all.join(" AND ")
             )
         };
         let sql = if filter.party.is_some() {
             format!(
                 "SELECT * FROM ({}) AS by_declarant UNION SELECT * FROM ({}) AS by_representative \
-                 ORDER BY serial DESC LIMIT ${limit}",
+                 ORDER BY {order} LIMIT ${limit}",
                 select(Some("declarant")),
                 select(Some("representative"))
             )
@@ -1339,9 +1375,7 @@ impl Store {
         for text in &texts {
             query = query.bind(text.clone());
         }
-        query = query
-            .bind(filter.before_serial.unwrap_or(i64::MAX))
-            .bind(filter.limit);
+        query = query.bind(before).bind(filter.limit);
         if let Some(party) = &filter.party {
             query = query.bind(party.clone());
         }
