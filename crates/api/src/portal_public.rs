@@ -178,6 +178,8 @@ struct ReleaseTimesPage {
     csv: String,
     /// When the figures were computed, in the first office's time.
     as_of: String,
+    /// The study stopped at its ceiling of released declarations.
+    truncated: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -206,6 +208,8 @@ struct Published {
     groups: Vec<(String, Vec<StageStats>)>,
     /// When the figures were computed (RFC 3339).
     computed_at: String,
+    /// The study stopped at its ceiling of released declarations.
+    truncated: bool,
 }
 
 /// The window and grouping asked (30, 90 or 365 days; mode or office), as published (`reports::published`):
@@ -220,7 +224,7 @@ async fn published(state: &AppState, query: ReleaseTimesQuery) -> Result<Publish
         Some(365) => 365,
         _ => 90,
     };
-    let (groups, computed_at) = crate::reports::published_release_times(
+    let ((groups, truncated), computed_at) = crate::reports::published_release_times(
         state,
         group_by,
         days,
@@ -231,6 +235,7 @@ async fn published(state: &AppState, query: ReleaseTimesQuery) -> Result<Publish
         group_by: group_by.to_owned(),
         days,
         groups: groups.into_iter().collect(),
+        truncated,
         computed_at,
     })
 }
@@ -332,6 +337,7 @@ pub async fn release_times(
                 crate::portal::local_time(&published.computed_at, office)
             )
         },
+        truncated: published.truncated,
         group_by: published.group_by,
         days: published.days,
         legend: SEQUENCE

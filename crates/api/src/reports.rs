@@ -174,11 +174,12 @@ pub(crate) async fn release_times(
             "Group by lane, office, mode or agency.",
         ));
     }
-    let report = study(&state, &from, &to, &group_by).await?;
+    let (report, truncated) = study(&state, &from, &to, &group_by).await?;
     Ok(Json(ReleaseTimes {
         from,
         to,
         group_by,
+        truncated,
         groups: report
             .into_iter()
             .map(|(group, stages)| ReleaseGroup { group, stages })
@@ -186,18 +187,23 @@ pub(crate) async fn release_times(
     }))
 }
 
+/// A study's groups with their stage statistics.
+pub(crate) type StudyGroups = std::collections::BTreeMap<String, Vec<workflow::study::StageStats>>;
+
 /// The Time Release Study of declarations released in [from, to), grouped by `group_by` (lane, office, mode or
-/// agency): each group's stage statistics. The API's report and the public release-times page read this.
+/// agency): each group's stage statistics, and whether it stopped at `MAX_REPORT_DECLARATIONS` (then it covers
+/// the first released only). The API's report and the public release-times page read this.
 pub(crate) async fn study(
     state: &AppState,
     from: &str,
     to: &str,
     group_by: &str,
-) -> Result<std::collections::BTreeMap<String, Vec<workflow::study::StageStats>>, ApiError> {
+) -> Result<(StudyGroups, bool), ApiError> {
     let released = state
         .store
         .released_timelines(from, to, MAX_REPORT_DECLARATIONS)
         .await?;
+    let truncated = released.len() as i64 >= MAX_REPORT_DECLARATIONS;
     let mut timelines = Vec::with_capacity(released.len());
     for declaration in released {
         if group_by == "agency" {
@@ -234,7 +240,7 @@ pub(crate) async fn study(
         }
         timelines.push(workflow::study::Timeline { group, events });
     }
-    Ok(workflow::study::release_times(&timelines))
+    Ok((workflow::study::release_times(&timelines), truncated))
 }
 
 /// A report computed from the whole history, as last published: computed again (and kept in the store, for
@@ -277,13 +283,7 @@ pub(crate) async fn published_release_times(
     group_by: &str,
     days: i64,
     max_age: std::time::Duration,
-) -> Result<
-    (
-        std::collections::BTreeMap<String, Vec<workflow::study::StageStats>>,
-        String,
-    ),
-    ApiError,
-> {
+) -> Result<((StudyGroups, bool), String), ApiError> {
     published(
         state,
         &format!("release-times:{group_by}:{days}"),
@@ -438,6 +438,8 @@ pub(crate) struct ReleaseTimes {
     /// `lane`, `office`, `mode` (of transport) or `agency` (the partner agencies release waited for: each agency's
     /// request-to-decision and request-to-release times).
     group_by: String,
+    /// The report stopped at its ceiling of 1,000,000 released declarations (the first released of the period).
+    truncated: bool,
     groups: Vec<ReleaseGroup>,
 }
 

@@ -595,3 +595,4 @@ publication-too-many = The administration keeps at most 5,000 publications.
 publication-not-rule = Only a rule has a final text.
 publication-already-final = This rule's final text is published already.
 publication-unknown = There is no such publication.
+page-release-times-truncated = These figures cover the first million declarations released in the period only.

@@ -683,3 +683,4 @@ publication-too-many = La administración conserva como máximo 5000 publicacion
 publication-not-rule = Solo una norma tiene texto definitivo.
 publication-already-final = El texto definitivo de esta norma ya está publicado.
 publication-unknown = Esa publicación no existe.
+page-release-times-truncated = Estas cifras solo cubren el primer millón de declaraciones con levante en el periodo.

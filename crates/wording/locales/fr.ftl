@@ -683,3 +683,4 @@ publication-too-many = L'administration conserve au plus 5 000 publications.
 publication-not-rule = Seule une règle a un texte définitif.
 publication-already-final = Le texte définitif de cette règle est déjà publié.
 publication-unknown = Cette publication n'existe pas.
+page-release-times-truncated = Ces chiffres ne couvrent que le premier million de déclarations ayant obtenu la mainlevée sur la période.
