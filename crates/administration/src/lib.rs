@@ -12,6 +12,7 @@
 //! come from the IANA database bundled in the binary).
 
 use declaration::{Country, Currency};
+pub mod enquiry;
 pub mod publication;
 
 use serde::Deserialize;

@@ -92,6 +92,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         ("/status", "status", "page-status-check"),
         ("/release-times", "release-times", "page-release-times"),
         ("/information", "information", "page-information"),
+        ("/enquiry", "enquiry", "page-enquiry"),
         ("/login", "sign-in", "page-sign-in"),
     ];
     match role {
@@ -106,6 +107,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal/queue", "queue", "page-queue"),
             ("/portal", "declarations", "page-declarations"),
             ("/portal/refunds", "refunds", "page-refunds"),
+            ("/portal/enquiries", "enquiries", "page-enquiries"),
             ("/portal/kpis", "kpis", "page-kpis"),
             ("/release-times", "release-times", "page-release-times"),
             ("/duty-calculator", "tariff", "page-tariff"),
@@ -132,6 +134,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ),
             ("/portal/audit", "audit", "page-audit"),
             ("/portal/publications", "publications", "page-publications"),
+            ("/portal/enquiries", "enquiries", "page-enquiries"),
             ("/portal/kpis", "kpis", "page-kpis"),
         ],
         Some(Role::Bank) => &[],
@@ -366,6 +369,9 @@ mod catalogue {
         include_str!("../templates/information.html"),
         include_str!("../templates/publication.html"),
         include_str!("../templates/publications.html"),
+        include_str!("../templates/enquiry.html"),
+        include_str!("../templates/enquiry_answer.html"),
+        include_str!("../templates/enquiries.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -392,6 +398,7 @@ mod catalogue {
         include_str!("portal_queue.rs"),
         include_str!("portal_kpis.rs"),
         include_str!("portal_publications.rs"),
+        include_str!("portal_enquiries.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];
@@ -475,6 +482,9 @@ mod catalogue {
             made.push(format!("publication-stage-{}", stage.as_str()));
         }
         for refusal in administration::publication::Refusal::ALL {
+            made.push(refusal.message_id().to_owned());
+        }
+        for refusal in administration::enquiry::Refusal::ALL {
             made.push(refusal.message_id().to_owned());
         }
         for done in [

@@ -23,6 +23,7 @@ mod portal;
 mod portal_admin;
 mod portal_audit;
 mod portal_declarations;
+mod portal_enquiries;
 mod portal_inspection;
 mod portal_kpis;
 mod portal_lodge_form;

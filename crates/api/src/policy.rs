@@ -163,6 +163,8 @@ const MONEY_READERS: &[Role] = &[Role::Trader, Role::Officer, Role::Auditor];
 const REPORTS: &[Role] = &[Role::Officer, Role::RiskAnalyst, Role::Auditor, Role::Admin];
 const FINANCE_REPORTS: &[Role] = &[Role::Officer, Role::Auditor, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
+/// Questions to the enquiry point are answered by officers and administrators.
+const ENQUIRY_ANSWERERS: &[Role] = &[Role::Officer, Role::Admin];
 const ACCOUNT_READERS: &[Role] = &[Role::Trader, Role::Officer, Role::Auditor, Role::Admin];
 const AUDITORS: &[Role] = &[Role::Auditor, Role::Admin];
 /// Risk profiles are confidential: analysts write them; auditors and administrators may read them.
@@ -230,6 +232,9 @@ routes! {
     GET "/information" => Access::Public, None, crate::portal_publications::list;
     GET "/information/{id}" => Access::Public, None, crate::portal_publications::show;
     POST "/information/{id}/comments" => Access::Public, None, crate::portal_publications::comment;
+    GET "/enquiry" => Access::Public, None, crate::portal_enquiries::show;
+    POST "/enquiry" => Access::Public, None, crate::portal_enquiries::ask;
+    GET "/enquiry/answer" => Access::Public, None, crate::portal_enquiries::answer;
     GET "/portal" => Access::Session(PORTAL), None, crate::portal_declarations::declarations;
     GET "/portal/queue" => Access::Session(OFFICER), None, crate::portal_queue::queue;
     GET "/portal/lodge" => Access::Session(TRADER), None, crate::portal_declarations::show_lodge;
@@ -266,6 +271,8 @@ routes! {
     GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;
     POST "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::publish;
     POST "/portal/publications/{id}/final" => Access::Session(ADMIN), None, crate::portal_publications::finalise;
+    GET "/portal/enquiries" => Access::Session(ENQUIRY_ANSWERERS), None, crate::portal_enquiries::show_open;
+    POST "/portal/enquiries/{id}/answer" => Access::Session(ENQUIRY_ANSWERERS), None, crate::portal_enquiries::submit_answer;
     POST "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::change_representation;
     GET "/portal/risk/rules" => Access::Session(RISK_READERS), None, crate::portal_risk::show_rules;
     POST "/portal/risk/rules" => Access::Session(RISK_WRITERS), None, crate::portal_risk::submit_rules;

@@ -93,10 +93,11 @@ async fn every_route_answers_every_caller_as_the_policy_table_says() {
                 checked += 1;
                 let denied = status == 401 || status == 403;
                 let right = match (rule.access, role) {
-                    // The sign-in and comment forms are public, but a post without the form's CSRF token (and
+                    // The sign-in, comment and enquiry forms are public, but a post without the form's CSRF token (and
                     // its cookie) is refused.
                     (Access::Public, _)
-                        if ["/login", "/information/{id}/comments"].contains(&rule.path)
+                        if ["/login", "/information/{id}/comments", "/enquiry"]
+                            .contains(&rule.path)
                             && rule.method == axum::http::Method::POST =>
                     {
                         status == 403

@@ -339,6 +339,8 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             for public in [
                 format!("/status?mrn={mrn}&code={code}"),
                 "/release-times".to_owned(),
+                "/information".to_owned(),
+                "/enquiry".to_owned(),
                 "/login".to_owned(),
             ] {
                 client.goto(&format!("{base}{public}")).await.unwrap();
@@ -873,6 +875,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 "olga",
                 vec![
                     "/portal/refunds".to_owned(),
+                    "/portal/enquiries".to_owned(),
                     "/portal/queue?lane=red".to_owned(),
                     format!("/portal/declarations/{red_id}"),
                 ],

@@ -210,3 +210,149 @@ async fn a_draft_rule_is_published_commented_on_and_made_final() {
         assert_eq!(missing.status(), 404);
     }
 }
+
+/// The enquiry point: anyone asks without an account (refusals at their fields, the form's CSRF cookie), reads
+/// the answer with the reference and code given and nothing with a wrong code; an officer answers once, audited.
+#[tokio::test]
+async fn a_question_to_the_enquiry_point_is_answered_once() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let public = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let form = public
+            .get(format!("{}/enquiry", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), 200);
+        let cookie = set_cookie(&form, "aduana_enquiry_csrf");
+        let csrf = hidden_csrf(&form.text().await.unwrap());
+        let ask = async |cookie: Option<&str>, fields: &[(&str, &str)]| {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend_from_slice(fields);
+            let mut request = public
+                .post(format!("{}/enquiry", app.base))
+                .header(header::ORIGIN, &app.base)
+                .form(&form);
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+            request.send().await.unwrap()
+        };
+        let question = [
+            ("name", "Ana Importer"),
+            ("email", "ana@example.org"),
+            ("subject", "Fees for pre-lodged declarations"),
+            ("question", "Is there a fee for a pre-lodged declaration?"),
+        ];
+        assert_eq!(ask(None, &question).await.status(), 403);
+        let bad = ask(
+            Some(&cookie),
+            &[("name", "Ana"), ("email", "ana@"), ("subject", "Fees")],
+        )
+        .await;
+        assert_eq!(bad.status(), 422);
+        assert_eq!(linked(&bad.text().await.unwrap()), ["email", "question"]);
+        let asked = ask(Some(&cookie), &question).await;
+        assert_eq!(asked.status(), 303);
+        let location = asked.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            location.starts_with("/enquiry/answer?reference=ENQ-"),
+            "{location}"
+        );
+        let page = async |path: &str| {
+            public
+                .get(format!("{}{path}", app.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = page(&location).await;
+        assert!(
+            html.contains("Your question is received.") && html.contains("id=\"waiting\""),
+            "{html}"
+        );
+        assert!(html.contains("Is there a fee for a pre-lodged declaration?"));
+        // A wrong code reads nothing.
+        let reference = location
+            .split("reference=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let html = page(&format!(
+            "/enquiry/answer?reference={reference}&code=WRONGCODE2"
+        ))
+        .await;
+        assert!(
+            html.contains("No enquiry has this reference and code.")
+                && !html.contains("pre-lodged")
+        );
+
+        // An officer answers it, once.
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let officer = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let session_cookie = session(&app, &officer, "olga").await;
+        let open = officer
+            .get(format!("{}/portal/enquiries", app.base))
+            .header(header::COOKIE, &session_cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(open.contains("Fees for pre-lodged declarations"));
+        let officer_csrf = hidden_csrf(&open);
+        let action = open.split("action=\"/portal/enquiries/").nth(1).unwrap();
+        let id = action[..action.find('/').unwrap()].to_owned();
+        let answer = async |text: &str| {
+            officer
+                .post(format!("{}/portal/enquiries/{id}/answer", app.base))
+                .header(header::COOKIE, &session_cookie)
+                .header(header::ORIGIN, &app.base)
+                .form(&[("csrf", officer_csrf.as_str()), ("answer", text)])
+                .send()
+                .await
+                .unwrap()
+        };
+        let empty = answer(" ").await;
+        assert_eq!(empty.status(), 422);
+        assert_eq!(
+            linked(&empty.text().await.unwrap()),
+            [format!("answer-{id}")]
+        );
+        assert_eq!(
+            answer("No: the same fee as any declaration.")
+                .await
+                .status(),
+            303
+        );
+        assert_eq!(answer("Another answer.").await.status(), 422);
+        let html = page(&location).await;
+        assert!(
+            html.contains("No: the same fee as any declaration.")
+                && !html.contains("id=\"waiting\"")
+        );
+        let trail = app.store.audit_entries(0, 1000).await.unwrap();
+        let answered: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.subject.starts_with("enquiry/"))
+            .map(|e| e.action.as_str())
+            .collect();
+        assert_eq!(answered, ["enquiry.answer"]);
+    }
+}

@@ -81,6 +81,7 @@ actions! {
     UserOffice => ("user.office", "The customs office an officer works at set."),
     PublicationSave => ("publication.save", "A procedure, form, fee or draft rule published for everyone."),
     PublicationFinal => ("publication.final", "A rule's final text published, its comment period over."),
+    EnquiryAnswer => ("enquiry.answer", "An officer's answer to a question sent to the enquiry point."),
     UserPassword => ("user.password", "A user's portal password changed (never the password)."),
     UserDisable => ("user.disable", "A user disabled."),
     UserLogin => ("user.login", "A portal sign-in."),

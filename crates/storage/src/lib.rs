@@ -19,6 +19,7 @@
 mod admin_store;
 mod audit_store;
 mod cargo_store;
+mod enquiries_store;
 mod kpi_store;
 mod ledger_store;
 mod money;
@@ -28,6 +29,7 @@ mod publications_store;
 mod risk_store;
 mod security;
 pub mod seed;
+pub use enquiries_store::{Enquiry, EnquiryRefused};
 pub use publications_store::{Publication, PublicationRefused, StoredComment};
 mod single_window;
 pub use admin_store::AdministrationVersion;
@@ -504,6 +506,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         21,
         include_str!("../migrations/sqlite/0021_list_indexes.sql"),
     ),
+    (22, include_str!("../migrations/sqlite/0022_enquiries.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -565,6 +568,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         21,
         include_str!("../migrations/postgres/0021_list_indexes.sql"),
+    ),
+    (
+        22,
+        include_str!("../migrations/postgres/0022_enquiries.sql"),
     ),
 ];
 
