@@ -9,6 +9,7 @@
 //! The forms go through the same functions as the API (`single_window::file`, `single_window::decide_application`).
 
 use crate::error::ApiError;
+use crate::frame::Frame;
 pub(crate) use crate::frame::{FieldError, field_errors};
 use crate::portal::{field, form, local_time, render, same_origin};
 use crate::security::{PortalSession, same_secret};
@@ -17,7 +18,7 @@ use askama::Template;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use error_table::ErrorCode;
 use lpco::application::{Application, DecisionRequest, Request, Verdict};
@@ -81,13 +82,11 @@ pub(crate) struct ApplyForm {
 #[template(path = "sw_applications.html")]
 struct ApplicationsPage {
     t: wording::Language,
-    csrf: String,
+    frame: Frame,
     rows: Vec<ApplicationRow>,
     /// (code, title) of every document type.
     kinds: Vec<(String, String)>,
     form: ApplyForm,
-    errors: Vec<FieldError>,
-    done: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -95,11 +94,13 @@ pub struct Done {
     done: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn applications_page(
     state: &AppState,
     caller: &Caller,
     session: &PortalSession,
     headers: &HeaderMap,
+    uri: &Uri,
     form: ApplyForm,
     errors: Vec<FieldError>,
     done: Option<String>,
@@ -128,14 +129,22 @@ async fn applications_page(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
+    let frame = Frame::signed_in(
+        state,
+        caller,
+        session,
+        headers,
+        uri,
+        t.get("page-applications"),
+    )
+    .with_errors(errors)
+    .with_done(done);
     let page = render(&ApplicationsPage {
         t,
-        csrf: session.csrf_token.clone(),
+        frame,
         rows,
         kinds,
         form,
-        errors,
-        done,
     })?;
     Ok((status, Html(page)).into_response())
 }
@@ -154,6 +163,7 @@ pub async fn show_applications(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<PortalSession>,
     headers: HeaderMap,
+    uri: Uri,
     Query(query): Query<Done>,
 ) -> Result<Response, ApiError> {
     let t = state.wording(&headers).language;
@@ -171,6 +181,7 @@ pub async fn show_applications(
         &caller,
         &session,
         &headers,
+        &uri,
         ApplyForm::default(),
         Vec::new(),
         done,
@@ -192,6 +203,7 @@ pub async fn submit_application(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<PortalSession>,
     headers: HeaderMap,
+    uri: Uri,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = form(&body);
@@ -259,7 +271,10 @@ pub async fn submit_application(
     let (Some(document_code), Some(commodity), true) =
         (document_code, commodity, errors.is_empty())
     else {
-        return applications_page(&state, &caller, &session, &headers, typed, errors, None).await;
+        return applications_page(
+            &state, &caller, &session, &headers, &uri, typed, errors, None,
+        )
+        .await;
     };
     let request = Request {
         document_code,
@@ -278,7 +293,10 @@ pub async fn submit_application(
         .into_response()),
         Err(error) if error.code.http_status() < 500 => {
             let errors = field_errors(&error, "document_code");
-            applications_page(&state, &caller, &session, &headers, typed, errors, None).await
+            applications_page(
+                &state, &caller, &session, &headers, &uri, typed, errors, None,
+            )
+            .await
         }
         Err(error) => Err(error),
     }
@@ -297,10 +315,9 @@ struct HoldRow {
 #[template(path = "sw_agency.html")]
 struct AgencyPage {
     t: wording::Language,
-    title: String,
+    frame: Frame,
     applications: Vec<ApplicationRow>,
     declarations: Vec<HoldRow>,
-    done: Option<String>,
 }
 
 #[utoipa::path(
@@ -315,7 +332,9 @@ struct AgencyPage {
 pub async fn agency_queue(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(session): Extension<PortalSession>,
     headers: HeaderMap,
+    uri: Uri,
     Query(query): Query<Done>,
 ) -> Result<Response, ApiError> {
     let agency = crate::single_window::agency_of(&caller)?.to_string();
@@ -354,12 +373,20 @@ pub async fn agency_queue(
                 )],
             )
         });
+    let frame = Frame::signed_in(
+        &state,
+        &caller,
+        &session,
+        &headers,
+        &uri,
+        t.text("page-agency-queue", &[("agency", &agency)]),
+    )
+    .with_done(done);
     let page = render(&AgencyPage {
         t,
-        title: t.text("page-agency-queue", &[("agency", &agency)]),
+        frame,
         applications,
         declarations,
-        done,
     })?;
     Ok(Html(page).into_response())
 }
@@ -368,16 +395,14 @@ pub async fn agency_queue(
 #[template(path = "sw_application.html")]
 struct ApplicationPage {
     t: wording::Language,
-    title: String,
+    frame: Frame,
     agency: String,
-    csrf: String,
     row: ApplicationRow,
     fields: Vec<(String, String)>,
     documents: Vec<String>,
     open: bool,
     /// (decision, label).
     choices: Vec<(String, String)>,
-    errors: Vec<FieldError>,
 }
 
 async fn application_page(
@@ -385,6 +410,7 @@ async fn application_page(
     caller: &Caller,
     session: &PortalSession,
     headers: &HeaderMap,
+    uri: &Uri,
     id: &str,
     errors: Vec<FieldError>,
 ) -> Result<Response, ApiError> {
@@ -422,20 +448,27 @@ async fn application_page(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let page = render(&ApplicationPage {
-        t,
-        title: t.text(
+    let frame = Frame::signed_in(
+        state,
+        caller,
+        session,
+        headers,
+        uri,
+        t.text(
             "page-application",
             &[("code", application.request.document_code.as_str())],
         ),
+    )
+    .with_errors(errors);
+    let page = render(&ApplicationPage {
+        t,
+        frame,
         agency,
-        csrf: session.csrf_token.clone(),
         row: row(t, office, &application),
         fields: application.request.fields.clone().into_iter().collect(),
         documents: application.request.documents.clone(),
         open: application.status.is_open(),
         choices,
-        errors,
     })?;
     Ok((status, Html(page)).into_response())
 }
@@ -455,9 +488,10 @@ pub async fn show_application(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<PortalSession>,
     headers: HeaderMap,
+    uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    application_page(&state, &caller, &session, &headers, &id, Vec::new()).await
+    application_page(&state, &caller, &session, &headers, &uri, &id, Vec::new()).await
 }
 
 #[utoipa::path(
@@ -475,6 +509,7 @@ pub async fn submit_decision(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<PortalSession>,
     headers: HeaderMap,
+    uri: Uri,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -495,9 +530,9 @@ pub async fn submit_decision(
     )) else {
         let errors = vec![FieldError {
             field: "decision".into(),
-            message: "Choose a decision.".into(),
+            message: state.wording(&headers).language.get("page-choose-decision"),
         }];
-        return application_page(&state, &caller, &session, &headers, &id, errors).await;
+        return application_page(&state, &caller, &session, &headers, &uri, &id, errors).await;
     };
     let request = DecisionRequest {
         decision,
@@ -514,7 +549,7 @@ pub async fn submit_decision(
         .into_response()),
         Err(error) if error.code.http_status() < 500 && error.code != ErrorCode::NotFound => {
             let errors = field_errors(&error, "decision");
-            application_page(&state, &caller, &session, &headers, &id, errors).await
+            application_page(&state, &caller, &session, &headers, &uri, &id, errors).await
         }
         Err(error) => Err(error),
     }

@@ -348,13 +348,16 @@ async fn a_trader_applies_and_the_agency_approves_in_a_real_browser() {
             "Your application for C640 is filed with agency VET."
         );
         assert_eq!(text_of(client, "#applications .status").await, "filed");
+        accessibility(client, axe_source().as_deref(), "the trader's applications").await;
         client.goto(&format!("{base}/portal")).await.unwrap();
         click(client, "#sign-out").await;
         text_of(client, "#sign-in").await;
 
         // The agency's officer: the queue, the application, the decision.
+        let axe = axe_source();
         sign_in(client, &base, "vera").await;
         click(client, "#nav-agency").await;
+        accessibility(client, axe.as_deref(), "the agency's queue").await;
         let queue = text_of(client, "#applications").await;
         assert!(
             queue.contains("GB603202734852") && queue.contains("3000 KGM"),
@@ -386,6 +389,7 @@ async fn a_trader_applies_and_the_agency_approves_in_a_real_browser() {
                 .await
                 .contains("Give the reasons")
         );
+        accessibility(client, axe.as_deref(), "an application with an error").await;
         click(client, "#decide").await; // the select is back at its first choice: approve
         assert_eq!(
             text_of(client, "#done").await,

@@ -26,24 +26,6 @@ fn minimal(lrn: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// axe-core's serious and critical violations of the page shown, when axe-core is available.
-async fn accessibility(client: &fantoccini::Client, axe: Option<&str>, page: &str) {
-    let Some(source) = axe else { return };
-    client.execute(source, vec![]).await.unwrap();
-    let result = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations\
-               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
-               .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
-               .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(result, json!([]), "axe-core on {page}");
-}
-
 /// The page is in `language`, shows no message id, and is no wider than the window.
 async fn well_formed(client: &fantoccini::Client, language: &str, page: &str) {
     let lang = client

@@ -628,3 +628,4 @@ enquiry-answer-missing = Write the answer.
 enquiry-answer-long = The answer is longer than 5,000 characters.
 enquiry-answered-already = This question is answered already.
 enquiry-too-many = The enquiry point cannot take more questions now: please try again later.
+page-choose-decision = Choose a decision.

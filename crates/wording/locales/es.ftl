@@ -716,3 +716,4 @@ enquiry-answer-missing = Escriba la respuesta.
 enquiry-answer-long = La respuesta supera los 5000 caracteres.
 enquiry-answered-already = Esta consulta ya tiene respuesta.
 enquiry-too-many = El servicio de información no admite más preguntas ahora: inténtelo más tarde.
+page-choose-decision = Elija una decisión.

@@ -716,3 +716,4 @@ enquiry-answer-missing = Rédigez la réponse.
 enquiry-answer-long = La réponse dépasse 5 000 caractères.
 enquiry-answered-already = Cette question a déjà une réponse.
 enquiry-too-many = Le point d'information ne peut pas recevoir plus de questions pour l'instant : réessayez plus tard.
+page-choose-decision = Choisissez une décision.

@@ -304,3 +304,21 @@ pub async fn session(app: &TestApp, client: &reqwest::Client, login: &str) -> St
     assert_eq!(response.status(), 303);
     set_cookie(&response, "aduana_session")
 }
+
+/// axe-core's serious and critical violations of the page shown, when axe-core is available.
+pub async fn accessibility(client: &fantoccini::Client, axe: Option<&str>, page: &str) {
+    let Some(source) = axe else { return };
+    client.execute(source, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations\
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(result, serde_json::json!([]), "axe-core on {page}");
+}
