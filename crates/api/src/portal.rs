@@ -19,10 +19,6 @@ use time::OffsetDateTime;
 pub const TEMPLATES_WITH_STYLES: &[&str] = &[
     include_str!("../templates/duty_calculator.html"),
     include_str!("../templates/receipt.html"),
-    include_str!("../templates/login.html"),
-    include_str!("../templates/sw_applications.html"),
-    include_str!("../templates/sw_agency.html"),
-    include_str!("../templates/sw_application.html"),
 ];
 
 /// The cookie holding the sign-in form's CSRF token (before there is a session).
@@ -56,9 +52,9 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 #[template(path = "login.html")]
 struct LoginPage {
     t: wording::Language,
+    frame: crate::frame::Frame,
     csrf: String,
     login: String,
-    error: Option<String>,
 }
 
 /// An RFC 3339 UTC time as `YYYY-MM-DD HH:MM` at `office` (its time zone); as stored when it does not read.
@@ -169,24 +165,33 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
         .is_some_and(|(_, rest)| rest == host)
 }
 
+/// The sign-in page in the language asked (`aduana_lang` or `Accept-Language`), with `error` (a refusal of the
+/// last attempt) in its error summary, linked to the login field.
 fn login_page(
     state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
     status: StatusCode,
     login: &str,
-    error: Option<String>,
+    error: Option<ErrorCode>,
 ) -> Result<Response, ApiError> {
     let csrf = security::new_secret("");
+    let t = state.wording(headers).language;
+    let errors = error
+        .map(|code| {
+            vec![crate::frame::FieldError {
+                field: "login".to_owned(),
+                message: t.error_sentence(code),
+            }]
+        })
+        .unwrap_or_default();
+    let frame = crate::frame::Frame::public(state, headers, uri, t.get("page-sign-in-title"))
+        .with_errors(errors);
     let page = render(&LoginPage {
-        t: state
-            .pipeline()
-            .administration
-            .languages
-            .first()
-            .copied()
-            .unwrap_or(wording::Language::En),
+        t,
+        frame,
         csrf: csrf.clone(),
         login: login.chars().take(MAX_LOGIN_CHARS).collect(),
-        error,
     })?;
     let mut response = (status, Html(page)).into_response();
     response.headers_mut().append(
@@ -225,8 +230,12 @@ pub(crate) struct LogoutForm {
     description = "An HTML form (login, password) with a CSRF token, also set in a cookie scoped to /login (double submit). No script.",
     responses((status = 200, description = "The page", content((String = "text/html"))))
 )]
-pub async fn show_login(State(state): State<AppState>) -> Result<Response, ApiError> {
-    login_page(&state, StatusCode::OK, "", None)
+pub async fn show_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    login_page(&state, &headers, &uri, StatusCode::OK, "", None)
 }
 
 #[utoipa::path(
@@ -242,6 +251,7 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = form(&body);
@@ -255,9 +265,11 @@ pub async fn login(
     if !same_origin(&headers) || sent_csrf.is_empty() || !same_secret(sent_csrf, &cookie_csrf) {
         return login_page(
             &state,
+            &headers,
+            &uri,
             StatusCode::FORBIDDEN,
             &login,
-            Some(ErrorCode::CsrfInvalid.message().to_owned()),
+            Some(ErrorCode::CsrfInvalid),
         );
     }
     let (by_login, by_address) = (format!("login:{login}"), format!("ip:{}", address.ip()));
@@ -270,9 +282,11 @@ pub async fn login(
     {
         return login_page(
             &state,
+            &headers,
+            &uri,
             StatusCode::TOO_MANY_REQUESTS,
             &login,
-            Some(ErrorCode::LoginThrottled.message().to_owned()),
+            Some(ErrorCode::LoginThrottled),
         );
     }
     let found = if login.is_empty() {
@@ -312,9 +326,11 @@ pub async fn login(
             .await?;
         return login_page(
             &state,
+            &headers,
+            &uri,
             StatusCode::UNAUTHORIZED,
             &login,
-            Some(ErrorCode::LoginFailed.message().to_owned()),
+            Some(ErrorCode::LoginFailed),
         );
     };
     state.guard.login_succeeded(&by_login);

@@ -47,6 +47,12 @@ async fn a_trader_searches_looks_up_and_calculates_in_a_real_browser() {
             client.title().await.unwrap(),
             "Tariff and duty calculator — Aduana"
         );
+        // The page's inline style is applied: the Content-Security-Policy allows it by its hash.
+        let width = client
+            .execute("return getComputedStyle(document.body).maxWidth", vec![])
+            .await
+            .unwrap();
+        assert_eq!(width, serde_json::json!("960px"));
 
         // Search by words, then follow the results down the hierarchy.
         fill(client, "#q", "shavers").await;
@@ -199,12 +205,15 @@ async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_brows
                 .as_str()
                 .ends_with("/login")
         );
-        // The page's inline style is applied: the Content-Security-Policy allows it by its hash.
-        let width = client
-            .execute("return getComputedStyle(document.body).maxWidth", vec![])
+        // The portal's stylesheet is applied: the Content-Security-Policy allows our own (`style-src 'self'`).
+        let bar = client
+            .execute(
+                "return getComputedStyle(document.querySelector('.bar')).backgroundColor",
+                vec![],
+            )
             .await
             .unwrap();
-        assert_eq!(width, serde_json::json!("960px"));
+        assert_eq!(bar, serde_json::json!("rgb(11, 61, 92)"));
         fill(client, "#login", "ada").await;
         fill(client, "#password", "not the password").await;
         client
@@ -214,9 +223,10 @@ async fn an_officer_signs_in_sees_the_declarations_and_signs_out_in_a_real_brows
             .click()
             .await
             .unwrap();
-        assert_eq!(
-            text_of(client, "#error").await,
-            "The login or password is wrong."
+        assert!(
+            text_of(client, "#error-summary")
+                .await
+                .contains("The login or password is wrong.")
         );
 
         fill(client, "#login", "ada").await;
