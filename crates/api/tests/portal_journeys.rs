@@ -327,8 +327,9 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             ] {
                 client.goto(&format!("{base}{public}")).await.unwrap();
                 text_of(client, "main").await;
-                if public != "/login" {
-                    well_formed(client, language, &public).await;
+                well_formed(client, language, &public).await;
+                if size.0 == 390 {
+                    accessibility(client, axe.as_deref(), &public).await;
                 }
             }
             for (login, addresses) in &pages {
