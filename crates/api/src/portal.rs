@@ -16,10 +16,7 @@ use std::net::SocketAddr;
 use time::OffsetDateTime;
 
 /// The templates whose inline styles the Content-Security-Policy allows by hash.
-pub const TEMPLATES_WITH_STYLES: &[&str] = &[
-    include_str!("../templates/duty_calculator.html"),
-    include_str!("../templates/receipt.html"),
-];
+pub const TEMPLATES_WITH_STYLES: &[&str] = &[include_str!("../templates/receipt.html")];
 
 /// The cookie holding the sign-in form's CSRF token (before there is a session).
 const LOGIN_CSRF_COOKIE: &str = "aduana_login_csrf";

@@ -403,13 +403,14 @@ pub async fn duty_calculation(
 // ----- the page ---------------------------------------------------------------------------------------------
 
 /// Units offered by the page, with their names.
+/// The units the calculator offers, with their names' ids in the catalogues.
 const UNITS: &[(&str, &str)] = &[
-    ("KGM", "kilograms (net)"),
-    ("LTR", "litres"),
-    ("LPA", "litres of pure alcohol"),
-    ("NAR", "items"),
-    ("MTK", "square metres"),
-    ("MTQ", "cubic metres"),
+    ("KGM", "page-calc-unit-kgm"),
+    ("LTR", "page-calc-unit-ltr"),
+    ("LPA", "page-calc-unit-lpa"),
+    ("NAR", "page-calc-unit-nar"),
+    ("MTK", "page-calc-unit-mtk"),
+    ("MTQ", "page-calc-unit-mtq"),
 ];
 
 #[derive(Default)]
@@ -428,13 +429,16 @@ struct Form {
 #[derive(Template)]
 #[template(path = "duty_calculator.html")]
 struct CalculatorPage {
+    t: wording::Language,
+    frame: crate::frame::Frame,
     q: String,
     searched: bool,
     results: Vec<CodeView>,
     lookup: Option<Lookup>,
     lookup_missing: Option<String>,
     form: Form,
-    units: &'static [(&'static str, &'static str)],
+    /// (code, name) of each unit offered.
+    units: Vec<(&'static str, String)>,
     calculation: Option<DutyCalculation>,
     errors: Vec<Problem>,
     national_currency: String,
@@ -456,7 +460,13 @@ fn field(params: &HashMap<String, String>, name: &str, limit: usize) -> String {
     description = "An HTML page: search the nomenclature (`q`), look a code up (`code`), and calculate (`calculate=1` with `commodity_code`, `origin`, `preference`, `value`, `currency`, `quantity`, `unit`, `date`, `additional_procedure`). Rendered on the server; works without script. No login.",
     responses((status = 200, description = "The page", content((String = "text/html"))))
 )]
-pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Response {
+pub async fn calculator_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    query: Params,
+) -> Response {
+    let t = state.wording(&headers).language;
     let params = params(query).unwrap_or_default();
     let national_currency = state.pipeline().rates.national.to_string();
     let q = field(&params, "q", MAX_QUERY_CHARS);
@@ -471,14 +481,15 @@ pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Re
     let found = if lookup_code.is_empty() {
         None
     } else if code_param(&lookup_code).is_err() {
-        lookup_missing = Some(format!(
-            "{lookup_code:?} is not a commodity code: write 2 to 10 digits."
-        ));
+        lookup_missing = Some(t.text("page-calc-not-a-code", &[("code", &lookup_code)]));
         None
     } else {
         let found = lookup(&state, &lookup_code, date, None);
         if found.is_none() {
-            lookup_missing = Some(format!("The tariff has no code {lookup_code} on {date}."));
+            lookup_missing = Some(t.text(
+                "page-calc-no-code",
+                &[("code", &lookup_code), ("date", &date.to_string())],
+            ));
         }
         found
     };
@@ -531,17 +542,30 @@ pub async fn calculator_page(State(state): State<AppState>, query: Params) -> Re
         };
         match calculate(&state, &request) {
             Ok(result) => calculation = Some(result),
-            Err(problems) => errors = problems,
+            Err(problems) => {
+                errors = problems
+                    .into_iter()
+                    .map(|mut p| {
+                        if p.message == p.code.message() {
+                            p.message = t.error_sentence(p.code);
+                        }
+                        p
+                    })
+                    .collect()
+            }
         }
     }
+    let frame = crate::frame::Frame::public(&state, &headers, &uri, t.get("page-calc-title"));
     let page = CalculatorPage {
+        t,
+        frame,
         searched: !q.is_empty(),
         q,
         results,
         lookup: found,
         lookup_missing,
         form,
-        units: UNITS,
+        units: UNITS.iter().map(|(code, id)| (*code, t.get(id))).collect(),
         calculation,
         errors,
         national_currency,

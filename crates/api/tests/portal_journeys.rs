@@ -164,6 +164,12 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
             receipt.contains("224.00") && receipt.contains(&reference),
             "{receipt}"
         );
+        // The receipt's own print style is applied: the Content-Security-Policy allows it by its hash.
+        let width = client
+            .execute("return getComputedStyle(document.body).maxWidth", vec![])
+            .await
+            .unwrap();
+        assert_eq!(width, json!("640px"));
 
         // Cancels another: the reason is required, named in the summary and linked to its field.
         let (_, other) = common::json(app.lodge_xml(&trader, &minimal("PORTAL-2")).await).await;
@@ -323,6 +329,8 @@ async fn every_role_does_its_work_in_the_portal_in_a_real_browser() {
                 "/release-times".to_owned(),
                 "/information".to_owned(),
                 "/enquiry".to_owned(),
+                "/duty-calculator?code=8510&calculate=1&commodity_code=85109000&origin=CN&value=1000&currency=GBP"
+                    .to_owned(),
                 "/login".to_owned(),
             ] {
                 client.goto(&format!("{base}{public}")).await.unwrap();

@@ -158,12 +158,18 @@ async fn every_response_carries_the_security_headers_and_the_csp_allows_exactly_
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
-        // The page's inline style is allowed by its hash, so the browser applies it.
-        let start = html.find("<style>").unwrap() + "<style>".len();
-        let end = start + html[start..].find("</style>").unwrap();
+        // Portal pages use the one stylesheet; the printable receipt's inline style is allowed by its hash, so
+        // the browser applies it (the journeys check it is applied).
+        assert!(
+            !html.contains("<style>"),
+            "the calculator uses the stylesheet"
+        );
+        let receipt = include_str!("../templates/receipt.html");
+        let start = receipt.find("<style>").unwrap() + "<style>".len();
+        let end = start + receipt[start..].find("</style>").unwrap();
         use base64::Engine;
         let hash = base64::engine::general_purpose::STANDARD
-            .encode(sha2::Sha256::digest(&html.as_bytes()[start..end]));
+            .encode(sha2::Sha256::digest(&receipt.as_bytes()[start..end]));
         assert!(
             csp.contains(&format!("'sha256-{hash}'")),
             "{csp} lacks {hash}"
