@@ -133,6 +133,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
                 "page-representations",
             ),
             ("/portal/audit", "audit", "page-audit"),
+            ("/portal/agencies", "agencies", "page-agencies"),
             ("/portal/publications", "publications", "page-publications"),
             ("/portal/enquiries", "enquiries", "page-enquiries"),
             ("/portal/kpis", "kpis", "page-kpis"),
@@ -373,6 +374,7 @@ mod catalogue {
         include_str!("../templates/enquiry.html"),
         include_str!("../templates/enquiry_answer.html"),
         include_str!("../templates/enquiries.html"),
+        include_str!("../templates/agencies.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -401,6 +403,7 @@ mod catalogue {
         include_str!("portal_kpis.rs"),
         include_str!("portal_publications.rs"),
         include_str!("portal_enquiries.rs"),
+        include_str!("portal_agencies.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

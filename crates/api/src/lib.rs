@@ -21,6 +21,7 @@ pub mod payments;
 pub mod policy;
 mod portal;
 mod portal_admin;
+mod portal_agencies;
 mod portal_audit;
 mod portal_declarations;
 mod portal_enquiries;

@@ -268,6 +268,8 @@ routes! {
     POST "/portal/users/{id}/tokens" => Access::Session(ADMIN), None, crate::portal_admin::create_token;
     POST "/portal/tokens/{id}/revocation" => Access::Session(ADMIN), None, crate::portal_admin::revoke_token;
     GET "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::show_representations;
+    GET "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::show;
+    POST "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::save;
     GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;
     POST "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::publish;
     POST "/portal/publications/{id}/final" => Access::Session(ADMIN), None, crate::portal_publications::finalise;

@@ -856,6 +856,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/users".to_owned(),
                     format!("/portal/users/{oscar_id}"),
                     "/portal/representations".to_owned(),
+                    "/portal/agencies".to_owned(),
                     "/information".to_owned(),
                     format!("/information/{}", rule.id),
                     // Last, a page with the sign-out button (public pages have none).

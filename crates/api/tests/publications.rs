@@ -356,3 +356,72 @@ async fn a_question_to_the_enquiry_point_is_answered_once() {
         assert_eq!(answered, ["enquiry.answer"]);
     }
 }
+
+/// The administrator registers partner agencies in the portal, with the API's checks at their fields.
+#[tokio::test]
+async fn an_administrator_registers_a_partner_agency() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Ada Admin", "admin", None, "ada").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = session(&app, &client, "ada").await;
+        let get = async || {
+            client
+                .get(format!("{}/portal/agencies", app.base))
+                .header(header::COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get().await;
+        assert!(html.contains("id=\"none\""), "{html}");
+        let csrf = hidden_csrf(&html);
+        let save = async |fields: &[(&str, &str)]| {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend_from_slice(fields);
+            client
+                .post(format!("{}/portal/agencies", app.base))
+                .header(header::COOKIE, &cookie)
+                .header(header::ORIGIN, &app.base)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        };
+        let bad = save(&[("code", "v"), ("name", "Veterinary service")]).await;
+        assert_eq!(bad.status(), 422);
+        assert_eq!(linked(&bad.text().await.unwrap()), ["code"]);
+        let keyless = save(&[
+            ("code", "VET"),
+            ("name", "Veterinary service"),
+            ("delivery", "webhook"),
+            ("url", "https://vet.example.org/events"),
+        ])
+        .await;
+        assert_eq!(keyless.status(), 422);
+        assert_eq!(linked(&keyless.text().await.unwrap()), ["webhook_secret"]);
+        let saved = save(&[
+            ("code", "vet"),
+            ("name", "Veterinary service"),
+            ("contact", "vet@example.org"),
+            ("delivery", "feed"),
+        ])
+        .await;
+        assert_eq!(saved.status(), 303);
+        let html = get().await;
+        assert!(
+            html.contains(
+                "<th scope=\"row\">VET</th><td>Veterinary service</td><td>vet@example.org</td>"
+            ),
+            "{html}"
+        );
+        let trail = app.store.audit_entries(0, 1000).await.unwrap();
+        assert!(trail.iter().any(|e| e.action == "agency.save"));
+    }
+}
