@@ -115,6 +115,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         Some(Role::RiskAnalyst) => &[
             ("/portal/risk/rules", "rules", "page-risk-rules"),
             ("/portal/risk/hit-rates", "hit-rates", "page-hit-rates"),
+            ("/portal/risk/lists", "lists", "page-risk-lists"),
             ("/portal/kpis", "kpis", "page-kpis"),
             ("/portal", "declarations", "page-declarations"),
             ("/release-times", "release-times", "page-release-times"),
@@ -375,6 +376,7 @@ mod catalogue {
         include_str!("../templates/enquiry_answer.html"),
         include_str!("../templates/enquiries.html"),
         include_str!("../templates/agencies.html"),
+        include_str!("../templates/risk_lists.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -404,6 +406,7 @@ mod catalogue {
         include_str!("portal_publications.rs"),
         include_str!("portal_enquiries.rs"),
         include_str!("portal_agencies.rs"),
+        include_str!("portal_risk_lists.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

@@ -278,6 +278,8 @@ routes! {
     POST "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::change_representation;
     GET "/portal/risk/rules" => Access::Session(RISK_READERS), None, crate::portal_risk::show_rules;
     POST "/portal/risk/rules" => Access::Session(RISK_WRITERS), None, crate::portal_risk::submit_rules;
+    GET "/portal/risk/lists" => Access::Session(RISK_READERS), None, crate::portal_risk_lists::show;
+    POST "/portal/risk/lists" => Access::Session(RISK_WRITERS), None, crate::portal_risk_lists::save;
     GET "/portal/risk/hit-rates" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates;
     GET "/portal/kpis" => Access::Session(REPORTS), None, crate::portal_kpis::show;
     GET "/portal/kpis.csv" => Access::Session(REPORTS), None, crate::portal_kpis::csv;

@@ -23,7 +23,7 @@ use storage::{NewRiskDocument, RiskDocument, Store};
 use time::{Date, OffsetDateTime};
 
 pub(crate) const RULES: &str = "rules";
-const LIST: &str = "list";
+pub(crate) const LIST: &str = "list";
 const RATES: &str = "rates";
 const MODEL: &str = "model";
 const CHOICE: &str = "model_choice";

@@ -1,4 +1,5 @@
-//! What the administration publishes, over HTTP on SQLite and PostgreSQL: an administrator publishes a fee and a
+//! The administration's own pages over HTTP on SQLite and PostgreSQL (publications, the enquiry point, partner
+//! agencies, risk lists). What the administration publishes: an administrator publishes a fee and a
 //! draft rule (refusals at their fields), anyone reads them without signing in and comments on the draft while it
 //! is open (the comment form's CSRF token in a cookie), the final text closes the comments, and every
 //! administrator's writing is in the audit trail.
@@ -423,5 +424,69 @@ async fn an_administrator_registers_a_partner_agency() {
         );
         let trail = app.store.audit_entries(0, 1000).await.unwrap();
         assert!(trail.iter().any(|e| e.action == "agency.save"));
+    }
+}
+
+/// The risk analyst keeps a watch list in the portal (blank lines ignored, duplicates once, a bad entry at its
+/// field); an auditor reads it without a form.
+#[tokio::test]
+async fn an_analyst_keeps_a_watch_list_that_an_auditor_reads() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        portal_user(&app, "Auditor Abe", "auditor", None, "abe").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let ana = session(&app, &client, "ana").await;
+        let get = async |cookie: &str, path: &str| {
+            client
+                .get(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get(&ana, "/portal/risk/lists").await;
+        let csrf = hidden_csrf(&html);
+        let save = async |entries: &str| {
+            client
+                .post(format!("{}/portal/risk/lists", app.base))
+                .header(header::COOKIE, &ana)
+                .header(header::ORIGIN, &app.base)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("name", "watch"),
+                    ("entries", entries),
+                    ("comment", "Intelligence report 12"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        };
+        let long = "X".repeat(65);
+        let refused = save(&format!("GB123\n{long}")).await;
+        assert_eq!(refused.status(), 422);
+        let html = refused.text().await.unwrap();
+        assert_eq!(linked(&html), ["entries"]);
+        assert!(html.contains(&long), "what was typed is given back");
+        assert_eq!(save("GB123\n\nGB456\r\nGB123\n").await.status(), 303);
+        let html = get(&ana, "/portal/risk/lists?name=watch").await;
+        assert!(
+            html.contains("<td class=\"amount\">1</td><td class=\"amount\">2</td>"),
+            "{html}"
+        );
+        assert!(html.contains(">GB123\nGB456</textarea>"), "{html}");
+        let abe = session(&app, &client, "abe").await;
+        let html = get(&abe, "/portal/risk/lists?name=watch").await;
+        assert!(
+            !html.contains("id=\"save-list\"")
+                && html.contains("<pre id=\"entries\">GB123\nGB456</pre>"),
+            "{html}"
+        );
     }
 }
