@@ -902,3 +902,110 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         browser.client.clone().close().await.unwrap();
     }
 }
+
+/// The trader's journey in French at phone size and in Spanish at desktop size: lodges a standard import by the
+/// form (adding a row without script), pays through a payment order the bank confirms, and cancels another
+/// declaration — every page in the language chosen, no message id shown, nothing wider than the window, axe-core
+/// clean.
+#[tokio::test]
+async fn a_trader_lodges_by_form_pays_and_cancels_in_french_and_spanish() {
+    for backend in common::backends() {
+        let Some(driver) = chromedriver() else {
+            return;
+        };
+        let axe = axe_source();
+        let app = TestApp::spawn_full(
+            backend,
+            |p| {
+                p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+            },
+            api::Config {
+                bank_keys: [("BANKA".to_owned(), KEY.to_vec())].into(),
+                ..common::config()
+            },
+        )
+        .await;
+        portal_user(&app, "Trader Tom", "trader", Some("GB603202734852"), "tom").await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let browser = start_browser(&driver).await;
+        let client = &browser.client;
+        let base = app.base.clone();
+        for (code, size) in [("fr", (390, 844)), ("es", (1280, 900))] {
+            let t = wording::Language::parse(code).unwrap();
+            client.set_window_size(size.0, size.1).await.unwrap();
+            client.goto(&format!("{base}/status")).await.unwrap();
+            submit(client, &format!("#language-{code}")).await;
+            sign_in(client, &base, "tom").await;
+
+            // Lodges by the form, one more row asked first (what was typed is kept).
+            client
+                .goto(&format!("{base}/portal/lodge/import"))
+                .await
+                .unwrap();
+            let lrn = format!("FORM-{code}");
+            fill(client, "#lrn", &lrn).await;
+            fill(client, "#item-1-description", "Shaver parts").await;
+            fill(client, "#item-1-commodity", "85109000").await;
+            fill(client, "#item-1-origin", "US").await;
+            fill(client, "#item-1-price", "1000").await;
+            submit(client, "#add-item").await;
+            text_of(client, "#item-3-description").await;
+            well_formed(client, code, "/portal/lodge/import").await;
+            accessibility(client, axe.as_deref(), "the lodgement form").await;
+            submit(client, "#lodge").await;
+            assert_eq!(text_of(client, "#done").await, t.get("page-done-lodged"));
+            assert_eq!(
+                text_of(client, "#status").await,
+                t.get("status-awaiting_payment")
+            );
+            well_formed(client, code, "a declaration lodged by form").await;
+            accessibility(client, axe.as_deref(), "a declaration lodged by form").await;
+            let url = client.current_url().await.unwrap();
+            let id = url.path().rsplit('/').next().unwrap().to_owned();
+
+            // Pays: the payment order, confirmed by the bank for the amount outstanding.
+            submit(client, "#pay").await;
+            let reference = text_of(client, "#order-reference").await;
+            let (_, view) = common::json(
+                app.get(&trader, &format!("/api/v1/declarations/{id}"))
+                    .await,
+            )
+            .await;
+            let amount = view["outstanding"].as_str().unwrap().to_owned();
+            let (status, answer) = app
+                .confirm(
+                    "BANKA",
+                    KEY,
+                    &json!({"confirmation_id": format!("TX-{code}"), "order_reference": reference, "amount": amount, "currency": "GBP"}),
+                    0,
+                )
+                .await;
+            assert_eq!(status, 200, "{answer}");
+            client.refresh().await.unwrap();
+            assert_eq!(text_of(client, "#status").await, t.get("status-released"));
+
+            // Cancels another: the reason asked for in the language chosen, then given.
+            let other = format!("OTHER-{code}");
+            let (_, lodged) = common::json(app.lodge_xml(&trader, &minimal(&other)).await).await;
+            let other_id = lodged["id"].as_str().unwrap().to_owned();
+            client
+                .goto(&format!("{base}/portal/declarations/{other_id}"))
+                .await
+                .unwrap();
+            submit(client, "#cancel").await;
+            client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#error-summary a[href='#reason']"))
+                .await
+                .unwrap();
+            well_formed(client, code, "a cancellation without its reason").await;
+            accessibility(client, axe.as_deref(), "a cancellation without its reason").await;
+            fill(client, "#reason", "Doublon").await;
+            submit(client, "#cancel").await;
+            assert_eq!(text_of(client, "#status").await, t.get("status-cancelled"));
+            submit(client, "#sign-out").await;
+        }
+        browser.client.clone().close().await.unwrap();
+    }
+}
