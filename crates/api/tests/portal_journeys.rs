@@ -903,12 +903,13 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
     }
 }
 
-/// The trader's journey in French at phone size and in Spanish at desktop size: lodges a standard import by the
-/// form (adding a row without script), pays through a payment order the bank confirms, and cancels another
-/// declaration — every page in the language chosen, no message id shown, nothing wider than the window, axe-core
-/// clean.
+/// The trader's, officer's and auditor's journeys in French at phone size and in Spanish at desktop size: the
+/// trader lodges a standard import by the form (adding a row without script), pays through a payment order the
+/// bank confirms, and cancels another declaration; the officer sends one to red with its reason, takes it from
+/// the red queue and records the control result; the auditor verifies the chain — every page in the language
+/// chosen, no message id shown, nothing wider than the window, axe-core clean.
 #[tokio::test]
-async fn a_trader_lodges_by_form_pays_and_cancels_in_french_and_spanish() {
+async fn traders_officers_and_auditors_work_in_french_and_spanish() {
     for backend in common::backends() {
         let Some(driver) = chromedriver() else {
             return;
@@ -926,6 +927,8 @@ async fn a_trader_lodges_by_form_pays_and_cancels_in_french_and_spanish() {
         )
         .await;
         portal_user(&app, "Trader Tom", "trader", Some("GB603202734852"), "tom").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        portal_user(&app, "Auditor Abe", "auditor", None, "abe").await;
         let trader = app.user("trader", Some("GB603202734852")).await;
         let browser = start_browser(&driver).await;
         let client = &browser.client;
@@ -1004,6 +1007,68 @@ async fn a_trader_lodges_by_form_pays_and_cancels_in_french_and_spanish() {
             fill(client, "#reason", "Doublon").await;
             submit(client, "#cancel").await;
             assert_eq!(text_of(client, "#status").await, t.get("status-cancelled"));
+            submit(client, "#sign-out").await;
+
+            // The officer, in the same language and size: sends a declaration to red (the reason asked for),
+            // takes it from the red queue and records the control result.
+            let third = format!("RED-{code}");
+            let (_, lodged) = common::json(app.lodge_xml(&trader, &minimal(&third)).await).await;
+            let third_id = lodged["id"].as_str().unwrap().to_owned();
+            sign_in(client, &base, "olga").await;
+            client
+                .goto(&format!("{base}/portal/declarations/{third_id}"))
+                .await
+                .unwrap();
+            client
+                .find(Locator::Css("#new-lane option[value=red]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            submit(client, "#override").await;
+            client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#error-summary a[href='#lane_reason']"))
+                .await
+                .unwrap();
+            fill(client, "#lane_reason", "Renseignement").await;
+            submit(client, "#override").await;
+            assert_eq!(
+                text_of(client, "#status").await,
+                t.get("status-under_control")
+            );
+            client
+                .goto(&format!("{base}/portal/queue?lane=red"))
+                .await
+                .unwrap();
+            well_formed(client, code, "the red queue").await;
+            client
+                .find(Locator::LinkText(&third))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            submit(client, "#record-control").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.get("page-done-control-result")
+            );
+            well_formed(client, code, "a control result recorded").await;
+            accessibility(client, axe.as_deref(), "a control result recorded").await;
+            submit(client, "#sign-out").await;
+
+            // The auditor verifies the chain.
+            sign_in(client, &base, "abe").await;
+            client.goto(&format!("{base}/portal/audit")).await.unwrap();
+            submit(client, "#verify").await;
+            assert_eq!(
+                text_of(client, "#verdict").await,
+                t.get("page-audit-verified")
+            );
+            well_formed(client, code, "the trail verified").await;
             submit(client, "#sign-out").await;
         }
         browser.client.clone().close().await.unwrap();
