@@ -116,6 +116,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal/risk/rules", "rules", "page-risk-rules"),
             ("/portal/risk/hit-rates", "hit-rates", "page-hit-rates"),
             ("/portal/risk/lists", "lists", "page-risk-lists"),
+            ("/portal/risk/rates", "rates", "page-risk-rates"),
             ("/portal/kpis", "kpis", "page-kpis"),
             ("/portal", "declarations", "page-declarations"),
             ("/release-times", "release-times", "page-release-times"),
@@ -377,6 +378,7 @@ mod catalogue {
         include_str!("../templates/enquiries.html"),
         include_str!("../templates/agencies.html"),
         include_str!("../templates/risk_lists.html"),
+        include_str!("../templates/risk_rates.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -407,6 +409,7 @@ mod catalogue {
         include_str!("portal_enquiries.rs"),
         include_str!("portal_agencies.rs"),
         include_str!("portal_risk_lists.rs"),
+        include_str!("portal_risk_rates.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

@@ -280,6 +280,8 @@ routes! {
     POST "/portal/risk/rules" => Access::Session(RISK_WRITERS), None, crate::portal_risk::submit_rules;
     GET "/portal/risk/lists" => Access::Session(RISK_READERS), None, crate::portal_risk_lists::show;
     POST "/portal/risk/lists" => Access::Session(RISK_WRITERS), None, crate::portal_risk_lists::save;
+    GET "/portal/risk/rates" => Access::Session(RISK_READERS), None, crate::portal_risk_rates::show;
+    POST "/portal/risk/rates" => Access::Session(RISK_WRITERS), None, crate::portal_risk_rates::save;
     GET "/portal/risk/hit-rates" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates;
     GET "/portal/kpis" => Access::Session(REPORTS), None, crate::portal_kpis::show;
     GET "/portal/kpis.csv" => Access::Session(REPORTS), None, crate::portal_kpis::csv;

@@ -877,6 +877,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 vec![
                     "/portal/risk/rules".to_owned(),
                     "/portal/risk/lists".to_owned(),
+                    "/portal/risk/rates".to_owned(),
                     "/portal/risk/hit-rates".to_owned(),
                 ],
             ),

@@ -490,3 +490,63 @@ async fn an_analyst_keeps_a_watch_list_that_an_auditor_reads() {
         );
     }
 }
+
+/// The analyst sets the lane rate table in the portal (an error names its line at the table); an auditor reads it.
+#[tokio::test]
+async fn an_analyst_sets_the_lane_rates_that_an_auditor_reads() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        portal_user(&app, "Auditor Abe", "auditor", None, "abe").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let ana = session(&app, &client, "ana").await;
+        let get = async |cookie: &str| {
+            client
+                .get(format!("{}/portal/risk/rates", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get(&ana).await;
+        assert!(html.contains("No rate table is in force"), "{html}");
+        let csrf = hidden_csrf(&html);
+        let save = async |csv: &str| {
+            client
+                .post(format!("{}/portal/risk/rates", app.base))
+                .header(header::COOKIE, &ana)
+                .header(header::ORIGIN, &app.base)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("csv", csv),
+                    ("comment", "Week 49"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        };
+        let bad = save("office,regime,red,yellow,blue,aeo_percent\n*,*,0,150,0,0\n").await;
+        assert_eq!(bad.status(), 422);
+        let html = bad.text().await.unwrap();
+        assert_eq!(linked(&html), ["csv"]);
+        assert!(
+            html.contains(">office,regime,red,yellow,blue,aeo_percent\n*,*,0,150,0,0\n</textarea>")
+        );
+        let table = "office,regime,red,yellow,blue,aeo_percent\n*,*,2,8,5,50\n";
+        assert_eq!(save(table).await.status(), 303);
+        let html = get(&ana).await;
+        assert!(html.contains("Version 1 in force"), "{html}");
+        let abe = session(&app, &client, "abe").await;
+        let html = get(&abe).await;
+        assert!(
+            !html.contains("id=\"save-rates\"") && html.contains("*,*,2,8,5,50"),
+            "{html}"
+        );
+    }
+}
