@@ -117,6 +117,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal/risk/hit-rates", "hit-rates", "page-hit-rates"),
             ("/portal/risk/lists", "lists", "page-risk-lists"),
             ("/portal/risk/rates", "rates", "page-risk-rates"),
+            ("/portal/risk/models", "models", "page-risk-models"),
             ("/portal/kpis", "kpis", "page-kpis"),
             ("/portal", "declarations", "page-declarations"),
             ("/release-times", "release-times", "page-release-times"),
@@ -379,6 +380,7 @@ mod catalogue {
         include_str!("../templates/agencies.html"),
         include_str!("../templates/risk_lists.html"),
         include_str!("../templates/risk_rates.html"),
+        include_str!("../templates/risk_models.html"),
         include_str!("../templates/status.html"),
         include_str!("../templates/release_times.html"),
         include_str!("../templates/audit.html"),
@@ -410,6 +412,7 @@ mod catalogue {
         include_str!("portal_agencies.rs"),
         include_str!("portal_risk_lists.rs"),
         include_str!("portal_risk_rates.rs"),
+        include_str!("portal_risk_models.rs"),
         include_str!("users.rs"),
         include_str!("portal_sw.rs"),
     ];

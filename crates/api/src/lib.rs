@@ -34,6 +34,7 @@ mod portal_queue;
 mod portal_refunds;
 mod portal_risk;
 mod portal_risk_lists;
+mod portal_risk_models;
 mod portal_risk_rates;
 mod portal_sw;
 pub mod public;

@@ -282,6 +282,8 @@ routes! {
     POST "/portal/risk/lists" => Access::Session(RISK_WRITERS), None, crate::portal_risk_lists::save;
     GET "/portal/risk/rates" => Access::Session(RISK_READERS), None, crate::portal_risk_rates::show;
     POST "/portal/risk/rates" => Access::Session(RISK_WRITERS), None, crate::portal_risk_rates::save;
+    GET "/portal/risk/models" => Access::Session(RISK_READERS), None, crate::portal_risk_models::show;
+    POST "/portal/risk/models/choice" => Access::Session(RISK_WRITERS), None, crate::portal_risk_models::choose;
     GET "/portal/risk/hit-rates" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates;
     GET "/portal/kpis" => Access::Session(REPORTS), None, crate::portal_kpis::show;
     GET "/portal/kpis.csv" => Access::Session(REPORTS), None, crate::portal_kpis::csv;

@@ -25,7 +25,7 @@ use time::{Date, OffsetDateTime};
 pub(crate) const RULES: &str = "rules";
 pub(crate) const LIST: &str = "list";
 const RATES: &str = "rates";
-const MODEL: &str = "model";
+pub(crate) const MODEL: &str = "model";
 const CHOICE: &str = "model_choice";
 /// A partner agency's own selection rules (the Single Window), one document per agency.
 pub(crate) const AGENCY_RULES: &str = "agency_rules";

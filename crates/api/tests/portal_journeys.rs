@@ -878,6 +878,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/risk/rules".to_owned(),
                     "/portal/risk/lists".to_owned(),
                     "/portal/risk/rates".to_owned(),
+                    "/portal/risk/models".to_owned(),
                     "/portal/risk/hit-rates".to_owned(),
                 ],
             ),

@@ -550,3 +550,76 @@ async fn an_analyst_sets_the_lane_rates_that_an_auditor_reads() {
         );
     }
 }
+
+/// The analyst puts a stored model in use in the portal, then decides without one; an auditor reads the choice.
+#[tokio::test]
+async fn an_analyst_chooses_the_model_in_use() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        portal_user(&app, "Auditor Abe", "auditor", None, "abe").await;
+        let analyst = app.user("risk_analyst", None).await;
+        let stored = app
+            .client
+            .post(format!(
+                "{}/api/v1/risk/models?name=tiny&comment=week%2049",
+                app.base
+            ))
+            .bearer_auth(&analyst)
+            .header("content-type", "application/json")
+            .body(common::tiny_model())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), 201);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let ana = session(&app, &client, "ana").await;
+        let get = async |cookie: &str| {
+            client
+                .get(format!("{}/portal/risk/models", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get(&ana).await;
+        assert!(
+            html.contains("No model is in use") && html.contains("id=\"use-tiny-1\""),
+            "{html}"
+        );
+        let csrf = hidden_csrf(&html);
+        let choose = async |fields: &[(&str, &str)]| {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend_from_slice(fields);
+            client
+                .post(format!("{}/portal/risk/models/choice", app.base))
+                .header(header::COOKIE, &ana)
+                .header(header::ORIGIN, &app.base)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        };
+        let missing = choose(&[("name", "nothing"), ("version", "3")]).await;
+        assert_eq!(missing.status(), 422);
+        assert_eq!(linked(&missing.text().await.unwrap()), ["models"]);
+        assert_eq!(
+            choose(&[("name", "tiny"), ("version", "1")]).await.status(),
+            303
+        );
+        let abe = session(&app, &client, "abe").await;
+        let html = get(&abe).await;
+        assert!(
+            html.contains("In use: tiny v1.") && !html.contains("id=\"use-tiny-1\""),
+            "{html}"
+        );
+        assert_eq!(choose(&[("name", "")]).await.status(), 303);
+        assert!(get(&ana).await.contains("No model is in use"));
+    }
+}

@@ -52,36 +52,6 @@ async fn lodge(app: &TestApp, trader: &str, officer: &str, lrn: &str) -> (String
     )
 }
 
-/// A small model trained on records where chapter 85 from CN is irregular.
-fn tiny_model() -> String {
-    let records: Vec<risk_model::records::Record> = (0..400)
-        .map(|i| {
-            let risky = i % 3 == 0;
-            risk_model::records::Record {
-                declarant: format!("GB{:012}", i % 17),
-                importer: format!("GB{:012}", i % 23),
-                hs_code: if risky {
-                    "851090".into()
-                } else {
-                    "940360".into()
-                },
-                origin_country: if risky { "US".into() } else { "DE".into() },
-                net_mass: Some(f64::from(10 + i % 50)),
-                item_price: Some(f64::from(100 + i * 7 % 900)),
-                irregular: Some(risky && i % 2 == 0),
-                ..risk_model::records::Record::default()
-            }
-        })
-        .collect();
-    let settings = risk_model::Settings {
-        iterations: 10,
-        ..risk_model::Settings::default()
-    };
-    risk_model::Model::train(&records, &settings)
-        .unwrap()
-        .to_json()
-}
-
 #[tokio::test]
 async fn analysts_manage_rules_lists_rates_and_models_and_lodgements_follow() {
     for backend in backends() {
@@ -332,7 +302,7 @@ async fn run(backend: Backend) {
         ))
         .bearer_auth(&analyst)
         .header("content-type", "application/json")
-        .body(tiny_model())
+        .body(common::tiny_model())
         .send()
         .await
         .unwrap();
