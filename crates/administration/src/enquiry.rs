@@ -1,6 +1,8 @@
 //! The enquiry point (WTO TFA Art. 1.3): anyone asks the administration a question about its procedures, without
 //! an account; an officer answers. Pure: the checks of a question and of an answer.
 
+use crate::text::{clean, one_line};
+
 /// The longest subject and name.
 pub const MAX_SHORT_CHARS: usize = 200;
 /// The longest question and answer.
@@ -76,19 +78,6 @@ pub struct Question {
     pub email: String,
     pub subject: String,
     pub text: String,
-}
-
-fn clean(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-fn one_line(text: &str) -> String {
-    clean(text).replace(['\n', '\t'], " ")
 }
 
 /// An e-mail address as people write them: one `@` between a local part and a domain with a dot, no spaces.

@@ -14,6 +14,7 @@
 use declaration::{Country, Currency};
 pub mod enquiry;
 pub mod publication;
+pub mod text;
 
 use serde::Deserialize;
 use time::{Date, Time, Weekday};

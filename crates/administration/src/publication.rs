@@ -2,6 +2,7 @@
 //! draft rules open for comment before they enter into force, then their final text). Pure: the checks of what
 //! an administrator writes and of a comment anyone sends, and the stage a publication is at a given time.
 
+use crate::text::{clean, one_line};
 use time::OffsetDateTime;
 
 /// The longest reference (e.g. `PROC-IM-4000`, `FEE-2026-03`).
@@ -204,21 +205,6 @@ pub struct Draft {
     pub body: String,
     /// Rules only: comments are taken until then.
     pub comments_until: Option<OffsetDateTime>,
-}
-
-/// Text without what no page should show (control characters other than line breaks and tabs), trimmed, with
-/// line breaks as `\n`.
-fn clean(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
-fn one_line(text: &str) -> String {
-    clean(text).replace(['\n', '\t'], " ")
 }
 
 /// Checks a publication: `kind`, a reference of letters, digits and `-./_` (at most 40), a title, a body, and for

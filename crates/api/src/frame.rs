@@ -50,6 +50,31 @@ pub(crate) fn field_errors(error: &crate::error::ApiError, fallback: &str) -> Ve
         .collect()
 }
 
+/// The refusal of an API handler a page called in-process, as the form's errors in the page's language: each
+/// problem at the field `field_of` names for its pointer; an error without problems at `fallback`.
+pub(crate) fn refusal_fields(
+    t: Language,
+    error: crate::error::ApiError,
+    fallback: &str,
+    field_of: impl Fn(&str) -> String,
+) -> Vec<FieldError> {
+    let error = crate::portal_declarations::in_language(t, error);
+    if error.errors.is_empty() {
+        return vec![FieldError {
+            field: fallback.to_owned(),
+            message: error.message,
+        }];
+    }
+    error
+        .errors
+        .into_iter()
+        .map(|p| FieldError {
+            field: field_of(&p.pointer),
+            message: p.message,
+        })
+        .collect()
+}
+
 /// One entry of the navigation.
 pub(crate) struct NavLink {
     pub href: &'static str,

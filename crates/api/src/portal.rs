@@ -79,6 +79,38 @@ pub(crate) fn local_time(at: &str, office: Option<&administration::Office>) -> S
         .unwrap_or_else(|_| at.to_owned())
 }
 
+/// Text as written, for a template to show (it escapes): paragraphs (blank lines between) of lines.
+pub(crate) fn paragraphs(text: &str) -> Vec<Vec<String>> {
+    text.split("\n\n")
+        .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Ten unambiguous letters and digits derived from `seed` (SHA-256): a code every server computes alike and none
+/// stores (a declaration's public status code, an enquiry's reference and answer code).
+pub(crate) fn derived_code(seed: &str) -> String {
+    use sha2::Digest;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    sha2::Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(10)
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect()
+}
+
+/// A public form (no session) is its page's: posted from this site with the token its page put in the form and in
+/// the cookie `cookie_name` (double submit).
+pub(crate) fn public_form_is_ours(
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+    cookie_name: &str,
+) -> bool {
+    let sent = field(fields, "csrf");
+    let kept = security::cookie(headers, cookie_name).unwrap_or_default();
+    same_origin(headers) && !sent.is_empty() && same_secret(sent, &kept)
+}
+
 pub(crate) fn render(template: &impl Template) -> Result<String, ApiError> {
     template.render().map_err(ApiError::internal)
 }
@@ -257,9 +289,7 @@ pub async fn login(
         .take(MAX_LOGIN_CHARS)
         .collect();
     let password = field(&fields, "password");
-    let sent_csrf = field(&fields, "csrf");
-    let cookie_csrf = security::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same_origin(&headers) || sent_csrf.is_empty() || !same_secret(sent_csrf, &cookie_csrf) {
+    if !public_form_is_ours(&headers, &fields, LOGIN_CSRF_COOKIE) {
         return login_page(
             &state,
             &headers,

@@ -3,9 +3,8 @@
 //! in-process, so the checks and the audit are the API's.
 
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame};
+use crate::frame::{FieldError, Frame, refusal_fields};
 use crate::portal::{field, posted_form, render};
-use crate::portal_declarations::in_language;
 use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use askama::Template;
@@ -195,22 +194,7 @@ pub async fn save(
     match outcome {
         Ok(_) => Ok(Redirect::to(&format!("/portal/agencies?done={code}")).into_response()),
         Err(error) if error.status().is_client_error() => {
-            let error = in_language(t, error);
-            let errors = if error.errors.is_empty() {
-                vec![FieldError {
-                    field: "code".to_owned(),
-                    message: error.message,
-                }]
-            } else {
-                error
-                    .errors
-                    .into_iter()
-                    .map(|p| FieldError {
-                        field: field_of(&p.pointer).to_owned(),
-                        message: p.message,
-                    })
-                    .collect()
-            };
+            let errors = refusal_fields(t, error, "code", |p| field_of(p).to_owned());
             // The webhook key is never given back.
             let typed = ["code", "name", "contact", "delivery", "url"]
                 .iter()

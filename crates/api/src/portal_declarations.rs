@@ -30,7 +30,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use error_table::ErrorCode;
 use rust_decimal::Decimal;
 use selectivity::Lane;
-use sha2::{Digest, Sha256};
 use storage::{DeclarationRow, ListFilter};
 use wording::Language;
 use workflow::Status;
@@ -42,13 +41,7 @@ const PAGE_ROWS: i64 = 25;
 /// derived from the declaration's id (a UUIDv7 with 74 random bits, which only those who may read the
 /// declaration see), so every server computes the same code and none is stored.
 pub fn status_code(declaration_id: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let digest = Sha256::digest(format!("aduana-status-code:{declaration_id}").as_bytes());
-    digest
-        .iter()
-        .take(10)
-        .map(|b| ALPHABET[(*b & 31) as usize] as char)
-        .collect()
+    crate::portal::derived_code(&format!("aduana-status-code:{declaration_id}"))
 }
 
 fn terminal(status: Status) -> bool {

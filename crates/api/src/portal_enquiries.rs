@@ -6,7 +6,9 @@
 
 use crate::error::ApiError;
 use crate::frame::{FieldError, Frame};
-use crate::portal::{field, form_up_to, local_time, posted_form, render, same_origin};
+use crate::portal::{
+    field, form_up_to, local_time, paragraphs, posted_form, public_form_is_ours, render,
+};
 use crate::security::{PortalSession, same_secret};
 use crate::{AppState, Caller};
 use administration::enquiry::{self, Refusal};
@@ -16,7 +18,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use sha2::{Digest, Sha256};
 use storage::EnquiryRefused;
 use wording::Language;
 
@@ -25,26 +26,14 @@ const MAX_FORM: usize = 64 * 1024;
 /// Open enquiries shown at most on the officers' page.
 const SHOWN: i64 = 200;
 
-/// Ten characters of `purpose` for the enquiry `id` (unambiguous letters and digits).
+/// Ten characters of `purpose` for the enquiry `id`.
 fn derived(purpose: &str, id: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    Sha256::digest(format!("aduana-enquiry-{purpose}:{id}").as_bytes())
-        .iter()
-        .take(10)
-        .map(|b| ALPHABET[(*b & 31) as usize] as char)
-        .collect()
+    crate::portal::derived_code(&format!("aduana-enquiry-{purpose}:{id}"))
 }
 
 /// The code that reads the enquiry `id`'s answer.
 fn answer_code(id: &str) -> String {
     derived("code", id)
-}
-
-fn paragraphs(text: &str) -> Vec<Vec<String>> {
-    text.split("\n\n")
-        .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
-        .filter(|p| !p.is_empty())
-        .collect()
 }
 
 fn field_errors(t: Language, refused: &[Refusal]) -> Vec<FieldError> {
@@ -144,9 +133,7 @@ pub async fn ask(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = form_up_to(&body, MAX_FORM);
-    let sent = field(&fields, "csrf");
-    let kept = crate::security::cookie(&headers, ENQUIRY_CSRF_COOKIE).unwrap_or_default();
-    if !same_origin(&headers) || sent.is_empty() || !same_secret(sent, &kept) {
+    if !public_form_is_ours(&headers, &fields, ENQUIRY_CSRF_COOKIE) {
         return Err(ApiError::new(error_table::ErrorCode::CsrfInvalid));
     }
     let t = state.wording(&headers).language;

@@ -7,9 +7,8 @@
 
 use crate::declarations::lodge;
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame};
+use crate::frame::{FieldError, Frame, refusal_fields};
 use crate::portal::{field, posted_form, render};
-use crate::portal_declarations::in_language;
 use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use askama::Template;
@@ -492,23 +491,8 @@ pub async fn submit(
         }
         Err(error) => {
             let code = error.status();
-            let error = in_language(t, error);
-            let errors = if error.errors.is_empty() {
-                vec![FieldError {
-                    field: "lrn".to_owned(),
-                    message: error.message,
-                }]
-            } else {
-                error
-                    .errors
-                    .into_iter()
-                    .take(20)
-                    .map(|p| FieldError {
-                        field: field_at(&p.pointer, &numbers),
-                        message: p.message,
-                    })
-                    .collect()
-            };
+            let mut errors = refusal_fields(t, error, "lrn", |p| field_at(p, &numbers));
+            errors.truncate(20);
             again(rows, errors, code)
         }
     }

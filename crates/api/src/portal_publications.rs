@@ -7,8 +7,10 @@
 
 use crate::error::ApiError;
 use crate::frame::{FieldError, Frame};
-use crate::portal::{field, form_up_to, local_time, posted_form, render, same_origin};
-use crate::security::{PortalSession, same_secret};
+use crate::portal::{
+    field, form_up_to, local_time, paragraphs, posted_form, public_form_is_ours, render,
+};
+use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use administration::publication::{self, Kind, Refusal, Stage};
 use askama::Template;
@@ -59,14 +61,6 @@ fn stage_of(p: &Publication, now: OffsetDateTime) -> Stage {
         .as_deref()
         .and_then(|u| storage::parse_time(u).ok());
     publication::stage(kind, until, p.finalised_at.is_some(), now)
-}
-
-/// Paragraphs (blank lines between) of lines, for a template to show as written (escaped there).
-fn paragraphs(text: &str) -> Vec<Vec<String>> {
-    text.split("\n\n")
-        .map(|p| p.lines().map(str::to_owned).collect::<Vec<_>>())
-        .filter(|p| !p.is_empty())
-        .collect()
 }
 
 struct Listed {
@@ -324,9 +318,7 @@ pub async fn comment(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = form_up_to(&body, MAX_FORM);
-    let sent = field(&fields, "csrf");
-    let kept = crate::security::cookie(&headers, COMMENT_CSRF_COOKIE).unwrap_or_default();
-    if !same_origin(&headers) || sent.is_empty() || !same_secret(sent, &kept) {
+    if !public_form_is_ours(&headers, &fields, COMMENT_CSRF_COOKIE) {
         return Err(ApiError::new(error_table::ErrorCode::CsrfInvalid));
     }
     let t = state.wording(&headers).language;
@@ -634,7 +626,7 @@ mod tests {
     #[test]
     fn text_is_shown_in_its_paragraphs_and_lines() {
         assert_eq!(
-            super::paragraphs("Step 1.\nStep 2.\n\nFees:\nnone"),
+            crate::portal::paragraphs("Step 1.\nStep 2.\n\nFees:\nnone"),
             vec![
                 vec!["Step 1.".to_owned(), "Step 2.".to_owned()],
                 vec!["Fees:".to_owned(), "none".to_owned()]

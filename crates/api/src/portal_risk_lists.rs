@@ -3,10 +3,9 @@
 //! version, audited, the pipeline reloaded), so the checks are the API's. Auditors and administrators read.
 
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame};
+use crate::frame::{FieldError, Frame, refusal_fields};
 use crate::policy::Role;
 use crate::portal::{field, local_time, posted_form, render};
-use crate::portal_declarations::in_language;
 use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use askama::Template;
@@ -184,26 +183,13 @@ pub async fn save(
         ))
         .into_response()),
         Err(error) if error.status().is_client_error() => {
-            let error = in_language(t, error);
-            let errors = if error.errors.is_empty() {
-                vec![FieldError {
-                    field: "name".to_owned(),
-                    message: error.message,
-                }]
-            } else {
-                error
-                    .errors
-                    .into_iter()
-                    .map(|p| FieldError {
-                        field: if p.pointer.starts_with("/entries") {
-                            "entries".to_owned()
-                        } else {
-                            "name".to_owned()
-                        },
-                        message: p.message,
-                    })
-                    .collect()
-            };
+            let errors = refusal_fields(t, error, "name", |pointer| {
+                if pointer.starts_with("/entries") {
+                    "entries".to_owned()
+                } else {
+                    "name".to_owned()
+                }
+            });
             page(
                 &state,
                 &caller,

@@ -4,10 +4,9 @@
 //! once). Auditors and administrators read. Storing a model stays the API's and the CLI's (a file up to 64 MiB).
 
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame};
+use crate::frame::{FieldError, Frame, refusal_fields};
 use crate::policy::Role;
 use crate::portal::{field, local_time, posted_form, render};
-use crate::portal_declarations::in_language;
 use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use askama::Template;
@@ -165,18 +164,7 @@ pub async fn choose(
     match outcome {
         Ok(_) => Ok(Redirect::to("/portal/risk/models?done=chosen").into_response()),
         Err(error) if error.status().is_client_error() => {
-            let error = in_language(t, error);
-            let mut messages: Vec<String> = error.errors.into_iter().map(|p| p.message).collect();
-            if messages.is_empty() {
-                messages.push(error.message);
-            }
-            let errors = messages
-                .into_iter()
-                .map(|message| FieldError {
-                    field: "models".to_owned(),
-                    message,
-                })
-                .collect();
+            let errors = refusal_fields(t, error, "models", |_| "models".to_owned());
             page(
                 &state,
                 &caller,

@@ -4,10 +4,9 @@
 //! `GET /api/v1/risk/rates` in-process. Auditors and administrators read.
 
 use crate::error::ApiError;
-use crate::frame::{FieldError, Frame};
+use crate::frame::{FieldError, Frame, refusal_fields};
 use crate::policy::Role;
 use crate::portal::{field, local_time, posted_form, render};
-use crate::portal_declarations::in_language;
 use crate::security::PortalSession;
 use crate::{AppState, Caller};
 use askama::Template;
@@ -186,18 +185,7 @@ pub async fn save(
     match outcome {
         Ok(_) => Ok(Redirect::to("/portal/risk/rates?done=saved").into_response()),
         Err(error) if error.status().is_client_error() => {
-            let error = in_language(t, error);
-            let mut messages: Vec<String> = error.errors.into_iter().map(|p| p.message).collect();
-            if messages.is_empty() {
-                messages.push(error.message);
-            }
-            let errors = messages
-                .into_iter()
-                .map(|message| FieldError {
-                    field: "csv".to_owned(),
-                    message,
-                })
-                .collect();
+            let errors = refusal_fields(t, error, "csv", |_| "csv".to_owned());
             page(
                 &state,
                 &caller,

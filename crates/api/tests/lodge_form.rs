@@ -9,7 +9,7 @@ use common::{TestApp, json};
 use reqwest::header;
 
 mod browser;
-use browser::{hidden_csrf, portal_user, session};
+use browser::{hidden_csrf, linked, portal_user, session};
 
 const DECLARANT: &str = "GB603202734852";
 
@@ -52,14 +52,6 @@ fn fields(csrf: &str, changes: &[(&str, &str)]) -> Vec<(String, String)> {
         }
     }
     fields
-}
-
-/// The linked fields of the page's error summary.
-fn linked(html: &str) -> Vec<String> {
-    html.split("<li><a href=\"#")
-        .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
-        .collect()
 }
 
 #[tokio::test]

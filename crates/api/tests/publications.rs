@@ -10,15 +10,7 @@ use common::TestApp;
 use reqwest::header;
 
 mod browser;
-use browser::{hidden_csrf, portal_user, session, set_cookie};
-
-/// The linked fields of a page's error summary.
-fn linked(html: &str) -> Vec<String> {
-    html.split("<li><a href=\"#")
-        .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
-        .collect()
-}
+use browser::{hidden_csrf, linked, portal_user, session, set_cookie};
 
 #[tokio::test]
 async fn a_draft_rule_is_published_commented_on_and_made_final() {

@@ -322,3 +322,11 @@ pub async fn accessibility(client: &fantoccini::Client, axe: Option<&str>, page:
         .unwrap();
     assert_eq!(result, serde_json::json!([]), "axe-core on {page}");
 }
+
+/// The linked fields of a page's error summary.
+pub fn linked(html: &str) -> Vec<String> {
+    html.split("<li><a href=\"#")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
