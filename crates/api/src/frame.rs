@@ -152,7 +152,10 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal", "declarations", "page-declarations"),
             ("/portal/kpis", "kpis", "page-kpis"),
         ],
-        Some(Role::Agency) => &[("/portal/agency", "agency", "page-agency")],
+        Some(Role::Agency) => &[
+            ("/portal/agency", "agency", "page-agency"),
+            ("/portal/lpco-types", "lpco-types", "page-lpco-types"),
+        ],
         Some(Role::Admin) => &[
             ("/portal/users", "users", "page-users"),
             (
@@ -162,6 +165,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ),
             ("/portal/audit", "audit", "page-audit"),
             ("/portal/agencies", "agencies", "page-agencies"),
+            ("/portal/lpco-types", "lpco-types", "page-lpco-types"),
             ("/portal/publications", "publications", "page-publications"),
             ("/portal/enquiries", "enquiries", "page-enquiries"),
             ("/portal/kpis", "kpis", "page-kpis"),
@@ -403,6 +407,7 @@ mod catalogue {
         include_str!("../templates/enquiry_answer.html"),
         include_str!("../templates/enquiries.html"),
         include_str!("../templates/agencies.html"),
+        include_str!("../templates/lpco_types.html"),
         include_str!("../templates/risk_lists.html"),
         include_str!("../templates/risk_rates.html"),
         include_str!("../templates/risk_models.html"),
@@ -435,6 +440,7 @@ mod catalogue {
         include_str!("portal_publications.rs"),
         include_str!("portal_enquiries.rs"),
         include_str!("portal_agencies.rs"),
+        include_str!("portal_lpco_types.rs"),
         include_str!("portal_risk_lists.rs"),
         include_str!("portal_risk_rates.rs"),
         include_str!("portal_risk_models.rs"),

@@ -28,6 +28,7 @@ mod portal_enquiries;
 mod portal_inspection;
 mod portal_kpis;
 mod portal_lodge_form;
+mod portal_lpco_types;
 mod portal_public;
 mod portal_publications;
 mod portal_queue;

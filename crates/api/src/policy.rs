@@ -270,6 +270,8 @@ routes! {
     GET "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::show_representations;
     GET "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::show;
     POST "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::save;
+    GET "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::show;
+    POST "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::save;
     GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;
     POST "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::publish;
     POST "/portal/publications/{id}/final" => Access::Session(ADMIN), None, crate::portal_publications::finalise;
@@ -283,6 +285,7 @@ routes! {
     GET "/portal/risk/rates" => Access::Session(RISK_READERS), None, crate::portal_risk_rates::show;
     POST "/portal/risk/rates" => Access::Session(RISK_WRITERS), None, crate::portal_risk_rates::save;
     GET "/portal/risk/models" => Access::Session(RISK_READERS), None, crate::portal_risk_models::show;
+    POST "/portal/risk/models" => Access::Session(RISK_WRITERS), None, crate::portal_risk_models::upload;
     POST "/portal/risk/models/choice" => Access::Session(RISK_WRITERS), None, crate::portal_risk_models::choose;
     GET "/portal/risk/hit-rates" => Access::Session(REPORTS), None, crate::portal_risk::hit_rates;
     GET "/portal/kpis" => Access::Session(REPORTS), None, crate::portal_kpis::show;

@@ -1,5 +1,6 @@
 //! The dashboard of key performance indicators (issue 19, item 7): declarations lodged per day by lane, the
-//! time from lodgement to release (distribution and weekly trend) and the revenue posted per day, each a
+//! time from lodgement to release (distribution and weekly trend), the revenue posted per day and the partner
+//! agencies' times (request to decision, request to release), each a
 //! server-rendered SVG chart with its table beside it (for screen readers, and as CSV). The figures are the
 //! published ones (`reports::published_kpis`, computed by the publishing task), so the page reads one row.
 
@@ -60,6 +61,49 @@ struct KpisPage {
     revenue_bars: Vec<Bar>,
     revenue_rows: Vec<(String, String)>,
     revenue_total: String,
+    agency_rows: Vec<AgencyRow>,
+}
+
+/// A partner agency's times on the dashboard.
+struct AgencyRow {
+    agency: String,
+    decided: usize,
+    median: String,
+    p90: String,
+    to_release: String,
+    /// The bar of its median request-to-decision time, 500 wide at the slowest agency.
+    width: f64,
+}
+
+/// Each agency's row: its decisions' count, median and 90th percentile, and its median request-to-release.
+fn agency_rows(t: Language, groups: &crate::reports::StudyGroups) -> Vec<AgencyRow> {
+    let stage = |stages: &[workflow::study::StageStats], name: &str| {
+        stages.iter().find(|s| s.stage == name).cloned()
+    };
+    let slowest = groups
+        .values()
+        .filter_map(|s| stage(s, "agency_request_to_decision"))
+        .map(|s| s.median_seconds)
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    groups
+        .iter()
+        .map(|(agency, stages)| {
+            let decision = stage(stages, "agency_request_to_decision");
+            let release = stage(stages, "agency_request_to_release");
+            let text = |s: Option<f64>| s.map_or_else(|| "–".to_owned(), |s| duration(t, s));
+            AgencyRow {
+                agency: agency.clone(),
+                decided: decision.as_ref().map_or(0, |s| s.count),
+                median: text(decision.as_ref().map(|s| s.median_seconds)),
+                p90: text(decision.as_ref().map(|s| s.p90_seconds)),
+                to_release: text(release.as_ref().map(|s| s.median_seconds)),
+                width: decision
+                    .as_ref()
+                    .map_or(0.0, |s| (s.median_seconds / slowest * 500.0).round()),
+            }
+        })
+        .collect()
 }
 
 /// The class of the distribution as read: `up to 1 min`, `1 min – 15 min`, …, `more than 3 d`.
@@ -285,6 +329,7 @@ pub async fn show(
         revenue_bars,
         revenue_rows,
         revenue_total: t.amount(total, places, &currency),
+        agency_rows: agency_rows(t, &kpis.agencies),
     })?;
     Ok(Html(html).into_response())
 }
@@ -295,7 +340,7 @@ pub async fn show(
     path = "/portal/kpis.csv",
     tag = "portal",
     summary = "Key performance indicators (CSV)",
-    description = "One table of the dashboard: `volumes` (day, declarations per lane, total; the default), `releases` (class upper bound in seconds, releases), `trend` (week starting, released, mean and median seconds) or `revenue` (day, net revenue posted).",
+    description = "One table of the dashboard: `volumes` (day, declarations per lane, total; the default), `releases` (class upper bound in seconds, releases), `trend` (week starting, released, mean and median seconds) or `revenue` (day, net revenue posted) or `agencies` (agency, decisions, median and 90th percentile of request to decision, median of request to release, in seconds).",
     params(("table" = Option<String>, Query)),
     responses((status = 200, description = "CSV", content((String = "text/csv")))),
     security(("session" = []))
@@ -309,6 +354,7 @@ pub async fn csv(
         Some("releases") => "releases",
         Some("trend") => "trend",
         Some("revenue") => "revenue",
+        Some("agencies") => "agencies",
         _ => "volumes",
     };
     let mut out = String::new();
@@ -335,6 +381,21 @@ pub async fn csv(
                     "{},{},{mean},{median}\r\n",
                     day_text(w.starts),
                     w.released
+                ));
+            }
+        }
+        "agencies" => {
+            out.push_str("agency,decided,median_decision_seconds,p90_decision_seconds,median_request_to_release_seconds\r\n");
+            for (agency, stages) in &kpis.agencies {
+                let stage = |name: &str| stages.iter().find(|s| s.stage == name);
+                let decision = stage("agency_request_to_decision");
+                let seconds = |s: Option<f64>| s.map(|s| format!("{s:.0}")).unwrap_or_default();
+                out.push_str(&format!(
+                    "{agency},{},{},{},{}\r\n",
+                    decision.map_or(0, |s| s.count),
+                    seconds(decision.map(|s| s.median_seconds)),
+                    seconds(decision.map(|s| s.p90_seconds)),
+                    seconds(stage("agency_request_to_release").map(|s| s.median_seconds)),
                 ));
             }
         }

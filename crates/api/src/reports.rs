@@ -324,6 +324,11 @@ pub(crate) struct Kpis {
     pub distribution: Vec<u64>,
     pub trend: Vec<workflow::kpi::WeekTrend>,
     pub revenue: Vec<workflow::kpi::DayRevenue>,
+    /// The partner agencies' times over the last `KPI_DAYS` days: per agency, the Time Release Study's
+    /// request-to-decision and request-to-release stages of the declarations released (absent from figures
+    /// published before it was added: none until computed again).
+    #[serde(default)]
+    pub agencies: StudyGroups,
     /// Whether a ceiling of rows read was reached (the figures then cover the oldest part only).
     pub truncated: bool,
 }
@@ -391,7 +396,16 @@ async fn kpis(state: &AppState, now: time::OffsetDateTime) -> Result<Kpis, ApiEr
             ))
         })
         .collect();
+    let (agencies, agencies_truncated) = study(
+        state,
+        &first_at,
+        &storage::format_time(now + time::Duration::minutes(1)),
+        "agency",
+    )
+    .await?;
+    truncated |= agencies_truncated;
     Ok(Kpis {
+        agencies,
         volumes: workflow::kpi::volumes(first, last, &counts),
         distribution: workflow::kpi::release_distribution(&recent),
         trend: workflow::kpi::weekly_trend(now, KPI_WEEKS, &timed),

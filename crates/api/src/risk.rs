@@ -673,9 +673,9 @@ pub async fn show_rates(State(state): State<AppState>) -> Result<Json<Value>, Ap
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelQuery {
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    comment: String,
+    pub(crate) comment: String,
 }
 
 /// `POST /api/v1/risk/models?name=NAME`: stores a model trained by `aduana risk train` (its JSON file is the

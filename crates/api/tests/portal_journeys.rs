@@ -1076,3 +1076,232 @@ async fn traders_officers_and_auditors_work_in_french_and_spanish() {
         browser.client.clone().close().await.unwrap();
     }
 }
+
+/// The administrator's, the analyst's and the refund's journeys in French at phone size and in Spanish at
+/// desktop size: the administrator creates an officer and a token, registers an agency and its document type
+/// (a wrong number of days refused at its field, in the language); the analyst saves a rule with a mistake
+/// (shown at its line) then a good one, uploads a trained model and puts it in use; a trader asks for a refund
+/// above the threshold that two officers approve, the second paying it out — every page in the language chosen,
+/// no message id shown, nothing wider than the window, axe-core clean.
+#[tokio::test]
+async fn administrators_analysts_and_refund_approvers_work_in_french_and_spanish() {
+    for backend in common::backends() {
+        let Some(driver) = chromedriver() else {
+            return;
+        };
+        let axe = axe_source();
+        let app = TestApp::spawn_full(
+            backend,
+            |p| {
+                p.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+            },
+            api::Config {
+                bank_keys: [("BANKA".to_owned(), KEY.to_vec())].into(),
+                refund_four_eyes_above: rust_decimal::Decimal::from(100),
+                ..common::config()
+            },
+        )
+        .await;
+        portal_user(&app, "Admin Ada", "admin", None, "ada").await;
+        portal_user(&app, "Trader Tom", "trader", Some("GB603202734852"), "tom").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let browser = start_browser(&driver).await;
+        let client = &browser.client;
+        let base = app.base.clone();
+        let folder = tempfile::tempdir().unwrap();
+        let model = folder.path().join("model.json");
+        std::fs::write(&model, common::tiny_model()).unwrap();
+        for (code, size, agency, document) in [
+            ("fr", (390, 844), "VET", "C640"),
+            ("es", (1280, 900), "PHY", "N851"),
+        ] {
+            let t = wording::Language::parse(code).unwrap();
+            let check = async |page: &str| {
+                well_formed(client, code, page).await;
+                accessibility(client, axe.as_deref(), page).await;
+            };
+            client.set_window_size(size.0, size.1).await.unwrap();
+            client.goto(&format!("{base}/status")).await.unwrap();
+            submit(client, &format!("#language-{code}")).await;
+
+            // The administrator: an officer, a token, an agency and its document type.
+            sign_in(client, &base, "ada").await;
+            submit(client, "#nav-users").await;
+            let officer = format!("oscar{code}");
+            fill(client, "#name", &format!("Officer Oscar {code}")).await;
+            fill(client, "#login", &officer).await;
+            fill(client, "#password", &format!("a password for {officer}")).await;
+            submit(client, "#create-user").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.get("page-done-user-created")
+            );
+            fill(client, "#token-name", "broker software").await;
+            submit(client, "#create-token").await;
+            assert!(text_of(client, "#token-secret").await.starts_with("adu_"));
+            check("a user with a new token").await;
+            submit(client, "#nav-agencies").await;
+            fill(client, "#code", agency).await;
+            fill(client, "#name", "Service").await;
+            submit(client, "#save-agency").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.with("page-agency-saved", "code", agency)
+            );
+            submit(client, "#nav-lpco-types").await;
+            fill(client, "#code", document).await;
+            fill(client, "#title", "Certificat").await;
+            fill(client, "#validity_days", "0").await;
+            fill(client, "#fields", "establishment: Etablissement *").await;
+            submit(client, "#save-type").await;
+            let link = client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#error-summary a"))
+                .await
+                .unwrap();
+            assert_eq!(
+                link.attr("href").await.unwrap().as_deref(),
+                Some("#validity_days")
+            );
+            assert_eq!(
+                link.text().await.unwrap(),
+                t.with("page-lpco-problem-validity", "days", "3660")
+            );
+            check("a document type refused").await;
+            fill(client, "#validity_days", "90").await;
+            submit(client, "#save-type").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.with("page-lpco-type-saved", "code", document)
+            );
+            assert!(
+                text_of(client, "#lpco-types")
+                    .await
+                    .contains("Etablissement")
+            );
+            check("document types").await;
+            submit(client, "#sign-out").await;
+
+            // The analyst: a rule with a mistake, then a good one; a model uploaded and put in use.
+            sign_in(client, &base, "ana").await;
+            submit(client, "#nav-rules").await;
+            fill(
+                client,
+                "#text",
+                "# chevaux\nrule R020 \"Chevaux\" when commodity starts_wit \"0101\" then yellow",
+            )
+            .await;
+            submit(client, "#save").await;
+            let problem = client.find(Locator::Css(".rule-problem")).await.unwrap();
+            assert_eq!(
+                problem.attr("data-line").await.unwrap().as_deref(),
+                Some("2")
+            );
+            check("a rule with a mistake").await;
+            fill(
+                client,
+                "#text",
+                "# chevaux\nrule R020 \"Chevaux\" when commodity starts_with \"0101\" then yellow",
+            )
+            .await;
+            fill(client, "#comment", "Rasoirs").await;
+            submit(client, "#save").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.get("page-done-rules-saved")
+            );
+            submit(client, "#nav-models").await;
+            let name = format!("tiny-{code}");
+            fill(client, "#model_name", &name).await;
+            client
+                .find(Locator::Css("#model_file"))
+                .await
+                .unwrap()
+                .send_keys(model.to_str().unwrap())
+                .await
+                .unwrap();
+            submit(client, "#store-model").await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.get("page-risk-model-stored-done")
+            );
+            check("a model stored").await;
+            submit(client, &format!("#use-{name}-1")).await;
+            assert_eq!(
+                text_of(client, "#done").await,
+                t.get("page-risk-model-chosen")
+            );
+            assert_eq!(
+                text_of(client, "#in-use").await,
+                t.with("page-risk-models-in-use", "model", &format!("{name} v1"))
+            );
+            // Back to deciding without a model, for the declarations that follow.
+            submit(client, "#no-model").await;
+            assert_eq!(
+                text_of(client, "#in-use").await,
+                t.get("page-risk-models-none-in-use")
+            );
+            submit(client, "#sign-out").await;
+
+            // A refund above the threshold: paid, lowered by an amendment, asked for, approved twice.
+            let lrn = format!("REFUND-{code}");
+            let (_, lodged) =
+                common::json(app.lodge_xml(&trader, pre_lodged(&lrn).as_bytes()).await).await;
+            let id = lodged["id"].as_str().unwrap().to_owned();
+            let (_, order) = common::json(
+                app.post(
+                    &trader,
+                    &format!("/api/v1/declarations/{id}/payment-orders"),
+                    json!({}),
+                )
+                .await,
+            )
+            .await;
+            let (status, answer) = app
+                .confirm(
+                    "BANKA",
+                    KEY,
+                    &json!({"confirmation_id": format!("TX-{lrn}"), "order_reference": order["reference"], "amount": "224.00", "currency": "GBP"}),
+                    0,
+                )
+                .await;
+            assert_eq!(status, 200, "{answer}");
+            let amended = app
+                .client
+                .post(format!("{}/api/v1/declarations/{id}/amendments", app.base))
+                .bearer_auth(&trader)
+                .header("content-type", "application/xml")
+                .body(pre_lodged(&lrn).replace(">1000<", ">500<"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(amended.status(), 200);
+            sign_in(client, &base, "tom").await;
+            client
+                .goto(&format!("{base}/portal/declarations/{id}"))
+                .await
+                .unwrap();
+            submit(client, "#ask-refund").await;
+            assert_eq!(text_of(client, "#done").await, t.get("page-done-refund"));
+            check("a refund asked for").await;
+            submit(client, "#sign-out").await;
+            for (login, done) in [
+                ("olga", "page-done-refund-approved"),
+                (officer.as_str(), "page-done-refund-paid"),
+            ] {
+                sign_in(client, &base, login).await;
+                submit(client, "#nav-refunds").await;
+                assert!(text_of(client, "#refunds").await.contains(&lrn));
+                check("refunds awaiting approval").await;
+                submit(client, "button.approve").await;
+                assert_eq!(text_of(client, "#done").await, t.get(done));
+                submit(client, "#sign-out").await;
+            }
+        }
+        app.store.ledger().await.unwrap().verify().unwrap();
+        browser.client.clone().close().await.unwrap();
+    }
+}

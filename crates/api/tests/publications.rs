@@ -615,3 +615,276 @@ async fn an_analyst_chooses_the_model_in_use() {
         assert!(get(&ana).await.contains("No model is in use"));
     }
 }
+
+/// The administrator keeps the Single Window's document types in the portal (a wrong number, unit, field or
+/// status code each at its field, in French too); an agency's officer sees and changes its own types only.
+#[tokio::test]
+async fn document_types_are_kept_by_the_administrator_and_their_agency() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Ada Admin", "admin", None, "ada").await;
+        portal_user(&app, "Vera Vet", "agency", Some("VET"), "vera").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let ada = session(&app, &client, "ada").await;
+        let get = async |cookie: &str, path: &str| {
+            client
+                .get(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get(&ada, "/portal/lpco-types").await;
+        assert!(html.contains("id=\"no-agency\""), "{html}");
+        let csrf = hidden_csrf(&html);
+        let post = async |cookie: &str, path: &str, language: &str, fields: &[(&str, &str)]| {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend_from_slice(fields);
+            client
+                .post(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .header(header::ORIGIN, &app.base)
+                .header(header::ACCEPT_LANGUAGE, language)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        };
+        for (code, name) in [("VET", "Veterinary service"), ("PHA", "Plant health")] {
+            let saved = post(
+                &ada,
+                "/portal/agencies",
+                "en",
+                &[("code", code), ("name", name), ("delivery", "feed")],
+            )
+            .await;
+            assert_eq!(saved.status(), 303);
+        }
+        let html = get(&ada, "/portal/lpco-types").await;
+        // A new type's form offers the UK reading of the status codes.
+        assert!(
+            html.contains("id=\"applied_for\" name=\"applied_for\" value=\"LP\""),
+            "{html}"
+        );
+        let uk = lpco::Statuses::uk();
+        let (held, exempt, not_required) = (
+            uk.held.join(" "),
+            uk.exempt.join(" "),
+            uk.not_required.join(" "),
+        );
+        let form = |days: &'static str, unit: &'static str, fields: &'static str| {
+            vec![
+                ("code", "c640"),
+                ("agency", "VET"),
+                ("kind", "certificate"),
+                ("title", "Common health entry document"),
+                ("validity_days", days),
+                ("balance_unit", unit),
+                ("uses", "single"),
+                ("when_missing", "hold"),
+                ("fields", fields),
+                ("held", held.as_str()),
+                ("applied_for", "LP"),
+                ("exempt", exempt.as_str()),
+                ("not_required", not_required.as_str()),
+            ]
+        };
+        let not_a_number = post(&ada, "/portal/lpco-types", "en", &form("ten", "", "")).await;
+        assert_eq!(not_a_number.status(), 422);
+        assert_eq!(
+            linked(&not_a_number.text().await.unwrap()),
+            ["validity_days"]
+        );
+        let mut wrong = form(
+            "0",
+            "kg9",
+            "Bad Name: Establishment\nvessel: Vessel\nvessel: Again",
+        );
+        wrong[10] = ("applied_for", "LP AE");
+        let refused = post(&ada, "/portal/lpco-types", "fr", &wrong).await;
+        assert_eq!(refused.status(), 422);
+        let html = refused.text().await.unwrap();
+        assert_eq!(
+            linked(&html),
+            ["validity_days", "balance_unit", "fields", "held"]
+        );
+        assert!(
+            html.contains("Jours de validité : un nombre entier de 1 à 3660.")
+                && html.contains("Bad Name: Establishment\nvessel: Vessel"),
+            "in French, what was typed given back: {html}"
+        );
+        let good = form(
+            "30",
+            "",
+            "establishment: Approved establishment *\nvessel: Vessel",
+        );
+        assert_eq!(
+            post(&ada, "/portal/lpco-types", "en", &good).await.status(),
+            303
+        );
+        let html = get(&ada, "/portal/lpco-types?done=C640").await;
+        assert!(
+            html.contains("Document type C640 saved.")
+                && html.contains("<th scope=\"row\">C640</th><td>VET</td><td>certificate</td><td>Common health entry document</td><td class=\"amount\">30</td><td></td><td>one declaration</td><td>waits for the agency</td><td>Approved establishment, Vessel</td>"),
+            "{html}"
+        );
+        // Changing it: the form filled with it.
+        let html = get(&ada, "/portal/lpco-types?code=C640").await;
+        assert!(
+            html.contains(">establishment: Approved establishment *\nvessel: Vessel</textarea>"),
+            "{html}"
+        );
+        let stored = app.store.lpco_types().await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].when_missing, lpco::WhenMissing::Hold);
+        assert!(stored[0].fields[0].required && !stored[0].fields[1].required);
+
+        // The agency's officer: its types only, its agency only; another agency's type is refused at the code.
+        let vera = session(&app, &client, "vera").await;
+        let mut plant = good.clone();
+        plant[0] = ("code", "N851");
+        plant[1] = ("agency", "PHA");
+        assert_eq!(
+            post(&ada, "/portal/lpco-types", "en", &plant)
+                .await
+                .status(),
+            303
+        );
+        let html = get(&vera, "/portal/lpco-types").await;
+        assert!(
+            html.contains("<th scope=\"row\">C640</th>")
+                && !html.contains("<th scope=\"row\">N851</th>")
+                && html.contains("<option value=\"VET\"")
+                && !html.contains("<option value=\"PHA\""),
+            "{html}"
+        );
+        let csrf_vera = hidden_csrf(&html);
+        let mut form_vera = vec![("csrf", csrf_vera.as_str())];
+        form_vera.extend_from_slice(&plant[1..]);
+        form_vera.push(("code", "N851"));
+        let theirs = client
+            .post(format!("{}/portal/lpco-types", app.base))
+            .header(header::COOKIE, &vera)
+            .header(header::ORIGIN, &app.base)
+            .form(&form_vera)
+            .send()
+            .await
+            .unwrap();
+        let status = theirs.status();
+        let html = theirs.text().await.unwrap();
+        assert_eq!(status, 403, "{html}");
+        assert_eq!(linked(&html), ["code"]);
+        let trail = app.store.audit_entries(0, 1000).await.unwrap();
+        assert_eq!(
+            trail
+                .iter()
+                .filter(|e| e.action == "lpco.type_save")
+                .count(),
+            2,
+            "{trail:?}"
+        );
+    }
+}
+
+/// A multipart form as a browser sends it: (name, file name, bytes) per part.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----aduana-test-boundary-7c1e";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/json\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The analyst uploads a trained model in the portal (a bad name and a file that is no model each at its field,
+/// in Spanish too); it is stored as the next version of its name, not used until chosen; an auditor has no form.
+#[tokio::test]
+async fn an_analyst_uploads_a_trained_model() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        portal_user(&app, "Analyst Ana", "risk_analyst", None, "ana").await;
+        portal_user(&app, "Auditor Abe", "auditor", None, "abe").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let ana = session(&app, &client, "ana").await;
+        let get = async |cookie: &str| {
+            client
+                .get(format!("{}/portal/risk/models", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = get(&ana).await;
+        assert!(html.contains("id=\"store-model\""), "{html}");
+        let csrf = hidden_csrf(&html);
+        let model = common::tiny_model();
+        let upload = async |name: &str, file: &[u8], language: &str, token: &str| {
+            let (kind, body) = multipart(&[
+                ("csrf", None, token.as_bytes()),
+                ("name", None, name.as_bytes()),
+                ("comment", None, b"week 49"),
+                ("model", Some("model.json"), file),
+            ]);
+            client
+                .post(format!("{}/portal/risk/models", app.base))
+                .header(header::COOKIE, &ana)
+                .header(header::ORIGIN, &app.base)
+                .header(header::ACCEPT_LANGUAGE, language)
+                .header(header::CONTENT_TYPE, kind)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        };
+        let forged = upload("tiny", model.as_bytes(), "en", "not-the-token").await;
+        assert_eq!(forged.status(), 403);
+        let unnamed = upload("", model.as_bytes(), "es", &csrf).await;
+        assert_eq!(unnamed.status(), 422);
+        let html = unnamed.text().await.unwrap();
+        assert_eq!(linked(&html), ["model_name"]);
+        assert!(html.contains("Dé un nombre al modelo"), "{html}");
+        let no_model = upload("tiny", b"{\"not\": \"a model\"}", "en", &csrf).await;
+        assert_eq!(no_model.status(), 422);
+        let html = no_model.text().await.unwrap();
+        assert_eq!(linked(&html), ["model_file"]);
+        assert!(html.contains("The risk model cannot be read; nothing was saved."));
+        for _ in 0..2 {
+            assert_eq!(
+                upload("tiny", model.as_bytes(), "en", &csrf).await.status(),
+                303
+            );
+        }
+        let html = get(&ana).await;
+        assert!(
+            html.contains("id=\"use-tiny-1\"")
+                && html.contains("id=\"use-tiny-2\"")
+                && html.contains("No model is in use"),
+            "stored twice, in use once chosen: {html}"
+        );
+        let abe = session(&app, &client, "abe").await;
+        assert!(!get(&abe).await.contains("id=\"store-model\""));
+    }
+}

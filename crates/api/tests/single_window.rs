@@ -4,6 +4,7 @@
 //! issued reference draw on its balance until it is exhausted, the next is refused with the balance named, and a
 //! cancellation gives back what its declaration drew. The agency's feed carries every event once, in order.
 
+mod browser;
 mod common;
 
 use common::{TestApp, json};
@@ -595,6 +596,34 @@ async fn a_missing_document_can_hold_the_declaration_for_its_agency() {
                 && stages.contains(&"agency_request_to_release"),
             "{stages:?}"
         );
+        // The officers' indicators give ORG's times too: a chart, its table and the CSV.
+        browser::portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = browser::session(&app, &client, "olga").await;
+        let portal = async |path: &str| {
+            client
+                .get(format!("{}{path}", app.base))
+                .header(reqwest::header::COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let html = portal("/portal/kpis").await;
+        assert!(
+            html.contains("id=\"agencies-chart\"")
+                && html.contains("<tr><th scope=\"row\">ORG</th><td class=\"amount\">1</td>"),
+            "{html}"
+        );
+        let csv = portal("/portal/kpis.csv?table=agencies").await;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[1].starts_with("ORG,1,"), "{csv}");
         // The trader was told each step; ORG's feed has the hold and the decisions.
         let (_, notices) = json(app.get(&trader, &format!("{path}/notifications")).await).await;
         let types: Vec<&str> = notices["notifications"]

@@ -328,6 +328,28 @@ impl LpcoType {
                 ));
             }
         }
+        let lists = [
+            &self.statuses.held,
+            &self.statuses.applied_for,
+            &self.statuses.exempt,
+            &self.statuses.not_required,
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for status in lists.into_iter().flatten() {
+            if !(status.len() == 2 && status.bytes().all(|b| b.is_ascii_uppercase())) {
+                problems.push((
+                    "statuses",
+                    format!(
+                        "{status:?} is not a DE 2/3 status code (two capital letters, e.g. AE)."
+                    ),
+                ));
+            } else if !seen.insert(status.as_str()) {
+                problems.push((
+                    "statuses",
+                    format!("The status code {status} is in two lists: it has one meaning."),
+                ));
+            }
+        }
         problems
     }
 }

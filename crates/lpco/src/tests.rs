@@ -167,3 +167,27 @@ fn dates_are_written_as_iso_and_read_from_iso_or_the_stored_pair() {
             .is_err()
     );
 }
+
+#[test]
+fn a_document_types_status_codes_are_two_letters_each_with_one_meaning() {
+    let mut kind = crate::LpcoType {
+        code: crate::DocumentCode::parse("C640").unwrap(),
+        agency: crate::AgencyCode::parse("VET").unwrap(),
+        kind: crate::Kind::Certificate,
+        title: "Common health entry document".into(),
+        fields: Vec::new(),
+        validity_days: 30,
+        balance_unit: None,
+        uses: crate::Uses::Single,
+        statuses: crate::Statuses::uk(),
+        when_missing: crate::WhenMissing::Refuse,
+    };
+    assert_eq!(kind.problems(), Vec::new(), "the UK reading is sound");
+    kind.statuses.exempt.push("AE".into());
+    kind.statuses.not_required.push("x1".into());
+    let problems = kind.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().all(|(field, _)| *field == "statuses"));
+    assert!(problems[0].1.contains("AE is in two lists"), "{problems:?}");
+    assert!(problems[1].1.contains("\"x1\" is not a DE 2/3 status code"));
+}
