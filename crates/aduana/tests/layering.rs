@@ -24,6 +24,7 @@ const DOMAIN: &[&str] = &[
     "wording",
     "lpco",
     "signed",
+    "entry-summary",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.
