@@ -10,9 +10,14 @@
 //! **Architecture invariant**: pure. Bytes in, findings out.
 
 pub mod rules;
+pub mod schema;
+#[allow(non_upper_case_globals)]
+#[rustfmt::skip]
+mod schema_table;
 mod tree;
 
 pub use rules::{Finding, check};
+pub use schema::{SchemaError, validate};
 pub use tree::Node;
 
 /// Which entry summary message.

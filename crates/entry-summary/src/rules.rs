@@ -505,10 +505,16 @@ fn masses(root: &Node, out: &mut Out) {
     let mut summed = true;
     for item in root.all("GOOITEGDS") {
         match item.child("GroMasGDS46") {
-            Some(mass) => match decimal(mass, 8679, mass, out) {
-                Some(value) => sum = sum.checked_add(value).unwrap_or(sum),
-                None => summed = false,
-            },
+            Some(mass) => {
+                // A signed mass is not a mass: the total is not compared with a sum it would be part of.
+                if mass.text.starts_with(['+', '-']) {
+                    summed = false;
+                }
+                match decimal(mass, 8679, mass, out) {
+                    Some(value) => sum = sum.checked_add(value).unwrap_or(sum),
+                    None => summed = false,
+                }
+            }
             None => {
                 let circumstance = header.and_then(|h| h.text_of("SpeCirIndHEA1"));
                 if circumstance != Some("E") && total.is_none() {
@@ -762,17 +768,86 @@ fn counts(root: &Node, out: &mut Out) {
         out.add(8688, root, "R", "The packages are given.");
     }
     let consignors: Vec<&Node> = items.iter().filter_map(|i| i.child("TRACONCO2")).collect();
+    // Two consignors are the same when their fields say the same, whitespace aside.
+    let said = |c: &Node| -> Vec<(String, String)> {
+        c.children
+            .iter()
+            .map(|f| {
+                let words: Vec<&str> = f.text.split_whitespace().collect();
+                (f.name.clone(), words.join(" "))
+            })
+            .collect()
+    };
     if !consignors.is_empty()
-        && (consignors.len() < 2
-            || consignors
-                .iter()
-                .all(|c| c.children == consignors[0].children))
+        && (consignors.len() < 2 || consignors.iter().all(|c| said(c) == said(consignors[0])))
     {
         out.add(
             8193,
             root,
             "R",
             "Goods items name their own consignors only when there are at least two and they differ.",
+        );
+    }
+    // TR0022: no packages here, some with the same marks elsewhere.
+    let packages: Vec<(usize, &Node)> = items
+        .iter()
+        .enumerate()
+        .flat_map(|(k, i)| i.all("PACGS2").map(move |p| (k, p)))
+        .collect();
+    let count = |p: &Node| {
+        p.text_of("NumOfPacGS24")
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    for (k, package) in &packages {
+        if count(package) == Some(0) {
+            let marks = package.text_of("MarNumOfPacGSL21");
+            let elsewhere = packages.iter().any(|(j, other)| {
+                j != k
+                    && other.text_of("MarNumOfPacGSL21") == marks
+                    && count(other).is_some_and(|n| n > 0)
+            });
+            if !elsewhere {
+                out.add(
+                    8153,
+                    package,
+                    "TR0022",
+                    "No packages here: another goods item with the same marks and numbers gives them.",
+                );
+            }
+        }
+    }
+    // C511: the message's consignor only when no goods item names its own.
+    if let Some(consignor) = root.child("TRACONCO1")
+        && !consignors.is_empty()
+    {
+        out.add(
+            8119,
+            consignor,
+            "C511",
+            "The message names the consignor only when no goods item names its own.",
+        );
+        for own in &consignors {
+            out.add(
+                8119,
+                own,
+                "C511",
+                "The message names the consignor: a goods item does not name its own.",
+            );
+        }
+    }
+    // C502: the carrier's TIN by sea, air, inland waterway, fixed installation and road.
+    if let Some(carrier) = root.child("TRACARENT601")
+        && !carrier.has("TINTRACARENT602")
+        && matches!(
+            mode(root).map(|m| m.trim_start_matches('0')),
+            Some("1" | "4" | "8" | "10" | "11")
+        )
+    {
+        out.add(
+            8164,
+            carrier,
+            "C502",
+            "By this mode of transport the carrier gives its TIN.",
         );
     }
     if let Some(sender) = root.child("MesSenMES3")

@@ -8,7 +8,14 @@ use crate::{Limits, Refusal};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Node {
     pub name: String,
+    /// Its text, trimmed (what the business rules read).
     pub text: String,
+    /// Its text as written (what the schema reads, with the whitespace rule of the element's type).
+    pub raw: String,
+    /// The element is in a namespace (the message's elements other than the root are in none).
+    pub qualified: bool,
+    /// The first attribute it has, if any (the schemas declare none).
+    pub attribute: Option<String>,
     pub children: Vec<Node>,
     pub pointer: String,
 }
@@ -47,17 +54,21 @@ pub(crate) fn build(
         node: Node,
         seen: Vec<(String, usize)>,
     }
-    let start = |element: roxmltree::Node<'_, '_>, pointer: String| Node {
-        name: element.tag_name().name().to_owned(),
-        text: element
+    let start = |element: roxmltree::Node<'_, '_>, pointer: String| {
+        let raw: String = element
             .children()
             .filter(|c| c.is_text())
             .filter_map(|c| c.text())
-            .collect::<String>()
-            .trim()
-            .to_owned(),
-        children: Vec::new(),
-        pointer,
+            .collect();
+        Node {
+            name: element.tag_name().name().to_owned(),
+            text: raw.trim().to_owned(),
+            raw,
+            qualified: element.tag_name().namespace().is_some(),
+            attribute: element.attributes().next().map(|a| a.name().to_owned()),
+            children: Vec::new(),
+            pointer,
+        }
     };
     let mut stack = vec![Frame {
         children: element.children(),

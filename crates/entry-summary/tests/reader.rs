@@ -142,3 +142,44 @@ fn bad_input_is_refused_with_a_reason_never_a_panic() {
         Kind::Amendment
     );
 }
+
+#[test]
+fn the_schema_check_names_what_is_missing_misplaced_or_malformed() {
+    let errors = |xml: &str| {
+        entry_summary::validate(&read(xml.as_bytes(), &Limits::default()).unwrap())
+            .into_iter()
+            .map(|e| (e.pointer, e.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(errors(MINIMAL), Vec::new());
+    let lodger = "<PERLODSUMDEC>\n    <TINPLD1>GB123456789000</TINPLD1>\n  </PERLODSUMDEC>";
+    assert!(MINIMAL.contains(lodger));
+    let missing = errors(&MINIMAL.replace(lodger, ""));
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0].0, "/ie:CC315A[1]/CUSOFFFENT730[1]");
+    assert_eq!(
+        missing[0].1,
+        "CUSOFFFENT730 is not expected here in CC315A: PERLODSUMDEC is."
+    );
+    let kind = errors(&MINIMAL.replace(
+        "<MesTypMES20>CC315A</MesTypMES20>",
+        "<MesTypMES20>CC999A</MesTypMES20>",
+    ));
+    assert_eq!(
+        kind,
+        [(
+            "/ie:CC315A[1]/MesTypMES20[1]".to_owned(),
+            "MesTypMES20 is not one of the values its list allows.".to_owned()
+        )]
+    );
+    let misplaced = errors(&MINIMAL.replace(
+        "<MesRecMES6>GBCD1234</MesRecMES6>",
+        "<MesRecMES6>GBCD1234</MesRecMES6><Unknown>1</Unknown>",
+    ));
+    assert_eq!(misplaced[0].0, "/ie:CC315A[1]/Unknown[1]", "{misplaced:?}");
+    let long = errors(&MINIMAL.replace("ADUANA-ENS-1", &"X".repeat(23)));
+    assert_eq!(
+        long[0].0, "/ie:CC315A[1]/HEAHEA[1]/RefNumHEA4[1]",
+        "{long:?}"
+    );
+}
