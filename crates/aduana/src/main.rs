@@ -4,6 +4,7 @@
 mod admin;
 mod agencies;
 mod bench;
+mod bench_ens;
 mod bench_ledger;
 mod bench_lpco;
 mod bench_portal;
@@ -150,9 +151,10 @@ enum Command {
         #[command(subcommand)]
         command: config::Command,
     },
-    /// Check declarations (WCO DEC XML or JSON twin): well-formedness, structure, context-free rules.
+    /// Check declarations (WCO DEC XML or JSON twin) and entry summary declarations (ICS CC315A, CC313A):
+    /// well-formedness, structure (the schema), context-free and business rules.
     Validate {
-        /// One JSON line per file: {"file", "valid", "errors": [{code, pointer, message}]}.
+        /// One JSON line per file: {"file", "valid", "kind", "errors": [{code, pointer, message, number?}]}.
         #[arg(long)]
         json: bool,
         #[arg(required = true)]
@@ -210,6 +212,9 @@ enum Command {
     BenchWco(bench_wco::Args),
     /// How fast a goods item's Single Window requirements are found and checked (BENCHMARKS.md).
     BenchLpco(bench_lpco::Args),
+    /// How fast entry summary declarations are read and checked against the ICS schema and business rules
+    /// (BENCHMARKS.md).
+    BenchEns(bench_ens::Args),
     /// The portal's pages against a national-size database: a million declarations, ten million events
     /// (BENCHMARKS.md).
     BenchPortal(bench_portal::Args),
@@ -621,6 +626,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::BenchRisk(args) => bench_risk::run(args),
         Command::BenchLpco(args) => bench_lpco::run(args),
         Command::BenchWco(args) => bench_wco::run(args),
+        Command::BenchEns(args) => bench_ens::run(args),
         Command::BenchPortal(args) => bench_portal::run(args).await,
     }
 }
@@ -1038,6 +1044,14 @@ fn read_any(bytes: &[u8]) -> Result<&'static str, Vec<Problem>> {
             "goods presentation (function code 13, GPR)"
         }
     };
+    if entry_summary::sniff(bytes) {
+        return entry_summary::judge(bytes, &entry_summary::Limits::default()).map(|m| {
+            match m.kind {
+                entry_summary::Kind::Declaration => "entry summary declaration (ICS CC315A)",
+                entry_summary::Kind::Amendment => "entry summary amendment (ICS CC313A)",
+            }
+        });
+    }
     if first == Some(b'{') {
         let additional = serde_json::from_slice::<serde_json::Value>(bytes)
             .is_ok_and(|v| v.get("declaration_id").is_some());

@@ -12,6 +12,7 @@ mod cargo;
 mod configuration;
 mod declarations;
 pub mod documents;
+mod entry_summaries;
 pub mod error;
 mod frame;
 mod metrics;

@@ -300,6 +300,9 @@ routes! {
     POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite, crate::cargo::lodge;
     GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead, crate::cargo::list;
     GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead, crate::cargo::show;
+    POST "/api/v1/entry-summaries" => Access::Roles(TRADER), DeclarationsWrite, crate::entry_summaries::lodge;
+    GET "/api/v1/entry-summaries" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::list;
+    GET "/api/v1/entry-summaries/{mrn}" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::show;
     GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::list;
     GET "/api/v1/declarations/{id}" => Access::Roles(DECLARATION_READERS), DeclarationsRead, crate::declarations::read::show;
     GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::notifications_of;

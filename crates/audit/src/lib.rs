@@ -74,6 +74,8 @@ actions! {
     RiskModelSave => ("risk.model.save", "A risk model saved as a new version."),
     RiskModelChoiceSave => ("risk.model_choice.save", "The risk model in use chosen."),
     ManifestLodge => ("manifest.lodge", "A carrier's cargo report received."),
+    EntrySummaryLodge => ("entry_summary.lodge", "A carrier's entry summary declaration accepted with its MRN."),
+    EntrySummaryAmend => ("entry_summary.amend", "An amendment of an entry summary declaration accepted as its next version."),
     AdministrationSave => ("administration.save", "The administration's profile saved as a new version."),
     UserAdd => ("user.add", "A user created."),
     UserRole => ("user.role", "A user's role changed."),

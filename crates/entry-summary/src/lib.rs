@@ -172,3 +172,62 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Message, Refusal> {
     let root = tree::build(root, &format!("/ie:{}[1]", kind.name()), limits)?;
     Ok(Message { kind, root })
 }
+
+/// Whether `bytes` look like an entry summary message (its root named CC315A or CC313A), to tell them from
+/// other XML before reading: the first element's name in the first 4 KiB.
+pub fn sniff(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+            .collect();
+        let local = name.rsplit(':').next().unwrap_or("");
+        return local == "CC315A" || local == "CC313A";
+    }
+    false
+}
+
+/// The message read and checked, or every problem as the API answers it: a refusal to read, the schema's
+/// departures (`entry_summary.schema`), or the business rules' findings (`entry_summary.rule`, each with its ICS
+/// error number). The business rules are applied only to a message its schema accepts (as HMRC does).
+pub fn judge(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<error_table::Problem>> {
+    use error_table::{ErrorCode, Problem};
+    let message = read(bytes, limits).map_err(|refusal| {
+        let code = match &refusal {
+            Refusal::TooLarge { .. } | Refusal::TooManyElements { .. } => ErrorCode::XmlTooLarge,
+            Refusal::NotUtf8 => ErrorCode::NotUtf8,
+            Refusal::NotXml { message, .. } if message.contains("DTD") => {
+                ErrorCode::XmlDtdForbidden
+            }
+            Refusal::NotXml { .. } => ErrorCode::XmlNotWellFormed,
+            Refusal::TooDeep { .. } => ErrorCode::XmlTooDeep,
+            Refusal::NotAnEntrySummary { .. } => ErrorCode::EntrySummaryNotEns,
+        };
+        vec![Problem::with_message(code, "", refusal.to_string())]
+    })?;
+    let schema = validate(&message);
+    if !schema.is_empty() {
+        return Err(schema
+            .into_iter()
+            .map(|e| Problem::with_message(ErrorCode::EntrySummarySchema, e.pointer, e.message))
+            .collect());
+    }
+    let findings = check(&message);
+    if !findings.is_empty() {
+        return Err(findings
+            .into_iter()
+            .map(|f| Problem {
+                number: Some(f.number),
+                ..Problem::with_message(ErrorCode::EntrySummaryRule, f.pointer, f.message)
+            })
+            .collect());
+    }
+    Ok(message)
+}

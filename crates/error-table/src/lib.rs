@@ -135,6 +135,11 @@ error_codes! {
     AgencyInvalid => (84, "agency.invalid", 422, "The agency or its document type is not valid; nothing was saved."),
     DocumentTypeNotAccepted => (85, "document.type_not_accepted", 415, "The file is not a PDF, PNG, JPEG or XML document, or not what its Content-Type says."),
     DocumentUnknown => (86, "document.unknown", 422, "No document you uploaded has this SHA-256; upload it first."),
+    EntrySummaryNotEns => (87, "entry_summary.not_entry_summary", 422, "This is not an entry summary declaration (CC315A) or its amendment (CC313A) in the ICS namespace."),
+    EntrySummarySchema => (88, "entry_summary.schema", 422, "The entry summary declaration departs from the ICS schema; each departure is named at its place."),
+    EntrySummaryRule => (89, "entry_summary.rule", 422, "The entry summary declaration breaks an ICS business rule; each is named with its ICS error number and place."),
+    EntrySummaryUnknown => (90, "entry_summary.unknown", 404, "No entry summary declaration of yours has this MRN."),
+    EntrySummaryDuplicate => (91, "entry_summary.duplicate", 409, "You already lodged an entry summary declaration with this reference; amend it (CC313A) under its MRN."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.
@@ -179,6 +184,9 @@ pub struct Problem {
     /// The WCO/UK data element number of the offending field where it is known, e.g. `6/14` (commodity code).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_element: Option<&'static str>,
+    /// The ICS error number of a business rule of an entry summary declaration (as HMRC answers it, e.g. 8149).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<u16>,
 }
 
 fn serialize_code<S: serde::Serializer>(
@@ -196,6 +204,7 @@ impl Problem {
             pointer: pointer.into(),
             message: code.message().to_owned(),
             data_element: None,
+            number: None,
         }
     }
 
@@ -210,6 +219,7 @@ impl Problem {
             pointer: pointer.into(),
             message: message.into(),
             data_element: None,
+            number: None,
         }
     }
 }

@@ -20,6 +20,7 @@ mod admin_store;
 mod audit_store;
 mod cargo_store;
 mod enquiries_store;
+mod entry_summary_store;
 mod kpi_store;
 mod ledger_store;
 mod money;
@@ -35,6 +36,7 @@ mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
+pub use entry_summary_store::{EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary};
 pub use ledger_store::TransferOutcome;
 pub use money::Money;
 pub use payments::{
@@ -507,6 +509,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0021_list_indexes.sql"),
     ),
     (22, include_str!("../migrations/sqlite/0022_enquiries.sql")),
+    (
+        23,
+        include_str!("../migrations/sqlite/0023_entry_summaries.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -572,6 +578,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         22,
         include_str!("../migrations/postgres/0022_enquiries.sql"),
+    ),
+    (
+        23,
+        include_str!("../migrations/postgres/0023_entry_summaries.sql"),
     ),
 ];
 

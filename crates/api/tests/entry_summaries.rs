@@ -1,0 +1,191 @@
+//! Entry summary declarations over HTTP, on SQLite and PostgreSQL: a carrier lodges a CC315A and gets an MRN,
+//! amends it with a CC313A (the next version), and every refusal — a business rule with its ICS number and
+//! HMRC-form location, a schema departure, another message, a DTD, another lodging party, a reference used twice,
+//! an amendment of an MRN not its own — is coded and stores nothing; carriers see their own, officers all.
+
+mod common;
+
+use common::{TestApp, json};
+use serde_json::Value;
+
+const CARRIER: &str = "GB123456789000";
+const MINIMAL: &str = include_str!("../../entry-summary/tests/minimal-cc315a.xml");
+
+async fn lodge(app: &TestApp, token: &str, body: &str) -> (u16, Value) {
+    json(
+        app.client
+            .post(format!("{}/api/v1/entry-summaries", app.base))
+            .bearer_auth(token)
+            .header("content-type", "application/xml")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// The minimal declaration as its amendment of `mrn`: the root renamed, the MRN first in the header, the time of
+/// amendment for the time of declaration, one more package.
+fn amendment(mrn: &str) -> String {
+    MINIMAL
+        .replace("CC315A", "CC313A")
+        .replace(
+            "<RefNumHEA4>ADUANA-ENS-1</RefNumHEA4>",
+            &format!("<DocNumHEA5>{mrn}</DocNumHEA5>"),
+        )
+        .replace("DecDatTimHEA114", "DatTimAmeHEA113")
+        .replace(
+            "<NumOfPacGS24>12</NumOfPacGS24>",
+            "<NumOfPacGS24>13</NumOfPacGS24>",
+        )
+        .replace(
+            "<TotNumOfPacHEA306>12</TotNumOfPacHEA306>",
+            "<TotNumOfPacHEA306>13</TotNumOfPacHEA306>",
+        )
+}
+
+#[tokio::test]
+async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let carrier = app.user("trader", Some(CARRIER)).await;
+        let other = app.user("trader", Some("GB999999999000")).await;
+        let officer = app.user("officer", None).await;
+
+        // Refused, each with its code; nothing stored.
+        let broken = MINIMAL.replace(
+            "<TotGroMasHEA307>250.5</TotGroMasHEA307>",
+            "<TotGroMasHEA307>200</TotGroMasHEA307>",
+        );
+        let (status, body) = lodge(&app, &carrier, &broken).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            body["errors"],
+            serde_json::json!([{"code": "entry_summary.rule", "number": 8686, "pointer": "/ie:CC315A[1]/HEAHEA[1]", "message": "The total gross mass is at least the sum of the goods items' gross masses."}])
+        );
+        let (status, body) = lodge(
+            &app,
+            &carrier,
+            &MINIMAL.replace("ADUANA-ENS-1", &"X".repeat(23)),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("entry_summary.schema")),
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["pointer"],
+            "/ie:CC315A[1]/HEAHEA[1]/RefNumHEA4[1]"
+        );
+        assert!(
+            body["errors"][0].get("number").is_none(),
+            "a schema error has no ICS number"
+        );
+        let transit = MINIMAL.replace("http://ics.dgtaxud.ec/CC315A", "http://ncts.dgtaxud.ec");
+        let (status, body) = lodge(&app, &carrier, &transit).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("entry_summary.not_entry_summary")),
+            "{body}"
+        );
+        let dtd = format!(
+            "<!DOCTYPE x [<!ENTITY e \"e\">]>{}",
+            MINIMAL.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        );
+        let (status, body) = lodge(&app, &carrier, &dtd).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("xml.dtd_forbidden")),
+            "{body}"
+        );
+        let (status, body) = lodge(&app, &other, MINIMAL).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("auth.forbidden")),
+            "{body}"
+        );
+        let (_, listed) = json(app.get(&officer, "/api/v1/entry-summaries").await).await;
+        assert_eq!(
+            listed["entry_summaries"],
+            serde_json::json!([]),
+            "nothing stored"
+        );
+
+        // Accepted with an MRN; the reference once.
+        let (status, accepted) = lodge(&app, &carrier, MINIMAL).await;
+        assert_eq!(status, 201, "{accepted}");
+        let mrn = accepted["mrn"].as_str().unwrap().to_owned();
+        assert!(declaration::Mrn::parse(&mrn).is_ok(), "{mrn}");
+        assert_eq!(
+            (
+                accepted["version"].as_i64(),
+                accepted["kind"].as_str(),
+                accepted["goods_items"].as_i64()
+            ),
+            (Some(1), Some("declaration"), Some(1))
+        );
+        assert_eq!(accepted["first_entry_office"], "GB000060");
+        let (status, body) = lodge(&app, &carrier, MINIMAL).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("entry_summary.duplicate")),
+            "{body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(&mrn));
+
+        // Amended: the next version of the MRN, by the carrier only.
+        let (status, body) = lodge(
+            &app,
+            &other,
+            &amendment(&mrn).replace(CARRIER, "GB999999999000"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("entry_summary.unknown")),
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["pointer"],
+            "/ie:CC313A[1]/HEAHEA[1]/DocNumHEA5[1]"
+        );
+        let (status, amended) = lodge(&app, &carrier, &amendment(&mrn)).await;
+        assert_eq!(status, 200, "{amended}");
+        assert_eq!(
+            (amended["version"].as_i64(), amended["kind"].as_str()),
+            (Some(2), Some("amendment"))
+        );
+        assert_eq!(
+            amended["reference"], "ADUANA-ENS-1",
+            "the reference of the first version"
+        );
+
+        // Read: the carrier its own, another carrier nothing, officers all; the trail has both versions.
+        let (status, shown) = json(
+            app.get(&carrier, &format!("/api/v1/entry-summaries/{mrn}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{shown}");
+        assert_eq!(shown["versions"].as_array().unwrap().len(), 2);
+        let (status, _) = json(
+            app.get(&other, &format!("/api/v1/entry-summaries/{mrn}"))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (_, theirs) = json(app.get(&other, "/api/v1/entry-summaries").await).await;
+        assert_eq!(theirs["entry_summaries"], serde_json::json!([]));
+        let (_, all) = json(app.get(&officer, "/api/v1/entry-summaries").await).await;
+        assert_eq!(all["entry_summaries"].as_array().unwrap().len(), 2);
+        let trail = app.store.audit_entries(0, 1000).await.unwrap();
+        let actions: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.subject == format!("entry-summary/{mrn}"))
+            .map(|e| e.action.as_str())
+            .collect();
+        assert_eq!(actions, ["entry_summary.lodge", "entry_summary.amend"]);
+    }
+}

@@ -1,0 +1,30 @@
+-- Entry summary declarations (ICS CC315A) lodged by carriers before loading or arrival, and their amendments
+-- (CC313A): one row per version, kept as received; the first version gives the MRN, one reference per lodging
+-- party. Nothing is edited in place: an amendment is the next version.
+CREATE TABLE entry_summaries (
+    mrn TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    lodged_by_party TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    goods_items BIGINT NOT NULL,
+    first_entry_office TEXT,
+    expected_arrival TEXT,
+    document TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    received_by TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (mrn, version)
+);
+CREATE UNIQUE INDEX entry_summaries_reference ON entry_summaries (lodged_by_party, reference) WHERE version = 1;
+CREATE INDEX entry_summaries_party ON entry_summaries (lodged_by_party, received_at);
+CREATE INDEX entry_summaries_received ON entry_summaries (received_at);
+INSERT INTO counters (name, value) VALUES ('entry_summary_serial', 0);
+CREATE TRIGGER entry_summaries_no_update BEFORE UPDATE ON entry_summaries
+BEGIN
+    SELECT RAISE(ABORT, 'entry summary declarations are kept as received: lodge an amendment');
+END;
+CREATE TRIGGER entry_summaries_no_delete BEFORE DELETE ON entry_summaries
+BEGIN
+    SELECT RAISE(ABORT, 'entry summary declarations are kept as received: lodge an amendment');
+END;
