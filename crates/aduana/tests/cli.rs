@@ -985,12 +985,7 @@ fn validate_reads_entry_summary_declarations_with_ics_numbers_and_locations() {
         }
         assert!(line["valid"] == true || line["kind"].is_null(), "{line}");
     }
-    // The rule folders hold 2,740 cases; the crate's test counts the schema folders too.
-    assert!(
-        reproduced >= 2702,
-        "{reproduced} of {} reproduced",
-        files.len()
-    );
+    assert_eq!(reproduced, files.len(), "every rule case reproduced");
     eprintln!(
         "aduana validate: {reproduced} of {} HMRC ENS rule cases reproduced",
         files.len()

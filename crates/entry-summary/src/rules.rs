@@ -200,6 +200,7 @@ pub fn check(message: &Message) -> Vec<Finding> {
     transport(root, &mut out);
     counts(root, &mut out);
     places_and_documents(root, &mut out);
+    identities(root, &mut out);
     out.0
 }
 
@@ -273,15 +274,21 @@ fn parties(root: &Node, out: &mut Out) {
     }
 }
 
+/// The transport mode at the border as its number reads (`08` is 8; its leading zero is a finding of its own).
 fn mode(root: &Node) -> Option<&str> {
-    root.child("HEAHEA")?.text_of("TraModAtBorHEA76")
+    root.child("HEAHEA")?
+        .text_of("TraModAtBorHEA76")
+        .map(|m| m.trim_start_matches('0'))
 }
 
 fn header(root: &Node, out: &mut Out) {
     let Some(header) = root.child("HEAHEA") else {
         return;
     };
-    let mode = header.text_of("TraModAtBorHEA76");
+    // A mode with leading zeros (08, refused as such) is read as its number for the rules that follow.
+    let mode = header
+        .text_of("TraModAtBorHEA76")
+        .map(|m| m.trim_start_matches('0'));
     let circumstance = header.text_of("SpeCirIndHEA1");
     if let Some(c) = circumstance
         && !matches!(c, "C" | "D" | "E")
@@ -293,7 +300,7 @@ fn header(root: &Node, out: &mut Out) {
             "The specific circumstance indicator is C, D or E.",
         );
     }
-    if let Some(m) = mode.map(|m| m.trim_start_matches('0'))
+    if let Some(m) = mode
         && !matches!(m, "1" | "2" | "3" | "4" | "8" | "10" | "11")
     {
         out.add(
@@ -772,10 +779,7 @@ fn counts(root: &Node, out: &mut Out) {
     let said = |c: &Node| -> Vec<(String, String)> {
         c.children
             .iter()
-            .map(|f| {
-                let words: Vec<&str> = f.text.split_whitespace().collect();
-                (f.name.clone(), words.join(" "))
-            })
+            .map(|f| (f.name.clone(), crate::schema::value(f)))
             .collect()
     };
     if !consignors.is_empty()
@@ -789,20 +793,18 @@ fn counts(root: &Node, out: &mut Out) {
         );
     }
     // TR0022: no packages here, some with the same marks elsewhere.
-    let packages: Vec<(usize, &Node)> = items
-        .iter()
-        .enumerate()
-        .flat_map(|(k, i)| i.all("PACGS2").map(move |p| (k, p)))
-        .collect();
+    let packages: Vec<&Node> = items.iter().flat_map(|i| i.all("PACGS2")).collect();
     let count = |p: &Node| {
         p.text_of("NumOfPacGS24")
             .and_then(|n| n.parse::<u64>().ok())
     };
-    for (k, package) in &packages {
+    for package in &packages {
         if count(package) == Some(0) {
             let marks = package.text_of("MarNumOfPacGSL21");
-            let elsewhere = packages.iter().any(|(j, other)| {
-                j != k
+            // Absent marks match nothing, not even other absent marks.
+            let elsewhere = packages.iter().any(|other| {
+                other.pointer != package.pointer
+                    && marks.is_some()
                     && other.text_of("MarNumOfPacGSL21") == marks
                     && count(other).is_some_and(|n| n > 0)
             });
@@ -851,7 +853,7 @@ fn counts(root: &Node, out: &mut Out) {
         );
     }
     if let Some(sender) = root.child("MesSenMES3")
-        && !message_sender(&sender.text)
+        && !message_sender(&crate::schema::value(sender))
     {
         out.add(
             4065,
@@ -924,6 +926,107 @@ fn places_and_documents(root: &Node, out: &mut Out) {
                 "R",
                 "A goods item gives its commodity code or its description.",
             );
+        }
+    }
+}
+
+/// Who is who: the consignee's TIN with specific circumstance E (C562), the carrier only when not the person
+/// lodging (R806), the office of lodgement not the office of first entry, the header's place of loading and method
+/// of payment or the goods items', not both (C574, C576), marks and numbers of packed goods (C063).
+fn identities(root: &Node, out: &mut Out) {
+    let Some(header) = root.child("HEAHEA") else {
+        return;
+    };
+    let express = header.text_of("SpeCirIndHEA1") == Some("E");
+    if express
+        && let Some(consignee) = root.child("TRACONCE1")
+        && !consignee.has("TINCE159")
+    {
+        out.add(
+            8105,
+            consignee,
+            "C562",
+            "With specific circumstance E the consignee gives its TIN.",
+        );
+    }
+    let same = |a: Option<&str>, b: Option<&str>| {
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        matches!((a, b), (Some(a), Some(b)) if words(a) == words(b))
+    };
+    if let Some(carrier) = root.child("TRACARENT601")
+        && let Some(tin) = carrier.child("TINTRACARENT602")
+        && same(
+            Some(&tin.text),
+            root.child("PERLODSUMDEC")
+                .and_then(|p| p.text_of("TINPLD1")),
+        )
+    {
+        out.add(
+            8195,
+            tin,
+            "R806",
+            "The carrier is given only when it is not the person lodging the declaration.",
+        );
+    }
+    if let Some(lodgement) = root.child("CUSOFFLON").and_then(|o| o.child("RefNumCOL1"))
+        && same(
+            Some(&lodgement.text),
+            root.child("CUSOFFFENT730")
+                .and_then(|o| o.text_of("RefNumCUSOFFFENT731")),
+        )
+    {
+        out.add(
+            8616,
+            lodgement,
+            "R",
+            "The office of lodgement is given only when it is not the office of first entry.",
+        );
+    }
+    let loading = header.has("PlaLoaGOOITE334");
+    let payment = header.has("TraChaMetOfPayHEA1");
+    for item in root.all("GOOITEGDS") {
+        if express
+            && let Some(consignee) = item.child("TRACONCE2")
+            && !consignee.has("TINCE259")
+        {
+            out.add(
+                8208,
+                consignee,
+                "C562",
+                "With specific circumstance E the goods item's consignee gives its TIN.",
+            );
+        }
+        if loading && let Some(own) = item.child("PlaLoaGOOITE333") {
+            out.add(
+                8136,
+                own,
+                "C574",
+                "The header gives the place of loading: a goods item does not give another.",
+            );
+        }
+        if payment && let Some(own) = item.child("MetOfPayGDI12") {
+            out.add(
+                8135,
+                own,
+                "C576",
+                "The header gives the method of payment of transport charges: a goods item does not give another.",
+            );
+        }
+        if !header.has("SpeCirIndHEA1") {
+            for package in item.all("PACGS2") {
+                let kind = package.text_of("KinOfPacGS23").unwrap_or("");
+                if !BULK.contains(&kind)
+                    && !UNPACKED.contains(&kind)
+                    && !package.has("MarNumOfPacGSL21")
+                {
+                    out.add(
+                        8152,
+                        package,
+                        "C063",
+                        "Packed goods give their marks and numbers.",
+                    );
+                }
+            }
         }
     }
 }

@@ -258,6 +258,40 @@ fn digits(value: &str) -> Option<(u32, u32)> {
     Some((count(whole) + count(fraction), count(fraction)))
 }
 
+/// An element's value as its schema type reads it: kept as written for `xs:string` types (a TIN), whitespace
+/// collapsed for the others — what two values are compared by (two consignors differing only in the spaces of
+/// a name are one; in the spaces of a TIN, two).
+pub fn value(node: &Node) -> String {
+    static KEPT: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    let kept = KEPT.get_or_init(|| {
+        let mut names = std::collections::HashSet::new();
+        fn walk(
+            particles: &'static [Particle],
+            names: &mut std::collections::HashSet<&'static str>,
+            depth: usize,
+        ) {
+            assert!(depth < 16, "the schema table nests too deep");
+            for particle in particles {
+                match particle.content {
+                    Content::Complex(inner) => walk(inner, names, depth + 1),
+                    Content::Simple(facets) if facets.base == Base::String => {
+                        names.insert(particle.name);
+                    }
+                    Content::Simple(_) => {}
+                }
+            }
+        }
+        walk(crate::schema_table::CC315A, &mut names, 0);
+        walk(crate::schema_table::CC313A, &mut names, 0);
+        names
+    });
+    if kept.contains(node.name.as_str()) {
+        node.raw.clone()
+    } else {
+        collapse(&node.raw)
+    }
+}
+
 /// The pattern compiled, once per pattern of the table.
 fn pattern(xsd: &'static str) -> &'static regex::Regex {
     static COMPILED: OnceLock<HashMap<&'static str, regex::Regex>> = OnceLock::new();

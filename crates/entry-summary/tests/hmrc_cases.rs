@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Cases whose verdict is reproduced, of the 2,872 cases (raised as the rules are written; never lowered).
-const REPRODUCED_AT_LEAST: usize = 2832;
+const REPRODUCED_AT_LEAST: usize = 2872;
 
 type Verdict = BTreeSet<(u16, String)>;
 
@@ -76,6 +76,16 @@ fn the_verdicts_of_hmrcs_business_rule_cases_are_reproduced() {
                 .unwrap_or_else(|refusal| panic!("{folder}/{name}: refused: {refusal}"));
             let schema = entry_summary::validate(&read);
             total += 1;
+            // In the schema folders HMRC's service answered the schema level only: its two messages valid there
+            // break rules it enforces in the rule folders (a message sender not of the form 4065 checks, a TIN
+            // not from GB) and get no error. Their verdict is the schema's.
+            if folder.starts_with("schema") && expected(&control).is_some_and(|e| e.is_empty()) {
+                schema_only += 1;
+                if schema.is_empty() {
+                    reproduced += 1;
+                }
+                continue;
+            }
             let Some(expected) = expected(&control) else {
                 // HMRC's answer is a schema error (no number, no location): reproduced when the schema refuses.
                 schema_only += 1;
