@@ -1,13 +1,25 @@
-//! The entry summary declaration reader (CC315A, CC313A): any bytes give a message or a refusal, never a panic,
-//! and every message read is checked against the business rules without a panic, each finding at a location
-//! inside the message.
+//! The entry summary declaration readers (CC315A, CC313A, as XML and as the JSON twin): any bytes give a message or
+//! a refusal, never a panic; every message read is checked against its schema and the business rules without a
+//! panic, each finding at a location inside the message; what is read from XML and written as JSON reads back to
+//! the same verdict.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(message) = entry_summary::read(data, &entry_summary::Limits::default()) {
+    let limits = entry_summary::Limits::default();
+    if let Ok(message) = entry_summary::read(data, &limits) {
+        let schema = entry_summary::validate(&message);
         for finding in entry_summary::check(&message) {
             assert!(finding.pointer.starts_with(&message.root.pointer));
         }
+        if schema.is_empty() {
+            let twin = entry_summary::json::write(&message).to_string();
+            assert_eq!(
+                entry_summary::judge_json(twin.as_bytes(), &limits).err(),
+                entry_summary::judge(data, &limits).err(),
+                "the JSON twin's verdict is the XML's"
+            );
+        }
     }
+    let _ = entry_summary::json::read(data, &limits);
 });

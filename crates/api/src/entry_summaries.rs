@@ -1,4 +1,5 @@
-//! Entry summary declarations (issue 20): a carrier lodges the ICS CC315A before loading or arrival, as XML; it is
+//! Entry summary declarations (issue 20): a carrier lodges the ICS CC315A before loading or arrival, as XML or as
+//! its JSON twin (`entry_summary::json`); it is
 //! read within limits, checked against the ICS schema and business rules (crate `entry-summary`) and accepted
 //! with an MRN, or refused with every error — Aduana's code and sentence, the ICS error number of a business
 //! rule and its location in HMRC's form (`/ie:CC315A[1]/GOOITEGDS[1]`). An amendment (CC313A, its MRN in
@@ -37,6 +38,8 @@ pub struct EntrySummaryVersion {
     pub lodged_by_party: String,
     pub reference: String,
     pub goods_items: i64,
+    /// `xml`, or `json` for the JSON twin: the form it was received in and is kept in.
+    pub format: String,
     pub first_entry_office: Option<String>,
     pub expected_arrival: Option<String>,
     pub sha256: String,
@@ -51,6 +54,7 @@ fn version_of(row: &EntrySummaryRow) -> EntrySummaryVersion {
         lodged_by_party: row.lodged_by_party.clone(),
         reference: row.reference.clone(),
         goods_items: row.goods_items,
+        format: row.format.clone(),
         first_entry_office: row.first_entry_office.clone(),
         expected_arrival: row.expected_arrival.clone(),
         sha256: row.sha256.clone(),
@@ -72,8 +76,8 @@ fn text(message: &Message, path: &[&str]) -> Option<String> {
     path = "/api/v1/entry-summaries",
     tag = "pre-arrival",
     summary = "Lodge an entry summary declaration (CC315A) or amend one (CC313A)",
-    description = "The ICS message as XML. Read within limits (no DTD or entities), checked against the ICS schema (`entry_summary.schema`, each departure at its place) and business rules (`entry_summary.rule`, each with its ICS error `number` and `pointer` in HMRC's form, e.g. `/ie:CC315A[1]/GOOITEGDS[1]`). A CC315A accepted is given an MRN (201); a CC313A names the MRN it amends in HEAHEA/DocNumHEA5 and becomes its next version (200). The person lodging (PERLODSUMDEC/TINPLD1) is the caller's party. Nothing is stored from a refused message. Traders (carriers); scope `declarations:write`.",
-    request_body(content((String = "application/xml"))),
+    description = "The ICS message as XML, or as its JSON twin (`{\"CC315A\": {…}}`: each element its name as key, a value a string, a group an object, an element the schema lets repeat an array; JSON pointers in reading errors). Read within limits (no DTD or entities), checked against the ICS schema (`entry_summary.schema`, each departure at its place) and business rules (`entry_summary.rule`, each with its ICS error `number` and `pointer` in HMRC's form, e.g. `/ie:CC315A[1]/GOOITEGDS[1]`). A CC315A accepted is given an MRN (201); a CC313A names the MRN it amends in HEAHEA/DocNumHEA5 and becomes its next version (200). The person lodging (PERLODSUMDEC/TINPLD1) is the caller's party. Nothing is stored from a refused message. Traders (carriers); scope `declarations:write`.",
+    request_body(content((String = "application/xml"), (serde_json::Value = "application/json"))),
     responses((status = 201, description = "Accepted with its MRN", body = crate::entry_summaries::EntrySummaryVersion), (status = 200, description = "Amendment accepted as the next version", body = crate::entry_summaries::EntrySummaryVersion), (status = 400, description = "Not well-formed XML, a DTD, too deep or too large", body = crate::error::ErrorBody), (status = 403, description = "The person lodging is not the caller's party", body = crate::error::ErrorBody), (status = 404, description = "An amendment of an MRN that is not the caller's (entry_summary.unknown)", body = crate::error::ErrorBody), (status = 409, description = "The reference was used before (entry_summary.duplicate)", body = crate::error::ErrorBody), (status = 415, description = "Not application/xml", body = crate::error::ErrorBody), (status = 422, description = "Refused: every error with its code, number and pointer", body = crate::error::ErrorBody)),
     security(("bearer" = []))
 )]
@@ -83,21 +87,27 @@ pub async fn lodge(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if !matches!(
-        media_type(&headers).as_str(),
-        "application/xml" | "text/xml"
-    ) {
-        return Err(ApiError::with_message(
-            ErrorCode::UnsupportedMediaType,
-            "Send the entry summary declaration as application/xml (ICS CC315A or CC313A).",
-        ));
-    }
+    let format = match media_type(&headers).as_str() {
+        "application/xml" | "text/xml" => "xml",
+        "application/json" => "json",
+        _ => {
+            return Err(ApiError::with_message(
+                ErrorCode::UnsupportedMediaType,
+                "Send the entry summary declaration as application/xml (ICS CC315A or CC313A) or as its JSON twin (application/json).",
+            ));
+        }
+    };
     let bytes = read_body(&state, body).await?;
     let limits = entry_summary::Limits {
         max_bytes: state.config.max_body_bytes,
         ..entry_summary::Limits::default()
     };
-    let message = entry_summary::judge(&bytes, &limits).map_err(ApiError::problems)?;
+    let message = if format == "json" {
+        entry_summary::judge_json(&bytes, &limits)
+    } else {
+        entry_summary::judge(&bytes, &limits)
+    }
+    .map_err(ApiError::problems)?;
     let lodger = text(&message, &["PERLODSUMDEC", "TINPLD1"]).unwrap_or_default();
     if own_party(&caller) != Some(lodger.as_str()) {
         return Err(ApiError::with_message(
@@ -119,6 +129,7 @@ pub async fn lodge(
         lodged_by_party: lodger,
         reference: text(&message, &["HEAHEA", "RefNumHEA4"]).unwrap_or_default(),
         goods_items: message.root.all("GOOITEGDS").count() as i64,
+        format: format.to_owned(),
         first_entry_office: text(&message, &["CUSOFFFENT730", "RefNumCUSOFFFENT731"]),
         expected_arrival: text(&message, &["CUSOFFFENT730", "ExpDatOfArrFIRENT733"]),
         document,

@@ -162,6 +162,43 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
             "the reference of the first version"
         );
 
+        // The JSON twin: another reference, the same checks, kept as JSON.
+        let read =
+            entry_summary::read(MINIMAL.as_bytes(), &entry_summary::Limits::default()).unwrap();
+        let mut twin = entry_summary::json::write(&read);
+        twin["CC315A"]["HEAHEA"]["RefNumHEA4"] = "ADUANA-ENS-2".into();
+        let post_json = async |value: &Value| {
+            json(
+                app.client
+                    .post(format!("{}/api/v1/entry-summaries", app.base))
+                    .bearer_auth(&carrier)
+                    .json(value)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        };
+        let mut broken_twin = twin.clone();
+        broken_twin["CC315A"]["HEAHEA"]["TotGroMasHEA307"] = "200".into();
+        let (status, body) = post_json(&broken_twin).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["number"], 8686);
+        assert_eq!(body["errors"][0]["pointer"], "/ie:CC315A[1]/HEAHEA[1]");
+        let mut unknown = twin.clone();
+        unknown["CC315A"]["HEAHEA"]["Colour"] = "red".into();
+        let (status, body) = post_json(&unknown).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("json.invalid")),
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["pointer"], "/CC315A/HEAHEA/Colour");
+        let (status, accepted_json) = post_json(&twin).await;
+        assert_eq!(status, 201, "{accepted_json}");
+        assert_eq!(accepted_json["format"], "json");
+        assert_ne!(accepted_json["mrn"], mrn.as_str());
+
         // Read: the carrier its own, another carrier nothing, officers all; the trail has both versions.
         let (status, shown) = json(
             app.get(&carrier, &format!("/api/v1/entry-summaries/{mrn}"))
@@ -179,7 +216,7 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
         let (_, theirs) = json(app.get(&other, "/api/v1/entry-summaries").await).await;
         assert_eq!(theirs["entry_summaries"], serde_json::json!([]));
         let (_, all) = json(app.get(&officer, "/api/v1/entry-summaries").await).await;
-        assert_eq!(all["entry_summaries"].as_array().unwrap().len(), 2);
+        assert_eq!(all["entry_summaries"].as_array().unwrap().len(), 3);
         let trail = app.store.audit_entries(0, 1000).await.unwrap();
         let actions: Vec<&str> = trail
             .iter()

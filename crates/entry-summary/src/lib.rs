@@ -9,6 +9,7 @@
 //!
 //! **Architecture invariant**: pure. Bytes in, findings out.
 
+pub mod json;
 pub mod rules;
 pub mod schema;
 #[allow(non_upper_case_globals)]
@@ -46,7 +47,7 @@ impl Kind {
         }
     }
 
-    fn of_name(name: &str) -> Option<Kind> {
+    pub(crate) fn of_name(name: &str) -> Option<Kind> {
         match name {
             "CC315A" => Some(Kind::Declaration),
             "CC313A" => Some(Kind::Amendment),
@@ -97,6 +98,11 @@ pub enum Refusal {
     NotAnEntrySummary {
         found: String,
     },
+    /// The JSON twin is not JSON, or not of the schema's shape at `pointer` (a JSON pointer).
+    Json {
+        pointer: String,
+        message: String,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -123,6 +129,8 @@ impl std::fmt::Display for Refusal {
             Refusal::TooManyElements { max_elements } => {
                 write!(f, "The message has more than {max_elements} elements.")
             }
+            Refusal::Json { pointer, message } if pointer.is_empty() => f.write_str(message),
+            Refusal::Json { pointer, message } => write!(f, "{message} (at {pointer})"),
             Refusal::NotAnEntrySummary { found } => write!(
                 f,
                 "This is not an entry summary declaration (CC315A) or its amendment (CC313A) in the ICS namespace: its root is {found}."
@@ -198,8 +206,24 @@ pub fn sniff(bytes: &[u8]) -> bool {
 /// departures (`entry_summary.schema`), or the business rules' findings (`entry_summary.rule`, each with its ICS
 /// error number). The business rules are applied only to a message its schema accepts (as HMRC does).
 pub fn judge(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<error_table::Problem>> {
+    judge_read(read(bytes, limits))
+}
+
+/// As [`judge`], the message given as its JSON twin ([`json`]).
+pub fn judge_json(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<error_table::Problem>> {
+    judge_read(json::read(bytes, limits))
+}
+
+fn judge_read(read: Result<Message, Refusal>) -> Result<Message, Vec<error_table::Problem>> {
     use error_table::{ErrorCode, Problem};
-    let message = read(bytes, limits).map_err(|refusal| {
+    let message = read.map_err(|refusal| {
+        if let Refusal::Json { pointer, message } = &refusal {
+            return vec![Problem::with_message(
+                ErrorCode::JsonInvalid,
+                pointer.clone(),
+                message.clone(),
+            )];
+        }
         let code = match &refusal {
             Refusal::TooLarge { .. } | Refusal::TooManyElements { .. } => ErrorCode::XmlTooLarge,
             Refusal::NotUtf8 => ErrorCode::NotUtf8,
@@ -209,6 +233,7 @@ pub fn judge(bytes: &[u8], limits: &Limits) -> Result<Message, Vec<error_table::
             Refusal::NotXml { .. } => ErrorCode::XmlNotWellFormed,
             Refusal::TooDeep { .. } => ErrorCode::XmlTooDeep,
             Refusal::NotAnEntrySummary { .. } => ErrorCode::EntrySummaryNotEns,
+            Refusal::Json { .. } => ErrorCode::JsonInvalid,
         };
         vec![Problem::with_message(code, "", refusal.to_string())]
     })?;

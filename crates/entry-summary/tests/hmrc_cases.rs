@@ -183,3 +183,29 @@ fn the_schema_verdict_of_every_case_is_hmrcs() {
     }
     assert!(disagree.is_empty(), "{} verdicts differ", disagree.len());
 }
+
+/// The JSON twin says what the XML says: every shared case its schema accepts, written as JSON and read back,
+/// gets the same answer — the same findings, numbers and locations.
+#[test]
+fn every_case_gets_the_same_verdict_as_its_json_twin() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let root = shared.join("conformance/hmrc-ens/cases");
+    let mut compared = 0usize;
+    for folder in ["ruleTestCases315New", "ruleTestCases313New"] {
+        for (name, message, _) in cases(&root.join(folder)) {
+            let read = read(message.as_bytes(), &Limits::default()).unwrap();
+            if !entry_summary::validate(&read).is_empty() {
+                continue;
+            }
+            let twin = serde_json::to_vec(&entry_summary::json::write(&read)).unwrap();
+            let from_xml = entry_summary::judge(message.as_bytes(), &Limits::default()).err();
+            let from_json = entry_summary::judge_json(&twin, &Limits::default()).err();
+            assert_eq!(from_json, from_xml, "{folder}/{name}");
+            compared += 1;
+        }
+    }
+    eprintln!("HMRC ENS cases: {compared} schema-valid cases judged alike as XML and as JSON");
+    assert!(compared > 2700, "{compared}");
+}

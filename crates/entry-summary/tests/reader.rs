@@ -183,3 +183,51 @@ fn the_schema_check_names_what_is_missing_misplaced_or_malformed() {
         "{long:?}"
     );
 }
+
+#[test]
+fn the_json_twin_is_read_by_the_schema_and_refused_at_its_pointer() {
+    let message = read(MINIMAL.as_bytes(), &Limits::default()).unwrap();
+    let twin = entry_summary::json::write(&message);
+    assert_eq!(twin["CC315A"]["HEAHEA"]["RefNumHEA4"], "ADUANA-ENS-1");
+    assert!(
+        twin["CC315A"]["GOOITEGDS"].is_array(),
+        "a repeatable element is an array"
+    );
+    assert!(twin["CC315A"]["PERLODSUMDEC"].is_object());
+    let again = entry_summary::json::read(twin.to_string().as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(check(&again), Vec::new());
+    assert_eq!(entry_summary::validate(&again), Vec::new());
+    assert_eq!(
+        again.root.all("ITI").nth(1).unwrap().pointer,
+        "/ie:CC315A[1]/ITI[2]"
+    );
+    let refused = |value: serde_json::Value| match entry_summary::json::read(
+        value.to_string().as_bytes(),
+        &Limits::default(),
+    ) {
+        Err(Refusal::Json { pointer, .. }) => pointer,
+        other => panic!("{other:?}"),
+    };
+    let mut unknown = twin.clone();
+    unknown["CC315A"]["HEAHEA"]["Colour"] = "red".into();
+    assert_eq!(refused(unknown), "/CC315A/HEAHEA/Colour");
+    let mut single = twin.clone();
+    single["CC315A"]["GOOITEGDS"] = twin["CC315A"]["GOOITEGDS"][0].clone();
+    assert_eq!(refused(single), "/CC315A/GOOITEGDS");
+    let mut array = twin.clone();
+    array["CC315A"]["HEAHEA"] = serde_json::json!([twin["CC315A"]["HEAHEA"].clone()]);
+    assert_eq!(refused(array), "/CC315A/HEAHEA");
+    let mut number = twin.clone();
+    number["CC315A"]["HEAHEA"]["TotNumOfIteHEA305"] = 1.into();
+    assert_eq!(refused(number), "/CC315A/HEAHEA/TotNumOfIteHEA305");
+    assert_eq!(refused(serde_json::json!({"CC315A": {}, "CC313A": {}})), "");
+    assert!(matches!(
+        entry_summary::json::read(b"{\"CC015C\": {}}", &Limits::default()),
+        Err(Refusal::NotAnEntrySummary { .. })
+    ));
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(matches!(
+        entry_summary::json::read(deep.as_bytes(), &Limits::default()),
+        Err(Refusal::Json { .. })
+    ));
+}

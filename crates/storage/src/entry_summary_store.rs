@@ -21,6 +21,8 @@ pub struct NewEntrySummary {
     /// The lodging party's reference (HEAHEA/RefNumHEA4 of a CC315A; kept from the first version for amendments).
     pub reference: String,
     pub goods_items: i64,
+    /// `xml`, or `json` for the JSON twin.
+    pub format: String,
     pub first_entry_office: Option<String>,
     pub expected_arrival: Option<String>,
     pub document: String,
@@ -35,6 +37,7 @@ pub struct EntrySummaryRow {
     pub lodged_by_party: String,
     pub reference: String,
     pub goods_items: i64,
+    pub format: String,
     pub first_entry_office: Option<String>,
     pub expected_arrival: Option<String>,
     #[serde(skip)]
@@ -44,8 +47,8 @@ pub struct EntrySummaryRow {
     pub received_at: String,
 }
 
-const COLUMNS: &str = "mrn, version, kind, lodged_by_party, reference, goods_items, first_entry_office, \
-                       expected_arrival, sha256, received_by, received_at";
+const COLUMNS: &str = "mrn, version, kind, lodged_by_party, reference, goods_items, format, \
+                       first_entry_office, expected_arrival, sha256, received_by, received_at";
 
 fn row_from(row: &AnyRow, full: bool) -> Result<EntrySummaryRow, StoreError> {
     Ok(EntrySummaryRow {
@@ -55,6 +58,7 @@ fn row_from(row: &AnyRow, full: bool) -> Result<EntrySummaryRow, StoreError> {
         lodged_by_party: row.try_get("lodged_by_party")?,
         reference: row.try_get("reference")?,
         goods_items: row.try_get("goods_items")?,
+        format: row.try_get("format")?,
         first_entry_office: row.try_get("first_entry_office")?,
         expected_arrival: row.try_get("expected_arrival")?,
         document: if full {
@@ -200,9 +204,9 @@ async fn insert(
     let at = format_time(now);
     let sha256 = hex::encode(Sha256::digest(new.document.as_bytes()));
     sqlx::query(
-        "INSERT INTO entry_summaries (mrn, version, kind, lodged_by_party, reference, goods_items, \
+        "INSERT INTO entry_summaries (mrn, version, kind, lodged_by_party, reference, goods_items, format, \
          first_entry_office, expected_arrival, document, sha256, received_by, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(mrn)
     .bind(version)
@@ -210,6 +214,7 @@ async fn insert(
     .bind(&new.lodged_by_party)
     .bind(&new.reference)
     .bind(new.goods_items)
+    .bind(&new.format)
     .bind(new.first_entry_office.clone())
     .bind(new.expected_arrival.clone())
     .bind(&new.document)
@@ -248,6 +253,7 @@ async fn insert(
         lodged_by_party: new.lodged_by_party,
         reference: new.reference,
         goods_items: new.goods_items,
+        format: new.format,
         first_entry_office: new.first_entry_office,
         expected_arrival: new.expected_arrival,
         document: new.document,

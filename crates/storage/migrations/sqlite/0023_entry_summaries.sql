@@ -1,6 +1,7 @@
 -- Entry summary declarations (ICS CC315A) lodged by carriers before loading or arrival, and their amendments
 -- (CC313A): one row per version, kept as received; the first version gives the MRN, one reference per lodging
--- party. Nothing is edited in place: an amendment is the next version.
+-- party; kept in the form received (`xml`, or `json` for the JSON twin). Nothing is edited in place: an
+-- amendment is the next version.
 CREATE TABLE entry_summaries (
     mrn TEXT NOT NULL,
     version BIGINT NOT NULL,
@@ -8,6 +9,7 @@ CREATE TABLE entry_summaries (
     lodged_by_party TEXT NOT NULL,
     reference TEXT NOT NULL,
     goods_items BIGINT NOT NULL,
+    format TEXT NOT NULL,
     first_entry_office TEXT,
     expected_arrival TEXT,
     document TEXT NOT NULL,
