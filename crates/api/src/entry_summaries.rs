@@ -132,6 +132,7 @@ pub async fn lodge(
         format: format.to_owned(),
         first_entry_office: text(&message, &["CUSOFFFENT730", "RefNumCUSOFFFENT731"]),
         expected_arrival: text(&message, &["CUSOFFFENT730", "ExpDatOfArrFIRENT733"]),
+        references: entry_summary::referral::references(&message),
         document,
     };
     let actor = audit_actor(&caller);
@@ -186,6 +187,8 @@ pub struct EntrySummary {
     pub mrn: String,
     /// Every version, oldest first; the last is in force.
     pub versions: Vec<EntrySummaryVersion>,
+    /// What customs asked of the carrier about this consignment, oldest first.
+    pub referrals: Vec<Referral>,
 }
 
 /// `GET /api/v1/entry-summaries/{mrn}`.
@@ -212,9 +215,11 @@ pub async fn show(
     if !visible {
         return Err(ApiError::new(ErrorCode::EntrySummaryUnknown));
     }
+    let referrals = state.store.referrals(Some(&mrn), None, None, 1000).await?;
     Ok(Json(EntrySummary {
-        mrn,
         versions: versions.iter().map(version_of).collect(),
+        referrals: referrals.iter().map(referral_of).collect(),
+        mrn,
     }))
 }
 
@@ -261,4 +266,298 @@ pub async fn list(
     Ok(Json(EntrySummaries {
         entry_summaries: rows.iter().map(version_of).collect(),
     }))
+}
+
+// ----- referrals ------------------------------------------------------------------------------------------------
+
+/// A referral as the API shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Referral {
+    pub id: String,
+    pub mrn: String,
+    /// `request_for_information`, `high_risk_cargo_screening` or `do_not_load`.
+    pub kind: String,
+    pub reason: String,
+    /// `open`, `answered` or `closed`.
+    pub status: String,
+    /// The carrier it is sent to (the party that lodged the entry summary).
+    pub carrier: String,
+    pub opened_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub closing_note: Option<String>,
+}
+
+fn referral_of(row: &storage::ReferralRow) -> Referral {
+    Referral {
+        id: row.id.clone(),
+        mrn: row.mrn.clone(),
+        kind: row.kind.clone(),
+        reason: row.reason.clone(),
+        status: row.status.clone(),
+        carrier: row.lodged_by_party.clone(),
+        opened_at: row.opened_at.clone(),
+        answer: row.answer.clone(),
+        answered_at: row.answered_at.clone(),
+        closed_at: row.closed_at.clone(),
+        closing_note: row.closing_note.clone(),
+    }
+}
+
+/// The longest reason, answer or closing note kept.
+const MAX_TEXT: usize = 4000;
+
+fn text_field(value: &str, field: &str, what: &str) -> Result<String, ApiError> {
+    let text = value.trim();
+    if text.is_empty() || text.chars().count() > MAX_TEXT {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            format!("/{field}"),
+            format!("Give the {what}: 1 to {MAX_TEXT} characters."),
+        )]));
+    }
+    Ok(text.to_owned())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralRequest {
+    /// `request_for_information`, `high_risk_cargo_screening` or `do_not_load`.
+    pub kind: String,
+    /// What customs asks, or why the consignment is not to be loaded (sent to the carrier).
+    pub reason: String,
+}
+
+/// `POST /api/v1/entry-summaries/{mrn}/referrals`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/entry-summaries/{mrn}/referrals",
+    tag = "pre-arrival",
+    summary = "Refer a consignment to its carrier",
+    description = "A request for information, a request for high-risk cargo screening, or do-not-load, with its reason: sent to the carrier (its referrals list), audited. While a do-not-load stands, no declaration naming the consignment's references (its UCR, the goods items' commercial references and documents) is accepted (`entry_summary.do_not_load`). Officers and risk analysts.",
+    params(("mrn" = String, Path)),
+    request_body = crate::entry_summaries::ReferralRequest,
+    responses((status = 201, description = "Opened", body = crate::entry_summaries::Referral), (status = 404, description = "No such MRN (entry_summary.unknown)", body = crate::error::ErrorBody), (status = 422, description = "A field is wrong", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn refer(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(mrn): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let request: ReferralRequest = crate::request::parse_json(&read_body(&state, body).await?)?;
+    let Some(kind) = entry_summary::referral::Kind::parse(&request.kind) else {
+        return Err(ApiError::problems(vec![Problem::with_message(
+            ErrorCode::InvalidRequest,
+            "/kind",
+            "The kind is request_for_information, high_risk_cargo_screening or do_not_load.",
+        )]));
+    };
+    let reason = text_field(&request.reason, "reason", "reason")?;
+    match state
+        .store
+        .open_referral(&audit_actor(&caller), &mrn, kind.as_str(), &reason, now())
+        .await?
+    {
+        Some(row) => Ok((StatusCode::CREATED, Json(referral_of(&row))).into_response()),
+        None => Err(ApiError::new(ErrorCode::EntrySummaryUnknown)),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ReferralsQuery {
+    /// Only this entry summary's.
+    mrn: Option<String>,
+    /// Only those in this status: open, answered, closed.
+    status: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Referrals {
+    /// Oldest first.
+    pub referrals: Vec<Referral>,
+}
+
+/// `GET /api/v1/referrals`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/referrals",
+    tag = "pre-arrival",
+    summary = "Referrals of consignments",
+    description = "Oldest first, at most 1,000: a carrier's own (what customs asks of it), or all for officers, analysts and auditors; `mrn` and `status` narrow them.",
+    params(ReferralsQuery),
+    responses((status = 200, description = "The list", body = crate::entry_summaries::Referrals), (status = 400, description = "A query parameter is invalid.", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn referrals(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<ReferralsQuery>,
+) -> Result<Json<Referrals>, ApiError> {
+    if let Some(status) = &query.status
+        && entry_summary::referral::Status::parse(status).is_none()
+    {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidQuery,
+            "status: open, answered or closed.",
+        ));
+    }
+    let party = match caller.role {
+        crate::policy::Role::Trader => Some(own_party(&caller).unwrap_or("")),
+        _ => None,
+    };
+    let rows = state
+        .store
+        .referrals(query.mrn.as_deref(), party, query.status.as_deref(), 1000)
+        .await?;
+    Ok(Json(Referrals {
+        referrals: rows.iter().map(referral_of).collect(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralAnswer {
+    /// The carrier's answer: the information asked for, the screening's result, what was done.
+    pub answer: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralClosure {
+    /// Why customs closes it (for a do-not-load: why it is lifted).
+    pub note: String,
+}
+
+/// Applies one step of a referral's lifecycle (`entry_summary::referral::next`), in the store's transaction.
+async fn step(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    step: entry_summary::referral::Step,
+    text: String,
+) -> Result<Json<Referral>, ApiError> {
+    let carrier = own_party(caller).map(str::to_owned);
+    let outcome = state
+        .store
+        .step_referral(
+            &audit_actor(caller),
+            id,
+            |current| {
+                if step == entry_summary::referral::Step::Answer
+                    && carrier.as_deref() != Some(current.lodged_by_party.as_str())
+                {
+                    return Err(String::new());
+                }
+                let status = entry_summary::referral::Status::parse(&current.status)
+                    .ok_or_else(|| "The referral's status cannot be read.".to_owned())?;
+                let next = entry_summary::referral::next(status, step)?;
+                Ok(match step {
+                    entry_summary::referral::Step::Answer => storage::ReferralChange::Answered {
+                        status: next.as_str().to_owned(),
+                        answer: text,
+                    },
+                    entry_summary::referral::Step::Close => storage::ReferralChange::Closed {
+                        status: next.as_str().to_owned(),
+                        note: text,
+                    },
+                })
+            },
+            now(),
+        )
+        .await?;
+    match outcome {
+        Some(Ok(row)) => Ok(Json(referral_of(&row))),
+        // Not the carrier's: as if it did not exist.
+        Some(Err(message)) if message.is_empty() => Err(ApiError::new(ErrorCode::ReferralUnknown)),
+        Some(Err(message)) => Err(ApiError::with_message(
+            ErrorCode::ReferralStepRefused,
+            message,
+        )),
+        None => Err(ApiError::new(ErrorCode::ReferralUnknown)),
+    }
+}
+
+/// `POST /api/v1/referrals/{id}/answer`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/referrals/{id}/answer",
+    tag = "pre-arrival",
+    summary = "Answer a referral (the carrier)",
+    description = "Once, while the referral is open; audited. The carrier that lodged the entry summary only (another gets `referral.unknown`).",
+    params(("id" = String, Path)),
+    request_body = crate::entry_summaries::ReferralAnswer,
+    responses((status = 200, description = "Answered", body = crate::entry_summaries::Referral), (status = 404, description = "No such referral of the caller's (referral.unknown)", body = crate::error::ErrorBody), (status = 409, description = "Answered or closed already (referral.step_refused)", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn answer(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Referral>, ApiError> {
+    // Another carrier's referral is as if it did not exist, whatever the body says.
+    let theirs = state
+        .store
+        .referral(&id)
+        .await?
+        .is_some_and(|r| own_party(&caller) == Some(r.lodged_by_party.as_str()));
+    if !theirs {
+        return Err(ApiError::new(ErrorCode::ReferralUnknown));
+    }
+    let request: ReferralAnswer = crate::request::parse_json(&read_body(&state, body).await?)?;
+    let text = text_field(&request.answer, "answer", "answer")?;
+    step(
+        &state,
+        &caller,
+        &id,
+        entry_summary::referral::Step::Answer,
+        text,
+    )
+    .await
+}
+
+/// `POST /api/v1/referrals/{id}/closure`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/referrals/{id}/closure",
+    tag = "pre-arrival",
+    summary = "Close a referral (a do-not-load is lifted)",
+    description = "Answered or not, with a note; audited. A closed do-not-load no longer stops the consignment's declarations. Officers.",
+    params(("id" = String, Path)),
+    request_body = crate::entry_summaries::ReferralClosure,
+    responses((status = 200, description = "Closed", body = crate::entry_summaries::Referral), (status = 404, description = "No such referral (referral.unknown)", body = crate::error::ErrorBody), (status = 409, description = "Closed already (referral.step_refused)", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn close(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Referral>, ApiError> {
+    let request: ReferralClosure = crate::request::parse_json(&read_body(&state, body).await?)?;
+    let text = text_field(&request.note, "note", "closing note")?;
+    step(
+        &state,
+        &caller,
+        &id,
+        entry_summary::referral::Step::Close,
+        text,
+    )
+    .await
+}
+
+/// The do-not-load standing on a consignment `references` name, as the refusal of a declaration naming it.
+pub(crate) async fn do_not_load(state: &AppState, references: &[String]) -> Result<(), ApiError> {
+    match state.store.standing_do_not_load(references).await? {
+        None => Ok(()),
+        Some((mrn, id)) => Err(ApiError::with_message(
+            ErrorCode::DoNotLoad,
+            format!(
+                "Customs ordered the consignment of entry summary {mrn} not to be loaded (referral {id}); this declaration names it and is refused until the order is lifted."
+            ),
+        )),
+    }
 }

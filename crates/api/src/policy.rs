@@ -142,6 +142,8 @@ pub struct RouteRule {
 
 const TRADER: &[Role] = &[Role::Trader];
 const OFFICER: &[Role] = &[Role::Officer];
+/// Who refers a consignment to its carrier before loading or arrival.
+const REFERRERS: &[Role] = &[Role::Officer, Role::RiskAnalyst];
 const TRADER_OFFICER: &[Role] = &[Role::Trader, Role::Officer];
 /// Reading declarations: the trader its own, the customs roles all.
 const READERS: &[Role] = &[
@@ -303,6 +305,10 @@ routes! {
     POST "/api/v1/entry-summaries" => Access::Roles(TRADER), DeclarationsWrite, crate::entry_summaries::lodge;
     GET "/api/v1/entry-summaries" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::list;
     GET "/api/v1/entry-summaries/{mrn}" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::show;
+    POST "/api/v1/entry-summaries/{mrn}/referrals" => Access::Roles(REFERRERS), DeclarationsWrite, crate::entry_summaries::refer;
+    GET "/api/v1/referrals" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::referrals;
+    POST "/api/v1/referrals/{id}/answer" => Access::Roles(TRADER), DeclarationsWrite, crate::entry_summaries::answer;
+    POST "/api/v1/referrals/{id}/closure" => Access::Roles(OFFICER), DeclarationsWrite, crate::entry_summaries::close;
     GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::list;
     GET "/api/v1/declarations/{id}" => Access::Roles(DECLARATION_READERS), DeclarationsRead, crate::declarations::read::show;
     GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::notifications_of;

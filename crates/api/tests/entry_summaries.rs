@@ -1,7 +1,9 @@
 //! Entry summary declarations over HTTP, on SQLite and PostgreSQL: a carrier lodges a CC315A and gets an MRN,
 //! amends it with a CC313A (the next version), and every refusal — a business rule with its ICS number and
 //! HMRC-form location, a schema departure, another message, a DTD, another lodging party, a reference used twice,
-//! an amendment of an MRN not its own — is coded and stores nothing; carriers see their own, officers all.
+//! an amendment of an MRN not its own — is coded and stores nothing; carriers see their own, officers all. A
+//! do-not-load referral, answered by the carrier alone, refuses a declaration naming the consignment until an
+//! officer closes it.
 
 mod common;
 
@@ -199,6 +201,120 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
         assert_eq!(accepted_json["format"], "json");
         assert_ne!(accepted_json["mrn"], mrn.as_str());
 
+        // Do-not-load: sent to the carrier, answered once by it alone; while it stands, a declaration naming the
+        // consignment's UCR is refused; closed, the declaration is accepted.
+        let analyst = app.user("risk_analyst", None).await;
+        let (status, bad) = json(
+            app.post(
+                &analyst,
+                &format!("/api/v1/entry-summaries/{mrn}/referrals"),
+                serde_json::json!({"kind": "stop", "reason": "x"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, bad["errors"][0]["pointer"].as_str()),
+            (422, Some("/kind")),
+            "{bad}"
+        );
+        let (status, referral) = json(
+            app.post(
+                &analyst,
+                &format!("/api/v1/entry-summaries/{mrn}/referrals"),
+                serde_json::json!({"kind": "do_not_load", "reason": "The consignee is on the watch list."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{referral}");
+        assert_eq!(
+            (referral["status"].as_str(), referral["carrier"].as_str()),
+            (Some("open"), Some(CARRIER))
+        );
+        let id = referral["id"].as_str().unwrap().to_owned();
+        let (_, theirs) = json(app.get(&carrier, "/api/v1/referrals?status=open").await).await;
+        assert_eq!(theirs["referrals"][0]["id"], id.as_str(), "{theirs}");
+        let (_, none) = json(app.get(&other, "/api/v1/referrals").await).await;
+        assert_eq!(none["referrals"], serde_json::json!([]));
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let declaration = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
+            .unwrap()
+            .replace(
+                "</GovernmentAgencyGoodsItem>",
+                "</GovernmentAgencyGoodsItem><UCR><TraderAssignedReferenceID>UCR-2026-0001</TraderAssignedReferenceID></UCR>",
+            );
+        let (status, refused) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (422, Some("entry_summary.do_not_load")),
+            "{refused}"
+        );
+        assert!(refused["message"].as_str().unwrap().contains(&mrn));
+        let answer = format!("/api/v1/referrals/{id}/answer");
+        let (status, _) = json(
+            app.post(&other, &answer, serde_json::json!({"answer": "Not ours."}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 404, "another carrier cannot answer");
+        let (status, answered) = json(
+            app.post(
+                &carrier,
+                &answer,
+                serde_json::json!({"answer": "The consignee is a new customer; invoice attached."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, answered["status"].as_str()),
+            (200, Some("answered")),
+            "{answered}"
+        );
+        let (status, again) = json(
+            app.post(&carrier, &answer, serde_json::json!({"answer": "Again."}))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, again["code"].as_str()),
+            (409, Some("referral.step_refused")),
+            "{again}"
+        );
+        let (status, still) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
+        assert_eq!(
+            (status, still["code"].as_str()),
+            (422, Some("entry_summary.do_not_load")),
+            "answered is not lifted"
+        );
+        let closure = format!("/api/v1/referrals/{id}/closure");
+        let (status, closed) = json(
+            app.post(
+                &officer,
+                &closure,
+                serde_json::json!({"note": "Consignee verified; the order is lifted."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, closed["status"].as_str()),
+            (200, Some("closed")),
+            "{closed}"
+        );
+        let (status, lodged) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
+        assert_eq!(status, 201, "lifted: the declaration is accepted {lodged}");
+        let (_, shown) = json(
+            app.get(&officer, &format!("/api/v1/entry-summaries/{mrn}"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            shown["referrals"][0]["closing_note"],
+            "Consignee verified; the order is lifted."
+        );
+
         // Read: the carrier its own, another carrier nothing, officers all; the trail has both versions.
         let (status, shown) = json(
             app.get(&carrier, &format!("/api/v1/entry-summaries/{mrn}"))
@@ -224,5 +340,14 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
             .map(|e| e.action.as_str())
             .collect();
         assert_eq!(actions, ["entry_summary.lodge", "entry_summary.amend"]);
+        let steps: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.subject == format!("referral/{id}"))
+            .map(|e| e.action.as_str())
+            .collect();
+        assert_eq!(
+            steps,
+            ["referral.open", "referral.answer", "referral.close"]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! **Architecture invariant**: pure. Bytes in, findings out.
 
 pub mod json;
+pub mod referral;
 pub mod rules;
 pub mod schema;
 #[allow(non_upper_case_globals)]

@@ -140,6 +140,9 @@ error_codes! {
     EntrySummaryRule => (89, "entry_summary.rule", 422, "The entry summary declaration breaks an ICS business rule; each is named with its ICS error number and place."),
     EntrySummaryUnknown => (90, "entry_summary.unknown", 404, "No entry summary declaration of yours has this MRN."),
     EntrySummaryDuplicate => (91, "entry_summary.duplicate", 409, "You already lodged an entry summary declaration with this reference; amend it (CC313A) under its MRN."),
+    ReferralUnknown => (92, "referral.unknown", 404, "No referral of yours has this id."),
+    ReferralStepRefused => (93, "referral.step_refused", 409, "The referral cannot take this step where it stands."),
+    DoNotLoad => (94, "entry_summary.do_not_load", 422, "Customs ordered this consignment not to be loaded: its declarations are refused until the order is lifted."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

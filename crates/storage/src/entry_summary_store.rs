@@ -26,6 +26,8 @@ pub struct NewEntrySummary {
     pub first_entry_office: Option<String>,
     pub expected_arrival: Option<String>,
     pub document: String,
+    /// The references later declarations name its consignment by (`entry_summary::referral::references`).
+    pub references: Vec<String>,
 }
 
 /// A stored version; `document` is empty when listed.
@@ -223,6 +225,15 @@ async fn insert(
     .bind(&at)
     .execute(&mut **tx)
     .await?;
+    for reference in &new.references {
+        sqlx::query(
+            "INSERT INTO entry_summary_references (mrn, reference) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(mrn)
+        .bind(reference)
+        .execute(&mut **tx)
+        .await?;
+    }
     let action = if version == 1 {
         audit::Action::EntrySummaryLodge
     } else {
@@ -261,4 +272,253 @@ async fn insert(
         received_by: actor.id.clone(),
         received_at: at,
     })
+}
+
+/// A referral as stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferralRow {
+    pub id: String,
+    pub mrn: String,
+    pub kind: String,
+    pub reason: String,
+    pub status: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub closed_by: Option<String>,
+    pub closed_at: Option<String>,
+    pub closing_note: Option<String>,
+    /// The party that lodged the entry summary (the carrier it is sent to).
+    pub lodged_by_party: String,
+}
+
+/// A step decided on a referral: its new status, and the answer or the closing note.
+#[derive(Clone, Debug)]
+pub enum ReferralChange {
+    Answered { status: String, answer: String },
+    Closed { status: String, note: String },
+}
+
+const REFERRAL: &str = "r.id, r.mrn, r.kind, r.reason, r.status, r.opened_by, r.opened_at, r.answer, \
+                        r.answered_at, r.closed_by, r.closed_at, r.closing_note, e.lodged_by_party";
+const REFERRAL_FROM: &str = "referrals r JOIN entry_summaries e ON e.mrn = r.mrn AND e.version = 1";
+
+fn referral_from(row: &AnyRow) -> Result<ReferralRow, StoreError> {
+    Ok(ReferralRow {
+        id: row.try_get("id")?,
+        mrn: row.try_get("mrn")?,
+        kind: row.try_get("kind")?,
+        reason: row.try_get("reason")?,
+        status: row.try_get("status")?,
+        opened_by: row.try_get("opened_by")?,
+        opened_at: row.try_get("opened_at")?,
+        answer: row.try_get("answer")?,
+        answered_at: row.try_get("answered_at")?,
+        closed_by: row.try_get("closed_by")?,
+        closed_at: row.try_get("closed_at")?,
+        closing_note: row.try_get("closing_note")?,
+        lodged_by_party: row.try_get("lodged_by_party")?,
+    })
+}
+
+impl Store {
+    /// Opens a referral of the consignment of `mrn`; `None` when no entry summary has it.
+    pub async fn open_referral(
+        &self,
+        actor: &Actor,
+        mrn: &str,
+        kind: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ReferralRow>, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
+        let known = sqlx::query("SELECT mrn FROM entry_summaries WHERE mrn = $1 AND version = 1")
+            .bind(mrn)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !known {
+            return Ok(None);
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let at = format_time(now);
+        sqlx::query(
+            "INSERT INTO referrals (id, mrn, kind, reason, status, opened_by, opened_at) \
+             VALUES ($1, $2, $3, $4, 'open', $5, $6)",
+        )
+        .bind(&id)
+        .bind(mrn)
+        .bind(kind)
+        .bind(reason)
+        .bind(&actor.id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            self.backend,
+            vec![entry(
+                actor,
+                audit::Action::ReferralOpen,
+                &format!("referral/{id}"),
+                &canonical(&[mrn, kind, reason, &at]),
+                now,
+            )],
+        )
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
+        )))
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let row = referral_from(&row)?;
+        tx.commit().await?;
+        Ok(Some(row))
+    }
+
+    pub async fn referral(&self, id: &str) -> Result<Option<ReferralRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| referral_from(&r)).transpose()
+    }
+
+    /// Referrals, oldest first: of one MRN, or of one carrier, or in one status — each filter when given; at
+    /// most `limit`.
+    pub async fn referrals(
+        &self,
+        mrn: Option<&str>,
+        party: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ReferralRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL} FROM {REFERRAL_FROM} \
+             WHERE ($1 IS NULL OR r.mrn = $1) AND ($2 IS NULL OR e.lodged_by_party = $2) \
+             AND ($3 IS NULL OR r.status = $3) ORDER BY r.opened_at, r.id LIMIT $4"
+        )))
+        .bind(mrn)
+        .bind(party)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(referral_from).collect()
+    }
+
+    /// Applies the step `decide` gives for the referral as it stands, with its audit entry, in one transaction;
+    /// `None` when there is no such referral, `Some(Err)` with `decide`'s sentence when the step is refused.
+    pub async fn step_referral(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decide: impl FnOnce(&ReferralRow) -> Result<ReferralChange, String>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Result<ReferralRow, String>>, StoreError> {
+        let _guard = self.lock().await;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let current = referral_from(&row)?;
+        let change = match decide(&current) {
+            Ok(change) => change,
+            Err(message) => return Ok(Some(Err(message))),
+        };
+        let at = format_time(now);
+        // The status read is the one changed: a step that lost a race to another changes nothing.
+        let (done, action, text) = match &change {
+            ReferralChange::Answered { status, answer } => (
+                sqlx::query(
+                    "UPDATE referrals SET status = $1, answer = $2, answered_at = $3 WHERE id = $4 AND status = $5",
+                )
+                .bind(status)
+                .bind(answer)
+                .bind(&at)
+                .bind(id)
+                .bind(&current.status)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+                audit::Action::ReferralAnswer,
+                answer.clone(),
+            ),
+            ReferralChange::Closed { status, note } => (
+                sqlx::query(
+                    "UPDATE referrals SET status = $1, closing_note = $2, closed_by = $3, closed_at = $4 \
+                     WHERE id = $5 AND status = $6",
+                )
+                .bind(status)
+                .bind(note)
+                .bind(&actor.id)
+                .bind(&at)
+                .bind(id)
+                .bind(&current.status)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+                audit::Action::ReferralClose,
+                note.clone(),
+            ),
+        };
+        if done != 1 {
+            return Ok(Some(Err(
+                "The referral changed meanwhile; read it again.".to_owned()
+            )));
+        }
+        append(
+            &mut tx,
+            self.backend,
+            vec![entry(
+                actor,
+                action,
+                &format!("referral/{id}"),
+                &canonical(&[id, &text, &at]),
+                now,
+            )],
+        )
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let row = referral_from(&row)?;
+        tx.commit().await?;
+        Ok(Some(Ok(row)))
+    }
+
+    /// A do-not-load referral standing (not closed) on a consignment any of `references` names: its MRN and id.
+    pub async fn standing_do_not_load(
+        &self,
+        references: &[String],
+    ) -> Result<Option<(String, String)>, StoreError> {
+        for reference in references.iter().take(64) {
+            let row = sqlx::query(
+                "SELECT r.mrn, r.id FROM referrals r JOIN entry_summary_references x ON x.mrn = r.mrn \
+                 WHERE x.reference = $1 AND r.kind = 'do_not_load' AND r.status <> 'closed' \
+                 ORDER BY r.opened_at LIMIT 1",
+            )
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = row {
+                return Ok(Some((row.try_get("mrn")?, row.try_get("id")?)));
+            }
+        }
+        Ok(None)
+    }
 }

@@ -36,7 +36,9 @@ mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
-pub use entry_summary_store::{EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary};
+pub use entry_summary_store::{
+    EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary, ReferralChange, ReferralRow,
+};
 pub use ledger_store::TransferOutcome;
 pub use money::Money;
 pub use payments::{

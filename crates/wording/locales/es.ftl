@@ -876,3 +876,6 @@ error-88 = La declaración sumaria de entrada se aparta del esquema ICS; cada de
 error-89 = La declaración sumaria de entrada incumple una regla de negocio ICS; cada una se indica con su número de error ICS y su lugar.
 error-90 = Ninguna de sus declaraciones sumarias de entrada tiene este MRN.
 error-91 = Ya presentó una declaración sumaria de entrada con esta referencia; rectifíquela (CC313A) con su MRN.
+error-92 = Ninguna de sus remisiones tiene este identificador.
+error-93 = La remisión no puede dar este paso en su estado actual.
+error-94 = La aduana ordenó no cargar este envío: sus declaraciones se rechazan hasta que se levante la orden.

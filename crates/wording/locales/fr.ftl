@@ -876,3 +876,6 @@ error-88 = La déclaration sommaire d’entrée s’écarte du schéma ICS ; cha
 error-89 = La déclaration sommaire d’entrée enfreint une règle métier ICS ; chacune est nommée avec son numéro d’erreur ICS et sa place.
 error-90 = Aucune de vos déclarations sommaires d’entrée n’a ce MRN.
 error-91 = Vous avez déjà déposé une déclaration sommaire d’entrée avec cette référence ; rectifiez-la (CC313A) sous son MRN.
+error-92 = Aucun de vos renvois n’a cet identifiant.
+error-93 = Le renvoi ne peut pas franchir cette étape là où il en est.
+error-94 = La douane a ordonné de ne pas charger cet envoi : ses déclarations sont refusées jusqu’à la levée de l’ordre.

@@ -101,6 +101,22 @@ pub(crate) async fn lodge(
             ));
         }
     }
+    // A do-not-load standing on the consignment the declaration names (its UCR, DE 2/4; its previous
+    // documents, DE 2/1) refuses it before anything is decided or stored.
+    let named: Vec<String> = declaration
+        .goods_shipment
+        .ucr
+        .iter()
+        .cloned()
+        .chain(
+            declaration
+                .goods_shipment
+                .previous_documents
+                .iter()
+                .map(|d| d.id.clone()),
+        )
+        .collect();
+    crate::entry_summaries::do_not_load(&state, &named).await?;
     let hash = clearance::content_hash(parsed.model.as_bytes());
     let at = now();
     let lrn = declaration.lrn.to_string();

@@ -30,3 +30,29 @@ CREATE TRIGGER entry_summaries_no_delete BEFORE DELETE ON entry_summaries
 BEGIN
     SELECT RAISE(ABORT, 'entry summary declarations are kept as received: lodge an amendment');
 END;
+-- The references by which later declarations name an entry summary's consignment (its UCR, the goods items'
+-- commercial references and documents), each version's added.
+CREATE TABLE entry_summary_references (
+    mrn TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    PRIMARY KEY (mrn, reference)
+);
+CREATE INDEX entry_summary_references_reference ON entry_summary_references (reference);
+-- Referrals of a consignment to its carrier: a request for information, for high-risk cargo screening, or
+-- do-not-load; opened by customs, answered by the carrier, closed by customs. Each step is an audit entry.
+CREATE TABLE referrals (
+    id TEXT PRIMARY KEY,
+    mrn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opened_by TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    answer TEXT,
+    answered_at TEXT,
+    closed_by TEXT,
+    closed_at TEXT,
+    closing_note TEXT
+);
+CREATE INDEX referrals_mrn ON referrals (mrn, opened_at);
+CREATE INDEX referrals_status ON referrals (status, opened_at);
