@@ -33,6 +33,7 @@ mod portal_lpco_types;
 mod portal_public;
 mod portal_publications;
 mod portal_queue;
+mod portal_referrals;
 mod portal_refunds;
 mod portal_risk;
 mod portal_risk_lists;

@@ -144,6 +144,13 @@ const TRADER: &[Role] = &[Role::Trader];
 const OFFICER: &[Role] = &[Role::Officer];
 /// Who refers a consignment to its carrier before loading or arrival.
 const REFERRERS: &[Role] = &[Role::Officer, Role::RiskAnalyst];
+/// Who reads referrals in the portal: the carrier its own, customs all.
+const REFERRAL_READERS: &[Role] = &[
+    Role::Trader,
+    Role::Officer,
+    Role::RiskAnalyst,
+    Role::Auditor,
+];
 const TRADER_OFFICER: &[Role] = &[Role::Trader, Role::Officer];
 /// Reading declarations: the trader its own, the customs roles all.
 const READERS: &[Role] = &[
@@ -272,6 +279,9 @@ routes! {
     GET "/portal/representations" => Access::Session(ADMIN), None, crate::portal_admin::show_representations;
     GET "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::show;
     POST "/portal/agencies" => Access::Session(ADMIN), None, crate::portal_agencies::save;
+    GET "/portal/referrals" => Access::Session(REFERRAL_READERS), None, crate::portal_referrals::show;
+    POST "/portal/referrals/{id}/answer" => Access::Session(TRADER), None, crate::portal_referrals::answer;
+    POST "/portal/referrals/{id}/closure" => Access::Session(OFFICER), None, crate::portal_referrals::close;
     GET "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::show;
     POST "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::save;
     GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;

@@ -5,6 +5,7 @@
 //! do-not-load referral, answered by the carrier alone, refuses a declaration naming the consignment until an
 //! officer closes it.
 
+mod browser;
 mod common;
 
 use common::{TestApp, json};
@@ -349,5 +350,121 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
             steps,
             ["referral.open", "referral.answer", "referral.close"]
         );
+    }
+}
+
+/// The portal's referrals page: the carrier reads a request for information about its consignment and answers it
+/// (an empty answer refused at its field, in French too), an officer closes it with a note; each through the API's
+/// own handler.
+#[tokio::test]
+async fn carriers_answer_referrals_and_officers_close_them_in_the_portal() {
+    use browser::{hidden_csrf, linked, portal_user, session};
+    use reqwest::header;
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let carrier = app.user("trader", Some(CARRIER)).await;
+        let analyst = app.user("risk_analyst", None).await;
+        portal_user(&app, "Cara Carrier", "trader", Some(CARRIER), "cara").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let (status, accepted) = lodge(&app, &carrier, MINIMAL).await;
+        assert_eq!(status, 201, "{accepted}");
+        let mrn = accepted["mrn"].as_str().unwrap().to_owned();
+        let (_, referral) = json(
+            app.post(
+                &analyst,
+                &format!("/api/v1/entry-summaries/{mrn}/referrals"),
+                serde_json::json!({"kind": "request_for_information", "reason": "Who is the buyer of the shavers?"}),
+            )
+            .await,
+        )
+        .await;
+        let id = referral["id"].as_str().unwrap().to_owned();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let get = async |cookie: &str| {
+            client
+                .get(format!("{}/portal/referrals", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let cara = session(&app, &client, "cara").await;
+        let html = get(&cara).await;
+        assert!(
+            html.contains("Request for information: ")
+                && html.contains("Who is the buyer of the shavers?")
+                && html.contains(&format!("id=\"answer-{id}\""))
+                && html.contains(&format!(
+                    "<th scope=\"row\">{mrn}</th><td>ADUANA-ENS-1</td>"
+                )),
+            "{html}"
+        );
+        let csrf = hidden_csrf(&html);
+        let post = async |cookie: &str, path: &str, text: &str, language: &str| {
+            client
+                .post(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .header(header::ORIGIN, &app.base)
+                .header(header::ACCEPT_LANGUAGE, language)
+                .form(&[("csrf", csrf.as_str()), ("text", text)])
+                .send()
+                .await
+                .unwrap()
+        };
+        let empty = post(&cara, &format!("/portal/referrals/{id}/answer"), "  ", "fr").await;
+        assert_eq!(empty.status(), 422);
+        let html = empty.text().await.unwrap();
+        assert_eq!(linked(&html), [format!("text-{id}")]);
+        assert!(
+            html.contains("lang=\"fr\"")
+                && html.contains("Écrivez le texte : 1 à 4 000 caractères."),
+            "{html}"
+        );
+        let answered = post(
+            &cara,
+            &format!("/portal/referrals/{id}/answer"),
+            "Shavers Ltd, Dover, our customer since 2019.",
+            "en",
+        )
+        .await;
+        assert_eq!(answered.status(), 303);
+        let html = get(&cara).await;
+        assert!(
+            html.contains("Your answer is sent to customs.")
+                || html.contains("answered, awaiting customs"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(&format!("id=\"answer-{id}\"")),
+            "answered once"
+        );
+        let olga = session(&app, &client, "olga").await;
+        let html = get(&olga).await;
+        assert!(
+            html.contains("Shavers Ltd, Dover") && html.contains(&format!("id=\"close-{id}\"")),
+            "{html}"
+        );
+        let csrf_olga = hidden_csrf(&html);
+        let closed = client
+            .post(format!("{}/portal/referrals/{id}/closure", app.base))
+            .header(header::COOKIE, &olga)
+            .header(header::ORIGIN, &app.base)
+            .form(&[
+                ("csrf", csrf_olga.as_str()),
+                ("text", "The buyer is known."),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(closed.status(), 303);
+        let (_, shown) = json(app.get(&analyst, "/api/v1/referrals").await).await;
+        assert_eq!(shown["referrals"][0]["status"], "closed");
+        assert_eq!(shown["referrals"][0]["closing_note"], "The buyer is known.");
     }
 }

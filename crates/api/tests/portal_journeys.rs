@@ -857,6 +857,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     format!("/portal/users/{oscar_id}"),
                     "/portal/representations".to_owned(),
                     "/portal/agencies".to_owned(),
+                    "/portal/lpco-types".to_owned(),
                     "/information".to_owned(),
                     format!("/information/{}", rule.id),
                     // Last, a page with the sign-out button (public pages have none).
@@ -867,6 +868,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 "olga",
                 vec![
                     "/portal/refunds".to_owned(),
+                    "/portal/referrals".to_owned(),
                     "/portal/enquiries".to_owned(),
                     "/portal/queue?lane=red".to_owned(),
                     format!("/portal/declarations/{red_id}"),
@@ -882,7 +884,13 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/risk/hit-rates".to_owned(),
                 ],
             ),
-            ("tom", vec![format!("/portal/declarations/{id}")]),
+            (
+                "tom",
+                vec![
+                    "/portal/referrals".to_owned(),
+                    format!("/portal/declarations/{id}"),
+                ],
+            ),
         ];
         for (language, size) in [("fr", (390, 844)), ("es", (390, 844)), ("es", (1280, 900))] {
             client.set_window_size(size.0, size.1).await.unwrap();
