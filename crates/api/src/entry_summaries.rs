@@ -227,6 +227,9 @@ pub async fn show(
 pub struct ListQuery {
     /// At most this many (1 to 1000; 50 when absent).
     limit: Option<i64>,
+    /// Only the entry summaries whose consignment this names: its UCR, a goods item's commercial reference or
+    /// document (each MRN once, its first version, oldest first).
+    reference: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -241,7 +244,7 @@ pub struct EntrySummaries {
     path = "/api/v1/entry-summaries",
     tag = "pre-arrival",
     summary = "Entry summary declarations received",
-    description = "The versions received, newest first: a carrier's own, or all for officers, analysts and auditors.",
+    description = "The versions received, newest first: a carrier's own, or all for officers, analysts and auditors. With `reference`, the entry summaries whose consignment it names (the UCR, a goods item's commercial reference or document): each MRN once, its first version, oldest first.",
     params(ListQuery),
     responses((status = 200, description = "The list", body = crate::entry_summaries::EntrySummaries), (status = 400, description = "A query parameter is invalid.", body = crate::error::ErrorBody)),
     security(("bearer" = []))
@@ -262,7 +265,15 @@ pub async fn list(
         crate::policy::Role::Trader => Some(own_party(&caller).unwrap_or("")),
         _ => None,
     };
-    let rows = state.store.entry_summaries(party, limit).await?;
+    let rows = match query.reference.as_deref().map(str::trim) {
+        Some(reference) if !reference.is_empty() => {
+            state
+                .store
+                .entry_summaries_naming(reference, party, limit)
+                .await?
+        }
+        _ => state.store.entry_summaries(party, limit).await?,
+    };
     Ok(Json(EntrySummaries {
         entry_summaries: rows.iter().map(version_of).collect(),
     }))

@@ -202,6 +202,30 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
         assert_eq!(accepted_json["format"], "json");
         assert_ne!(accepted_json["mrn"], mrn.as_str());
 
+        // Searchable by the consignment's UCR: officers find it, another carrier does not.
+        let (_, found) = json(
+            app.get(&officer, "/api/v1/entry-summaries?reference=UCR-2026-0001")
+                .await,
+        )
+        .await;
+        let found = found["entry_summaries"].as_array().unwrap().clone();
+        // Both consignments of this carrier carry that UCR (the JSON twin was copied from the XML), oldest first.
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0]["mrn"], mrn.as_str());
+        assert_eq!(found[1]["mrn"], accepted_json["mrn"]);
+        let (_, hidden) = json(
+            app.get(&other, "/api/v1/entry-summaries?reference=UCR-2026-0001")
+                .await,
+        )
+        .await;
+        assert_eq!(hidden["entry_summaries"], serde_json::json!([]));
+        let (_, nothing) = json(
+            app.get(&officer, "/api/v1/entry-summaries?reference=NO-SUCH-UCR")
+                .await,
+        )
+        .await;
+        assert_eq!(nothing["entry_summaries"], serde_json::json!([]));
+
         // Do-not-load: sent to the carrier, answered once by it alone; while it stands, a declaration naming the
         // consignment's UCR is refused; closed, the declaration is accepted.
         let analyst = app.user("risk_analyst", None).await;

@@ -192,6 +192,27 @@ impl Store {
         };
         rows.iter().map(|r| row_from(r, false)).collect()
     }
+
+    /// The entry summaries whose consignment `reference` names (a UCR, a commercial reference or a document),
+    /// each MRN once with its first version, oldest first (of one lodging party when given), at most `limit`.
+    pub async fn entry_summaries_naming(
+        &self,
+        reference: &str,
+        party: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EntrySummaryRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM entry_summaries WHERE version = 1 \
+             AND mrn IN (SELECT mrn FROM entry_summary_references WHERE reference = $1) \
+             AND ($2 IS NULL OR lodged_by_party = $2) ORDER BY received_at, mrn LIMIT $3"
+        )))
+        .bind(reference)
+        .bind(party)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| row_from(r, false)).collect()
+    }
 }
 
 async fn insert(
