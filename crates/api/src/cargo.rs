@@ -19,7 +19,7 @@ use serde_json::Value;
 use storage::{CargoReportRow, NewCargoReport};
 
 /// The carrier's party as the caller: a trader acts for its own party only.
-fn own_party(caller: &Caller) -> Option<&str> {
+pub(crate) fn own_party(caller: &Caller) -> Option<&str> {
     match caller.role {
         crate::policy::Role::Trader => caller.user.party.as_deref(),
         _ => None,

@@ -7,6 +7,7 @@
 //! stored from a refused message. A carrier sees its own; officers, analysts and auditors all.
 
 use crate::access::audit_actor;
+use crate::cargo::own_party;
 use crate::error::ApiError;
 use crate::request::{media_type, now, read_body};
 use crate::{AppState, Caller};
@@ -19,14 +20,6 @@ use entry_summary::{Kind, Message};
 use error_table::{ErrorCode, Problem};
 use serde::{Deserialize, Serialize};
 use storage::{EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary};
-
-/// The lodging party a trader acts for; `None` for the other roles.
-fn own_party(caller: &Caller) -> Option<&str> {
-    match caller.role {
-        crate::policy::Role::Trader => caller.user.party.as_deref(),
-        _ => None,
-    }
-}
 
 /// One version as the API shows it.
 #[derive(Serialize, utoipa::ToSchema)]

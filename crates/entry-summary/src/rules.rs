@@ -285,10 +285,7 @@ fn header(root: &Node, out: &mut Out) {
     let Some(header) = root.child("HEAHEA") else {
         return;
     };
-    // A mode with leading zeros (08, refused as such) is read as its number for the rules that follow.
-    let mode = header
-        .text_of("TraModAtBorHEA76")
-        .map(|m| m.trim_start_matches('0'));
+    let mode = mode(root);
     let circumstance = header.text_of("SpeCirIndHEA1");
     if let Some(c) = circumstance
         && !matches!(c, "C" | "D" | "E")
@@ -614,7 +611,7 @@ fn transport(root: &Node, out: &mut Out) {
     let Some(header) = root.child("HEAHEA") else {
         return;
     };
-    let mode = header.text_of("TraModAtBorHEA76");
+    let mode = mode(root);
     if header.child("TraModAtBorHEA76").is_some_and(leading_zeros) {
         out.add(
             8690,
@@ -623,7 +620,6 @@ fn transport(root: &Node, out: &mut Out) {
             "The transport mode at the border has no leading zeros.",
         );
     }
-    let mode = mode.map(|m| m.trim_start_matches('0'));
     let vessel = matches!(mode, Some("1" | "8"));
     if vessel {
         if let Some(identity) = header.text_of("IdeOfMeaOfTraCroHEA85")
@@ -840,10 +836,7 @@ fn counts(root: &Node, out: &mut Out) {
     // C502: the carrier's TIN by sea, air, inland waterway, fixed installation and road.
     if let Some(carrier) = root.child("TRACARENT601")
         && !carrier.has("TINTRACARENT602")
-        && matches!(
-            mode(root).map(|m| m.trim_start_matches('0')),
-            Some("1" | "4" | "8" | "10" | "11")
-        )
+        && matches!(mode(root), Some("1" | "4" | "8" | "10" | "11"))
     {
         out.add(
             8164,
