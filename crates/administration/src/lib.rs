@@ -215,6 +215,9 @@ pub struct Profile {
 pub struct Deadlines {
     /// Working days a trader has to pay a payment order (default 10).
     pub payment_order_working_days: u32,
+    /// Calendar days goods presented may stay in temporary storage before a declaration discharges them (default
+    /// 90, as the Union Customs Code's article 149 allows).
+    pub temporary_storage_days: u32,
 }
 
 impl Profile {
@@ -345,6 +348,11 @@ impl Profile {
             "payment_order_working_days = {}",
             self.deadlines.payment_order_working_days
         );
+        let _ = writeln!(
+            out,
+            "temporary_storage_days = {}",
+            self.deadlines.temporary_storage_days
+        );
         let _ = writeln!(out, "\n[demonstration]");
         if let Some(data) = &self.demonstration.reference_data {
             let _ = writeln!(out, "reference_data = {}", quote(data));
@@ -465,6 +473,7 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawDeadlines {
     payment_order_working_days: Option<Spanned<i64>>,
+    temporary_storage_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -897,6 +906,23 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
         },
     };
 
+    let temporary_storage_days = match &raw.deadlines.temporary_storage_days {
+        None => 90,
+        Some(days) => match u32::try_from(*days.get_ref()) {
+            Ok(days @ 1..=3660) => days,
+            _ => {
+                error(
+                    days.span(),
+                    format!(
+                        "Goods stay in temporary storage 1 to 3660 days, not {}.",
+                        days.get_ref()
+                    ),
+                );
+                90
+            }
+        },
+    };
+
     let auto_open_limit = match &raw.demonstration.auto_open_limit {
         None => None,
         Some(limit) => match limit.get_ref().parse::<rust_decimal::Decimal>() {
@@ -959,6 +985,7 @@ pub fn parse(text: &str) -> Result<Profile, Vec<ConfigError>> {
         },
         deadlines: Deadlines {
             payment_order_working_days,
+            temporary_storage_days,
         },
         demonstration: Demonstration {
             auto_open_limit,

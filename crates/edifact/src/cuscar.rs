@@ -153,6 +153,9 @@ pub fn read(message: &Message) -> Result<CargoReport, Vec<Problem>> {
                     _ => c.notify_party = p,
                 }
             }
+            ("RFF", "UCN") if in_consignment && !in_goods => {
+                consignments.last_mut().expect("in a consignment").ucr = some(segment.get(1, 2));
+            }
             ("LOC", "9" | "11") if in_consignment && !in_goods => {
                 let c = consignments.last_mut().expect("in a consignment");
                 if qualifier == "9" {

@@ -14,6 +14,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+pub mod discharge;
+
 /// Most consignments one report may hold (a large container ship carries a few thousand bills of lading).
 pub const MAX_CONSIGNMENTS: usize = 10_000;
 /// Most goods items one consignment may hold.
@@ -80,6 +82,9 @@ pub struct Consignment {
     /// 1, 2, 3 … in the report.
     pub sequence: u32,
     pub transport_document: String,
+    /// The unique consignment reference (WCO UCR, CUSCAR `RFF+UCN`), when the carrier knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ucr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consignor: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
