@@ -74,6 +74,7 @@ actions! {
     RiskModelSave => ("risk.model.save", "A risk model saved as a new version."),
     RiskModelChoiceSave => ("risk.model_choice.save", "The risk model in use chosen."),
     ManifestLodge => ("manifest.lodge", "A carrier's cargo report received."),
+    ManifestArrival => ("manifest.arrival", "The means of transport of a cargo report arrived: its goods presented and in temporary storage."),
     EntrySummaryLodge => ("entry_summary.lodge", "A carrier's entry summary declaration accepted with its MRN."),
     EntrySummaryAmend => ("entry_summary.amend", "An amendment of an entry summary declaration accepted as its next version."),
     ReferralOpen => ("referral.open", "A consignment referred to its carrier: a request for information, for high-risk cargo screening, or do-not-load."),

@@ -203,128 +203,158 @@ fn reported_mass(c: &Consignment) -> Option<Decimal> {
     })
 }
 
-/// Matches every consignment of `report` to the candidates naming it. Discrepancies are computed only where every
-/// declaration naming the consignment names no other consignment of the report (a declaration covering several
-/// consignments cannot be split between them), with the gross mass allowed to differ by `mass_tolerance_percent`
-/// of the reported mass.
+/// The candidates indexed by the references and containers they name: built once, matched against any number of
+/// reports.
+#[derive(Debug)]
+pub struct Index<'c> {
+    candidates: &'c [Candidate<'c>],
+    by_reference: HashMap<&'c str, Vec<usize>>,
+    by_container: HashMap<&'c str, Vec<usize>>,
+}
+
+impl<'c> Index<'c> {
+    pub fn new(candidates: &'c [Candidate<'c>]) -> Index<'c> {
+        let mut by_reference: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_container: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, candidate) in candidates.iter().enumerate() {
+            for r in &candidate.cargo.references {
+                by_reference.entry(r.as_str()).or_default().push(i);
+            }
+            for c in &candidate.cargo.containers {
+                by_container.entry(c.as_str()).or_default().push(i);
+            }
+        }
+        Index {
+            candidates,
+            by_reference,
+            by_container,
+        }
+    }
+}
+
+/// Matches every consignment of `report` to the candidates naming it ([`Index::match_report`]).
 pub fn match_report(
     report: &CargoReport,
     candidates: &[Candidate<'_>],
     mass_tolerance_percent: u32,
 ) -> Vec<Matched> {
-    let mut by_reference: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_container: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, candidate) in candidates.iter().enumerate() {
-        for r in &candidate.cargo.references {
-            by_reference.entry(r.as_str()).or_default().push(i);
-        }
-        for c in &candidate.cargo.containers {
-            by_container.entry(c.as_str()).or_default().push(i);
-        }
-    }
-    // Which consignments fill each container: only a container one consignment fills names it.
-    let mut fillers: HashMap<&str, BTreeSet<usize>> = HashMap::new();
-    for (k, c) in report.consignments.iter().enumerate() {
-        for g in &c.goods {
-            for e in &g.equipment {
-                fillers.entry(e.trim()).or_default().insert(k);
-            }
-        }
-    }
-    let mut matched: Vec<Matched> = report
-        .consignments
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            let mut found: Vec<(usize, MatchedBy)> = Vec::new();
-            let mut add = |key: &str, by: MatchedBy, index: &HashMap<&str, Vec<usize>>| {
-                for &i in index.get(key).map(Vec::as_slice).unwrap_or_default() {
-                    if !found.iter().any(|(j, _)| *j == i) {
-                        found.push((i, by));
-                    }
+    Index::new(candidates).match_report(report, mass_tolerance_percent)
+}
+
+impl Index<'_> {
+    /// Matches every consignment of `report` to the candidates naming it. Discrepancies are computed only where
+    /// every declaration naming the consignment names no other consignment of the report (a declaration covering
+    /// several consignments cannot be split between them), with the gross mass allowed to differ by
+    /// `mass_tolerance_percent` of the reported mass.
+    pub fn match_report(&self, report: &CargoReport, mass_tolerance_percent: u32) -> Vec<Matched> {
+        let candidates = self.candidates;
+        let by_reference = &self.by_reference;
+        let by_container = &self.by_container;
+        // Which consignments fill each container: only a container one consignment fills names it.
+        let mut fillers: HashMap<&str, BTreeSet<usize>> = HashMap::new();
+        for (k, c) in report.consignments.iter().enumerate() {
+            for g in &c.goods {
+                for e in &g.equipment {
+                    fillers.entry(e.trim()).or_default().insert(k);
                 }
-            };
-            add(
-                c.transport_document.trim(),
-                MatchedBy::TransportDocument,
-                &by_reference,
-            );
-            if let Some(ucr) = &c.ucr {
-                add(ucr.trim(), MatchedBy::Ucr, &by_reference);
             }
-            let containers: BTreeSet<&str> = c
-                .goods
-                .iter()
-                .flat_map(|g| g.equipment.iter().map(|e| e.trim()))
-                .filter(|e| fillers.get(e).is_some_and(|f| f.len() == 1))
-                .collect();
-            for container in containers {
-                add(container, MatchedBy::Container, &by_container);
-            }
-            found.sort_unstable();
-            let standing = found
-                .iter()
-                .map(|(i, _)| candidates[*i].standing)
-                .filter(|s| *s != Standing::Closed);
-            let discharge = standing.fold(Discharge::Undeclared, |best, s| {
-                best.max(match s {
-                    Standing::Released => Discharge::Discharged,
-                    _ => Discharge::Declared,
-                })
-            });
-            Matched {
-                consignment: k,
-                declarations: found,
-                discharge,
-                discrepancies: Vec::new(),
-            }
-        })
-        .collect();
-    // How many consignments each candidate names.
-    let mut named = vec![0usize; candidates.len()];
-    for m in &matched {
-        for (i, _) in &m.declarations {
-            named[*i] += 1;
         }
-    }
-    for m in &mut matched {
-        let standing: Vec<&Candidate<'_>> = m
-            .declarations
+        let mut matched: Vec<Matched> = report
+            .consignments
             .iter()
-            .map(|(i, _)| &candidates[*i])
-            .filter(|c| c.standing != Standing::Closed)
+            .enumerate()
+            .map(|(k, c)| {
+                let mut found: Vec<(usize, MatchedBy)> = Vec::new();
+                let mut add = |key: &str, by: MatchedBy, index: &HashMap<&str, Vec<usize>>| {
+                    for &i in index.get(key).map(Vec::as_slice).unwrap_or_default() {
+                        if !found.iter().any(|(j, _)| *j == i) {
+                            found.push((i, by));
+                        }
+                    }
+                };
+                add(
+                    c.transport_document.trim(),
+                    MatchedBy::TransportDocument,
+                    by_reference,
+                );
+                if let Some(ucr) = &c.ucr {
+                    add(ucr.trim(), MatchedBy::Ucr, by_reference);
+                }
+                let containers: BTreeSet<&str> = c
+                    .goods
+                    .iter()
+                    .flat_map(|g| g.equipment.iter().map(|e| e.trim()))
+                    .filter(|e| fillers.get(e).is_some_and(|f| f.len() == 1))
+                    .collect();
+                for container in containers {
+                    add(container, MatchedBy::Container, by_container);
+                }
+                found.sort_unstable();
+                let standing = found
+                    .iter()
+                    .map(|(i, _)| candidates[*i].standing)
+                    .filter(|s| *s != Standing::Closed);
+                let discharge = standing.fold(Discharge::Undeclared, |best, s| {
+                    best.max(match s {
+                        Standing::Released => Discharge::Discharged,
+                        _ => Discharge::Declared,
+                    })
+                });
+                Matched {
+                    consignment: k,
+                    declarations: found,
+                    discharge,
+                    discrepancies: Vec::new(),
+                }
+            })
             .collect();
-        let alone = m
-            .declarations
-            .iter()
-            .filter(|(i, _)| candidates[*i].standing != Standing::Closed)
-            .all(|(i, _)| named[*i] == 1);
-        if standing.is_empty() || !alone {
-            continue;
-        }
-        let consignment = &report.consignments[m.consignment];
-        let declared_packages = standing.iter().try_fold(0u64, |sum, c| {
-            c.cargo.packages.and_then(|n| sum.checked_add(n))
-        });
-        if let (Some(reported), Some(declared)) =
-            (reported_packages(consignment), declared_packages)
-            && reported != declared
-        {
-            m.discrepancies
-                .push(Discrepancy::Packages { reported, declared });
-        }
-        let declared_mass = standing.iter().try_fold(Decimal::ZERO, |sum, c| {
-            c.cargo.gross_mass_kg.and_then(|m| sum.checked_add(m))
-        });
-        if let (Some(reported), Some(declared)) = (reported_mass(consignment), declared_mass) {
-            let allowed = reported * Decimal::from(mass_tolerance_percent) / Decimal::ONE_HUNDRED;
-            if (reported - declared).abs() > allowed {
-                m.discrepancies
-                    .push(Discrepancy::GrossMass { reported, declared });
+        // How many consignments of this report each candidate names.
+        let mut named: HashMap<usize, usize> = HashMap::new();
+        for m in &matched {
+            for (i, _) in &m.declarations {
+                *named.entry(*i).or_default() += 1;
             }
         }
+        for m in &mut matched {
+            let standing: Vec<&Candidate<'_>> = m
+                .declarations
+                .iter()
+                .map(|(i, _)| &candidates[*i])
+                .filter(|c| c.standing != Standing::Closed)
+                .collect();
+            let alone = m
+                .declarations
+                .iter()
+                .filter(|(i, _)| candidates[*i].standing != Standing::Closed)
+                .all(|(i, _)| named.get(i) == Some(&1));
+            if standing.is_empty() || !alone {
+                continue;
+            }
+            let consignment = &report.consignments[m.consignment];
+            let declared_packages = standing.iter().try_fold(0u64, |sum, c| {
+                c.cargo.packages.and_then(|n| sum.checked_add(n))
+            });
+            if let (Some(reported), Some(declared)) =
+                (reported_packages(consignment), declared_packages)
+                && reported != declared
+            {
+                m.discrepancies
+                    .push(Discrepancy::Packages { reported, declared });
+            }
+            let declared_mass = standing.iter().try_fold(Decimal::ZERO, |sum, c| {
+                c.cargo.gross_mass_kg.and_then(|m| sum.checked_add(m))
+            });
+            if let (Some(reported), Some(declared)) = (reported_mass(consignment), declared_mass) {
+                let allowed =
+                    reported * Decimal::from(mass_tolerance_percent) / Decimal::ONE_HUNDRED;
+                if (reported - declared).abs() > allowed {
+                    m.discrepancies
+                        .push(Discrepancy::GrossMass { reported, declared });
+                }
+            }
+        }
+        matched
     }
-    matched
 }
 
 /// A report whose means of transport arrived: its goods entered temporary storage then.
@@ -370,12 +400,13 @@ pub fn reconcile<'a>(
     mass_tolerance_percent: u32,
 ) -> Reconciliation<'a> {
     let mut out = Reconciliation::default();
+    let index = Index::new(candidates);
     for a in arrived {
         let deadline = a
             .arrived_at
             .checked_add(Duration::days(i64::from(storage_days)))
             .unwrap_or(a.arrived_at);
-        for m in match_report(a.report, candidates, mass_tolerance_percent) {
+        for m in index.match_report(a.report, mass_tolerance_percent) {
             out.consignments += 1;
             match m.discharge {
                 Discharge::Discharged => out.discharged += 1,

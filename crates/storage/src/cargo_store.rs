@@ -48,10 +48,10 @@ pub struct CargoReportRow {
     pub received_at: String,
 }
 
-const SUMMARY: &str = "id, carrier, reference, transport_id, arrival, place_of_arrival, consignments, goods_items, \
+pub(crate) const SUMMARY: &str = "id, carrier, reference, transport_id, arrival, place_of_arrival, consignments, goods_items, \
                        format, sha256, received_by, received_at";
 
-fn row_from(row: &AnyRow, full: bool) -> Result<CargoReportRow, StoreError> {
+pub(crate) fn row_from(row: &AnyRow, full: bool) -> Result<CargoReportRow, StoreError> {
     Ok(CargoReportRow {
         id: row.try_get("id")?,
         carrier: row.try_get("carrier")?,

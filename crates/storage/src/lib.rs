@@ -19,6 +19,7 @@
 mod admin_store;
 mod audit_store;
 mod cargo_store;
+mod discharge_store;
 mod enquiries_store;
 mod entry_summary_store;
 mod kpi_store;
@@ -36,6 +37,7 @@ mod single_window;
 pub use admin_store::AdministrationVersion;
 pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
+pub use discharge_store::{CargoArrival, CargoCandidate};
 pub use entry_summary_store::{
     EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary, ReferralChange, ReferralRow,
 };
@@ -316,6 +318,9 @@ pub struct NewDeclaration {
     /// The documents it cites (DE 2/3 code and reference): the LPCO types among the codes and the issued documents
     /// they name are loaded (and locked) for the decision.
     pub cited: Vec<(String, Option<String>)>,
+    /// The cargo it covers (`manifest::discharge::declared_cargo`), written with it: what cargo reports'
+    /// consignments are matched on.
+    pub cargo: Option<manifest::discharge::DeclaredCargo>,
 }
 
 impl NewDeclaration {
@@ -515,6 +520,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         23,
         include_str!("../migrations/sqlite/0023_entry_summaries.sql"),
     ),
+    (
+        24,
+        include_str!("../migrations/sqlite/0024_cargo_discharge.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -584,6 +593,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         23,
         include_str!("../migrations/postgres/0023_entry_summaries.sql"),
+    ),
+    (
+        24,
+        include_str!("../migrations/postgres/0024_cargo_discharge.sql"),
     ),
 ];
 
@@ -988,6 +1001,10 @@ impl Store {
             }
             let mut entries = Vec::new();
             insert_rows(&mut tx, std::slice::from_ref(&prepared.row)).await?;
+            if let Some(cargo) = &prepared.cargo {
+                discharge_store::insert_cargo(&mut tx, &[(prepared.row.id.as_str(), cargo)])
+                    .await?;
+            }
             entries.extend(payments::allocate_examiners(&mut tx, &[&prepared.row], now).await?);
             entries
                 .extend(insert_versions(&mut tx, std::slice::from_ref(&prepared.version)).await?);
@@ -1872,6 +1889,7 @@ async fn write_batch(
     let mut answers = Vec::with_capacity(work.len());
     let mut prepared_rows = Vec::new();
     let mut versions = Vec::new();
+    let mut cargoes: Vec<(String, manifest::discharge::DeclaredCargo)> = Vec::new();
     let mut events = Vec::new();
     let mut now_of_batch = None;
     for (new, document, serial, now, decide) in work {
@@ -1964,6 +1982,9 @@ async fn write_batch(
         );
         events.extend(prepared.events);
         versions.push(prepared.version);
+        if let Some(cargo) = prepared.cargo {
+            cargoes.push((prepared.row.id.clone(), cargo));
+        }
         answers.push(Ok(Lodged::Created {
             row: Box::new(prepared.row.clone()),
         }));
@@ -1971,6 +1992,14 @@ async fn write_batch(
     }
     let mut entries = Vec::new();
     insert_rows(&mut tx, &prepared_rows).await?;
+    discharge_store::insert_cargo(
+        &mut tx,
+        &cargoes
+            .iter()
+            .map(|(id, cargo)| (id.as_str(), cargo))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
     entries.extend(
         payments::allocate_examiners(
             &mut tx,
@@ -2017,6 +2046,7 @@ struct Prepared {
     opens: Vec<revenue::Opening>,
     transfers: Vec<ledger::Transfer>,
     draws: Vec<lpco::Draw>,
+    cargo: Option<manifest::discharge::DeclaredCargo>,
 }
 
 /// Builds the row, first version and event records of a decided lodgement.
@@ -2029,6 +2059,7 @@ fn prepare(
     decided: Decided,
 ) -> Result<Prepared, StoreError> {
     let state = &decided.state;
+    let cargo = new.cargo;
     let now_text = format_time(now);
     let released_at = (state.status == workflow::Status::Released).then(|| now_text.clone());
     let version = VersionRecord {
@@ -2077,6 +2108,7 @@ fn prepare(
         opens: decided.opens,
         transfers: decided.transfers,
         draws: decided.draws,
+        cargo,
     })
 }
 

@@ -666,6 +666,9 @@ pub const APPEND_ONLY_TABLES: &[&str] = &[
     "reference_files",
     "risk_documents",
     "cargo_reports",
+    "entry_summaries",
+    "declaration_cargo",
+    "cargo_arrivals",
     "administration_versions",
     "schema_migrations",
 ];

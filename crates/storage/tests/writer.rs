@@ -19,6 +19,7 @@ fn new(lrn: &str) -> NewDeclaration {
         received_by: storage::Actor::new("u1", "trader"),
         accounts: Vec::new(),
         cited: Vec::new(),
+        cargo: None,
     }
 }
 

@@ -158,6 +158,7 @@ pub(crate) async fn lodge(
             )
             .map(|d| (format!("{}{}", d.category_code, d.type_code), d.id.clone()))
             .collect(),
+        cargo: Some(manifest::discharge::declared_cargo(declaration)),
     };
     let rate_book = state.rate_book.clone();
     let lodger = crate::access::actor(&caller);
