@@ -11,6 +11,7 @@ mod access;
 mod cargo;
 mod configuration;
 mod declarations;
+mod discharge;
 pub mod documents;
 mod entry_summaries;
 pub mod error;

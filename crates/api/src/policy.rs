@@ -312,6 +312,8 @@ routes! {
     POST "/api/v1/cargo-reports" => Access::Roles(TRADER), DeclarationsWrite, crate::cargo::lodge;
     GET "/api/v1/cargo-reports" => Access::Roles(READERS), DeclarationsRead, crate::cargo::list;
     GET "/api/v1/cargo-reports/{id}" => Access::Roles(READERS), DeclarationsRead, crate::cargo::show;
+    GET "/api/v1/cargo-reports/{id}/consignments" => Access::Roles(READERS), DeclarationsRead, crate::discharge::consignments;
+    POST "/api/v1/cargo-reports/{id}/arrival" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::discharge::arrival;
     POST "/api/v1/entry-summaries" => Access::Roles(TRADER), DeclarationsWrite, crate::entry_summaries::lodge;
     GET "/api/v1/entry-summaries" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::list;
     GET "/api/v1/entry-summaries/{mrn}" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::show;
@@ -345,6 +347,7 @@ routes! {
     POST "/api/v1/ledger/accounts/{account}/settlements" => Access::Roles(OFFICER), Decisions, crate::payments::accounts::settle_account;
     GET "/api/v1/reports/release-times" => Access::Roles(REPORTS), Reports, crate::reports::release_times;
     GET "/api/v1/reports/rule-hits" => Access::Roles(REPORTS), Reports, crate::reports::rule_hits;
+    GET "/api/v1/reports/cargo-reconciliation" => Access::Roles(REPORTS), Reports, crate::discharge::reconciliation;
     GET "/api/v1/audit/entries" => Access::Roles(AUDITORS), Audit, crate::reports::audit_entries;
     GET "/api/v1/declarations/{id}/audit" => Access::Roles(AUDITORS), Audit, crate::reports::declaration_audit;
     GET "/api/v1/risk/rules" => Access::Roles(RISK_READERS), Risk, crate::risk::list_rules;
