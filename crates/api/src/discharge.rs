@@ -82,10 +82,10 @@ pub(crate) struct ArrivalBody {
     /// Where the goods were presented (a UN/LOCODE, a berth, a temporary storage facility); the report's place of
     /// arrival when absent.
     #[serde(default)]
-    place: Option<String>,
+    pub(crate) place: Option<String>,
     /// Recorded on each declaration's arrival event.
     #[serde(default)]
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 /// What the arrival did to one declaration naming a consignment.
@@ -107,59 +107,59 @@ pub enum ArrivalOutcome {
 /// A declaration naming a consignment.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DischargingDeclaration {
-    id: String,
-    mrn: Option<String>,
-    lrn: String,
-    matched_by: MatchedBy,
+    pub(crate) id: String,
+    pub(crate) mrn: Option<String>,
+    pub(crate) lrn: String,
+    pub(crate) matched_by: MatchedBy,
     /// Its status after the arrival, or now.
     #[schema(value_type = String)]
-    status: workflow::Status,
+    pub(crate) status: workflow::Status,
     #[serde(skip_serializing_if = "Option::is_none")]
-    outcome: Option<ArrivalOutcome>,
+    pub(crate) outcome: Option<ArrivalOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 /// One consignment of a report and the declarations discharging it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsignmentDischarge {
     /// The consignment's sequence in the report.
-    sequence: u32,
-    transport_document: String,
+    pub(crate) sequence: u32,
+    pub(crate) transport_document: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ucr: Option<String>,
-    discharge: Discharge,
+    pub(crate) ucr: Option<String>,
+    pub(crate) discharge: Discharge,
     /// How many declarations name it.
-    declaration_count: usize,
+    pub(crate) declaration_count: usize,
     /// The declarations naming it, each with what named it. A carrier sees only those it may see itself.
-    declarations: Vec<DischargingDeclaration>,
-    discrepancies: Vec<Discrepancy>,
+    pub(crate) declarations: Vec<DischargingDeclaration>,
+    pub(crate) discrepancies: Vec<Discrepancy>,
 }
 
 /// A report's consignments and their discharge.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportDischarge {
-    cargo_report: String,
-    carrier: String,
-    reference: String,
+    pub(crate) cargo_report: String,
+    pub(crate) carrier: String,
+    pub(crate) reference: String,
     /// When the means of transport arrived; absent before.
     #[serde(skip_serializing_if = "Option::is_none")]
-    arrival: Option<ArrivalView>,
-    consignments: Vec<ConsignmentDischarge>,
+    pub(crate) arrival: Option<ArrivalView>,
+    pub(crate) consignments: Vec<ConsignmentDischarge>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ArrivalView {
     /// RFC 3339, UTC.
-    arrived_at: String,
+    pub(crate) arrived_at: String,
     /// When temporary storage ends, RFC 3339, UTC.
-    storage_deadline: String,
+    pub(crate) storage_deadline: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    place: Option<String>,
-    notified_by: String,
+    pub(crate) place: Option<String>,
+    pub(crate) notified_by: String,
     /// False when this request found the arrival recorded before (the first one stands).
     #[serde(skip_serializing_if = "Option::is_none")]
-    recorded_now: Option<bool>,
+    pub(crate) recorded_now: Option<bool>,
 }
 
 fn arrival_view(arrival: &CargoArrival, recorded_now: Option<bool>) -> ArrivalView {
@@ -379,53 +379,53 @@ pub(crate) async fn consignments(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReconciliationQuery {
-    from: Option<String>,
-    to: Option<String>,
+    pub(crate) from: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// One consignment needing an officer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReconciliationLine {
-    cargo_report: String,
-    carrier: String,
-    reference: String,
-    transport_id: Option<String>,
+    pub(crate) cargo_report: String,
+    pub(crate) carrier: String,
+    pub(crate) reference: String,
+    pub(crate) transport_id: Option<String>,
     /// RFC 3339, UTC.
-    arrived_at: String,
+    pub(crate) arrived_at: String,
     /// When temporary storage ends, RFC 3339, UTC.
-    storage_deadline: String,
-    sequence: u32,
-    transport_document: String,
+    pub(crate) storage_deadline: String,
+    pub(crate) sequence: u32,
+    pub(crate) transport_document: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ucr: Option<String>,
-    discharge: Discharge,
+    pub(crate) ucr: Option<String>,
+    pub(crate) discharge: Discharge,
     /// Not discharged and past its deadline.
-    overdue: bool,
+    pub(crate) overdue: bool,
     /// The declarations naming it.
-    declarations: Vec<String>,
-    discrepancies: Vec<Discrepancy>,
+    pub(crate) declarations: Vec<String>,
+    pub(crate) discrepancies: Vec<Discrepancy>,
 }
 
 /// The reconciliation of temporary storage.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CargoReconciliation {
-    from: String,
-    to: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
     /// RFC 3339, UTC: when the deadlines were judged.
-    at: String,
-    temporary_storage_days: u32,
-    mass_tolerance_percent: u32,
-    reports: usize,
-    consignments: usize,
-    discharged: usize,
-    declared: usize,
-    undeclared: usize,
-    overdue: usize,
-    with_discrepancies: usize,
+    pub(crate) at: String,
+    pub(crate) temporary_storage_days: u32,
+    pub(crate) mass_tolerance_percent: u32,
+    pub(crate) reports: usize,
+    pub(crate) consignments: usize,
+    pub(crate) discharged: usize,
+    pub(crate) declared: usize,
+    pub(crate) undeclared: usize,
+    pub(crate) overdue: usize,
+    pub(crate) with_discrepancies: usize,
     /// Each consignment overdue or with a discrepancy; at most 10,000 (`truncated` then).
-    lines: Vec<ReconciliationLine>,
+    pub(crate) lines: Vec<ReconciliationLine>,
     /// More reports arrived in the period than one reconciliation reads (10,000), or more lines than it answers.
-    truncated: bool,
+    pub(crate) truncated: bool,
 }
 
 #[utoipa::path(

@@ -127,6 +127,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal/lodge", "lodge", "page-lodge"),
             ("/portal/applications", "applications", "page-applications"),
             ("/portal/referrals", "referrals", "page-referrals"),
+            ("/portal/arrivals", "arrivals", "page-arrivals"),
             ("/duty-calculator", "tariff", "page-tariff"),
         ],
         Some(Role::Officer) => &[
@@ -134,6 +135,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
             ("/portal", "declarations", "page-declarations"),
             ("/portal/refunds", "refunds", "page-refunds"),
             ("/portal/referrals", "referrals", "page-referrals"),
+            ("/portal/arrivals", "arrivals", "page-arrivals"),
             ("/portal/enquiries", "enquiries", "page-enquiries"),
             ("/portal/kpis", "kpis", "page-kpis"),
             ("/release-times", "release-times", "page-release-times"),
@@ -153,6 +155,7 @@ fn pages_of(role: Option<Role>) -> &'static [(&'static str, &'static str, &'stat
         Some(Role::Auditor) => &[
             ("/portal/audit", "audit", "page-audit"),
             ("/portal", "declarations", "page-declarations"),
+            ("/portal/arrivals", "arrivals", "page-arrivals"),
             ("/portal/kpis", "kpis", "page-kpis"),
         ],
         Some(Role::Agency) => &[
@@ -412,6 +415,7 @@ mod catalogue {
         include_str!("../templates/agencies.html"),
         include_str!("../templates/lpco_types.html"),
         include_str!("../templates/referrals.html"),
+        include_str!("../templates/arrivals.html"),
         include_str!("../templates/risk_lists.html"),
         include_str!("../templates/risk_rates.html"),
         include_str!("../templates/risk_models.html"),
@@ -446,6 +450,7 @@ mod catalogue {
         include_str!("portal_agencies.rs"),
         include_str!("portal_lpco_types.rs"),
         include_str!("portal_referrals.rs"),
+        include_str!("portal_arrivals.rs"),
         include_str!("portal_risk_lists.rs"),
         include_str!("portal_risk_rates.rs"),
         include_str!("portal_risk_models.rs"),

@@ -24,6 +24,7 @@ pub mod policy;
 mod portal;
 mod portal_admin;
 mod portal_agencies;
+mod portal_arrivals;
 mod portal_audit;
 mod portal_declarations;
 mod portal_enquiries;

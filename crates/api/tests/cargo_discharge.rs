@@ -4,6 +4,8 @@
 //! is named by the reconciliation once its temporary storage deadline passed, and a declaration declaring fewer
 //! packages than reported is named as a discrepancy; another carrier cannot notify the arrival.
 
+#[allow(dead_code)]
+mod browser;
 mod common;
 
 use common::{TestApp, json, with_lrn};
@@ -308,5 +310,130 @@ async fn a_vessels_arrival_releases_every_pre_lodged_declaration_of_its_consignm
             1,
             "{actions:?}"
         );
+    }
+}
+
+/// The portal's arrivals page: the carrier sees its report with the form, notifies the vessel's arrival (a place
+/// too long refused at its field, in Spanish), and reads its consignments; an officer reads the report's
+/// consignments with their declarations and the temporary storage reconciliation; each through the API's handlers.
+#[tokio::test]
+async fn carriers_notify_arrivals_and_officers_read_temporary_storage_in_the_portal() {
+    use browser::{hidden_csrf, linked, portal_user, session};
+    use reqwest::header;
+    let Some(xml) = sample("TT_IM001b/TT_IM001b.xml") else {
+        return;
+    };
+    let xml = String::from_utf8(xml).unwrap();
+    for backend in common::backends() {
+        let app = TestApp::spawn_with(backend, |pipeline| {
+            pipeline.rules = selectivity::RuleSet::parse("random 0% then yellow").unwrap();
+        })
+        .await;
+        let carrier = app.user("trader", Some(CARRIER)).await;
+        let importer = app.user("trader", Some(DECLARANT)).await;
+        portal_user(&app, "Cara Carrier", "trader", Some(CARRIER), "cara").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let mut small = report();
+        small["consignments"] =
+            Value::Array(small["consignments"].as_array().unwrap()[..2].to_vec());
+        small["equipment"] = Value::Array(small["equipment"].as_array().unwrap()[..2].to_vec());
+        let (status, lodged) = post_report(&app, &carrier, &small).await;
+        assert_eq!(status, 201, "{lodged}");
+        let report_id = lodged["id"].as_str().unwrap().to_owned();
+        let one = xml
+            .replace("<TypeCode>IMA</TypeCode>", "<TypeCode>IMD</TypeCode>")
+            .replace("1GB553202734852-12345", &ducr(0));
+        let (_, declaration) = json(
+            app.lodge_xml(&importer, &with_lrn(one.as_bytes(), "PORTAL-0"))
+                .await,
+        )
+        .await;
+        let mrn = declaration["mrn"].as_str().unwrap().to_owned();
+
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let get = async |cookie: &str, path: &str| {
+            client
+                .get(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let cara = session(&app, &client, "cara").await;
+        let html = get(&cara, "/portal/arrivals").await;
+        assert!(
+            html.contains("MSC-VOY-0612E") && html.contains(&format!("id=\"arrive-{report_id}\"")),
+            "{html}"
+        );
+        let csrf = hidden_csrf(&html);
+        let action = format!("{}/portal/arrivals/{report_id}/arrival", app.base);
+        let too_long = client
+            .post(&action)
+            .header(header::COOKIE, &cara)
+            .header(header::ORIGIN, &app.base)
+            .header(header::ACCEPT_LANGUAGE, "es")
+            .form(&[("csrf", csrf.as_str()), ("place", &"x".repeat(71))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(too_long.status(), 422);
+        let html = too_long.text().await.unwrap();
+        assert_eq!(linked(&html), [format!("place-{report_id}")], "{html}");
+        assert!(html.contains("lang=\"es\""), "{html}");
+        let arrived = client
+            .post(&action)
+            .header(header::COOKIE, &cara)
+            .header(header::ORIGIN, &app.base)
+            .form(&[("csrf", csrf.as_str()), ("place", "GBFXT berth 7")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(arrived.status(), 303);
+        let to = arrived.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = get(&cara, &to).await;
+        assert!(
+            html.contains("Arrival notified")
+                && !html.contains(&format!("id=\"arrive-{report_id}\"")),
+            "{html}"
+        );
+        // The carrier sees that one declaration names its first consignment, not which.
+        assert!(
+            html.contains("<th scope=\"row\">MEDU00000000</th><td>6GB553202734852-V000</td><td class=\"discharge\">discharged</td><td>1</td>"),
+            "{html}"
+        );
+        assert!(!html.contains(&mrn), "{html}");
+        let olga = session(&app, &client, "olga").await;
+        let html = get(&olga, &format!("/portal/arrivals?report={report_id}")).await;
+        assert!(
+            html.contains(&format!(
+                "<td class=\"discharge\">discharged</td><td>{mrn}</td>"
+            )),
+            "{html}"
+        );
+        assert!(
+            html.contains("2 consignments arrived: 1 discharged, 0 declared, 1 undeclared; 0 overdue, 0 with discrepancies."),
+            "{html}"
+        );
+        let (_, shown) = json(
+            app.get(
+                &importer,
+                &format!(
+                    "/api/v1/declarations/{}",
+                    declaration["id"].as_str().unwrap()
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(shown["status"], "released", "{shown}");
     }
 }

@@ -849,6 +849,31 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
             .await
             .unwrap()
             .unwrap();
+        // A cargo report of Tom's (as carrier), two consignments, for the arrivals page (with its form).
+        let cargo = serde_json::json!({
+            "reference": "VOY-SWEEP-1",
+            "carrier": {"id": "GB603202734852"},
+            "transport": {"mode_code": "1", "id": "9839131"},
+            "place_of_arrival": "GBFXT",
+            "consignments": [
+                {"sequence": 1, "transport_document": "MEDUSWEEP0001", "ucr": "1GB553202734852-12345",
+                 "goods": [{"sequence": 1, "package_count": 40, "gross_mass_kg": "150"}]},
+                {"sequence": 2, "transport_document": "MEDUSWEEP0002",
+                 "goods": [{"sequence": 1, "package_count": 5}]}
+            ]
+        });
+        let cargo = app
+            .client
+            .post(format!("{base}/api/v1/cargo-reports"))
+            .bearer_auth(&trader)
+            .header("content-type", "application/json")
+            .body(cargo.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cargo.status(), 201);
+        let cargo: serde_json::Value = cargo.json().await.unwrap();
+        let cargo_id = cargo["id"].as_str().unwrap().to_owned();
         let pages = [
             (
                 "ada",
@@ -869,6 +894,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 vec![
                     "/portal/refunds".to_owned(),
                     "/portal/referrals".to_owned(),
+                    "/portal/arrivals".to_owned(),
                     "/portal/enquiries".to_owned(),
                     "/portal/queue?lane=red".to_owned(),
                     format!("/portal/declarations/{red_id}"),
@@ -888,6 +914,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 "tom",
                 vec![
                     "/portal/referrals".to_owned(),
+                    format!("/portal/arrivals?report={cargo_id}"),
                     format!("/portal/declarations/{id}"),
                 ],
             ),
