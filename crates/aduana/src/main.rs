@@ -4,6 +4,7 @@
 mod admin;
 mod agencies;
 mod bench;
+mod bench_cargo;
 mod bench_ens;
 mod bench_ledger;
 mod bench_lpco;
@@ -215,6 +216,9 @@ enum Command {
     /// How fast entry summary declarations are read and checked against the ICS schema and business rules
     /// (BENCHMARKS.md).
     BenchEns(bench_ens::Args),
+    /// How fast cargo reports are matched to their declarations, and temporary storage reconciled over a year of
+    /// reports (BENCHMARKS.md).
+    BenchCargo(bench_cargo::Args),
     /// The portal's pages against a national-size database: a million declarations, ten million events
     /// (BENCHMARKS.md).
     BenchPortal(bench_portal::Args),
@@ -627,6 +631,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
         Command::BenchLpco(args) => bench_lpco::run(args),
         Command::BenchWco(args) => bench_wco::run(args),
         Command::BenchEns(args) => bench_ens::run(args),
+        Command::BenchCargo(args) => bench_cargo::run(args).await,
         Command::BenchPortal(args) => bench_portal::run(args).await,
     }
 }

@@ -991,3 +991,40 @@ fn validate_reads_entry_summary_declarations_with_ics_numbers_and_locations() {
         files.len()
     );
 }
+
+/// `aduana bench-cargo` at a small size: it runs end to end, every consignment matched, and says how it did.
+#[test]
+fn bench_cargo_matches_every_consignment_of_a_small_report() {
+    let Some(samples) = test_support::hmrc_samples() else {
+        return;
+    };
+    let output = aduana()
+        .args(["bench-cargo", "--sample"])
+        .arg(samples.join("TT_IM001b/TT_IM001b.xml"))
+        .args([
+            "--consignments",
+            "30",
+            "--reports",
+            "3",
+            "--per-report",
+            "10",
+            "--runs",
+            "1",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("report of 30 consignments matched to its declarations")
+            && text.contains("30 declared")
+            && text.contains("reconciliation over 3 reports, 30 consignments"),
+        "{text}"
+    );
+}

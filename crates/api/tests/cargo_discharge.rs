@@ -4,7 +4,6 @@
 //! is named by the reconciliation once its temporary storage deadline passed, and a declaration declaring fewer
 //! packages than reported is named as a discrepancy; another carrier cannot notify the arrival.
 
-#[allow(dead_code)]
 mod browser;
 mod common;
 
