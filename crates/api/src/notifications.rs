@@ -28,6 +28,8 @@ pub enum NotificationType {
     AgencyHold,
     /// A partner agency decided on the consignment.
     AgencyDecision,
+    /// The released goods left the customs area (gate-out of an import, exit of an export).
+    Exit,
 }
 
 /// One thing the trader was told.
@@ -218,6 +220,11 @@ pub fn derive(row: &DeclarationRow, events: &[EventRow], wording: Wording) -> Ve
                 NotificationType::Release,
                 say("notice-release", &[]),
                 json!({}),
+            ),
+            EventKind::Exited => (
+                NotificationType::Exit,
+                say("notice-exit", &[]),
+                json!({"reason": event.reason}),
             ),
             EventKind::Cancelled => (
                 NotificationType::Cancellation,

@@ -331,6 +331,7 @@ routes! {
     POST "/api/v1/declarations/{id}/lane" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::override_lane;
     POST "/api/v1/declarations/{id}/payments" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::payment;
     POST "/api/v1/declarations/{id}/release" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::release;
+    POST "/api/v1/declarations/{id}/exit" => Access::Roles(OFFICER), Decisions, crate::declarations::commands::exit;
     POST "/api/v1/declarations/{id}/cancellation" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::declarations::commands::cancellation;
     POST "/api/v1/declarations/{id}/amendments" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::commands::amendment;
     POST "/api/v1/declarations/{id}/corrections" => Access::Roles(TRADER), DeclarationsWrite, crate::declarations::commands::correction;

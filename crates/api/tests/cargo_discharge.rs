@@ -145,6 +145,15 @@ async fn a_vessels_arrival_releases_every_pre_lodged_declaration_of_its_consignm
             "the DUCR names it before its container does"
         );
 
+        // Goods not released cannot leave.
+        let exit = format!("/api/v1/declarations/{}/exit", ids[0]);
+        let (status, error) = json(app.post(&officer, &exit, json!({})).await).await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("lifecycle.transition_not_allowed")),
+            "{error}"
+        );
+
         // Another carrier neither sees the report nor notifies its arrival; the importer neither.
         let arrival = format!("/api/v1/cargo-reports/{report_id}/arrival");
         for token in [&stranger, &importer] {
@@ -224,6 +233,73 @@ async fn a_vessels_arrival_releases_every_pre_lodged_declaration_of_its_consignm
             "{seen}"
         );
         assert_eq!(seen["consignments"][8]["discrepancies"], json!([]));
+
+        // Gate-out: the first consignment's goods leave temporary storage, once; the trader is told, and the Time
+        // Release Study measures release to exit. Only officers confirm it.
+        let (status, _) = json(app.post(&importer, &exit, json!({})).await).await;
+        assert_eq!(status, 403);
+        let (status, gone) = json(
+            app.post(
+                &officer,
+                &exit,
+                json!({"reason": "Gate-out at Felixstowe, truck AB12 CDE."}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, gone["status"].as_str()),
+            (200, Some("released")),
+            "{gone}"
+        );
+        let (_, shown) = json(
+            app.get(&importer, &format!("/api/v1/declarations/{}", ids[0]))
+                .await,
+        )
+        .await;
+        assert_eq!(shown["exited"], true, "{shown}");
+        let (status, error) = json(app.post(&officer, &exit, json!({})).await).await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (409, Some("lifecycle.transition_not_allowed")),
+            "{error}"
+        );
+        assert!(
+            error["message"].as_str().unwrap().contains("already"),
+            "{error}"
+        );
+        let (_, notices) = json(
+            app.get(
+                &importer,
+                &format!("/api/v1/declarations/{}/notifications", ids[0]),
+            )
+            .await,
+        )
+        .await;
+        assert!(notices.to_string().contains("\"exit\""), "{notices}");
+        app.store.ledger().await.unwrap().verify().unwrap();
+        let (_, study) = json(app.get(&officer, "/api/v1/reports/release-times").await).await;
+        let stages: Vec<(String, u64)> = study["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["stages"].as_array().unwrap().iter())
+            .filter(|s| s["stage"].as_str().unwrap().ends_with("_to_exit"))
+            .map(|s| {
+                (
+                    s["stage"].as_str().unwrap().to_owned(),
+                    s["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("release_to_exit".to_owned(), 1),
+                ("lodgement_to_exit".to_owned(), 1)
+            ],
+            "{study}"
+        );
 
         // Once per voyage: a second notification records nothing new.
         let (status, again) = json(app.post(&officer, &arrival, json!({})).await).await;

@@ -840,3 +840,7 @@ page-storage = Temporary storage over the past year
 page-storage-counts = { $consignments } consignments arrived: { $discharged } discharged, { $declared } declared, { $undeclared } undeclared; { $overdue } overdue, { $discrepancies } with discrepancies.
 page-storage-overdue = overdue
 page-storage-none = Nothing overdue and no discrepancy.
+notice-exit = Your goods have left the customs area: exit confirmed.
+event-exited = Left the customs area
+stage-release_to_exit = Release to exit
+stage-lodgement_to_exit = Lodgement to exit

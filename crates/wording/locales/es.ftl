@@ -936,3 +936,7 @@ page-storage = Depósito temporal en el último año
 page-storage-counts = { $consignments } envíos llegados: { $discharged } ultimados, { $declared } declarados, { $undeclared } no declarados; { $overdue } vencidos, { $discrepancies } con diferencias.
 page-storage-overdue = vencido
 page-storage-none = Nada vencido y ninguna diferencia.
+notice-exit = Sus mercancías han salido de la zona aduanera: salida confirmada.
+event-exited = Salida de la zona aduanera
+stage-release_to_exit = Levante a salida
+stage-lodgement_to_exit = Presentación a salida

@@ -936,3 +936,7 @@ page-storage = Magasinage temporaire sur l’année écoulée
 page-storage-counts = { $consignments } envois arrivés : { $discharged } apurés, { $declared } déclarés, { $undeclared } non déclarés ; { $overdue } en retard, { $discrepancies } avec écarts.
 page-storage-overdue = en retard
 page-storage-none = Rien en retard, aucun écart.
+notice-exit = Vos marchandises ont quitté la zone sous douane : sortie confirmée.
+event-exited = Sortie de la zone sous douane
+stage-release_to_exit = Mainlevée à sortie
+stage-lodgement_to_exit = Dépôt à sortie

@@ -309,6 +309,9 @@ pub enum EventKind {
         agency: String,
         decision: AgencyStanding,
     },
+    /// The goods left the customs area after release: the gate-out of an import from temporary storage, the exit
+    /// of an export at the office of exit. Closes the declaration's Time Release Study record.
+    Exited,
 }
 
 /// Where a partner agency stands on a declaration it was asked about.
@@ -344,7 +347,7 @@ impl EventKind {
     /// Every event type's name, as stored in the event log and served by the API, in declaration order. A new
     /// kind needs its name here: `type_name` indexes this array with a constant, so a missing entry fails to
     /// compile.
-    pub const TYPE_NAMES: [&'static str; 19] = [
+    pub const TYPE_NAMES: [&'static str; 20] = [
         "lodged",
         "accepted",
         "rejected",
@@ -364,6 +367,7 @@ impl EventKind {
         "guarantee_resolved",
         "agency_awaited",
         "agency_decided",
+        "exited",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -387,6 +391,7 @@ impl EventKind {
             EventKind::GuaranteeResolved { .. } => Self::TYPE_NAMES[16],
             EventKind::AgencyAwaited { .. } => Self::TYPE_NAMES[17],
             EventKind::AgencyDecided { .. } => Self::TYPE_NAMES[18],
+            EventKind::Exited => Self::TYPE_NAMES[19],
         }
     }
 }
@@ -489,6 +494,8 @@ pub enum Command {
         agency: String,
         decision: AgencyStanding,
     },
+    /// The released goods left the customs area (gate-out of an import, exit of an export), once.
+    ConfirmExit,
 }
 
 /// Why a command was refused.
@@ -520,6 +527,9 @@ pub struct State {
     pub control_passed: bool,
     pub pre_lodged: bool,
     pub arrived: bool,
+    /// The goods left the customs area after release (gate-out or exit).
+    #[serde(default)]
+    pub exited: bool,
     pub liabilities: Option<Liabilities>,
     #[serde(with = "rust_decimal::serde::str")]
     pub paid: Decimal,
@@ -546,6 +556,7 @@ impl Default for State {
             control_passed: false,
             pre_lodged: false,
             arrived: false,
+            exited: false,
             liabilities: None,
             paid: Decimal::ZERO,
             settlement: None,
@@ -639,6 +650,7 @@ impl State {
                 self.settlement = Some(*settlement);
             }
             EventKind::Arrived => self.arrived = true,
+            EventKind::Exited => self.exited = true,
             EventKind::Released => self.status = Status::Released,
             EventKind::Cancelled => self.status = Status::Cancelled,
             EventKind::AgencyAwaited { agency, .. } => {
@@ -708,7 +720,9 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             | Command::RecordRefund { .. }
             | Command::ResolveGuarantee { .. }
     );
-    if lodged && status.is_terminal() && !(money && status != Rejected) {
+    // Released is terminal for clearance, but its goods still leave the customs area once.
+    let exit = matches!(command, Command::ConfirmExit) && status == Released;
+    if lodged && status.is_terminal() && !(money && status != Rejected) && !exit {
         return Err(Refusal::not_allowed(format!(
             "The declaration is {}; nothing more can happen to it.",
             status.as_str()
@@ -896,6 +910,17 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<EventKind>, Refusa
             }
         }
         Command::Cancel => Ok(vec![EventKind::Cancelled]),
+        Command::ConfirmExit => {
+            if status != Released {
+                return refuse("Confirming that the goods left");
+            }
+            if state.exited {
+                return Err(Refusal::not_allowed(
+                    "The goods are already recorded as having left the customs area.",
+                ));
+            }
+            Ok(vec![EventKind::Exited])
+        }
         Command::RequestRefund { refund, amount } => {
             if *amount <= Decimal::ZERO {
                 return Err(Refusal::not_allowed(

@@ -36,6 +36,9 @@ pub const STAGES: &[(&str, &str, &str)] = &[
         "agency_decided",
     ),
     ("agency_request_to_release", "agency_awaited", "released"),
+    // After release: until the goods left the customs area (gate-out or exit), which closes the record.
+    ("release_to_exit", "released", "exited"),
+    ("lodgement_to_exit", "lodged", "exited"),
 ];
 
 /// One declaration's history: its group key and its events (type, time) in order.
@@ -50,7 +53,8 @@ pub struct Timeline {
 pub struct StageStats {
     /// One of the stages of [`STAGES`]: lodgement_to_acceptance, acceptance_to_lane, lane_to_control_result,
     /// control_or_lane_to_assessment, assessment_to_settlement, settlement_to_release, arrival_to_release,
-    /// lodgement_to_release, agency_request_to_decision, agency_request_to_release.
+    /// lodgement_to_release, agency_request_to_decision, agency_request_to_release, release_to_exit,
+    /// lodgement_to_exit.
     pub stage: String,
     pub count: usize,
     pub mean_seconds: f64,

@@ -371,6 +371,30 @@ pub(crate) async fn release(
     apply(&state, &caller, &id, Command::Release, reason).await
 }
 
+/// `POST …/exit`: the released goods left the customs area — the gate-out of an import from temporary storage, the
+/// exit of an export at the office of exit — once; it closes the declaration's Time Release Study record.
+#[utoipa::path(
+    post,
+    path = "/api/v1/declarations/{id}/exit",
+    tag = "declarations",
+    summary = "Confirm that the released goods left the customs area (gate-out or exit)",
+    description = "Officers (at the gate or the office of exit), once, after release: the gate-out of an import, the exit of an export. The trader is notified (`exit`); the Time Release Study measures release to exit and lodgement to exit.",
+    params(("id" = String, Path, description = "The declaration's id (returned at lodgement).")),
+    request_body(content((crate::declarations::commands::ReasonBody = "application/json"))),
+    responses((status = 200, description = "The declaration after the command.", body = crate::declarations::DeclarationSummary), (status = 404, description = "No such declaration (request.not_found).", body = crate::error::ErrorBody), (status = 409, description = "Not released, or already recorded as gone (lifecycle.transition_not_allowed).", body = crate::error::ErrorBody), (status = 422, description = "The request body is invalid (request.invalid), with a JSON pointer.", body = crate::error::ErrorBody), (status = 401, description = "No valid bearer token (auth.unauthenticated).", body = crate::error::ErrorBody), (status = 403, description = "The role may not call this route (auth.forbidden).", body = crate::error::ErrorBody)),
+    security(("bearer" = []))
+)]
+pub(crate) async fn exit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<DeclarationSummary>, ApiError> {
+    let body: ReasonBody = json_body(&state, body, true).await?;
+    let reason = limited(body.reason, "The goods left the customs area.")?;
+    apply(&state, &caller, &id, Command::ConfirmExit, reason).await
+}
+
 /// `POST …/cancellation`: the trader cancels before release (a JSON `{reason}`, or a WCO invalidation, function
 /// code 13 INV). Everything assessed, deferred or reserved is given back in the same transaction; what was paid is
 /// owed back as a credit.

@@ -68,6 +68,8 @@ pub(crate) struct DeclarationView {
     #[schema(value_type = Option<tariff::Assessment>)]
     assessment: Value,
     arrived: bool,
+    /// The released goods left the customs area (gate-out or exit).
+    exited: bool,
     pre_lodged: bool,
     control: ControlView,
     liabilities: Option<workflow::Liabilities>,
@@ -110,6 +112,7 @@ pub(crate) async fn show(
             .and_then(|a| serde_json::from_str(a).ok())
             .unwrap_or(Value::Null),
         arrived: lifecycle.arrived,
+        exited: lifecycle.exited,
         pre_lodged: lifecycle.pre_lodged,
         control: ControlView {
             kind: lifecycle.control,
