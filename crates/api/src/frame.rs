@@ -550,6 +550,7 @@ mod catalogue {
             "control-result",
             "lane",
             "release",
+            "exit",
             "amendment",
         ] {
             made.push(format!("page-done-{done}"));

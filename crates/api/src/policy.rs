@@ -263,6 +263,7 @@ routes! {
     POST "/portal/declarations/{id}/control-result" => Access::Session(OFFICER), None, crate::portal_declarations::control_result;
     POST "/portal/declarations/{id}/lane" => Access::Session(OFFICER), None, crate::portal_declarations::lane;
     POST "/portal/declarations/{id}/release" => Access::Session(OFFICER), None, crate::portal_declarations::release;
+    POST "/portal/declarations/{id}/exit" => Access::Session(OFFICER), None, crate::portal_declarations::exit;
     POST "/portal/declarations/{id}/amendment" => Access::Session(TRADER), None, crate::portal_declarations::amendment;
     GET "/portal/receipts/{receipt}" => Access::Session(MONEY_READERS), None, crate::portal_declarations::receipt;
     GET "/portal/audit" => Access::Session(AUDITORS), None, crate::portal_audit::show;

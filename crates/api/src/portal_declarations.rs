@@ -381,6 +381,8 @@ struct DeclarationPage {
     can_control: bool,
     can_override: bool,
     can_release: bool,
+    /// Released goods an officer may record as gone (gate-out or exit).
+    can_exit: bool,
     /// The credit a refund may be asked for, when there is one and no refund is open.
     refundable: Option<String>,
     /// The declaration's refunds: (amount, status, approvals given of needed).
@@ -424,6 +426,7 @@ fn done_text(t: Language, key: &str) -> String {
         "control-result",
         "lane",
         "release",
+        "exit",
         "amendment",
         "refund",
         "inspection",
@@ -801,6 +804,7 @@ async fn declaration_page(
         can_control: officer && lifecycle.status == Status::UnderControl,
         can_override: officer && open,
         can_release: officer && lifecycle.status == Status::Settled && lifecycle.arrived,
+        can_exit: officer && lifecycle.status == Status::Released && !lifecycle.exited,
         refundable,
         refunds,
         examiner,
@@ -1267,6 +1271,44 @@ documented_action!(
             outcome,
             "release",
             "release",
+            Vec::new(),
+        )
+        .await
+    }
+);
+
+documented_action!(
+    "/portal/declarations/{id}/exit",
+    "Confirm that the released goods left (form)",
+    "Form field `csrf`. As `POST /api/v1/declarations/{id}/exit`.",
+    pub async fn exit(
+        State(state): State<AppState>,
+        Extension(caller): Extension<Caller>,
+        Extension(session): Extension<PortalSession>,
+        headers: HeaderMap,
+        uri: Uri,
+        Path(id): Path<String>,
+        body: Bytes,
+    ) -> Result<Response, ApiError> {
+        posted(&headers, &session, &body)?;
+        let outcome = commands::exit(
+            State(state.clone()),
+            Extension(caller.clone()),
+            Path(id.clone()),
+            json_body(serde_json::json!({})),
+        )
+        .await
+        .map(|_| ());
+        after_action(
+            &state,
+            &caller,
+            &session,
+            &headers,
+            &uri,
+            &id,
+            outcome,
+            "exit",
+            "exit",
             Vec::new(),
         )
         .await

@@ -510,5 +510,35 @@ async fn carriers_notify_arrivals_and_officers_read_temporary_storage_in_the_por
         )
         .await;
         assert_eq!(shown["status"], "released", "{shown}");
+
+        // The officer at the gate records the goods leaving, once, from the declaration's page.
+        let declaration_id = declaration["id"].as_str().unwrap();
+        let page = format!("/portal/declarations/{declaration_id}");
+        let html = get(&olga, &page).await;
+        assert!(html.contains("id=\"exit\""), "{html}");
+        let csrf_olga = hidden_csrf(&html);
+        let gone = client
+            .post(format!("{}{page}/exit", app.base))
+            .header(header::COOKIE, &olga)
+            .header(header::ORIGIN, &app.base)
+            .form(&[("csrf", csrf_olga.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 303);
+        let to = gone.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let html = get(&olga, &to).await;
+        assert!(
+            html.contains("The goods are recorded as having left the customs area.")
+                && !html.contains("id=\"exit\"")
+                && html.contains("Left the customs area"),
+            "{html}"
+        );
+        // The carrier has no such form.
+        let html = get(&cara, &page).await;
+        assert!(!html.contains("id=\"exit\""));
     }
 }

@@ -844,3 +844,6 @@ notice-exit = Your goods have left the customs area: exit confirmed.
 event-exited = Left the customs area
 stage-release_to_exit = Release to exit
 stage-lodgement_to_exit = Lodgement to exit
+page-exit = Confirm the goods left (gate-out or exit)
+page-exit-intro = The released goods have left the customs area: record it once.
+page-done-exit = The goods are recorded as having left the customs area.

@@ -940,3 +940,6 @@ notice-exit = Sus mercancías han salido de la zona aduanera: salida confirmada.
 event-exited = Salida de la zona aduanera
 stage-release_to_exit = Levante a salida
 stage-lodgement_to_exit = Presentación a salida
+page-exit = Confirmar la salida de las mercancías (salida de terminal o de exportación)
+page-exit-intro = Las mercancías con levante han salido de la zona aduanera: regístrelo una vez.
+page-done-exit = Queda registrada la salida de las mercancías de la zona aduanera.

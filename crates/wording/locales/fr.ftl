@@ -940,3 +940,6 @@ notice-exit = Vos marchandises ont quitté la zone sous douane : sortie confirm�
 event-exited = Sortie de la zone sous douane
 stage-release_to_exit = Mainlevée à sortie
 stage-lodgement_to_exit = Dépôt à sortie
+page-exit = Confirmer la sortie des marchandises (sortie du terminal ou de l’Union)
+page-exit-intro = Les marchandises en mainlevée ont quitté la zone sous douane : enregistrez-le une fois.
+page-done-exit = La sortie des marchandises de la zone sous douane est enregistrée.
