@@ -25,6 +25,8 @@ const DOMAIN: &[&str] = &[
     "lpco",
     "signed",
     "entry-summary",
+    "message-schema",
+    "transit",
 ];
 
 /// Crates a pure crate may not reach: runtimes, IO, databases, HTTP, the edges of this workspace.

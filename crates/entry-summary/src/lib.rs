@@ -16,11 +16,10 @@ pub mod schema;
 #[allow(non_upper_case_globals)]
 #[rustfmt::skip]
 mod schema_table;
-mod tree;
 
+pub use message_schema::{Limits, Node};
 pub use rules::{Finding, check};
 pub use schema::{SchemaError, validate};
-pub use tree::Node;
 
 /// Which entry summary message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,25 +56,6 @@ impl Kind {
     }
 }
 
-/// What a message may be at most.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub max_bytes: usize,
-    pub max_depth: usize,
-    pub max_elements: usize,
-}
-
-impl Default for Limits {
-    /// 16 MiB, 32 levels (the schema needs 4), 200,000 elements (9,999 goods items and seals fit).
-    fn default() -> Limits {
-        Limits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 32,
-            max_elements: 200_000,
-        }
-    }
-}
-
 /// Why a message could not be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -104,6 +84,17 @@ pub enum Refusal {
         pointer: String,
         message: String,
     },
+}
+
+impl From<message_schema::Overrun> for Refusal {
+    fn from(overrun: message_schema::Overrun) -> Refusal {
+        match overrun {
+            message_schema::Overrun::TooDeep { max_depth } => Refusal::TooDeep { max_depth },
+            message_schema::Overrun::TooManyElements { max_elements } => {
+                Refusal::TooManyElements { max_elements }
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Refusal {
@@ -149,58 +140,39 @@ pub struct Message {
 
 /// Reads a CC315A or CC313A within `limits`.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Message, Refusal> {
-    if bytes.len() > limits.max_bytes {
-        return Err(Refusal::TooLarge {
-            max_bytes: limits.max_bytes,
-        });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| Refusal::NotUtf8)?;
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: u32::try_from(limits.max_elements.saturating_mul(4)).unwrap_or(u32::MAX),
-        ..roxmltree::ParsingOptions::default()
-    };
-    let document = roxmltree::Document::parse_with_options(text, options).map_err(|e| {
-        let at = e.pos();
-        Refusal::NotXml {
-            line: at.row,
-            column: at.col,
-            message: e.to_string(),
-        }
-    })?;
-    let root = document.root_element();
-    let name = root.tag_name().name();
-    let kind = Kind::of_name(name)
-        .filter(|k| root.tag_name().namespace() == Some(k.namespace()))
-        .ok_or_else(|| Refusal::NotAnEntrySummary {
-            found: match root.tag_name().namespace() {
-                Some(ns) => format!("{name} in {ns}"),
-                None => format!("{name} in no namespace"),
-            },
-        })?;
-    let root = tree::build(root, &format!("/ie:{}[1]", kind.name()), limits)?;
-    Ok(Message { kind, root })
+    message_schema::parse(bytes, limits, |document| {
+        let root = document.root_element();
+        let name = root.tag_name().name();
+        let kind = Kind::of_name(name)
+            .filter(|k| root.tag_name().namespace() == Some(k.namespace()))
+            .ok_or_else(|| Refusal::NotAnEntrySummary {
+                found: match root.tag_name().namespace() {
+                    Some(ns) => format!("{name} in {ns}"),
+                    None => format!("{name} in no namespace"),
+                },
+            })?;
+        let root = message_schema::tree::build(root, &format!("/ie:{}[1]", kind.name()), limits)?;
+        Ok(Message { kind, root })
+    })
+    .map_err(|unreadable| match unreadable {
+        message_schema::Unreadable::TooLarge { max_bytes } => Refusal::TooLarge { max_bytes },
+        message_schema::Unreadable::NotUtf8 => Refusal::NotUtf8,
+        message_schema::Unreadable::NotXml {
+            line,
+            column,
+            message,
+        } => Refusal::NotXml {
+            line,
+            column,
+            message,
+        },
+    })?
 }
 
 /// Whether `bytes` look like an entry summary message (its root named CC315A or CC313A), to tell them from
 /// other XML before reading: the first element's name in the first 4 KiB.
 pub fn sniff(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    let text = String::from_utf8_lossy(head);
-    let mut rest = text.as_ref();
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at + 1..];
-        if rest.starts_with('?') || rest.starts_with('!') {
-            continue;
-        }
-        let name: String = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
-            .collect();
-        let local = name.rsplit(':').next().unwrap_or("");
-        return local == "CC315A" || local == "CC313A";
-    }
-    false
+    message_schema::sniff_root(bytes).is_some_and(|local| local == "CC315A" || local == "CC313A")
 }
 
 /// The message read and checked, or every problem as the API answers it: a refusal to read, the schema's

@@ -143,6 +143,13 @@ error_codes! {
     ReferralUnknown => (92, "referral.unknown", 404, "No referral of yours has this id."),
     ReferralStepRefused => (93, "referral.step_refused", 409, "The referral cannot take this step where it stands."),
     DoNotLoad => (94, "entry_summary.do_not_load", 422, "Customs ordered this consignment not to be loaded: its declarations are refused until the order is lifted."),
+    TransitNotNcts => (95, "transit.not_ncts", 422, "This is not an NCTS phase 5 message (CC015C, CC007C, …) in the NCTS namespace."),
+    TransitWrongMessage => (96, "transit.wrong_message", 422, "This NCTS message is not the one this address takes."),
+    TransitSchema => (97, "transit.schema", 422, "The transit message departs from the NCTS phase 5 schema; each departure is named at its place."),
+    TransitUnknown => (98, "transit.unknown", 404, "No transit movement of yours has this MRN."),
+    TransitStepRefused => (99, "transit.step_refused", 409, "The transit movement cannot take this step where it stands."),
+    TransitDuplicate => (100, "transit.duplicate", 409, "You already lodged a departure declaration with this LRN at this office of departure."),
+    TransitGuaranteeRefused => (101, "transit.guarantee_refused", 422, "The guarantee named cannot secure this movement."),
 }
 
 /// The OpenAPI schema of a code: the stable strings of the table, each with its number, status and sentence.

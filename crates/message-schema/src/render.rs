@@ -1,23 +1,15 @@
-//! Reads the ICS XSD files of CC315A and CC313A into the table `entry_summary::schema` checks messages with, and
-//! renders it as Rust. Test-side only: the product carries the rendered table (`src/schema_table.rs`), never the
-//! XSDs. What the schemas use is what this understands — named complex types of one `xs:sequence` of elements and
-//! group references, simple types by restriction of `xs:token`, `xs:string` or `xs:decimal` with length, digit,
-//! pattern and enumeration facets; anything else makes it fail, naming what it met.
+//! Reads a family's XSD files into the table [`crate::Schema`] checks messages with, and renders it as Rust.
+//! Test-side only (the `render` feature): the product carries the rendered tables, never the XSDs. What the
+//! customs schemas use is what this understands — named complex types of one `xs:sequence` of elements and group
+//! references (or a `xs:complexContent` extension of one), attributes on them, simple types by restriction of
+//! `xs:token`, `xs:string`, `xs:normalizedString`, `xs:decimal`, `xs:integer`, `xs:date` or `xs:dateTime` with
+//! length, digit, bound, pattern and enumeration facets; anything else makes it fail, naming what it met.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
 const XS: &str = "http://www.w3.org/2001/XMLSchema";
-
-/// The files read, each with the key its types are named under in the table.
-const FILES: &[(&str, &str)] = &[
-    ("CC315A-v11-2-New.xsd", "CC315A"),
-    ("CC313A-v11-2-New.xsd", "CC313A"),
-    ("complex_types_ics-v11-2.xsd", "COMPLEX"),
-    ("simple_types-v11-2.xsd", "SIMPLE"),
-    ("tcl-v11-2.xsd", "TCL"),
-];
 
 #[derive(Default)]
 struct Simple {
@@ -27,6 +19,8 @@ struct Simple {
     max_length: Option<u32>,
     total_digits: Option<u32>,
     fraction_digits: Option<u32>,
+    min_inclusive: Option<i64>,
+    max_inclusive: Option<i64>,
     patterns: Vec<Vec<String>>,
     enumeration: Vec<String>,
 }
@@ -77,19 +71,28 @@ fn xs<'a, 'i>(
     })
 }
 
+struct Declared {
+    name: String,
+    required: bool,
+    kind: String,
+}
+
 pub struct Table {
     simple: BTreeMap<String, Simple>,
     complex: BTreeMap<String, Vec<Element>>,
+    attributes: BTreeMap<String, Vec<Declared>>,
     roots: Vec<(String, String)>,
 }
 
 impl Table {
-    pub fn read(folder: &Path) -> Table {
+    /// Reads `files` (each with the key its namespace's types are named under; files of one namespace share it)
+    /// from `folder`, keeping the root elements named in `roots`.
+    pub fn read(folder: &Path, files: &[(&str, &str)], keep: &[&str]) -> Table {
         let mut schemas = Schemas {
             keys: BTreeMap::new(),
             documents: Vec::new(),
         };
-        for (file, key) in FILES {
+        for (file, key) in files {
             let text = std::fs::read_to_string(folder.join(file)).expect("an XSD");
             let namespace = roxmltree::Document::parse(&text)
                 .unwrap()
@@ -105,13 +108,15 @@ impl Table {
         let mut groups: BTreeMap<String, Vec<Element>> = BTreeMap::new();
         let mut roots = Vec::new();
         let mut group_refs: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+        let mut attributes: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
+        let mut extensions: BTreeMap<String, String> = BTreeMap::new();
         for (key, text) in &schemas.documents {
             let document = roxmltree::Document::parse(text).unwrap();
             let schema = document.root_element();
             for child in schema.children().filter(|c| c.is_element()) {
                 let name = child.attribute("name").unwrap_or_default();
                 match child.tag_name().name() {
-                    "import" | "annotation" => {}
+                    "import" | "include" | "annotation" => {}
                     "element" => roots.push((
                         name.to_owned(),
                         type_key(child, child.attribute("type").unwrap(), &schemas.keys),
@@ -136,6 +141,8 @@ impl Table {
                                 "maxLength" => facets.max_length = number(),
                                 "totalDigits" => facets.total_digits = number(),
                                 "fractionDigits" => facets.fraction_digits = number(),
+                                "minInclusive" => facets.min_inclusive = value.parse().ok(),
+                                "maxInclusive" => facets.max_inclusive = value.parse().ok(),
                                 "pattern" => step.push(value.to_owned()),
                                 "enumeration" => facets.enumeration.push(value.to_owned()),
                                 "annotation" => {}
@@ -149,14 +156,47 @@ impl Table {
                     }
                     "complexType" | "group" => {
                         let is_group = child.tag_name().name() == "group";
-                        let mut kids = child
-                            .children()
-                            .filter(|c| c.is_element() && c.tag_name().name() != "annotation");
-                        let sequence = kids.next().unwrap_or_else(|| panic!("{key}:{name}: empty"));
-                        assert_eq!(sequence.tag_name().name(), "sequence", "{key}:{name}");
-                        assert!(kids.next().is_none(), "{key}:{name}: more than a sequence");
-                        let mut elements = Vec::new();
                         let full = format!("{key}_{name}");
+                        let mut body = child;
+                        if let Some(content) = xs(child, "complexContent").next() {
+                            let extension = xs(content, "extension").next().unwrap_or_else(|| {
+                                panic!("{key}:{name}: complex content not by extension")
+                            });
+                            extensions.insert(
+                                full.clone(),
+                                type_key(
+                                    extension,
+                                    extension.attribute("base").unwrap(),
+                                    &schemas.keys,
+                                ),
+                            );
+                            body = extension;
+                        }
+                        let mut sequence = None;
+                        for part in body
+                            .children()
+                            .filter(|c| c.is_element() && c.tag_name().name() != "annotation")
+                        {
+                            match part.tag_name().name() {
+                                "sequence" if sequence.is_none() => sequence = Some(part),
+                                "attribute" => {
+                                    attributes.entry(full.clone()).or_default().push(Declared {
+                                        name: part.attribute("name").unwrap().to_owned(),
+                                        required: part.attribute("use") == Some("required"),
+                                        kind: type_key(
+                                            part,
+                                            part.attribute("type").unwrap(),
+                                            &schemas.keys,
+                                        ),
+                                    })
+                                }
+                                "complexContent" if body != child => {}
+                                other => panic!("{key}:{name}: a {other} in a complex type"),
+                            }
+                        }
+                        let sequence =
+                            sequence.unwrap_or_else(|| panic!("{key}:{name}: no sequence"));
+                        let mut elements = Vec::new();
                         for particle in sequence.children().filter(|c| c.is_element()) {
                             let min = particle
                                 .attribute("minOccurs")
@@ -226,6 +266,24 @@ impl Table {
                 }
             }
         }
+        // Extensions: the base's elements, then the extension's own.
+        for (owner, base) in &extensions {
+            let inherited: Vec<Element> = complex
+                .get(base)
+                .unwrap_or_else(|| panic!("{owner}: its base {base} is not a complex type read"))
+                .iter()
+                .map(|e| Element {
+                    name: e.name.clone(),
+                    min: e.min,
+                    max: e.max,
+                    kind: e.kind.clone(),
+                })
+                .collect();
+            let own = complex
+                .get_mut(owner)
+                .expect("an extension is a complex type");
+            own.splice(0..0, inherited);
+        }
         // Simple types resolved down to their builtin: the nearest facet wins, each step's patterns a group.
         let mut simple = BTreeMap::new();
         for name in raw_simple.keys() {
@@ -240,13 +298,24 @@ impl Table {
                 resolved.max_length = resolved.max_length.or(facets.max_length);
                 resolved.total_digits = resolved.total_digits.or(facets.total_digits);
                 resolved.fraction_digits = resolved.fraction_digits.or(facets.fraction_digits);
+                resolved.min_inclusive = resolved.min_inclusive.or(facets.min_inclusive);
+                resolved.max_inclusive = resolved.max_inclusive.or(facets.max_inclusive);
                 resolved.patterns.extend(facets.patterns.iter().cloned());
                 if resolved.enumeration.is_empty() {
                     resolved.enumeration = facets.enumeration.clone();
                 }
                 if let Some(builtin) = base.strip_prefix("xs:") {
                     assert!(
-                        matches!(builtin, "token" | "string" | "decimal"),
+                        matches!(
+                            builtin,
+                            "token"
+                                | "string"
+                                | "normalizedString"
+                                | "decimal"
+                                | "integer"
+                                | "date"
+                                | "dateTime"
+                        ),
                         "{name}: built on xs:{builtin}"
                     );
                     resolved.base = builtin.to_owned();
@@ -256,31 +325,72 @@ impl Table {
             }
             simple.insert(name.clone(), resolved);
         }
-        roots.retain(|(name, _)| name == "CC315A" || name == "CC313A");
+        // The builtins themselves, for attributes and elements typed with them directly.
+        for builtin in [
+            "token",
+            "string",
+            "normalizedString",
+            "decimal",
+            "integer",
+            "date",
+            "dateTime",
+        ] {
+            simple.insert(
+                format!("xs:{builtin}"),
+                Simple {
+                    base: builtin.to_owned(),
+                    ..Simple::default()
+                },
+            );
+        }
+        roots.retain(|(name, _)| keep.contains(&name.as_str()));
+        roots.sort();
+        roots.dedup();
+        assert_eq!(roots.len(), keep.len(), "a root asked for is not declared");
         Table {
             simple,
             complex,
+            attributes,
             roots,
         }
     }
 
     /// The table as Rust: every complex and simple type a message's elements use, and the two messages' roots.
-    pub fn render(&self) -> String {
+    /// The table as Rust, under `header` (comment lines naming where it comes from and how to render it again):
+    /// the roots, and every complex and simple type they reach.
+    pub fn render(&self, header: &str) -> String {
         let mut out = String::new();
-        out.push_str("// @generated by tests/xsd (the schema_table test) from HMRC's ICS schemas (CC315A, CC313A v11.2).\n");
-        out.push_str("// Do not edit: run `ADUANA_BLESS=1 cargo test -p entry-summary --test schema_table` to render it again.\n\n");
-        out.push_str("use crate::schema::{Base, Content, Facets, Particle};\n\n");
+        out.push_str(header);
+        out.push_str("\n#[allow(unused_imports)]\nuse message_schema::{Attribute, Base, Content, Facets, Particle, Root};\n\n");
+        let mut stack: Vec<&String> = self.roots.iter().map(|(_, k)| k).collect();
         for (name, kind) in &self.roots {
+            let attributes = self
+                .attributes
+                .get(kind)
+                .map(|all| {
+                    all.iter()
+                        .map(|a| {
+                            stack.push(&a.kind);
+                            format!(
+                                "Attribute {{ name: {:?}, required: {}, facets: &{} }}",
+                                a.name,
+                                a.required,
+                                ident(&a.kind)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             writeln!(
                 out,
-                "/// The {name} message's content.\npub const {name}: &[Particle] = {};\n",
+                "/// The {name} message.\npub static {name}: Root = Root {{ name: {name:?}, attributes: &[{attributes}], particles: {} }};\n",
                 ident(kind)
             )
             .unwrap();
         }
-        // Only what the two messages reach.
+        // Only what the roots reach.
         let mut reached = std::collections::BTreeSet::new();
-        let mut stack: Vec<&String> = self.roots.iter().map(|(_, k)| k).collect();
         while let Some(kind) = stack.pop() {
             if reached.insert(kind.clone())
                 && let Some(elements) = self.complex.get(kind)
@@ -318,8 +428,13 @@ impl Table {
             let base = match s.base.as_str() {
                 "token" => "Base::Token",
                 "string" => "Base::String",
+                "normalizedString" => "Base::NormalizedString",
+                "integer" => "Base::Integer",
+                "date" => "Base::Date",
+                "dateTime" => "Base::DateTime",
                 _ => "Base::Decimal",
             };
+            let bound = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
             let option = |v: Option<u32>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
             let patterns = s
                 .patterns
@@ -343,13 +458,15 @@ impl Table {
                 .join(", ");
             writeln!(
                 out,
-                "const {}: Facets = Facets {{ base: {base}, length: {}, min_length: {}, max_length: {}, total_digits: {}, fraction_digits: {}, patterns: &[{patterns}], enumeration: &[{enumeration}] }};",
+                "const {}: Facets = Facets {{ base: {base}, length: {}, min_length: {}, max_length: {}, total_digits: {}, fraction_digits: {}, min_inclusive: {}, max_inclusive: {}, patterns: &[{patterns}], enumeration: &[{enumeration}] }};",
                 ident(name),
                 option(s.length),
                 option(s.min_length),
                 option(s.max_length),
                 option(s.total_digits),
                 option(s.fraction_digits),
+                bound(s.min_inclusive),
+                bound(s.max_inclusive),
             )
             .unwrap();
         }
@@ -358,5 +475,5 @@ impl Table {
 }
 
 fn ident(key: &str) -> String {
-    key.replace(['-', '.'], "_")
+    key.replace(['-', '.', ':'], "_")
 }

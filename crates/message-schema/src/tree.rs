@@ -1,6 +1,6 @@
 //! The message as a tree of elements, each with its text and its location.
 
-use crate::{Limits, Refusal};
+use crate::{Limits, Overrun};
 
 /// An element of the message: its local name, its text (trimmed; empty for a group), its children in order, and
 /// its location as HMRC's answers give it: each step the element's name and its position among the siblings of
@@ -14,8 +14,8 @@ pub struct Node {
     pub raw: String,
     /// The element is in a namespace (the message's elements other than the root are in none).
     pub qualified: bool,
-    /// The first attribute it has, if any (the schemas declare none).
-    pub attribute: Option<String>,
+    /// Its attributes (name, value), in order.
+    pub attributes: Vec<(String, String)>,
     pub children: Vec<Node>,
     pub pointer: String,
 }
@@ -42,11 +42,11 @@ impl Node {
 }
 
 /// The tree under `element`, whose location is `pointer`; iterative, so that no depth can exhaust the stack.
-pub(crate) fn build(
+pub fn build(
     element: roxmltree::Node<'_, '_>,
     pointer: &str,
     limits: &Limits,
-) -> Result<Node, Refusal> {
+) -> Result<Node, Overrun> {
     let mut count = 0usize;
     // Each frame: the element, the node being built, the number of children of each name seen so far.
     struct Frame<'a, 'input> {
@@ -65,7 +65,15 @@ pub(crate) fn build(
             text: raw.trim().to_owned(),
             raw,
             qualified: element.tag_name().namespace().is_some(),
-            attribute: element.attributes().next().map(|a| a.name().to_owned()),
+            attributes: element
+                .attributes()
+                // Where the schema is, for a validator to fetch: no part of the message (Aduana never fetches).
+                .filter(|a| {
+                    a.namespace() != Some("http://www.w3.org/2001/XMLSchema-instance")
+                        || !matches!(a.name(), "schemaLocation" | "noNamespaceSchemaLocation")
+                })
+                .map(|a| (a.name().to_owned(), a.value().to_owned()))
+                .collect(),
             children: Vec::new(),
             pointer,
         }
@@ -83,12 +91,12 @@ pub(crate) fn build(
             Some(child) => {
                 count += 1;
                 if count > limits.max_elements {
-                    return Err(Refusal::TooManyElements {
+                    return Err(Overrun::TooManyElements {
                         max_elements: limits.max_elements,
                     });
                 }
                 if stack.len() >= limits.max_depth {
-                    return Err(Refusal::TooDeep {
+                    return Err(Overrun::TooDeep {
                         max_depth: limits.max_depth,
                     });
                 }
@@ -120,4 +128,52 @@ pub(crate) fn build(
             }
         }
     }
+}
+
+/// The tree as an XML document: the root in `namespace` under `prefix` (its attributes kept), every other element
+/// in no namespace, text escaped.
+pub fn write_xml(node: &Node, prefix: &str, namespace: &str) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!("<{prefix}:{}", node.name));
+    for (name, value) in &node.attributes {
+        out.push_str(&format!(" {name}=\"{}\"", escape(value)));
+    }
+    out.push_str(&format!(" xmlns:{prefix}=\"{}\">", escape(namespace)));
+    // Iterative: a child's opening, its text or children, its closing.
+    enum Step<'a> {
+        Open(&'a Node),
+        Close(&'a str),
+    }
+    let mut stack: Vec<Step<'_>> = vec![Step::Close("")];
+    stack.extend(node.children.iter().rev().map(Step::Open));
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Open(child) if child.children.is_empty() => {
+                out.push_str(&format!("<{0}>{1}</{0}>", child.name, escape(&child.raw)));
+            }
+            Step::Open(child) => {
+                out.push_str(&format!("<{}>", child.name));
+                stack.push(Step::Close(&child.name));
+                stack.extend(child.children.iter().rev().map(Step::Open));
+            }
+            Step::Close("") => out.push_str(&format!("</{prefix}:{}>\n", node.name)),
+            Step::Close(name) => out.push_str(&format!("</{name}>")),
+        }
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
