@@ -2,7 +2,9 @@
 //! lxml, run by `tools/ncts_validate.py` with the Python named in `ADUANA_LXML_PYTHON`; `.ci/run` makes one).
 //! Libxml2 is the reference here only: Aduana never calls it.
 
-use std::collections::BTreeMap;
+mod libxml2;
+
+use libxml2::libxml2;
 use std::path::PathBuf;
 
 fn samples() -> Option<Vec<PathBuf>> {
@@ -13,35 +15,6 @@ fn samples() -> Option<Vec<PathBuf>> {
         .collect();
     files.sort();
     Some(files)
-}
-
-/// libxml2's verdict on `files`, by file.
-pub fn libxml2(python: &str, files: &[PathBuf]) -> BTreeMap<String, (bool, String)> {
-    let shared = test_support::shared_dir().expect("the shared folder");
-    let output = std::process::Command::new(python)
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/ncts_validate.py"))
-        .arg(shared.join("conformance/ncts-p5/schemas"))
-        .args(files)
-        .output()
-        .expect("run tools/ncts_validate.py");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                v["file"].as_str().unwrap().to_owned(),
-                (
-                    v["valid"].as_bool().unwrap(),
-                    v["error"].as_str().unwrap_or_default().to_owned(),
-                ),
-            )
-        })
-        .collect()
 }
 
 #[test]
