@@ -49,6 +49,7 @@ mod request;
 pub mod risk;
 mod security;
 pub mod single_window;
+pub mod transit;
 pub mod users;
 
 use axum::Router;

@@ -144,6 +144,7 @@ impl utoipa::Modify for Frame {
                 ("ledger", "Deferment accounts and guarantees: holders, authorities, statements, settlements."),
                 ("cargo", "Carriers' cargo reports."),
                 ("pre-arrival", "Entry summary declarations (ICS CC315A, CC313A) before loading or arrival."),
+                ("transit", "Transit under guarantee (NCTS phase 5): departure, release, arrival, unloading remarks, discharge, cancellation, enquiries."),
                 ("risk", "Risk management: rule sets, lists, lane rates, learned models."),
                 ("administration", "The administration as data: country, currency, offices, calendar, tax types and code lists."),
                 ("single-window", "Partner agencies, the licences, permits and certificates they issue, applications and decisions, and the agencies' feed."),

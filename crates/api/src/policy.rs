@@ -152,6 +152,8 @@ const REFERRAL_READERS: &[Role] = &[
     Role::Auditor,
 ];
 const TRADER_OFFICER: &[Role] = &[Role::Trader, Role::Officer];
+/// Watching transit movements for enquiries: the customs roles.
+const TRANSIT_WATCHERS: &[Role] = &[Role::Officer, Role::RiskAnalyst, Role::Auditor];
 /// Reading declarations: the trader its own, the customs roles all.
 const READERS: &[Role] = &[
     Role::Trader,
@@ -324,6 +326,14 @@ routes! {
     GET "/api/v1/referrals" => Access::Roles(READERS), DeclarationsRead, crate::entry_summaries::referrals;
     POST "/api/v1/referrals/{id}/answer" => Access::Roles(TRADER), DeclarationsWrite, crate::entry_summaries::answer;
     POST "/api/v1/referrals/{id}/closure" => Access::Roles(OFFICER), DeclarationsWrite, crate::entry_summaries::close;
+    POST "/api/v1/transit/departures" => Access::Roles(TRADER), DeclarationsWrite, crate::transit::departure;
+    GET "/api/v1/transit" => Access::Roles(READERS), DeclarationsRead, crate::transit::list;
+    GET "/api/v1/transit/enquiries" => Access::Roles(TRANSIT_WATCHERS), DeclarationsRead, crate::transit::enquiries;
+    GET "/api/v1/transit/{mrn}" => Access::Roles(READERS), DeclarationsRead, crate::transit::show;
+    POST "/api/v1/transit/{mrn}/release" => Access::Roles(OFFICER), Decisions, crate::transit::release;
+    POST "/api/v1/transit/{mrn}/arrival" => Access::Roles(TRADER), DeclarationsWrite, crate::transit::arrival;
+    POST "/api/v1/transit/{mrn}/unloading-remarks" => Access::Roles(TRADER), DeclarationsWrite, crate::transit::unloading_remarks;
+    POST "/api/v1/transit/{mrn}/cancellation" => Access::Roles(TRADER_OFFICER), DeclarationsWrite, crate::transit::cancellation;
     GET "/api/v1/declarations" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::list;
     GET "/api/v1/declarations/{id}" => Access::Roles(DECLARATION_READERS), DeclarationsRead, crate::declarations::read::show;
     GET "/api/v1/declarations/{id}/notifications" => Access::Roles(READERS), DeclarationsRead, crate::declarations::read::notifications_of;

@@ -75,6 +75,8 @@ actions! {
     RiskModelChoiceSave => ("risk.model_choice.save", "The risk model in use chosen."),
     ManifestLodge => ("manifest.lodge", "A carrier's cargo report received."),
     ManifestArrival => ("manifest.arrival", "The means of transport of a cargo report arrived: its goods presented and in temporary storage."),
+    TransitDeparture => ("transit.departure", "A departure declaration (NCTS CC015C) accepted with its MRN, its guarantee reserved."),
+    TransitStep => ("transit.step", "A transit movement took a step: released, arrived, unloading permitted, remarks, discharged or cancelled."),
     EntrySummaryLodge => ("entry_summary.lodge", "A carrier's entry summary declaration accepted with its MRN."),
     EntrySummaryAmend => ("entry_summary.amend", "An amendment of an entry summary declaration accepted as its next version."),
     ReferralOpen => ("referral.open", "A consignment referred to its carrier: a request for information, for high-risk cargo screening, or do-not-load."),

@@ -179,3 +179,116 @@ pub fn check(subject: &Subject<'_>, position: &Position, holdings: &Accounts) ->
     }
     out
 }
+
+/// A transit movement as the checks see it: whose it is, whether it still holds its guarantee (not discharged
+/// or cancelled), and the guarantee and amount its departure named.
+#[derive(Clone, Debug)]
+pub struct TransitSubject<'a> {
+    pub mrn: &'a str,
+    pub holder: &'a str,
+    pub holds: bool,
+    pub guarantee: Option<(&'a str, Decimal)>,
+}
+
+/// The checks on one transit movement: while it runs, its guarantee reserved once for the amount named, on an
+/// account its holder may use; once ended, nothing reserved; never revenue, cash or deferral.
+pub fn check_transit(
+    subject: &TransitSubject<'_>,
+    position: &Position,
+    holdings: &Accounts,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let say = |sentence: String| Finding {
+        declaration: format!("transit {}", subject.mrn),
+        sentence,
+    };
+    if !position.revenue.values().all(Decimal::is_zero)
+        || !position.deferred.values().all(Decimal::is_zero)
+        || !position.cash.values().all(Decimal::is_zero)
+        || !position.received.is_zero()
+    {
+        out.push(say(
+            "a transit movement holds money other than its guarantee".to_owned(),
+        ));
+    }
+    match (subject.holds, subject.guarantee) {
+        (true, Some((grn, amount))) => {
+            let account = customs::guarantee(grn);
+            let open: Vec<_> = position.reserved.iter().collect();
+            if open.len() != 1 || open[0].guarantee != account || open[0].amount != amount {
+                out.push(say(format!(
+                    "it runs under guarantee {grn} for {amount}, but the ledger reserves {:?}",
+                    open.iter()
+                        .map(|r| (r.guarantee.as_str(), r.amount))
+                        .collect::<Vec<_>>()
+                )));
+            }
+            if holdings
+                .get(&account)
+                .is_some_and(|h| !h.allows(subject.holder))
+            {
+                out.push(say(format!(
+                    "guarantee {grn} is not {}'s to use",
+                    subject.holder
+                )));
+            }
+        }
+        _ if !position.reserved.is_empty() => {
+            out.push(say(format!(
+                "it holds no guarantee now, but the ledger still reserves {}",
+                position.reserved_total()
+            )));
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod transit_tests {
+    use super::*;
+    use crate::Reservation;
+
+    fn reserved(amount: i64) -> Position {
+        Position {
+            reserved: vec![Reservation {
+                id: ledger::TransferId::parse("guarantee:transit-M:d1:0").unwrap(),
+                guarantee: customs::guarantee("GRN1"),
+                amount: Decimal::from(amount),
+            }],
+            ..Position::default()
+        }
+    }
+
+    #[test]
+    fn a_movement_holds_its_guarantee_exactly_while_it_runs() {
+        let accounts = Accounts::new();
+        let running = TransitSubject {
+            mrn: "M",
+            holder: "GB1",
+            holds: true,
+            guarantee: Some(("GRN1", Decimal::from(500))),
+        };
+        assert!(check_transit(&running, &reserved(500), &accounts).is_empty());
+        assert_eq!(
+            check_transit(&running, &reserved(400), &accounts).len(),
+            1,
+            "the amount named"
+        );
+        assert_eq!(
+            check_transit(&running, &Position::default(), &accounts).len(),
+            1,
+            "not reserved"
+        );
+        let ended = TransitSubject {
+            holds: false,
+            ..running
+        };
+        assert!(check_transit(&ended, &Position::default(), &accounts).is_empty());
+        assert_eq!(
+            check_transit(&ended, &reserved(500), &accounts).len(),
+            1,
+            "freed once ended"
+        );
+    }
+}

@@ -24,7 +24,7 @@ mod methods;
 mod plan;
 mod position;
 
-pub use check::{Finding, Subject, check};
+pub use check::{Finding, Subject, TransitSubject, check, check_transit};
 pub use methods::{Methods, Settles};
 pub use plan::{Accounts, Coverage, Decided, Holding, Opening, Owed, Plan, Request, plan};
 pub use position::{Position, Reservation};

@@ -714,8 +714,36 @@ impl Store {
                 findings.extend(revenue::check(&subject, &position, &holdings));
             }
         }
-        // Money moves only with a stored declaration: no receivable or reservation without one (a lodgement that
-        // failed, or lost a race, left none).
+        // Transit movements: their guarantee reserved while they run, freed once they end.
+        for movement in self.transit_movements(None, None, i64::MAX).await? {
+            let key = movement.ledger_key();
+            let transfers = by_key.get(key.as_str()).cloned().unwrap_or_default();
+            stored_keys.insert(key.clone());
+            let position = match revenue::Position::of(&key, transfers, |t| ledger.pending_state(t))
+            {
+                Ok(position) => position,
+                Err(e) => {
+                    findings.push(revenue::Finding {
+                        declaration: format!("transit {}", movement.mrn),
+                        sentence: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let amount = movement
+                .guarantee_amount
+                .as_deref()
+                .and_then(|a| a.parse().ok());
+            let subject = revenue::TransitSubject {
+                mrn: &movement.mrn,
+                holder: movement.holder.as_deref().unwrap_or(&movement.owner),
+                holds: movement.status.holds_guarantee(),
+                guarantee: movement.guarantee_grn.as_deref().zip(amount),
+            };
+            findings.extend(revenue::check_transit(&subject, &position, &holdings));
+        }
+        // Money moves only with a stored declaration or movement: no receivable or reservation without one (a
+        // lodgement that failed, or lost a race, left none).
         let mut orphans: Vec<&&str> = by_key
             .keys()
             .filter(|key| !stored_keys.contains(**key))

@@ -31,6 +31,7 @@ mod publications_store;
 mod risk_store;
 mod security;
 pub mod seed;
+mod transit_store;
 pub use enquiries_store::{Enquiry, EnquiryRefused};
 pub use publications_store::{Publication, PublicationRefused, StoredComment};
 mod single_window;
@@ -49,6 +50,9 @@ pub use payments::{
 pub use risk_store::{NewRiskDocument, RiskDocument};
 pub use security::{NewUser, Session, Token, UserChange};
 pub use single_window::{AgencyHold, Decided as ApplicationDecided, MAX_LIST, OutboxEvent};
+pub use transit_store::{
+    TransitChange, TransitMessage, TransitRow, ledger_key as transit_ledger_key,
+};
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -524,6 +528,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         24,
         include_str!("../migrations/sqlite/0024_cargo_discharge.sql"),
     ),
+    (25, include_str!("../migrations/sqlite/0025_transit.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -598,6 +603,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         24,
         include_str!("../migrations/postgres/0024_cargo_discharge.sql"),
     ),
+    (25, include_str!("../migrations/postgres/0025_transit.sql")),
 ];
 
 /// The migration after which the documents of declarations stored before versions existed are copied into
