@@ -42,6 +42,7 @@ mod portal_risk_lists;
 mod portal_risk_models;
 mod portal_risk_rates;
 mod portal_sw;
+mod portal_transit;
 pub mod public;
 pub mod reference;
 mod reports;

@@ -287,6 +287,8 @@ routes! {
     POST "/portal/referrals/{id}/closure" => Access::Session(OFFICER), None, crate::portal_referrals::close;
     GET "/portal/arrivals" => Access::Session(REFERRAL_READERS), None, crate::portal_arrivals::show;
     POST "/portal/arrivals/{id}/arrival" => Access::Session(TRADER_OFFICER), None, crate::portal_arrivals::notify;
+    GET "/portal/transit" => Access::Session(REFERRAL_READERS), None, crate::portal_transit::show;
+    POST "/portal/transit/{mrn}/release" => Access::Session(OFFICER), None, crate::portal_transit::release;
     GET "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::show;
     POST "/portal/lpco-types" => Access::Session(AGENCY_KEEPERS), None, crate::portal_lpco_types::save;
     GET "/portal/publications" => Access::Session(ADMIN), None, crate::portal_publications::show_admin;

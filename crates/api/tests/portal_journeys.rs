@@ -874,6 +874,27 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         assert_eq!(cargo.status(), 201);
         let cargo: serde_json::Value = cargo.json().await.unwrap();
         let cargo_id = cargo["id"].as_str().unwrap().to_owned();
+        // A transit movement of Tom's (as holder, under a guarantee waiver), for the transit page with its form.
+        let departure = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transit/cc015c.xml"),
+        )
+        .unwrap()
+        .replace("GB123456789000", "GB603202734852")
+        .replace("{LRN}", "LRN-SWEEP-1");
+        let start = departure.find("<GuaranteeReference>").unwrap();
+        let end = departure.find("</GuaranteeReference>").unwrap() + "</GuaranteeReference>".len();
+        let departure = format!("{}{}", &departure[..start], &departure[end..])
+            .replace("<guaranteeType>1</guaranteeType>", "<guaranteeType>0</guaranteeType>");
+        let movement = app
+            .client
+            .post(format!("{base}/api/v1/transit/departures"))
+            .bearer_auth(&trader)
+            .header("content-type", "application/xml")
+            .body(departure)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(movement.status(), 201, "{}", movement.text().await.unwrap());
         let pages = [
             (
                 "ada",
@@ -895,6 +916,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                     "/portal/refunds".to_owned(),
                     "/portal/referrals".to_owned(),
                     "/portal/arrivals".to_owned(),
+                    "/portal/transit".to_owned(),
                     "/portal/enquiries".to_owned(),
                     "/portal/queue?lane=red".to_owned(),
                     format!("/portal/declarations/{red_id}"),
@@ -915,6 +937,7 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
                 vec![
                     "/portal/referrals".to_owned(),
                     format!("/portal/arrivals?report={cargo_id}"),
+                    "/portal/transit".to_owned(),
                     format!("/portal/declarations/{id}"),
                 ],
             ),

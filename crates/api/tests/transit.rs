@@ -6,6 +6,7 @@
 //! guarantee too small, an LRN used twice, another message on the departure route, a step out of turn, a trader
 //! who is not the trader at destination. Every message Aduana wrote is kept and valid against its schema.
 
+mod browser;
 mod common;
 
 use common::{TestApp, json};
@@ -375,6 +376,99 @@ async fn a_movement_from_departure_to_discharge() {
             pending(&app).await,
             "1000",
             "only the overdue movement still holds its guarantee"
+        );
+    }
+}
+
+/// The portal's transit page: the holder sees its movement; an officer releases it from the page (the form calls
+/// the API's handler), then sees it released; a second release is refused at the movement, in the page's language.
+#[tokio::test]
+async fn officers_release_movements_and_read_enquiries_in_the_portal() {
+    use browser::{hidden_csrf, portal_user, session};
+    use reqwest::header;
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.user("admin", None).await;
+        let holder = app.user("trader", Some(HOLDER)).await;
+        let (status, body) = json(
+            app.post(
+                &admin,
+                "/api/v1/ledger/accounts",
+                json!({"id": format!("guarantee:{GRN}"), "currency": "GBP", "limit": "10000", "owner": HOLDER}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, accepted) = send(
+            &app,
+            &holder,
+            "/api/v1/transit/departures",
+            departure("LRN-P", "2500"),
+            false,
+        )
+        .await;
+        assert_eq!(status, 201, "{accepted}");
+        let mrn = accepted["mrn"].as_str().unwrap().to_owned();
+        portal_user(&app, "Hana Holder", "trader", Some(HOLDER), "hana").await;
+        portal_user(&app, "Officer Olga", "officer", None, "olga").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let get = async |cookie: &str, path: &str| {
+            client
+                .get(format!("{}{path}", app.base))
+                .header(header::COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        let hana = session(&app, &client, "hana").await;
+        let html = get(&hana, "/portal/transit").await;
+        assert!(
+            html.contains(&mrn) && html.contains("accepted") && !html.contains("id=\"release-"),
+            "{html}"
+        );
+        let olga = session(&app, &client, "olga").await;
+        let html = get(&olga, "/portal/transit").await;
+        assert!(html.contains(&format!("id=\"release-{mrn}\"")), "{html}");
+        assert!(html.contains("No movement is overdue."), "{html}");
+        let csrf = hidden_csrf(&html);
+        let action = format!("{}/portal/transit/{mrn}/release", app.base);
+        let released = client
+            .post(&action)
+            .header(header::COOKIE, &olga)
+            .header(header::ORIGIN, &app.base)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(released.status(), 303);
+        let html = get(&olga, "/portal/transit?done=released").await;
+        assert!(
+            html.contains("The movement is released for transit")
+                && html.contains("released for transit"),
+            "{html}"
+        );
+        assert!(!html.contains(&format!("id=\"release-{mrn}\"")), "{html}");
+        let again = client
+            .post(&action)
+            .header(header::COOKIE, &olga)
+            .header(header::ORIGIN, &app.base)
+            .header(header::ACCEPT_LANGUAGE, "fr")
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 409);
+        let html = again.text().await.unwrap();
+        assert!(
+            html.contains("lang=\"fr\"") && html.contains("mainlevée pour le transit"),
+            "{html}"
         );
     }
 }
