@@ -1039,7 +1039,8 @@ fn read_declaration(bytes: &[u8]) -> Result<declaration::Declaration, Vec<Proble
 }
 
 /// What `aduana validate` reads: a declaration or a function code 13 message, in XML or in the JSON twin (a JSON
-/// object with a `declaration_id` is a function code 13 message). The answer names which it was.
+/// object with a `declaration_id` is a function code 13 message), an entry summary declaration or an NCTS phase 5
+/// message (its name, e.g. `CC015C`). The answer names which it was.
 fn read_any(bytes: &[u8]) -> Result<&'static str, Vec<Problem>> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let kind = |m: &declaration::AdditionalMessage| match m.type_code {
@@ -1049,6 +1050,9 @@ fn read_any(bytes: &[u8]) -> Result<&'static str, Vec<Problem>> {
             "goods presentation (function code 13, GPR)"
         }
     };
+    if let Some(json) = transit::sniff(bytes) {
+        return transit::judge(bytes, json, &[], &transit::Limits::default()).map(|m| m.name());
+    }
     if entry_summary::sniff(bytes) {
         return entry_summary::judge(bytes, &entry_summary::Limits::default()).map(|m| {
             match m.kind {

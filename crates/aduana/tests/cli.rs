@@ -1028,3 +1028,43 @@ fn bench_cargo_matches_every_consignment_of_a_small_report() {
         "{text}"
     );
 }
+
+/// `aduana validate --json` reads NCTS phase 5 messages too, XML and JSON, each line naming the message: over every
+/// shared sample, a valid verdict exactly where the transit reader gives one (the reader's own agreement with
+/// libxml2 is tested in `crates/transit`).
+#[test]
+fn validate_reads_ncts_messages() {
+    let Some(shared) = test_support::shared_dir() else {
+        return;
+    };
+    let mut files = test_support::files_under(&shared.join("conformance/ncts-p5/messages"));
+    files.sort();
+    let output = aduana()
+        .args(["validate", "--json"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), files.len());
+    let mut valid = 0;
+    for (file, line) in files.iter().zip(&lines) {
+        let bytes = std::fs::read(file).unwrap();
+        let json = file.extension().is_some_and(|e| e == "json");
+        let ours = transit::judge(&bytes, json, &[], &transit::Limits::default());
+        assert_eq!(
+            line["valid"] == true,
+            ours.is_ok(),
+            "{}: {line}",
+            file.display()
+        );
+        if let Ok(message) = ours {
+            valid += 1;
+            assert_eq!(line["kind"], message.name(), "{line}");
+        }
+    }
+    assert!(valid > 0 && valid < files.len(), "{valid} valid samples: both verdicts occur");
+}

@@ -883,8 +883,10 @@ async fn administrators_officers_and_analysts_do_their_work_in_a_real_browser() 
         .replace("{LRN}", "LRN-SWEEP-1");
         let start = departure.find("<GuaranteeReference>").unwrap();
         let end = departure.find("</GuaranteeReference>").unwrap() + "</GuaranteeReference>".len();
-        let departure = format!("{}{}", &departure[..start], &departure[end..])
-            .replace("<guaranteeType>1</guaranteeType>", "<guaranteeType>0</guaranteeType>");
+        let departure = format!("{}{}", &departure[..start], &departure[end..]).replace(
+            "<guaranteeType>1</guaranteeType>",
+            "<guaranteeType>0</guaranteeType>",
+        );
         let movement = app
             .client
             .post(format!("{base}/api/v1/transit/departures"))

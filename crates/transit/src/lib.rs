@@ -243,6 +243,20 @@ pub fn read_json(bytes: &[u8], limits: &Limits) -> Result<Message, Refusal> {
     Ok(Message { root, tree })
 }
 
+/// Whether `bytes` look like a P5 message, to tell them from other messages before reading: `Some(false)` for XML
+/// whose first element is a P5 root, `Some(true)` for a JSON object whose one key names one (`n1:CC015C`).
+pub fn sniff(bytes: &[u8]) -> Option<bool> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first == Some(b'{') {
+        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let object = value.as_object().filter(|o| o.len() == 1)?;
+        let key = object.keys().next()?;
+        return P5.root(key.rsplit(':').next().unwrap_or(key)).map(|_| true);
+    }
+    let name = message_schema::sniff_root(bytes)?;
+    P5.root(&name).map(|_| false)
+}
+
 /// The message as XML (`ncts:` the root's prefix), as customs writes it and libxml2 can check it.
 pub fn to_xml(message: &Message) -> String {
     message_schema::tree::write_xml(&message.tree, "ncts", NAMESPACE)
