@@ -1066,5 +1066,8 @@ fn validate_reads_ncts_messages() {
             assert_eq!(line["kind"], message.name(), "{line}");
         }
     }
-    assert!(valid > 0 && valid < files.len(), "{valid} valid samples: both verdicts occur");
+    assert!(
+        valid > 0 && valid < files.len(),
+        "{valid} valid samples: both verdicts occur"
+    );
 }
