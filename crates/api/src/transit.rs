@@ -290,12 +290,7 @@ pub async fn departure(
         .await;
     match decided {
         Ok(Ok(row)) => {
-            let (row, messages) = state
-                .store
-                .transit(&row.mrn)
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Internal))?;
-            Ok((StatusCode::CREATED, Json(view(row, messages))).into_response())
+            Ok((StatusCode::CREATED, Json(shown(&state, &row.mrn).await?)).into_response())
         }
         Ok(Err(refusal)) => Err(refusal),
         Err(storage::StoreError::Duplicate(_)) => Err(ApiError::new(ErrorCode::TransitDuplicate)),
@@ -360,18 +355,7 @@ async fn run_step(
             decide(row, messages, money)
         })
         .await?;
-    match result {
-        None => Err(ApiError::new(ErrorCode::TransitUnknown)),
-        Some(Err(refusal)) => Err(refusal),
-        Some(Ok(row)) => {
-            let (row, messages) = state
-                .store
-                .transit(&row.mrn)
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Internal))?;
-            Ok(Json(view(row, messages)).into_response())
-        }
-    }
+    answer(state, result).await
 }
 
 /// `POST /api/v1/transit/{mrn}/release`.
@@ -476,15 +460,18 @@ async fn answer(
     match result {
         None => Err(ApiError::new(ErrorCode::TransitUnknown)),
         Some(Err(refusal)) => Err(refusal),
-        Some(Ok(row)) => {
-            let (row, messages) = state
-                .store
-                .transit(&row.mrn)
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Internal))?;
-            Ok(Json(view(row, messages)).into_response())
-        }
+        Some(Ok(row)) => Ok(Json(shown(state, &row.mrn).await?).into_response()),
     }
+}
+
+/// The movement as stored now, with its messages.
+async fn shown(state: &AppState, mrn: &str) -> Result<MovementView, ApiError> {
+    let (row, messages) = state
+        .store
+        .transit(mrn)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal))?;
+    Ok(view(row, messages))
 }
 
 fn check_mrn(message: &transit::Message, mrn: &str) -> Result<(), ApiError> {
