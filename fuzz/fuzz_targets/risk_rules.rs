@@ -1,4 +1,5 @@
-//! The risk rule language: any text gives a rule set (checked against lists, evaluated twice with the same answer)
+//! The risk rule language: any text gives a rule set (checked against lists, evaluated and screening a consignment
+//! twice with the same answer)
 //! or an error at a line and column inside the text; the lane rate table: any text gives a table or an error naming
 //! its line (or saying that it holds none).
 #![no_main]
@@ -26,10 +27,20 @@ fuzz_target!(|data: &[u8]| {
                         net_mass: Some(Decimal::new(1, 28)),
                         gross_mass: Some(Decimal::MAX),
                         supplementary_units: Some(Decimal::ZERO),
+                        description: Some("General cargo, spare parts; pistol 9 mm".into()),
+                        dangerous_goods: Some("0081".into()),
                         ..ItemFacts::default()
                     }],
+                    consignment: selectivity::ConsignmentFacts {
+                        consignors: vec!["GB1".into()],
+                        route: vec!["SY".into(), "AE".into()],
+                        ..selectivity::ConsignmentFacts::default()
+                    },
                     ..Facts::default()
                 };
+                let screening = rules.screen(&facts, &lists);
+                assert_eq!(screening, rules.screen(&facts, &lists));
+                assert!(screening.referrals.len() <= 3);
                 let first = rules.decide_with(&facts, &lists, 9_999);
                 assert_eq!(
                     first,

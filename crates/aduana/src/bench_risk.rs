@@ -86,11 +86,13 @@ fn declaration(i: usize) -> Facts {
                 net_mass: Some(Decimal::from(10 + (i * 13 + k) % 5_000)),
                 gross_mass: Some(Decimal::from(12 + (i * 17 + k) % 6_000)),
                 supplementary_units: None,
+                ..ItemFacts::default()
             })
             .collect(),
         score: None,
         seller: Some(format!("CN{:012}", i * 31 % 50_000)),
         aeo: i.is_multiple_of(5),
+        ..Facts::default()
     }
 }
 

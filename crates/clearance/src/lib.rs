@@ -101,55 +101,35 @@ impl std::fmt::Debug for RiskModel {
 const MODEL_FACTORS: usize = 3;
 
 impl RiskModel {
-    /// Scores each goods item of a declaration; the declaration's score is its riskiest item's.
-    pub fn score(
-        &self,
-        declaration: &Declaration,
-        assessment: Option<&Assessment>,
-    ) -> Option<selectivity::ModelScore> {
+    /// Scores each goods item of a declaration or a consignment, from the facts the rules see; the score is its
+    /// riskiest item's. A consignment's seller is its consignor, its importer its consignee and its country of
+    /// departure the first of its route when it has no country of dispatch; a value not known (zero) is missing.
+    pub fn score(&self, facts: &Facts) -> Option<selectivity::ModelScore> {
         use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-        let party = |p: Option<&declaration::PartyId>| p.map(|p| p.to_string()).unwrap_or_default();
-        let records: Vec<risk_model::records::Record> = declaration
-            .goods_shipment
-            .goods_items
+        let text = |t: Option<&String>| t.cloned().unwrap_or_default();
+        let consignment = &facts.consignment;
+        let records: Vec<risk_model::records::Record> = facts
+            .items
             .iter()
             .map(|item| risk_model::records::Record {
-                office: declaration.office().unwrap_or_default().to_owned(),
-                transport_mode: declaration.transport_mode().unwrap_or_default().to_owned(),
-                declarant: party(declaration.declarant_id()),
-                importer: party(
-                    declaration
-                        .goods_shipment
-                        .importer
-                        .as_ref()
-                        .and_then(|p| p.id.as_ref()),
-                ),
-                seller: party(
-                    declaration
-                        .goods_shipment
+                office: text(facts.office.as_ref()),
+                transport_mode: text(facts.mode.as_ref()),
+                declarant: text(facts.declarant.as_ref()),
+                importer: text(facts.importer.as_ref().or(consignment.consignees.first())),
+                seller: text(
+                    facts
                         .seller
                         .as_ref()
-                        .and_then(|p| p.id.as_ref())
-                        .or_else(|| declaration.exporter.as_ref().and_then(|p| p.id.as_ref())),
+                        .or(facts.exporter.as_ref())
+                        .or(consignment.consignors.first()),
                 ),
-                hs_code: item
-                    .commodity_code()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                origin_country: item
-                    .origin_country()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                departure_country: declaration
-                    .goods_shipment
-                    .export_country
-                    .as_ref()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                net_mass: item.net_mass_kg.and_then(|m| m.to_f64()),
-                item_price: assessment
-                    .and_then(|a| a.items.iter().find(|i| i.sequence == item.sequence_numeric))
-                    .and_then(|i| i.customs_value.to_f64()),
+                hs_code: text(item.commodity.as_ref()),
+                origin_country: text(item.origin.as_ref()),
+                departure_country: text(facts.dispatch.as_ref().or(consignment.route.first())),
+                net_mass: item.net_mass.and_then(|m| m.to_f64()),
+                item_price: Some(item.value)
+                    .filter(|v| !v.is_zero())
+                    .and_then(|v| v.to_f64()),
                 ..risk_model::records::Record::default()
             })
             .collect();
@@ -274,9 +254,51 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>, lists: 
             net_mass: item.net_mass_kg,
             gross_mass: item.gross_mass_kg,
             supplementary_units: item.tariff_quantity.as_ref().map(|m| m.value),
+            description: item.description.clone(),
+            dangerous_goods: None,
         })
         .collect();
     let declarant = declaration.declarant_id().map(|p| p.to_string());
+    let shipment = &declaration.goods_shipment;
+    // A party as the consignment rules see it: its identification number, else its name.
+    let party = |p: Option<&declaration::Party>| -> Vec<String> {
+        p.and_then(|p| {
+            p.id.as_ref()
+                .map(|id| id.to_string())
+                .or_else(|| p.name.clone())
+        })
+        .into_iter()
+        .collect()
+    };
+    let consignment = selectivity::ConsignmentFacts {
+        consignors: party(declaration.exporter.as_ref()),
+        consignees: party(shipment.consignee.as_ref().or(shipment.importer.as_ref())),
+        notify_parties: Vec::new(),
+        route: declaration
+            .consignment
+            .iter()
+            .flat_map(|c| c.itinerary.iter())
+            .map(|c| c.to_string())
+            .collect(),
+        loading: Vec::new(),
+        containers: shipment
+            .consignment
+            .iter()
+            .flat_map(|c| c.transport_equipment.iter())
+            .filter_map(|e| e.id.clone())
+            .collect(),
+        transport_documents: shipment
+            .previous_documents
+            .iter()
+            .chain(
+                shipment
+                    .goods_items
+                    .iter()
+                    .flat_map(|i| i.previous_documents.iter()),
+            )
+            .map(|d| d.id.clone())
+            .collect(),
+    };
     let importer = declaration
         .goods_shipment
         .importer
@@ -309,6 +331,7 @@ pub fn facts(declaration: &Declaration, assessment: Option<&Assessment>, lists: 
         value: items.iter().map(|i| i.value).sum(),
         items,
         score: None,
+        consignment,
     }
 }
 
@@ -923,10 +946,7 @@ impl Pipeline {
     ) -> (Decision, workflow::SelectionBasis) {
         let (rules, rules_version) = self.rules_for(date);
         let mut facts = facts(declaration, assessment, &self.lists);
-        facts.score = self
-            .risk_model
-            .as_ref()
-            .and_then(|m| m.score(declaration, assessment));
+        facts.score = self.risk_model.as_ref().and_then(|m| m.score(&facts));
         let mut decision = rules.decide_with(&facts, &self.lists, roll_for(&self.seed, mrn));
         if let Some(version) = rules_version {
             decision.reason = format!("{} (Risk rules version {version}.)", decision.reason);

@@ -3,25 +3,31 @@
 //! ```text
 //! file      = { line } ;
 //! line      = [ rule | priority | random ] [ "#" comment ] NEWLINE ;
-//! rule      = "rule" IDENT [ STRING ] "when" expr "then" LANE ;
+//! rule      = "rule" IDENT [ STRING ] "when" expr "then" ( LANE | REFERRAL ) ;
 //! priority  = "priority" IDENT [ STRING ] "when" expr ;
 //! random    = "random" NUMBER "%" "then" LANE ;
 //! expr      = term { "or" term } ;
 //! term      = factor { "and" factor } ;
 //! factor    = "not" factor | "(" expr ")" | FLAG | condition ;
 //! condition = FIELD OP value | FIELD "in" "list" STRING ;
-//! OP        = "=" | "!=" | "in" | "starts_with" | ">" | ">=" | "<" | "<=" ;
+//! OP        = "=" | "!=" | "in" | "starts_with" | "contains" | ">" | ">=" | "<" | "<=" ;
 //! value     = STRING | NUMBER | "[" STRING { "," STRING } "]" ;
 //! FLAG      = "aeo" ;
+//! REFERRAL  = "request_for_information" | "high_risk_cargo_screening" | "do_not_load" ;
 //! ```
+//!
+//! A rule ending in a lane selects declarations; one ending in a referral screens consignments before loading or
+//! arrival (entry summary declarations) and never changes a lane.
 
-use crate::{Decision, Facts, Hit, Lane, Lists, Priority};
+use crate::{Decision, Facts, Hit, Lane, Lists, Priority, Referral, ReferralHit, Screening};
 use rust_decimal::Decimal;
 
 /// How deeply a condition may nest parentheses and `not`.
 pub const MAX_NESTING: usize = 32;
 /// Most rules one rule set may hold.
 pub const MAX_RULES: usize = 10_000;
+/// Most words of one goods description `contains` looks at (the rest are not matched on).
+pub const MAX_WORDS: usize = 10_000;
 
 /// A rule file that cannot be used: where and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +71,15 @@ enum Field {
     UnitValueUnit,
     MassRatio,
     Aeo,
+    Consignor,
+    Consignee,
+    NotifyParty,
+    Route,
+    Loading,
+    Container,
+    TransportDocument,
+    Description,
+    DangerousGoods,
 }
 
 impl Field {
@@ -90,6 +105,15 @@ impl Field {
             "unit_value_unit" => Field::UnitValueUnit,
             "mass_ratio" => Field::MassRatio,
             "aeo" => Field::Aeo,
+            "consignor" => Field::Consignor,
+            "consignee" => Field::Consignee,
+            "notify_party" => Field::NotifyParty,
+            "route" => Field::Route,
+            "loading" => Field::Loading,
+            "container" => Field::Container,
+            "transport_document" => Field::TransportDocument,
+            "description" => Field::Description,
+            "dangerous_goods" => Field::DangerousGoods,
             _ => return None,
         })
     }
@@ -109,7 +133,8 @@ impl Field {
 }
 
 const FIELDS: &str = "commodity, origin, procedure, item_value, net_mass, gross_mass, unit_value_kg, unit_value_unit, \
-     mass_ratio, value, dispatch, declarant, importer, exporter, seller, type, mode, office, score, aeo";
+     mass_ratio, value, dispatch, declarant, importer, exporter, seller, type, mode, office, score, aeo, consignor, \
+     consignee, notify_party, route, loading, container, transport_document, description, dangerous_goods";
 
 /// Most named lists one rule set may refer to, and most entries in one list.
 pub const MAX_LIST_REFERENCES: usize = 1_000;
@@ -129,6 +154,8 @@ enum Op {
     Ne,
     In,
     StartsWith,
+    /// The text holds the word or the words in a row, whatever the case (`description contains "hand grenade"`).
+    Contains,
     Gt,
     Ge,
     Lt,
@@ -145,12 +172,19 @@ enum Expr {
     Flag(Field),
 }
 
+/// What a rule does when it holds: select a declaration's lane, or ask something of a consignment's carrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Lane(Lane),
+    Refer(Referral),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 struct Rule {
     id: String,
     description: String,
     condition: Expr,
-    lane: Lane,
+    outcome: Outcome,
 }
 
 /// A queue priority line: the first that holds places a declaration ahead in every officer's queue.
@@ -314,6 +348,22 @@ impl Parser<'_> {
     fn is_word(&self, word: &str) -> bool {
         matches!(self.peek(), Some(Token::Word(w)) if w == word)
     }
+    fn outcome(&mut self) -> Result<Outcome, RuleError> {
+        let outcome = match self.peek() {
+            Some(Token::Word(w)) => Lane::parse(w)
+                .map(Outcome::Lane)
+                .or_else(|| Referral::parse(w).map(Outcome::Refer)),
+            _ => None,
+        };
+        let outcome = outcome.ok_or_else(|| {
+            self.error(
+                "Expected a lane (green, blue, yellow, red) or a referral (request_for_information, \
+                 high_risk_cargo_screening, do_not_load).",
+            )
+        })?;
+        self.position += 1;
+        Ok(outcome)
+    }
     fn lane(&mut self) -> Result<Lane, RuleError> {
         let lane = match self.peek() {
             Some(Token::Word(w)) => Lane::parse(w),
@@ -430,10 +480,11 @@ impl Parser<'_> {
             Some(Token::Symbol("<=")) => Op::Le,
             Some(Token::Word(w)) if w == "in" => Op::In,
             Some(Token::Word(w)) if w == "starts_with" => Op::StartsWith,
+            Some(Token::Word(w)) if w == "contains" => Op::Contains,
             _ => {
-                return Err(
-                    self.error("Expected an operator: =, !=, in, starts_with, >, >=, <, <=.")
-                );
+                return Err(self.error(
+                    "Expected an operator: =, !=, in, starts_with, contains, >, >=, <, <=.",
+                ));
             }
         };
         self.position += 1;
@@ -473,6 +524,11 @@ impl Parser<'_> {
         let fits = match (op, &operand) {
             (_, Operand::Named(_)) => false,
             (Op::In, Operand::List(_)) => true,
+            (Op::Contains, Operand::Text(t)) => !field.numeric() && !words(t).is_empty(),
+            (Op::Contains, Operand::List(list)) => {
+                !field.numeric() && list.iter().all(|t| !words(t).is_empty())
+            }
+            (Op::Contains, _) => false,
             (Op::In, _) | (_, Operand::List(_)) => false,
             (Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Number(_)) => field.numeric(),
             (Op::Gt | Op::Ge | Op::Lt | Op::Le, _) => false,
@@ -486,7 +542,7 @@ impl Parser<'_> {
             return Err(self.error(
                 "This value does not fit the field and operator: numbers for value, item_value, net_mass, \
                  gross_mass, unit_value_kg, unit_value_unit, mass_ratio and score, quoted texts for the others, \
-                 and a [list] or list \"name\" after in.",
+                 a [list] or list \"name\" after in, and words (a text or a [list] of texts) after contains.",
             ));
         }
         Ok(Expr::Condition(field, op, operand))
@@ -580,7 +636,7 @@ impl RuleSet {
                 p.keyword("when")?;
                 let condition = p.expr(0)?;
                 p.keyword("then")?;
-                let lane = p.lane()?;
+                let outcome = p.outcome()?;
                 if p.peek().is_some() {
                     return Err(p.error("Unexpected text after the lane."));
                 }
@@ -591,7 +647,7 @@ impl RuleSet {
                     id,
                     description,
                     condition,
-                    lane,
+                    outcome,
                 });
             } else if p.is_word("random") {
                 p.position += 1;
@@ -679,6 +735,57 @@ impl RuleSet {
         self.rules.len()
     }
 
+    /// How many of the rules screen consignments (end in a referral).
+    pub fn referral_count(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Refer(_)))
+            .count()
+    }
+
+    /// Screens a consignment (before loading or arrival) with the rules that end in a referral: every rule that
+    /// holds, and one referral per kind asked, most severe first, with the rules that asked it (and the model's
+    /// score, when `facts` carries one) as its reason.
+    pub fn screen(&self, facts: &Facts, lists: &Lists) -> Screening {
+        let hits: Vec<ReferralHit> = self
+            .rules
+            .iter()
+            .filter_map(|rule| match rule.outcome {
+                Outcome::Refer(referral) if eval(&rule.condition, facts, lists) => {
+                    Some(ReferralHit {
+                        rule: rule.id.clone(),
+                        description: rule.description.clone(),
+                        referral,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let mut kinds: Vec<Referral> = hits.iter().map(|h| h.referral).collect();
+        kinds.sort_unstable_by(|a, b| b.cmp(a));
+        kinds.dedup();
+        let referrals = kinds
+            .into_iter()
+            .map(|kind| {
+                let names: Vec<String> = hits
+                    .iter()
+                    .filter(|h| h.referral == kind)
+                    .map(|h| named(&h.rule, &h.description))
+                    .collect();
+                let mut reason = format!(
+                    "{} asked by rule {}.",
+                    capitalised(kind.phrase()),
+                    names.join(", ")
+                );
+                if let Some(score) = &facts.score {
+                    reason = format!("{reason} {}", score.sentence());
+                }
+                (kind, reason)
+            })
+            .collect();
+        Screening { hits, referrals }
+    }
+
     /// How many queue priority lines the set holds.
     pub fn priority_count(&self) -> usize {
         self.priorities.len()
@@ -724,24 +831,20 @@ impl RuleSet {
         let hits: Vec<Hit> = self
             .rules
             .iter()
-            .filter(|rule| eval(&rule.condition, facts, lists))
-            .map(|rule| Hit {
-                rule: rule.id.clone(),
-                description: rule.description.clone(),
-                lane: rule.lane,
+            .filter_map(|rule| match rule.outcome {
+                Outcome::Lane(lane) if eval(&rule.condition, facts, lists) => Some(Hit {
+                    rule: rule.id.clone(),
+                    description: rule.description.clone(),
+                    lane,
+                }),
+                _ => None,
             })
             .collect();
         if let Some(lane) = hits.iter().map(|h| h.lane).max() {
             let names: Vec<String> = hits
                 .iter()
                 .filter(|h| h.lane == lane)
-                .map(|h| {
-                    if h.description.is_empty() {
-                        h.rule.clone()
-                    } else {
-                        format!("{} ({})", h.rule, h.description)
-                    }
-                })
+                .map(|h| named(&h.rule, &h.description))
                 .collect();
             let reason = format!("{} lane set by rule {}.", lane.title(), names.join(", "));
             return Decision {
@@ -771,6 +874,43 @@ impl RuleSet {
             },
         }
     }
+}
+
+/// A rule as a reason names it: its identifier, and its description in brackets when it has one.
+fn named(rule: &str, description: &str) -> String {
+    if description.is_empty() {
+        rule.to_owned()
+    } else {
+        format!("{rule} ({description})")
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The words of a text, lower-cased: what `contains` compares (letters and digits; everything else separates).
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `value` holds `phrase`'s words in a row.
+fn holds_words(value: &str, phrase: &str) -> bool {
+    let phrase = words(phrase);
+    if phrase.is_empty() {
+        return false;
+    }
+    words(value)
+        .windows(phrase.len())
+        .any(|w| w == phrase.as_slice())
 }
 
 fn eval(expr: &Expr, facts: &Facts, lists: &Lists) -> bool {
@@ -821,6 +961,33 @@ fn eval(expr: &Expr, facts: &Facts, lists: &Lists) -> bool {
             Field::Mode => text(facts.mode.as_deref(), *op, operand),
             Field::Office => text(facts.office.as_deref(), *op, operand),
             Field::Aeo => facts.aeo,
+            Field::Description => facts
+                .items
+                .iter()
+                .any(|i| text(i.description.as_deref(), *op, operand)),
+            Field::DangerousGoods => facts
+                .items
+                .iter()
+                .any(|i| text(i.dangerous_goods.as_deref(), *op, operand)),
+            Field::Consignor
+            | Field::Consignee
+            | Field::NotifyParty
+            | Field::Route
+            | Field::Loading
+            | Field::Container
+            | Field::TransportDocument => {
+                let c = &facts.consignment;
+                let values = match field {
+                    Field::Consignor => &c.consignors,
+                    Field::Consignee => &c.consignees,
+                    Field::NotifyParty => &c.notify_parties,
+                    Field::Route => &c.route,
+                    Field::Loading => &c.loading,
+                    Field::Container => &c.containers,
+                    _ => &c.transport_documents,
+                };
+                values.iter().any(|v| text(Some(v), *op, operand))
+            }
         },
     }
 }
@@ -850,7 +1017,7 @@ fn compare_number(value: Decimal, op: Op, operand: &Operand) -> bool {
         Op::Ge => value >= *n,
         Op::Lt => value < *n,
         Op::Le => value <= *n,
-        Op::In | Op::StartsWith => false,
+        Op::In | Op::StartsWith | Op::Contains => false,
     }
 }
 
@@ -863,6 +1030,8 @@ fn compare_text(value: Option<&str>, op: Op, operand: &Operand, lists: &Lists) -
         (Op::Ne, Operand::Text(t)) => value != t,
         (Op::StartsWith, Operand::Text(t)) => value.starts_with(t.as_str()),
         (Op::In, Operand::List(list)) => list.iter().any(|t| t == value),
+        (Op::Contains, Operand::Text(t)) => holds_words(value, t),
+        (Op::Contains, Operand::List(list)) => list.iter().any(|t| holds_words(value, t)),
         _ => false,
     }
 }
@@ -945,6 +1114,202 @@ mod tests {
                 "used twice",
             ),
             ("priority P1 when aeo extra", 22, "Unexpected"),
+        ] {
+            let error = RuleSet::parse(bad).unwrap_err();
+            assert_eq!(error.column, column, "{bad}: {error}");
+            assert!(error.message.contains(words), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn consignment_rules_screen_consignments_and_never_change_a_lane() {
+        let rules = RuleSet::parse(
+            "rule S1 \"Consignor on the watch list\" when consignor in list \"watch\" then do_not_load\n\
+             rule S2 \"Explosives\" when dangerous_goods in [\"0081\", \"0082\"] then high_risk_cargo_screening\n\
+             rule S3 \"Vague description\" when description contains [\"general cargo\", \"parts\"] then request_for_information\n\
+             rule S4 when route in [\"SY\", \"KP\"] and loading starts_with \"AE\" then high_risk_cargo_screening\n\
+             rule S5 when container = \"MSKU1234565\" or transport_document = \"BL-9\" then request_for_information\n\
+             rule S6 when consignee = \"GB1\" and notify_party != \"GB1\" and commodity starts_with \"93\" then do_not_load\n\
+             rule S7 when score > 0.9 then high_risk_cargo_screening\n\
+             rule R1 when description contains \"pistol\" then red\n",
+        )
+        .unwrap();
+        assert_eq!((rules.len(), rules.referral_count()), (8, 7));
+        let mut lists = Lists::default();
+        lists.insert("watch", ["CN777".to_owned()]);
+        let base = |description: &str| Facts {
+            declaration_type: "ENS".into(),
+            items: vec![ItemFacts {
+                commodity: Some("940360".into()),
+                description: Some(description.into()),
+                ..ItemFacts::default()
+            }],
+            ..Facts::default()
+        };
+        let with = |f: fn(&mut Facts), description: &str| {
+            let mut facts = base(description);
+            f(&mut facts);
+            facts
+        };
+        let cases: Vec<(&str, Facts, Vec<Referral>, Vec<&str>)> = vec![
+            ("nothing", base("Wooden chairs"), vec![], vec![]),
+            (
+                "watch-listed consignor",
+                with(
+                    |f| f.consignment.consignors = vec!["X".into(), "CN777".into()],
+                    "Chairs",
+                ),
+                vec![Referral::DoNotLoad],
+                vec!["S1"],
+            ),
+            (
+                "explosives and a vague description, words in any case",
+                with(
+                    |f| f.items[0].dangerous_goods = Some("0081".into()),
+                    "Spare PARTS, general  Cargo",
+                ),
+                vec![
+                    Referral::HighRiskCargoScreening,
+                    Referral::RequestForInformation,
+                ],
+                vec!["S2", "S3"],
+            ),
+            (
+                "a word inside another is not the word",
+                base("Counterparts"),
+                vec![],
+                vec![],
+            ),
+            (
+                "route and loading together",
+                with(
+                    |f| {
+                        f.consignment.route = vec!["CN".into(), "SY".into()];
+                        f.consignment.loading = vec!["AEJEA".into()];
+                    },
+                    "Chairs",
+                ),
+                vec![Referral::HighRiskCargoScreening],
+                vec!["S4"],
+            ),
+            (
+                "route alone",
+                with(|f| f.consignment.route = vec!["SY".into()], "Chairs"),
+                vec![],
+                vec![],
+            ),
+            (
+                "container or transport document",
+                with(
+                    |f| f.consignment.transport_documents = vec!["BL-9".into()],
+                    "Chairs",
+                ),
+                vec![Referral::RequestForInformation],
+                vec!["S5"],
+            ),
+            (
+                "consignee with arms, no notify party declared: != never holds on what is missing",
+                with(
+                    |f| {
+                        f.consignment.consignees = vec!["GB1".into()];
+                        f.items[0].commodity = Some("930200".into());
+                    },
+                    "Chairs",
+                ),
+                vec![],
+                vec![],
+            ),
+            (
+                "consignee with arms, another notify party",
+                with(
+                    |f| {
+                        f.consignment.consignees = vec!["GB1".into()];
+                        f.consignment.notify_parties = vec!["GB2".into()];
+                        f.items[0].commodity = Some("930200".into());
+                    },
+                    "Chairs",
+                ),
+                vec![Referral::DoNotLoad],
+                vec!["S6"],
+            ),
+            (
+                "the model's score",
+                with(
+                    |f| {
+                        f.score = Some(crate::ModelScore {
+                            score: Decimal::new(95, 2),
+                            model: "m1".into(),
+                            factors: vec!["hs_code".into()],
+                        })
+                    },
+                    "Chairs",
+                ),
+                vec![Referral::HighRiskCargoScreening],
+                vec!["S7"],
+            ),
+        ];
+        for (name, facts, kinds, fired) in cases {
+            let screening = rules.screen(&facts, &lists);
+            assert_eq!(
+                screening.referrals.iter().map(|r| r.0).collect::<Vec<_>>(),
+                kinds,
+                "{name}"
+            );
+            assert_eq!(
+                screening
+                    .hits
+                    .iter()
+                    .map(|h| h.rule.as_str())
+                    .collect::<Vec<_>>(),
+                fired,
+                "{name}"
+            );
+            // Referral rules never select a lane.
+            assert_eq!(
+                rules.decide_with(&facts, &lists, 9_999).lane,
+                Lane::Green,
+                "{name}"
+            );
+        }
+        let screened = rules.screen(
+            &with(
+                |f| {
+                    f.score = Some(crate::ModelScore {
+                        score: Decimal::new(95, 2),
+                        model: "m1".into(),
+                        factors: vec![],
+                    })
+                },
+                "x",
+            ),
+            &lists,
+        );
+        assert_eq!(
+            screened.referrals[0].1,
+            "High-risk cargo screening asked by rule S7. Risk model m1 scored 0.95."
+        );
+        // A lane rule over consignment words selects declarations, and screens nothing.
+        let pistol = base("Pistol, 9 mm");
+        assert_eq!(rules.decide_with(&pistol, &lists, 0).lane, Lane::Red);
+        assert!(rules.screen(&pistol, &lists).referrals.is_empty());
+        // Mistakes, each at its place.
+        for (bad, column, words) in [
+            (
+                "rule S when consignor in list \"watch\" then refer",
+                44,
+                "referral",
+            ),
+            (
+                "rule S when description contains 3 then red",
+                34,
+                "contains",
+            ),
+            ("rule S when value contains \"x\" then red", 28, "contains"),
+            (
+                "rule S when description contains \" ,\" then red",
+                34,
+                "contains",
+            ),
         ] {
             let error = RuleSet::parse(bad).unwrap_err();
             assert_eq!(error.column, column, "{bad}: {error}");
@@ -1241,7 +1606,7 @@ mod robustness {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
         /// Any text is either a rule set or an error with a position inside the text; never a panic.
         #[test]
-        fn any_text_parses_or_fails_with_a_position(text in "(rule|when|then|and|or|not|random|in|list|aeo|seller|unit_value_kg|mass_ratio|\"watch\"|[()\\[\\],%\"=<>!]|[a-z_]{1,8}|[0-9.]{1,4}| |\n){0,40}") {
+        fn any_text_parses_or_fails_with_a_position(text in "(rule|when|then|and|or|not|random|in|list|aeo|seller|unit_value_kg|mass_ratio|contains|description|route|do_not_load|\"watch\"|[()\\[\\],%\"=<>!]|[a-z_]{1,8}|[0-9.]{1,4}| |\n){0,40}") {
             match RuleSet::parse(&text) {
                 Ok(rules) => {
                     let _ = rules.decide(&Facts::default(), 0);

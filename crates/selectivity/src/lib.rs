@@ -18,7 +18,7 @@
 mod language;
 pub mod rates;
 
-pub use language::{MAX_LIST_REFERENCES, MAX_RULES, RuleError, RuleSet};
+pub use language::{MAX_LIST_REFERENCES, MAX_RULES, MAX_WORDS, RuleError, RuleSet};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -170,6 +170,82 @@ pub struct Facts {
     pub seller: Option<String>,
     /// The declarant or importer is an authorised economic operator (on the `aeo` list).
     pub aeo: bool,
+    /// The consignment, as an entry summary declaration or a declaration names it (each list: a condition holds
+    /// when it holds for one entry). Parties are their identification number, or their name when they have none.
+    pub consignment: ConsignmentFacts,
+}
+
+/// What the rules can see of a consignment before loading or arrival (safety and security risk): the parties,
+/// the route, where it is loaded, its containers and transport documents. Goods descriptions, HS codes and
+/// dangerous goods codes are item facts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsignmentFacts {
+    pub consignors: Vec<String>,
+    pub consignees: Vec<String>,
+    pub notify_parties: Vec<String>,
+    /// The countries of routing, in order (ISO 3166 alpha-2).
+    pub route: Vec<String>,
+    /// The places of loading (UN/LOCODE, or as declared).
+    pub loading: Vec<String>,
+    pub containers: Vec<String>,
+    pub transport_documents: Vec<String>,
+}
+
+/// What a consignment rule asks of the carrier (rules ending `then request_for_information`, …): the outcomes
+/// of safety and security risk analysis before loading or arrival. Referrals are opened for the consignment of
+/// an entry summary declaration; declarations take lanes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Referral {
+    RequestForInformation,
+    HighRiskCargoScreening,
+    DoNotLoad,
+}
+
+impl Referral {
+    pub const ALL: [Referral; 3] = [
+        Referral::RequestForInformation,
+        Referral::HighRiskCargoScreening,
+        Referral::DoNotLoad,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Referral::RequestForInformation => "request_for_information",
+            Referral::HighRiskCargoScreening => "high_risk_cargo_screening",
+            Referral::DoNotLoad => "do_not_load",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Referral> {
+        Referral::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// What is asked, as a sentence part ("a request for information").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Referral::RequestForInformation => "a request for information",
+            Referral::HighRiskCargoScreening => "high-risk cargo screening",
+            Referral::DoNotLoad => "do-not-load",
+        }
+    }
+}
+
+/// A consignment rule that fired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralHit {
+    pub rule: String,
+    pub description: String,
+    pub referral: Referral,
+}
+
+/// What the consignment rules and the model ask of one consignment: one referral per kind asked, most severe
+/// first, each with the sentence saying why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Screening {
+    pub hits: Vec<ReferralHit>,
+    pub referrals: Vec<(Referral, String)>,
 }
 
 /// A learned model's score of a declaration, with what moved it most: part of every lane decision's reason.
@@ -207,6 +283,10 @@ pub struct ItemFacts {
     pub procedure: Option<String>,
     /// Customs value of the item in the national currency.
     pub value: Decimal,
+    /// The goods description as declared (rules match its words: `description contains "pistol"`).
+    pub description: Option<String>,
+    /// The UN number of dangerous goods (four digits).
+    pub dangerous_goods: Option<String>,
     /// Net and gross mass in kilograms (DE 6/1, 6/5).
     pub net_mass: Option<Decimal>,
     pub gross_mass: Option<Decimal>,
