@@ -1,6 +1,6 @@
 //! The entry summary declaration readers (CC315A, CC313A, as XML and as the JSON twin): any bytes give a message or
 //! a refusal, never a panic; every message read is checked against its schema and the business rules without a
-//! panic, each finding at a location inside the message; what is read from XML and written as JSON reads back to
+//! panic, each finding at a location inside the message, and its consignment facts read; what is read from XML and written as JSON reads back to
 //! the same verdict.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -12,6 +12,9 @@ fuzz_target!(|data: &[u8]| {
         for finding in entry_summary::check(&message) {
             assert!(finding.pointer.starts_with(&message.root.pointer));
         }
+        // What the consignment rules see is read from any message, within its limits.
+        let facts = entry_summary::screening::facts(&message);
+        assert!(facts.items.len() <= entry_summary::screening::MAX_VALUES);
         if schema.is_empty() {
             let twin = entry_summary::json::write(&message).to_string();
             assert_eq!(

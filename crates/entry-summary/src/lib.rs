@@ -13,6 +13,7 @@ pub mod json;
 pub mod referral;
 pub mod rules;
 pub mod schema;
+pub mod screening;
 #[allow(non_upper_case_globals)]
 #[rustfmt::skip]
 mod schema_table;

@@ -4,33 +4,8 @@
 //! stands until it is closed: while it does, no declaration naming the consignment's references (its UCR, the
 //! goods items' commercial references and transport documents) is accepted.
 
-/// What customs asks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    RequestForInformation,
-    HighRiskCargoScreening,
-    DoNotLoad,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 3] = [
-        Kind::RequestForInformation,
-        Kind::HighRiskCargoScreening,
-        Kind::DoNotLoad,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::RequestForInformation => "request_for_information",
-            Kind::HighRiskCargoScreening => "high_risk_cargo_screening",
-            Kind::DoNotLoad => "do_not_load",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-}
+/// What customs asks: the referral kinds of the rule language (rules ending `then do_not_load`, …).
+pub use selectivity::Referral as Kind;
 
 /// Where a referral stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
