@@ -37,6 +37,10 @@ pub struct EntrySummaryVersion {
     pub expected_arrival: Option<String>,
     pub sha256: String,
     pub received_at: String,
+    /// The referrals the risk rules opened on this version at lodgement (request for information, high-risk cargo
+    /// screening, do-not-load), each with its reason; empty when listed and when none was asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub referrals: Vec<Referral>,
 }
 
 fn version_of(row: &EntrySummaryRow) -> EntrySummaryVersion {
@@ -52,6 +56,7 @@ fn version_of(row: &EntrySummaryRow) -> EntrySummaryVersion {
         expected_arrival: row.expected_arrival.clone(),
         sha256: row.sha256.clone(),
         received_at: row.received_at.clone(),
+        referrals: row.referrals_opened.iter().map(referral_of).collect(),
     }
 }
 
@@ -69,7 +74,7 @@ fn text(message: &Message, path: &[&str]) -> Option<String> {
     path = "/api/v1/entry-summaries",
     tag = "pre-arrival",
     summary = "Lodge an entry summary declaration (CC315A) or amend one (CC313A)",
-    description = "The ICS message as XML, or as its JSON twin (`{\"CC315A\": {…}}`: each element its name as key, a value a string, a group an object, an element the schema lets repeat an array; JSON pointers in reading errors). Read within limits (no DTD or entities), checked against the ICS schema (`entry_summary.schema`, each departure at its place) and business rules (`entry_summary.rule`, each with its ICS error `number` and `pointer` in HMRC's form, e.g. `/ie:CC315A[1]/GOOITEGDS[1]`). A CC315A accepted is given an MRN (201); a CC313A names the MRN it amends in HEAHEA/DocNumHEA5 and becomes its next version (200). The person lodging (PERLODSUMDEC/TINPLD1) is the caller's party. Nothing is stored from a refused message. Traders (carriers); scope `declarations:write`.",
+    description = "The ICS message as XML, or as its JSON twin (`{\"CC315A\": {…}}`: each element its name as key, a value a string, a group an object, an element the schema lets repeat an array; JSON pointers in reading errors). Read within limits (no DTD or entities), checked against the ICS schema (`entry_summary.schema`, each departure at its place) and business rules (`entry_summary.rule`, each with its ICS error `number` and `pointer` in HMRC's form, e.g. `/ie:CC315A[1]/GOOITEGDS[1]`). A CC315A accepted is given an MRN (201); a CC313A names the MRN it amends in HEAHEA/DocNumHEA5 and becomes its next version (200). The person lodging (PERLODSUMDEC/TINPLD1) is the caller's party. Nothing is stored from a refused message. An accepted version is screened by the consignment rules of the risk rules in force (`then request_for_information`, `then high_risk_cargo_screening`, `then do_not_load`, over consignor, consignee, notify party, route, place of loading, containers, transport documents, goods description words, HS code and dangerous goods code) and the learned model when one is in use: each referral asked is opened in the same transaction, sent to the carrier and returned in `referrals` (a kind already standing on the MRN is not opened twice). Traders (carriers); scope `declarations:write`.",
     request_body(content((String = "application/xml"), (serde_json::Value = "application/json"))),
     responses((status = 201, description = "Accepted with its MRN", body = crate::entry_summaries::EntrySummaryVersion), (status = 200, description = "Amendment accepted as the next version", body = crate::entry_summaries::EntrySummaryVersion), (status = 400, description = "Not well-formed XML, a DTD, too deep or too large", body = crate::error::ErrorBody), (status = 403, description = "The person lodging is not the caller's party", body = crate::error::ErrorBody), (status = 404, description = "An amendment of an MRN that is not the caller's (entry_summary.unknown)", body = crate::error::ErrorBody), (status = 409, description = "The reference was used before (entry_summary.duplicate)", body = crate::error::ErrorBody), (status = 415, description = "Not application/xml", body = crate::error::ErrorBody), (status = 422, description = "Refused: every error with its code, number and pointer", body = crate::error::ErrorBody)),
     security(("bearer" = []))
@@ -113,6 +118,10 @@ pub async fn lodge(
     }
     let document =
         String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::new(ErrorCode::NotUtf8))?;
+    // Safety and security risk before loading or arrival: the consignment rules (and the model) in force today.
+    let screening = state
+        .pipeline()
+        .screen_consignment(entry_summary::screening::facts(&message), now().date());
     let new = NewEntrySummary {
         kind: match message.kind {
             Kind::Declaration => "declaration",
@@ -126,6 +135,11 @@ pub async fn lodge(
         first_entry_office: text(&message, &["CUSOFFFENT730", "RefNumCUSOFFFENT731"]),
         expected_arrival: text(&message, &["CUSOFFFENT730", "ExpDatOfArrFIRENT733"]),
         references: entry_summary::referral::references(&message),
+        screening: screening
+            .referrals
+            .into_iter()
+            .map(|(kind, reason)| (kind.as_str().to_owned(), reason))
+            .collect(),
         document,
     };
     let actor = audit_actor(&caller);
@@ -286,6 +300,8 @@ pub struct Referral {
     pub status: String,
     /// The carrier it is sent to (the party that lodged the entry summary).
     pub carrier: String,
+    /// True when the risk rules (or the model) asked it at lodgement; false when an officer or analyst opened it.
+    pub opened_by_rules: bool,
     pub opened_at: String,
     pub answer: Option<String>,
     pub answered_at: Option<String>,
@@ -301,6 +317,7 @@ fn referral_of(row: &storage::ReferralRow) -> Referral {
         reason: row.reason.clone(),
         status: row.status.clone(),
         carrier: row.lodged_by_party.clone(),
+        opened_by_rules: row.opened_by == storage::screened_by().id,
         opened_at: row.opened_at.clone(),
         answer: row.answer.clone(),
         answered_at: row.answered_at.clone(),

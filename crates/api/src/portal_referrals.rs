@@ -28,6 +28,8 @@ struct ReferralRow {
     status: String,
     carrier: String,
     opened_at: String,
+    /// Who opened it, as the page says it: the risk rules at lodgement, or customs.
+    opened_by: String,
     answer: String,
     closing_note: String,
     /// The signed-in carrier may answer it.
@@ -113,6 +115,11 @@ async fn page(
             kind: kind_label(t, &r.kind),
             status: status_label(t, &r.status),
             opened_at: local_time(&r.opened_at, office),
+            opened_by: t.get(if r.opened_by == storage::screened_by().id {
+                "page-referral-by-rules"
+            } else {
+                "page-referral-by-customs"
+            }),
             answer: r.answer.unwrap_or_default(),
             closing_note: r.closing_note.unwrap_or_default(),
             carrier: r.lodged_by_party,

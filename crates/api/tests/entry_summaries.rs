@@ -377,6 +377,137 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
     }
 }
 
+/// Safety and security risk at lodgement: an analyst's consignment rules (a watch-listed consignee →
+/// do-not-load; vague goods words → a request for information) open referrals in the lodging transaction, each
+/// with the rule and the rules version as its reason; an amendment asks again without doubling a standing kind; the
+/// rules' do-not-load refuses the declaration naming the consignment; a consignment no rule asks about has none.
+#[tokio::test]
+async fn consignment_rules_open_referrals_at_lodgement() {
+    for backend in common::backends() {
+        let app = TestApp::spawn(backend).await;
+        let carrier = app.user("trader", Some(CARRIER)).await;
+        let analyst = app.user("risk_analyst", None).await;
+        let (status, body) = json(
+            app.put(
+                &analyst,
+                "/api/v1/risk/lists/watch",
+                serde_json::json!({"entries": ["GB603202734852"]}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let rules = "rule S1 \"Consignee on the watch list\" when consignee in list \"watch\" then do_not_load\n\
+                     rule S2 \"Vague goods description\" when description contains [\"general cargo\", \"spare parts\"] then request_for_information\n\
+                     rule R1 when commodity starts_with \"85\" then yellow\n";
+        let (status, body) = json(
+            app.post(
+                &analyst,
+                "/api/v1/risk/rules",
+                serde_json::json!({"text": rules, "comment": "security screening"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+
+        let (status, lodged) = lodge(&app, &carrier, MINIMAL).await;
+        assert_eq!(status, 201, "{lodged}");
+        let mrn = lodged["mrn"].as_str().unwrap().to_owned();
+        let opened = lodged["referrals"].as_array().expect("referrals opened");
+        assert_eq!(opened.len(), 1, "{lodged}");
+        assert_eq!(
+            (
+                opened[0]["kind"].as_str(),
+                opened[0]["status"].as_str(),
+                opened[0]["carrier"].as_str(),
+                &opened[0]["opened_by_rules"],
+                opened[0]["reason"].as_str()
+            ),
+            (
+                Some("do_not_load"),
+                Some("open"),
+                Some(CARRIER),
+                &serde_json::json!(true),
+                Some(
+                    "Do-not-load asked by rule S1 (Consignee on the watch list). (Risk rules version 1.)"
+                )
+            ),
+            "{lodged}"
+        );
+        // The carrier sees it among its referrals.
+        let (_, theirs) = json(app.get(&carrier, "/api/v1/referrals?status=open").await).await;
+        assert_eq!(theirs["referrals"][0]["id"], opened[0]["id"], "{theirs}");
+
+        // The amendment describes the goods vaguely: a request for information; the do-not-load stands once.
+        let vague = amendment(&mrn).replace("Electric shavers", "Spare parts");
+        let (status, amended) = lodge(&app, &carrier, &vague).await;
+        assert_eq!(status, 200, "{amended}");
+        assert_eq!(
+            amended["referrals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["kind"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["request_for_information"],
+            "{amended}"
+        );
+        let (_, shown) = json(
+            app.get(&carrier, &format!("/api/v1/entry-summaries/{mrn}"))
+                .await,
+        )
+        .await;
+        assert_eq!(shown["referrals"].as_array().unwrap().len(), 2, "{shown}");
+        // The carrier's Referrals page says the rules opened them.
+        browser::portal_user(&app, "Cara Carrier", "trader", Some(CARRIER), "cara").await;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let cookie = browser::session(&app, &client, "cara").await;
+        let html = client
+            .get(format!("{}/portal/referrals", app.base))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            html.matches("<dd class=\"opened-by\">The risk rules, at lodgement</dd>")
+                .count(),
+            2,
+            "{html}"
+        );
+
+        // The rules' do-not-load refuses a declaration naming the consignment's UCR.
+        let trader = app.user("trader", Some("GB603202734852")).await;
+        let declaration = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
+            .unwrap()
+            .replace(
+                "</GovernmentAgencyGoodsItem>",
+                "</GovernmentAgencyGoodsItem><UCR><TraderAssignedReferenceID>UCR-2026-0001</TraderAssignedReferenceID></UCR>",
+            );
+        let (status, refused) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (422, Some("entry_summary.do_not_load")),
+            "{refused}"
+        );
+
+        // Another consignment, to a consignee no list names, described plainly: no referral; the lane rule over
+        // HS 85 screens nothing.
+        let plain = MINIMAL
+            .replace("ADUANA-ENS-1", "ADUANA-ENS-2")
+            .replace("GB603202734852", "GB111111111000");
+        let (status, clean) = lodge(&app, &carrier, &plain).await;
+        assert_eq!(status, 201, "{clean}");
+        assert!(clean.get("referrals").is_none(), "{clean}");
+    }
+}
+
 /// The portal's referrals page: the carrier reads a request for information about its consignment and answers it
 /// (an empty answer refused at its field, in French too), an officer closes it with a note; each through the API's
 /// own handler.
@@ -426,7 +557,10 @@ async fn carriers_answer_referrals_and_officers_close_them_in_the_portal() {
                 && html.contains(&format!("id=\"answer-{id}\""))
                 && html.contains(&format!(
                     "<th scope=\"row\">{mrn}</th><td>ADUANA-ENS-1</td>"
-                )),
+                ))
+                && html.contains(
+                    "<dd class=\"opened-by\">Customs (an officer or a risk analyst)</dd>"
+                ),
             "{html}"
         );
         let csrf = hidden_csrf(&html);

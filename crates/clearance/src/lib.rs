@@ -722,6 +722,28 @@ impl Pipeline {
     }
 
     /// The rules deciding on `date`, and their stored version (`None`: the rules the pipeline was built with).
+    /// Screens a consignment before loading or arrival (an entry summary's, read by the caller into `facts`): the
+    /// `aeo` fact from the register, the learned model's score when a model is in use, then the consignment rules
+    /// of the rule set in force on `date` (`RuleSet::screen`); each referral's reason names the rules version.
+    pub fn screen_consignment(&self, mut facts: Facts, date: time::Date) -> selectivity::Screening {
+        let (rules, version) = self.rules_for(date);
+        facts.aeo = self.lists.is_aeo(
+            facts.declarant.as_deref(),
+            facts
+                .importer
+                .as_deref()
+                .or(facts.consignment.consignees.first().map(String::as_str)),
+        );
+        facts.score = self.risk_model.as_ref().and_then(|m| m.score(&facts));
+        let mut screening = rules.screen(&facts, &self.lists);
+        if let Some(version) = version {
+            for (_, reason) in &mut screening.referrals {
+                *reason = format!("{reason} (Risk rules version {version}.)");
+            }
+        }
+        screening
+    }
+
     pub fn rules_for(&self, date: time::Date) -> (&RuleSet, Option<u32>) {
         match selectivity::rules_in_force(&self.rule_versions, date) {
             Some(version) => (&version.rules, Some(version.version)),

@@ -214,6 +214,38 @@ fn the_risk_model_score_feeds_the_rules_and_the_reason() {
         "{}",
         decision.reason
     );
+
+    // The same model scores consignments before loading: the person lodging is the declarant, and a consignment
+    // rule over the score asks for screening.
+    pipeline.rules = RuleSet::parse(
+        "rule M001 when score >= 0.5 then yellow\n\
+         rule M002 \"High model risk\" when score >= 0.5 then high_risk_cargo_screening",
+    )
+    .unwrap();
+    let consignment = |declarant: &str| selectivity::Facts {
+        declaration_type: "ENS".into(),
+        declarant: Some(declarant.into()),
+        items: vec![selectivity::ItemFacts {
+            commodity: Some("851090".into()),
+            origin: Some("US".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let screened = pipeline.screen_consignment(consignment("GB603202734852"), date());
+    assert_eq!(
+        screened.referrals.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [selectivity::Referral::HighRiskCargoScreening]
+    );
+    assert!(
+        screened.referrals[0]
+            .1
+            .starts_with("High-risk cargo screening asked by rule M002 (High model risk). Risk model test-1 scored 0."),
+        "{}",
+        screened.referrals[0].1
+    );
+    let calm = pipeline.screen_consignment(consignment("GB000000000011"), date());
+    assert!(calm.referrals.is_empty(), "{calm:?}");
 }
 
 fn minimal() -> Declaration {

@@ -1594,6 +1594,10 @@ mod tests {
     fn the_demo_rules_parse() {
         let rules = RuleSet::parse(include_str!("../demo/rules.txt")).unwrap();
         assert!(rules.len() >= 5);
+        assert!(
+            rules.referral_count() >= 2,
+            "the demo screens consignments too"
+        );
     }
 }
 

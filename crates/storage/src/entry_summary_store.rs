@@ -28,6 +28,15 @@ pub struct NewEntrySummary {
     pub document: String,
     /// The references later declarations name its consignment by (`entry_summary::referral::references`).
     pub references: Vec<String>,
+    /// The referrals the risk rules and model ask of this version (kind, reason), opened in the same
+    /// transaction by `screened_by` — but a kind the consignment already has standing (not closed) is not opened
+    /// twice.
+    pub screening: Vec<(String, String)>,
+}
+
+/// Who opens the referrals the risk rules ask at lodgement.
+pub fn screened_by() -> Actor {
+    Actor::new("risk-rules", "system")
 }
 
 /// A stored version; `document` is empty when listed.
@@ -47,6 +56,9 @@ pub struct EntrySummaryRow {
     pub sha256: String,
     pub received_by: String,
     pub received_at: String,
+    /// The referrals the risk rules opened when this version was stored (empty when read back).
+    #[serde(skip)]
+    pub referrals_opened: Vec<ReferralRow>,
 }
 
 const COLUMNS: &str = "mrn, version, kind, lodged_by_party, reference, goods_items, format, \
@@ -71,6 +83,7 @@ fn row_from(row: &AnyRow, full: bool) -> Result<EntrySummaryRow, StoreError> {
         sha256: row.try_get("sha256")?,
         received_by: row.try_get("received_by")?,
         received_at: row.try_get("received_at")?,
+        referrals_opened: Vec::new(),
     })
 }
 
@@ -255,6 +268,22 @@ async fn insert(
         .execute(&mut **tx)
         .await?;
     }
+    let standing: Vec<String> =
+        sqlx::query("SELECT kind FROM referrals WHERE mrn = $1 AND status <> 'closed'")
+            .bind(mrn)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("kind"))
+            .collect::<Result<_, _>>()?;
+    let mut referrals_opened = Vec::new();
+    for (kind, reason) in &new.screening {
+        if !standing.contains(kind) {
+            referrals_opened.push(
+                insert_referral(tx, store.backend, &screened_by(), mrn, kind, reason, now).await?,
+            );
+        }
+    }
     let action = if version == 1 {
         audit::Action::EntrySummaryLodge
     } else {
@@ -292,7 +321,53 @@ async fn insert(
         sha256,
         received_by: actor.id.clone(),
         received_at: at,
+        referrals_opened,
     })
+}
+
+/// Opens a referral of `mrn` in `tx`, with its audit entry.
+async fn insert_referral(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    actor: &Actor,
+    mrn: &str,
+    kind: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<ReferralRow, StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = format_time(now);
+    sqlx::query(
+        "INSERT INTO referrals (id, mrn, kind, reason, status, opened_by, opened_at) \
+         VALUES ($1, $2, $3, $4, 'open', $5, $6)",
+    )
+    .bind(&id)
+    .bind(mrn)
+    .bind(kind)
+    .bind(reason)
+    .bind(&actor.id)
+    .bind(&at)
+    .execute(&mut **tx)
+    .await?;
+    append(
+        tx,
+        backend,
+        vec![entry(
+            actor,
+            audit::Action::ReferralOpen,
+            &format!("referral/{id}"),
+            &canonical(&[mrn, kind, reason, &at]),
+            now,
+        )],
+    )
+    .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
+    )))
+    .bind(&id)
+    .fetch_one(&mut **tx)
+    .await?;
+    referral_from(&row)
 }
 
 /// A referral as stored.
@@ -363,39 +438,7 @@ impl Store {
         if !known {
             return Ok(None);
         }
-        let id = uuid::Uuid::now_v7().to_string();
-        let at = format_time(now);
-        sqlx::query(
-            "INSERT INTO referrals (id, mrn, kind, reason, status, opened_by, opened_at) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $6)",
-        )
-        .bind(&id)
-        .bind(mrn)
-        .bind(kind)
-        .bind(reason)
-        .bind(&actor.id)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
-        append(
-            &mut tx,
-            self.backend,
-            vec![entry(
-                actor,
-                audit::Action::ReferralOpen,
-                &format!("referral/{id}"),
-                &canonical(&[mrn, kind, reason, &at]),
-                now,
-            )],
-        )
-        .await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {REFERRAL} FROM {REFERRAL_FROM} WHERE r.id = $1"
-        )))
-        .bind(&id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let row = referral_from(&row)?;
+        let row = insert_referral(&mut tx, self.backend, actor, mrn, kind, reason, now).await?;
         tx.commit().await?;
         Ok(Some(row))
     }

@@ -40,7 +40,7 @@ pub use audit_store::{Actor, AuditReport, entry as audit_entry};
 pub use cargo_store::{CargoReportRow, NewCargoReport};
 pub use discharge_store::{CargoArrival, CargoCandidate};
 pub use entry_summary_store::{
-    EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary, ReferralChange, ReferralRow,
+    EntrySummaryRefusal, EntrySummaryRow, NewEntrySummary, ReferralChange, ReferralRow, screened_by,
 };
 pub use ledger_store::TransferOutcome;
 pub use money::Money;

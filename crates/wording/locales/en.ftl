@@ -868,3 +868,6 @@ page-transit-status-unloaded = unloaded
 page-transit-status-discharged = discharged
 page-transit-status-cancelled = cancelled
 page-done-transit-released = The movement is released for transit; the CC029C is sent.
+page-referral-opened-by = Opened by
+page-referral-by-rules = The risk rules, at lodgement
+page-referral-by-customs = Customs (an officer or a risk analyst)

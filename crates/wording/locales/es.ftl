@@ -971,3 +971,6 @@ page-transit-status-unloaded = descargada
 page-transit-status-discharged = ultimada
 page-transit-status-cancelled = anulada
 page-done-transit-released = El movimiento está despachado para tránsito; se envió el CC029C.
+page-referral-opened-by = Abierta por
+page-referral-by-rules = Las reglas de riesgo, al presentar
+page-referral-by-customs = La aduana (un funcionario o un analista de riesgos)

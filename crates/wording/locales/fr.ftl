@@ -971,3 +971,6 @@ page-transit-status-unloaded = déchargée
 page-transit-status-discharged = apurée
 page-transit-status-cancelled = annulée
 page-done-transit-released = Le mouvement est mainlevé pour le transit ; le CC029C est envoyé.
+page-referral-opened-by = Ouverte par
+page-referral-by-rules = Les règles de risque, au dépôt
+page-referral-by-customs = La douane (un agent ou un analyste de risque)
