@@ -48,6 +48,16 @@ fn amendment(mrn: &str) -> String {
         )
 }
 
+/// A declaration naming the minimal entry summary's consignment by its UCR.
+fn naming_the_consignment() -> String {
+    String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
+        .unwrap()
+        .replace(
+            "</GovernmentAgencyGoodsItem>",
+            "</GovernmentAgencyGoodsItem><UCR><TraderAssignedReferenceID>UCR-2026-0001</TraderAssignedReferenceID></UCR>",
+        )
+}
+
 #[tokio::test]
 async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
     for backend in common::backends() {
@@ -263,12 +273,7 @@ async fn carriers_lodge_and_amend_entry_summaries_and_every_refusal_is_coded() {
         let (_, none) = json(app.get(&other, "/api/v1/referrals").await).await;
         assert_eq!(none["referrals"], serde_json::json!([]));
         let trader = app.user("trader", Some("GB603202734852")).await;
-        let declaration = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
-            .unwrap()
-            .replace(
-                "</GovernmentAgencyGoodsItem>",
-                "</GovernmentAgencyGoodsItem><UCR><TraderAssignedReferenceID>UCR-2026-0001</TraderAssignedReferenceID></UCR>",
-            );
+        let declaration = naming_the_consignment();
         let (status, refused) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
         assert_eq!(
             (status, refused["code"].as_str()),
@@ -484,12 +489,7 @@ async fn consignment_rules_open_referrals_at_lodgement() {
 
         // The rules' do-not-load refuses a declaration naming the consignment's UCR.
         let trader = app.user("trader", Some("GB603202734852")).await;
-        let declaration = String::from_utf8(include_bytes!("../../wco/tests/minimal.xml").to_vec())
-            .unwrap()
-            .replace(
-                "</GovernmentAgencyGoodsItem>",
-                "</GovernmentAgencyGoodsItem><UCR><TraderAssignedReferenceID>UCR-2026-0001</TraderAssignedReferenceID></UCR>",
-            );
+        let declaration = naming_the_consignment();
         let (status, refused) = json(app.lodge_xml(&trader, declaration.as_bytes()).await).await;
         assert_eq!(
             (status, refused["code"].as_str()),
